@@ -1,0 +1,34 @@
+"""qc_app: the 鉴定验真 QC warehouse and certificate service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from qc_app.config import ROOT, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    config.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                instance_path=str(config.INSTANCE_PATH))
+    app.config.update(config.flask_settings())
+
+    from qc_app import cli, db, web
+    from qc_app.api.views import bp as api_bp
+    from qc_app.auth.views import bp as auth_bp
+    from qc_app.certificates.views import bp as certificates_bp
+    from qc_app.inspection.views import bp as inspection_bp
+    from qc_app.intake.views import bp as intake_bp
+    from qc_app.listings.views import bp as listings_bp
+    from qc_app.orders.views import bp as orders_bp
+    from qc_app.verification.views import bp as verification_bp
+
+    db.init_app(app, config.DATABASE_URL)
+    web.init_app(app)
+    for blueprint in (auth_bp, listings_bp, intake_bp, inspection_bp, certificates_bp,
+                      orders_bp, verification_bp, api_bp):
+        app.register_blueprint(blueprint)
+    web.exempt_api(app, api_bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,4 @@
+"""The JSON API under /api/v1 for the platform's systems and scanner apps.
+
+Bearer tokens only, JSON errors, and the OpenAPI document that describes it.
+"""

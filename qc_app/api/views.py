@@ -1,0 +1,246 @@
+"""The /api/v1 routes of DESIGN.md §8: bearer tokens, JSON in and out, errors as
+{"error": {"code", "message"}}. Each route parses, calls one service, and shapes the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, g, jsonify, request
+
+from qc_app.api.openapi import document
+from qc_app.auth.models import User
+from qc_app.auth.services import user_for_token
+from qc_app.certificates import services as certificates
+from qc_app.certificates.views import issuing_setup, pdf_response
+from qc_app.db import request_session
+from qc_app.errors import BadRequest, Forbidden, Unauthorized
+from qc_app.inspection import services as inspection
+from qc_app.intake import services as intake
+from qc_app.intake.models import Item
+from qc_app.listings import services as listings
+from qc_app.orders import services as orders
+from qc_app.units import cg_to_mass
+from qc_app.verification.views import _limit
+from qc_app.web import config, limiter, now, public
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def token_roles(*roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = (user_for_token(session=request_session(), token=token.strip())
+                    if scheme.lower() == "bearer" and token.strip() else None)
+            if user is None:
+                raise Unauthorized("缺少或无效的令牌", "missing or invalid bearer token")
+            if user.role not in roles:
+                raise Forbidden(f"角色 {user.role} 无权调用此接口",
+                                f"role {user.role} may not call this endpoint")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        wrapped.qc_roles = roles  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def caller() -> User:
+    return g.api_user  # type: ignore[no-any-return]
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("请求体须为 JSON 对象", "the request body must be a JSON object")
+    return data
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    return {
+        "code": item.code, "state": str(item.state), "listing_id": item.listing_id,
+        "declared_material": item.declared_material,
+        "declared_mass_g": str(cg_to_mass(item.declared_mass_cg)),
+        "received_mass_g": (str(cg_to_mass(item.received_mass_cg))
+                            if item.received_mass_cg is not None else None),
+        "price_fen": item.price_fen,
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi() -> Any:
+    return jsonify(document())
+
+
+@bp.post("/listings")
+@token_roles("merchant")
+def create_listing() -> Any:
+    data = body()
+    listing = listings.create_listing(
+        session=request_session(), actor=caller(), title=data.get("title"),
+        brand=data.get("brand"), material_code=data.get("material_code"),
+        price_fen=data.get("price_fen"), style=data.get("style", ""), now=now())
+    return jsonify({"id": listing.id, "title": listing.title, "brand": listing.brand,
+                    "material_code": listing.material_code, "price_fen": listing.price_fen}), 201
+
+
+@bp.post("/consignments")
+@token_roles("merchant")
+def create_consignment() -> Any:
+    items = body().get("items")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadRequest("items 须为对象数组", "items must be an array of objects")
+    consignment = intake.create_consignment(session=request_session(), actor=caller(),
+                                            items=items, now=now())
+    rows = intake.consignment_items(session=request_session(), consignment=consignment)
+    return jsonify({"code": consignment.code, "items": [item_json(i) for i in rows]}), 201
+
+
+@bp.get("/items/<code>")
+@token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
+def get_item(code: str) -> Any:
+    return jsonify(item_json(intake.get_item(session=request_session(), actor=caller(),
+                                             code=code)))
+
+
+@bp.post("/items/<code>/receive")
+@token_roles("inspector")
+def receive(code: str) -> Any:
+    if request.mimetype == "multipart/form-data":
+        mass, upload = request.form.get("mass_g"), request.files.get("photo")
+        photo = upload.read() if upload else None
+    else:
+        mass, photo = body().get("mass_g"), None
+    item = intake.receive_item(session=request_session(), actor=caller(), code=code,
+                               mass_g=mass, photo=photo, files=config().INSTANCE_PATH,
+                               now=now())
+    return jsonify(item_json(item))
+
+
+@bp.post("/items/<code>/inspections")
+@token_roles("analyst", "reviewer")
+def record_inspection(code: str) -> Any:
+    data = body()
+    raw = data.get("measurements", data)
+    if not isinstance(raw, dict):
+        raise BadRequest("measurements 须为对象", "measurements must be an object")
+    found = inspection.record_inspection(session=request_session(), actor=caller(), code=code,
+                                         raw=raw, now=now())
+    return jsonify(inspection_json(found)), 201
+
+
+def inspection_json(found: Any) -> dict[str, Any]:
+    return {
+        "id": found.id, "state": str(found.state), "material_code": found.material_code,
+        "material_name": found.material_name_zh, "material_name_en": found.material_name_en,
+        "verdict": found.verdict, "reasons": json.loads(found.reasons),
+        "measurements": json.loads(found.measurements), "rule_version": found.rule_version,
+    }
+
+
+@bp.post("/inspections/<int:inspection_id>/approve")
+@token_roles("reviewer")
+def approve(inspection_id: int) -> Any:
+    found = inspection.approve(session=request_session(), actor=caller(),
+                               inspection_id=inspection_id, now=now())
+    return jsonify(inspection_json(found))
+
+
+@bp.post("/inspections/<int:inspection_id>/reject")
+@token_roles("reviewer")
+def reject(inspection_id: int) -> Any:
+    note = request.get_json(silent=True) or {}
+    found = inspection.send_back(session=request_session(), actor=caller(),
+                                 inspection_id=inspection_id,
+                                 note=str(note.get("note", "")) if isinstance(note, dict) else "",
+                                 now=now())
+    return jsonify(inspection_json(found))
+
+
+@bp.post("/items/<code>/certificate")
+@token_roles("inspector")
+def issue(code: str) -> Any:
+    issued = certificates.issue_certificate(session=request_session(), actor=caller(),
+                                            code=code, setup=issuing_setup(), now=now())
+    return jsonify({"number": issued.certificate.number, "check_code": issued.check_code,
+                    "verify_url": issued.verify_url}), 201
+
+
+@bp.get("/certificates/<number>")
+@public
+@limiter.limit(_limit)
+def get_certificate(number: str) -> Any:
+    from qc_app.certificates.numbers import normalize
+    from qc_app.errors import not_found
+
+    found = certificates.find(request_session(), normalize(number))
+    if found is None:
+        raise not_found("证书", "certificate")
+    return jsonify({
+        "number": found.number, "status": str(found.status),
+        "revoked_at": found.revoked_at.isoformat() if found.revoked_at else None,
+        "revoke_reason": found.revoke_reason, "payload": json.loads(found.payload),
+        "payload_canonical": found.payload, "signature": found.signature, "kid": found.kid,
+        "alg": "EdDSA",
+    })
+
+
+@bp.get("/certificates/<number>/pdf")
+@token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
+def certificate_pdf(number: str) -> Any:
+    data = certificates.certificate_pdf(session=request_session(), actor=caller(),
+                                        number=number, files=config().INSTANCE_PATH)
+    return pdf_response(data, number)
+
+
+@bp.post("/certificates/<number>/revoke")
+@token_roles("admin")
+def revoke(number: str) -> Any:
+    found = certificates.revoke(session=request_session(), actor=caller(), number=number,
+                                reason=str(body().get("reason", "")), now=now())
+    return jsonify({"number": found.number, "status": str(found.status),
+                    "revoke_reason": found.revoke_reason})
+
+
+@bp.post("/orders")
+@token_roles("admin")
+def create_order() -> Any:
+    data = body()
+    try:
+        listing_id = int(data.get("listing_id"))  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("listing_id 须为整数", "listing_id must be an integer") from exc
+    order = orders.create_order(session=request_session(), actor=caller(),
+                                order_no=str(data.get("order_no", "")), listing_id=listing_id,
+                                price_paid_fen=data.get("price_paid_fen"),
+                                waybill_no=str(data.get("waybill_no", "")), now=now())
+    return jsonify({"order_no": order.order_no, "waybill_no": order.waybill_no,
+                    "state": str(order.state)}), 201
+
+
+@bp.post("/packing")
+@token_roles("inspector")
+def pack() -> Any:
+    data = body()
+    order = orders.pack(session=request_session(), actor=caller(),
+                        waybill_no=str(data.get("waybill_no", "")),
+                        item_code=str(data.get("item_code", "")),
+                        certificate_scan=str(data.get("certificate", "")),
+                        seal_no=str(data.get("seal_no", "")), now=now())
+    return jsonify({"order_no": order.order_no, "state": str(order.state)})
+
+
+@bp.post("/orders/<waybill_no>/ship")
+@token_roles("inspector")
+def ship(waybill_no: str) -> Any:
+    order = orders.ship(session=request_session(), actor=caller(), waybill_no=waybill_no,
+                        now=now())
+    return jsonify({"order_no": order.order_no, "state": str(order.state)})

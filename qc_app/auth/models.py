@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from qc_app.sqltypes import UTCDateTime
+
+
+class Role(StrEnum):
+    MERCHANT = "merchant"
+    INSPECTOR = "inspector"
+    ANALYST = "analyst"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    """Table: a person who logs in; one role each."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(max_length=64)
+    password_hash: str = Field(max_length=200)
+    role: Role = Field(sa_column=Column(String(16), nullable=False))
+    merchant_id: int | None = Field(default=None, foreign_key="merchants.id")
+    testing_body_id: int | None = Field(default=None, foreign_key="testing_bodies.id")
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UserSession(SQLModel, table=True):
+    """Table: a login on one browser; the cookie holds only a random id whose hash is the key."""
+
+    __tablename__ = "user_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class ApiToken(SQLModel, table=True):
+    """Table: a bearer token for the JSON API; stored as a hash, shown once."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

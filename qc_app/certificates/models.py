@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, Text, text
+from sqlmodel import Field, SQLModel
+
+from qc_app.sqltypes import UTCDateTime
+
+
+class SigningKey(SQLModel, table=True):
+    """Table: an Ed25519 key; the private half is encrypted with the key passphrase."""
+
+    __tablename__ = "signing_keys"
+    kid: str = Field(primary_key=True, max_length=32)
+    public_key: str = Field(max_length=64)
+    private_key_pem: str = Field(sa_column=Column(Text, nullable=False))
+    not_before: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    not_after: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+class Certificate(SQLModel, table=True):
+    """Table: an issued certificate; payload holds the exact signed bytes."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        # One valid certificate per item, enforced by the database on both backends.
+        Index(
+            "uq_certificates_item_valid",
+            "item_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True, index=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    inspection_id: int = Field(foreign_key="inspections.id")
+    check_code_hash: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(max_length=100)
+    url_signature: str = Field(max_length=100)  # the QR's signature over the number (public)
+    kid: str = Field(foreign_key="signing_keys.kid", max_length=32)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    issued_by_id: int = Field(foreign_key="users.id")
+    status: CertificateStatus = Field(sa_column=Column(String(12), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoke_reason: str | None = Field(default=None, max_length=300)
+    pdf_sha256: str = Field(max_length=64)

@@ -1,0 +1,75 @@
+"""The one definition of the signed bytes; issuer and verifier both call it.
+
+Canonical JSON: keys sorted, no spaces, UTF-8, strings NFC-normalised, and no floats at all
+(mass and fineness are decimal strings), so the bytes never depend on who serialises them.
+Parsing refuses duplicate keys, which plain json.loads would silently accept.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+FORMAT = "qc-cert/1"
+
+
+class PayloadError(ValueError):
+    """The payload is not canonical or not well formed."""
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        raise PayloadError("floats are not allowed in signed data; use decimal strings")
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) and k.isascii() for k in value):
+            raise PayloadError("payload keys must be ASCII strings")
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    if value is None or isinstance(value, bool | int):
+        return value
+    raise PayloadError(f"unsupported type in payload: {type(value).__name__}")
+
+
+def canonical(obj: dict[str, Any]) -> bytes:
+    return json.dumps(
+        _normalise(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise PayloadError(f"duplicate key in payload: {key}")
+        result[key] = value
+    return result
+
+
+def parse(data: bytes) -> dict[str, Any]:
+    """Parse signed bytes; they must already be canonical (re-serialising gives the same bytes)."""
+    try:
+        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"payload is not valid JSON: {exc}") from exc
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise PayloadError("not a qc certificate payload")
+    if canonical(obj) != data:
+        raise PayloadError("payload bytes are not canonical")
+    return obj
+
+
+def certificate_payload(
+    *, number: str, item: dict[str, Any], merchant: dict[str, Any], listing: dict[str, Any],
+    testing_body: dict[str, Any], material: dict[str, Any], measured: dict[str, str],
+    conclusion: str, photo_sha256: str | None, issued_at: str, rule_version: str, kid: str,
+) -> bytes:
+    return canonical({
+        "format": FORMAT, "number": number, "item": item, "merchant": merchant,
+        "listing": listing, "testing_body": testing_body, "material": material,
+        "measured": measured, "conclusion": conclusion, "photo_sha256": photo_sha256,
+        "issued_at": issued_at, "rule_version": rule_version, "kid": kid,
+    })

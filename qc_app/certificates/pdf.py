@@ -1,0 +1,694 @@
+"""Certificate PDFs: the bilingual page a lab signs, with the signed payload travelling inside.
+
+Rendering only: the caller passes the document, the layout and the font in and gets bytes back,
+so issuance decides where they go and a test renders one without a database or a key. The
+signed payload and its signature are attached to the PDF as files, so anyone holding the PDF
+and the published public key can verify it offline; `read_embedded_payload` reads them back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+from reportlab import rl_config
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib.colors import Color, HexColor, black, white
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Image as ImageFlowable
+
+from qc_app.certificates.fonts import register_cjk_font
+from qc_app.certificates.layout import Layout
+from qc_app.certificates.qr import qr_matrix
+
+PAYLOAD_ATTACHMENT = "qc-payload.json"
+SIGNATURE_ATTACHMENT = "qc-signature.json"
+SIGNATURE_ALG = "EdDSA"
+# China has kept UTC+8 without daylight saving since 1991, so no tz database is needed.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Fixed English labels are Helvetica and the codes (ASCII by construction) Courier; every
+# other string from data or the layout uses the CJK font, which covers Latin as well.
+MM = 72 / 25.4  # points per millimetre
+LATIN = "Helvetica"
+MONO = "Courier-Bold"
+QR_SIZE = 30 * MM
+# 0.35 mm modules are ~2 px at 150 dpi: the smallest that still decodes from a scan.
+BARCODE_MODULE = 0.35 * MM
+BARCODE_HEIGHT = 10 * MM
+CHECK_CODE_COLUMN = 45 * MM
+PAD = 5 * MM
+RULE = 0.8 * MM
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CertificateDocument:
+    """Everything printed on one certificate, already decided and signed by the caller."""
+
+    number: str
+    check_code: str
+    verify_url: str  # goes into the QR verbatim
+    issued_at: datetime  # timezone-aware; printed as the date in Shanghai
+    item_code: str
+    item_name_zh: str
+    item_name_en: str
+    conclusion_zh: str
+    conclusion_en: str
+    measurements: tuple[tuple[str, str, str], ...]  # (label_zh, label_en, value with unit)
+    mass_g: str  # decimal string, e.g. "10.02"
+    merchant_name: str
+    listing_title: str
+    testing_body_zh: str
+    testing_body_en: str
+    cma_no: str
+    cnas_no: str | None
+    analyst_name: str
+    reviewer_name: str
+    photo_jpeg: bytes | None
+    rule_version: str
+    kid: str
+    payload_json: bytes  # exactly the signed bytes
+    signature_b64: str  # base64url Ed25519 signature of payload_json
+
+
+@dataclass(frozen=True)
+class EmbeddedPayload:
+    """The signed bytes and signature found inside a certificate PDF (not yet verified)."""
+
+    payload_json: bytes
+    signature_b64: str
+    kid: str
+
+
+class PayloadMissing(ValueError):
+    """The PDF carries no readable signed payload: not one of our certificates."""
+
+
+def render_certificate_pdf(doc: CertificateDocument, layout: Layout, *, font_path: Path) -> bytes:
+    """One-page certificate PDF with the signed payload and signature attached."""
+    if doc.issued_at.tzinfo is None:
+        raise ValueError("issued_at must be timezone-aware")
+    # Binary streams: reportlab's pure-Python ASCII85 encoding of the photo costs a sixth of
+    # the render time and makes the file a quarter bigger.
+    rl_config.useA85 = 0
+    styles = _Styles.build(layout, register_cjk_font(font_path))
+    return _attach_payload(_draw_certificate(doc, layout, styles), doc)
+
+
+def read_embedded_payload(pdf_bytes: bytes) -> EmbeddedPayload:
+    """The payload and signature attached by `render_certificate_pdf`, exactly as attached."""
+    attachments = _attachments(pdf_bytes)
+    payload = _only_attachment(attachments, PAYLOAD_ATTACHMENT)
+    signature = _signature_fields(_only_attachment(attachments, SIGNATURE_ATTACHMENT))
+    return EmbeddedPayload(payload, signature["signature"], signature["kid"])
+
+
+def _attachments(pdf_bytes: bytes) -> dict[str, list[bytes]]:
+    try:
+        attachments = PdfReader(io.BytesIO(pdf_bytes)).attachments
+        return {name: attachments[name] for name in attachments}
+    except PdfReadError as exc:
+        raise PayloadMissing(f"not a readable PDF: {exc}") from exc
+
+
+def _only_attachment(attachments: dict[str, list[bytes]], name: str) -> bytes:
+    # Two files of the same name would let a forger choose which one a reader shows.
+    found = attachments.get(name, [])
+    if len(found) != 1:
+        raise PayloadMissing(f"expected one attachment {name} in the PDF, found {len(found)}")
+    return found[0]
+
+
+def _signature_fields(raw: bytes) -> dict[str, str]:
+    try:
+        signature = json.loads(raw)
+    except ValueError as exc:
+        raise PayloadMissing(f"{SIGNATURE_ATTACHMENT} is not JSON") from exc
+    if not isinstance(signature, dict) or signature.get("alg") != SIGNATURE_ALG:
+        raise PayloadMissing(f"{SIGNATURE_ATTACHMENT} is not an {SIGNATURE_ALG} signature")
+    if not all(isinstance(signature.get(key), str) for key in ("kid", "signature")):
+        raise PayloadMissing(f"{SIGNATURE_ATTACHMENT} lacks a kid or a signature")
+    return signature
+
+
+def _attach_payload(pdf: bytes, doc: CertificateDocument) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.add_attachment(PAYLOAD_ATTACHMENT, doc.payload_json)
+    signature = {"alg": SIGNATURE_ALG, "kid": doc.kid, "signature": doc.signature_b64}
+    writer.add_attachment(SIGNATURE_ATTACHMENT, json.dumps(signature).encode())
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+@dataclass(frozen=True)
+class _Styles:
+    """Colours and paragraph styles derived from a layout and the registered CJK font."""
+
+    cjk: str
+    primary: Color
+    accent: Color
+    muted: Color
+    label_zh: ParagraphStyle
+    label_en: ParagraphStyle
+    inline_label: ParagraphStyle
+    caption: ParagraphStyle
+    heading: ParagraphStyle
+    value_zh: ParagraphStyle
+    value_en: ParagraphStyle
+    conclusion_zh: ParagraphStyle
+    note_zh: ParagraphStyle
+    note_en: ParagraphStyle
+    number: ParagraphStyle
+    check_code: ParagraphStyle
+    url: ParagraphStyle
+
+    @classmethod
+    def build(cls, layout: Layout, cjk: str) -> _Styles:
+        colours = layout.colours
+        primary, text, muted = (HexColor(c) for c in (colours.primary, colours.text, colours.muted))
+
+        def style(name: str, font: str, size: float, colour: Color, **extra: Any) -> ParagraphStyle:
+            extra.setdefault("leading", size * 1.3)
+            return ParagraphStyle(name, fontName=font, fontSize=size, textColor=colour, **extra)
+
+        return cls(
+            cjk=cjk,
+            primary=primary,
+            accent=HexColor(colours.accent),
+            muted=muted,
+            label_zh=style("label_zh", cjk, 8.5, text),
+            label_en=style("label_en", LATIN, 6.5, muted),
+            inline_label=style("inline_label", cjk, 7.5, text, spaceAfter=1),
+            caption=style("caption", cjk, 7, muted, alignment=TA_CENTER),
+            heading=style("heading", cjk, 10.5, primary, spaceAfter=3),
+            value_zh=style("value_zh", cjk, 10.5, text, wordWrap="CJK"),
+            value_en=style("value_en", cjk, 7.5, muted),
+            conclusion_zh=style("conclusion_zh", cjk, 13, primary, wordWrap="CJK"),
+            note_zh=style("note_zh", cjk, 7, muted, wordWrap="CJK"),
+            note_en=style("note_en", cjk, 6.5, muted),
+            number=style("number", MONO, 9, text),
+            check_code=style("check_code", MONO, 18, primary, leading=20),
+            # Break the long URL anywhere rather than let it run off the page.
+            url=style("url", "Courier", 6.5, muted, wordWrap="CJK"),
+        )
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """Where to draw: the canvas and the content box (points) inside the page margins."""
+
+    canvas: Canvas
+    styles: _Styles
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+
+def _draw_certificate(doc: CertificateDocument, layout: Layout, styles: _Styles) -> bytes:
+    buffer = io.BytesIO()
+    page_width, page_height = (side * MM for side in layout.page_size_mm)
+    canvas = Canvas(buffer, pagesize=(page_width, page_height))
+    canvas.setTitle(doc.number)
+    canvas.setSubject(f"{layout.title.zh} {layout.title.en} {doc.number}")
+    canvas.setAuthor(doc.testing_body_en)
+    canvas.setCreator("qc_app")
+    margins = layout.margins_mm
+    sheet = _Sheet(
+        canvas=canvas,
+        styles=styles,
+        left=margins.left * MM,
+        bottom=margins.bottom * MM,
+        right=page_width - margins.right * MM,
+        top=page_height - margins.top * MM,
+    )
+    header_bottom = _draw_header(sheet, doc, layout)
+    band_top = _draw_verification_band(sheet, doc, layout)
+    _draw_body(sheet, doc, layout, top=header_bottom - PAD, bottom=band_top + PAD)
+    _draw_frame(sheet)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_frame(sheet: _Sheet) -> None:
+    canvas, styles = sheet.canvas, sheet.styles
+    canvas.setStrokeColor(styles.primary)
+    canvas.setLineWidth(1.2)
+    canvas.rect(sheet.left, sheet.bottom, sheet.width, sheet.top - sheet.bottom)
+    canvas.setStrokeColor(styles.accent)
+    canvas.setLineWidth(0.4)
+    inset = 1.2 * MM
+    canvas.rect(
+        sheet.left - inset,
+        sheet.bottom - inset,
+        sheet.width + 2 * inset,
+        sheet.top - sheet.bottom + 2 * inset,
+    )
+
+
+def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> float:
+    """Coloured band: logo and title on the left, number and issue date on the right."""
+    canvas, styles = sheet.canvas, sheet.styles
+    height = 24 * MM
+    bottom = sheet.top - height
+    canvas.setFillColor(styles.primary)
+    canvas.rect(sheet.left, bottom, sheet.width, height, stroke=0, fill=1)
+    canvas.setFillColor(styles.accent)
+    canvas.rect(sheet.left, bottom - RULE, sheet.width, RULE, stroke=0, fill=1)
+    title_left = sheet.left + PAD + _draw_logo(sheet, layout, bottom, height)
+    _draw_title(sheet, layout, title_left, bottom)
+    right = sheet.right - PAD
+    _draw_header_field(sheet, right, bottom + 16 * MM, ("证书编号", "Certificate No."), doc.number)
+    _draw_header_field(
+        sheet, right, bottom + 5 * MM, ("签发日期", "Date of issue"), _issue_date(doc)
+    )
+    return bottom - RULE
+
+
+def _issue_date(doc: CertificateDocument) -> str:
+    return doc.issued_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+
+
+def _draw_logo(sheet: _Sheet, layout: Layout, band_bottom: float, band_height: float) -> float:
+    """Draw the layout's logo, if any, and return the width it took."""
+    if layout.logo is None:
+        return 0.0
+    logo = ImageReader(str(layout.logo))
+    pixel_width, pixel_height = logo.getSize()
+    height = band_height - 8 * MM
+    width: float = height * pixel_width / pixel_height
+    sheet.canvas.drawImage(logo, sheet.left + PAD, band_bottom + 4 * MM, width, height, mask="auto")
+    return width + 4 * MM
+
+
+def _draw_title(sheet: _Sheet, layout: Layout, left: float, band_bottom: float) -> None:
+    canvas, styles = sheet.canvas, sheet.styles
+    # Render mode and character spacing persist in the PDF text state: keep them to the title.
+    canvas.saveState()
+    title = canvas.beginText(left, band_bottom + 12 * MM)
+    # WenQuanYi has no bold face: fill and stroke the outline to embolden the title.
+    title.setTextRenderMode(2)
+    canvas.setLineWidth(0.35)
+    canvas.setStrokeColor(white)
+    title.setFillColor(white)
+    title.setFont(styles.cjk, 20)
+    title.setCharSpace(2)
+    title.textLine(layout.title.zh)
+    canvas.drawText(title)
+    subtitle = canvas.beginText(left, band_bottom + 5.5 * MM)
+    subtitle.setTextRenderMode(0)
+    subtitle.setFillColor(_tint(styles.accent, 0.55))
+    subtitle.setFont(styles.cjk, 8.5)
+    subtitle.setCharSpace(1.2)
+    subtitle.textLine(layout.title.en.upper())
+    canvas.drawText(subtitle)
+    canvas.restoreState()
+
+
+def _draw_header_field(
+    sheet: _Sheet, right: float, baseline: float, label: tuple[str, str], value: str
+) -> None:
+    canvas, styles = sheet.canvas, sheet.styles
+    label_zh, label_en = label
+    canvas.setFillColor(_tint(styles.accent, 0.55))
+    canvas.setFont(LATIN, 6.5)
+    canvas.drawRightString(right, baseline + 4 * MM, label_en)
+    en_width = canvas.stringWidth(label_en, LATIN, 6.5)
+    canvas.setFont(styles.cjk, 7.5)
+    canvas.drawRightString(right - en_width - 1.5 * MM, baseline + 4 * MM, label_zh)
+    canvas.setFillColor(white)
+    canvas.setFont(MONO, 12)
+    canvas.drawRightString(right, baseline, value)
+
+
+def _draw_verification_band(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> float:
+    """Bottom band: QR, barcode, check code and how to verify. Returns its top edge."""
+    canvas, styles = sheet.canvas, sheet.styles
+    qr_column = QR_SIZE + 2 * PAD
+    rows = _verification_rows(styles, doc, layout, sheet.width - qr_column - PAD)
+    band = Table(
+        rows,
+        colWidths=[qr_column, sheet.width - qr_column],
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (0, 0), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), PAD),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PAD),
+                ("TOPPADDING", (0, 0), (-1, -1), 3 * MM),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * MM),
+                *(
+                    [("SPAN", (0, 1), (1, 1)), ("TOPPADDING", (0, 1), (1, 1), 0)]
+                    if len(rows) > 1
+                    else []
+                ),
+            ]
+        ),
+    )
+    height: float = band.wrapOn(canvas, sheet.width, sheet.top - sheet.bottom)[1]
+    canvas.setFillColor(_tint(styles.primary, 0.06))
+    canvas.rect(sheet.left, sheet.bottom, sheet.width, height, stroke=0, fill=1)
+    canvas.setFillColor(styles.accent)
+    canvas.rect(sheet.left, sheet.bottom + height, sheet.width, RULE, stroke=0, fill=1)
+    band.drawOn(canvas, sheet.left, sheet.bottom)
+    return sheet.bottom + height + RULE
+
+
+def _verification_rows(
+    styles: _Styles, doc: CertificateDocument, layout: Layout, width: float
+) -> list[list[object]]:
+    """On A4 everything fits beside the QR; on A5 the codes are stacked beside it and the
+    instructions run across a second row."""
+    qr = [_QrCode(doc.verify_url, QR_SIZE), _caption(styles, "扫码验证", "Scan to verify")]
+    # No built-in quiet zone, so the bars line up with the text; the cell padding and the
+    # QR column leave more than the 10 blank modules a scanner needs on either side.
+    barcode = Code128(
+        doc.number,
+        barWidth=BARCODE_MODULE,
+        barHeight=BARCODE_HEIGHT,
+        humanReadable=False,
+        quiet=False,
+    )
+    number = [
+        _label(styles, "证书编号", "Certificate No."),
+        barcode,
+        Paragraph(escape(doc.number), styles.number),
+    ]
+    check_code = [
+        _label(styles, "校验码", "Check code"),
+        Paragraph(escape(doc.check_code), styles.check_code),
+    ]
+    small_print = f"规则版本 Rule version {doc.rule_version}  ·  密钥 Key ID {doc.kid}"
+    how_to_verify = [
+        Paragraph(escape(layout.footer.zh), styles.note_zh),
+        Paragraph(escape(layout.footer.en), styles.note_en),
+        Paragraph(escape(doc.verify_url), styles.url),
+        Paragraph(escape(small_print), styles.note_en),
+    ]
+    if width < barcode.width + CHECK_CODE_COLUMN:
+        return [[qr, [*number, Spacer(0, 2 * MM), *check_code]], [how_to_verify, ""]]
+    codes = Table([[number, check_code]], colWidths=[barcode.width + 8 * MM, None], style=_TIGHT)
+    return [[qr, [codes, Spacer(0, 2.5 * MM), *how_to_verify]]]
+
+
+def _draw_body(
+    sheet: _Sheet, doc: CertificateDocument, layout: Layout, *, top: float, bottom: float
+) -> None:
+    """Photo, results, conclusion and laboratory at the top; signatures and the lab's wording
+    at the foot. A body too tall for the page is scaled down as a whole, never overflows."""
+    width, height = sheet.width - 2 * PAD, top - bottom
+    opening = _column(_opening(sheet.styles, doc, width), width)
+    closing = _column(_closing(sheet.styles, doc, layout, width), width)
+    used = sum(part.wrapOn(sheet.canvas, width, height)[1] for part in (opening, closing))
+    story = [opening, Spacer(0, max(PAD, height - used)), closing]
+    frame = Frame(
+        sheet.left + PAD, bottom, width, height,
+        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+    )  # fmt: skip
+    shrunk = KeepInFrame(width, height, story, mode="shrink", hAlign="CENTER", vAlign="TOP")
+    frame.addFromList([shrunk], sheet.canvas)
+
+
+def _column(story: list[Flowable], width: float) -> Table:
+    # A fixed-width box, so that shrinking scales its content instead of re-flowing it wider.
+    return Table([[story]], colWidths=[width], style=_TIGHT)
+
+
+def _closing(
+    styles: _Styles, doc: CertificateDocument, layout: Layout, width: float
+) -> list[Flowable]:
+    return [_signatures(styles, doc, width), Spacer(0, 4 * MM), *_lab_lines(styles, layout)]
+
+
+def _opening(styles: _Styles, doc: CertificateDocument, width: float) -> list[Flowable]:
+    photo_width = width * 0.42
+    results_width = width - photo_width - 6 * MM
+    main = Table(
+        [[_photo(styles, doc.photo_jpeg, photo_width), _results(styles, doc, results_width)]],
+        colWidths=[width - results_width, results_width],
+        style=_TIGHT,
+    )
+    return [
+        main,
+        Spacer(0, 5 * MM),
+        _conclusion(styles, doc, width),
+        Spacer(0, 6 * MM),
+        _heading(styles, "检测机构", "Testing laboratory"),
+        _laboratory(styles, doc, width),
+    ]
+
+
+def _photo(styles: _Styles, jpeg: bytes | None, width: float) -> list[Flowable]:
+    height = width
+    if jpeg is None:
+        content: Flowable = Paragraph(
+            f"无照片<br/>{_latin('No photo', 7, styles.muted)}", styles.caption
+        )
+    else:
+        reader = ImageReader(io.BytesIO(jpeg))
+        pixel_width, pixel_height = reader.getSize()
+        scale = min((width - 4 * MM) / pixel_width, (height - 4 * MM) / pixel_height)
+        content = ImageFlowable(
+            io.BytesIO(jpeg), width=pixel_width * scale, height=pixel_height * scale
+        )
+    frame = Table(
+        [[content]],
+        colWidths=[width],
+        rowHeights=[height],
+        style=TableStyle(
+            [
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BOX", (0, 0), (-1, -1), 0.6, _tint(styles.muted, 0.5)),
+                ("BACKGROUND", (0, 0), (-1, -1), _tint(styles.primary, 0.04)),
+            ]
+        ),
+    )
+    return [_heading(styles, "样品照片", "Photo"), frame]
+
+
+def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Flowable]:
+    rows = [
+        _row(styles, ("名称", "Item"), doc.item_name_zh, doc.item_name_en),
+        _row(styles, ("样品编号", "Item code"), doc.item_code),
+        _row(styles, ("总质量", "Total mass"), f"{doc.mass_g} g"),
+        *(_row(styles, (zh, en), value) for zh, en, value in doc.measurements),
+        _row(styles, ("商家", "Merchant"), doc.merchant_name),
+        _row(styles, ("商品", "Listing"), doc.listing_title),
+    ]
+    label_width = 27 * MM
+    table = Table(
+        rows,
+        colWidths=[label_width, width - label_width],
+        style=_ruled(styles, label_cells=[((0, 0), (0, -1))]),
+    )
+    return [_heading(styles, "检验结果", "Results"), table]
+
+
+def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
+    label_width = 30 * MM
+    text = [
+        Paragraph(escape(doc.conclusion_zh), styles.conclusion_zh),
+        Paragraph(escape(doc.conclusion_en), styles.value_en),
+    ]
+    return Table(
+        [[_bilingual_label(styles, "检验结论", "Conclusion"), text]],
+        colWidths=[label_width, width - label_width],
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (-1, -1), _tint(styles.accent, 0.12)),
+                ("LINEBEFORE", (0, 0), (0, 0), 3, styles.accent),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        ),
+    )
+
+
+def _laboratory(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
+    """Testing body across the top row; CMA and, for an accredited lab, CNAS below it."""
+    label_width = 30 * MM
+    value_width = width / 2 - label_width
+    body = [
+        _value(styles, doc.testing_body_zh),
+        _value(styles, doc.testing_body_en, english=True),
+    ]
+    accreditation = (
+        [_bilingual_label(styles, "实验室认可", "CNAS No."), _value(styles, doc.cnas_no)]
+        if doc.cnas_no
+        else ["", ""]
+    )
+    rows = [
+        [_bilingual_label(styles, "检测机构", "Testing body"), body, "", ""],
+        [
+            _bilingual_label(styles, "资质认定", "CMA No."),
+            _value(styles, doc.cma_no),
+            *accreditation,
+        ],
+    ]
+    label_cells = [((0, 0), (0, 1)), *([((2, 1), (2, 1))] if doc.cnas_no else [])]
+    style = _ruled(styles, label_cells=label_cells)
+    style.add("SPAN", (1, 0), (3, 0))
+    return Table(rows, colWidths=[label_width, value_width, label_width, value_width], style=style)
+
+
+def _ruled(styles: _Styles, *, label_cells: list[tuple[Cell, Cell]]) -> TableStyle:
+    """Heavy rules above and below, hairlines between rows, shaded label cells."""
+    return TableStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("LINEABOVE", (0, 0), (-1, 0), 1, styles.primary),
+            ("LINEBELOW", (0, 0), (-1, -2), 0.3, _tint(styles.muted, 0.35)),
+            ("LINEBELOW", (0, -1), (-1, -1), 1, styles.primary),
+            *(
+                ("BACKGROUND", start, end, _tint(styles.primary, 0.05))
+                for start, end in label_cells
+            ),
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 5.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 5),
+        ]
+    )
+
+
+def _signatures(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
+    """Who tested, who reviewed, when issued: names over a rule, as a lab report signs off."""
+    columns = [
+        (("检测员", "Analyst"), doc.analyst_name),
+        (("审核员", "Reviewer"), doc.reviewer_name),
+        (("签发日期", "Date of issue"), _issue_date(doc)),
+    ]
+    gap = 12 * MM
+    column_width = (width - gap * (len(columns) - 1)) / len(columns)
+    names: list[object] = []
+    labels: list[object] = []
+    for label, value in columns:
+        names += [_value(styles, value), ""]
+        labels += [_label(styles, *label), ""]
+    return Table(
+        [names[:-1], labels[:-1]],
+        colWidths=[column_width, gap] * (len(columns) - 1) + [column_width],
+        style=TableStyle(
+            [
+                *(
+                    ("LINEBELOW", (column, 0), (column, 0), 0.6, styles.muted)
+                    for column in range(0, len(names), 2)
+                ),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), 3),
+                ("TOPPADDING", (0, 1), (-1, 1), 2),
+            ]
+        ),
+    )
+
+
+def _lab_lines(styles: _Styles, layout: Layout) -> list[Flowable]:
+    return [
+        Paragraph(f"{escape(line.zh)}<br/>{escape(line.en)}", styles.note_en)
+        for line in layout.lab_lines
+    ]
+
+
+def _row(
+    styles: _Styles, label: tuple[str, str], value_zh: str, value_en: str = ""
+) -> list[object]:
+    value: list[Flowable] = [_value(styles, value_zh)]
+    if value_en:
+        value.append(_value(styles, value_en, english=True))
+    return [_bilingual_label(styles, *label), value]
+
+
+def _value(styles: _Styles, text: str, *, english: bool = False) -> Paragraph:
+    return Paragraph(escape(text), styles.value_en if english else styles.value_zh)
+
+
+def _bilingual_label(styles: _Styles, zh: str, en: str) -> list[Flowable]:
+    return [Paragraph(zh, styles.label_zh), Paragraph(en, styles.label_en)]
+
+
+def _label(styles: _Styles, zh: str, en: str) -> Paragraph:
+    return Paragraph(f"{zh} {_latin(en, 6.5, styles.muted)}", styles.inline_label)
+
+
+def _caption(styles: _Styles, zh: str, en: str) -> Paragraph:
+    return Paragraph(f"{zh} {_latin(en, 6, styles.muted)}", styles.caption)
+
+
+def _heading(styles: _Styles, zh: str, en: str) -> Paragraph:
+    return Paragraph(f"{zh}  {_latin(en.upper(), 7.5, styles.muted)}", styles.heading)
+
+
+def _latin(text: str, size: float, colour: Color) -> str:
+    """Paragraph markup for a fixed English label set in Helvetica."""
+    return f"<font name='{LATIN}' size='{size}' color='{colour.hexval()}'>{text}</font>"
+
+
+def _tint(colour: Color, strength: float) -> Color:
+    """`colour` mixed with white: strength 1 is the colour itself, 0 is white."""
+    return Color(*(1 - strength * (1 - channel) for channel in colour.rgb()))
+
+
+_TIGHT = TableStyle(
+    [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+    ]
+)
+
+
+class _QrCode(Flowable):  # type: ignore[misc]
+    """The QR as vector squares, one rectangle per run of dark modules in a row."""
+
+    def __init__(self, data: str, size: float) -> None:
+        super().__init__()
+        self.matrix = qr_matrix(data)
+        self.width = self.height = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.setFillColor(white)
+        self.canv.rect(0, 0, self.width, self.height, stroke=0, fill=1)
+        module = self.width / len(self.matrix)
+        path = self.canv.beginPath()
+        for row_index, row in enumerate(self.matrix):
+            y = self.height - (row_index + 1) * module
+            for start, length in _dark_runs(row):
+                path.rect(start * module, y, length * module, module)
+        self.canv.setFillColor(black)
+        self.canv.drawPath(path, stroke=0, fill=1)
+
+
+def _dark_runs(row: list[bool]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    start = None
+    for index, dark in enumerate([*row, False]):
+        if dark and start is None:
+            start = index
+        elif not dark and start is not None:
+            runs.append((start, index - start))
+            start = None
+    return runs

@@ -1,0 +1,115 @@
+"""Configuration: read from the environment inside the factory, never at import time.
+
+There are no default secrets: a missing SECRET_KEY or key passphrase stops start-up with a
+clear message (scripts/serve writes both into instance/secrets.env on first run).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Start-up cannot continue: a setting is missing or wrong."""
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """instance/secrets.env (written by scripts/serve, mode 0600): KEY=value lines."""
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _require(env: dict[str, str], name: str, hint: str) -> str:
+    value = env.get(name, "")
+    if len(value) < 32:
+        raise ConfigError(f"{name} is missing or shorter than 32 characters. {hint}")
+    return value
+
+
+@dataclass
+class Config:
+    SECRET_KEY: str
+    KEY_PASSPHRASE: str
+    INSTANCE_PATH: Path
+    DATABASE_URL: str
+    BASE_URL: str = "http://127.0.0.1:5000"
+    CERTIFICATES_DIR: Path = ROOT / "certificates"
+    CJK_FONT: str | None = None
+    COOKIE_SECURE: bool = True
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
+    LOGIN_RATE_LIMIT: str = "10/minute"
+    MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
+    IDLE_TIMEOUT: timedelta = timedelta(minutes=30)
+    ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
+    TESTING: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("QC_INSTANCE_PATH", ROOT / "instance")).resolve()
+        env = {**read_secrets_file(instance / "secrets.env"), **env}
+        hint = "Run scripts/serve once (it creates instance/secrets.env) or export it."
+        return cls(
+            SECRET_KEY=_require(env, "SECRET_KEY", hint),
+            KEY_PASSPHRASE=_require(env, "QC_KEY_PASSPHRASE", hint),
+            INSTANCE_PATH=instance,
+            DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{instance / 'qc.db'}",
+            BASE_URL=env.get("QC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            CJK_FONT=env.get("QC_CJK_FONT") or None,
+            COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
+            RATELIMIT_STORAGE_URI=(
+                env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"
+            ),
+        )
+
+    @classmethod
+    def for_tests(cls, instance: Path, database_url: str | None = None, **overrides: Any) -> Config:
+        """Fresh random secrets per test app: nothing is shared or hard-coded."""
+        config = cls(
+            SECRET_KEY=secrets.token_urlsafe(48),
+            KEY_PASSPHRASE=secrets.token_urlsafe(48),
+            INSTANCE_PATH=instance,
+            DATABASE_URL=database_url or f"sqlite:///{instance / 'test.db'}",
+            BASE_URL="http://qc.test",
+            COOKIE_SECURE=False,
+            TESTING=True,
+        )
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return config
+
+    def flask_settings(self) -> dict[str, Any]:
+        cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"
+        return {
+            "SECRET_KEY": self.SECRET_KEY,
+            "TESTING": self.TESTING,
+            "MAX_CONTENT_LENGTH": self.MAX_CONTENT_LENGTH,
+            "MAX_FORM_PARTS": 50,
+            "SESSION_COOKIE_NAME": cookie,
+            "SESSION_COOKIE_SECURE": self.COOKIE_SECURE,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "PERMANENT_SESSION_LIFETIME": self.ABSOLUTE_TIMEOUT,
+            "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+            # The CSRF token lives as long as the session: a long lab form is never lost to expiry.
+            "WTF_CSRF_TIME_LIMIT": None,
+            "WTF_CSRF_SSL_STRICT": self.COOKIE_SECURE,
+            "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
+            "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "BABEL_DEFAULT_LOCALE": "zh",
+            "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+            "QC": self,
+        }

@@ -1,0 +1,97 @@
+"""Engine and sessions.
+
+SQLite runs in WAL mode with foreign keys, FULL sync (certificates and payouts must survive a
+power cut) and a busy timeout. Write transactions start with BEGIN IMMEDIATE so two writers
+never deadlock on a read-to-write lock upgrade; read-only requests stay on plain BEGIN.
+On PostgreSQL the defaults apply (READ COMMITTED); races are settled by version columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+WRITE = "qc_write"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event, not pysqlite, decide when transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+            "busy_timeout=15000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def new_session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write(session: Session) -> Iterator[Session]:
+    """One write transaction: everything inside commits together or not at all."""
+    if session.in_transaction():
+        # A read transaction left open by earlier reads (e.g. loading the user) holds no
+        # changes; end it so the write starts with the write lock.
+        session.commit()
+    session.connection(execution_options={WRITE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def init_app(app: Flask, url: str) -> Engine:
+    engine = make_engine(url)
+    app.extensions["qc_engine"] = engine
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return engine
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions["qc_engine"]  # type: ignore[no-any-return]
+
+
+def request_session() -> Session:
+    """The session of the current request or CLI command, created on first use."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = new_session(engine_of(current_app))
+    return g.db_session  # type: ignore[no-any-return]

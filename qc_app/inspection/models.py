@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, String, Text
+from sqlmodel import Field, SQLModel
+
+from qc_app.sqltypes import UTCDateTime
+
+
+class TestingBody(SQLModel, table=True):
+    """Table: an accredited lab (CMA, optional CNAS) with its certificate-number prefix."""
+
+    __tablename__ = "testing_bodies"
+    __test__ = False  # not a pytest class
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=120)
+    cma_no: str = Field(max_length=40)
+    cnas_no: str | None = Field(default=None, max_length=40)
+    cert_prefix: str = Field(max_length=6, unique=True)
+    accredited_until: date
+
+
+class InspectionState(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
+
+
+class Inspection(SQLModel, table=True):
+    """Table: one measurement session of an item and its verdict; retests add rows."""
+
+    __tablename__ = "inspections"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    testing_body_id: int = Field(foreign_key="testing_bodies.id")
+    analyst_id: int = Field(foreign_key="users.id")
+    family: str = Field(max_length=24)
+    measurements: str = Field(sa_column=Column(Text, nullable=False))
+    material_code: str = Field(max_length=32)
+    material_name_zh: str = Field(max_length=60)
+    material_name_en: str = Field(max_length=80)
+    verdict: str = Field(max_length=8)
+    reasons: str = Field(sa_column=Column(Text, nullable=False))
+    rule_version: str = Field(max_length=24)
+    state: InspectionState = Field(sa_column=Column(String(16), nullable=False))
+    reviewer_id: int | None = Field(default=None, foreign_key="users.id")
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    review_note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

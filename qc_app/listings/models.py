@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from qc_app.sqltypes import UTCDateTime
+
+
+class Listing(SQLModel, table=True):
+    """Table: a product listing; its declared material is what QC checks against."""
+
+    __tablename__ = "listings"
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    title: str = Field(max_length=120)
+    brand: str = Field(default="", max_length=60)
+    material_code: str = Field(max_length=32)
+    style: str = Field(default="", max_length=60)
+    price_fen: int
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

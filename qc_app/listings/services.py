@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from qc_app import audit
+from qc_app.access import ensure_visible
+from qc_app.auth.models import User
+from qc_app.db import write
+from qc_app.errors import Forbidden, ValidationFailed, not_found
+from qc_app.listings.models import Listing
+from qc_app.rules.engine import load_ruleset
+from qc_app.units import parse_price_fen
+
+
+def _text(value: object, field: str, *, required: bool, max_length: int) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"请填写{field}", f"{field} is required")
+    if len(text) > max_length:
+        raise ValidationFailed(f"{field}过长", f"{field} is too long (max {max_length})")
+    return text
+
+
+def create_listing(*, session: Session, actor: User, title: object, brand: object,
+                   material_code: object, price_fen: object, style: object = "",
+                   now: datetime) -> Listing:
+    if actor.role != "merchant" or actor.merchant_id is None:
+        raise Forbidden("只有商家可以创建商品", "only merchants create listings")
+    code = _text(material_code, "material_code", required=True, max_length=32)
+    load_ruleset().declaration(code)
+    listing = Listing(
+        merchant_id=actor.merchant_id,
+        title=_text(title, "title", required=True, max_length=120),
+        brand=_text(brand, "brand", required=False, max_length=60),
+        style=_text(style, "style", required=False, max_length=60),
+        material_code=code, price_fen=parse_price_fen(price_fen), created_at=now,
+    )
+    with write(session):
+        session.add(listing)
+        session.flush()
+        audit.record(session, actor=actor, action="listing_created", entity="listing",
+                     entity_id=listing.id or 0, at=now, title=listing.title,
+                     material=code, price_fen=listing.price_fen)
+    return listing
+
+
+def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise not_found("商品", "listing")
+    ensure_visible(actor, listing.merchant_id, "商品", "listing")
+    return listing
+
+
+def merchant_listings(*, session: Session, actor: User) -> list[Listing]:
+    query = select(Listing).where(Listing.merchant_id == actor.merchant_id)
+    return list(session.exec(query.order_by(Listing.id.desc())))  # type: ignore[union-attr]

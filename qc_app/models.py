@@ -1,0 +1,15 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from qc_app.audit import AuditEvent
+from qc_app.auth.models import ApiToken, User, UserSession
+from qc_app.certificates.models import Certificate, SigningKey
+from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.intake.models import Consignment, Item, Photo
+from qc_app.listings.models import Listing
+from qc_app.merchants.models import Merchant
+from qc_app.orders.models import Order
+
+__all__ = [
+    "ApiToken", "AuditEvent", "Certificate", "Consignment", "Inspection", "Item", "Listing",
+    "Merchant", "Order", "Photo", "SigningKey", "TestingBody", "User", "UserSession",
+]

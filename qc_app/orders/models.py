@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Integer, String
+from sqlmodel import Field, SQLModel
+
+from qc_app.sqltypes import UTCDateTime
+
+
+class OrderState(StrEnum):
+    OPEN = "open"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# Optimistic lock: a concurrent change of the same row fails with StaleDataError (409).
+_order_version = Column("version", Integer, nullable=False)
+
+
+class Order(SQLModel, table=True):
+    """Table: a consumer's order of one listing, fulfilled by one certified item."""
+
+    __tablename__ = "orders"
+    __mapper_args__ = {"version_id_col": _order_version}  # noqa: RUF012 - SQLAlchemy reads it
+    id: int | None = Field(default=None, primary_key=True)
+    order_no: str = Field(max_length=40, unique=True, index=True)
+    merchant_id: int = Field(foreign_key="merchants.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    price_paid_fen: int
+    waybill_no: str = Field(max_length=40, unique=True, index=True)
+    state: OrderState = Field(sa_column=Column(String(12), nullable=False))
+    seal_no: str | None = Field(default=None, max_length=40)
+    version: int = Field(default=0, sa_column=_order_version)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    packed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    shipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

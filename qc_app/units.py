@@ -1,0 +1,82 @@
+"""Exact measurement units: Decimal in the domain, integer minor units in the database.
+
+Mass is stored in centigrams (10.02 g -> 1002), fineness in tenths of per mille
+(999.2‰ -> 9992), money in fen. Floats are refused so that no rounding ever enters signed data.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from qc_app.errors import ValidationFailed
+
+CENTI = Decimal("0.01")
+DECI = Decimal("0.1")
+THOUSANDTH = Decimal("0.001")
+
+
+def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
+    """Parse a JSON number or string exactly; refuse more decimals than the unit allows."""
+    if isinstance(value, bool) or value is None:
+        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
+    try:
+        # str() of a float JSON number gives its shortest repr, which is what the caller typed.
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number") from exc
+    if not number.is_finite():
+        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
+    if number != number.quantize(places, rounding=ROUND_HALF_EVEN):
+        raise ValidationFailed(
+            f"{field} 最多 {-places.as_tuple().exponent} 位小数",
+            f"{field} allows at most {-places.as_tuple().exponent} decimals",
+        )
+    return number.quantize(places)
+
+
+def in_range(number: Decimal, low: Decimal, high: Decimal, *, field: str, unit: str) -> Decimal:
+    if not low <= number <= high:
+        raise ValidationFailed(
+            f"{field} 超出范围（{low}–{high}{unit}）：{number}",
+            f"{field} out of range ({low}–{high}{unit}): {number}",
+        )
+    return number
+
+
+def parse_mass_g(value: object, *, field: str = "mass_g") -> Decimal:
+    number = to_decimal(value, field=field, places=CENTI)
+    return in_range(number, Decimal("0.01"), Decimal("100000.00"), field=field, unit=" g")
+
+
+def mass_to_cg(mass_g: Decimal) -> int:
+    return int(mass_g * 100)
+
+
+def cg_to_mass(cg: int) -> Decimal:
+    return (Decimal(cg) / 100).quantize(CENTI)
+
+
+def permille_to_tenths(permille: Decimal) -> int:
+    return int(permille * 10)
+
+
+def tenths_to_permille(tenths: int) -> Decimal:
+    return (Decimal(tenths) / 10).quantize(DECI)
+
+
+def parse_price_fen(value: object, *, field: str = "price_fen") -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationFailed(f"{field} 必须是整数（分）", f"{field} must be an integer (fen)")
+    try:
+        fen = int(str(value).strip())
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"{field} 必须是整数（分）", f"{field} must be an integer (fen)"
+        ) from exc
+    if not 1 <= fen <= 10**11:
+        raise ValidationFailed(f"{field} 超出范围", f"{field} out of range (1..10^11 fen)")
+    return fen
+
+
+def format_fen(fen: int) -> str:
+    return f"¥{Decimal(fen) / 100:,.2f}"

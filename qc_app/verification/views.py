@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request
+
+from qc_app import storage
+from qc_app.certificates.services import jwks
+from qc_app.db import request_session
+from qc_app.errors import not_found
+from qc_app.intake.views import image_response
+from qc_app.verification import services
+from qc_app.verification.services import Verdict
+from qc_app.web import config, limiter, public
+
+bp = Blueprint("verification", __name__)
+
+
+def _limit() -> str:
+    return config().PUBLIC_RATE_LIMIT
+
+
+def _qr_view(number: str) -> services.PublicView:
+    return services.by_qr(session=request_session(), number=number,
+                          kid=request.args.get("k", ""), signature=request.args.get("s", ""))
+
+
+@bp.get("/v/<number>")
+@public
+@limiter.limit(_limit)
+def by_qr(number: str) -> Any:
+    view = _qr_view(number)
+    status = 404 if view.verdict in (Verdict.NOT_FOUND, Verdict.FORGED) else 200
+    return render_template("verification/result.html", view=view), status
+
+
+@bp.get("/v/<number>/photo.jpg")
+@public
+@limiter.limit(_limit)
+def photo(number: str) -> Any:
+    view = _qr_view(number)
+    if view.photo is None:
+        raise not_found("照片", "photo")
+    return image_response(storage.load(config().INSTANCE_PATH, "photos", view.photo.sha256,
+                                       ".jpg"))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit)
+def verify_form() -> Any:
+    if request.method == "GET":
+        return render_template("verification/form.html")
+    view = services.by_code(session=request_session(), number=request.form.get("number", ""),
+                            check_code=request.form.get("check_code", ""))
+    status = 404 if view.verdict == Verdict.NOT_FOUND else 200
+    return render_template("verification/result.html", view=view), status
+
+
+@bp.get("/.well-known/jwks.json")
+@public
+def jwks_document() -> Any:
+    response = jsonify(jwks(request_session()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,225 @@
+"""Web plumbing shared by every blueprint: login, roles, CSRF, rate limits, locale, headers,
+and the one place where domain errors become HTTP responses or flash messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from qc_app.auth.models import User
+from qc_app.config import Config
+from qc_app.db import request_session
+from qc_app.errors import Conflict, DomainError, Forbidden
+from qc_app.sqltypes import utcnow
+
+log = logging.getLogger("qc_app")
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+F = TypeVar("F", bound=Callable[..., Any])
+LOCALES = ("zh", "en")
+
+
+class Principal(UserMixin):  # type: ignore[misc]
+    """The logged-in user as Flask-Login sees it: its id is the server-side session token."""
+
+    def __init__(self, user: User, token: str) -> None:
+        self.user = user
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def role(self) -> str:
+        return str(self.user.role)
+
+
+def config() -> Config:
+    from flask import current_app
+
+    return current_app.config["QC"]  # type: ignore[no-any-return]
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def actor() -> User:
+    return current_user.user  # type: ignore[no-any-return]
+
+
+def locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or "zh"
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                raise Forbidden("您的角色无权访问此页面", "your role may not open this page")
+            return view(*args, **kwargs)
+
+        wrapped.qc_roles = roles  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """Marks a route as deliberately open to anyone (checked by the route audit test)."""
+    view.qc_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a relative path on this site (no scheme, no host) may follow a login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    ok = not parts.scheme and not parts.netloc and target.startswith("/")
+    return target if ok and not target.startswith("//") else None
+
+
+def back(default: str) -> Response:
+    return redirect(safe_next(request.form.get("back")) or default)
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+    Babel(app, locale_selector=locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录 Please log in"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load(token: str) -> Principal | None:
+        from qc_app.auth.services import user_for_session
+
+        qc = config()
+        user = user_for_session(session=request_session(), token=token, now=now(),
+                                idle=qc.IDLE_TIMEOUT, absolute=qc.ABSOLUTE_TIMEOUT)
+        return Principal(user, token) if user else None
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from qc_app.intake.workflow import STATE_LABELS
+        from qc_app.units import format_fen
+
+        return {"lang": locale(), "state_labels": STATE_LABELS, "format_fen": format_fen}
+
+    @app.template_filter("grams")
+    def _grams(centigrams: int | None) -> str:
+        from qc_app.units import cg_to_mass
+
+        return "—" if centigrams is None else f"{cg_to_mass(centigrams)} g"
+
+    app.after_request(_security_headers)
+    _register_errors(app)
+
+
+def exempt_api(app: Flask, api: Blueprint) -> None:
+    # The API takes bearer tokens only and never reads the session cookie, so CSRF cannot apply.
+    csrf.exempt(api)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+    if config().COOKIE_SECURE:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
+
+
+def error_json(code: str, message: str, status: int, **extra: Any) -> tuple[Any, int]:
+    from flask import jsonify
+
+    return jsonify({"error": {"code": code, "message": message, **extra}}), status
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Any:
+        if _wants_json():
+            return error_json(exc.code, exc.message_en, exc.status, message_zh=exc.message_zh)
+        if request.method == "POST" and exc.status in (409, 422, 400) and request.referrer:
+            flash(exc.message(locale()), "error")
+            return redirect(safe_next(urlsplit(request.referrer).path) or request.path)
+        return render_template("error.html", error=exc, status=exc.status), exc.status
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: StaleDataError) -> Any:
+        return _domain(Conflict("记录刚被他人修改，请刷新后重试",
+                                "the record was changed by someone else; reload and retry"))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return render_template("error.html", status=400, error=DomainError(
+            "表单已失效，请刷新页面后重试", "the form expired; reload the page and retry")), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if _wants_json():
+            code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+                    413: "too_large", 429: "rate_limited"}.get(status, "bad_request")
+            return error_json(code, exc.description or exc.name, status)
+        return render_template("error.html", status=status, error=DomainError(
+            exc.name, exc.description or exc.name)), status
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_json("internal", "internal error", 500)
+        return render_template("error.html", status=500, error=DomainError(
+            "系统错误，请稍后重试", "internal error; please retry later")), 500
+
+    @app.before_request
+    def _language_cookie() -> None:
+        if request.args.get("lang") in LOCALES:
+            session["lang"] = request.args["lang"]
