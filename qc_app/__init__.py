@@ -10,8 +10,9 @@ from qc_app.config import ROOT, Config
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     config.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                instance_path=str(config.INSTANCE_PATH))
+    app = Flask(
+        __name__, template_folder=str(ROOT / "templates"), instance_path=str(config.INSTANCE_PATH)
+    )
     app.config.update(config.flask_settings())
 
     from qc_app import cli, db, web
@@ -26,8 +27,16 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
-    for blueprint in (auth_bp, listings_bp, intake_bp, inspection_bp, certificates_bp,
-                      orders_bp, verification_bp, api_bp):
+    for blueprint in (
+        auth_bp,
+        listings_bp,
+        intake_bp,
+        inspection_bp,
+        certificates_bp,
+        orders_bp,
+        verification_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
     web.exempt_api(app, api_bp)
     cli.init_app(app)

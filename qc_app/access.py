@@ -1,4 +1,4 @@
-"""Tenant isolation in one place: a merchant sees only its own records, as if others did not exist."""
+"""Tenant isolation in one place: a merchant sees only its own records, as if no others existed."""
 
 from __future__ import annotations
 

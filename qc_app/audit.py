@@ -50,14 +50,30 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
-                entity: str, entity_id: str, data: str) -> str:
+def _entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    data: str,
+) -> str:
     body = _canonical([seq, at.isoformat(), actor, action, entity, entity_id, data])
     return hashlib.sha256(DOMAIN + prev_hash.encode() + body).hexdigest()
 
 
-def record(session: Session, *, actor: Actor | None, action: str, entity: str,
-           entity_id: str | int, at: datetime, **data: Any) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    at: datetime,
+    **data: Any,
+) -> AuditEvent:
     """Append one event inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appends to the chain; released at commit or rollback.
@@ -68,8 +84,15 @@ def record(session: Session, *, actor: Actor | None, action: str, entity: str,
     name = actor.username if actor is not None else "system"
     payload = _canonical(data).decode()
     event = AuditEvent(
-        seq=seq, at=at, actor_id=actor.id if actor is not None else None, actor=name,
-        action=action, entity=entity, entity_id=str(entity_id), data=payload, prev_hash=prev,
+        seq=seq,
+        at=at,
+        actor_id=actor.id if actor is not None else None,
+        actor=name,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        data=payload,
+        prev_hash=prev,
         hash=_entry_hash(prev, seq, at, name, action, entity, str(entity_id), payload),
     )
     session.add(event)
@@ -92,8 +115,16 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(False, count, prev, event.seq, f"sequence gap before {event.seq}")
         if event.prev_hash != prev:
             return ChainReport(False, count, prev, event.seq, "link to previous event broken")
-        recomputed = _entry_hash(prev, event.seq, event.at, event.actor, event.action,
-                                 event.entity, event.entity_id, event.data)
+        recomputed = _entry_hash(
+            prev,
+            event.seq,
+            event.at,
+            event.actor,
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.data,
+        )
         if recomputed != event.hash:
             return ChainReport(False, count, prev, event.seq, "event content was altered")
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
@@ -101,6 +132,7 @@ def verify_chain(session: Session) -> ChainReport:
 
 
 def history(session: Session, *, entity: str, entity_id: str | int) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.entity == entity,
-                                     AuditEvent.entity_id == str(entity_id))
+    query = select(AuditEvent).where(
+        AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id)
+    )
     return list(session.exec(query.order_by(AuditEvent.seq)))  # type: ignore[arg-type]

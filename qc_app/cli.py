@@ -49,8 +49,9 @@ def keys_init() -> None:
     """Create the Ed25519 signing key if there is none."""
     from qc_app.certificates.services import ensure_signing_key
 
-    key = ensure_signing_key(session=request_session(),
-                             passphrase=current_app.config["QC"].KEY_PASSPHRASE, now=utcnow())
+    key = ensure_signing_key(
+        session=request_session(), passphrase=current_app.config["QC"].KEY_PASSPHRASE, now=utcnow()
+    )
     click.echo(f"signing key {key.kid}")
 
 
@@ -98,7 +99,8 @@ def audit_verify() -> None:
     report = verify_chain(request_session())
     if not report.ok:
         raise click.ClickException(
-            f"audit chain broken at event {report.broken_at}: {report.problem}")
+            f"audit chain broken at event {report.broken_at}: {report.problem}"
+        )
     click.echo(f"audit chain intact: {report.events} events, head {report.head}")
 
 

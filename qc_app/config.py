@@ -69,9 +69,7 @@ class Config:
             BASE_URL=env.get("QC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
             CJK_FONT=env.get("QC_CJK_FONT") or None,
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
-            RATELIMIT_STORAGE_URI=(
-                env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"
-            ),
+            RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
         )
 
     @classmethod

@@ -40,71 +40,155 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
     now = utcnow()
     created = DemoCreated()
     with write(session):
-        shops = [Merchant(name="金福珠宝旗舰店", licence_no="91440300MA5DEMO01X", created_at=now),
-                 Merchant(name="玉满堂珠宝", licence_no="91650100MA7DEMO02Y", created_at=now)]
-        lab = TestingBody(code="GTC", name_zh="华南珠宝玉石检测中心（演示）",
-                          name_en="South China Gem Testing Centre (demo)",
-                          cma_no="2024190000DEMO", cnas_no="CNAS L0000-DEMO", cert_prefix="GTC",
-                          accredited_until=date(now.year + 5, 12, 31))
+        shops = [
+            Merchant(name="金福珠宝旗舰店", licence_no="91440300MA5DEMO01X", created_at=now),
+            Merchant(name="玉满堂珠宝", licence_no="91650100MA7DEMO02Y", created_at=now),
+        ]
+        lab = TestingBody(
+            code="GTC",
+            name_zh="华南珠宝玉石检测中心（演示）",
+            name_en="South China Gem Testing Centre (demo)",
+            cma_no="2024190000DEMO",
+            cnas_no="CNAS L0000-DEMO",
+            cert_prefix="GTC",
+            accredited_until=date(now.year + 5, 12, 31),
+        )
         session.add_all([*shops, lab])
         session.flush()
-        audit.record(session, actor=None, action="demo_loaded", entity="system",
-                     entity_id="demo", at=now)
-    people = [("merchant1", "金福 店长", "merchant", shops[0].id, None),
-              ("merchant2", "玉满堂 店长", "merchant", shops[1].id, None),
-              ("inspector1", "王质检", "inspector", None, None),
-              ("analyst1", "李检测", "analyst", None, lab.id),
-              ("reviewer1", "陈审核", "reviewer", None, lab.id),
-              ("admin1", "平台管理员", "admin", None, None)]
+        audit.record(
+            session, actor=None, action="demo_loaded", entity="system", entity_id="demo", at=now
+        )
+    people = [
+        ("merchant1", "金福 店长", "merchant", shops[0].id, None),
+        ("merchant2", "玉满堂 店长", "merchant", shops[1].id, None),
+        ("inspector1", "王质检", "inspector", None, None),
+        ("analyst1", "李检测", "analyst", None, lab.id),
+        ("reviewer1", "陈审核", "reviewer", None, lab.id),
+        ("admin1", "平台管理员", "admin", None, None),
+    ]
     users = {}
     for username, name, role, merchant_id, body_id in people:
-        users[username] = create_user(session=session, actor=None, username=username,
-                                      password=DEMO_PASSWORD, role=role, display_name=name,
-                                      merchant_id=merchant_id, testing_body_id=body_id, now=now)
+        users[username] = create_user(
+            session=session,
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=name,
+            merchant_id=merchant_id,
+            testing_body_id=body_id,
+            now=now,
+        )
         created.users.append(username)
     ensure_signing_key(session=session, passphrase=config.KEY_PASSPHRASE, now=now)
     m1 = users["merchant1"]
-    ring = create_listing(session=session, actor=m1, title="足金古法素圈戒指 约5克",
-                          brand="金福", material_code="AU990", price_fen=328000, now=now)
-    chain = create_listing(session=session, actor=m1, title="18K金锁骨链", brand="金福",
-                           material_code="AU750", price_fen=189900, now=now)
-    create_listing(session=session, actor=users["merchant2"], title="Pt950 铂金对戒",
-                   brand="玉满堂", material_code="PT950", price_fen=459900, now=now)
-    create_consignment(session=session, actor=m1, now=now, items=[
-        {"listing_id": ring.id, "mass_g": "5.02", "description": "足金戒指"},
-        {"listing_id": chain.id, "mass_g": "3.10", "description": "18K金项链"},
-    ])
+    ring = create_listing(
+        session=session,
+        actor=m1,
+        title="足金古法素圈戒指 约5克",
+        brand="金福",
+        material_code="AU990",
+        price_fen=328000,
+        now=now,
+    )
+    chain = create_listing(
+        session=session,
+        actor=m1,
+        title="18K金锁骨链",
+        brand="金福",
+        material_code="AU750",
+        price_fen=189900,
+        now=now,
+    )
+    create_listing(
+        session=session,
+        actor=users["merchant2"],
+        title="Pt950 铂金对戒",
+        brand="玉满堂",
+        material_code="PT950",
+        price_fen=459900,
+        now=now,
+    )
+    create_consignment(
+        session=session,
+        actor=m1,
+        now=now,
+        items=[
+            {"listing_id": ring.id, "mass_g": "5.02", "description": "足金戒指"},
+            {"listing_id": chain.id, "mass_g": "3.10", "description": "18K金项链"},
+        ],
+    )
     admin = users["admin1"]
-    create_order(session=session, actor=admin, order_no="DY202611220001", listing_id=ring.id or 0,
-                 price_paid_fen=328000, waybill_no="SF1000000001", now=now)
-    create_order(session=session, actor=admin, order_no="DY202611220002", listing_id=ring.id or 0,
-                 price_paid_fen=328000, waybill_no="SF1000000002", now=now)
+    create_order(
+        session=session,
+        actor=admin,
+        order_no="DY202611220001",
+        listing_id=ring.id or 0,
+        price_paid_fen=328000,
+        waybill_no="SF1000000001",
+        now=now,
+    )
+    create_order(
+        session=session,
+        actor=admin,
+        order_no="DY202611220002",
+        listing_id=ring.id or 0,
+        price_paid_fen=328000,
+        waybill_no="SF1000000002",
+        now=now,
+    )
     created.verify_url = _certified_example(session, config, users, ring.id or 0)
     return created
 
 
-def _certified_example(session: Session, config: Config, users: dict[str, User],
-                       listing_id: int) -> str | None:
+def _certified_example(
+    session: Session, config: Config, users: dict[str, User], listing_id: int
+) -> str | None:
     """One ring through intake, lab, review and issuance, when the CJK font is installed."""
     try:
         find_cjk_font(config.CJK_FONT)
     except FontMissing:
         return None
     now = utcnow()
-    consignment = create_consignment(session=session, actor=users["merchant1"], now=now, items=[
-        {"listing_id": listing_id, "mass_g": "5.02", "description": "足金戒指（已出证示例）"}])
+    consignment = create_consignment(
+        session=session,
+        actor=users["merchant1"],
+        now=now,
+        items=[
+            {"listing_id": listing_id, "mass_g": "5.02", "description": "足金戒指（已出证示例）"}
+        ],
+    )
     code = consignment_items(session=session, consignment=consignment)[0].code
-    receive_item(session=session, actor=users["inspector1"], code=code, mass_g="5.03",
-                 photo=_demo_photo(), files=config.INSTANCE_PATH, now=now)
-    inspection = record_inspection(session=session, actor=users["analyst1"], code=code, now=now,
-                                   raw={"mass_g": Decimal("5.03"), "fineness_permille": "999.2",
-                                        "metal": "Au"})
+    receive_item(
+        session=session,
+        actor=users["inspector1"],
+        code=code,
+        mass_g="5.03",
+        photo=_demo_photo(),
+        files=config.INSTANCE_PATH,
+        now=now,
+    )
+    inspection = record_inspection(
+        session=session,
+        actor=users["analyst1"],
+        code=code,
+        now=now,
+        raw={"mass_g": Decimal("5.03"), "fineness_permille": "999.2", "metal": "Au"},
+    )
     approve(session=session, actor=users["reviewer1"], inspection_id=inspection.id or 0, now=now)
     issued = issue_certificate(
-        session=session, actor=users["inspector1"], code=code, now=now,
-        setup=IssuingSetup(passphrase=config.KEY_PASSPHRASE, files=config.INSTANCE_PATH,
-                           base_url=config.BASE_URL, certificates_dir=config.CERTIFICATES_DIR,
-                           font=config.CJK_FONT))
+        session=session,
+        actor=users["inspector1"],
+        code=code,
+        now=now,
+        setup=IssuingSetup(
+            passphrase=config.KEY_PASSPHRASE,
+            files=config.INSTANCE_PATH,
+            base_url=config.BASE_URL,
+            certificates_dir=config.CERTIFICATES_DIR,
+            font=config.CJK_FONT,
+        ),
+    )
     return f"{issued.verify_url}  (check code {issued.check_code})"
 
 

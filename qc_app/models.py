@@ -10,6 +10,18 @@ from qc_app.merchants.models import Merchant
 from qc_app.orders.models import Order
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Certificate", "Consignment", "Inspection", "Item", "Listing",
-    "Merchant", "Order", "Photo", "SigningKey", "TestingBody", "User", "UserSession",
+    "ApiToken",
+    "AuditEvent",
+    "Certificate",
+    "Consignment",
+    "Inspection",
+    "Item",
+    "Listing",
+    "Merchant",
+    "Order",
+    "Photo",
+    "SigningKey",
+    "TestingBody",
+    "User",
+    "UserSession",
 ]

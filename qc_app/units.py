@@ -27,9 +27,9 @@ def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
     if not number.is_finite():
         raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
     if number != number.quantize(places, rounding=ROUND_HALF_EVEN):
+        decimals = len(str(places).partition(".")[2])
         raise ValidationFailed(
-            f"{field} 最多 {-places.as_tuple().exponent} 位小数",
-            f"{field} allows at most {-places.as_tuple().exponent} decimals",
+            f"{field} 最多 {decimals} 位小数", f"{field} allows at most {decimals} decimals"
         )
     return number.quantize(places)
 

@@ -42,8 +42,13 @@ def clean_image(data: bytes) -> CleanImage:
             image = ImageOps.exif_transpose(image)
     except ValidationFailed:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise ValidationFailed(
             "照片须为 JPEG、PNG 或 WebP 图片", "the photo must be a JPEG, PNG or WebP image"
         ) from exc

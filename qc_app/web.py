@@ -127,8 +127,13 @@ def init_app(app: Flask) -> None:
         from qc_app.auth.services import user_for_session
 
         qc = config()
-        user = user_for_session(session=request_session(), token=token, now=now(),
-                                idle=qc.IDLE_TIMEOUT, absolute=qc.ABSOLUTE_TIMEOUT)
+        user = user_for_session(
+            session=request_session(),
+            token=token,
+            now=now(),
+            idle=qc.IDLE_TIMEOUT,
+            absolute=qc.ABSOLUTE_TIMEOUT,
+        )
         return Principal(user, token) if user else None
 
     @app.context_processor
@@ -193,31 +198,49 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError) -> Any:
-        return _domain(Conflict("记录刚被他人修改，请刷新后重试",
-                                "the record was changed by someone else; reload and retry"))
+        return _domain(
+            Conflict(
+                "记录刚被他人修改，请刷新后重试",
+                "the record was changed by someone else; reload and retry",
+            )
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
-        return render_template("error.html", status=400, error=DomainError(
-            "表单已失效，请刷新页面后重试", "the form expired; reload the page and retry")), 400
+        return render_template(
+            "error.html",
+            status=400,
+            error=DomainError(
+                "表单已失效，请刷新页面后重试", "the form expired; reload the page and retry"
+            ),
+        ), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
         if _wants_json():
-            code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-                    413: "too_large", 429: "rate_limited"}.get(status, "bad_request")
+            code = {
+                401: "unauthorized",
+                404: "not_found",
+                405: "method_not_allowed",
+                413: "too_large",
+                429: "rate_limited",
+            }.get(status, "bad_request")
             return error_json(code, exc.description or exc.name, status)
-        return render_template("error.html", status=status, error=DomainError(
-            exc.name, exc.description or exc.name)), status
+        return render_template(
+            "error.html", status=status, error=DomainError(exc.name, exc.description or exc.name)
+        ), status
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_json("internal", "internal error", 500)
-        return render_template("error.html", status=500, error=DomainError(
-            "系统错误，请稍后重试", "internal error; please retry later")), 500
+        return render_template(
+            "error.html",
+            status=500,
+            error=DomainError("系统错误，请稍后重试", "internal error; please retry later"),
+        ), 500
 
     @app.before_request
     def _language_cookie() -> None:

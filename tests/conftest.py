@@ -56,8 +56,9 @@ def _database_url(tmp_path: Path) -> Iterator[str]:
         return
     # A database of its own for each test on the PostgreSQL server.
     name = f"qc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     base = PG_URL.rsplit("/", 1)[0]
@@ -76,8 +77,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
-    config = Config.for_tests(tmp_path / "instance", database_url,
-                              RATELIMIT_ENABLED=False)
+    config = Config.for_tests(tmp_path / "instance", database_url, RATELIMIT_ENABLED=False)
     app = create_app(config)
     upgrade(engine_of(app))
     # No app context stays pushed: each test request gets its own, as in production
@@ -119,32 +119,66 @@ def world(app: Flask, db: Session) -> World:
     with write(db):
         a = Merchant(name="甲店 Shop A", licence_no="L-A", created_at=now)
         b = Merchant(name="乙店 Shop B", licence_no="L-B", created_at=now)
-        lab = TestingBody(code="GTC", name_zh="测试检测中心", name_en="Test Gem Lab",
-                          cma_no="CMA-TEST-1", cnas_no="CNAS-L1", cert_prefix="GTC",
-                          accredited_until=date(2099, 12, 31))
+        lab = TestingBody(
+            code="GTC",
+            name_zh="测试检测中心",
+            name_en="Test Gem Lab",
+            cma_no="CMA-TEST-1",
+            cnas_no="CNAS-L1",
+            cert_prefix="GTC",
+            accredited_until=date(2099, 12, 31),
+        )
         db.add_all([a, b, lab])
     people = {
-        "merchant1": ("merchant", a.id, None), "merchant2": ("merchant", b.id, None),
-        "inspector1": ("inspector", None, None), "analyst1": ("analyst", None, lab.id),
-        "reviewer1": ("reviewer", None, lab.id), "reviewer2": ("reviewer", None, lab.id),
+        "merchant1": ("merchant", a.id, None),
+        "merchant2": ("merchant", b.id, None),
+        "inspector1": ("inspector", None, None),
+        "analyst1": ("analyst", None, lab.id),
+        "reviewer1": ("reviewer", None, lab.id),
+        "reviewer2": ("reviewer", None, lab.id),
         "admin1": ("admin", None, None),
     }
     users = {
-        name: create_user(session=db, actor=None, username=name, password=PASSWORD, role=role,
-                          display_name=name.title(), merchant_id=mid, testing_body_id=bid,
-                          now=now)
+        name: create_user(
+            session=db,
+            actor=None,
+            username=name,
+            password=PASSWORD,
+            role=role,
+            display_name=name.title(),
+            merchant_id=mid,
+            testing_body_id=bid,
+            now=now,
+        )
         for name, (role, mid, bid) in people.items()
     }
     ensure_signing_key(session=db, passphrase=app.config["QC"].KEY_PASSPHRASE, now=now)
-    gold = create_listing(session=db, actor=users["merchant1"], title="足金戒指", brand="金福",
-                          material_code="AU990", price_fen=328000, now=now)
-    other = create_listing(session=db, actor=users["merchant2"], title="足金手镯", brand="乙",
-                           material_code="AU990", price_fen=988000, now=now)
+    gold = create_listing(
+        session=db,
+        actor=users["merchant1"],
+        title="足金戒指",
+        brand="金福",
+        material_code="AU990",
+        price_fen=328000,
+        now=now,
+    )
+    other = create_listing(
+        session=db,
+        actor=users["merchant2"],
+        title="足金手镯",
+        brand="乙",
+        material_code="AU990",
+        price_fen=988000,
+        now=now,
+    )
     return World(a, b, lab, users, gold, other)
 
 
-def jpeg_bytes(size: tuple[int, int] = (320, 240), colour: tuple[int, int, int] = (200, 160, 60),
-               exif_gps: bool = False) -> bytes:
+def jpeg_bytes(
+    size: tuple[int, int] = (320, 240),
+    colour: tuple[int, int, int] = (200, 160, 60),
+    exif_gps: bool = False,
+) -> bytes:
     image = Image.new("RGB", size, colour)
     out = io.BytesIO()
     if exif_gps:
@@ -158,9 +192,13 @@ def jpeg_bytes(size: tuple[int, int] = (320, 240), colour: tuple[int, int, int] 
 
 def issuing_setup(app: Flask) -> IssuingSetup:
     qc = app.config["QC"]
-    return IssuingSetup(passphrase=qc.KEY_PASSPHRASE, files=qc.INSTANCE_PATH,
-                        base_url=qc.BASE_URL, certificates_dir=qc.CERTIFICATES_DIR,
-                        font=qc.CJK_FONT)
+    return IssuingSetup(
+        passphrase=qc.KEY_PASSPHRASE,
+        files=qc.INSTANCE_PATH,
+        base_url=qc.BASE_URL,
+        certificates_dir=qc.CERTIFICATES_DIR,
+        font=qc.CJK_FONT,
+    )
 
 
 class Flow:
@@ -169,34 +207,65 @@ class Flow:
     def __init__(self, app: Flask, db: Session, world: World) -> None:
         self.app, self.db, self.world = app, db, world
 
-    def declare(self, *, listing: Listing | None = None, mass_g: str = "5.02",
-                material: str | None = None, merchant: str = "merchant1") -> Item:
-        spec: dict[str, Any] = {"listing_id": (listing or self.world.listing_gold).id,
-                                "mass_g": mass_g}
+    def declare(
+        self,
+        *,
+        listing: Listing | None = None,
+        mass_g: str = "5.02",
+        material: str | None = None,
+        merchant: str = "merchant1",
+    ) -> Item:
+        spec: dict[str, Any] = {
+            "listing_id": (listing or self.world.listing_gold).id,
+            "mass_g": mass_g,
+        }
         if material:
             spec["declared_material"] = material
-        consignment = create_consignment(session=self.db, actor=self.world[merchant],
-                                         items=[spec], now=utcnow())
+        consignment = create_consignment(
+            session=self.db, actor=self.world[merchant], items=[spec], now=utcnow()
+        )
         return consignment_items(session=self.db, consignment=consignment)[0]
 
     def receive(self, item: Item, mass_g: str = "5.03", photo: bool = True) -> Item:
-        return receive_item(session=self.db, actor=self.world["inspector1"], code=item.code,
-                            mass_g=mass_g, photo=jpeg_bytes() if photo else None,
-                            files=self.app.config["QC"].INSTANCE_PATH, now=utcnow())
+        return receive_item(
+            session=self.db,
+            actor=self.world["inspector1"],
+            code=item.code,
+            mass_g=mass_g,
+            photo=jpeg_bytes() if photo else None,
+            files=self.app.config["QC"].INSTANCE_PATH,
+            now=utcnow(),
+        )
 
-    def inspect(self, item: Item, fineness: str = "999.2", mass_g: str = "5.03",
-                analyst: str = "analyst1", metal: str = "Au") -> Any:
-        return record_inspection(session=self.db, actor=self.world[analyst], code=item.code,
-                                 raw={"mass_g": Decimal(mass_g), "fineness_permille": fineness,
-                                      "metal": metal}, now=utcnow())
+    def inspect(
+        self,
+        item: Item,
+        fineness: str = "999.2",
+        mass_g: str = "5.03",
+        analyst: str = "analyst1",
+        metal: str = "Au",
+    ) -> Any:
+        return record_inspection(
+            session=self.db,
+            actor=self.world[analyst],
+            code=item.code,
+            raw={"mass_g": Decimal(mass_g), "fineness_permille": fineness, "metal": metal},
+            now=utcnow(),
+        )
 
     def approve(self, inspection: Any, reviewer: str = "reviewer1") -> Any:
-        return approve(session=self.db, actor=self.world[reviewer],
-                       inspection_id=inspection.id, now=utcnow())
+        return approve(
+            session=self.db, actor=self.world[reviewer], inspection_id=inspection.id, now=utcnow()
+        )
 
     def certify(self, item: Item) -> Any:
-        return issue_certificate(session=self.db, actor=self.world["inspector1"], code=item.code,
-                                 setup=issuing_setup(self.app), now=utcnow())
+        return issue_certificate(
+            session=self.db,
+            actor=self.world["inspector1"],
+            code=item.code,
+            setup=issuing_setup(self.app),
+            now=utcnow(),
+        )
 
     def certified(self, **declare: Any) -> tuple[Item, Any]:
         item = self.declare(**declare)
@@ -234,6 +303,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if os.environ.get("QC_FORBID_SKIPS") and skipped:
-        reporter.write_line(f"QC_FORBID_SKIPS: {skipped} test(s) skipped; failing the run",
-                            red=True)
+        reporter.write_line(
+            f"QC_FORBID_SKIPS: {skipped} test(s) skipped; failing the run", red=True
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -25,17 +25,35 @@ def _ok(status: str, schema: dict[str, Any], description: str) -> dict[str, Any]
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "malformed request", 401: "no or bad token", 403: "role not allowed",
-            404: "not found or not yours", 409: "illegal transition", 422: "invalid value",
-            429: "rate limited"}
-    return {str(s): {"description": text[s], "content": {JSON: {"schema": _ref("Error")}}}
-            for s in statuses}
+    text = {
+        400: "malformed request",
+        401: "no or bad token",
+        403: "role not allowed",
+        404: "not found or not yours",
+        409: "illegal transition",
+        422: "invalid value",
+        429: "rate limited",
+    }
+    return {
+        str(s): {"description": text[s], "content": {JSON: {"schema": _ref("Error")}}}
+        for s in statuses
+    }
 
 
-def _op(summary: str, roles: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
-        params: list[dict[str, Any]] | None = None, secured: bool = True) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "description": f"Who: {roles}.",
-                          "responses": responses}
+def _op(
+    summary: str,
+    roles: str,
+    responses: dict[str, Any],
+    *,
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+    secured: bool = True,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "description": f"Who: {roles}.",
+        "responses": responses,
+    }
     if body is not None:
         op["requestBody"] = body
     if params:
@@ -45,8 +63,12 @@ def _op(summary: str, roles: str, responses: dict[str, Any], *, body: dict[str, 
 
 
 def _path(name: str, pattern: str = "^[0-9A-Za-z-]{1,40}$") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": pattern}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": pattern},
+    }
 
 
 def _measurement_schema() -> dict[str, Any]:
@@ -54,18 +76,27 @@ def _measurement_schema() -> dict[str, Any]:
     for family in load_ruleset().families.values():
         for key, spec in family["fields"].items():
             properties[key] = _field_schema(spec)
-    return {"type": "object", "properties": properties, "additionalProperties": False,
-            "description": "Keys per material family (DESIGN.md §3); decimals as numbers or "
-                           "strings, never rounded."}
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": "Keys per material family (DESIGN.md §3); decimals as numbers or "
+        "strings, never rounded.",
+    }
 
 
 def _field_schema(spec: dict[str, Any]) -> dict[str, Any]:
-    label = f"{spec['label_zh']} / {spec['label_en']}" + (f" ({spec['unit']})"
-                                                           if spec["unit"] else "")
+    label = f"{spec['label_zh']} / {spec['label_en']}" + (
+        f" ({spec['unit']})" if spec["unit"] else ""
+    )
     if spec["type"] == "decimal":
-        return {"description": label, "oneOf": [
-            {"type": "number", "minimum": float(spec["min"]), "maximum": float(spec["max"])},
-            {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]}
+        return {
+            "description": label,
+            "oneOf": [
+                {"type": "number", "minimum": float(spec["min"]), "maximum": float(spec["max"])},
+                {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"},
+            ],
+        }
     if spec["type"] == "choice":
         return {"description": label, "type": "string", "enum": spec["choices"]}
     if spec["type"] == "bool":
@@ -77,152 +108,355 @@ def _schemas() -> dict[str, Any]:
     decimal = {"oneOf": [{"type": "number"}, {"type": "string"}]}
     materials = sorted(load_ruleset().declarations)
     return {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                           "message_zh": {"type": "string"}}}}},
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "message_zh": {"type": "string"},
+                    },
+                }
+            },
+        },
         "MaterialCode": {"type": "string", "enum": materials},
-        "ListingIn": {"type": "object", "required": ["title", "material_code", "price_fen"],
-                      "properties": {"title": {"type": "string", "minLength": 1, "maxLength": 120},
-                                     "brand": {"type": "string", "maxLength": 60},
-                                     "style": {"type": "string", "maxLength": 60},
-                                     "material_code": _ref("MaterialCode"),
-                                     "price_fen": {"type": "integer", "minimum": 1}}},
-        "Listing": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "title": {"type": "string"}, "brand": {"type": "string"},
-            "material_code": {"type": "string"}, "price_fen": {"type": "integer"}}},
-        "ConsignmentIn": {"type": "object", "required": ["items"], "properties": {"items": {
-            "type": "array", "minItems": 1, "maxItems": 500, "items": {
-                "type": "object", "required": ["listing_id", "mass_g"], "properties": {
-                    "listing_id": {"type": "integer"}, "declared_material": _ref("MaterialCode"),
-                    "mass_g": decimal, "price_fen": {"type": "integer", "minimum": 1},
-                    "description": {"type": "string", "maxLength": 200}}}}}},
-        "Item": {"type": "object", "properties": {
-            "code": {"type": "string"}, "state": {"type": "string"},
-            "listing_id": {"type": "integer"}, "declared_material": {"type": "string"},
-            "declared_mass_g": {"type": "string"},
-            "received_mass_g": {"type": ["string", "null"]}, "price_fen": {"type": "integer"}}},
-        "Consignment": {"type": "object", "properties": {
-            "code": {"type": "string"}, "items": {"type": "array", "items": _ref("Item")}}},
+        "ListingIn": {
+            "type": "object",
+            "required": ["title", "material_code", "price_fen"],
+            "properties": {
+                "title": {"type": "string", "minLength": 1, "maxLength": 120},
+                "brand": {"type": "string", "maxLength": 60},
+                "style": {"type": "string", "maxLength": 60},
+                "material_code": _ref("MaterialCode"),
+                "price_fen": {"type": "integer", "minimum": 1},
+            },
+        },
+        "Listing": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "brand": {"type": "string"},
+                "material_code": {"type": "string"},
+                "price_fen": {"type": "integer"},
+            },
+        },
+        "ConsignmentIn": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 500,
+                    "items": {
+                        "type": "object",
+                        "required": ["listing_id", "mass_g"],
+                        "properties": {
+                            "listing_id": {"type": "integer"},
+                            "declared_material": _ref("MaterialCode"),
+                            "mass_g": decimal,
+                            "price_fen": {"type": "integer", "minimum": 1},
+                            "description": {"type": "string", "maxLength": 200},
+                        },
+                    },
+                }
+            },
+        },
+        "Item": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "state": {"type": "string"},
+                "listing_id": {"type": "integer"},
+                "declared_material": {"type": "string"},
+                "declared_mass_g": {"type": "string"},
+                "received_mass_g": {"type": ["string", "null"]},
+                "price_fen": {"type": "integer"},
+            },
+        },
+        "Consignment": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "items": {"type": "array", "items": _ref("Item")},
+            },
+        },
         "Measurements": _measurement_schema(),
-        "Inspection": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "state": {"type": "string"},
-            "material_code": {"type": "string"}, "material_name": {"type": "string"},
-            "material_name_en": {"type": "string"},
-            "verdict": {"type": "string", "enum": ["pass", "fail"]},
-            "reasons": {"type": "array", "items": {"type": "object"}},
-            "measurements": {"type": "object"}, "rule_version": {"type": "string"}}},
-        "Issued": {"type": "object", "properties": {
-            "number": {"type": "string"}, "check_code": {"type": "string"},
-            "verify_url": {"type": "string"}}},
-        "Certificate": {"type": "object", "properties": {
-            "number": {"type": "string"}, "status": {"type": "string",
-                                                     "enum": ["valid", "revoked"]},
-            "payload": {"type": "object"}, "payload_canonical": {"type": "string"},
-            "signature": {"type": "string"}, "kid": {"type": "string"},
-            "alg": {"type": "string"}}},
-        "OrderIn": {"type": "object", "required": ["order_no", "listing_id", "price_paid_fen",
-                                                   "waybill_no"], "properties": {
-            "order_no": {"type": "string"}, "listing_id": {"type": "integer"},
-            "price_paid_fen": {"type": "integer"}, "waybill_no": {"type": "string"}}},
-        "Order": {"type": "object", "properties": {
-            "order_no": {"type": "string"}, "state": {"type": "string"},
-            "waybill_no": {"type": "string"}}},
+        "Inspection": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "state": {"type": "string"},
+                "material_code": {"type": "string"},
+                "material_name": {"type": "string"},
+                "material_name_en": {"type": "string"},
+                "verdict": {"type": "string", "enum": ["pass", "fail"]},
+                "reasons": {"type": "array", "items": {"type": "object"}},
+                "measurements": {"type": "object"},
+                "rule_version": {"type": "string"},
+            },
+        },
+        "Issued": {
+            "type": "object",
+            "properties": {
+                "number": {"type": "string"},
+                "check_code": {"type": "string"},
+                "verify_url": {"type": "string"},
+            },
+        },
+        "Certificate": {
+            "type": "object",
+            "properties": {
+                "number": {"type": "string"},
+                "status": {"type": "string", "enum": ["valid", "revoked"]},
+                "payload": {"type": "object"},
+                "payload_canonical": {"type": "string"},
+                "signature": {"type": "string"},
+                "kid": {"type": "string"},
+                "alg": {"type": "string"},
+            },
+        },
+        "OrderIn": {
+            "type": "object",
+            "required": ["order_no", "listing_id", "price_paid_fen", "waybill_no"],
+            "properties": {
+                "order_no": {"type": "string"},
+                "listing_id": {"type": "integer"},
+                "price_paid_fen": {"type": "integer"},
+                "waybill_no": {"type": "string"},
+            },
+        },
+        "Order": {
+            "type": "object",
+            "properties": {
+                "order_no": {"type": "string"},
+                "state": {"type": "string"},
+                "waybill_no": {"type": "string"},
+            },
+        },
     }
 
 
 def document() -> dict[str, Any]:
-    code, number, inspection_id = _path("code"), _path("number"), {
-        "name": "inspection_id", "in": "path", "required": True,
-        "schema": {"type": "integer", "minimum": 1}}
-    reason = {"type": "object", "required": ["reason"],
-              "properties": {"reason": {"type": "string", "minLength": 1}}}
+    code, number, inspection_id = (
+        _path("code"),
+        _path("number"),
+        {
+            "name": "inspection_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        },
+    )
+    reason = {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1}},
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "qc_app API", "version": "1",
-                 "description": "鉴定验真 QC warehouse. Money in integer fen; mass in grams "
-                                "with 2 decimals; fineness in ‰ with 1 decimal. Tokens: "
-                                "`flask --app qc_app qc token create USERNAME`."},
+        "info": {
+            "title": "qc_app API",
+            "version": "1",
+            "description": "鉴定验真 QC warehouse. Money in integer fen; mass in grams "
+            "with 2 decimals; fineness in ‰ with 1 decimal. Tokens: "
+            "`flask --app qc_app qc token create USERNAME`.",
+        },
         "servers": [{"url": "/"}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": _schemas()},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(),
+        },
         "paths": {
-            "/api/v1/listings": {"post": _op(
-                "Create a listing", "merchant", {**_ok("201", _ref("Listing"), "created"),
-                                                 **_errors(400, 401, 403, 422)},
-                body=_body(_ref("ListingIn")))},
-            "/api/v1/consignments": {"post": _op(
-                "Declare items in a consignment", "merchant",
-                {**_ok("201", _ref("Consignment"), "created"), **_errors(400, 401, 403, 422)},
-                body=_body(_ref("ConsignmentIn")))},
-            "/api/v1/items/{code}": {"get": _op(
-                "An item and its state", "owner merchant, staff",
-                {**_ok("200", _ref("Item"), "the item"), **_errors(401, 403, 404)},
-                params=[code])},
-            "/api/v1/items/{code}/receive": {"post": _op(
-                "Intake: measured mass, optional photo (multipart)", "inspector",
-                {**_ok("200", _ref("Item"), "received"), **_errors(400, 401, 403, 404, 409, 422)},
-                body={"required": True, "content": {
-                    JSON: {"schema": {"type": "object", "required": ["mass_g"],
-                                      "properties": {"mass_g": {"oneOf": [{"type": "number"}, {"type": "string"}]}}}},
-                    "multipart/form-data": {"schema": {
-                        "type": "object", "required": ["mass_g"],
-                        "properties": {"mass_g": {"type": "string"},
-                                       "photo": {"type": "string",
-                                                 "contentMediaType": "image/jpeg"}}}}}},
-                params=[code])},
-            "/api/v1/items/{code}/inspections": {"post": _op(
-                "Record measurements; the rules engine names the material and judges",
-                "analyst, reviewer",
-                {**_ok("201", _ref("Inspection"), "recorded"),
-                 **_errors(400, 401, 403, 404, 409, 422)},
-                body=_body({"type": "object", "properties": {
-                    "measurements": _ref("Measurements")}}), params=[code])},
-            "/api/v1/inspections/{inspection_id}/approve": {"post": _op(
-                "Four-eyes approval", "reviewer who is not the analyst",
-                {**_ok("200", _ref("Inspection"), "approved"), **_errors(401, 403, 404, 409)},
-                params=[inspection_id])},
-            "/api/v1/inspections/{inspection_id}/reject": {"post": _op(
-                "Send the result back for a retest, with a note", "reviewer",
-                {**_ok("200", _ref("Inspection"), "sent back"),
-                 **_errors(401, 403, 404, 409, 422)},
-                body=_body({"type": "object", "required": ["note"],
-                            "properties": {"note": {"type": "string", "minLength": 1}}}),
-                params=[inspection_id])},
-            "/api/v1/items/{code}/certificate": {"post": _op(
-                "Issue the signed certificate", "inspector",
-                {**_ok("201", _ref("Issued"), "issued"), **_errors(401, 403, 404, 409)},
-                params=[code])},
-            "/api/v1/certificates/{number}": {"get": _op(
-                "Status, signed payload, signature, key id", "anyone",
-                {**_ok("200", _ref("Certificate"), "the certificate"), **_errors(404, 429)},
-                params=[number], secured=False)},
-            "/api/v1/certificates/{number}/pdf": {"get": _op(
-                "The certificate PDF", "owner merchant, staff",
-                {"200": {"description": "PDF", "content": {"application/pdf": {}}},
-                 **_errors(401, 403, 404)}, params=[number])},
-            "/api/v1/certificates/{number}/revoke": {"post": _op(
-                "Revoke with a reason", "admin",
-                {**_ok("200", _ref("Certificate"), "revoked"),
-                 **_errors(400, 401, 403, 404, 409, 422)},
-                body=_body(reason), params=[number])},
-            "/api/v1/orders": {"post": _op(
-                "Create an order (from the platform)", "admin",
-                {**_ok("201", _ref("Order"), "created"), **_errors(400, 401, 403, 404, 409, 422)},
-                body=_body(_ref("OrderIn")))},
-            "/api/v1/packing": {"post": _op(
-                "Pack: waybill + item + certificate QR + seal must belong together",
-                "inspector", {**_ok("200", _ref("Order"), "packed"),
-                              **_errors(400, 401, 403, 404, 409, 422)},
-                body=_body({"type": "object", "required": ["waybill_no", "item_code",
-                                                           "certificate", "seal_no"],
-                            "properties": {"waybill_no": {"type": "string"},
-                                           "item_code": {"type": "string"},
-                                           "certificate": {"type": "string"},
-                                           "seal_no": {"type": "string"}}}))},
-            "/api/v1/orders/{waybill_no}/ship": {"post": _op(
-                "Ship a packed order", "inspector",
-                {**_ok("200", _ref("Order"), "shipped"), **_errors(401, 403, 404, 409)},
-                params=[_path("waybill_no")])},
+            "/api/v1/listings": {
+                "post": _op(
+                    "Create a listing",
+                    "merchant",
+                    {**_ok("201", _ref("Listing"), "created"), **_errors(400, 401, 403, 422)},
+                    body=_body(_ref("ListingIn")),
+                )
+            },
+            "/api/v1/consignments": {
+                "post": _op(
+                    "Declare items in a consignment",
+                    "merchant",
+                    {**_ok("201", _ref("Consignment"), "created"), **_errors(400, 401, 403, 422)},
+                    body=_body(_ref("ConsignmentIn")),
+                )
+            },
+            "/api/v1/items/{code}": {
+                "get": _op(
+                    "An item and its state",
+                    "owner merchant, staff",
+                    {**_ok("200", _ref("Item"), "the item"), **_errors(401, 403, 404)},
+                    params=[code],
+                )
+            },
+            "/api/v1/items/{code}/receive": {
+                "post": _op(
+                    "Intake: measured mass, optional photo (multipart)",
+                    "inspector",
+                    {
+                        **_ok("200", _ref("Item"), "received"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body={
+                        "required": True,
+                        "content": {
+                            JSON: {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["mass_g"],
+                                    "properties": {
+                                        "mass_g": {
+                                            "oneOf": [{"type": "number"}, {"type": "string"}]
+                                        }
+                                    },
+                                }
+                            },
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["mass_g"],
+                                    "properties": {
+                                        "mass_g": {"type": "string"},
+                                        "photo": {
+                                            "type": "string",
+                                            "contentMediaType": "image/jpeg",
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                    },
+                    params=[code],
+                )
+            },
+            "/api/v1/items/{code}/inspections": {
+                "post": _op(
+                    "Record measurements; the rules engine names the material and judges",
+                    "analyst, reviewer",
+                    {
+                        **_ok("201", _ref("Inspection"), "recorded"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(
+                        {"type": "object", "properties": {"measurements": _ref("Measurements")}}
+                    ),
+                    params=[code],
+                )
+            },
+            "/api/v1/inspections/{inspection_id}/approve": {
+                "post": _op(
+                    "Four-eyes approval",
+                    "reviewer who is not the analyst",
+                    {**_ok("200", _ref("Inspection"), "approved"), **_errors(401, 403, 404, 409)},
+                    params=[inspection_id],
+                )
+            },
+            "/api/v1/inspections/{inspection_id}/reject": {
+                "post": _op(
+                    "Send the result back for a retest, with a note",
+                    "reviewer",
+                    {
+                        **_ok("200", _ref("Inspection"), "sent back"),
+                        **_errors(401, 403, 404, 409, 422),
+                    },
+                    body=_body(
+                        {
+                            "type": "object",
+                            "required": ["note"],
+                            "properties": {"note": {"type": "string", "minLength": 1}},
+                        }
+                    ),
+                    params=[inspection_id],
+                )
+            },
+            "/api/v1/items/{code}/certificate": {
+                "post": _op(
+                    "Issue the signed certificate",
+                    "inspector",
+                    {**_ok("201", _ref("Issued"), "issued"), **_errors(401, 403, 404, 409)},
+                    params=[code],
+                )
+            },
+            "/api/v1/certificates/{number}": {
+                "get": _op(
+                    "Status, signed payload, signature, key id",
+                    "anyone",
+                    {**_ok("200", _ref("Certificate"), "the certificate"), **_errors(404, 429)},
+                    params=[number],
+                    secured=False,
+                )
+            },
+            "/api/v1/certificates/{number}/pdf": {
+                "get": _op(
+                    "The certificate PDF",
+                    "owner merchant, staff",
+                    {
+                        "200": {"description": "PDF", "content": {"application/pdf": {}}},
+                        **_errors(401, 403, 404),
+                    },
+                    params=[number],
+                )
+            },
+            "/api/v1/certificates/{number}/revoke": {
+                "post": _op(
+                    "Revoke with a reason",
+                    "admin",
+                    {
+                        **_ok("200", _ref("Certificate"), "revoked"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(reason),
+                    params=[number],
+                )
+            },
+            "/api/v1/orders": {
+                "post": _op(
+                    "Create an order (from the platform)",
+                    "admin",
+                    {
+                        **_ok("201", _ref("Order"), "created"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(_ref("OrderIn")),
+                )
+            },
+            "/api/v1/packing": {
+                "post": _op(
+                    "Pack: waybill + item + certificate QR + seal must belong together",
+                    "inspector",
+                    {
+                        **_ok("200", _ref("Order"), "packed"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(
+                        {
+                            "type": "object",
+                            "required": ["waybill_no", "item_code", "certificate", "seal_no"],
+                            "properties": {
+                                "waybill_no": {"type": "string"},
+                                "item_code": {"type": "string"},
+                                "certificate": {"type": "string"},
+                                "seal_no": {"type": "string"},
+                            },
+                        }
+                    ),
+                )
+            },
+            "/api/v1/orders/{waybill_no}/ship": {
+                "post": _op(
+                    "Ship a packed order",
+                    "inspector",
+                    {**_ok("200", _ref("Order"), "shipped"), **_errors(401, 403, 404, 409)},
+                    params=[_path("waybill_no")],
+                )
+            },
         },
     }

@@ -36,13 +36,18 @@ def token_roles(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
-            user = (user_for_token(session=request_session(), token=token.strip())
-                    if scheme.lower() == "bearer" and token.strip() else None)
+            user = (
+                user_for_token(session=request_session(), token=token.strip())
+                if scheme.lower() == "bearer" and token.strip()
+                else None
+            )
             if user is None:
                 raise Unauthorized("缺少或无效的令牌", "missing or invalid bearer token")
             if user.role not in roles:
-                raise Forbidden(f"角色 {user.role} 无权调用此接口",
-                                f"role {user.role} may not call this endpoint")
+                raise Forbidden(
+                    f"角色 {user.role} 无权调用此接口",
+                    f"role {user.role} may not call this endpoint",
+                )
             g.api_user = user
             return view(*args, **kwargs)
 
@@ -65,11 +70,14 @@ def body() -> dict[str, Any]:
 
 def item_json(item: Item) -> dict[str, Any]:
     return {
-        "code": item.code, "state": str(item.state), "listing_id": item.listing_id,
+        "code": item.code,
+        "state": str(item.state),
+        "listing_id": item.listing_id,
         "declared_material": item.declared_material,
         "declared_mass_g": str(cg_to_mass(item.declared_mass_cg)),
-        "received_mass_g": (str(cg_to_mass(item.received_mass_cg))
-                            if item.received_mass_cg is not None else None),
+        "received_mass_g": (
+            str(cg_to_mass(item.received_mass_cg)) if item.received_mass_cg is not None else None
+        ),
         "price_fen": item.price_fen,
     }
 
@@ -85,11 +93,24 @@ def openapi() -> Any:
 def create_listing() -> Any:
     data = body()
     listing = listings.create_listing(
-        session=request_session(), actor=caller(), title=data.get("title"),
-        brand=data.get("brand"), material_code=data.get("material_code"),
-        price_fen=data.get("price_fen"), style=data.get("style", ""), now=now())
-    return jsonify({"id": listing.id, "title": listing.title, "brand": listing.brand,
-                    "material_code": listing.material_code, "price_fen": listing.price_fen}), 201
+        session=request_session(),
+        actor=caller(),
+        title=data.get("title"),
+        brand=data.get("brand"),
+        material_code=data.get("material_code"),
+        price_fen=data.get("price_fen"),
+        style=data.get("style", ""),
+        now=now(),
+    )
+    return jsonify(
+        {
+            "id": listing.id,
+            "title": listing.title,
+            "brand": listing.brand,
+            "material_code": listing.material_code,
+            "price_fen": listing.price_fen,
+        }
+    ), 201
 
 
 @bp.post("/consignments")
@@ -98,8 +119,9 @@ def create_consignment() -> Any:
     items = body().get("items")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BadRequest("items 须为对象数组", "items must be an array of objects")
-    consignment = intake.create_consignment(session=request_session(), actor=caller(),
-                                            items=items, now=now())
+    consignment = intake.create_consignment(
+        session=request_session(), actor=caller(), items=items, now=now()
+    )
     rows = intake.consignment_items(session=request_session(), consignment=consignment)
     return jsonify({"code": consignment.code, "items": [item_json(i) for i in rows]}), 201
 
@@ -107,8 +129,7 @@ def create_consignment() -> Any:
 @bp.get("/items/<code>")
 @token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
 def get_item(code: str) -> Any:
-    return jsonify(item_json(intake.get_item(session=request_session(), actor=caller(),
-                                             code=code)))
+    return jsonify(item_json(intake.get_item(session=request_session(), actor=caller(), code=code)))
 
 
 @bp.post("/items/<code>/receive")
@@ -119,9 +140,15 @@ def receive(code: str) -> Any:
         photo = upload.read() if upload else None
     else:
         mass, photo = body().get("mass_g"), None
-    item = intake.receive_item(session=request_session(), actor=caller(), code=code,
-                               mass_g=mass, photo=photo, files=config().INSTANCE_PATH,
-                               now=now())
+    item = intake.receive_item(
+        session=request_session(),
+        actor=caller(),
+        code=code,
+        mass_g=mass,
+        photo=photo,
+        files=config().INSTANCE_PATH,
+        now=now(),
+    )
     return jsonify(item_json(item))
 
 
@@ -132,25 +159,32 @@ def record_inspection(code: str) -> Any:
     raw = data.get("measurements", data)
     if not isinstance(raw, dict):
         raise BadRequest("measurements 须为对象", "measurements must be an object")
-    found = inspection.record_inspection(session=request_session(), actor=caller(), code=code,
-                                         raw=raw, now=now())
+    found = inspection.record_inspection(
+        session=request_session(), actor=caller(), code=code, raw=raw, now=now()
+    )
     return jsonify(inspection_json(found)), 201
 
 
 def inspection_json(found: Any) -> dict[str, Any]:
     return {
-        "id": found.id, "state": str(found.state), "material_code": found.material_code,
-        "material_name": found.material_name_zh, "material_name_en": found.material_name_en,
-        "verdict": found.verdict, "reasons": json.loads(found.reasons),
-        "measurements": json.loads(found.measurements), "rule_version": found.rule_version,
+        "id": found.id,
+        "state": str(found.state),
+        "material_code": found.material_code,
+        "material_name": found.material_name_zh,
+        "material_name_en": found.material_name_en,
+        "verdict": found.verdict,
+        "reasons": json.loads(found.reasons),
+        "measurements": json.loads(found.measurements),
+        "rule_version": found.rule_version,
     }
 
 
 @bp.post("/inspections/<int:inspection_id>/approve")
 @token_roles("reviewer")
 def approve(inspection_id: int) -> Any:
-    found = inspection.approve(session=request_session(), actor=caller(),
-                               inspection_id=inspection_id, now=now())
+    found = inspection.approve(
+        session=request_session(), actor=caller(), inspection_id=inspection_id, now=now()
+    )
     return jsonify(inspection_json(found))
 
 
@@ -158,20 +192,29 @@ def approve(inspection_id: int) -> Any:
 @token_roles("reviewer")
 def reject(inspection_id: int) -> Any:
     note = request.get_json(silent=True) or {}
-    found = inspection.send_back(session=request_session(), actor=caller(),
-                                 inspection_id=inspection_id,
-                                 note=str(note.get("note", "")) if isinstance(note, dict) else "",
-                                 now=now())
+    found = inspection.send_back(
+        session=request_session(),
+        actor=caller(),
+        inspection_id=inspection_id,
+        note=str(note.get("note", "")) if isinstance(note, dict) else "",
+        now=now(),
+    )
     return jsonify(inspection_json(found))
 
 
 @bp.post("/items/<code>/certificate")
 @token_roles("inspector")
 def issue(code: str) -> Any:
-    issued = certificates.issue_certificate(session=request_session(), actor=caller(),
-                                            code=code, setup=issuing_setup(), now=now())
-    return jsonify({"number": issued.certificate.number, "check_code": issued.check_code,
-                    "verify_url": issued.verify_url}), 201
+    issued = certificates.issue_certificate(
+        session=request_session(), actor=caller(), code=code, setup=issuing_setup(), now=now()
+    )
+    return jsonify(
+        {
+            "number": issued.certificate.number,
+            "check_code": issued.check_code,
+            "verify_url": issued.verify_url,
+        }
+    ), 201
 
 
 @bp.get("/certificates/<number>")
@@ -184,30 +227,43 @@ def get_certificate(number: str) -> Any:
     found = certificates.find(request_session(), normalize(number))
     if found is None:
         raise not_found("证书", "certificate")
-    return jsonify({
-        "number": found.number, "status": str(found.status),
-        "revoked_at": found.revoked_at.isoformat() if found.revoked_at else None,
-        "revoke_reason": found.revoke_reason, "payload": json.loads(found.payload),
-        "payload_canonical": found.payload, "signature": found.signature, "kid": found.kid,
-        "alg": "EdDSA",
-    })
+    return jsonify(
+        {
+            "number": found.number,
+            "status": str(found.status),
+            "revoked_at": found.revoked_at.isoformat() if found.revoked_at else None,
+            "revoke_reason": found.revoke_reason,
+            "payload": json.loads(found.payload),
+            "payload_canonical": found.payload,
+            "signature": found.signature,
+            "kid": found.kid,
+            "alg": "EdDSA",
+        }
+    )
 
 
 @bp.get("/certificates/<number>/pdf")
 @token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
 def certificate_pdf(number: str) -> Any:
-    data = certificates.certificate_pdf(session=request_session(), actor=caller(),
-                                        number=number, files=config().INSTANCE_PATH)
+    data = certificates.certificate_pdf(
+        session=request_session(), actor=caller(), number=number, files=config().INSTANCE_PATH
+    )
     return pdf_response(data, number)
 
 
 @bp.post("/certificates/<number>/revoke")
 @token_roles("admin")
 def revoke(number: str) -> Any:
-    found = certificates.revoke(session=request_session(), actor=caller(), number=number,
-                                reason=str(body().get("reason", "")), now=now())
-    return jsonify({"number": found.number, "status": str(found.status),
-                    "revoke_reason": found.revoke_reason})
+    found = certificates.revoke(
+        session=request_session(),
+        actor=caller(),
+        number=number,
+        reason=str(body().get("reason", "")),
+        now=now(),
+    )
+    return jsonify(
+        {"number": found.number, "status": str(found.status), "revoke_reason": found.revoke_reason}
+    )
 
 
 @bp.post("/orders")
@@ -218,29 +274,38 @@ def create_order() -> Any:
         listing_id = int(data.get("listing_id"))  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise BadRequest("listing_id 须为整数", "listing_id must be an integer") from exc
-    order = orders.create_order(session=request_session(), actor=caller(),
-                                order_no=str(data.get("order_no", "")), listing_id=listing_id,
-                                price_paid_fen=data.get("price_paid_fen"),
-                                waybill_no=str(data.get("waybill_no", "")), now=now())
-    return jsonify({"order_no": order.order_no, "waybill_no": order.waybill_no,
-                    "state": str(order.state)}), 201
+    order = orders.create_order(
+        session=request_session(),
+        actor=caller(),
+        order_no=str(data.get("order_no", "")),
+        listing_id=listing_id,
+        price_paid_fen=data.get("price_paid_fen"),
+        waybill_no=str(data.get("waybill_no", "")),
+        now=now(),
+    )
+    return jsonify(
+        {"order_no": order.order_no, "waybill_no": order.waybill_no, "state": str(order.state)}
+    ), 201
 
 
 @bp.post("/packing")
 @token_roles("inspector")
 def pack() -> Any:
     data = body()
-    order = orders.pack(session=request_session(), actor=caller(),
-                        waybill_no=str(data.get("waybill_no", "")),
-                        item_code=str(data.get("item_code", "")),
-                        certificate_scan=str(data.get("certificate", "")),
-                        seal_no=str(data.get("seal_no", "")), now=now())
+    order = orders.pack(
+        session=request_session(),
+        actor=caller(),
+        waybill_no=str(data.get("waybill_no", "")),
+        item_code=str(data.get("item_code", "")),
+        certificate_scan=str(data.get("certificate", "")),
+        seal_no=str(data.get("seal_no", "")),
+        now=now(),
+    )
     return jsonify({"order_no": order.order_no, "state": str(order.state)})
 
 
 @bp.post("/orders/<waybill_no>/ship")
 @token_roles("inspector")
 def ship(waybill_no: str) -> Any:
-    order = orders.ship(session=request_session(), actor=caller(), waybill_no=waybill_no,
-                        now=now())
+    order = orders.ship(session=request_session(), actor=caller(), waybill_no=waybill_no, now=now())
     return jsonify({"order_no": order.order_no, "state": str(order.state)})

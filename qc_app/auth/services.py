@@ -19,9 +19,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(*, session: Session, actor: User | None, username: str, password: str,
-                role: Role | str, display_name: str, now: datetime,
-                merchant_id: int | None = None, testing_body_id: int | None = None) -> User:
+def create_user(
+    *,
+    session: Session,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str,
+    now: datetime,
+    merchant_id: int | None = None,
+    testing_body_id: int | None = None,
+) -> User:
     role = Role(role)
     if role == Role.MERCHANT and merchant_id is None:
         raise ValidationFailed("商家账号必须关联商家", "a merchant user needs a merchant")
@@ -30,13 +39,26 @@ def create_user(*, session: Session, actor: User | None, username: str, password
     with write(session):
         if session.exec(select(User).where(User.username == username)).first():
             raise Conflict(f"用户名已存在：{username}", f"username taken: {username}")
-        user = User(username=username, display_name=display_name, role=role,
-                    password_hash=hash_password(password), merchant_id=merchant_id,
-                    testing_body_id=testing_body_id, created_at=now)
+        user = User(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=hash_password(password),
+            merchant_id=merchant_id,
+            testing_body_id=testing_body_id,
+            created_at=now,
+        )
         session.add(user)
         session.flush()
-        audit.record(session, actor=actor, action="user_created", entity="user",
-                     entity_id=username, at=now, role=role.value)
+        audit.record(
+            session,
+            actor=actor,
+            action="user_created",
+            entity="user",
+            entity_id=username,
+            at=now,
+            role=role.value,
+        )
     return user
 
 
@@ -46,19 +68,30 @@ def login(*, session: Session, username: str, password: str, now: datetime) -> t
     ok = verify_password(user.password_hash if user else None, password)
     with write(session):
         if not ok or user is None or not user.active:
-            audit.record(session, actor=None, action="login_failed", entity="user",
-                         entity_id=username[:64], at=now)
+            audit.record(
+                session,
+                actor=None,
+                action="login_failed",
+                entity="user",
+                entity_id=username[:64],
+                at=now,
+            )
             raise Unauthorized("用户名或密码错误", "wrong username or password")
         token = secrets.token_urlsafe(32)
-        session.add(UserSession(id_hash=_digest(token), user_id=user.id or 0,
-                                created_at=now, last_seen_at=now))
-        audit.record(session, actor=user, action="login", entity="user",
-                     entity_id=user.username, at=now)
+        session.add(
+            UserSession(
+                id_hash=_digest(token), user_id=user.id or 0, created_at=now, last_seen_at=now
+            )
+        )
+        audit.record(
+            session, actor=user, action="login", entity="user", entity_id=user.username, at=now
+        )
     return user, token
 
 
-def user_for_session(*, session: Session, token: str, now: datetime, idle: timedelta,
-                     absolute: timedelta) -> User | None:
+def user_for_session(
+    *, session: Session, token: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> User | None:
     row = session.get(UserSession, _digest(token))
     if row is None or row.ended_at is not None:
         return None
@@ -83,8 +116,14 @@ def logout(*, session: Session, token: str, now: datetime) -> None:
         row.ended_at = now
         session.add(row)
         user = session.get(User, row.user_id)
-        audit.record(session, actor=user, action="logout", entity="user",
-                     entity_id=user.username if user else "?", at=now)
+        audit.record(
+            session,
+            actor=user,
+            action="logout",
+            entity="user",
+            entity_id=user.username if user else "?",
+            at=now,
+        )
 
 
 def create_token(*, session: Session, username: str, now: datetime) -> str:
@@ -94,8 +133,14 @@ def create_token(*, session: Session, username: str, now: datetime) -> str:
     token = "qct_" + secrets.token_urlsafe(32)
     with write(session):
         session.add(ApiToken(token_hash=_digest(token), user_id=user.id or 0, created_at=now))
-        audit.record(session, actor=user, action="token_created", entity="user",
-                     entity_id=user.username, at=now)
+        audit.record(
+            session,
+            actor=user,
+            action="token_created",
+            entity="user",
+            entity_id=user.username,
+            at=now,
+        )
     return token
 
 

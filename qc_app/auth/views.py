@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from qc_app.auth import services
+from qc_app.auth.models import Role
 from qc_app.db import request_session
 from qc_app.errors import Unauthorized
-from qc_app.web import Principal, config, limiter, locale, now, public, safe_next
+from qc_app.web import Principal, config, limiter, locale, now, public, roles_required, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -36,9 +37,12 @@ def login() -> Any:
     error = None
     if request.method == "POST":
         try:
-            user, token = services.login(session=request_session(),
-                                         username=request.form.get("username", "").strip(),
-                                         password=request.form.get("password", ""), now=now())
+            user, token = services.login(
+                session=request_session(),
+                username=request.form.get("username", "").strip(),
+                password=request.form.get("password", ""),
+                now=now(),
+            )
         except Unauthorized as exc:
             error = exc.message(locale())
         else:
@@ -53,7 +57,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-@login_required
+@roles_required(*Role)
 def logout() -> Any:
     services.logout(session=request_session(), token=current_user.token, now=now())
     logout_user()

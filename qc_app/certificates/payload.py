@@ -63,13 +63,34 @@ def parse(data: bytes) -> dict[str, Any]:
 
 
 def certificate_payload(
-    *, number: str, item: dict[str, Any], merchant: dict[str, Any], listing: dict[str, Any],
-    testing_body: dict[str, Any], material: dict[str, Any], measured: dict[str, str],
-    conclusion: str, photo_sha256: str | None, issued_at: str, rule_version: str, kid: str,
+    *,
+    number: str,
+    item: dict[str, Any],
+    merchant: dict[str, Any],
+    listing: dict[str, Any],
+    testing_body: dict[str, Any],
+    material: dict[str, Any],
+    measured: dict[str, str],
+    conclusion: str,
+    photo_sha256: str | None,
+    issued_at: str,
+    rule_version: str,
+    kid: str,
 ) -> bytes:
-    return canonical({
-        "format": FORMAT, "number": number, "item": item, "merchant": merchant,
-        "listing": listing, "testing_body": testing_body, "material": material,
-        "measured": measured, "conclusion": conclusion, "photo_sha256": photo_sha256,
-        "issued_at": issued_at, "rule_version": rule_version, "kid": kid,
-    })
+    return canonical(
+        {
+            "format": FORMAT,
+            "number": number,
+            "item": item,
+            "merchant": merchant,
+            "listing": listing,
+            "testing_body": testing_body,
+            "material": material,
+            "measured": measured,
+            "conclusion": conclusion,
+            "photo_sha256": photo_sha256,
+            "issued_at": issued_at,
+            "rule_version": rule_version,
+            "kid": kid,
+        }
+    )

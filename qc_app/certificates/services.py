@@ -32,7 +32,6 @@ from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item, item_photos
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
-from qc_app.units import cg_to_mass
 
 
 @dataclass(frozen=True)
@@ -55,18 +54,26 @@ class Issued:
 
 # -- keys -------------------------------------------------------------------------------------
 
+
 def ensure_signing_key(*, session: Session, passphrase: str, now: datetime) -> SigningKey:
     """The current signing key, created on first run."""
     key = current_key(session)
     if key is not None:
         return key
     new = signing.generate_key(passphrase)
-    key = SigningKey(kid=new.kid, public_key=new.public_b64, private_key_pem=new.private_pem,
-                     not_before=now)
+    key = SigningKey(
+        kid=new.kid, public_key=new.public_b64, private_key_pem=new.private_pem, not_before=now
+    )
     with write(session):
         session.add(key)
-        audit.record(session, actor=None, action="key_created", entity="signing_key",
-                     entity_id=new.kid, at=now)
+        audit.record(
+            session,
+            actor=None,
+            action="key_created",
+            entity="signing_key",
+            entity_id=new.kid,
+            at=now,
+        )
     return key
 
 
@@ -84,8 +91,10 @@ def _signer(kid: str, private_pem: str, passphrase: str) -> signing.Signer:
 def signer_for(session: Session, passphrase: str) -> signing.Signer:
     key = current_key(session)
     if key is None:
-        raise Conflict("没有可用的签名密钥，请运行 flask qc keys init",
-                       "no signing key: run `flask --app qc_app qc keys init`")
+        raise Conflict(
+            "没有可用的签名密钥，请运行 flask qc keys init",
+            "no signing key: run `flask --app qc_app qc keys init`",
+        )
     return _signer(key.kid, key.private_key_pem, passphrase)
 
 
@@ -94,28 +103,35 @@ def all_keys(session: Session) -> list[SigningKey]:
 
 
 def verifier(session: Session) -> signing.Verifier:
-    return signing.Verifier([
-        signing.public_key(k.kid, k.public_key, k.not_before, k.not_after)
-        for k in all_keys(session)
-    ])
+    return signing.Verifier(
+        [
+            signing.public_key(k.kid, k.public_key, k.not_before, k.not_after)
+            for k in all_keys(session)
+        ]
+    )
 
 
 def jwks(session: Session) -> dict[str, Any]:
-    return {"keys": [
-        signing.jwk(signing.public_key(k.kid, k.public_key, k.not_before, k.not_after),
-                    k.public_key)
-        for k in all_keys(session)
-    ]}
+    return {
+        "keys": [
+            signing.jwk(
+                signing.public_key(k.kid, k.public_key, k.not_before, k.not_after), k.public_key
+            )
+            for k in all_keys(session)
+        ]
+    }
 
 
 # -- issuance ---------------------------------------------------------------------------------
+
 
 def verify_path(certificate: Certificate) -> str:
     return f"/v/{certificate.number}?k={certificate.kid}&s={certificate.url_signature}"
 
 
-def _context(session: Session, item: Item) -> tuple[Inspection, TestingBody, Merchant, Listing,
-                                                     User, User]:
+def _context(
+    session: Session, item: Item
+) -> tuple[Inspection, TestingBody, Merchant, Listing, User, User]:
     inspection = latest_approved(session=session, item=item)
     if inspection is None:
         raise Conflict("该物品没有审核通过的检测结果", "the item has no approved inspection")
@@ -136,12 +152,14 @@ def _measurement_rows(inspection: Inspection) -> tuple[tuple[str, str, str], ...
     values = json.loads(inspection.measurements)
     return tuple(
         (spec["label_zh"], spec["label_en"], f"{values[key]}{spec['unit']}".strip())
-        for key, spec in fields.items() if key in values and spec["type"] != "text"
+        for key, spec in fields.items()
+        if key in values and spec["type"] != "text"
     )
 
 
-def issue_certificate(*, session: Session, actor: User, code: str, setup: IssuingSetup,
-                      now: datetime) -> Issued:
+def issue_certificate(
+    *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
+) -> Issued:
     item = get_item(session=session, actor=actor, code=code)
     if actor.role != "inspector":
         raise Forbidden("只有质检员可以出证", "only inspectors issue certificates")
@@ -161,44 +179,81 @@ def issue_certificate(*, session: Session, actor: User, code: str, setup: Issuin
         merchant={"id": str(merchant.id), "name": merchant.name},
         listing={"id": str(listing.id), "title": listing.title, "brand": listing.brand},
         testing_body={"code": body.code, "name": body.name_zh, "cma": body.cma_no},
-        material={"code": inspection.material_code, "name_zh": inspection.material_name_zh,
-                  "name_en": inspection.material_name_en, "declared": item.declared_material},
+        material={
+            "code": inspection.material_code,
+            "name_zh": inspection.material_name_zh,
+            "name_en": inspection.material_name_en,
+            "declared": item.declared_material,
+        },
         measured={k: str(v) for k, v in measured.items() if k != "observations"},
-        conclusion=inspection.verdict, photo_sha256=photo.sha256 if photo else None,
-        issued_at=now.isoformat(timespec="seconds"), rule_version=inspection.rule_version,
+        conclusion=inspection.verdict,
+        photo_sha256=photo.sha256 if photo else None,
+        issued_at=now.isoformat(timespec="seconds"),
+        rule_version=inspection.rule_version,
         kid=signer.kid,
     )
     signature = signer.sign(signed)
     document = CertificateDocument(
-        number=number, check_code=numbers.format_check_code(check_code), verify_url=url,
-        issued_at=now, item_code=item.code, item_name_zh=inspection.material_name_zh,
+        number=number,
+        check_code=numbers.format_check_code(check_code),
+        verify_url=url,
+        issued_at=now,
+        item_code=item.code,
+        item_name_zh=inspection.material_name_zh,
         item_name_en=inspection.material_name_en,
-        conclusion_zh="合格：检测结果与申报一致", conclusion_en="Pass: matches the declaration",
-        measurements=_measurement_rows(inspection), mass_g=str(measured.get("mass_g", "")),
-        merchant_name=merchant.name, listing_title=listing.title,
-        testing_body_zh=body.name_zh, testing_body_en=body.name_en, cma_no=body.cma_no,
-        cnas_no=body.cnas_no, analyst_name=analyst.display_name,
-        reviewer_name=reviewer.display_name, photo_jpeg=photo_bytes,
-        rule_version=inspection.rule_version, kid=signer.kid, payload_json=signed,
+        conclusion_zh="合格：检测结果与申报一致",
+        conclusion_en="Pass: matches the declaration",
+        measurements=_measurement_rows(inspection),
+        mass_g=str(measured.get("mass_g", "")),
+        merchant_name=merchant.name,
+        listing_title=listing.title,
+        testing_body_zh=body.name_zh,
+        testing_body_en=body.name_en,
+        cma_no=body.cma_no,
+        cnas_no=body.cnas_no,
+        analyst_name=analyst.display_name,
+        reviewer_name=reviewer.display_name,
+        photo_jpeg=photo_bytes,
+        rule_version=inspection.rule_version,
+        kid=signer.kid,
+        payload_json=signed,
         signature_b64=signature,
     )
     layout = load_layout(setup.certificates_dir, body.code)
     pdf = render_certificate_pdf(document, layout, font_path=find_cjk_font(setup.font))
     pdf_digest = storage.store(setup.files, "certificates", pdf, ".pdf")
     certificate = Certificate(
-        number=number, item_id=item.id or 0, inspection_id=inspection.id or 0,
+        number=number,
+        item_id=item.id or 0,
+        inspection_id=inspection.id or 0,
         check_code_hash=numbers.check_code_digest(number, check_code),
-        payload=signed.decode("utf-8"), signature=signature, url_signature=url_signature,
-        kid=signer.kid, issued_at=now,
-        issued_by_id=actor.id or 0, status=CertificateStatus.VALID, pdf_sha256=pdf_digest)
+        payload=signed.decode("utf-8"),
+        signature=signature,
+        url_signature=url_signature,
+        kid=signer.kid,
+        issued_at=now,
+        issued_by_id=actor.id or 0,
+        status=CertificateStatus.VALID,
+        pdf_sha256=pdf_digest,
+    )
     with write(session):
         session.add(certificate)
-        apply(session, item, "issue_certificate", actor, now, {"verdict": inspection.verdict},
-              certificate=number, pdf_sha256=pdf_digest, kid=signer.kid)
+        apply(
+            session,
+            item,
+            "issue_certificate",
+            actor,
+            now,
+            {"verdict": inspection.verdict},
+            certificate=number,
+            pdf_sha256=pdf_digest,
+            kid=signer.kid,
+        )
     return Issued(certificate, numbers.format_check_code(check_code), url)
 
 
 # -- lookup, PDF, revocation ------------------------------------------------------------------
+
 
 def find(session: Session, number: str) -> Certificate | None:
     return session.exec(select(Certificate).where(Certificate.number == number)).first()
@@ -223,8 +278,9 @@ def certificate_of(*, session: Session, item: Item) -> Certificate | None:
     return session.exec(query.order_by(col(Certificate.id).desc())).first()
 
 
-def revoke(*, session: Session, actor: User, number: str, reason: str,
-           now: datetime) -> Certificate:
+def revoke(
+    *, session: Session, actor: User, number: str, reason: str, now: datetime
+) -> Certificate:
     if actor.role != "admin":
         raise Forbidden("只有平台管理员可以吊销证书", "only platform admins revoke certificates")
     reason = reason.strip()
@@ -232,15 +288,23 @@ def revoke(*, session: Session, actor: User, number: str, reason: str,
         raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
     certificate = get_certificate(session=session, actor=actor, number=number)
     if certificate.status == CertificateStatus.REVOKED:
-        raise Conflict("证书已被吊销", "the certificate is already revoked",
-                       code="illegal_transition")
+        raise Conflict(
+            "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
+        )
     with write(session):
         certificate.status = CertificateStatus.REVOKED
         certificate.revoked_at = now
         certificate.revoke_reason = reason[:300]
         session.add(certificate)
-        audit.record(session, actor=actor, action="certificate_revoked", entity="certificate",
-                     entity_id=certificate.number, at=now, reason=certificate.revoke_reason)
+        audit.record(
+            session,
+            actor=actor,
+            action="certificate_revoked",
+            entity="certificate",
+            entity_id=certificate.number,
+            at=now,
+            reason=certificate.revoke_reason,
+        )
     return certificate
 
 

@@ -95,8 +95,9 @@ class PublicKey:
         return self.not_before <= at and (self.not_after is None or at <= self.not_after)
 
 
-def public_key(kid: str, public_b64: str, not_before: datetime,
-               not_after: datetime | None) -> PublicKey:
+def public_key(
+    kid: str, public_b64: str, not_before: datetime, not_after: datetime | None
+) -> PublicKey:
     raw = unb64url(public_b64)
     if kid_for(raw) != kid:
         raise UnknownKey(f"kid {kid} does not match its public key")
@@ -129,8 +130,13 @@ class Verifier:
 
 def jwk(key: PublicKey, public_b64: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
-        "kid": key.kid, "x": public_b64, "nbf": int(key.not_before.timestamp()),
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "alg": "EdDSA",
+        "use": "sig",
+        "kid": key.kid,
+        "x": public_b64,
+        "nbf": int(key.not_before.timestamp()),
     }
     if key.not_after is not None:
         entry["exp"] = int(key.not_after.timestamp())
@@ -145,8 +151,12 @@ def verifier_from_jwks(doc: dict[str, Any]) -> Verifier:
         if entry.get("kty") != "OKP" or entry.get("crv") != "Ed25519":
             continue
         exp = entry.get("exp")
-        keys.append(public_key(
-            entry["kid"], entry["x"], datetime.fromtimestamp(entry["nbf"], UTC),
-            datetime.fromtimestamp(exp, UTC) if exp is not None else None,
-        ))
+        keys.append(
+            public_key(
+                entry["kid"],
+                entry["x"],
+                datetime.fromtimestamp(entry["nbf"], UTC),
+                datetime.fromtimestamp(exp, UTC) if exp is not None else None,
+            )
+        )
     return Verifier(keys)

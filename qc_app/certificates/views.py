@@ -16,9 +16,13 @@ bp = Blueprint("certificates", __name__)
 
 def issuing_setup() -> services.IssuingSetup:
     qc = config()
-    return services.IssuingSetup(passphrase=qc.KEY_PASSPHRASE, files=qc.INSTANCE_PATH,
-                                 base_url=qc.BASE_URL, certificates_dir=qc.CERTIFICATES_DIR,
-                                 font=qc.CJK_FONT)
+    return services.IssuingSetup(
+        passphrase=qc.KEY_PASSPHRASE,
+        files=qc.INSTANCE_PATH,
+        base_url=qc.BASE_URL,
+        certificates_dir=qc.CERTIFICATES_DIR,
+        font=qc.CJK_FONT,
+    )
 
 
 def pdf_response(data: bytes, number: str) -> Response:
@@ -30,23 +34,27 @@ def pdf_response(data: bytes, number: str) -> Response:
 @bp.get("/certify")
 @roles_required("inspector")
 def queue() -> Any:
-    return render_template("certificates/queue.html",
-                           items=items_in(session=request_session(), states=[ItemState.APPROVED]))
+    return render_template(
+        "certificates/queue.html",
+        items=items_in(session=request_session(), states=[ItemState.APPROVED]),
+    )
 
 
 @bp.post("/certify/<code>")
 @roles_required("inspector")
 def issue(code: str) -> Any:
-    issued = services.issue_certificate(session=request_session(), actor=actor(), code=code,
-                                        setup=issuing_setup(), now=now())
+    issued = services.issue_certificate(
+        session=request_session(), actor=actor(), code=code, setup=issuing_setup(), now=now()
+    )
     return render_template("certificates/issued.html", issued=issued)
 
 
 @bp.get("/certificates/<number>.pdf")
 @roles_required("merchant", "inspector", "analyst", "reviewer", "admin")
 def pdf(number: str) -> Any:
-    data = services.certificate_pdf(session=request_session(), actor=actor(), number=number,
-                                    files=config().INSTANCE_PATH)
+    data = services.certificate_pdf(
+        session=request_session(), actor=actor(), number=number, files=config().INSTANCE_PATH
+    )
     return pdf_response(data, number)
 
 
@@ -55,14 +63,22 @@ def pdf(number: str) -> Any:
 def admin() -> Any:
     from sqlmodel import col, select
 
-    recent = request_session().exec(
-        select(Certificate).order_by(col(Certificate.id).desc()).limit(50)).all()
+    recent = (
+        request_session()
+        .exec(select(Certificate).order_by(col(Certificate.id).desc()).limit(50))
+        .all()
+    )
     return render_template("certificates/admin.html", certificates=recent)
 
 
 @bp.post("/admin/certificates/<number>/revoke")
 @roles_required("admin")
 def revoke(number: str) -> Any:
-    services.revoke(session=request_session(), actor=actor(), number=number,
-                    reason=request.form.get("reason", ""), now=now())
+    services.revoke(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        reason=request.form.get("reason", ""),
+        now=now(),
+    )
     return back("/admin/certificates")

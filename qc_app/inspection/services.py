@@ -23,8 +23,11 @@ from qc_app.units import cg_to_mass
 
 def measurements_json(values: engine.Measurements) -> str:
     """Stored as exact strings: the same vocabulary as the API and the payload."""
-    return json.dumps({k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()},
-                      sort_keys=True, ensure_ascii=False)
+    return json.dumps(
+        {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
 
 
 def _body_of(session: Session, actor: User) -> TestingBody:
@@ -34,8 +37,9 @@ def _body_of(session: Session, actor: User) -> TestingBody:
     return body
 
 
-def record_inspection(*, session: Session, actor: User, code: str, raw: Mapping[str, Any],
-                      now: datetime) -> Inspection:
+def record_inspection(
+    *, session: Session, actor: User, code: str, raw: Mapping[str, Any], now: datetime
+) -> Inspection:
     item = get_item(session=session, actor=actor, code=code)
     if actor.role not in ("analyst", "reviewer"):
         raise Forbidden("只有检测员可以录入检测结果", "only analysts record inspections")
@@ -43,27 +47,45 @@ def record_inspection(*, session: Session, actor: User, code: str, raw: Mapping[
     rules = engine.load_ruleset()
     family = rules.family_of(item.declared_material)
     values = engine.validate(rules, family, raw)
-    judgement = engine.judge(rules, declared_code=item.declared_material,
-                             declared_mass_g=cg_to_mass(item.declared_mass_cg),
-                             measurements=values)
+    judgement = engine.judge(
+        rules,
+        declared_code=item.declared_material,
+        declared_mass_g=cg_to_mass(item.declared_mass_cg),
+        measurements=values,
+    )
     with write(session):
         if item.state == ItemState.RECEIVED:
             apply(session, item, "start_inspection", actor, now, testing_body=body.code)
         inspection = Inspection(
-            item_id=item.id or 0, testing_body_id=body.id or 0, analyst_id=actor.id or 0,
-            family=family, measurements=measurements_json(values),
-            material_code=judgement.material_code, material_name_zh=judgement.name_zh,
-            material_name_en=judgement.name_en, verdict=judgement.verdict,
+            item_id=item.id or 0,
+            testing_body_id=body.id or 0,
+            analyst_id=actor.id or 0,
+            family=family,
+            measurements=measurements_json(values),
+            material_code=judgement.material_code,
+            material_name_zh=judgement.name_zh,
+            material_name_en=judgement.name_en,
+            verdict=judgement.verdict,
             reasons=json.dumps([r.as_dict() for r in judgement.reasons], ensure_ascii=False),
-            rule_version=judgement.rule_version, state=InspectionState.SUBMITTED,
-            created_at=now)
+            rule_version=judgement.rule_version,
+            state=InspectionState.SUBMITTED,
+            created_at=now,
+        )
         session.add(inspection)
         session.flush()
-        apply(session, item, "submit_result", actor, now,
-              {"accredited": body.accredited_until >= now.date()},
-              inspection_id=inspection.id, material=judgement.material_code,
-              verdict=judgement.verdict, rule_version=judgement.rule_version,
-              mass_g=str(values.get("mass_g", "")))
+        apply(
+            session,
+            item,
+            "submit_result",
+            actor,
+            now,
+            {"accredited": body.accredited_until >= now.date()},
+            inspection_id=inspection.id,
+            material=judgement.material_code,
+            verdict=judgement.verdict,
+            rule_version=judgement.rule_version,
+            mass_g=str(values.get("mass_g", "")),
+        )
     return inspection
 
 
@@ -83,7 +105,7 @@ def _pending(session: Session, inspection_id: int) -> tuple[Inspection, Item]:
 
 
 def approve(*, session: Session, actor: User, inspection_id: int, now: datetime) -> Inspection:
-    """四眼原则: a second person confirms the analyst's result; only then can a certificate follow."""
+    """四眼原则: a second person confirms the result; only then can a certificate follow."""
     inspection, item = _pending(session, inspection_id)
     transition = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
     with write(session):
@@ -91,13 +113,22 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now
         session.add(inspection)
-        apply(session, item, transition, actor, now, {"analyst_id": inspection.analyst_id},
-              inspection_id=inspection.id, verdict=inspection.verdict)
+        apply(
+            session,
+            item,
+            transition,
+            actor,
+            now,
+            {"analyst_id": inspection.analyst_id},
+            inspection_id=inspection.id,
+            verdict=inspection.verdict,
+        )
     return inspection
 
 
-def send_back(*, session: Session, actor: User, inspection_id: int, note: str,
-              now: datetime) -> Inspection:
+def send_back(
+    *, session: Session, actor: User, inspection_id: int, note: str, now: datetime
+) -> Inspection:
     inspection, item = _pending(session, inspection_id)
     with write(session):
         inspection.state = InspectionState.SENT_BACK
@@ -105,9 +136,16 @@ def send_back(*, session: Session, actor: User, inspection_id: int, note: str,
         inspection.reviewed_at = now
         inspection.review_note = note.strip()[:500]
         session.add(inspection)
-        apply(session, item, "send_back", actor, now,
-              {"analyst_id": inspection.analyst_id, "note": note},
-              inspection_id=inspection.id, note=inspection.review_note)
+        apply(
+            session,
+            item,
+            "send_back",
+            actor,
+            now,
+            {"analyst_id": inspection.analyst_id, "note": note},
+            inspection_id=inspection.id,
+            note=inspection.review_note,
+        )
     return inspection
 
 
@@ -117,12 +155,17 @@ def inspections_of(*, session: Session, item: Item) -> list[Inspection]:
 
 
 def latest_approved(*, session: Session, item: Item) -> Inspection | None:
-    query = select(Inspection).where(Inspection.item_id == item.id,
-                                     Inspection.state == InspectionState.APPROVED)
+    query = select(Inspection).where(
+        Inspection.item_id == item.id, Inspection.state == InspectionState.APPROVED
+    )
     return session.exec(query.order_by(Inspection.id.desc())).first()  # type: ignore[union-attr]
 
 
 def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection, Item]]:
-    query = (select(Inspection, Item).join(Item, Item.id == Inspection.item_id)  # type: ignore[arg-type]
-             .where(Inspection.state == InspectionState.SUBMITTED).order_by(Inspection.id))
+    query = (
+        select(Inspection, Item)
+        .join(Item, Item.id == Inspection.item_id)  # type: ignore[arg-type]
+        .where(Inspection.state == InspectionState.SUBMITTED)
+        .order_by(Inspection.id)
+    )
     return [(i, it) for i, it in session.exec(query.limit(limit))]

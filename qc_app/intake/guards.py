@@ -26,26 +26,36 @@ def guard_receive(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> N
 
 def guard_start_inspection(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if actor.id is not None and actor.id == item.received_by_id:
-        raise Forbidden("收货人不能检测同一物品", "the intake inspector cannot inspect the item",
-                        code="separation_of_duties")
+        raise Forbidden(
+            "收货人不能检测同一物品",
+            "the intake inspector cannot inspect the item",
+            code="separation_of_duties",
+        )
 
 
 def guard_submit_result(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if not ctx.get("accredited", False):
-        raise Forbidden("检测机构资质已过期或未设置，不能出具结果",
-                        "the testing body's accreditation has lapsed or is not set",
-                        code="accreditation_lapsed")
+        raise Forbidden(
+            "检测机构资质已过期或未设置，不能出具结果",
+            "the testing body's accreditation has lapsed or is not set",
+            code="accreditation_lapsed",
+        )
 
 
 def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     """四眼原则: the reviewer is neither the analyst of the result nor the intake inspector."""
     if actor.id == ctx.get("analyst_id"):
-        raise Forbidden("审核人不能审核自己录入的检测结果",
-                        "a reviewer cannot approve their own inspection",
-                        code="separation_of_duties")
+        raise Forbidden(
+            "审核人不能审核自己录入的检测结果",
+            "a reviewer cannot approve their own inspection",
+            code="separation_of_duties",
+        )
     if actor.id == item.received_by_id:
-        raise Forbidden("收货人不能审核同一物品", "the intake inspector cannot review the item",
-                        code="separation_of_duties")
+        raise Forbidden(
+            "收货人不能审核同一物品",
+            "the intake inspector cannot review the item",
+            code="separation_of_duties",
+        )
 
 
 def guard_send_back(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
@@ -63,11 +73,15 @@ def guard_pack(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None
     """Item, certificate, order and listing must all belong together (the station checks)."""
     problems: list[tuple[str, str]] = list(ctx.get("problems", [("未核对", "not checked")]))
     if problems:
-        raise Conflict("不匹配：" + "；".join(zh for zh, _ in problems),
-                       "mismatch: " + "; ".join(en for _, en in problems),
-                       code="packing_mismatch")
+        raise Conflict(
+            "不匹配：" + "；".join(zh for zh, _ in problems),
+            "mismatch: " + "; ".join(en for _, en in problems),
+            code="packing_mismatch",
+        )
     if not str(ctx.get("seal_no", "")).strip():
-        raise ValidationFailed("请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag")
+        raise ValidationFailed(
+            "请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag"
+        )
 
 
 def guard_hold(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:

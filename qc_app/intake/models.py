@@ -28,7 +28,7 @@ class Item(SQLModel, table=True):
     """Table: one physical piece; its state changes only through intake.workflow.transition."""
 
     __tablename__ = "items"
-    __mapper_args__ = {"version_id_col": _item_version}  # noqa: RUF012 - SQLAlchemy reads it
+    __mapper_args__ = {"version_id_col": _item_version}
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True, index=True)
     consignment_id: int = Field(foreign_key="consignments.id", index=True)

@@ -30,41 +30,78 @@ from qc_app.uploads import clean_image
 MAX_ITEMS = 500
 
 
-def apply(session: Session, item: Item, name: str, actor: User, now: datetime,
-          context: Mapping[str, Any] | None = None, **details: Any) -> workflow.Change:
+def apply(
+    session: Session,
+    item: Item,
+    name: str,
+    actor: User,
+    now: datetime,
+    context: Mapping[str, Any] | None = None,
+    **details: Any,
+) -> workflow.Change:
     """Run one workflow transition and append its audit event, inside the caller's transaction."""
     change = workflow.transition(item, name, actor, context)
     session.add(item)
-    audit.record(session, actor=actor, action=name, entity="item", entity_id=item.code, at=now,
-                 before=change.before.value, after=change.after.value, **details)
+    audit.record(
+        session,
+        actor=actor,
+        action=name,
+        entity="item",
+        entity_id=item.code,
+        at=now,
+        before=change.before.value,
+        after=change.after.value,
+        **details,
+    )
     return change
 
 
-def create_consignment(*, session: Session, actor: User, items: Sequence[Mapping[str, Any]],
-                       now: datetime) -> Consignment:
+def create_consignment(
+    *, session: Session, actor: User, items: Sequence[Mapping[str, Any]], now: datetime
+) -> Consignment:
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
     if not items or len(items) > MAX_ITEMS:
-        raise ValidationFailed(f"送检单须有 1–{MAX_ITEMS} 件物品",
-                               f"a consignment needs 1 to {MAX_ITEMS} items")
+        raise ValidationFailed(
+            f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
+        )
     rules = load_ruleset()
     with write(session):
-        consignment = Consignment(code=new_consignment_code(), merchant_id=actor.merchant_id,
-                                  created_by_id=actor.id or 0, created_at=now)
+        consignment = Consignment(
+            code=new_consignment_code(),
+            merchant_id=actor.merchant_id,
+            created_by_id=actor.id or 0,
+            created_at=now,
+        )
         session.add(consignment)
         session.flush()
         for row, spec in enumerate(items, start=1):
             item = _declared_item(session, actor, consignment, rules, spec, row, now)
             session.add(item)
-            audit.record(session, actor=actor, action="declare", entity="item",
-                         entity_id=item.code, at=now, after=ItemState.DECLARED.value,
-                         consignment=consignment.code, material=item.declared_material,
-                         mass_g=str(cg_to_mass(item.declared_mass_cg)))
+            audit.record(
+                session,
+                actor=actor,
+                action="declare",
+                entity="item",
+                entity_id=item.code,
+                at=now,
+                after=ItemState.DECLARED.value,
+                consignment=consignment.code,
+                material=item.declared_material,
+                mass_g=str(cg_to_mass(item.declared_mass_cg)),
+            )
     return consignment
 
 
-def _declared_item(session: Session, actor: User, consignment: Consignment, rules: Any,
-                   spec: Mapping[str, Any], row: int, now: datetime) -> Item:
+def _declared_item(
+    session: Session,
+    actor: User,
+    consignment: Consignment,
+    rules: Any,
+    spec: Mapping[str, Any],
+    row: int,
+    now: datetime,
+) -> Item:
     try:
         listing = session.get(Listing, int(spec.get("listing_id") or 0))
         if listing is None or listing.merchant_id != actor.merchant_id:
@@ -74,16 +111,25 @@ def _declared_item(session: Session, actor: User, consignment: Consignment, rule
         mass = parse_mass_g(spec.get("mass_g"))
         price = parse_price_fen(spec.get("price_fen", listing.price_fen))
     except ValidationFailed as exc:
-        raise ValidationFailed(f"第 {row} 件：{exc.message_zh}",
-                               f"item {row}: {exc.message_en}") from exc
+        raise ValidationFailed(
+            f"第 {row} 件：{exc.message_zh}", f"item {row}: {exc.message_en}"
+        ) from exc
     except (TypeError, ValueError) as exc:
-        raise ValidationFailed(f"第 {row} 件：商品编号无效",
-                               f"item {row}: invalid listing id") from exc
-    return Item(code=new_item_code(), consignment_id=consignment.id or 0,
-                merchant_id=listing.merchant_id, listing_id=listing.id or 0,
-                declared_material=material, declared_mass_cg=mass_to_cg(mass), price_fen=price,
-                description=str(spec.get("description") or "")[:200],
-                state=ItemState.DECLARED, created_at=now)
+        raise ValidationFailed(
+            f"第 {row} 件：商品编号无效", f"item {row}: invalid listing id"
+        ) from exc
+    return Item(
+        code=new_item_code(),
+        consignment_id=consignment.id or 0,
+        merchant_id=listing.merchant_id,
+        listing_id=listing.id or 0,
+        declared_material=material,
+        declared_mass_cg=mass_to_cg(mass),
+        price_fen=price,
+        description=str(spec.get("description") or "")[:200],
+        state=ItemState.DECLARED,
+        created_at=now,
+    )
 
 
 def get_item(*, session: Session, actor: User, code: str) -> Item:
@@ -96,7 +142,8 @@ def get_item(*, session: Session, actor: User, code: str) -> Item:
 
 def get_consignment(*, session: Session, actor: User, code: str) -> Consignment:
     consignment = session.exec(
-        select(Consignment).where(Consignment.code == normalize(code))).first()
+        select(Consignment).where(Consignment.code == normalize(code))
+    ).first()
     if consignment is None:
         raise not_found("送检单", "consignment")
     ensure_visible(actor, consignment.merchant_id, "送检单", "consignment")
@@ -118,8 +165,16 @@ def items_in(*, session: Session, states: Sequence[ItemState], limit: int = 200)
     return list(session.exec(query.order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
 
 
-def receive_item(*, session: Session, actor: User, code: str, mass_g: object,
-                 photo: bytes | None, files: Path, now: datetime) -> Item:
+def receive_item(
+    *,
+    session: Session,
+    actor: User,
+    code: str,
+    mass_g: object,
+    photo: bytes | None,
+    files: Path,
+    now: datetime,
+) -> Item:
     """Intake: the scanned item is weighed (and photographed) at the warehouse."""
     item = get_item(session=session, actor=actor, code=code)
     mass = parse_mass_g(mass_g)
@@ -129,14 +184,30 @@ def receive_item(*, session: Session, actor: User, code: str, mass_g: object,
         item.received_mass_cg = mass_to_cg(mass)
         item.received_by_id = actor.id
         item.received_at = now
-        apply(session, item, "receive", actor, now, {"mass_cg": item.received_mass_cg},
-              mass_g=str(mass), declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
-              photo_sha256=digest)
+        apply(
+            session,
+            item,
+            "receive",
+            actor,
+            now,
+            {"mass_cg": item.received_mass_cg},
+            mass_g=str(mass),
+            declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
+            photo_sha256=digest,
+        )
         if image and digest:
-            session.add(Photo(item_id=item.id or 0, sha256=digest,
-                              original_sha256=image.original_sha256, kind="intake",
-                              width=image.width, height=image.height,
-                              created_by_id=actor.id or 0, created_at=now))
+            session.add(
+                Photo(
+                    item_id=item.id or 0,
+                    sha256=digest,
+                    original_sha256=image.original_sha256,
+                    kind="intake",
+                    width=image.width,
+                    height=image.height,
+                    created_by_id=actor.id or 0,
+                    created_at=now,
+                )
+            )
     return item
 
 
@@ -161,8 +232,9 @@ def release_item(*, session: Session, actor: User, code: str, now: datetime) -> 
     return item
 
 
-def return_shipped(*, session: Session, actor: User, code: str, waybill_no: str,
-                   now: datetime) -> Item:
+def return_shipped(
+    *, session: Session, actor: User, code: str, waybill_no: str, now: datetime
+) -> Item:
     item = get_item(session=session, actor=actor, code=code)
     if not waybill_no.strip():
         raise ValidationFailed("请填写退货运单号", "the return waybill number is required")

@@ -21,14 +21,17 @@ NEW_ROWS = 5
 
 # -- merchant: consignments --------------------------------------------------------------------
 
+
 @bp.get("/m/consignments")
 @roles_required("merchant")
 def consignments() -> Any:
     db = request_session()
-    return render_template("intake/consignments.html",
-                           consignments=services.merchant_consignments(session=db, actor=actor()),
-                           listings=merchant_listings(session=db, actor=actor()),
-                           rows=range(NEW_ROWS))
+    return render_template(
+        "intake/consignments.html",
+        consignments=services.merchant_consignments(session=db, actor=actor()),
+        listings=merchant_listings(session=db, actor=actor()),
+        rows=range(NEW_ROWS),
+    )
 
 
 @bp.post("/m/consignments")
@@ -36,12 +39,17 @@ def consignments() -> Any:
 def create_consignment() -> Any:
     form = request.form
     rows = [
-        {"listing_id": form.get(f"listing_{i}"), "mass_g": form.get(f"mass_{i}"),
-         "description": form.get(f"description_{i}", "")}
-        for i in range(NEW_ROWS) if form.get(f"listing_{i}")
+        {
+            "listing_id": form.get(f"listing_{i}"),
+            "mass_g": form.get(f"mass_{i}"),
+            "description": form.get(f"description_{i}", ""),
+        }
+        for i in range(NEW_ROWS)
+        if form.get(f"listing_{i}")
     ]
-    consignment = services.create_consignment(session=request_session(), actor=actor(),
-                                              items=rows, now=now())
+    consignment = services.create_consignment(
+        session=request_session(), actor=actor(), items=rows, now=now()
+    )
     return redirect(url_for("intake.consignment", code=consignment.code))
 
 
@@ -50,11 +58,15 @@ def create_consignment() -> Any:
 def consignment(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
-    return render_template("intake/consignment.html", consignment=found,
-                           items=services.consignment_items(session=db, consignment=found))
+    return render_template(
+        "intake/consignment.html",
+        consignment=found,
+        items=services.consignment_items(session=db, consignment=found),
+    )
 
 
 # -- warehouse: intake, holds, returns -------------------------------------------------------
+
 
 @bp.get("/intake")
 @roles_required("inspector")
@@ -77,18 +89,28 @@ def receive_form(code: str) -> Any:
 @roles_required("inspector")
 def receive(code: str) -> Any:
     photo = request.files.get("photo")
-    item = services.receive_item(session=request_session(), actor=actor(), code=code,
-                                 mass_g=request.form.get("mass_g"),
-                                 photo=photo.read() if photo and photo.filename else None,
-                                 files=config().INSTANCE_PATH, now=now())
+    item = services.receive_item(
+        session=request_session(),
+        actor=actor(),
+        code=code,
+        mass_g=request.form.get("mass_g"),
+        photo=photo.read() if photo and photo.filename else None,
+        files=config().INSTANCE_PATH,
+        now=now(),
+    )
     return redirect(url_for("intake.index", done=item.code))
 
 
 @bp.post("/items/<code>/hold")
 @roles_required("inspector", "admin")
 def hold(code: str) -> Any:
-    services.hold_item(session=request_session(), actor=actor(), code=code,
-                       reason=request.form.get("reason", ""), now=now())
+    services.hold_item(
+        session=request_session(),
+        actor=actor(),
+        code=code,
+        reason=request.form.get("reason", ""),
+        now=now(),
+    )
     return redirect(url_for("intake.item", code=code))
 
 
@@ -109,12 +131,18 @@ def returns() -> Any:
 @bp.post("/returns/<code>")
 @roles_required("inspector")
 def return_shipped(code: str) -> Any:
-    services.return_shipped(session=request_session(), actor=actor(), code=code,
-                            waybill_no=request.form.get("waybill_no", ""), now=now())
+    services.return_shipped(
+        session=request_session(),
+        actor=actor(),
+        code=code,
+        waybill_no=request.form.get("waybill_no", ""),
+        now=now(),
+    )
     return back(url_for("intake.returns"))
 
 
 # -- everyone with access: the item's timeline ------------------------------------------------
+
 
 @bp.get("/items/<code>")
 @roles_required("merchant", *STAFF)
@@ -122,11 +150,14 @@ def item(code: str) -> Any:
     db = request_session()
     found, events = services.timeline(session=db, actor=actor(), code=code)
     return render_template(
-        "intake/item.html", item=found, events=events,
+        "intake/item.html",
+        item=found,
+        events=events,
         photos=services.item_photos(session=db, item=found),
         inspections=inspections_of(session=db, item=found),
         certificate=certificate_of(session=db, item=found),
-        actions=allowed(found, actor().role))
+        actions=allowed(found, actor().role),
+    )
 
 
 @bp.get("/items/<code>/photos/<digest>.jpg")

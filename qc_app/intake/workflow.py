@@ -79,38 +79,118 @@ class Transition:
     label_en: str
 
 
-def _t(name: str, sources: set[ItemState] | frozenset[ItemState], target: ItemState | None,
-       roles: set[str], guard: Guard, zh: str, en: str) -> Transition:
+def _t(
+    name: str,
+    sources: set[ItemState] | frozenset[ItemState],
+    target: ItemState | None,
+    roles: set[str],
+    guard: Guard,
+    zh: str,
+    en: str,
+) -> Transition:
     return Transition(name, frozenset(sources), target, frozenset(roles), guard, zh, en)
 
 
 S = ItemState
 LAB = {"analyst", "reviewer"}
-TRANSITIONS: Mapping[str, Transition] = {t.name: t for t in (
-    _t("receive", {S.DECLARED}, S.RECEIVED, {"inspector"}, guards.guard_receive,
-       "收货", "receive"),
-    _t("start_inspection", {S.RECEIVED}, S.IN_INSPECTION, LAB, guards.guard_start_inspection,
-       "开始检测", "start inspection"),
-    _t("submit_result", {S.IN_INSPECTION}, S.REVIEW, LAB, guards.guard_submit_result,
-       "提交检测结果", "submit result"),
-    _t("approve_pass", {S.REVIEW}, S.APPROVED, {"reviewer"}, guards.guard_approve,
-       "审核通过（合格）", "approve (pass)"),
-    _t("approve_fail", {S.REVIEW}, S.RETURN_TO_MERCHANT, {"reviewer"}, guards.guard_approve,
-       "审核通过（不合格）", "approve (fail)"),
-    _t("send_back", {S.REVIEW}, S.IN_INSPECTION, {"reviewer"}, guards.guard_send_back,
-       "退回复检", "send back for retest"),
-    _t("issue_certificate", {S.APPROVED}, S.CERTIFIED, {"inspector"},
-       guards.guard_issue_certificate, "出具证书", "issue certificate"),
-    _t("pack", {S.CERTIFIED}, S.PACKED, {"inspector"}, guards.guard_pack, "打包", "pack"),
-    _t("ship", {S.PACKED}, S.SHIPPED, {"inspector"}, guards.guard_none, "发货", "ship"),
-    _t("deliver", {S.SHIPPED}, S.DELIVERED, {"admin"}, guards.guard_none, "签收", "deliver"),
-    _t("return_shipped", {S.RETURN_TO_MERCHANT}, S.RETURNED, {"inspector"}, guards.guard_none,
-       "退回商家", "ship back to merchant"),
-    _t("hold", HOLDABLE, S.ON_HOLD, {"inspector", "admin"}, guards.guard_hold,
-       "挂起", "put on hold"),
-    _t("release", {S.ON_HOLD}, None, {"inspector", "admin"}, guards.guard_release,
-       "解除挂起", "release hold"),
-)}
+TRANSITIONS: Mapping[str, Transition] = {
+    t.name: t
+    for t in (
+        _t(
+            "receive",
+            {S.DECLARED},
+            S.RECEIVED,
+            {"inspector"},
+            guards.guard_receive,
+            "收货",
+            "receive",
+        ),
+        _t(
+            "start_inspection",
+            {S.RECEIVED},
+            S.IN_INSPECTION,
+            LAB,
+            guards.guard_start_inspection,
+            "开始检测",
+            "start inspection",
+        ),
+        _t(
+            "submit_result",
+            {S.IN_INSPECTION},
+            S.REVIEW,
+            LAB,
+            guards.guard_submit_result,
+            "提交检测结果",
+            "submit result",
+        ),
+        _t(
+            "approve_pass",
+            {S.REVIEW},
+            S.APPROVED,
+            {"reviewer"},
+            guards.guard_approve,
+            "审核通过（合格）",
+            "approve (pass)",
+        ),
+        _t(
+            "approve_fail",
+            {S.REVIEW},
+            S.RETURN_TO_MERCHANT,
+            {"reviewer"},
+            guards.guard_approve,
+            "审核通过（不合格）",
+            "approve (fail)",
+        ),
+        _t(
+            "send_back",
+            {S.REVIEW},
+            S.IN_INSPECTION,
+            {"reviewer"},
+            guards.guard_send_back,
+            "退回复检",
+            "send back for retest",
+        ),
+        _t(
+            "issue_certificate",
+            {S.APPROVED},
+            S.CERTIFIED,
+            {"inspector"},
+            guards.guard_issue_certificate,
+            "出具证书",
+            "issue certificate",
+        ),
+        _t("pack", {S.CERTIFIED}, S.PACKED, {"inspector"}, guards.guard_pack, "打包", "pack"),
+        _t("ship", {S.PACKED}, S.SHIPPED, {"inspector"}, guards.guard_none, "发货", "ship"),
+        _t("deliver", {S.SHIPPED}, S.DELIVERED, {"admin"}, guards.guard_none, "签收", "deliver"),
+        _t(
+            "return_shipped",
+            {S.RETURN_TO_MERCHANT},
+            S.RETURNED,
+            {"inspector"},
+            guards.guard_none,
+            "退回商家",
+            "ship back to merchant",
+        ),
+        _t(
+            "hold",
+            HOLDABLE,
+            S.ON_HOLD,
+            {"inspector", "admin"},
+            guards.guard_hold,
+            "挂起",
+            "put on hold",
+        ),
+        _t(
+            "release",
+            {S.ON_HOLD},
+            None,
+            {"inspector", "admin"},
+            guards.guard_release,
+            "解除挂起",
+            "release hold",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -120,8 +200,9 @@ class Change:
     after: ItemState
 
 
-def transition(item: ItemLike, name: str, actor: ActorLike,
-               context: Mapping[str, Any] | None = None) -> Change:
+def transition(
+    item: ItemLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
+) -> Change:
     """The only place an item's state is assigned. Refuses with a clear message, changes nothing."""
     spec = TRANSITIONS[name]
     before = ItemState(item.state)

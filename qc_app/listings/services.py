@@ -23,9 +23,17 @@ def _text(value: object, field: str, *, required: bool, max_length: int) -> str:
     return text
 
 
-def create_listing(*, session: Session, actor: User, title: object, brand: object,
-                   material_code: object, price_fen: object, style: object = "",
-                   now: datetime) -> Listing:
+def create_listing(
+    *,
+    session: Session,
+    actor: User,
+    title: object,
+    brand: object,
+    material_code: object,
+    price_fen: object,
+    style: object = "",
+    now: datetime,
+) -> Listing:
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建商品", "only merchants create listings")
     code = _text(material_code, "material_code", required=True, max_length=32)
@@ -35,14 +43,24 @@ def create_listing(*, session: Session, actor: User, title: object, brand: objec
         title=_text(title, "title", required=True, max_length=120),
         brand=_text(brand, "brand", required=False, max_length=60),
         style=_text(style, "style", required=False, max_length=60),
-        material_code=code, price_fen=parse_price_fen(price_fen), created_at=now,
+        material_code=code,
+        price_fen=parse_price_fen(price_fen),
+        created_at=now,
     )
     with write(session):
         session.add(listing)
         session.flush()
-        audit.record(session, actor=actor, action="listing_created", entity="listing",
-                     entity_id=listing.id or 0, at=now, title=listing.title,
-                     material=code, price_fen=listing.price_fen)
+        audit.record(
+            session,
+            actor=actor,
+            action="listing_created",
+            entity="listing",
+            entity_id=listing.id or 0,
+            at=now,
+            title=listing.title,
+            material=code,
+            price_fen=listing.price_fen,
+        )
     return listing
 
 

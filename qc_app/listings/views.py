@@ -16,18 +16,25 @@ bp = Blueprint("listings", __name__, url_prefix="/m")
 @roles_required("merchant")
 def index() -> Any:
     listings = services.merchant_listings(session=request_session(), actor=actor())
-    return render_template("listings/index.html", listings=listings,
-                           materials=load_ruleset().declarations)
+    return render_template(
+        "listings/index.html", listings=listings, materials=load_ruleset().declarations
+    )
 
 
 @bp.post("/listings")
 @roles_required("merchant")
 def create() -> Any:
     form = request.form
-    services.create_listing(session=request_session(), actor=actor(), title=form.get("title"),
-                            brand=form.get("brand"), material_code=form.get("material_code"),
-                            price_fen=_yuan_to_fen(form.get("price_yuan", "")),
-                            style=form.get("style"), now=now())
+    services.create_listing(
+        session=request_session(),
+        actor=actor(),
+        title=form.get("title"),
+        brand=form.get("brand"),
+        material_code=form.get("material_code"),
+        price_fen=_yuan_to_fen(form.get("price_yuan", "")),
+        style=form.get("style"),
+        now=now(),
+    )
     return redirect(url_for("listings.index"))
 
 

@@ -25,7 +25,7 @@ class Order(SQLModel, table=True):
     """Table: a consumer's order of one listing, fulfilled by one certified item."""
 
     __tablename__ = "orders"
-    __mapper_args__ = {"version_id_col": _order_version}  # noqa: RUF012 - SQLAlchemy reads it
+    __mapper_args__ = {"version_id_col": _order_version}
     id: int | None = Field(default=None, primary_key=True)
     order_no: str = Field(max_length=40, unique=True, index=True)
     merchant_id: int = Field(foreign_key="merchants.id", index=True)

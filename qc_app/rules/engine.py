@@ -135,8 +135,9 @@ def _parse_field(key: str, spec: Mapping[str, Any], value: Any) -> Value:
     return text
 
 
-def judge(rules: RuleSet, *, declared_code: str, declared_mass_g: Decimal,
-          measurements: Measurements) -> Judgement:
+def judge(
+    rules: RuleSet, *, declared_code: str, declared_mass_g: Decimal, measurements: Measurements
+) -> Judgement:
     family = rules.family_of(declared_code)
     if family == "precious_metal":
         return _judge_metal(rules, declared_code, declared_mass_g, measurements)
@@ -156,47 +157,72 @@ def _metal_grade(rules: RuleSet, metal: str, fineness: Decimal) -> tuple[str, st
     )
 
 
-def _judge_metal(rules: RuleSet, declared_code: str, declared_mass_g: Decimal,
-                 m: Measurements) -> Judgement:
+def _judge_metal(
+    rules: RuleSet, declared_code: str, declared_mass_g: Decimal, m: Measurements
+) -> Judgement:
     declared = rules.declaration(declared_code)
     metal, fineness = str(m["metal"]), Decimal(str(m["fineness_permille"]))
     code, name_zh, name_en = _metal_grade(rules, metal, fineness)
     reasons: list[Reason] = []
     if metal != declared["metal"]:
-        reasons.append(Reason(
-            "metal_mismatch",
-            f"申报为{declared['name_zh']}，检测主要元素为{rules.metals[metal]['name_zh']}",
-            f"declared {declared['name_en']}, main element found is {metal}", True))
+        reasons.append(
+            Reason(
+                "metal_mismatch",
+                f"申报为{declared['name_zh']}，检测主要元素为{rules.metals[metal]['name_zh']}",
+                f"declared {declared['name_en']}, main element found is {metal}",
+                True,
+            )
+        )
     elif fineness < Decimal(declared["min_permille"]):
-        reasons.append(Reason(
-            "fineness_below_declared",
-            f"含量 {fineness}‰ 低于{declared['name_zh']}要求的 {declared['min_permille']}‰，"
-            f"应定名为{name_zh}",
-            f"fineness {fineness}‰ is below the {declared['min_permille']}‰ that "
-            f"{declared['name_en']} requires; the correct name is {name_en}", True))
+        reasons.append(
+            Reason(
+                "fineness_below_declared",
+                f"含量 {fineness}‰ 低于{declared['name_zh']}要求的 {declared['min_permille']}‰，"
+                f"应定名为{name_zh}",
+                f"fineness {fineness}‰ is below the {declared['min_permille']}‰ that "
+                f"{declared['name_en']} requires; the correct name is {name_en}",
+                True,
+            )
+        )
     elif code != declared_code:
-        reasons.append(Reason(
-            "fineness_above_declared", f"含量高于申报，按实测定名为{name_zh}",
-            f"fineness above the declaration; named {name_en} as measured", False))
-    reasons.extend(_mass_reasons(rules, declared["metal"], declared_mass_g,
-                                 Decimal(str(m["mass_g"]))))
+        reasons.append(
+            Reason(
+                "fineness_above_declared",
+                f"含量高于申报，按实测定名为{name_zh}",
+                f"fineness above the declaration; named {name_en} as measured",
+                False,
+            )
+        )
+    reasons.extend(
+        _mass_reasons(rules, declared["metal"], declared_mass_g, Decimal(str(m["mass_g"])))
+    )
     verdict = "fail" if any(r.decisive for r in reasons) else "pass"
     return Judgement(code, name_zh, name_en, verdict, tuple(reasons), rules.version)
 
 
-def _mass_reasons(rules: RuleSet, tolerance_key: str, declared: Decimal,
-                  measured: Decimal) -> list[Reason]:
+def _mass_reasons(
+    rules: RuleSet, tolerance_key: str, declared: Decimal, measured: Decimal
+) -> list[Reason]:
     """Lighter than declared beyond the balance tolerance fails; heavier is only recorded."""
     tolerance = Decimal(rules.mass_tolerance[tolerance_key]["max_shortfall_g"])
     shortfall = declared - measured
     if shortfall > tolerance:
-        return [Reason(
-            "mass_short",
-            f"实测质量 {measured} g 比申报 {declared} g 轻 {shortfall} g（允差 {tolerance} g）",
-            f"measured {measured} g is {shortfall} g lighter than the declared {declared} g "
-            f"(tolerance {tolerance} g)", True)]
+        return [
+            Reason(
+                "mass_short",
+                f"实测质量 {measured} g 比申报 {declared} g 轻 {shortfall} g（允差 {tolerance} g）",
+                f"measured {measured} g is {shortfall} g lighter than the declared {declared} g "
+                f"(tolerance {tolerance} g)",
+                True,
+            )
+        ]
     if measured > declared:
-        return [Reason(
-            "mass_over", f"实测质量 {measured} g 高于申报 {declared} g",
-            f"measured {measured} g is heavier than the declared {declared} g", False)]
+        return [
+            Reason(
+                "mass_over",
+                f"实测质量 {measured} g 高于申报 {declared} g",
+                f"measured {measured} g is heavier than the declared {declared} g",
+                False,
+            )
+        ]
     return []

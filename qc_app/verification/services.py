@@ -51,20 +51,22 @@ class PublicView:
 def _view(session: Session, certificate: Certificate) -> PublicView:
     data = certificate.payload.encode("utf-8")
     try:
-        verifier(session).verify(data, certificate.signature, certificate.kid,
-                                 at=certificate.issued_at)
+        verifier(session).verify(
+            data, certificate.signature, certificate.kid, at=certificate.issued_at
+        )
     except (signing.SignatureInvalid, signing.UnknownKey, signing.KeyOutsideWindow):
         # The stored record does not carry our signature: it was altered in the database.
         return PublicView(Verdict.FORGED, certificate.number)
     item = session.get(Item, certificate.item_id)
     photos = item_photos(session=session, item=item) if item else []
-    verdict = (Verdict.VALID if certificate.status == CertificateStatus.VALID
-               else Verdict.REVOKED)
+    verdict = Verdict.VALID if certificate.status == CertificateStatus.VALID else Verdict.REVOKED
     signed = json.loads(data)
     body = session.exec(
-        select(TestingBody).where(TestingBody.code == signed["testing_body"]["code"])).first()
-    return PublicView(verdict, certificate.number, certificate, signed, body,
-                      photos[-1] if photos else None, True)
+        select(TestingBody).where(TestingBody.code == signed["testing_body"]["code"])
+    ).first()
+    return PublicView(
+        verdict, certificate.number, certificate, signed, body, photos[-1] if photos else None, True
+    )
 
 
 def by_qr(*, session: Session, number: str, kid: str, signature: str) -> PublicView:
@@ -86,6 +88,7 @@ def by_code(*, session: Session, number: str, check_code: str) -> PublicView:
         return PublicView(Verdict.NOT_FOUND, number)
     certificate = find(session, number)
     if certificate is None or not numbers.check_code_matches(
-            number, check_code, certificate.check_code_hash):
+        number, check_code, certificate.check_code_hash
+    ):
         return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, certificate)

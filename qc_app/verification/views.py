@@ -21,8 +21,12 @@ def _limit() -> str:
 
 
 def _qr_view(number: str) -> services.PublicView:
-    return services.by_qr(session=request_session(), number=number,
-                          kid=request.args.get("k", ""), signature=request.args.get("s", ""))
+    return services.by_qr(
+        session=request_session(),
+        number=number,
+        kid=request.args.get("k", ""),
+        signature=request.args.get("s", ""),
+    )
 
 
 @bp.get("/v/<number>")
@@ -41,8 +45,7 @@ def photo(number: str) -> Any:
     view = _qr_view(number)
     if view.photo is None:
         raise not_found("照片", "photo")
-    return image_response(storage.load(config().INSTANCE_PATH, "photos", view.photo.sha256,
-                                       ".jpg"))
+    return image_response(storage.load(config().INSTANCE_PATH, "photos", view.photo.sha256, ".jpg"))
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -51,8 +54,11 @@ def photo(number: str) -> Any:
 def verify_form() -> Any:
     if request.method == "GET":
         return render_template("verification/form.html")
-    view = services.by_code(session=request_session(), number=request.form.get("number", ""),
-                            check_code=request.form.get("check_code", ""))
+    view = services.by_code(
+        session=request_session(),
+        number=request.form.get("number", ""),
+        check_code=request.form.get("check_code", ""),
+    )
     status = 404 if view.verdict == Verdict.NOT_FOUND else 200
     return render_template("verification/result.html", view=view), status
 

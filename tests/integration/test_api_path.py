@@ -43,15 +43,23 @@ class Api:
     # -- the steps of the path, each asserting its own success --------------------------------
 
     def listing(self, material_code: str = "AU990", price_fen: int = 328000) -> int:
-        answer = self.post("merchant1", "/listings", {
-            "title": "足金戒指 API", "brand": "金福", "material_code": material_code,
-            "price_fen": price_fen})
+        answer = self.post(
+            "merchant1",
+            "/listings",
+            {
+                "title": "足金戒指 API",
+                "brand": "金福",
+                "material_code": material_code,
+                "price_fen": price_fen,
+            },
+        )
         assert answer.status_code == 201, answer.get_json()
         return int(answer.get_json()["id"])
 
     def consign(self, listing_id: int, mass_g: str = "5.02") -> str:
-        answer = self.post("merchant1", "/consignments",
-                           {"items": [{"listing_id": listing_id, "mass_g": mass_g}]})
+        answer = self.post(
+            "merchant1", "/consignments", {"items": [{"listing_id": listing_id, "mass_g": mass_g}]}
+        )
         assert answer.status_code == 201, answer.get_json()
         return str(answer.get_json()["items"][0]["code"])
 
@@ -60,8 +68,9 @@ class Api:
         assert answer.status_code == 200, answer.get_json()
         return answer.get_json()
 
-    def inspect(self, code: str, measurements: dict[str, Any] = GOLD,
-                analyst: str = "analyst1") -> dict[str, Any]:
+    def inspect(
+        self, code: str, measurements: dict[str, Any] = GOLD, analyst: str = "analyst1"
+    ) -> dict[str, Any]:
         answer = self.post(analyst, f"/items/{code}/inspections", measurements)
         assert answer.status_code == 201, answer.get_json()
         return dict(answer.get_json())
@@ -115,8 +124,11 @@ def assert_error(answer: Any, status: int, code: str | None = None) -> dict[str,
 
 
 def test_merchant_creates_listing_with_integer_price(api: Api) -> None:
-    answer = api.post("merchant1", "/listings", {"title": "足金吊坠", "brand": "金福",
-                                                 "material_code": "AU990", "price_fen": 128800})
+    answer = api.post(
+        "merchant1",
+        "/listings",
+        {"title": "足金吊坠", "brand": "金福", "material_code": "AU990", "price_fen": 128800},
+    )
     assert answer.status_code == 201
     body = answer.get_json()
     assert body["material_code"] == "AU990"
@@ -126,9 +138,16 @@ def test_merchant_creates_listing_with_integer_price(api: Api) -> None:
 
 def test_consignment_returns_declared_items(api: Api) -> None:
     listing_id = api.listing()
-    answer = api.post("merchant1", "/consignments",
-                      {"items": [{"listing_id": listing_id, "mass_g": "5.02"},
-                                 {"listing_id": listing_id, "mass_g": 7.5}]})
+    answer = api.post(
+        "merchant1",
+        "/consignments",
+        {
+            "items": [
+                {"listing_id": listing_id, "mass_g": "5.02"},
+                {"listing_id": listing_id, "mass_g": 7.5},
+            ]
+        },
+    )
     assert answer.status_code == 201
     items = answer.get_json()["items"]
     assert [i["declared_mass_g"] for i in items] == ["5.02", "7.50"]
@@ -148,9 +167,12 @@ def test_receive_with_json_records_mass(api: Api, db: Session) -> None:
 
 def test_receive_multipart_stores_the_photo(api: Api, db: Session) -> None:
     code = api.consign(api.listing())
-    answer = api.post("inspector1", f"/items/{code}/receive",
-                      data={"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "item.jpg")},
-                      content_type="multipart/form-data")
+    answer = api.post(
+        "inspector1",
+        f"/items/{code}/receive",
+        data={"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "item.jpg")},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["state"] == "received"
     item = db.exec(select(Item).where(Item.code == code)).one()
@@ -174,8 +196,7 @@ def test_second_reviewer_approves_to_approved(api: Api) -> None:
     assert api.state(code) == "approved"
 
 
-def test_issued_certificate_is_public_and_verifies_with_jwks(
-        api: Api, cjk_font_path: Any) -> None:
+def test_issued_certificate_is_public_and_verifies_with_jwks(api: Api, cjk_font_path: Any) -> None:
     code, issued = api.certified_item()
     answer = api.client.get(f"{API}/certificates/{issued['number']}")  # no token: public
     assert answer.status_code == 200
@@ -186,8 +207,9 @@ def test_issued_certificate_is_public_and_verifies_with_jwks(
     assert cert["payload"]["material"]["code"] == "AU990"
     assert cert["payload"]["conclusion"] == "pass"
     jwks = api.client.get("/.well-known/jwks.json").get_json()
-    verifier_from_jwks(jwks).verify(cert["payload_canonical"].encode("utf-8"),
-                                    cert["signature"], cert["kid"], at=None)
+    verifier_from_jwks(jwks).verify(
+        cert["payload_canonical"].encode("utf-8"), cert["signature"], cert["kid"], at=None
+    )
     assert json.loads(cert["payload_canonical"]) == cert["payload"]
 
 
@@ -199,15 +221,31 @@ def test_issue_answers_number_check_code_and_verify_url(api: Api, cjk_font_path:
 
 
 def test_certified_item_is_packed_with_verify_url_and_shipped(
-        api: Api, world: World, cjk_font_path: Any) -> None:
+    api: Api, world: World, cjk_font_path: Any
+) -> None:
     code, issued = api.certified_item()
     item_listing = api.get("admin1", f"/items/{code}").get_json()["listing_id"]
-    order = api.post("admin1", "/orders", {"order_no": "DY-1001", "listing_id": item_listing,
-                                           "price_paid_fen": 328000, "waybill_no": "SF100200"})
+    order = api.post(
+        "admin1",
+        "/orders",
+        {
+            "order_no": "DY-1001",
+            "listing_id": item_listing,
+            "price_paid_fen": 328000,
+            "waybill_no": "SF100200",
+        },
+    )
     assert order.status_code == 201, order.get_json()
-    packed = api.post("inspector1", "/packing", {"waybill_no": "SF100200", "item_code": code,
-                                                 "certificate": issued["verify_url"],
-                                                 "seal_no": "SEAL-77"})
+    packed = api.post(
+        "inspector1",
+        "/packing",
+        {
+            "waybill_no": "SF100200",
+            "item_code": code,
+            "certificate": issued["verify_url"],
+            "seal_no": "SEAL-77",
+        },
+    )
     assert packed.status_code == 200, packed.get_json()
     assert packed.get_json()["state"] == "packed"
     assert api.state(code) == "packed"
@@ -234,8 +272,7 @@ def test_approved_failure_returns_to_merchant(api: Api) -> None:
     assert api.state(code) == "return_to_merchant"
 
 
-def test_certificate_for_failed_item_is_refused(
-        api: Api, db: Session, cjk_font_path: Any) -> None:
+def test_certificate_for_failed_item_is_refused(api: Api, db: Session, cjk_font_path: Any) -> None:
     code, found = api.received_item(GOLD_750)
     api.approve(found["id"])
     assert_error(api.post("inspector1", f"/items/{code}/certificate"), 409)
@@ -243,12 +280,15 @@ def test_certificate_for_failed_item_is_refused(
     assert api.state(code) == "return_to_merchant"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: qc_app/certificates/services.py issue_certificate signs the payload and stores a "
-    "certificate PDF (printed conclusion 合格) before the workflow checks the item's state, so "
-    "a refused issuance for a failed item leaves a validly signed certificate file on disk"))
-def test_refused_certificate_leaves_no_signed_pdf(
-        api: Api, app: Flask, cjk_font_path: Any) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: qc_app/certificates/services.py issue_certificate signs the payload and stores a "
+        "certificate PDF (printed conclusion 合格) before the workflow checks the item's state, so "
+        "a refused issuance for a failed item leaves a validly signed certificate file on disk"
+    ),
+)
+def test_refused_certificate_leaves_no_signed_pdf(api: Api, app: Flask, cjk_font_path: Any) -> None:
     code, found = api.received_item(GOLD_750)
     api.approve(found["id"])
     assert api.post("inspector1", f"/items/{code}/certificate").status_code == 409
@@ -259,38 +299,53 @@ def test_refused_certificate_leaves_no_signed_pdf(
 # -- the error contract -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("authorization", [
-    None, "Bearer not-a-real-token", "Bearer ", "Basic bWVyY2hhbnQxOnRlc3Q=", "not-a-scheme"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer not-a-real-token", "Bearer ", "Basic bWVyY2hhbnQxOnRlc3Q=", "not-a-scheme"],
+)
 def test_missing_or_bad_token_is_401(api: Api, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    answer = api.client.post(f"{API}/listings", headers=headers, json={
-        "title": "x", "material_code": "AU990", "price_fen": 100})
+    answer = api.client.post(
+        f"{API}/listings",
+        headers=headers,
+        json={"title": "x", "material_code": "AU990", "price_fen": 100},
+    )
     assert_error(answer, 401, "unauthorized")
 
 
 def test_token_of_another_scheme_case_is_accepted(api: Api) -> None:
     value = api.headers("merchant1")["Authorization"].split(" ", 1)[1]
-    answer = api.client.get(f"{API}/items/QC0000000000", headers={
-        "Authorization": f"bearer {value}"})
+    answer = api.client.get(
+        f"{API}/items/QC0000000000", headers={"Authorization": f"bearer {value}"}
+    )
     assert_error(answer, 404, "not_found")  # past authentication: the item does not exist
 
 
-@pytest.mark.parametrize(("user", "path"), [
-    ("analyst1", "/listings"),
-    ("inspector1", "/consignments"),
-    ("merchant1", "/orders"),
-    ("reviewer1", "/packing"),
-    ("analyst1", "/certificates/GTC-0000000000000/revoke"),
-])
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("analyst1", "/listings"),
+        ("inspector1", "/consignments"),
+        ("merchant1", "/orders"),
+        ("reviewer1", "/packing"),
+        ("analyst1", "/certificates/GTC-0000000000000/revoke"),
+    ],
+)
 def test_wrong_role_is_403(api: Api, user: str, path: str) -> None:
     assert_error(api.post(user, path, {}), 403)
 
 
-@pytest.mark.parametrize(("user", "step"), [
-    ("merchant1", "receive"), ("analyst1", "receive"), ("inspector1", "inspections"),
-    ("merchant1", "certificate"), ("analyst1", "certificate")])
-def test_wrong_role_on_item_step_is_403_and_item_unchanged(api: Api, user: str,
-                                                           step: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "step"),
+    [
+        ("merchant1", "receive"),
+        ("analyst1", "receive"),
+        ("inspector1", "inspections"),
+        ("merchant1", "certificate"),
+        ("analyst1", "certificate"),
+    ],
+)
+def test_wrong_role_on_item_step_is_403_and_item_unchanged(api: Api, user: str, step: str) -> None:
     code = api.consign(api.listing())
     assert_error(api.post(user, f"/items/{code}/{step}", {"mass_g": "5.03"}), 403)
     assert api.state(code) == "declared"
@@ -307,30 +362,38 @@ def test_other_merchants_item_is_404(api: Api) -> None:
     assert_error(api.get("merchant2", f"/items/{code}"), 404, "not_found")
 
 
-@pytest.mark.parametrize(("data", "content_type"), [
-    ("title=x&price_fen=1", "application/x-www-form-urlencoded"),
-    ("{not json", "application/json"),
-    ('["a", "list"]', "application/json"),
-    ("", "application/json"),
-])
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        ("title=x&price_fen=1", "application/x-www-form-urlencoded"),
+        ("{not json", "application/json"),
+        ('["a", "list"]', "application/json"),
+        ("", "application/json"),
+    ],
+)
 def test_non_json_body_is_400(api: Api, data: str, content_type: str) -> None:
     answer = api.post("merchant1", "/listings", data=data, content_type=content_type)
     assert_error(answer, 400, "bad_request")
 
 
-@pytest.mark.parametrize(("measurements", "field"), [
-    ({**GOLD, "fineness_permille": 1200}, "fineness_permille"),
-    ({**GOLD, "fineness_permille": "1200"}, "fineness_permille"),
-    ({**GOLD, "mass_g": "abc"}, "mass_g"),
-    ({**GOLD, "metal": "Fe"}, "metal"),
-    ({**GOLD, "density": "19.3"}, "density"),
-])
+@pytest.mark.parametrize(
+    ("measurements", "field"),
+    [
+        ({**GOLD, "fineness_permille": 1200}, "fineness_permille"),
+        ({**GOLD, "fineness_permille": "1200"}, "fineness_permille"),
+        ({**GOLD, "mass_g": "abc"}, "mass_g"),
+        ({**GOLD, "metal": "Fe"}, "metal"),
+        ({**GOLD, "density": "19.3"}, "density"),
+    ],
+)
 def test_invalid_measurement_is_422_and_item_stays_received(
-        api: Api, measurements: dict[str, Any], field: str) -> None:
+    api: Api, measurements: dict[str, Any], field: str
+) -> None:
     code = api.consign(api.listing())
     api.receive(code)
-    error = assert_error(api.post("analyst1", f"/items/{code}/inspections", measurements),
-                         422, "validation_failed")
+    error = assert_error(
+        api.post("analyst1", f"/items/{code}/inspections", measurements), 422, "validation_failed"
+    )
     assert field in error["message"]
     assert api.state(code) == "received"
 
@@ -344,22 +407,31 @@ def test_invalid_received_mass_is_422_and_item_stays_declared(api: Api, mass_g: 
 
 
 def test_unknown_material_code_in_listing_is_422(api: Api) -> None:
-    answer = api.post("merchant1", "/listings", {"title": "x", "material_code": "AU999X",
-                                                 "price_fen": 100})
+    answer = api.post(
+        "merchant1", "/listings", {"title": "x", "material_code": "AU999X", "price_fen": 100}
+    )
     assert "AU999X" in assert_error(answer, 422, "validation_failed")["message"]
 
 
 def test_unknown_declared_material_in_consignment_is_422(api: Api) -> None:
     listing_id = api.listing()
-    answer = api.post("merchant1", "/consignments", {"items": [
-        {"listing_id": listing_id, "mass_g": "5.02", "declared_material": "UNOBTAINIUM"}]})
+    answer = api.post(
+        "merchant1",
+        "/consignments",
+        {
+            "items": [
+                {"listing_id": listing_id, "mass_g": "5.02", "declared_material": "UNOBTAINIUM"}
+            ]
+        },
+    )
     assert_error(answer, 422, "validation_failed")
 
 
 @pytest.mark.parametrize("price_fen", [12.5, "12.5", 0, True])
 def test_non_integer_or_non_positive_price_is_422(api: Api, price_fen: Any) -> None:
-    answer = api.post("merchant1", "/listings", {"title": "x", "material_code": "AU990",
-                                                 "price_fen": price_fen})
+    answer = api.post(
+        "merchant1", "/listings", {"title": "x", "material_code": "AU990", "price_fen": price_fen}
+    )
     assert_error(answer, 422, "validation_failed")
 
 
@@ -382,8 +454,9 @@ def test_reviewer_who_recorded_the_inspection_cannot_approve_it(api: Api) -> Non
     code = api.consign(api.listing())
     api.receive(code)
     found = api.inspect(code, analyst="reviewer1")
-    assert_error(api.post("reviewer1", f"/inspections/{found['id']}/approve"), 403,
-                 "separation_of_duties")
+    assert_error(
+        api.post("reviewer1", f"/inspections/{found['id']}/approve"), 403, "separation_of_duties"
+    )
     assert api.state(code) == "review"
     assert api.approve(found["id"], reviewer="reviewer2")["state"] == "approved"
     assert api.state(code) == "approved"
@@ -400,8 +473,10 @@ def test_openapi_lists_every_registered_api_path(api: Api, app: Flask) -> None:
     doc = api.client.get(f"{API}/openapi.json").get_json()
     registered = {
         (_openapi_path(rule.rule), method.lower())
-        for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
-        for method in rule.methods or () if method not in ("HEAD", "OPTIONS")
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
     }
     registered.discard((f"{API}/openapi.json", "get"))  # the document does not describe itself
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}

@@ -23,7 +23,6 @@ def post_form(client: Any, form_url: str, action: str, data: dict[str, Any], **k
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:
-    response = post_form(client, "/login", "/login",
-                         {"username": username, "password": password})
+    response = post_form(client, "/login", "/login", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response

@@ -29,9 +29,12 @@ def fresh(app: Any) -> Any:
 def declare_by_web(app: Any, world: Any, mass: str = "5.02") -> str:
     merchant = fresh(app)
     login(merchant, "merchant1")
-    response = post_form(merchant, "/m/consignments", "/m/consignments",
-                         {"listing_0": str(world.listing_gold.id), "mass_0": mass,
-                          "description_0": "足金戒指"})
+    response = post_form(
+        merchant,
+        "/m/consignments",
+        "/m/consignments",
+        {"listing_0": str(world.listing_gold.id), "mass_0": mass, "description_0": "足金戒指"},
+    )
     assert response.status_code == 302
     page = merchant.get(response.headers["Location"]).get_data(as_text=True)
     return re.search(r"(QC[0-9A-Z]{10})", page).group(1)
@@ -42,17 +45,25 @@ def receive_by_web(app: Any, code: str) -> None:
     login(inspector, "inspector1")
     scanned = inspector.get(f"/intake?code={code}")
     assert scanned.status_code == 302 and scanned.headers["Location"].endswith(f"/intake/{code}")
-    response = post_form(inspector, f"/intake/{code}", f"/intake/{code}",
-                         {"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "ring.jpg")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        inspector,
+        f"/intake/{code}",
+        f"/intake/{code}",
+        {"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "ring.jpg")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
 
 
 def inspect_by_web(app: Any, code: str, fineness: str) -> None:
     analyst = fresh(app)
     login(analyst, "analyst1")
-    response = post_form(analyst, f"/lab/{code}", f"/lab/{code}",
-                         {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"})
+    response = post_form(
+        analyst,
+        f"/lab/{code}",
+        f"/lab/{code}",
+        {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
 
@@ -61,8 +72,9 @@ def approve_by_web(app: Any, db: Any, code: str) -> None:
     login(reviewer, "reviewer1")
     queue = reviewer.get("/review").get_data(as_text=True)
     inspection_id = re.search(r'href="/review/(\d+)"', queue).group(1)
-    response = post_form(reviewer, f"/review/{inspection_id}",
-                         f"/review/{inspection_id}/approve", {})
+    response = post_form(
+        reviewer, f"/review/{inspection_id}", f"/review/{inspection_id}/approve", {}
+    )
     assert response.status_code == 302
 
 
@@ -100,15 +112,29 @@ def test_pass_path_from_declaration_to_shipping(app, db, world):
     assert verified.status_code == 200
     body = verified.get_data(as_text=True)
     assert "真实有效" in body and "5.03 g" in body and "测试检测中心" in body
-    assert consumer.get(re.search(r'src="(/v/[^"]+photo\.jpg[^"]*)"', body).group(1).replace(
-        "&amp;", "&")).mimetype == "image/jpeg"
+    assert (
+        consumer.get(
+            re.search(r'src="(/v/[^"]+photo\.jpg[^"]*)"', body).group(1).replace("&amp;", "&")
+        ).mimetype
+        == "image/jpeg"
+    )
 
     # Packed against an order and shipped at the packing station.
-    create_order(session=db, actor=world["admin1"], order_no="DY1", listing_id=world.listing_gold.id,
-                 price_paid_fen=328000, waybill_no="SF777", now=utcnow())
-    packed = post_form(inspector, "/packing", "/packing",
-                       {"waybill_no": "SF777", "item_code": code, "certificate": qr,
-                        "seal_no": "SEAL-001"})
+    create_order(
+        session=db,
+        actor=world["admin1"],
+        order_no="DY1",
+        listing_id=world.listing_gold.id,
+        price_paid_fen=328000,
+        waybill_no="SF777",
+        now=utcnow(),
+    )
+    packed = post_form(
+        inspector,
+        "/packing",
+        "/packing",
+        {"waybill_no": "SF777", "item_code": code, "certificate": qr, "seal_no": "SEAL-001"},
+    )
     assert packed.status_code == 302
     shipped = post_form(inspector, "/packing", "/packing/SF777/ship", {})
     assert shipped.status_code == 302
@@ -146,16 +172,31 @@ def test_failing_path_names_the_metal_and_returns_it(app, db, world):
 
 
 def test_packing_refuses_a_certificate_of_another_item(app, db, world, flow):
-    first, issued_first = flow.certified()
+    _, issued_first = flow.certified()
     second, _ = flow.certified()
-    create_order(session=db, actor=world["admin1"], order_no="DY2", listing_id=world.listing_gold.id,
-                 price_paid_fen=328000, waybill_no="SF888", now=utcnow())
+    create_order(
+        session=db,
+        actor=world["admin1"],
+        order_no="DY2",
+        listing_id=world.listing_gold.id,
+        price_paid_fen=328000,
+        waybill_no="SF888",
+        now=utcnow(),
+    )
     inspector = fresh(app)
     login(inspector, "inspector1")
-    response = post_form(inspector, "/packing", "/packing",
-                         {"waybill_no": "SF888", "item_code": second.code,
-                          "certificate": issued_first.verify_url, "seal_no": "S1"},
-                         headers={"Referer": "http://localhost/packing"})
+    response = post_form(
+        inspector,
+        "/packing",
+        "/packing",
+        {
+            "waybill_no": "SF888",
+            "item_code": second.code,
+            "certificate": issued_first.verify_url,
+            "seal_no": "S1",
+        },
+        headers={"Referer": "http://localhost/packing"},
+    )
     assert response.status_code == 302
     page = inspector.get("/packing").get_data(as_text=True)
     assert "证书不属于该物品" in page

@@ -1,0 +1,71 @@
+"""The consumer's page on a phone: what a buyer sees after scanning the certificate's QR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from qc_app.certificates.services import revoke
+from qc_app.sqltypes import utcnow
+
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+pytestmark = pytest.mark.usefixtures("cjk_font_path")
+
+
+def open_qr(page: Page, live_server: str, verify_url: str) -> None:
+    parts = urlsplit(verify_url)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}{parts.path}?{parts.query}")
+
+
+def test_genuine_certificate_on_a_phone(page: Page, live_server: str, flow) -> None:
+    _, issued = flow.certified()
+    open_qr(page, live_server, issued.verify_url)
+    expect(page.locator(".verdict")).to_contain_text("真实有效")
+    expect(page.locator("dl.facts")).to_contain_text("5.03 g")
+    expect(page.locator("dl.facts")).to_contain_text("足金")
+    photo = page.locator("img.photo")
+    expect(photo).to_be_visible()
+    assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
+    # Fits the phone: nothing wider than the screen, verdict readable without zooming.
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    assert (
+        float(page.locator(".verdict").evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))
+        >= 24
+    )
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "consumer-phone-valid.png"), full_page=True)
+
+
+def test_revoked_and_forged_codes_on_a_phone(page: Page, live_server: str, flow, db, world) -> None:
+    _, issued = flow.certified()
+    revoke(
+        session=db,
+        actor=world["admin1"],
+        number=issued.certificate.number,
+        reason="假一赔十理赔成立",
+        now=utcnow(),
+    )
+    open_qr(page, live_server, issued.verify_url)
+    expect(page.locator(".verdict")).to_contain_text("证书已吊销")
+    expect(page.locator("body")).to_contain_text("假一赔十理赔成立")
+
+    forged = issued.verify_url.replace("&s=", "&s=A")
+    open_qr(page, live_server, forged)
+    expect(page.locator(".verdict")).to_contain_text("伪造的二维码")
+    expect(page.locator("dl.facts")).to_have_count(0)
+
+
+def test_typing_number_and_check_code_in_english(page: Page, live_server: str, flow) -> None:
+    _, issued = flow.certified()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/verify?lang=en")
+    page.fill("#number", issued.certificate.number.lower())
+    page.fill("#check_code", issued.check_code)
+    page.keyboard.press("Enter")
+    expect(page.locator(".verdict")).to_be_visible()
+    expect(page.locator(".verdict")).to_have_class("verdict valid")
