@@ -68,6 +68,12 @@ def body() -> dict[str, Any]:
     return data
 
 
+def text(data: dict[str, Any], key: str) -> str:
+    """A string field; JSON null or a non-string counts as missing (never the text "None")."""
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def item_json(item: Item) -> dict[str, Any]:
     return {
         "code": item.code,
@@ -191,12 +197,12 @@ def approve(inspection_id: int) -> Any:
 @bp.post("/inspections/<int:inspection_id>/reject")
 @token_roles("reviewer")
 def reject(inspection_id: int) -> Any:
-    note = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
     found = inspection.send_back(
         session=request_session(),
         actor=caller(),
         inspection_id=inspection_id,
-        note=str(note.get("note", "")) if isinstance(note, dict) else "",
+        note=text(data, "note") if isinstance(data, dict) else "",
         now=now(),
     )
     return jsonify(inspection_json(found))
@@ -258,7 +264,7 @@ def revoke(number: str) -> Any:
         session=request_session(),
         actor=caller(),
         number=number,
-        reason=str(body().get("reason", "")),
+        reason=text(body(), "reason"),
         now=now(),
     )
     return jsonify(
@@ -277,10 +283,10 @@ def create_order() -> Any:
     order = orders.create_order(
         session=request_session(),
         actor=caller(),
-        order_no=str(data.get("order_no", "")),
+        order_no=text(data, "order_no"),
         listing_id=listing_id,
         price_paid_fen=data.get("price_paid_fen"),
-        waybill_no=str(data.get("waybill_no", "")),
+        waybill_no=text(data, "waybill_no"),
         now=now(),
     )
     return jsonify(
@@ -295,10 +301,10 @@ def pack() -> Any:
     order = orders.pack(
         session=request_session(),
         actor=caller(),
-        waybill_no=str(data.get("waybill_no", "")),
-        item_code=str(data.get("item_code", "")),
-        certificate_scan=str(data.get("certificate", "")),
-        seal_no=str(data.get("seal_no", "")),
+        waybill_no=text(data, "waybill_no"),
+        item_code=text(data, "item_code"),
+        certificate_scan=text(data, "certificate"),
+        seal_no=text(data, "seal_no"),
         now=now(),
     )
     return jsonify({"order_no": order.order_no, "state": str(order.state)})

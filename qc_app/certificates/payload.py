@@ -35,9 +35,11 @@ def _normalise(value: Any) -> Any:
 
 
 def canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(
-        _normalise(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    text = json.dumps(_normalise(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a "\ud800" escape
+        raise PayloadError("payload text is not valid Unicode") from exc
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

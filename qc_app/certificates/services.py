@@ -28,6 +28,7 @@ from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
+from qc_app.intake import workflow
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item, item_photos
 from qc_app.listings.models import Listing
@@ -161,9 +162,9 @@ def issue_certificate(
     *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
 ) -> Issued:
     item = get_item(session=session, actor=actor, code=code)
-    if actor.role != "inspector":
-        raise Forbidden("只有质检员可以出证", "only inspectors issue certificates")
     inspection, body, merchant, listing, analyst, reviewer = _context(session, item)
+    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
+    workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
     signer = signer_for(session, setup.passphrase)
     photos = item_photos(session=session, item=item)
     photo = photos[-1] if photos else None

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from qc_app.intake.workflow import ActorLike, ItemLike
 
 
+def _text(ctx: Mapping[str, Any], key: str) -> str:
+    value = ctx.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def guard_none(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     """No condition beyond role and state."""
 
@@ -60,7 +65,7 @@ def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> N
 
 def guard_send_back(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     guard_approve(item, actor, ctx)
-    if not str(ctx.get("note", "")).strip():
+    if not _text(ctx, "note"):
         raise ValidationFailed("退回复检需要说明原因", "sending back needs a note for the analyst")
 
 
@@ -78,14 +83,14 @@ def guard_pack(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None
             "mismatch: " + "; ".join(en for _, en in problems),
             code="packing_mismatch",
         )
-    if not str(ctx.get("seal_no", "")).strip():
+    if not _text(ctx, "seal_no"):
         raise ValidationFailed(
             "请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag"
         )
 
 
 def guard_hold(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    if not str(ctx.get("reason", "")).strip():
+    if not _text(ctx, "reason"):
         raise ValidationFailed("挂起需要原因", "a hold needs a reason")
 
 

@@ -200,25 +200,34 @@ class Change:
     after: ItemState
 
 
-def transition(
+def check(
     item: ItemLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
-) -> Change:
-    """The only place an item's state is assigned. Refuses with a clear message, changes nothing."""
+) -> Transition:
+    """Refuse (with a clear message) unless `name` may run now; changes nothing."""
     spec = TRANSITIONS[name]
-    before = ItemState(item.state)
+    state = ItemState(item.state)
     if actor.role not in spec.roles:
         raise Forbidden(
             f"角色 {actor.role} 不能执行“{spec.label_zh}”",
             f"role {actor.role} may not {spec.label_en}",
             code="role_not_allowed",
         )
-    if before not in spec.sources:
-        zh, en = STATE_LABELS[before]
+    if state not in spec.sources:
+        zh, en = STATE_LABELS[state]
         raise IllegalTransition(
             f"物品当前状态为“{zh}”，不能{spec.label_zh}",
             f"cannot {spec.label_en}: the item is {en.lower()}",
         )
     spec.guard(item, actor, context or {})
+    return spec
+
+
+def transition(
+    item: ItemLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
+) -> Change:
+    """The only place an item's state is assigned. Refuses with a clear message, changes nothing."""
+    spec = check(item, name, actor, context)
+    before = ItemState(item.state)
     after = spec.target if spec.target is not None else ItemState(item.held_from or "")
     item.held_from = before.value if name == "hold" else None
     item.state = after

@@ -280,14 +280,6 @@ def test_certificate_for_failed_item_is_refused(api: Api, db: Session, cjk_font_
     assert api.state(code) == "return_to_merchant"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: qc_app/certificates/services.py issue_certificate signs the payload and stores a "
-        "certificate PDF (printed conclusion 合格) before the workflow checks the item's state, so "
-        "a refused issuance for a failed item leaves a validly signed certificate file on disk"
-    ),
-)
 def test_refused_certificate_leaves_no_signed_pdf(api: Api, app: Flask, cjk_font_path: Any) -> None:
     code, found = api.received_item(GOLD_750)
     api.approve(found["id"])
@@ -460,6 +452,65 @@ def test_reviewer_who_recorded_the_inspection_cannot_approve_it(api: Api) -> Non
     assert api.state(code) == "review"
     assert api.approve(found["id"], reviewer="reviewer2")["state"] == "approved"
     assert api.state(code) == "approved"
+
+
+def test_reviewer_sends_back_with_a_note(api: Api) -> None:
+    code, found = api.received_item()
+    answer = api.post(
+        "reviewer2", f"/inspections/{found['id']}/reject", {"note": "XRF 读数不稳，请复测"}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["state"] == "sent_back"
+    assert api.state(code) == "in_inspection"
+
+
+@pytest.mark.parametrize("body", [{}, {"note": "  "}])
+def test_send_back_without_a_note_is_422(api: Api, body: dict[str, Any]) -> None:
+    code, found = api.received_item()
+    assert_error(api.post("reviewer2", f"/inspections/{found['id']}/reject", body), 422)
+    assert api.state(code) == "review"
+
+
+def test_send_back_with_a_null_note_is_422(api: Api) -> None:
+    code, found = api.received_item()
+    assert_error(api.post("reviewer2", f"/inspections/{found['id']}/reject", {"note": None}), 422)
+    assert api.state(code) == "review"
+
+
+def test_packing_with_a_null_seal_is_422(api: Api, cjk_font_path: Any) -> None:
+    code, issued = api.certified_item()
+    listing_id = api.get("admin1", f"/items/{code}").get_json()["listing_id"]
+    api.post(
+        "admin1",
+        "/orders",
+        {
+            "order_no": "DY-2",
+            "listing_id": listing_id,
+            "price_paid_fen": 328000,
+            "waybill_no": "SF2",
+        },
+    )
+    answer = api.post(
+        "inspector1",
+        "/packing",
+        {
+            "waybill_no": "SF2",
+            "item_code": code,
+            "certificate": issued["verify_url"],
+            "seal_no": None,
+        },
+    )
+    assert_error(answer, 422)
+    assert api.state(code) == "certified"
+
+
+def test_revoke_with_a_null_reason_is_422(api: Api, cjk_font_path: Any) -> None:
+    _, issued = api.certified_item()
+    answer = api.post("admin1", f"/certificates/{issued['number']}/revoke", {"reason": None})
+    assert_error(answer, 422)
+    assert api.client.get(f"{API}/certificates/{issued['number']}").get_json()["status"] == (
+        "valid"
+    )
 
 
 # -- the OpenAPI document ---------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Intake photos through the API: metadata stripped, non-images and pixel bombs refused."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from PIL import Image
+from sqlmodel import select
+
+from qc_app import storage
+from qc_app.db import engine_of, new_session
+from qc_app.intake.models import Item, Photo
+from qc_app.uploads import MAX_PIXELS
+from tests.conftest import Flow, jpeg_bytes
+
+GPS_IFD = 0x8825
+
+
+@dataclass
+class Send:
+    """Receives one declared item through the API, with a photo upload."""
+
+    client: Any
+    headers: dict[str, str]
+    code: str
+
+    def __call__(self, data: bytes, filename: str = "photo.jpg") -> Any:
+        return self.client.post(
+            f"/api/v1/items/{self.code}/receive",
+            headers=self.headers,
+            data={"mass_g": "5.03", "photo": (io.BytesIO(data), filename)},
+            content_type="multipart/form-data",
+        )
+
+
+@pytest.fixture
+def send(client: Any, flow: Flow, token: Callable[[str], dict[str, str]]) -> Send:
+    code = flow.declare().code
+    headers = token("inspector1")
+    flow.db.commit()  # nothing open in the fixture session before the first request
+    return Send(client, headers, code)
+
+
+def stored(app: Flask, code: str) -> tuple[str, list[Photo]]:
+    with new_session(engine_of(app)) as fresh:
+        item = fresh.exec(select(Item).where(Item.code == code)).one()
+        return str(item.state), list(fresh.exec(select(Photo).where(Photo.item_id == item.id)))
+
+
+def png(size: tuple[int, int], mode: str = "L") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, 128).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_gps_exif_is_stripped_from_the_stored_photo(app: Flask, send: Send) -> None:
+    original = jpeg_bytes(exif_gps=True)
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the upload has GPS
+    answer = send(original)
+    assert answer.status_code == 200, answer.get_json()
+    state, photos = stored(app, send.code)
+    assert state == "received"
+    [photo] = photos
+    assert photo.original_sha256 == hashlib.sha256(original).hexdigest()
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    assert hashlib.sha256(kept).hexdigest() == photo.sha256 != photo.original_sha256
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "JPEG"
+    assert dict(image.getexif()) == {}
+    assert "exif" not in image.info
+    assert b"Exif\x00\x00" not in kept
+
+
+def test_png_is_stored_as_jpeg(app: Flask, send: Send) -> None:
+    answer = send(png((64, 48), "RGBA"), "photo.png")
+    assert answer.status_code == 200, answer.get_json()
+    [photo] = stored(app, send.code)[1]
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    assert Image.open(io.BytesIO(kept)).format == "JPEG"
+    assert (photo.width, photo.height) == (64, 48)
+
+
+def _gif() -> bytes:
+    out = io.BytesIO()
+    Image.new("P", (8, 8)).save(out, format="GIF")
+    return out.getvalue()
+
+
+NOT_IMAGES = {
+    "html named .jpg": b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+    "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "gif": _gif(),
+    "truncated jpeg": jpeg_bytes()[:200],
+    "jpeg magic then html": b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>",
+}
+
+
+@pytest.mark.parametrize("data", NOT_IMAGES.values(), ids=NOT_IMAGES.keys())
+def test_non_image_is_422_and_item_stays_declared(app: Flask, send: Send, data: bytes) -> None:
+    answer = send(data)
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["code"] == "validation_failed"
+    assert stored(app, send.code) == ("declared", [])
+
+
+def test_png_beyond_the_pixel_limit_is_422(app: Flask, send: Send) -> None:
+    bomb = png((7000, 7000))
+    assert MAX_PIXELS < 7000 * 7000
+    assert len(bomb) < 1024 * 1024  # one colour: tiny on disk, huge in memory
+    answer = send(bomb, "photo.png")
+    assert answer.status_code == 422
+    assert "pixels" in answer.get_json()["error"]["message"]
+    assert stored(app, send.code) == ("declared", [])
