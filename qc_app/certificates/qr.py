@@ -7,10 +7,7 @@ just as well. The data is always encoded as bytes so the table below is exact.
 
 from __future__ import annotations
 
-import io
-
 import qrcode
-from PIL import Image
 from qrcode.util import MODE_8BIT_BYTE, QRData
 
 # Byte-mode capacity at error correction level M, versions 1-20 (ISO/IEC 18004, table 7).
@@ -31,11 +28,6 @@ def qr_version_for(size: int) -> int:
     raise ValueError(f"{size} bytes is too long for a QR code (at most {BYTE_CAPACITY_M[-1]})")
 
 
-def qr_png(data: str, *, box_size: int = 8) -> bytes:
-    """PNG of `data` (UTF-8) as a black-on-white QR code, `box_size` pixels per module."""
-    return _matrix_png(qr_matrix(data), box_size)
-
-
 def qr_matrix(data: str) -> list[list[bool]]:
     """The modules of the QR code for `data` (UTF-8), quiet zone included; True is dark.
 
@@ -52,14 +44,3 @@ def qr_matrix(data: str) -> list[list[bool]]:
     code.make(fit=False)
     matrix: list[list[bool]] = code.get_matrix()
     return matrix
-
-
-def _matrix_png(matrix: list[list[bool]], box_size: int) -> bytes:
-    # One pixel per module, then a nearest-neighbour scale: much faster than drawing each box.
-    side = len(matrix)
-    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
-    image = Image.frombytes("L", (side, side), pixels).convert("1", dither=Image.Dither.NONE)
-    image = image.resize((side * box_size, side * box_size), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
