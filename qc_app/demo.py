@@ -181,13 +181,7 @@ def _certified_example(
         actor=users["inspector1"],
         code=code,
         now=now,
-        setup=IssuingSetup(
-            passphrase=config.KEY_PASSPHRASE,
-            files=config.INSTANCE_PATH,
-            base_url=config.BASE_URL,
-            certificates_dir=config.CERTIFICATES_DIR,
-            font=config.CJK_FONT,
-        ),
+        setup=IssuingSetup.from_config(config),
     )
     return f"{issued.verify_url}  (check code {issued.check_code})"
 

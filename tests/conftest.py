@@ -191,14 +191,7 @@ def jpeg_bytes(
 
 
 def issuing_setup(app: Flask) -> IssuingSetup:
-    qc = app.config["QC"]
-    return IssuingSetup(
-        passphrase=qc.KEY_PASSPHRASE,
-        files=qc.INSTANCE_PATH,
-        base_url=qc.BASE_URL,
-        certificates_dir=qc.CERTIFICATES_DIR,
-        font=qc.CJK_FONT,
-    )
+    return IssuingSetup.from_config(app.config["QC"])
 
 
 class Flow:

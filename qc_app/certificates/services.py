@@ -24,6 +24,7 @@ from qc_app.certificates.fonts import find_cjk_font
 from qc_app.certificates.layout import load_layout
 from qc_app.certificates.models import Certificate, CertificateStatus, SigningKey
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
+from qc_app.config import Config
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
@@ -44,6 +45,16 @@ class IssuingSetup:
     base_url: str
     certificates_dir: Path
     font: str | None
+
+    @classmethod
+    def from_config(cls, config: Config) -> IssuingSetup:
+        return cls(
+            passphrase=config.KEY_PASSPHRASE,
+            files=config.INSTANCE_PATH,
+            base_url=config.BASE_URL,
+            certificates_dir=config.CERTIFICATES_DIR,
+            font=config.CJK_FONT,
+        )
 
 
 @dataclass(frozen=True)
@@ -124,10 +135,6 @@ def jwks(session: Session) -> dict[str, Any]:
 
 
 # -- issuance ---------------------------------------------------------------------------------
-
-
-def verify_path(certificate: Certificate) -> str:
-    return f"/v/{certificate.number}?k={certificate.kid}&s={certificate.url_signature}"
 
 
 def _context(
@@ -307,8 +314,3 @@ def revoke(
             reason=certificate.revoke_reason,
         )
     return certificate
-
-
-def get_by_item(*, session: Session, actor: User, code: str) -> tuple[Item, Certificate | None]:
-    item = get_item(session=session, actor=actor, code=code)
-    return item, certificate_of(session=session, item=item)

@@ -15,14 +15,7 @@ bp = Blueprint("certificates", __name__)
 
 
 def issuing_setup() -> services.IssuingSetup:
-    qc = config()
-    return services.IssuingSetup(
-        passphrase=qc.KEY_PASSPHRASE,
-        files=qc.INSTANCE_PATH,
-        base_url=qc.BASE_URL,
-        certificates_dir=qc.CERTIFICATES_DIR,
-        font=qc.CJK_FONT,
-    )
+    return services.IssuingSetup.from_config(config())
 
 
 def pdf_response(data: bytes, number: str) -> Response:
