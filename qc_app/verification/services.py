@@ -48,12 +48,10 @@ class PublicView:
         return f"/v/{c.number}/photo.jpg?k={c.kid}&s={c.url_signature}"
 
 
-def _view(session: Session, certificate: Certificate) -> PublicView:
+def _view(session: Session, keys: signing.Verifier, certificate: Certificate) -> PublicView:
     data = certificate.payload.encode("utf-8")
     try:
-        verifier(session).verify(
-            data, certificate.signature, certificate.kid, at=certificate.issued_at
-        )
+        keys.verify(data, certificate.signature, certificate.kid, at=certificate.issued_at)
     except (signing.SignatureInvalid, signing.UnknownKey, signing.KeyOutsideWindow):
         # The stored record does not carry our signature: it was altered in the database.
         return PublicView(Verdict.FORGED, certificate.number)
@@ -71,14 +69,15 @@ def _view(session: Session, certificate: Certificate) -> PublicView:
 
 def by_qr(*, session: Session, number: str, kid: str, signature: str) -> PublicView:
     number = numbers.normalize(number)
+    keys = verifier(session)
     try:
-        verifier(session).verify_url(number, signature, kid)
+        keys.verify_url(number, signature, kid)
     except (signing.SignatureInvalid, signing.UnknownKey):
         return PublicView(Verdict.FORGED, number)
     certificate = find(session, number)
     if certificate is None:
         return PublicView(Verdict.NOT_FOUND, number)
-    return _view(session, certificate)
+    return _view(session, keys, certificate)
 
 
 def by_code(*, session: Session, number: str, check_code: str) -> PublicView:
@@ -91,4 +90,4 @@ def by_code(*, session: Session, number: str, check_code: str) -> PublicView:
         number, check_code, certificate.check_code_hash
     ):
         return PublicView(Verdict.NOT_FOUND, number)
-    return _view(session, certificate)
+    return _view(session, verifier(session), certificate)
