@@ -72,16 +72,26 @@ def _path(name: str, pattern: str = "^[0-9A-Za-z-]{1,40}$") -> dict[str, Any]:
 
 
 def _measurement_schema() -> dict[str, Any]:
+    rules = load_ruleset()
     properties: dict[str, Any] = {}
-    for family in load_ruleset().families.values():
-        for key, spec in family["fields"].items():
-            properties[key] = _field_schema(spec)
+    per_family: list[str] = []
+    for family in sorted(rules.families):
+        fields = rules.fields(family)
+        for key, spec in fields.items():
+            schema = _field_schema(spec)
+            if "enum" in schema and key in properties:
+                known = properties[key]["enum"]
+                schema["enum"] = known + [c for c in schema["enum"] if c not in known]
+            properties[key] = schema
+        required = [k for k, spec in fields.items() if spec["required"]]
+        per_family.append(f"{family}: {', '.join(fields)} (required: {', '.join(required)})")
     return {
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
         "description": "Keys per material family (DESIGN.md §3); decimals as numbers or "
-        "strings, never rounded.",
+        "strings, never rounded. The family follows from the declared material code: "
+        + "; ".join(per_family),
     }
 
 

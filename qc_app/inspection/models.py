@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel
 
+from qc_app.rules.engine import load_ruleset
 from qc_app.sqltypes import UTCDateTime
+
+
+def _every_family() -> str:
+    return json.dumps(sorted(load_ruleset().families))
 
 
 class TestingBody(SQLModel, table=True):
@@ -21,7 +27,17 @@ class TestingBody(SQLModel, table=True):
     cma_no: str = Field(max_length=40)
     cnas_no: str | None = Field(default=None, max_length=40)
     cert_prefix: str = Field(max_length=6, unique=True)
+    accredited_from: date | None = None
     accredited_until: date
+    # The material families (rules data) the CMA scope covers, as a JSON list.
+    scope: str = Field(default_factory=_every_family, sa_column=Column(Text, nullable=False))
+
+    @property
+    def families(self) -> list[str]:
+        return list(json.loads(self.scope))
+
+    def accredited_on(self, day: date) -> bool:
+        return (self.accredited_from or day) <= day <= self.accredited_until
 
 
 class InspectionState(StrEnum):

@@ -17,6 +17,7 @@ from qc_app.inspection.models import Inspection, InspectionState, TestingBody
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item
 from qc_app.intake.workflow import ItemState
+from qc_app.listings.models import Listing
 from qc_app.rules import engine
 from qc_app.units import cg_to_mass
 
@@ -47,11 +48,14 @@ def record_inspection(
     rules = engine.load_ruleset()
     family = rules.family_of(item.declared_material)
     values = engine.validate(rules, family, raw)
+    listing = session.get(Listing, item.listing_id)
     judgement = engine.judge(
         rules,
         declared_code=item.declared_material,
         declared_mass_g=cg_to_mass(item.declared_mass_cg),
         measurements=values,
+        declared_brand=listing.brand if listing else "",
+        declared_text=" ".join([item.description, listing.title if listing else ""]),
     )
     with write(session):
         if item.state == ItemState.RECEIVED:
@@ -79,7 +83,11 @@ def record_inspection(
             "submit_result",
             actor,
             now,
-            {"accredited": body.accredited_until >= now.date()},
+            {
+                "accredited": body.accredited_on(now.date()),
+                "in_scope": family in body.families,
+                "family": family,
+            },
             inspection_id=inspection.id,
             material=judgement.material_code,
             verdict=judgement.verdict,
@@ -108,6 +116,7 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
     """四眼原则: a second person confirms the result; only then can a certificate follow."""
     inspection, item = _pending(session, inspection_id)
     transition = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
+    context = _review_context(session, inspection, actor, now)
     with write(session):
         inspection.state = InspectionState.APPROVED
         inspection.reviewer_id = actor.id
@@ -119,9 +128,10 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
             transition,
             actor,
             now,
-            {"analyst_id": inspection.analyst_id},
+            context,
             inspection_id=inspection.id,
             verdict=inspection.verdict,
+            reasons=[r["code"] for r in json.loads(inspection.reasons) if r["decisive"]],
         )
     return inspection
 
@@ -130,6 +140,7 @@ def send_back(
     *, session: Session, actor: User, inspection_id: int, note: str, now: datetime
 ) -> Inspection:
     inspection, item = _pending(session, inspection_id)
+    context = {**_review_context(session, inspection, actor, now), "note": note}
     with write(session):
         inspection.state = InspectionState.SENT_BACK
         inspection.reviewer_id = actor.id
@@ -142,11 +153,23 @@ def send_back(
             "send_back",
             actor,
             now,
-            {"analyst_id": inspection.analyst_id, "note": note},
+            context,
             inspection_id=inspection.id,
             note=inspection.review_note,
         )
     return inspection
+
+
+def _review_context(
+    session: Session, inspection: Inspection, actor: User, now: datetime
+) -> dict[str, Any]:
+    """What the four-eyes guards need: who measured, and the reviewer's own lab."""
+    body = session.get(TestingBody, inspection.testing_body_id)
+    return {
+        "analyst_id": inspection.analyst_id,
+        "same_body": actor.testing_body_id == inspection.testing_body_id,
+        "accredited": body is not None and body.accredited_on(now.date()),
+    }
 
 
 def inspections_of(*, session: Session, item: Item) -> list[Inspection]:

@@ -38,17 +38,28 @@ def guard_start_inspection(item: ItemLike, actor: ActorLike, ctx: Mapping[str, A
         )
 
 
-def guard_submit_result(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
+def _accredited(ctx: Mapping[str, Any]) -> None:
     if not ctx.get("accredited", False):
         raise Forbidden(
-            "检测机构资质已过期或未设置，不能出具结果",
-            "the testing body's accreditation has lapsed or is not set",
+            "检测机构资质（CMA）不在有效期内，不能出具或签发结果",
+            "the testing body's accreditation (CMA) is not valid today: it cannot sign off",
             code="accreditation_lapsed",
         )
 
 
-def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    """四眼原则: the reviewer is neither the analyst of the result nor the intake inspector."""
+def guard_submit_result(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
+    _accredited(ctx)
+    if not ctx.get("in_scope", False):
+        raise Forbidden(
+            f"检测机构的资质范围不含该材质类别（{ctx.get('family')}）",
+            f"the material family '{ctx.get('family')}' is outside the testing body's scope",
+            code="outside_scope",
+        )
+
+
+def _four_eyes(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
+    """四眼原则: the reviewer is neither the analyst of the result nor the intake inspector,
+    and belongs to the testing body that made the inspection."""
     if actor.id == ctx.get("analyst_id"):
         raise Forbidden(
             "审核人不能审核自己录入的检测结果",
@@ -61,10 +72,21 @@ def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> N
             "the intake inspector cannot review the item",
             code="separation_of_duties",
         )
+    if not ctx.get("same_body", False):
+        raise Forbidden(
+            "审核人须属于出具该检测结果的检测机构",
+            "the reviewer must belong to the testing body that made the inspection",
+            code="other_testing_body",
+        )
+
+
+def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
+    _four_eyes(item, actor, ctx)
+    _accredited(ctx)
 
 
 def guard_send_back(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    guard_approve(item, actor, ctx)
+    _four_eyes(item, actor, ctx)
     if not _text(ctx, "note"):
         raise ValidationFailed("退回复检需要说明原因", "sending back needs a note for the analyst")
 

@@ -1,16 +1,25 @@
 """Judge an item: measurements in, the name a certificate must use and a verdict out.
 
-The thresholds are data (rules/data/rules-<version>.json, each with its source); this module
-holds only the small functions that apply them. Everything here is pure and deterministic.
+The thresholds, names and vocabularies are data (rules/data/rules-<version>.json, each value
+with its source); this module holds only the small functions that apply them. Everything here
+is pure and deterministic: no Flask, no session, no clock.
+
+How a name is reached (GB 11887 for metals, GB/T 16552 for gems and jade):
+- metals: the highest grade whose minimum the measured fineness meets (no negative tolerance);
+- everything else: the species (given by the analyst, or the only one whose constants fit the
+  RI / SG / polariscope readings), then 合成 / 再造 prefixes and the （处理） suffix from the
+  screening results. Treatments of imitation materials do not change their name.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +27,14 @@ from qc_app.errors import ValidationFailed
 from qc_app.units import in_range, to_decimal
 
 DATA = Path(__file__).parent / "data"
-CURRENT_VERSION = "2026.11-1"
+CURRENT_VERSION = "2026.11-2"
 
 Value = Decimal | str | bool
 Measurements = dict[str, Value]
+
+NATURAL_CLASSES = frozenset({"natural_jade", "natural_gem", "natural_organic"})
+SYNTHETIC_GROWTH = frozenset({"synthetic", "hpht", "cvd"})
+PLAIN = "plain"
 
 
 @dataclass(frozen=True)
@@ -43,18 +56,41 @@ class Judgement:
     verdict: str  # "pass" | "fail"
     reasons: tuple[Reason, ...]
     rule_version: str
+    species: str | None = None
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What the item is, before it is compared with the declaration."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    species: str | None
+    kind: str  # "plain", or the modifiers joined by "+": "treated", "synthetic+treated", ...
+    notes: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: load_ruleset caches one per version
 class RuleSet:
     version: str
-    declarations: Mapping[str, Mapping[str, Any]]
-    families: Mapping[str, Mapping[str, Any]]
-    metals: Mapping[str, Mapping[str, str]]
-    mass_tolerance: Mapping[str, Mapping[str, str]]
-    grades_by_metal: Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]] = field(
-        default_factory=dict
-    )
+    raw: Mapping[str, Any]
+
+    @property
+    def declarations(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.raw["declarations"]  # type: ignore[no-any-return]
+
+    @property
+    def families(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.raw["families"]  # type: ignore[no-any-return]
+
+    @property
+    def species(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.raw.get("species", {})  # type: ignore[no-any-return]
+
+    @property
+    def metals(self) -> Mapping[str, Mapping[str, str]]:
+        return self.raw["metals"]  # type: ignore[no-any-return]
 
     def declaration(self, code: str) -> Mapping[str, Any]:
         try:
@@ -68,28 +104,69 @@ class RuleSet:
         return str(self.declaration(code)["family"])
 
     def fields(self, family: str) -> Mapping[str, Mapping[str, Any]]:
-        return self.families[family]["fields"]  # type: ignore[no-any-return]
+        """The family's measurement keys, each the shared definition plus the family's choices."""
+        return _family_fields(self, family)
+
+    def grades(self, metal: str) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+        """GB 11887 grades of one metal, highest minimum first."""
+        return _grades(self, metal)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every name the engine may put on a certificate under this rule version."""
+        return _vocabulary(self)
 
 
 @cache
 def load_ruleset(version: str = CURRENT_VERSION) -> RuleSet:
     raw = json.loads((DATA / f"rules-{version}.json").read_text(encoding="utf-8"))
-    grades: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-    for code, spec in raw["declarations"].items():
-        if spec["family"] == "precious_metal":
-            grades.setdefault(spec["metal"], []).append((code, spec))
-    ordered = {
-        metal: tuple(sorted(items, key=lambda cs: Decimal(cs[1]["min_permille"]), reverse=True))
-        for metal, items in grades.items()
-    }
-    return RuleSet(
-        version=raw["version"],
-        declarations=raw["declarations"],
-        families=raw["families"],
-        metals=raw["metals"],
-        mass_tolerance=raw["mass_tolerance"],
-        grades_by_metal=ordered,
-    )
+    return RuleSet(version=raw["version"], raw=raw)
+
+
+@cache
+def _family_fields(rules: RuleSet, family: str) -> Mapping[str, Mapping[str, Any]]:
+    shared = rules.raw.get("fields")
+    own = rules.families[family]["fields"]
+    if shared is None:  # rule versions before 2026.11-2 spelled every field out per family
+        return own  # type: ignore[no-any-return]
+    return {key: {**shared[key], **override} for key, override in own.items()}
+
+
+@cache
+def _grades(rules: RuleSet, metal: str) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    found = [
+        (code, spec)
+        for code, spec in rules.declarations.items()
+        if spec["family"] == "precious_metal" and spec["metal"] == metal
+    ]
+    return tuple(sorted(found, key=lambda cs: Decimal(cs[1]["min_permille"]), reverse=True))
+
+
+@cache
+def _vocabulary(rules: RuleSet) -> frozenset[str]:
+    names = {spec["name_zh"] for spec in rules.declarations.values() if "metal" in spec}
+    names |= {m["below_grade_zh"] for m in rules.metals.values() if "below_grade_zh" in m}
+    for code in rules.species:
+        for mods in _possible_modifiers(rules, code):
+            names.add(_name(rules, code, mods)[0])
+    return frozenset(names)
+
+
+def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
+    spec = rules.species[code]
+    options = []
+    if spec["class"] in NATURAL_CLASSES or "synthetic_name_zh" in spec:
+        options.append("treated")
+    if "synthetic_name_zh" in spec:
+        options.append("synthetic")
+    if spec.get("reconstructable"):
+        options.append("reconstructed")
+    for size in range(len(options) + 1):
+        for combo in combinations(options, size):
+            if not {"synthetic", "reconstructed"} <= set(combo):
+                yield frozenset(combo)
+
+
+# --- parsing ---------------------------------------------------------------------------------
 
 
 def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurements:
@@ -110,6 +187,10 @@ def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurement
                 )
             continue
         parsed[key] = _parse_field(key, spec, value)
+    if "ri_high" in parsed and Decimal(str(parsed["ri_high"])) < Decimal(str(parsed.get("ri", 0))):
+        raise ValidationFailed(
+            "折射率高值不能小于低值（ri_high ≥ ri）", "ri_high must not be below ri"
+        )
     return parsed
 
 
@@ -129,47 +210,91 @@ def _parse_field(key: str, spec: Mapping[str, Any], value: Any) -> Value:
         if not isinstance(value, bool):
             raise ValidationFailed(f"{key} 须为 true/false", f"{key} must be true or false")
         return value
-    text = str(value).strip()
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{key} 须为文字", f"{key} must be text")
+    text = value.strip()
     if len(text) > int(spec["max_length"]):
-        raise ValidationFailed(f"{key} 过长", f"{key} is too long")
+        raise ValidationFailed(
+            f"{key} 过长（最多 {spec['max_length']} 字）",
+            f"{key} is too long (at most {spec['max_length']} characters)",
+        )
     return text
 
 
+# --- judging ---------------------------------------------------------------------------------
+
+
 def judge(
-    rules: RuleSet, *, declared_code: str, declared_mass_g: Decimal, measurements: Measurements
+    rules: RuleSet,
+    *,
+    declared_code: str,
+    declared_mass_g: Decimal,
+    measurements: Measurements,
+    declared_brand: str = "",
+    declared_text: str = "",
 ) -> Judgement:
-    family = rules.family_of(declared_code)
-    if family == "precious_metal":
-        return _judge_metal(rules, declared_code, declared_mass_g, measurements)
-    raise ValidationFailed(f"暂不支持的材质类别：{family}", f"unsupported family: {family}")
+    """Name the item from its measurements and compare the name with the declaration.
 
-
-def _metal_grade(rules: RuleSet, metal: str, fineness: Decimal) -> tuple[str, str, str]:
-    """The highest GB 11887 grade the measured fineness meets (fineness is a minimum)."""
-    for code, spec in rules.grades_by_metal.get(metal, ()):
-        if fineness >= Decimal(spec["min_permille"]):
-            return code, spec["name_zh"], spec["name_en"]
-    names = rules.metals[metal]
-    return (
-        f"{metal.upper()}_SUBGRADE",
-        f"{names['name_zh']}合金（{fineness}‰，未达国标纯度）",
-        f"{names['name_en']} alloy ({fineness}‰, below every GB 11887 grade)",
+    `declared_text` is what the merchant wrote (item description, listing title): claims of
+    origin, variety or skin colour found there are recorded, never decisive.
+    """
+    declared = rules.declaration(declared_code)
+    m = measurements
+    if declared["family"] == "precious_metal":
+        outcome = _metal_outcome(rules, m)
+        reasons = _metal_reasons(rules, declared_code, declared, outcome, m)
+        tolerance_key = str(declared["metal"])
+    else:
+        outcome = _gem_outcome(rules, str(declared["family"]), m)
+        reasons = _material_reasons(declared, outcome)
+        tolerance_key = "default"
+    reasons += outcome.notes
+    reasons += _brand_reasons(declared_brand, m.get("brand_mark"))
+    reasons += _mass_reasons(rules, tolerance_key, declared_mass_g, Decimal(str(m["mass_g"])))
+    reasons += _recorded_claims(rules, declared_text, m)
+    verdict = "fail" if any(r.decisive for r in reasons) else "pass"
+    return Judgement(
+        outcome.code,
+        outcome.name_zh,
+        outcome.name_en,
+        verdict,
+        tuple(reasons),
+        rules.version,
+        outcome.species,
     )
 
 
-def _judge_metal(
-    rules: RuleSet, declared_code: str, declared_mass_g: Decimal, m: Measurements
-) -> Judgement:
-    declared = rules.declaration(declared_code)
+# metals
+
+
+def _metal_outcome(rules: RuleSet, m: Measurements) -> Outcome:
+    """The highest GB 11887 grade the measured fineness meets (fineness is a minimum)."""
     metal, fineness = str(m["metal"]), Decimal(str(m["fineness_permille"]))
-    code, name_zh, name_en = _metal_grade(rules, metal, fineness)
+    for code, spec in rules.grades(metal):
+        if fineness >= Decimal(spec["min_permille"]):
+            return Outcome(code, spec["name_zh"], spec["name_en"], None, PLAIN)
+    names = rules.metals[metal]
+    return Outcome(
+        f"{metal.upper()}_SUBGRADE", names["below_grade_zh"], names["below_grade_en"], None, PLAIN
+    )
+
+
+def _metal_reasons(
+    rules: RuleSet,
+    declared_code: str,
+    declared: Mapping[str, Any],
+    outcome: Outcome,
+    m: Measurements,
+) -> list[Reason]:
+    metal, fineness = str(m["metal"]), Decimal(str(m["fineness_permille"]))
     reasons: list[Reason] = []
     if metal != declared["metal"]:
+        found = rules.metals[metal]
         reasons.append(
             Reason(
                 "metal_mismatch",
-                f"申报为{declared['name_zh']}，检测主要元素为{rules.metals[metal]['name_zh']}",
-                f"declared {declared['name_en']}, main element found is {metal}",
+                f"申报为{declared['name_zh']}，检测主要成分为{found['name_zh']}",
+                f"declared {declared['name_en']}, the main element found is {found['name_en']}",
                 True,
             )
         )
@@ -177,34 +302,276 @@ def _judge_metal(
         reasons.append(
             Reason(
                 "fineness_below_declared",
-                f"含量 {fineness}‰ 低于{declared['name_zh']}要求的 {declared['min_permille']}‰，"
-                f"应定名为{name_zh}",
+                f"含量 {fineness}‰ 低于{declared['name_zh']}要求的 {declared['min_permille']}‰"
+                f"（不允许负公差），应定名为{outcome.name_zh}",
                 f"fineness {fineness}‰ is below the {declared['min_permille']}‰ that "
-                f"{declared['name_en']} requires; the correct name is {name_en}",
+                f"{declared['name_en']} requires (no negative tolerance); the correct name is "
+                f"{outcome.name_en}",
                 True,
             )
         )
-    elif code != declared_code:
+    elif outcome.code != declared_code:
         reasons.append(
             Reason(
                 "fineness_above_declared",
-                f"含量高于申报，按实测定名为{name_zh}",
-                f"fineness above the declaration; named {name_en} as measured",
+                f"含量 {fineness}‰ 高于申报，按实测定名为{outcome.name_zh}",
+                f"fineness {fineness}‰ is above the declaration; named {outcome.name_en}",
                 False,
             )
         )
-    reasons.extend(
-        _mass_reasons(rules, declared["metal"], declared_mass_g, Decimal(str(m["mass_g"])))
+    stamp = m.get("stamp")
+    if isinstance(stamp, str) and stamp:
+        reasons += _stamp_reasons(rules, stamp, metal, fineness)
+    return reasons
+
+
+def _stamp_reasons(rules: RuleSet, stamp: str, metal: str, fineness: Decimal) -> list[Reason]:
+    """A stamp that promises more than was measured misleads the buyer: it fails the item."""
+    normalised = re.sub(r"[\s:：]", "", stamp).upper()
+    reasons = [
+        Reason("stamp_withdrawn_designation", note["note_zh"], note["note_en"], False)
+        for note in rules.raw.get("stamp_notes", [])
+        if note["pattern"] in normalised
+    ]
+    claimed = [
+        rules.declarations[code]
+        for mark, code in rules.raw.get("stamp_grades", {}).items()
+        if mark.upper() in normalised
+    ]
+    if claimed:
+        best = max(claimed, key=lambda spec: Decimal(spec["min_permille"]))
+        if best["metal"] != metal or fineness < Decimal(best["min_permille"]):
+            reasons.append(
+                Reason(
+                    "stamp_overstates",
+                    f"印记「{stamp}」标称{best['name_zh']}，与实测不符",
+                    f"the stamp '{stamp}' claims {best['name_en']}, which was not measured",
+                    True,
+                )
+            )
+    return reasons
+
+
+# gems, jade, organic, imitations
+
+
+def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
+    growth = str(m.get("growth", "natural"))
+    species = _identify(rules, family, m, growth)
+    spec = rules.species[species]
+    mods: set[str] = set()
+    notes: list[Reason] = []
+    if growth in SYNTHETIC_GROWTH:
+        if "synthetic_name_zh" not in spec:
+            raise ValidationFailed(
+                f"{spec['name_zh']}没有合成品定名，请复核成因（growth）",
+                f"{spec['name_en']} has no synthetic form in the rules; check growth",
+            )
+        mods.add("synthetic")
+    if m.get("reconstructed") is True:
+        if not spec.get("reconstructable"):
+            raise ValidationFailed(
+                f"「再造」不适用于{spec['name_zh']}",
+                f"reconstructed does not apply to {spec['name_en']}",
+            )
+        mods.add("reconstructed")
+    methods = [
+        (field["method_zh"], field["method_en"])
+        for key, field in rules.fields(family).items()
+        if field["type"] == "bool" and "method_zh" in field and m.get(key) is True
+    ]
+    if methods:
+        zh = "、".join(dict.fromkeys(z for z, _ in methods))
+        en = ", ".join(dict.fromkeys(e for _, e in methods))
+        if spec["class"] in NATURAL_CLASSES or "synthetic" in mods:
+            mods.add("treated")
+            notes.append(
+                Reason("treatment_found", f"处理方法：{zh}", f"treatment found: {en}", False)
+            )
+        else:
+            notes.append(
+                Reason(
+                    "treatment_of_imitation",
+                    f"检测到{zh}（仿制材料，不改变定名）",
+                    f"{en} found (an imitation material: the name is unchanged)",
+                    False,
+                )
+            )
+    name_zh, name_en = _name(rules, species, frozenset(mods))
+    code = "_".join([species.upper(), *(mod.upper() for mod in sorted(mods))])
+    return Outcome(code, name_zh, name_en, species, "+".join(sorted(mods)) or PLAIN, tuple(notes))
+
+
+def _name(rules: RuleSet, species: str, mods: frozenset[str]) -> tuple[str, str]:
+    spec, naming = rules.species[species], rules.raw["naming"]
+    if "synthetic" in mods:
+        zh, en = spec["synthetic_name_zh"], spec["synthetic_name_en"]
+    else:
+        zh, en = spec["name_zh"], spec["name_en"]
+    if "reconstructed" in mods:
+        zh = naming["reconstructed_prefix_zh"] + zh
+        en = naming["reconstructed_prefix_en"] + en.lower()
+    if "treated" in mods:
+        zh += naming["treated_suffix_zh"]
+        en += naming["treated_suffix_en"]
+    return zh, en
+
+
+def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
+    """The analyst's identification, checked against the constants; else the only fit."""
+    choices = rules.fields(family)["species"]["choices"]
+    given = m.get("species")
+    if growth in ("natural", *SYNTHETIC_GROWTH) and family == "diamond":
+        if given not in (None, "diamond"):
+            raise ValidationFailed(
+                f"成因为 {growth} 时品种只能是钻石；仿钻请选 simulant",
+                f"growth {growth} means a diamond; choose simulant for {given}",
+            )
+        given = "diamond"
+    if given == "diamond" and growth == "simulant":
+        raise ValidationFailed(
+            "成因为仿钻（simulant）时品种不能是钻石", "a simulant cannot be identified as diamond"
+        )
+    treated = any(
+        m.get(key) is True
+        for key, field in rules.fields(family).items()
+        if field["type"] == "bool" and key != "reconstructed"
     )
-    verdict = "fail" if any(r.decisive for r in reasons) else "pass"
-    return Judgement(code, name_zh, name_en, verdict, tuple(reasons), rules.version)
+    if isinstance(given, str):
+        misfits = _misfits(rules.species[given], m, treated)
+        if misfits:
+            spec = rules.species[given]
+            raise ValidationFailed(
+                f"测量值与{spec['name_zh']}不符：{'；'.join(zh for zh, _ in misfits)}。"
+                "请复核读数或鉴定品种",
+                f"the readings do not fit {spec['name_en']}: "
+                f"{'; '.join(en for _, en in misfits)}. Check the readings or the species",
+            )
+        return given
+    if "ri" not in m and "sg" not in m:
+        raise ValidationFailed(
+            "请选择鉴定品种，或填写折射率 / 相对密度以便定名",
+            "choose the identified species, or give RI / SG so the rules can name it",
+        )
+    pool = [c for c in choices if not (family == "diamond" and c == "diamond")]
+    fits = [
+        c
+        for c in pool
+        if _has_constants(rules.species[c]) and not _misfits(rules.species[c], m, treated)
+    ]
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        raise ValidationFailed(
+            "没有符合这些测量值的品种：请复核读数，或选择鉴定品种",
+            "no species in the rules fits these readings: check them or choose the species",
+        )
+    names_zh = "、".join(rules.species[c]["name_zh"] for c in fits)
+    names_en = ", ".join(rules.species[c]["name_en"] for c in fits)
+    raise ValidationFailed(
+        f"测量值同时符合{names_zh}：请选择鉴定品种（species）",
+        f"the readings fit {names_en}: choose the identified species",
+    )
+
+
+def _has_constants(spec: Mapping[str, Any]) -> bool:
+    return "ri" in spec and "sg" in spec
+
+
+def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[tuple[str, str]]:
+    """Readings outside the species' constants, as (zh, en) explanations."""
+    out: list[tuple[str, str]] = []
+    sg_range = spec.get("sg_treated") if treated and "sg_treated" in spec else spec.get("sg")
+    for key, label_zh, bounds in (("ri", "折射率", spec.get("ri")), ("sg", "相对密度", sg_range)):
+        value = m.get(key)
+        if value is None or bounds is None:
+            continue
+        low, high = Decimal(bounds[0]), Decimal(bounds[1])
+        if not low <= Decimal(str(value)) <= high:
+            out.append(
+                (f"{label_zh} {value} 不在 {low}–{high}", f"{key} {value} is outside {low}–{high}")
+            )
+    optic = m.get("optic")
+    if optic is not None and optic != spec["optic"]:
+        out.append(
+            (
+                f"偏光镜 {optic}，应为 {spec['optic']}",
+                f"polariscope {optic}, expected {spec['optic']}",
+            )
+        )
+    return out
+
+
+def _material_reasons(declared: Mapping[str, Any], outcome: Outcome) -> list[Reason]:
+    accepts: Mapping[str, list[str]] = declared["accepts"]
+    if outcome.species not in accepts:
+        return [
+            Reason(
+                "material_mismatch",
+                f"检测为{outcome.name_zh}，与申报的{declared['name_zh']}不符",
+                f"identified as {outcome.name_en}, not the declared {declared['name_en']}",
+                True,
+            )
+        ]
+    if outcome.kind not in accepts[outcome.species]:
+        allowed = {mod for kind in accepts[outcome.species] for mod in kind.split("+")}
+        undeclared = [mod for mod in outcome.kind.split("+") if mod not in allowed | {PLAIN}]
+        return [
+            Reason(
+                f"{undeclared[0]}_not_declared" if undeclared else "material_mismatch",
+                f"检测为{outcome.name_zh}，申报为{declared['name_zh']}：材质不符",
+                f"identified as {outcome.name_en}, declared {declared['name_en']}: "
+                "the material does not match",
+                True,
+            )
+        ]
+    return []
+
+
+# shared by every family
+
+
+def _brand_reasons(declared_brand: str, mark: Value | None) -> list[Reason]:
+    brand = declared_brand.strip()
+    if not brand:
+        return []
+    if mark == "differs":
+        return [
+            Reason(
+                "brand_mismatch",
+                f"品牌标记与商品品牌「{brand}」不符",
+                f"the brand mark does not match the listing's brand '{brand}'",
+                True,
+            )
+        ]
+    if mark == "absent":
+        return [
+            Reason(
+                "brand_mark_missing",
+                f"商品标注品牌「{brand}」，实物无品牌标记",
+                f"the listing names the brand '{brand}' but the piece carries no brand mark",
+                True,
+            )
+        ]
+    if mark is None:
+        return [
+            Reason(
+                "brand_not_checked",
+                f"未核对品牌标记（商品品牌「{brand}」）",
+                f"the brand mark was not checked (listing brand '{brand}')",
+                False,
+            )
+        ]
+    return []
 
 
 def _mass_reasons(
     rules: RuleSet, tolerance_key: str, declared: Decimal, measured: Decimal
 ) -> list[Reason]:
     """Lighter than declared beyond the balance tolerance fails; heavier is only recorded."""
-    tolerance = Decimal(rules.mass_tolerance[tolerance_key]["max_shortfall_g"])
+    tolerances = rules.raw["mass_tolerance"]
+    spec = tolerances.get(tolerance_key) or tolerances["default"]
+    tolerance = Decimal(spec["max_shortfall_g"])
     shortfall = declared - measured
     if shortfall > tolerance:
         return [
@@ -226,3 +593,25 @@ def _mass_reasons(
             )
         ]
     return []
+
+
+def _recorded_claims(rules: RuleSet, declared_text: str, m: Measurements) -> list[Reason]:
+    """假一赔十 does not cover origin, variety or skin colour: recorded, never decisive."""
+    reasons: list[Reason] = []
+    for kind, spec in rules.raw.get("claim_terms", {}).items():
+        found = [term for term in spec["terms"] if term in declared_text]
+        measured = m.get(kind)
+        if isinstance(measured, str) and measured:
+            found.append(measured)
+        if found:
+            terms = "、".join(dict.fromkeys(found))
+            reasons.append(
+                Reason(
+                    f"{kind}_recorded",
+                    f"{spec['label_zh']}「{terms}」仅记录，不在鉴定结论与假一赔十范围内",
+                    f"{spec['label_en']} '{terms}' recorded only: outside the conclusion "
+                    "and the 假一赔十 guarantee",
+                    False,
+                )
+            )
+    return reasons

@@ -30,7 +30,8 @@ class Actor:
 # -- four-eyes (四眼原则) ------------------------------------------------------------------------
 
 FOUR_EYES = [guards.guard_approve, guards.guard_send_back]
-NOTE = {"note": "re-measure the clasp"}
+# A review by someone of the lab that made the inspection, while its accreditation is valid.
+NOTE = {"note": "re-measure the clasp", "same_body": True, "accredited": True}
 
 
 @pytest.mark.parametrize("guard", FOUR_EYES)
@@ -51,6 +52,26 @@ def test_intake_inspector_cannot_review_the_item(guard: Any) -> None:
 @pytest.mark.parametrize("reviewer", [REVIEWER, OTHER_REVIEWER])
 def test_a_third_person_may_review(guard: Any, reviewer: int) -> None:
     assert guard(Item(), Actor(reviewer), {"analyst_id": ANALYST, **NOTE}) is None
+
+
+@pytest.mark.parametrize("guard", FOUR_EYES)
+def test_reviewer_of_another_testing_body_is_refused(guard: Any) -> None:
+    with pytest.raises(Forbidden) as refused:
+        guard(Item(), Actor(REVIEWER), {"analyst_id": ANALYST, **NOTE, "same_body": False})
+    assert refused.value.code == "other_testing_body"
+
+
+def test_a_lapsed_body_cannot_sign_off() -> None:
+    with pytest.raises(Forbidden) as refused:
+        guards.guard_approve(
+            Item(), Actor(REVIEWER), {"analyst_id": ANALYST, **NOTE, "accredited": False}
+        )
+    assert refused.value.code == "accreditation_lapsed"
+
+
+def test_a_lapsed_body_may_still_send_a_result_back() -> None:
+    ctx = {"analyst_id": ANALYST, **NOTE, "accredited": False}
+    assert guards.guard_send_back(Item(), Actor(REVIEWER), ctx) is None
 
 
 def test_review_without_a_known_analyst_is_refused() -> None:
@@ -75,7 +96,8 @@ def test_another_person_may_start_the_inspection() -> None:
 
 @pytest.mark.parametrize("note", [None, "", "   \t"])
 def test_send_back_without_a_note_is_refused(note: str | None) -> None:
-    ctx = {"analyst_id": ANALYST} | ({} if note is None else {"note": note})
+    review = {k: v for k, v in NOTE.items() if k != "note"}
+    ctx = {"analyst_id": ANALYST, **review} | ({} if note is None else {"note": note})
     with pytest.raises(ValidationFailed):
         guards.guard_send_back(Item(), Actor(REVIEWER), ctx)
 
@@ -102,11 +124,18 @@ def test_results_of_a_lapsed_body_are_refused(ctx: dict[str, Any]) -> None:
     assert refused.value.code == "accreditation_lapsed"
 
 
-def test_results_of_an_accredited_body_are_allowed() -> None:
+def test_results_outside_the_body_scope_are_refused() -> None:
+    ctx = {"accredited": True, "in_scope": False, "family": "diamond"}
+    with pytest.raises(Forbidden) as refused:
+        guards.guard_submit_result(Item(ItemState.IN_INSPECTION), Actor(ANALYST, "analyst"), ctx)
+    assert refused.value.code == "outside_scope"
+    assert "diamond" in refused.value.message_en
+
+
+def test_results_of_an_accredited_body_in_scope_are_allowed() -> None:
+    ctx = {"accredited": True, "in_scope": True, "family": "jade"}
     assert (
-        guards.guard_submit_result(
-            Item(ItemState.IN_INSPECTION), Actor(ANALYST, "analyst"), {"accredited": True}
-        )
+        guards.guard_submit_result(Item(ItemState.IN_INSPECTION), Actor(ANALYST, "analyst"), ctx)
         is None
     )
 
@@ -201,7 +230,7 @@ def test_release_needs_the_state_before_the_hold(held_from: str | None, allowed:
     ("guard", "ctx"),
     [
         (guards.guard_hold, {"reason": None}),
-        (guards.guard_send_back, {"analyst_id": ANALYST, "note": None}),
+        (guards.guard_send_back, {"analyst_id": ANALYST, **NOTE, "note": None}),
         (guards.guard_pack, {"problems": [], "seal_no": None}),
     ],
     ids=["hold-reason", "send_back-note", "pack-seal"],
