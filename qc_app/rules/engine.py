@@ -460,7 +460,7 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
         if _has_constants(rules.species[c]) and not _misfits(rules.species[c], m, treated)
     ]
     if len(fits) == 1:
-        return fits[0]
+        return str(fits[0])
     if not fits:
         raise ValidationFailed(
             "没有符合这些测量值的品种：请复核读数，或选择鉴定品种",
@@ -504,7 +504,7 @@ def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[tu
 
 def _material_reasons(declared: Mapping[str, Any], outcome: Outcome) -> list[Reason]:
     accepts: Mapping[str, list[str]] = declared["accepts"]
-    if outcome.species not in accepts:
+    if outcome.species is None or outcome.species not in accepts:
         return [
             Reason(
                 "material_mismatch",
@@ -513,8 +513,9 @@ def _material_reasons(declared: Mapping[str, Any], outcome: Outcome) -> list[Rea
                 True,
             )
         ]
-    if outcome.kind not in accepts[outcome.species]:
-        allowed = {mod for kind in accepts[outcome.species] for mod in kind.split("+")}
+    kinds = accepts[outcome.species]
+    if outcome.kind not in kinds:
+        allowed = {mod for kind in kinds for mod in kind.split("+")}
         undeclared = [mod for mod in outcome.kind.split("+") if mod not in allowed | {PLAIN}]
         return [
             Reason(
