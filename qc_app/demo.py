@@ -4,8 +4,9 @@ signed certificate, so the consumer page can be tried at once. Built through the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -53,7 +54,17 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
             cert_prefix="GTC",
             accredited_until=date(now.year + 5, 12, 31),
         )
-        session.add_all([*shops, lab])
+        diamonds_only = TestingBody(
+            code="NDC",
+            name_zh="国家钻石与贵金属检测站（演示）",
+            name_en="National Diamond and Metals Station (demo)",
+            cma_no="2023110000DEMO",
+            cert_prefix="NDC",
+            accredited_from=date(now.year - 1, 1, 1),
+            accredited_until=date(now.year + 3, 6, 30),
+            scope=json.dumps(["diamond", "precious_metal"]),
+        )
+        session.add_all([*shops, lab, diamonds_only])
         session.flush()
         audit.record(
             session, actor=None, action="demo_loaded", entity="system", entity_id="demo", at=now
@@ -109,6 +120,7 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
         price_fen=459900,
         now=now,
     )
+    _jade_and_pearls(session, config, users, now)
     create_consignment(
         session=session,
         actor=m1,
@@ -139,6 +151,53 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
     )
     created.verify_url = _certified_example(session, config, users, ring.id or 0)
     return created
+
+
+def _jade_and_pearls(
+    session: Session, config: Config, users: dict[str, User], now: datetime
+) -> None:
+    """A second shop's jade and pearls, received and waiting in the lab queue."""
+    shop = users["merchant2"]
+    listings = {
+        code: create_listing(
+            session=session,
+            actor=shop,
+            title=title,
+            brand="",
+            material_code=code,
+            price_fen=price,
+            now=now,
+        )
+        for code, title, price in (
+            ("JADEITE", "缅甸翡翠冰种平安扣", 268000),
+            ("NEPHRITE", "新疆和田玉籽料羊脂白玉吊坠 洒金皮", 588000),
+            ("PEARL", "淡水珍珠项链 8-9mm", 39900),
+        )
+    }
+    consignment = create_consignment(
+        session=session,
+        actor=shop,
+        now=now,
+        items=[
+            {"listing_id": listings["JADEITE"].id, "mass_g": "12.40", "description": "翡翠平安扣"},
+            {"listing_id": listings["NEPHRITE"].id, "mass_g": "18.05", "description": "和田玉吊坠"},
+            {"listing_id": listings["PEARL"].id, "mass_g": "31.50", "description": "珍珠项链"},
+        ],
+    )
+    for item, mass in zip(
+        consignment_items(session=session, consignment=consignment),
+        ("12.41", "18.05", "31.52"),
+        strict=True,
+    ):
+        receive_item(
+            session=session,
+            actor=users["inspector1"],
+            code=item.code,
+            mass_g=mass,
+            photo=None,
+            files=config.INSTANCE_PATH,
+            now=now,
+        )
 
 
 def _certified_example(

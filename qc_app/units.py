@@ -26,12 +26,16 @@ def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
         raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number") from exc
     if not number.is_finite():
         raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
-    if number != number.quantize(places, rounding=ROUND_HALF_EVEN):
+    try:
+        exact = number.quantize(places, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation as exc:  # more digits than the context holds: far out of any range
+        raise ValidationFailed(f"{field} 数值过大", f"{field} is far too large") from exc
+    if number != exact:
         decimals = len(str(places).partition(".")[2])
         raise ValidationFailed(
             f"{field} 最多 {decimals} 位小数", f"{field} allows at most {decimals} decimals"
         )
-    return number.quantize(places)
+    return exact
 
 
 def in_range(number: Decimal, low: Decimal, high: Decimal, *, field: str, unit: str) -> Decimal:
@@ -80,3 +84,13 @@ def parse_price_fen(value: object, *, field: str = "price_fen") -> int:
 
 def format_fen(fen: int) -> str:
     return f"¥{Decimal(fen) / 100:,.2f}"
+
+
+def clean_text(value: object, field: str, *, required: bool, max_length: int) -> str:
+    """A form or JSON text field: trimmed, present when required, within its length."""
+    text = str(value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"请填写{field}", f"{field} is required")
+    if len(text) > max_length:
+        raise ValidationFailed(f"{field}过长", f"{field} is too long (max {max_length})")
+    return text

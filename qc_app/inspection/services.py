@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
+from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, not_found
+from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, InspectionState, TestingBody
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item
 from qc_app.intake.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules import engine
-from qc_app.units import cg_to_mass
+from qc_app.units import cg_to_mass, clean_text
 
 
 def measurements_json(values: engine.Measurements) -> str:
@@ -192,3 +195,166 @@ def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection
         .order_by(Inspection.id)
     )
     return [(i, it) for i, it in session.exec(query.limit(limit))]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One inspection of an item as the lab pages show it: who measured, who reviewed, why."""
+
+    inspection: Inspection
+    analyst: str
+    reviewer: str | None
+    reasons: list[dict[str, Any]]
+
+    @property
+    def id(self) -> int | None:
+        return self.inspection.id
+
+
+def history(*, session: Session, item: Item) -> list[HistoryEntry]:
+    """Every inspection of the item, oldest first: retests add entries, nothing is replaced."""
+    entries = []
+    for found in inspections_of(session=session, item=item):
+        analyst = session.get(User, found.analyst_id)
+        reviewer = session.get(User, found.reviewer_id) if found.reviewer_id else None
+        entries.append(
+            HistoryEntry(
+                inspection=found,
+                analyst=analyst.display_name if analyst else "?",
+                reviewer=reviewer.display_name if reviewer else None,
+                reasons=json.loads(found.reasons),
+            )
+        )
+    return entries
+
+
+def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, str]]:
+    """(label, value) in the form's order, labelled by the rule version that judged them."""
+    rules = engine.load_ruleset(inspection.rule_version)
+    fields = rules.fields(inspection.family)
+    values = json.loads(inspection.measurements)
+    out = []
+    for key, spec in fields.items():
+        if key not in values:
+            continue
+        label = spec["label_zh"] if lang != "en" else spec["label_en"]
+        value = values[key]
+        if isinstance(value, bool):
+            shown = ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
+        elif key == "species" and value in rules.species:
+            shown = rules.species[value]["name_zh" if lang != "en" else "name_en"]
+        elif lang != "en" and value in spec.get("choice_labels_zh", {}):
+            shown = spec["choice_labels_zh"][value]
+        else:
+            shown = f"{value} {spec['unit']}".strip()
+        out.append((label, shown))
+    return out
+
+
+# --- testing bodies (admin) ------------------------------------------------------------------
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,16}$")
+PREFIX_PATTERN = re.compile(r"^[A-Z]{2,6}$")
+
+
+def testing_bodies(*, session: Session) -> list[tuple[TestingBody, list[User]]]:
+    """Each body with its analysts and reviewers."""
+    bodies = session.exec(select(TestingBody).order_by(TestingBody.code)).all()
+    staff = session.exec(select(User).where(User.testing_body_id.is_not(None))).all()  # type: ignore[union-attr]
+    return [(body, [u for u in staff if u.testing_body_id == body.id]) for body in bodies]
+
+
+def get_testing_body(*, session: Session, body_id: int) -> TestingBody:
+    body = session.get(TestingBody, body_id)
+    if body is None:
+        raise not_found("检测机构", "testing body")
+    return body
+
+
+def save_testing_body(
+    *,
+    session: Session,
+    actor: User,
+    fields: Mapping[str, Any],
+    now: datetime,
+    body_id: int | None = None,
+) -> TestingBody:
+    """Create or change a testing body: accreditation numbers, validity, scope."""
+    if actor.role != "admin":
+        raise Forbidden("只有平台管理员可以管理检测机构", "only admins manage testing bodies")
+    body = TestingBody() if body_id is None else get_testing_body(session=session, body_id=body_id)
+    before = body.model_dump(mode="json") if body_id is not None else None
+    values = _body_values(session, fields, body_id)
+    with write(session):
+        for key, value in values.items():
+            setattr(body, key, value)
+        session.add(body)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="testing_body_saved",
+            entity="testing_body",
+            entity_id=body.id or 0,
+            at=now,
+            before=before,
+            after=body.model_dump(mode="json"),
+        )
+    return body
+
+
+def _body_values(
+    session: Session, fields: Mapping[str, Any], body_id: int | None
+) -> dict[str, Any]:
+    code = clean_text(fields.get("code"), "code", required=True, max_length=16).upper()
+    prefix = clean_text(fields.get("cert_prefix"), "cert_prefix", required=True, max_length=6)
+    if not CODE_PATTERN.match(code):
+        raise ValidationFailed(
+            "机构代码须为 2–16 位大写字母或数字", "code: 2-16 capitals or digits"
+        )
+    if not PREFIX_PATTERN.match(prefix.upper()):
+        raise ValidationFailed("证书前缀须为 2–6 位大写字母", "cert_prefix: 2-6 capital letters")
+    for column, value in (("code", code), ("cert_prefix", prefix.upper())):
+        clash = session.exec(
+            select(TestingBody).where(getattr(TestingBody, column) == value)
+        ).first()
+        if clash is not None and clash.id != body_id:
+            raise Conflict(f"{column} {value} 已被使用", f"{column} {value} is already in use")
+    valid_from = _date(fields.get("accredited_from"), "accredited_from", required=False)
+    valid_until = _date(fields.get("accredited_until"), "accredited_until", required=True)
+    if valid_from is not None and valid_until is not None and valid_from > valid_until:
+        raise ValidationFailed(
+            "资质有效期起始晚于截止", "accredited_from is after accredited_until"
+        )
+    families = engine.load_ruleset().families
+    scope = sorted(set(fields.get("scope") or []))
+    if not scope or not set(scope) <= set(families):
+        raise ValidationFailed(
+            f"资质范围须为以下类别中的一个或多个：{'、'.join(families)}",
+            f"scope must be one or more of: {', '.join(families)}",
+        )
+    return {
+        "code": code,
+        "name_zh": clean_text(fields.get("name_zh"), "name_zh", required=True, max_length=100),
+        "name_en": clean_text(fields.get("name_en"), "name_en", required=True, max_length=120),
+        # CMA is the legal licence to publish results (检验检测机构资质认定): never optional.
+        "cma_no": clean_text(fields.get("cma_no"), "cma_no", required=True, max_length=40),
+        "cnas_no": clean_text(fields.get("cnas_no"), "cnas_no", required=False, max_length=40)
+        or None,
+        "cert_prefix": prefix.upper(),
+        "accredited_from": valid_from,
+        "accredited_until": valid_until,
+        "scope": json.dumps(scope),
+    }
+
+
+def _date(value: object, field: str, *, required: bool) -> date | None:
+    text = clean_text(value, field, required=required, max_length=10)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"{field} 须为日期（YYYY-MM-DD）", f"{field} must be a date (YYYY-MM-DD)"
+        ) from None

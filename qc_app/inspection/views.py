@@ -6,15 +6,28 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
-from qc_app.inspection import services
+from qc_app.errors import Conflict, DomainError, ValidationFailed
+from qc_app.inspection import forms, services
+from qc_app.inspection.models import InspectionState
 from qc_app.intake.services import get_item, items_in
 from qc_app.intake.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
-from qc_app.web import actor, now, roles_required
+from qc_app.web import actor, locale, now, roles_required
 
 bp = Blueprint("inspection", __name__)
 LAB = ("analyst", "reviewer")
+VERDICT_LABELS = {"pass": ("合格", "pass"), "fail": ("不合格", "fail")}
+REVIEW_LABELS = {
+    InspectionState.SUBMITTED: ("待审核", "awaiting review"),
+    InspectionState.APPROVED: ("已审核", "approved"),
+    InspectionState.SENT_BACK: ("退回复检", "sent back"),
+}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"verdict_labels": VERDICT_LABELS, "review_labels": REVIEW_LABELS}
 
 
 @bp.get("/lab")
@@ -32,27 +45,39 @@ def lab() -> Any:
 @bp.get("/lab/<code>")
 @roles_required(*LAB)
 def form(code: str) -> Any:
-    db = request_session()
-    item = get_item(session=db, actor=actor(), code=code)
-    rules = load_ruleset()
-    return render_template(
-        "inspection/form.html",
-        item=item,
-        fields=rules.fields(rules.family_of(item.declared_material)),
-        declared=rules.declaration(item.declared_material),
-        history=services.inspections_of(session=db, item=item),
-        declared_mass=cg_to_mass(item.declared_mass_cg),
-    )
+    return _render_form(code, {})
 
 
 @bp.post("/lab/<code>")
 @roles_required(*LAB)
 def record(code: str) -> Any:
-    raw = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-    services.record_inspection(
-        session=request_session(), actor=actor(), code=code, raw=raw, now=now()
-    )
+    db = request_session()
+    item = get_item(session=db, actor=actor(), code=code)
+    rules = load_ruleset()
+    raw = forms.parse_form(rules, rules.family_of(item.declared_material), request.form)
+    try:
+        services.record_inspection(session=db, actor=actor(), code=code, raw=raw, now=now())
+    except ValidationFailed as exc:
+        # Keep what the analyst typed: show the form again with the reason, nothing saved.
+        return _render_form(code, raw, error=exc), 422
     return redirect(url_for("inspection.lab", done=code))
+
+
+def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | None = None) -> str:
+    db = request_session()
+    item = get_item(session=db, actor=actor(), code=code)
+    rules = load_ruleset()
+    family = rules.family_of(item.declared_material)
+    return render_template(
+        "inspection/form.html",
+        item=item,
+        family=rules.families[family],
+        groups=forms.measurement_form(rules, family, locale(), values),
+        declared=rules.declaration(item.declared_material),
+        history=services.history(session=db, item=item),
+        declared_mass=cg_to_mass(item.declared_mass_cg),
+        error=error,
+    )
 
 
 @bp.get("/review")
@@ -66,16 +91,17 @@ def review_queue() -> Any:
 @bp.get("/review/<int:inspection_id>")
 @roles_required("reviewer")
 def review(inspection_id: int) -> Any:
-    inspection, item = services.get_inspection(
-        session=request_session(), inspection_id=inspection_id
-    )
+    db = request_session()
+    inspection, item = services.get_inspection(session=db, inspection_id=inspection_id)
     return render_template(
         "inspection/review.html",
         inspection=inspection,
         item=item,
-        measurements=json.loads(inspection.measurements),
+        measurements=services.labelled_measurements(inspection, locale()),
         reasons=json.loads(inspection.reasons),
+        declared=load_ruleset().declaration(item.declared_material),
         declared_mass=cg_to_mass(item.declared_mass_cg),
+        history=[h for h in services.history(session=db, item=item) if h.id != inspection.id],
     )
 
 
@@ -99,3 +125,63 @@ def send_back(inspection_id: int) -> Any:
         now=now(),
     )
     return redirect(url_for("inspection.review_queue"))
+
+
+@bp.get("/admin/testing-bodies")
+@roles_required("admin")
+def bodies() -> Any:
+    return render_template(
+        "inspection/bodies.html",
+        bodies=services.testing_bodies(session=request_session()),
+        families=load_ruleset().families,
+        today=now().date(),
+    )
+
+
+@bp.get("/admin/testing-bodies/new")
+@bp.get("/admin/testing-bodies/<int:body_id>")
+@roles_required("admin")
+def body_form(body_id: int | None = None) -> Any:
+    if body_id is None:
+        return _render_body({}, None)
+    body = services.get_testing_body(session=request_session(), body_id=body_id)
+    return _render_body(body.model_dump(mode="json") | {"scope": body.families}, body_id)
+
+
+@bp.post("/admin/testing-bodies/new")
+@bp.post("/admin/testing-bodies/<int:body_id>")
+@roles_required("admin")
+def save_body(body_id: int | None = None) -> Any:
+    fields = {key: request.form.get(key, "") for key in BODY_FIELDS}
+    fields["scope"] = request.form.getlist("scope")
+    try:
+        services.save_testing_body(
+            session=request_session(), actor=actor(), fields=fields, now=now(), body_id=body_id
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return _render_body(fields, body_id, error=exc), exc.status
+    return redirect(url_for("inspection.bodies"))
+
+
+BODY_FIELDS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "cma_no",
+    "cnas_no",
+    "cert_prefix",
+    "accredited_from",
+    "accredited_until",
+)
+
+
+def _render_body(
+    values: dict[str, Any], body_id: int | None, error: DomainError | None = None
+) -> str:
+    return render_template(
+        "inspection/body_form.html",
+        values=values,
+        body_id=body_id,
+        families=load_ruleset().families,
+        error=error,
+    )

@@ -8,19 +8,10 @@ from qc_app import audit
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.db import write
-from qc_app.errors import Forbidden, ValidationFailed, not_found
+from qc_app.errors import Forbidden, not_found
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
-from qc_app.units import parse_price_fen
-
-
-def _text(value: object, field: str, *, required: bool, max_length: int) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"请填写{field}", f"{field} is required")
-    if len(text) > max_length:
-        raise ValidationFailed(f"{field}过长", f"{field} is too long (max {max_length})")
-    return text
+from qc_app.units import clean_text, parse_price_fen
 
 
 def create_listing(
@@ -36,13 +27,13 @@ def create_listing(
 ) -> Listing:
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建商品", "only merchants create listings")
-    code = _text(material_code, "material_code", required=True, max_length=32)
+    code = clean_text(material_code, "material_code", required=True, max_length=32)
     load_ruleset().declaration(code)
     listing = Listing(
         merchant_id=actor.merchant_id,
-        title=_text(title, "title", required=True, max_length=120),
-        brand=_text(brand, "brand", required=False, max_length=60),
-        style=_text(style, "style", required=False, max_length=60),
+        title=clean_text(title, "title", required=True, max_length=120),
+        brand=clean_text(brand, "brand", required=False, max_length=60),
+        style=clean_text(style, "style", required=False, max_length=60),
         material_code=code,
         price_fen=parse_price_fen(price_fen),
         created_at=now,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from qc_app.errors import ValidationFailed
-from qc_app.units import in_range, to_decimal
+from qc_app.units import to_decimal
 
 DATA = Path(__file__).parent / "data"
 CURRENT_VERSION = "2026.11-2"
@@ -154,7 +154,7 @@ def _vocabulary(rules: RuleSet) -> frozenset[str]:
 def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
     spec = rules.species[code]
     options = []
-    if spec["class"] in NATURAL_CLASSES or "synthetic_name_zh" in spec:
+    if spec["class"] in NATURAL_CLASSES:
         options.append("treated")
     if "synthetic_name_zh" in spec:
         options.append("synthetic")
@@ -162,7 +162,7 @@ def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
         options.append("reconstructed")
     for size in range(len(options) + 1):
         for combo in combinations(options, size):
-            if not {"synthetic", "reconstructed"} <= set(combo):
+            if "synthetic" not in combo or combo == ("synthetic",):
                 yield frozenset(combo)
 
 
@@ -172,7 +172,7 @@ def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
 def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurements:
     """Parse a measurement form or JSON body: exact decimals, in range, no unknown keys."""
     fields = rules.fields(family)
-    unknown = sorted(set(raw) - set(fields))
+    unknown = sorted(str(key) for key in set(raw) - set(fields))
     if unknown:
         raise ValidationFailed(
             f"未知的测量项：{', '.join(unknown)}", f"unknown measurement keys: {', '.join(unknown)}"
@@ -198,9 +198,13 @@ def _parse_field(key: str, spec: Mapping[str, Any], value: Any) -> Value:
     kind = spec["type"]
     if kind == "decimal":
         number = to_decimal(value, field=key, places=Decimal(spec["places"]))
-        return in_range(
-            number, Decimal(spec["min"]), Decimal(spec["max"]), field=key, unit=spec["unit"]
-        )
+        low, high, unit = Decimal(spec["min"]), Decimal(spec["max"]), spec["unit"]
+        if not low <= number <= high:
+            raise ValidationFailed(
+                f"{spec['label_zh']}（{key}）超出范围 {low}–{high} {unit}：{number}",
+                f"{spec['label_en']} ({key}) out of range {low}–{high} {unit}: {number}",
+            )
+        return number
     if kind == "choice":
         if value not in spec["choices"]:
             allowed = " ".join(spec["choices"])
@@ -326,29 +330,46 @@ def _metal_reasons(
 
 
 def _stamp_reasons(rules: RuleSet, stamp: str, metal: str, fineness: Decimal) -> list[Reason]:
-    """A stamp that promises more than was measured misleads the buyer: it fails the item."""
+    """A stamp that promises more than was measured misleads the buyer: it fails the item.
+
+    Each metal of a two-tone piece carries its own mark; only the marks of the measured metal
+    are held to the measurement, and a stamp that names none of it fails.
+    """
     normalised = re.sub(r"[\s:：]", "", stamp).upper()
     reasons = [
         Reason("stamp_withdrawn_designation", note["note_zh"], note["note_en"], False)
         for note in rules.raw.get("stamp_notes", [])
         if note["pattern"] in normalised
     ]
-    claimed = [
-        rules.declarations[code]
-        for mark, code in rules.raw.get("stamp_grades", {}).items()
-        if mark.upper() in normalised
+    marks = [
+        (mark, mark_metal, Decimal(minimum))
+        for mark, (mark_metal, minimum) in rules.raw.get("stamp_grades", {}).items()
+        # "G999" must not match inside "AG999": a Latin mark starts a token.
+        if re.search(rf"(?<![A-Z]){re.escape(mark)}(?![0-9])", normalised)
     ]
-    if claimed:
-        best = max(claimed, key=lambda spec: Decimal(spec["min_permille"]))
-        if best["metal"] != metal or fineness < Decimal(best["min_permille"]):
+    own = [(mark, minimum) for mark, mark_metal, minimum in marks if mark_metal == metal]
+    if marks and not own:
+        others = "、".join(mark for mark, _, _ in marks)
+        return [
+            *reasons,
+            Reason(
+                "stamp_overstates",
+                f"印记「{stamp}」标称{others}，实测主要成分为{rules.metals[metal]['name_zh']}",
+                f"the stamp '{stamp}' claims {others}, but the main element found is {metal}",
+                True,
+            ),
+        ]
+    for mark, minimum in own:
+        if fineness < minimum:
             reasons.append(
                 Reason(
                     "stamp_overstates",
-                    f"印记「{stamp}」标称{best['name_zh']}，与实测不符",
-                    f"the stamp '{stamp}' claims {best['name_en']}, which was not measured",
+                    f"印记「{stamp}」标称 {mark}（≥{minimum}‰），实测 {fineness}‰",
+                    f"the stamp '{stamp}' claims {mark} (≥{minimum}‰); {fineness}‰ was measured",
                     True,
                 )
             )
+            break
     return reasons
 
 
@@ -383,7 +404,9 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
     if methods:
         zh = "、".join(dict.fromkeys(z for z, _ in methods))
         en = ", ".join(dict.fromkeys(e for _, e in methods))
-        if spec["class"] in NATURAL_CLASSES or "synthetic" in mods:
+        # GB/T 16552: treatments of natural stones are named; those of synthetic, artificial
+        # and imitation material need not be, so they are recorded and the name stays.
+        if spec["class"] in NATURAL_CLASSES and "synthetic" not in mods:
             mods.add("treated")
             notes.append(
                 Reason("treatment_found", f"处理方法：{zh}", f"treatment found: {en}", False)
@@ -392,8 +415,8 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
             notes.append(
                 Reason(
                     "treatment_of_imitation",
-                    f"检测到{zh}（仿制材料，不改变定名）",
-                    f"{en} found (an imitation material: the name is unchanged)",
+                    f"检测到{zh}（人工或仿制材料，不改变定名）",
+                    f"{en} found (artificial or imitation material: the name is unchanged)",
                     False,
                 )
             )
@@ -481,8 +504,19 @@ def _has_constants(spec: Mapping[str, Any]) -> bool:
 def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[tuple[str, str]]:
     """Readings outside the species' constants, as (zh, en) explanations."""
     out: list[tuple[str, str]] = []
+    # A coating film is what the refractometer touches (翡翠覆膜 reads ≈1.53).
+    ri_range = (
+        spec.get("ri_coated")
+        if m.get("coating") is True and "ri_coated" in spec
+        else spec.get("ri")
+    )
     sg_range = spec.get("sg_treated") if treated and "sg_treated" in spec else spec.get("sg")
-    for key, label_zh, bounds in (("ri", "折射率", spec.get("ri")), ("sg", "相对密度", sg_range)):
+    readings = (
+        ("ri", "折射率", ri_range),
+        ("ri_high", "折射率（高值）", ri_range),
+        ("sg", "相对密度", sg_range),
+    )
+    for key, label_zh, bounds in readings:
         value = m.get(key)
         if value is None or bounds is None:
             continue

@@ -534,3 +534,57 @@ def test_openapi_lists_every_registered_api_path(api: Api, app: Flask) -> None:
     registered.discard((f"{API}/openapi.json", "get"))  # the document does not describe itself
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert registered == documented
+
+
+JADE_B = {"mass_g": 12.41, "species": "jadeite", "ri": 1.66, "sg": "3.10", "ir_polymer": True}
+
+
+def jade_received(api: Api) -> str:
+    code = api.consign(api.listing("JADEITE"), mass_g="12.40")
+    api.receive(code, mass_g="12.41")
+    return code
+
+
+def test_jadeite_is_judged_through_the_api_with_its_own_keys(api: Api) -> None:
+    found = api.inspect(jade_received(api), JADE_B)
+    assert found["material_name"] == "翡翠（处理）"
+    assert found["material_code"] == "JADEITE_TREATED"
+    assert found["verdict"] == "fail"
+    assert found["measurements"]["ir_polymer"] is True
+    assert found["measurements"]["ri"] == "1.660"
+    decisive = [r["code"] for r in found["reasons"] if r["decisive"]]
+    assert decisive == ["treated_not_declared"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ri": 7.2}, "ri"),
+        ({"ir_polymer": "yes"}, "ir_polymer"),
+        ({"species": "unobtainium"}, "species"),
+        ({"fineness_permille": 999}, "fineness_permille"),
+        ({"species": "jadeite", "ri": "1.540"}, "ri"),
+    ],
+)
+def test_jade_readings_out_of_range_or_family_are_422(
+    api: Api, change: dict[str, Any], field: str
+) -> None:
+    code = jade_received(api)
+    error = assert_error(
+        api.post("analyst1", f"/items/{code}/inspections", JADE_B | change),
+        422,
+        "validation_failed",
+    )
+    assert field in error["message"]
+    assert api.state(code) == "received"
+
+
+def test_openapi_lists_every_measurement_key_of_every_family(api: Api) -> None:
+    document = api.get(None, "/openapi.json").get_json()
+    schema = document["components"]["schemas"]["Measurements"]
+    for key in ("mass_g", "fineness_permille", "species", "growth", "ri", "ir_polymer", "dye"):
+        assert key in schema["properties"]
+    assert "pearl_freshwater" in schema["properties"]["species"]["enum"]
+    assert {"natural", "synthetic", "hpht", "cvd", "simulant"} <= set(
+        schema["properties"]["growth"]["enum"]
+    )

@@ -1,0 +1,134 @@
+"""The analyst's and the admin's lab pages, driven through the test client as a person would."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from qc_app.inspection.models import Inspection, TestingBody
+from tests.conftest import Flow, World
+from tests.web.helpers import login, post_form
+
+
+def signed_in(app: Any, username: str) -> Any:
+    client = app.test_client()
+    login(client, username)
+    return client
+
+
+def received_jade(flow: Flow) -> str:
+    item = flow.declare(material="JADEITE", mass_g="12.40")
+    flow.receive(item, mass_g="12.41")
+    return item.code
+
+
+def test_the_form_offers_the_families_fields(app: Any, flow: Flow) -> None:
+    page = signed_in(app, "analyst1").get(f"/lab/{received_jade(flow)}").get_data(as_text=True)
+    for key in ("mass_g", "species", "ri", "sg", "optic", "ir_polymer", "dye", "variety"):
+        assert f'name="{key}"' in page
+    assert 'name="fineness_permille"' not in page
+    assert 'type="checkbox" id="ir_polymer"' in page
+    assert ">翡翠</option>" in page
+
+
+def test_a_refused_reading_keeps_what_the_analyst_typed(app: Any, flow: Flow, db: Session) -> None:
+    code = received_jade(flow)
+    client = signed_in(app, "analyst1")
+    form = {"mass_g": "12.41", "ri": "7.2", "sg": "3.33", "ir_polymer": "true", "variety": "冰种"}
+    response = post_form(client, f"/lab/{code}", f"/lab/{code}", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "折射率（ri）超出范围 1.300–2.800" in page
+    assert 'value="7.2"' in page and 'value="冰种"' in page
+    assert re.search(r'id="ir_polymer"[^>]*checked', page)
+    db.rollback()
+    assert db.exec(select(Inspection)).all() == []
+
+
+def test_ticked_screening_boxes_become_booleans(app: Any, flow: Flow, db: Session) -> None:
+    code = received_jade(flow)
+    client = signed_in(app, "analyst1")
+    form = {
+        "mass_g": "12.41",
+        "species": "jadeite",
+        "ri": "1.66",
+        "sg": "3.10",
+        "ir_polymer": "true",
+    }
+    response = post_form(client, f"/lab/{code}", f"/lab/{code}", form)
+    assert response.status_code == 302
+    db.rollback()
+    found = db.exec(select(Inspection)).one()
+    measured = json.loads(found.measurements)
+    assert measured["ir_polymer"] is True and measured["dye"] is False
+    assert found.material_name_zh == "翡翠（处理）"
+
+
+def test_the_review_page_shows_labelled_readings_and_the_history(
+    app: Any, flow: Flow, db: Session
+) -> None:
+    code = received_jade(flow)
+    analyst = signed_in(app, "analyst1")
+    first = {
+        "mass_g": "12.41",
+        "species": "jadeite",
+        "ri": "1.66",
+        "sg": "3.10",
+        "ir_polymer": "true",
+    }
+    post_form(analyst, f"/lab/{code}", f"/lab/{code}", first)
+    db.rollback()
+    sent = db.exec(select(Inspection)).one()
+    reviewer = signed_in(app, "reviewer1")
+    review = reviewer.get(f"/review/{sent.id}").get_data(as_text=True)
+    assert "红外：聚合物充填" in review and "翡翠（处理）" in review
+    post_form(
+        reviewer, f"/review/{sent.id}", f"/review/{sent.id}/send-back", {"note": "请复测相对密度"}
+    )
+    second = first | {"sg": "3.33", "ir_polymer": ""}
+    post_form(analyst, f"/lab/{code}", f"/lab/{code}", second)
+    db.rollback()
+    retest = db.exec(select(Inspection).order_by(Inspection.id.desc())).first()
+    assert retest is not None and retest.verdict == "pass"
+    page = reviewer.get(f"/review/{retest.id}").get_data(as_text=True)
+    assert "检测历史" in page and "请复测相对密度" in page and "退回复检" in page
+
+
+def test_an_admin_creates_and_edits_a_testing_body(app: Any, world: World, db: Session) -> None:
+    admin = signed_in(app, "admin1")
+    form = {
+        "code": "ndc",
+        "name_zh": "钻石站",
+        "name_en": "Diamond station",
+        "cma_no": "CMA-NDC-1",
+        "cert_prefix": "NDC",
+        "accredited_until": "2030-06-30",
+        "scope": ["diamond", "precious_metal"],
+    }
+    url = "/admin/testing-bodies/new"
+    assert post_form(admin, url, url, form).status_code == 302
+    db.rollback()
+    body = db.exec(select(TestingBody).where(TestingBody.code == "NDC")).one()
+    assert body.families == ["diamond", "precious_metal"]
+    listing = admin.get("/admin/testing-bodies").get_data(as_text=True)
+    assert "CMA-NDC-1" in listing and "钻石" in listing
+    edit = f"/admin/testing-bodies/{body.id}"
+    refused = post_form(admin, edit, edit, form | {"cma_no": ""})
+    assert refused.status_code == 422 and 'value="Diamond station"' in refused.get_data(
+        as_text=True
+    )
+    assert post_form(admin, edit, edit, form | {"scope": ["jade"]}).status_code == 302
+    db.rollback()
+    db.refresh(body)
+    assert body.families == ["jade"] and body.cma_no == "CMA-NDC-1"
+
+
+@pytest.mark.parametrize("username", ["analyst1", "reviewer1", "inspector1", "merchant1"])
+def test_only_admins_open_the_testing_body_pages(app: Any, world: World, username: str) -> None:
+    client = signed_in(app, username)
+    assert client.get("/admin/testing-bodies").status_code == 403
+    assert client.get(f"/admin/testing-bodies/{world.lab.id}").status_code == 403
