@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from qc_app.audit import AuditEvent
 from qc_app.auth.models import User
 from qc_app.auth.services import create_user
+from qc_app.certificates.pdf import read_embedded_payload
+from qc_app.certificates.services import certificate_pdf
 from qc_app.db import write
 from qc_app.errors import Forbidden, ValidationFailed
 from qc_app.inspection.models import Inspection, TestingBody
@@ -216,3 +220,21 @@ def test_saving_a_testing_body_is_audited_with_before_and_after(db: Session, wor
 def test_only_admins_manage_testing_bodies(db: Session, world: World) -> None:
     with pytest.raises(Forbidden):
         save_testing_body(session=db, actor=world["reviewer1"], fields={"code": "X"}, now=utcnow())
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+def test_a_passing_jadeite_is_certified_with_its_readings(flow: Flow, db: Session) -> None:
+    item = jade_item(flow)
+    flow.approve(measure(flow, item, A_JADE | {"optic": "aggregate", "variety": "冰种"}))
+    issued = flow.certify(item)
+    pdf = certificate_pdf(
+        session=db,
+        actor=flow.world["admin1"],
+        number=issued.certificate.number,
+        files=flow.app.config["QC"].INSTANCE_PATH,
+    )
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "翡翠" in text and "（处理）" not in text
+    assert "1.660" in text and "3.33" in text
+    payload = json.loads(read_embedded_payload(pdf).payload_json)
+    assert payload["rule_version"] == "2026.11-2"
