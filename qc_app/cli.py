@@ -55,6 +55,64 @@ def keys_init() -> None:
     click.echo(f"signing key {key.kid}")
 
 
+@qc.group("users")
+def users_group() -> None:
+    """Staff and merchant accounts."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["merchant", "inspector", "analyst", "reviewer", "admin"]),
+)
+@click.option(
+    "--name", "display_name", required=True, help="the name shown on pages and certificates"
+)
+@click.option(
+    "--body", "body_code", help="testing body code (analysts and reviewers belong to one)"
+)
+@click.option("--merchant-id", type=int, help="the shop of a merchant account")
+@click.password_option(help="at least 12 characters; asked twice when not given")
+def users_create(
+    username: str,
+    role: str,
+    display_name: str,
+    body_code: str | None,
+    merchant_id: int | None,
+    password: str,
+) -> None:
+    """Create an account; lab staff are tied to their testing body."""
+    from sqlmodel import select
+
+    from qc_app.auth.services import create_user
+    from qc_app.inspection.models import TestingBody
+
+    session = request_session()
+    body_id = None
+    if body_code:
+        body = session.exec(select(TestingBody).where(TestingBody.code == body_code)).first()
+        if body is None:
+            raise click.ClickException(f"no testing body {body_code}")
+        body_id = body.id
+    try:
+        user = create_user(
+            session=session,
+            actor=None,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            merchant_id=merchant_id,
+            testing_body_id=body_id,
+            now=utcnow(),
+        )
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created {user.username} ({user.role})")
+
+
 @qc.group("token")
 def token_group() -> None:
     """API tokens."""
