@@ -1,0 +1,58 @@
+"""The analyst's terminal: scanner and keyboard only, no mouse, from scan to a judged result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from qc_app.inspection.models import Inspection
+from tests.conftest import PASSWORD, Flow
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+TERMINAL = {"width": 1280, "height": 900}
+
+
+def sign_in(page: Page, live_server: str, username: str) -> None:
+    page.set_viewport_size(TERMINAL)
+    page.goto(f"{live_server}/login")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
+    page: Page, live_server: str, flow: Flow, db: Session
+) -> None:
+    item = flow.declare(material="JADEITE", mass_g="12.40")
+    flow.receive(item, mass_g="12.41")
+    sign_in(page, live_server, "analyst1")
+    page.goto(f"{live_server}/lab")
+    page.keyboard.type(item.code)  # the scanner types the code, then Enter
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/lab/{item.code}")
+    expect(page.locator("#mass_g")).to_be_focused()
+
+    # A reading out of range is refused on the page, and what was typed stays.
+    page.keyboard.type("12.41")
+    page.locator("#ri").fill("7.2")
+    page.locator("#ri").press("Enter")
+    expect(page.locator("#form-error")).to_contain_text("折射率（ri）超出范围")
+    expect(page.locator("#mass_g")).to_have_value("12.41")
+
+    page.locator("#ri").fill("1.66")
+    page.locator("#sg").fill("3.10")
+    page.locator("#species").select_option("jadeite")
+    page.locator("#ir_polymer").press("Space")  # tick the screening box from the keyboard
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-form.png"), full_page=True)
+    page.locator("#sg").press("Enter")
+    page.wait_for_url("**/lab?done=*")
+    expect(page.locator(".flash")).to_contain_text(item.code)
+
+    db.rollback()
+    found = db.exec(select(Inspection)).one()
+    assert (found.material_name_zh, found.verdict) == ("翡翠（处理）", "fail")
