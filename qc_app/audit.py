@@ -3,13 +3,19 @@
 Each event's hash covers the previous event's hash, so editing, deleting or inserting any row
 breaks the chain from that point on; `verify_chain` finds the first broken link. The database
 also refuses UPDATE and DELETE on the table (triggers in the migration).
+
+A chain alone cannot show that its newest events were cut off. Signed checkpoints can: each
+states the head (sequence number and hash) at a moment, signed with the certificate signing
+key, and is exported to a file kept outside the database. `verify_chain` given checkpoints
+reports a head that is missing or different.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,6 +26,7 @@ from qc_app.sqltypes import UTCDateTime
 
 GENESIS = "0" * 64
 DOMAIN = b"qc-audit-v1\x00"
+CHECKPOINT_DOMAIN = b"qc-audit-checkpoint-v1\x00"
 
 
 class AuditEvent(SQLModel, table=True):
@@ -108,7 +115,49 @@ class ChainReport:
     problem: str = ""
 
 
-def verify_chain(session: Session) -> ChainReport:
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at one moment, signed; one JSON line in the exported file."""
+
+    seq: int
+    hash: str
+    at: str
+    kid: str
+    signature: str
+
+    def signed_bytes(self) -> bytes:
+        return CHECKPOINT_DOMAIN + _canonical({"seq": self.seq, "hash": self.hash, "at": self.at})
+
+    def to_json(self) -> str:
+        return _canonical(asdict(self)).decode()
+
+    @classmethod
+    def from_json(cls, line: str) -> Checkpoint:
+        fields = json.loads(line)
+        return cls(
+            seq=int(fields["seq"]),
+            hash=str(fields["hash"]),
+            at=str(fields["at"]),
+            kid=str(fields["kid"]),
+            signature=str(fields["signature"]),
+        )
+
+
+def make_checkpoint(
+    session: Session, *, kid: str, sign: Callable[[bytes], str], now: datetime
+) -> Checkpoint:
+    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    seq, head = (0, GENESIS) if last is None else (last.seq, last.hash)
+    unsigned = Checkpoint(seq, head, now.isoformat(), kid, "")
+    return Checkpoint(seq, head, unsigned.at, kid, sign(unsigned.signed_bytes()))
+
+
+def verify_chain(session: Session, checkpoints: Sequence[Checkpoint] = ()) -> ChainReport:
+    """Walk the chain; with checkpoints (signatures already checked), also find a cut tail."""
+    return _walk(session, {c.seq: c for c in checkpoints})
+
+
+def _walk(session: Session, checkpoints: dict[int, Checkpoint]) -> ChainReport:
     prev, expected_seq, count = GENESIS, 1, 0
     for event in session.exec(select(AuditEvent).order_by(AuditEvent.seq)):  # type: ignore[arg-type]
         if event.seq != expected_seq:
@@ -127,7 +176,22 @@ def verify_chain(session: Session) -> ChainReport:
         )
         if recomputed != event.hash:
             return ChainReport(False, count, prev, event.seq, "event content was altered")
+        signed = checkpoints.get(event.seq)
+        if signed is not None and signed.hash != event.hash:
+            return ChainReport(
+                False, count, prev, event.seq, f"differs from the checkpoint signed at {signed.at}"
+            )
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    beyond = [c for c in checkpoints.values() if c.seq > count]
+    if beyond:
+        latest = max(beyond, key=lambda c: c.seq)
+        return ChainReport(
+            False,
+            count,
+            prev,
+            count + 1,
+            f"events {count + 1}–{latest.seq} are missing (checkpoint signed at {latest.at})",
+        )
     return ChainReport(True, count, prev)
 
 

@@ -149,17 +149,66 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute the chain; exit 1 at the first altered, missing or inserted event."""
-    from qc_app.audit import verify_chain
+CHECKPOINTS = "audit-checkpoints.jsonl"
 
-    report = verify_chain(request_session())
+
+@audit_group.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False), help=f"default: instance/{CHECKPOINTS}")
+def audit_checkpoint(out: str | None) -> None:
+    """Sign the chain's head and append it to the checkpoint file (copy it off this machine)."""
+    from pathlib import Path
+
+    from qc_app.audit import make_checkpoint
+    from qc_app.certificates.services import signer_for
+
+    session = request_session()
+    signer = signer_for(session, current_app.config["QC"].KEY_PASSPHRASE)
+    checkpoint = make_checkpoint(session, kid=signer.kid, sign=signer.sign, now=utcnow())
+    path = Path(out or current_app.config["QC"].INSTANCE_PATH / CHECKPOINTS)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(checkpoint.to_json() + "\n")
+    click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {path}")
+
+
+@audit_group.command("verify")
+@click.option("--checkpoints", type=click.Path(exists=True, dir_okay=False))
+def audit_verify(checkpoints: str | None) -> None:
+    """Recompute the chain; exit 1 at the first altered, missing or inserted event.
+
+    With --checkpoints, also exit 1 when the newest events were cut off or rewritten.
+    """
+    from pathlib import Path
+
+    from qc_app.audit import Checkpoint, verify_chain
+    from qc_app.certificates.services import verifier
+    from qc_app.certificates.signing import SignatureInvalid, UnknownKey
+
+    session = request_session()
+    signed = []
+    if checkpoints:
+        keys = verifier(session)
+        for number, line in enumerate(Path(checkpoints).read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            checkpoint = Checkpoint.from_json(line)
+            try:
+                keys.verify(
+                    checkpoint.signed_bytes(), checkpoint.signature, checkpoint.kid, at=None
+                )
+            except (SignatureInvalid, UnknownKey) as exc:
+                raise click.ClickException(
+                    f"checkpoint on line {number} is not genuine: {exc}"
+                ) from exc
+            signed.append(checkpoint)
+    report = verify_chain(session, signed)
     if not report.ok:
         raise click.ClickException(
             f"audit chain broken at event {report.broken_at}: {report.problem}"
         )
-    click.echo(f"audit chain intact: {report.events} events, head {report.head}")
+    click.echo(
+        f"audit chain intact: {report.events} events, head {report.head}"
+        + (f", {len(signed)} signed checkpoints agree" if signed else "")
+    )
 
 
 def init_app(app: Flask) -> None:

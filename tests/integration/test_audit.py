@@ -3,7 +3,9 @@ every kind of tampering found at the right place."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, func, select
 
 from qc_app import audit
-from qc_app.audit import AuditEvent, ChainReport, verify_chain
+from qc_app.audit import AuditEvent, ChainReport, _entry_hash, verify_chain
 from qc_app.db import engine_of, new_session
 from qc_app.inspection.services import send_back
 from qc_app.intake.models import Item
@@ -273,18 +275,74 @@ def test_deleted_event_breaks_the_chain_at_the_next_event(
     assert (report.ok, report.broken_at) == (False, seq + 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: qc_app/audit.py claims deleting any row breaks the chain, but removing the newest "
-        "events leaves a shorter chain that verify_chain reports as intact (DESIGN §9's signed "
-        "checkpoints, which would catch a truncated tail, are not implemented)"
-    ),
-)
-def test_deleted_newest_event_is_detected(app: Flask, db: Session, tamperable: list[int]) -> None:
+def test_deleted_newest_event_passes_the_chain_alone(
+    app: Flask, db: Session, tamperable: list[int]
+) -> None:
+    """Why checkpoints exist: a cut tail leaves a shorter chain that is internally intact."""
     db.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": tamperable[-1]})
     db.commit()
-    assert not chain(app).ok
+    assert chain(app).ok
+
+
+def run_cli(app: Flask, *args: str) -> Any:
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["qc", "audit", *args])
+
+
+def test_deleted_newest_event_is_caught_by_a_signed_checkpoint(
+    app: Flask, db: Session, tamperable: list[int], tmp_path: Path
+) -> None:
+    exported = tmp_path / "checkpoints.jsonl"
+    made = run_cli(app, "checkpoint", "--out", str(exported))
+    assert made.exit_code == 0, made.output
+    intact = run_cli(app, "verify", "--checkpoints", str(exported))
+    assert intact.exit_code == 0 and "1 signed checkpoints agree" in intact.output
+    db.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": tamperable[-1]})
+    db.commit()
+    cut = run_cli(app, "verify", "--checkpoints", str(exported))
+    assert cut.exit_code == 1
+    assert f"events {tamperable[-1]}–{tamperable[-1]} are missing" in cut.output
+
+
+def test_a_rewritten_head_differs_from_its_checkpoint(
+    app: Flask, db: Session, tamperable: list[int], tmp_path: Path
+) -> None:
+    exported = tmp_path / "checkpoints.jsonl"
+    run_cli(app, "checkpoint", "--out", str(exported))
+    last = db.get(AuditEvent, tamperable[-1])
+    assert last is not None
+    # Replace the newest event by a forged one with a correctly recomputed hash.
+    data = '{"after":"approved","before":"review"}'
+    forged = _entry_hash(
+        last.prev_hash,
+        last.seq,
+        last.at,
+        last.actor,
+        last.action,
+        last.entity,
+        last.entity_id,
+        data,
+    )
+    db.execute(
+        text("UPDATE audit_events SET data = :d, hash = :h WHERE seq = :s"),
+        {"d": data, "h": forged, "s": last.seq},
+    )
+    db.commit()
+    assert chain(app).ok
+    report = run_cli(app, "verify", "--checkpoints", str(exported))
+    assert report.exit_code == 1 and "differs from the checkpoint" in report.output
+
+
+def test_a_forged_checkpoint_is_refused(
+    app: Flask, db: Session, tamperable: list[int], tmp_path: Path
+) -> None:
+    exported = tmp_path / "checkpoints.jsonl"
+    run_cli(app, "checkpoint", "--out", str(exported))
+    line = json.loads(exported.read_text())
+    line["seq"] += 5  # claim a longer chain than was signed
+    exported.write_text(json.dumps(line) + "\n")
+    report = run_cli(app, "verify", "--checkpoints", str(exported))
+    assert report.exit_code == 1 and "not genuine" in report.output
 
 
 def _make_room(db: Session, seq: int) -> None:
