@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, func, select
 
 from qc_app import audit
-from qc_app.audit import AuditEvent, ChainReport, _entry_hash, verify_chain
+from qc_app.audit import AuditEvent, ChainReport, verify_chain
 from qc_app.db import engine_of, new_session
 from qc_app.inspection.services import send_back
 from qc_app.intake.models import Item
@@ -313,7 +313,7 @@ def test_a_rewritten_head_differs_from_its_checkpoint(
     assert last is not None
     # Replace the newest event by a forged one with a correctly recomputed hash.
     data = '{"after":"approved","before":"review"}'
-    forged = _entry_hash(
+    forged = audit._entry_hash(
         last.prev_hash,
         last.seq,
         last.at,
