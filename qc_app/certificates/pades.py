@@ -1,0 +1,139 @@
+"""The PDF-level signature (PAdES, ECDSA P-256) that PDF readers and poppler recognise.
+
+It certifies the whole rendered certificate, attachments included, in the name of the testing
+body's signing certificate, issued by the platform CA. Signing and validation only: the caller
+passes keys and certificates in and gets bytes or a report back.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from qc_app.certificates.pki import load_certificate, load_private_key
+
+FIELD_NAME = "QCLabSignature"
+REASON = "鉴定证书签发 Certificate issued by the testing body"
+
+
+class PadesMissing(ValueError):
+    """The PDF carries no PDF-level signature, or not exactly one."""
+
+
+def _asn1_certificate(pem: str) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(
+        load_certificate(pem).public_bytes(serialization.Encoding.DER)
+    )
+
+
+class PadesSigner:
+    """A testing body's signing key and chain, decrypted once and reused for every PDF."""
+
+    def __init__(
+        self, *, certificate_pem: str, private_key_pem: str, ca_pem: str, passphrase: str
+    ) -> None:
+        key = load_private_key(private_key_pem, passphrase)
+        der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        ca = _asn1_certificate(ca_pem)
+        self._signer = signers.SimpleSigner(
+            signing_cert=_asn1_certificate(certificate_pem),
+            signing_key=asn1_keys.PrivateKeyInfo.load(der),
+            cert_registry=SimpleCertificateStore.from_certs([ca]),
+        )
+        # Certify (DocMDP, no changes): any later edit, even a valid incremental one, shows.
+        self._meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason=REASON,
+            certify=True,
+            docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        )
+
+    def sign(self, pdf: bytes, *, location: str | None = None) -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        output = signers.sign_pdf(writer, self._meta, signer=self._signer)
+        return output.getvalue()  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=16)
+def cached_signer(
+    certificate_pem: str, private_key_pem: str, ca_pem: str, passphrase: str
+) -> PadesSigner:
+    """Decrypting a key costs a KDF run: one signer per process and certificate."""
+    return PadesSigner(
+        certificate_pem=certificate_pem,
+        private_key_pem=private_key_pem,
+        ca_pem=ca_pem,
+        passphrase=passphrase,
+    )
+
+
+@dataclass(frozen=True)
+class PadesReport:
+    """What the validator found; `ok` is the one answer to gate on."""
+
+    intact: bool  # the signed byte ranges hash to the signed digest
+    valid: bool  # the CMS signature over that digest checks out
+    trusted: bool  # the signer's chain ends at a trust root we were given
+    whole_file: bool  # nothing was appended or left unsigned after the signature
+    signer: str  # the signing certificate's subject
+    signer_common_name: str
+    signed_at: datetime | None
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and self.whole_file
+
+
+def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
+    """Validate the single PAdES signature of `pdf` against the given trust roots."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise PadesMissing(f"not a readable PDF: {exc}") from exc
+    if len(signatures) != 1:
+        raise PadesMissing(f"expected one PDF signature, found {len(signatures)}")
+    embedded = signatures[0]
+    context = ValidationContext(
+        trust_roots=[_asn1_certificate(pem) for pem in trust_roots_pem],
+        allow_fetching=False,
+    )
+    try:
+        status = validate_pdf_signature(embedded, context)
+    except (SignatureValidationError, ValueError, KeyError) as exc:
+        return PadesReport(False, False, False, False, "", "", None, f"unreadable: {exc}")
+    cert = status.signing_cert
+    subject = cert.subject.human_friendly if cert is not None else ""
+    common = cert.subject.native.get("common_name", "") if cert is not None else ""
+    return PadesReport(
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        signer=subject,
+        signer_common_name=str(common),
+        signed_at=status.signer_reported_dt,
+        summary=status.summary(),
+    )
