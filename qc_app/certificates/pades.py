@@ -7,10 +7,14 @@ passes keys and certificates in and gets bytes or a report back.
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -19,7 +23,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -27,6 +31,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from qc_app.certificates.pki import load_certificate, load_private_key
 
+T = TypeVar("T")
 FIELD_NAME = "QCLabSignature"
 REASON = "鉴定证书签发 Certificate issued by the testing body"
 
@@ -39,6 +44,17 @@ def _asn1_certificate(pem: str) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(
         load_certificate(pem).public_bytes(serialization.Encoding.DER)
     )
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """pyHanko is async inside; its sync wrappers call asyncio.run, which fails under a running
+    loop (e.g. Playwright's in the browser tests). Run on a helper thread in that case."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class PadesSigner:
@@ -71,8 +87,9 @@ class PadesSigner:
 
     def sign(self, pdf: bytes, *, location: str | None = None) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        output = signers.sign_pdf(writer, self._meta, signer=self._signer)
-        return output.getvalue()  # type: ignore[no-any-return]
+        output = io.BytesIO()
+        _run(signers.async_sign_pdf(writer, self._meta, signer=self._signer, output=output))
+        return output.getvalue()
 
 
 @lru_cache(maxsize=16)
@@ -121,7 +138,7 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
         allow_fetching=False,
     )
     try:
-        status = validate_pdf_signature(embedded, context)
+        status = _run(async_validate_pdf_signature(embedded, context))
     except (SignatureValidationError, ValueError, KeyError) as exc:
         return PadesReport(False, False, False, False, "", "", None, f"unreadable: {exc}")
     cert = status.signing_cert

@@ -20,7 +20,6 @@ from reportlab.pdfgen.canvas import Canvas
 from qc_app.certificates import fonts
 from qc_app.certificates.fonts import FontMissing, find_cjk_font, register_cjk_font
 from qc_app.certificates.layout import Layout, LayoutInvalid, load_layout
-from qc_app.certificates.properties import PropertyRow
 from qc_app.certificates.pdf import (
     SIGNATURE_ATTACHMENT,
     CertificateDocument,
@@ -29,6 +28,7 @@ from qc_app.certificates.pdf import (
     read_embedded_payload,
     render_certificate_pdf,
 )
+from qc_app.certificates.properties import PropertyRow
 
 pytestmark = pytest.mark.cjk_font
 
