@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -853,7 +854,7 @@ class _SealMark(Flowable):  # type: ignore[misc]
 
     def draw(self) -> None:
         canvas, radius = self.canv, self.RADIUS
-        cx, cy = self.width - radius - 10 * MM, -radius * 0.8
+        cx, cy = self.width - radius - 2 * MM, -radius * 0.85
         colour = HexColor(self.seal.colour)
         canvas.saveState()
         canvas.setFillAlpha(0.82)
@@ -882,8 +883,6 @@ class _SealMark(Flowable):  # type: ignore[misc]
 
 
 def _star(canvas: Canvas, x: float, y: float, r: float) -> None:
-    import math
-
     path = canvas.beginPath()
     for point in range(10):
         reach = r if point % 2 == 0 else r * 0.4
@@ -909,8 +908,15 @@ def _draw_watermark(sheet: _Sheet, text: str, top: float, bottom: float) -> None
     canvas.translate(sheet.left, bottom)
     canvas.rotate(30)
     step_x, step_y = 42 * MM, 24 * MM
-    for row in range(-6, 16):
+    width, height = sheet.width, top - bottom
+    cos, sin = math.cos(math.radians(30)), math.sin(math.radians(30))
+    reach = canvas.stringWidth(text, "Helvetica-Bold", 18)
+    for row in range(-12, 16):
         offset = (row % 2) * step_x / 2
-        for column in range(-4, 10):
-            canvas.drawString(column * step_x + offset, row * step_y, text)
+        for column in range(-6, 12):
+            x, y = column * step_x + offset, row * step_y
+            # Only the marks that land inside the clipped body (page coordinates).
+            page_x, page_y = x * cos - y * sin, x * sin + y * cos
+            if -reach <= page_x <= width and -reach <= page_y <= height:
+                canvas.drawString(x, y, text)
     canvas.restoreState()
