@@ -79,7 +79,7 @@ class World:
                 merchant_id=mid,
                 testing_body_id=bid,
                 now=now,
-            )  # fmt: skip
+            )
             for name, (role, mid, bid) in roles.items()
         }
         services.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)

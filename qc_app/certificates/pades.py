@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
@@ -33,6 +34,7 @@ from qc_app.certificates.pki import load_certificate, load_private_key
 
 T = TypeVar("T")
 FIELD_NAME = "QCLabSignature"
+SIGNATURE_BYTES_RESERVED = 6144
 REASON = "鉴定证书签发 Certificate issued by the testing body"
 
 
@@ -88,7 +90,17 @@ class PadesSigner:
     def sign(self, pdf: bytes, *, location: str | None = None) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         output = io.BytesIO()
-        _run(signers.async_sign_pdf(writer, self._meta, signer=self._signer, output=output))
+        # A fixed reservation skips pyHanko's dry-run signature that would size it (a second
+        # ECDSA signature and CMS encoding per PDF); the CMS with its two certificates is ~2 KB.
+        _run(
+            signers.async_sign_pdf(
+                writer,
+                self._meta,
+                signer=self._signer,
+                output=output,
+                bytes_reserved=SIGNATURE_BYTES_RESERVED,
+            )
+        )
         return output.getvalue()
 
 
@@ -112,7 +124,9 @@ class PadesReport:
     intact: bool  # the signed byte ranges hash to the signed digest
     valid: bool  # the CMS signature over that digest checks out
     trusted: bool  # the signer's chain ends at a trust root we were given
-    whole_file: bool  # nothing was appended or left unsigned after the signature
+    # Nothing appended after the signature, and the one unsigned gap (the signature value
+    # itself) holds exactly the signature: no changed padding or hex-case games.
+    whole_file: bool
     signer: str  # the signing certificate's subject
     signer_common_name: str
     signed_at: datetime | None
@@ -133,8 +147,9 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
     if len(signatures) != 1:
         raise PadesMissing(f"expected one PDF signature, found {len(signatures)}")
     embedded = signatures[0]
+    context_roots = [_asn1_certificate(pem) for pem in trust_roots_pem]
     context = ValidationContext(
-        trust_roots=[_asn1_certificate(pem) for pem in trust_roots_pem],
+        trust_roots=context_roots,
         allow_fetching=False,
     )
     try:
@@ -142,15 +157,41 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
     except (SignatureValidationError, ValueError, KeyError) as exc:
         return PadesReport(False, False, False, False, "", "", None, f"unreadable: {exc}")
     cert = status.signing_cert
+    known = {root.dump() for root in context_roots} | ({cert.dump()} if cert is not None else set())
+    contents_clean = _contents_are_canonical(pdf, embedded, known)
     subject = cert.subject.human_friendly if cert is not None else ""
     common = cert.subject.native.get("common_name", "") if cert is not None else ""
     return PadesReport(
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.trusted),
-        whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE and contents_clean,
         signer=subject,
         signer_common_name=str(common),
         signed_at=status.signer_reported_dt,
         summary=status.summary(),
+    )
+
+
+def _contents_are_canonical(pdf: bytes, embedded: Any, known_certificates: set[bytes]) -> bool:
+    """The bytes the signature does not cover are `<hex>` of the CMS blob plus zero padding,
+    and the blob's certificate bag holds only the signer's and the trust roots' certificates.
+
+    pyHanko parses the blob and ignores what follows it, hex digits are case-blind, and the
+    certificate bag is not signed, so a byte changed there would otherwise go unnoticed."""
+    try:
+        start, first_length, second_start, _ = (int(v) for v in embedded.sig_object["/ByteRange"])
+        contents = bytes(embedded.sig_object["/Contents"])
+        blob = cms.ContentInfo.load(contents)
+        blob_length = len(blob.dump())
+        bag = blob["content"]["certificates"]
+        carried = {choice.chosen.dump() for choice in bag} if bag.native is not None else set()
+    except (KeyError, ValueError, TypeError):
+        return False
+    if not carried <= known_certificates:
+        return False
+    gap = pdf[start + first_length : second_start]
+    # pyHanko writes upper-case hex; any other spelling of the same bytes is an edit.
+    return gap == b"<" + contents.hex().upper().encode("ascii") + b">" and not any(
+        contents[blob_length:]
     )

@@ -121,3 +121,31 @@ def test_poppler_accepts_the_signature(signed: bytes, tmp_path: Path) -> None:
     path.write_bytes(signed)
     result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
     assert "Signature is Valid" in result.stdout, result.stdout + result.stderr
+
+
+def test_changed_padding_in_the_signature_value_is_caught(
+    ca: pki.Credential, signed: bytes
+) -> None:
+    """pyHanko itself ignores bytes after the CMS blob; the validator does not."""
+    position = signed.index(b"/Contents <") + len(b"/Contents <") + 2 * 2500
+    assert signed[position : position + 1] == b"0"
+    tampered = signed[:position] + b"1" + signed[position + 1 :]
+    assert not pades.validate(tampered, trust_roots_pem=[ca.certificate_pem]).ok
+
+
+def test_respelled_hex_in_the_signature_value_is_caught(ca: pki.Credential, signed: bytes) -> None:
+    start = signed.index(b"/Contents <") + len(b"/Contents <")
+    position = next(i for i in range(start, start + 400) if signed[i : i + 1] in b"ABCDEF")
+    tampered = signed[:position] + signed[position : position + 1].lower() + signed[position + 1 :]
+    assert not pades.validate(tampered, trust_roots_pem=[ca.certificate_pem]).ok
+
+
+def test_a_changed_byte_anywhere_is_caught(ca: pki.Credential, signed: bytes) -> None:
+    for position in range(0, len(signed), max(1, len(signed) // 60)):
+        tampered = bytearray(signed)
+        tampered[position] ^= 0x04
+        try:
+            report = pades.validate(bytes(tampered), trust_roots_pem=[ca.certificate_pem])
+        except pades.PadesMissing:
+            continue  # no longer a readable signed PDF at all
+        assert not report.ok, position
