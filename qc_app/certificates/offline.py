@@ -67,6 +67,14 @@ def ca_certificates_from_jwks(jwks: dict[str, Any]) -> list[str]:
 def verify_pdf(pdf: bytes, jwks: dict[str, Any], *, ca_pem: str | None = None) -> Report:
     report = Report()
     try:
+        return _verify(report, pdf, jwks, ca_pem)
+    except Exception as exc:  # a hostile file must give a verdict, never a crash
+        report.add("readable certificate", False, f"could not be checked: {exc!r}")
+        return report
+
+
+def _verify(report: Report, pdf: bytes, jwks: dict[str, Any], ca_pem: str | None) -> Report:
+    try:
         embedded = read_embedded_payload(pdf)
     except PayloadMissing as exc:
         report.add("embedded payload", False, str(exc))
