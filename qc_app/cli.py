@@ -55,6 +55,151 @@ def keys_init() -> None:
     click.echo(f"signing key {key.kid}")
 
 
+@keys_group.command("rotate")
+def keys_rotate() -> None:
+    """Retire the current Ed25519 key and start a new one (old certificates keep verifying)."""
+    from qc_app.certificates.services import rotate_signing_key
+
+    key = rotate_signing_key(
+        session=request_session(),
+        actor=None,
+        passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+        now=utcnow(),
+    )
+    click.echo(f"new signing key {key.kid}")
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """Every signing key with its validity window."""
+    from qc_app.certificates.services import all_keys
+
+    for key in all_keys(request_session()):
+        until = key.not_after.isoformat() if key.not_after else "current"
+        click.echo(f"{key.kid}  {key.not_before.isoformat()} .. {until}")
+
+
+@qc.group("ca")
+def ca_group() -> None:
+    """The platform CA and the testing bodies' PDF-signing certificates."""
+
+
+@ca_group.command("init")
+def ca_init() -> None:
+    """Create the platform CA and a signing certificate for every testing body, if absent."""
+    from qc_app.certificates.services import ensure_pdf_signing
+
+    for row in ensure_pdf_signing(
+        session=request_session(),
+        passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+        now=utcnow(),
+    ):
+        if row.retired_at is None:
+            click.echo(f"{row.kind:4} {row.body_code or '-':8} serial {row.serial}")
+
+
+@ca_group.command("issue-body")
+@click.argument("body_code")
+def ca_issue_body(body_code: str) -> None:
+    """Issue a new PDF-signing certificate for BODY_CODE (retires its previous one)."""
+    from qc_app.certificates.services import issue_body_credential
+
+    try:
+        row = issue_body_credential(
+            session=request_session(),
+            actor=None,
+            passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+            body_code=body_code,
+            now=utcnow(),
+        )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{row.body_code}: serial {row.serial}, valid until {row.not_after.date()}")
+
+
+@ca_group.command("list")
+def ca_list() -> None:
+    """The CA and body certificates, current and retired."""
+    from qc_app.certificates.services import pdf_credentials
+
+    for row in pdf_credentials(request_session()):
+        state = f"retired {row.retired_at:%Y-%m-%d}" if row.retired_at else "current"
+        click.echo(
+            f"{row.kind:4} {row.body_code or '-':8} serial {row.serial}  "
+            f"{row.not_before:%Y-%m-%d} .. {row.not_after:%Y-%m-%d}  {state}  {row.subject}"
+        )
+
+
+@ca_group.command("export")
+def ca_export() -> None:
+    """Print the platform CA certificate (PEM), e.g. for `verify-certificate --ca`."""
+    from qc_app.certificates.services import platform_ca
+
+    ca = platform_ca(request_session())
+    if ca is None:
+        raise click.ClickException("no platform CA yet: run `flask --app qc_app qc ca init`")
+    click.echo(ca.certificate_pem, nl=False)
+
+
+@qc.group("certificates")
+def certificates_group() -> None:
+    """Certificate issuance and housekeeping."""
+
+
+@certificates_group.command("issue-batch")
+@click.option("--as", "username", required=True, help="the inspector or admin issuing")
+@click.argument("codes", nargs=-1)
+def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
+    """Issue certificates for CODES (default: every approved item), with a progress line."""
+    from sqlmodel import select
+
+    from qc_app.auth.models import User
+    from qc_app.certificates.services import IssuingSetup, run_batch_step, start_batch
+    from qc_app.intake.services import items_in
+    from qc_app.intake.workflow import ItemState
+
+    session = request_session()
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    wanted = list(codes) or [
+        item.code for item in items_in(session=session, states=[ItemState.APPROVED])
+    ]
+    try:
+        batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
+        setup = IssuingSetup.from_config(current_app.config["QC"])
+        while True:
+            status = run_batch_step(
+                session=session, actor=user, batch_id=batch.id or 0, setup=setup, now=utcnow()
+            )
+            done = len(status.issued) + len(status.failures)
+            click.echo(
+                f"\rbatch {status.batch_id}: {done}/{status.total} "
+                f"(issued {len(status.issued)}, failed {len(status.failures)})",
+                nl=False,
+            )
+            if not status.pending:
+                break
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo()
+    for code, reason in status.failures.items():
+        click.echo(f"  {code}: {reason}")
+
+
+@certificates_group.command("sweep")
+def certificates_sweep() -> None:
+    """Delete certificate PDFs that no row refers to (left by a crash mid-issue)."""
+    from qc_app.certificates.services import sweep_orphan_pdfs
+
+    removed = sweep_orphan_pdfs(
+        session=request_session(), files=current_app.config["QC"].INSTANCE_PATH, now=utcnow()
+    )
+    click.echo(f"removed {len(removed)} orphaned PDF(s)")
+
+
 @qc.group("users")
 def users_group() -> None:
     """Staff and merchant accounts."""

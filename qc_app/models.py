@@ -2,7 +2,12 @@
 
 from qc_app.audit import AuditEvent
 from qc_app.auth.models import ApiToken, User, UserSession
-from qc_app.certificates.models import Certificate, SigningKey
+from qc_app.certificates.models import (
+    Certificate,
+    IssuanceBatch,
+    PdfSigningCredential,
+    SigningKey,
+)
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.listings.models import Listing
@@ -15,10 +20,12 @@ __all__ = [
     "Certificate",
     "Consignment",
     "Inspection",
+    "IssuanceBatch",
     "Item",
     "Listing",
     "Merchant",
     "Order",
+    "PdfSigningCredential",
     "Photo",
     "SigningKey",
     "TestingBody",

@@ -31,6 +31,11 @@ def store(root: Path, kind: str, data: bytes, suffix: str) -> str:
     return digest
 
 
+def remove(root: Path, kind: str, digest: str, suffix: str) -> None:
+    """Delete a stored file (used to undo a store whose row never committed)."""
+    (root / kind / digest[:2] / f"{digest}{suffix}").unlink(missing_ok=True)
+
+
 def load(root: Path, kind: str, digest: str, suffix: str) -> bytes:
     if not (len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
         raise FileNotFoundError(digest)

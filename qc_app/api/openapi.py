@@ -219,11 +219,30 @@ def _schemas() -> dict[str, Any]:
                 "verify_url": {"type": "string"},
             },
         },
+        "Reissued": {
+            "type": "object",
+            "properties": {
+                "number": {"type": "string"},
+                "check_code": {"type": "string"},
+                "verify_url": {"type": "string"},
+                "reissue_of": {"type": "string"},
+            },
+        },
         "Certificate": {
             "type": "object",
             "properties": {
                 "number": {"type": "string"},
                 "status": {"type": "string", "enum": ["valid", "revoked"]},
+                "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+                "revoke_reason": {"type": ["string", "null"]},
+                "superseded_by": {
+                    "type": ["string", "null"],
+                    "description": "number of the certificate that replaced this one (reissue)",
+                },
+                "reissue_of": {
+                    "type": ["string", "null"],
+                    "description": "number of the certificate this one replaced",
+                },
                 "payload": {"type": "object"},
                 "payload_canonical": {"type": "string"},
                 "signature": {"type": "string"},
@@ -275,7 +294,12 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": "鉴定验真 QC warehouse. Money in integer fen; mass in grams "
             "with 2 decimals; fineness in ‰ with 1 decimal. Tokens: "
-            "`flask --app qc_app qc token create USERNAME`.",
+            "`flask --app qc_app qc token create USERNAME`. Public keys: "
+            "`/.well-known/jwks.json` lists every Ed25519 key, current and retired, with "
+            "`nbf`/`exp` (epoch seconds: when the key may have signed; no `exp` = current) "
+            "and `qc_state` (`current`/`retired`); a payload whose `issued_at` falls outside "
+            "its key's window is refused. The entry with `qc_role: pdf-ca` carries the "
+            "platform CA certificate (`x5c`), the trust root of the PDF's PAdES signature.",
         },
         "servers": [{"url": "/"}],
         "components": {
@@ -421,6 +445,20 @@ def document() -> dict[str, Any]:
                     "admin",
                     {
                         **_ok("200", _ref("Certificate"), "revoked"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(reason),
+                    params=[number],
+                )
+            },
+            "/api/v1/certificates/{number}/reissue": {
+                "post": _op(
+                    "Reissue: revoke with a reason and issue a replacement from the same "
+                    "approved result; the old certificate then points to the new one "
+                    "(superseded_by) and the consumer page says so",
+                    "admin",
+                    {
+                        **_ok("201", _ref("Reissued"), "the replacement"),
                         **_errors(400, 401, 403, 404, 409, 422),
                     },
                     body=_body(reason),

@@ -239,6 +239,8 @@ def get_certificate(number: str) -> Any:
             "status": str(found.status),
             "revoked_at": found.revoked_at.isoformat() if found.revoked_at else None,
             "revoke_reason": found.revoke_reason,
+            "superseded_by": found.superseded_by,
+            "reissue_of": found.reissue_of,
             "payload": json.loads(found.payload),
             "payload_canonical": found.payload,
             "signature": found.signature,
@@ -270,6 +272,27 @@ def revoke(number: str) -> Any:
     return jsonify(
         {"number": found.number, "status": str(found.status), "revoke_reason": found.revoke_reason}
     )
+
+
+@bp.post("/certificates/<number>/reissue")
+@token_roles("admin")
+def reissue(number: str) -> Any:
+    issued = certificates.reissue(
+        session=request_session(),
+        actor=caller(),
+        number=number,
+        reason=text(body(), "reason"),
+        setup=issuing_setup(),
+        now=now(),
+    )
+    return jsonify(
+        {
+            "number": issued.certificate.number,
+            "check_code": issued.check_code,
+            "verify_url": issued.verify_url,
+            "reissue_of": issued.certificate.reissue_of,
+        }
+    ), 201
 
 
 @bp.post("/orders")

@@ -53,6 +53,26 @@ class Colours:
     muted: str
 
 
+EMBLEM_SHAPES = ("ring", "gem")
+ACCREDITATION_MARKS = ("CMA", "CNAS", "ILAC-MRA")
+
+
+@dataclass(frozen=True)
+class Emblem:
+    """A logo drawn as vectors from data: a double ring or a faceted gem, with short text."""
+
+    shape: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Seal:
+    """The lab's red testing seal (检验检测专用章): its name runs round the ring."""
+
+    zh: str
+    colour: str
+
+
 @dataclass(frozen=True)
 class Layout:
     """One certificate design; `source` is the file it came from, `logo` an absolute path."""
@@ -65,6 +85,11 @@ class Layout:
     lab_lines: tuple[Bilingual, ...]
     footer: Bilingual
     logo: Path | None
+    emblem: Emblem | None = None
+    accreditation_marks: tuple[str, ...] = ()
+    seal: Seal | None = None
+    standards: Bilingual | None = None
+    watermark: str | None = None
 
     @property
     def page_size_mm(self) -> tuple[float, float]:
@@ -90,7 +115,7 @@ def _parse(data: object, path: Path) -> Layout:
         data,
         "",
         required={"page_size", "margins_mm", "colours", "title", "lab_lines", "footer"},
-        optional={"logo"},
+        optional={"logo", "emblem", "accreditation_marks", "seal", "standards", "watermark"},
     )
     page_size = top["page_size"]
     if not isinstance(page_size, str) or page_size not in PAGE_SIZES_MM:
@@ -104,7 +129,45 @@ def _parse(data: object, path: Path) -> Layout:
         lab_lines=_bilingual_list(top["lab_lines"], "lab_lines"),
         footer=_bilingual(top["footer"], "footer"),
         logo=_logo(top.get("logo"), path.parent),
+        emblem=_emblem(top.get("emblem")),
+        accreditation_marks=_marks(top.get("accreditation_marks", [])),
+        seal=_seal(top.get("seal")),
+        standards=_bilingual(top["standards"], "standards") if "standards" in top else None,
+        watermark=_short_text(top["watermark"], "watermark", 12) if "watermark" in top else None,
     )
+
+
+def _emblem(value: object) -> Emblem | None:
+    if value is None:
+        return None
+    emblem = _object(value, "emblem", required={"shape", "text"})
+    if emblem["shape"] not in EMBLEM_SHAPES:
+        raise LayoutInvalid(f"emblem.shape must be one of {', '.join(EMBLEM_SHAPES)}")
+    return Emblem(shape=str(emblem["shape"]), text=_short_text(emblem["text"], "emblem.text", 6))
+
+
+def _marks(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(mark not in ACCREDITATION_MARKS for mark in value):
+        raise LayoutInvalid(
+            f"accreditation_marks must be a list drawn from {', '.join(ACCREDITATION_MARKS)}"
+        )
+    return tuple(str(mark) for mark in value)
+
+
+def _seal(value: object) -> Seal | None:
+    if value is None:
+        return None
+    seal = _object(value, "seal", required={"zh", "colour"})
+    colour = seal["colour"]
+    if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
+        raise LayoutInvalid(f"seal.colour must be a colour like #C8102E, got {colour!r}")
+    return Seal(zh=_short_text(seal["zh"], "seal.zh", 10), colour=colour)
+
+
+def _short_text(value: object, where: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise LayoutInvalid(f"{where} must be non-empty text of at most {limit} characters")
+    return value
 
 
 def _object(

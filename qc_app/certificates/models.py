@@ -54,3 +54,42 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoke_reason: str | None = Field(default=None, max_length=300)
     pdf_sha256: str = Field(max_length=64)
+    # Reissue: the old certificate is revoked and points to its replacement, and back.
+    superseded_by: str | None = Field(default=None, max_length=32)
+    reissue_of: str | None = Field(default=None, max_length=32)
+
+
+class CredentialKind(StrEnum):
+    CA = "ca"
+    BODY = "body"
+
+
+class PdfSigningCredential(SQLModel, table=True):
+    """Table: an X.509 certificate of the PDF-signing hierarchy (the platform CA, or one
+    testing body's signing certificate) with its ECDSA key encrypted by the key passphrase."""
+
+    __tablename__ = "pdf_signing_credentials"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: CredentialKind = Field(sa_column=Column(String(8), nullable=False))
+    body_code: str | None = Field(default=None, max_length=16, index=True)
+    subject: str = Field(max_length=300)
+    serial: str = Field(max_length=40, unique=True)
+    certificate_pem: str = Field(sa_column=Column(Text, nullable=False))
+    private_key_pem: str = Field(sa_column=Column(Text, nullable=False))
+    not_before: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    not_after: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class IssuanceBatch(SQLModel, table=True):
+    """Table: a tray of approved items issued together. Progress is read from the items and
+    their certificates (the truth), so a crashed or abandoned batch just resumes."""
+
+    __tablename__ = "issuance_batches"
+    id: int | None = Field(default=None, primary_key=True)
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    item_codes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    failures: str = Field(sa_column=Column(Text, nullable=False))  # JSON {code: message}
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from pypdf import PdfReader, PdfWriter
+from pyhanko.pdf_utils import embed
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
@@ -29,7 +32,8 @@ from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer, 
 from reportlab.platypus import Image as ImageFlowable
 
 from qc_app.certificates.fonts import register_cjk_font
-from qc_app.certificates.layout import Layout
+from qc_app.certificates.layout import Emblem, Layout, Seal
+from qc_app.certificates.properties import PropertyRow
 from qc_app.certificates.qr import qr_matrix
 
 PAYLOAD_ATTACHMENT = "qc-payload.json"
@@ -65,8 +69,7 @@ class CertificateDocument:
     item_name_en: str
     conclusion_zh: str
     conclusion_en: str
-    measurements: tuple[tuple[str, str, str], ...]  # (label_zh, label_en, value with unit)
-    mass_g: str  # decimal string, e.g. "10.02"
+    measurements: tuple[PropertyRow, ...]  # mass, shape, colour and every measured property
     merchant_name: str
     listing_title: str
     testing_body_zh: str
@@ -80,6 +83,7 @@ class CertificateDocument:
     kid: str
     payload_json: bytes  # exactly the signed bytes
     signature_b64: str  # base64url Ed25519 signature of payload_json
+    remarks: str | None = None  # the analyst's observations, printed as 备注
 
 
 @dataclass(frozen=True)
@@ -143,10 +147,20 @@ def _signature_fields(raw: bytes) -> dict[str, str]:
 
 
 def _attach_payload(pdf: bytes, doc: CertificateDocument) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.add_attachment(PAYLOAD_ATTACHMENT, doc.payload_json)
+    # An incremental update: appending two file streams costs a fraction of re-writing the
+    # whole document, and the PAdES signature then covers them as part of the file.
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     signature = {"alg": SIGNATURE_ALG, "kid": doc.kid, "signature": doc.signature_b64}
-    writer.add_attachment(SIGNATURE_ATTACHMENT, json.dumps(signature).encode())
+    for name, data in (
+        (PAYLOAD_ATTACHMENT, doc.payload_json),
+        (SIGNATURE_ATTACHMENT, json.dumps(signature).encode()),
+    ):
+        embedded = embed.EmbeddedFileObject.from_file_data(
+            writer, data=data, mime_type="application/json"
+        )
+        embed.embed_file(
+            writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=embedded)
+        )
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -188,13 +202,13 @@ class _Styles:
             primary=primary,
             accent=HexColor(colours.accent),
             muted=muted,
-            label_zh=style("label_zh", cjk, 8.5, text),
-            label_en=style("label_en", LATIN, 6.5, muted),
+            label_zh=style("label_zh", cjk, 8, text, leading=9.5),
+            label_en=style("label_en", LATIN, 6, muted, leading=7),
             inline_label=style("inline_label", cjk, 7.5, text, spaceAfter=1),
             caption=style("caption", cjk, 7, muted, alignment=TA_CENTER),
             heading=style("heading", cjk, 10.5, primary, spaceAfter=3),
-            value_zh=style("value_zh", cjk, 10.5, text, wordWrap="CJK"),
-            value_en=style("value_en", cjk, 7.5, muted),
+            value_zh=style("value_zh", cjk, 10, text, wordWrap="CJK", leading=12),
+            value_en=style("value_en", cjk, 7, muted, leading=8.5),
             conclusion_zh=style("conclusion_zh", cjk, 13, primary, wordWrap="CJK"),
             note_zh=style("note_zh", cjk, 7, muted, wordWrap="CJK"),
             note_en=style("note_en", cjk, 6.5, muted),
@@ -240,6 +254,8 @@ def _draw_certificate(doc: CertificateDocument, layout: Layout, styles: _Styles)
     )
     header_bottom = _draw_header(sheet, doc, layout)
     band_top = _draw_verification_band(sheet, doc, layout)
+    if layout.watermark:
+        _draw_watermark(sheet, layout.watermark, header_bottom, band_top)
     _draw_body(sheet, doc, layout, top=header_bottom - PAD, bottom=band_top + PAD)
     _draw_frame(sheet)
     canvas.showPage()
@@ -287,9 +303,13 @@ def _issue_date(doc: CertificateDocument) -> str:
 
 
 def _draw_logo(sheet: _Sheet, layout: Layout, band_bottom: float, band_height: float) -> float:
-    """Draw the layout's logo, if any, and return the width it took."""
+    """Draw the layout's logo (a PNG, or the emblem drawn from data) and return its width."""
     if layout.logo is None:
-        return 0.0
+        if layout.emblem is None:
+            return 0.0
+        size = band_height - 6 * MM
+        _draw_emblem(sheet, layout.emblem, sheet.left + PAD, band_bottom + 3 * MM, size)
+        return size + 4 * MM
     logo = ImageReader(str(layout.logo))
     pixel_width, pixel_height = logo.getSize()
     height = band_height - 8 * MM
@@ -414,7 +434,7 @@ def _draw_body(
     """Photo, results, conclusion and laboratory at the top; signatures and the lab's wording
     at the foot. A body too tall for the page is scaled down as a whole, never overflows."""
     width, height = sheet.width - 2 * PAD, top - bottom
-    opening = _column(_opening(sheet.styles, doc, width), width)
+    opening = _column(_opening(sheet.styles, doc, layout, width), width)
     closing = _column(_closing(sheet.styles, doc, layout, width), width)
     used = sum(part.wrapOn(sheet.canvas, width, height)[1] for part in (opening, closing))
     story = [opening, Spacer(0, max(PAD, height - used)), closing]
@@ -434,11 +454,29 @@ def _column(story: list[Flowable], width: float) -> Table:
 def _closing(
     styles: _Styles, doc: CertificateDocument, layout: Layout, width: float
 ) -> list[Flowable]:
-    return [_signatures(styles, doc, width), Spacer(0, 4 * MM), *_lab_lines(styles, layout)]
+    standards = (
+        [
+            Paragraph(escape(layout.standards.zh), styles.note_zh),
+            Paragraph(escape(layout.standards.en), styles.note_en),
+            Spacer(0, 3 * MM),
+        ]
+        if layout.standards
+        else []
+    )
+    seal = [_SealMark(layout.seal, doc.testing_body_zh, styles.cjk, width)] if layout.seal else []
+    return [
+        *standards,
+        *seal,
+        _signatures(styles, doc, width),
+        Spacer(0, 3 * MM),
+        *_lab_lines(styles, layout),
+    ]
 
 
-def _opening(styles: _Styles, doc: CertificateDocument, width: float) -> list[Flowable]:
-    photo_width = width * 0.42
+def _opening(
+    styles: _Styles, doc: CertificateDocument, layout: Layout, width: float
+) -> list[Flowable]:
+    photo_width = width * 0.38
     results_width = width - photo_width - 6 * MM
     main = Table(
         [[_photo(styles, doc.photo_jpeg, photo_width), _results(styles, doc, results_width)]],
@@ -447,11 +485,11 @@ def _opening(styles: _Styles, doc: CertificateDocument, width: float) -> list[Fl
     )
     return [
         main,
-        Spacer(0, 5 * MM),
+        Spacer(0, 4 * MM),
         _conclusion(styles, doc, width),
-        Spacer(0, 6 * MM),
+        Spacer(0, 4 * MM),
         _heading(styles, "检测机构", "Testing laboratory"),
-        _laboratory(styles, doc, width),
+        _laboratory(styles, doc, layout, width),
     ]
 
 
@@ -488,12 +526,15 @@ def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Fl
     rows = [
         _row(styles, ("名称", "Item"), doc.item_name_zh, doc.item_name_en),
         _row(styles, ("样品编号", "Item code"), doc.item_code),
-        _row(styles, ("总质量", "Total mass"), f"{doc.mass_g} g"),
-        *(_row(styles, (zh, en), value) for zh, en, value in doc.measurements),
+        *(
+            _row(styles, (row.label_zh, row.label_en), row.value, row.value_en)
+            for row in doc.measurements
+        ),
+        *([_row(styles, ("备注", "Remarks"), doc.remarks)] if doc.remarks else []),
         _row(styles, ("商家", "Merchant"), doc.merchant_name),
         _row(styles, ("商品", "Listing"), doc.listing_title),
     ]
-    label_width = 27 * MM
+    label_width = 31 * MM
     table = Table(
         rows,
         colWidths=[label_width, width - label_width],
@@ -524,9 +565,29 @@ def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Tabl
     )
 
 
-def _laboratory(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
+def _laboratory(styles: _Styles, doc: CertificateDocument, layout: Layout, width: float) -> Table:
+    """The laboratory's table, with the layout's accreditation marks drawn beside it."""
+    # ILAC-MRA rides on CNAS accreditation: without a CNAS number neither mark is shown.
+    numbers = {
+        "CMA": doc.cma_no,
+        "CNAS": doc.cnas_no,
+        "ILAC-MRA": "国际互认 MRA" if doc.cnas_no else None,
+    }
+    marks = [(mark, numbers[mark] or "") for mark in layout.accreditation_marks if numbers[mark]]
+    if not marks:
+        return _laboratory_table(styles, doc, width)
+    badges = _Badges(styles, marks)
+    table_width = width - badges.width - 4 * MM
+    return Table(
+        [[_laboratory_table(styles, doc, table_width), badges]],
+        colWidths=[table_width + 4 * MM, badges.width],
+        style=TableStyle([*_TIGHT.getCommands(), ("VALIGN", (1, 0), (1, 0), "MIDDLE")]),
+    )
+
+
+def _laboratory_table(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
     """Testing body across the top row; CMA and, for an accredited lab, CNAS below it."""
-    label_width = 30 * MM
+    label_width = 24 * MM
     value_width = width / 2 - label_width
     body = [
         _value(styles, doc.testing_body_zh),
@@ -563,8 +624,8 @@ def _ruled(styles: _Styles, *, label_cells: list[tuple[Cell, Cell]]) -> TableSty
                 ("BACKGROUND", start, end, _tint(styles.primary, 0.05))
                 for start, end in label_cells
             ),
-            ("TOPPADDING", (0, 0), (-1, -1), 4),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 5.5),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 5),
         ]
     )
@@ -692,3 +753,182 @@ def _dark_runs(row: list[bool]) -> list[tuple[int, int]]:
             runs.append((start, index - start))
             start = None
     return runs
+
+
+def _draw_emblem(sheet: _Sheet, emblem: Emblem, left: float, bottom: float, size: float) -> None:
+    """The layout's logo as vectors: white and the accent colour on the header band."""
+    canvas, styles = sheet.canvas, sheet.styles
+    cx, cy, radius = left + size / 2, bottom + size / 2, size / 2
+    canvas.saveState()
+    canvas.setStrokeColor(_tint(styles.accent, 0.9))
+    if emblem.shape == "ring":
+        canvas.setLineWidth(1.6)
+        canvas.circle(cx, cy, radius - 0.8, stroke=1, fill=0)
+        canvas.setLineWidth(0.5)
+        canvas.circle(cx, cy, radius - 2.6, stroke=1, fill=0)
+        # A small four-point sparkle above the lettering.
+        canvas.setFillColor(_tint(styles.accent, 0.9))
+        _sparkle(canvas, cx, cy + radius * 0.45, radius * 0.16)
+        text_y = cy - radius * 0.28
+    else:
+        _gem_outline(canvas, cx, cy + radius * 0.2, radius * 0.95, radius * 0.8)
+        text_y = bottom + 0.5 * MM
+    canvas.setFillColor(white)
+    font_size = min(size * 0.34, size * 1.5 / max(len(emblem.text), 1))
+    canvas.setFont("Helvetica-Bold", font_size)
+    canvas.drawCentredString(cx, text_y, emblem.text)
+    canvas.restoreState()
+
+
+def _sparkle(canvas: Canvas, x: float, y: float, r: float) -> None:
+    path = canvas.beginPath()
+    path.moveTo(x, y + r)
+    for dx, dy in ((0.22, 0.22), (1, 0), (0.22, -0.22), (0, -1), (-0.22, -0.22), (-1, 0)):
+        path.lineTo(x + dx * r, y + dy * r)
+    path.lineTo(x - 0.22 * r, y + 0.22 * r)
+    path.close()
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _gem_outline(canvas: Canvas, cx: float, cy: float, width: float, height: float) -> None:
+    """A brilliant-cut gem seen from the side: table, crown facets and pavilion."""
+    half = width / 2
+    table_half, girdle_y, table_y, culet_y = (
+        half * 0.5,
+        cy + height * 0.1,
+        cy + height * 0.45,
+        (cy - height * 0.55),
+    )
+    canvas.setLineWidth(0.9)
+    outline = canvas.beginPath()
+    outline.moveTo(cx - table_half, table_y)
+    outline.lineTo(cx + table_half, table_y)
+    outline.lineTo(cx + half, girdle_y)
+    outline.lineTo(cx, culet_y)
+    outline.lineTo(cx - half, girdle_y)
+    outline.close()
+    canvas.drawPath(outline, stroke=1, fill=0)
+    canvas.setLineWidth(0.4)
+    canvas.line(cx - half, girdle_y, cx + half, girdle_y)
+    for x in (-table_half, -table_half / 3, table_half / 3, table_half):
+        canvas.line(cx + x, table_y, cx + x * 1.6 if abs(x) < table_half else cx + x, girdle_y)
+        canvas.line(cx + x * 1.6 if abs(x) < table_half else cx + x, girdle_y, cx, culet_y)
+
+
+class _Badges(Flowable):  # type: ignore[misc]
+    """Accreditation marks as stamped boxes side by side: the mark in bold, its number below."""
+
+    BOX_WIDTH = 21 * MM
+    BOX_HEIGHT = 13 * MM
+    GAP = 2 * MM
+
+    def __init__(self, styles: _Styles, marks: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.styles, self.marks = styles, marks
+        self.width = len(marks) * self.BOX_WIDTH + (len(marks) - 1) * self.GAP
+        self.height = self.BOX_HEIGHT
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas, styles = self.canv, self.styles
+        for index, (mark, number) in enumerate(self.marks):
+            x = index * (self.BOX_WIDTH + self.GAP)
+            canvas.setStrokeColor(styles.primary)
+            canvas.setLineWidth(1)
+            canvas.roundRect(x, 0, self.BOX_WIDTH, self.BOX_HEIGHT, 1.5 * MM, stroke=1, fill=0)
+            canvas.setFillColor(styles.primary)
+            canvas.setFont("Helvetica-Bold", 12 if len(mark) <= 4 else 9)
+            canvas.drawCentredString(x + self.BOX_WIDTH / 2, 6 * MM, mark)
+            canvas.setFillColor(styles.muted)
+            size = 5.5
+            while canvas.stringWidth(number, styles.cjk, size) > self.BOX_WIDTH - 2 * MM:
+                size -= 0.25
+            canvas.setFont(styles.cjk, size)
+            canvas.drawCentredString(x + self.BOX_WIDTH / 2, 2.2 * MM, number)
+
+
+class _SealMark(Flowable):  # type: ignore[misc]
+    """The red testing seal, stamped over the date of issue as a paper certificate would be.
+
+    Takes no height of its own: it is drawn upwards from where the signatures begin."""
+
+    RADIUS = 17 * MM
+
+    def __init__(self, seal: Seal, body_name: str, cjk: str, width: float) -> None:
+        super().__init__()
+        self.seal, self.body_name, self.cjk = seal, body_name, cjk
+        self.width, self.height = width, 0
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, 0
+
+    def draw(self) -> None:
+        canvas, radius = self.canv, self.RADIUS
+        cx, cy = self.width - radius - 2 * MM, -radius * 0.85
+        colour = HexColor(self.seal.colour)
+        canvas.saveState()
+        canvas.setFillAlpha(0.82)
+        canvas.setStrokeAlpha(0.82)
+        canvas.setStrokeColor(colour)
+        canvas.setFillColor(colour)
+        canvas.setLineWidth(1.8)
+        canvas.circle(cx, cy, radius, stroke=1, fill=0)
+        _star(canvas, cx, cy, radius * 0.24)
+        cjk = self.cjk
+        canvas.setFont(cjk, 9.5)
+        canvas.drawCentredString(cx, cy - radius * 0.62, self.seal.zh)
+        name = self.body_name[:18]
+        size = 10 if len(name) <= 12 else 8.5
+        canvas.setFont(cjk, size)
+        sweep = min(250.0, 19.0 * len(name))
+        step = sweep / max(len(name) - 1, 1)
+        for index, char in enumerate(name):
+            angle = 90 + sweep / 2 - index * step
+            canvas.saveState()
+            canvas.translate(cx, cy)
+            canvas.rotate(angle - 90)
+            canvas.drawCentredString(0, radius - size - 2.2, char)
+            canvas.restoreState()
+        canvas.restoreState()
+
+
+def _star(canvas: Canvas, x: float, y: float, r: float) -> None:
+    path = canvas.beginPath()
+    for point in range(10):
+        reach = r if point % 2 == 0 else r * 0.4
+        angle = math.pi / 2 + point * math.pi / 5
+        px, py = x + reach * math.cos(angle), y + reach * math.sin(angle)
+        if point == 0:
+            path.moveTo(px, py)
+        else:
+            path.lineTo(px, py)
+    path.close()
+    canvas.drawPath(path, stroke=0, fill=1)
+
+
+def _draw_watermark(sheet: _Sheet, text: str, top: float, bottom: float) -> None:
+    """The lab's mark repeated faintly across the body: a photocopy or a paste-up shows."""
+    canvas = sheet.canvas
+    canvas.saveState()
+    path = canvas.beginPath()
+    path.rect(sheet.left, bottom, sheet.width, top - bottom)
+    canvas.clipPath(path, stroke=0, fill=0)
+    canvas.setFillColor(_tint(sheet.styles.primary, 0.03))
+    canvas.setFont("Helvetica-Bold", 18)
+    canvas.translate(sheet.left, bottom)
+    canvas.rotate(30)
+    step_x, step_y = 42 * MM, 24 * MM
+    width, height = sheet.width, top - bottom
+    cos, sin = math.cos(math.radians(30)), math.sin(math.radians(30))
+    reach = canvas.stringWidth(text, "Helvetica-Bold", 18)
+    for row in range(-12, 16):
+        offset = (row % 2) * step_x / 2
+        for column in range(-6, 12):
+            x, y = column * step_x + offset, row * step_y
+            # Only the marks that land inside the clipped body (page coordinates).
+            page_x, page_y = x * cos - y * sin, x * sin + y * cos
+            if -reach <= page_x <= width and -reach <= page_y <= height:
+                canvas.drawString(x, y, text)
+    canvas.restoreState()

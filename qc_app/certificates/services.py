@@ -7,31 +7,44 @@ the row, so a crash leaves at most an unreferenced file, never a number without 
 
 from __future__ import annotations
 
+import base64
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
-from qc_app.certificates import numbers, payload, signing
+from qc_app.certificates import numbers, pades, payload, pki, signing
 from qc_app.certificates.fonts import find_cjk_font
-from qc_app.certificates.layout import load_layout
-from qc_app.certificates.models import Certificate, CertificateStatus, SigningKey
+from qc_app.certificates.layout import Layout, load_layout
+from qc_app.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    CredentialKind,
+    IssuanceBatch,
+    PdfSigningCredential,
+    SigningKey,
+)
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
+from qc_app.certificates.properties import load_vocabulary
 from qc_app.config import Config
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.intake import workflow
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item, item_photos
+from qc_app.intake.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 
@@ -123,15 +136,196 @@ def verifier(session: Session) -> signing.Verifier:
     )
 
 
+def rotate_signing_key(
+    *, session: Session, actor: User | None, passphrase: str, now: datetime
+) -> SigningKey:
+    """Retire the current key (its window closes now) and start a new one, in one transaction.
+
+    Certificates signed before keep verifying: the retired key stays published with its window,
+    and a payload claiming an issue time outside that window is refused."""
+    new = signing.generate_key(passphrase)
+    key = SigningKey(
+        kid=new.kid, public_key=new.public_b64, private_key_pem=new.private_pem, not_before=now
+    )
+    with write(session):
+        retired = current_key(session)
+        if retired is not None:
+            retired.not_after = now
+            session.add(retired)
+        session.add(key)
+        audit.record(
+            session,
+            actor=actor,
+            action="key_rotated",
+            entity="signing_key",
+            entity_id=new.kid,
+            at=now,
+            retired=retired.kid if retired else None,
+        )
+    return key
+
+
 def jwks(session: Session) -> dict[str, Any]:
+    """The public keys: every Ed25519 key with its window, and the platform CA as `x5c`.
+
+    Members beyond RFC 7517: `nbf`/`exp` (seconds since the epoch) bound when a key may have
+    signed; `qc_state` is `current` or `retired`; the CA entry has `qc_role: pdf-ca` and is
+    the trust root of the PDF (PAdES) signatures."""
+    keys = [
+        signing.jwk(
+            signing.public_key(k.kid, k.public_key, k.not_before, k.not_after), k.public_key
+        )
+        | {"qc_state": "current" if k.not_after is None else "retired"}
+        for k in all_keys(session)
+    ]
+    ca = platform_ca(session)
+    if ca is not None:
+        keys.append(_ca_jwk(ca))
+    return {"keys": keys}
+
+
+def _ca_jwk(ca: PdfSigningCredential) -> dict[str, Any]:
+    certificate = pki.load_certificate(ca.certificate_pem)
+    numbers_ = certificate.public_key().public_numbers()  # type: ignore[union-attr]
     return {
-        "keys": [
-            signing.jwk(
-                signing.public_key(k.kid, k.public_key, k.not_before, k.not_after), k.public_key
-            )
-            for k in all_keys(session)
-        ]
+        "kty": "EC",
+        "crv": "P-256",
+        "alg": "ES256",
+        "use": "sig",
+        "kid": f"ca-{ca.serial[:16]}",
+        "x": signing.b64url(numbers_.x.to_bytes(32, "big")),
+        "y": signing.b64url(numbers_.y.to_bytes(32, "big")),
+        "x5c": [base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()],
+        "nbf": int(ca.not_before.timestamp()),
+        "exp": int(ca.not_after.timestamp()),
+        "qc_role": "pdf-ca",
     }
+
+
+# -- PDF-signing certificates (platform CA, one per testing body) -----------------------------
+
+CA_NAME = "QC Platform Certificate Authority"
+
+
+def platform_ca(session: Session) -> PdfSigningCredential | None:
+    query = select(PdfSigningCredential).where(
+        PdfSigningCredential.kind == CredentialKind.CA,
+        col(PdfSigningCredential.retired_at).is_(None),
+    )
+    return session.exec(query).first()
+
+
+def body_credential(session: Session, body_code: str) -> PdfSigningCredential | None:
+    query = select(PdfSigningCredential).where(
+        PdfSigningCredential.kind == CredentialKind.BODY,
+        PdfSigningCredential.body_code == body_code,
+        col(PdfSigningCredential.retired_at).is_(None),
+    )
+    return session.exec(query.order_by(col(PdfSigningCredential.id).desc())).first()
+
+
+def pdf_credentials(session: Session) -> list[PdfSigningCredential]:
+    return list(session.exec(select(PdfSigningCredential).order_by(col(PdfSigningCredential.id))))
+
+
+def _stored(
+    kind: CredentialKind, credential: pki.Credential, now: datetime, body_code: str | None = None
+) -> PdfSigningCredential:
+    return PdfSigningCredential(
+        kind=kind,
+        body_code=body_code,
+        subject=credential.subject[:300],
+        serial=credential.serial,
+        certificate_pem=credential.certificate_pem,
+        private_key_pem=credential.private_key_pem,
+        not_before=credential.not_before,
+        not_after=credential.not_after,
+        created_at=now,
+    )
+
+
+def ensure_platform_ca(*, session: Session, passphrase: str, now: datetime) -> PdfSigningCredential:
+    """The platform CA, created on first use."""
+    ca = platform_ca(session)
+    if ca is not None:
+        return ca
+    row = _stored(
+        CredentialKind.CA, pki.new_ca(common_name=CA_NAME, passphrase=passphrase, now=now), now
+    )
+    with write(session):
+        session.add(row)
+        audit.record(
+            session, actor=None, action="pdf_ca_created", entity="pdf_credential",
+            entity_id=row.serial, at=now,
+        )  # fmt: skip
+    return row
+
+
+def issue_body_credential(
+    *, session: Session, actor: User | None, passphrase: str, body_code: str, now: datetime
+) -> PdfSigningCredential:
+    """A new signing certificate for a testing body; its previous one is retired (PDFs it
+    signed stay valid: they carry the certificate, and the CA still vouches for it)."""
+    body = session.exec(select(TestingBody).where(TestingBody.code == body_code)).first()
+    if body is None:
+        raise not_found("检测机构", "testing body")
+    ca = ensure_platform_ca(session=session, passphrase=passphrase, now=now)
+    credential = pki.issue_body_certificate(
+        ca=pki.Credential(
+            ca.certificate_pem,
+            ca.private_key_pem,
+            ca.serial,
+            ca.subject,
+            ca.not_before,
+            ca.not_after,
+        ),
+        passphrase=passphrase,
+        body_code=body.code,
+        body_name=body.name_zh,
+        now=now,
+    )
+    row = _stored(CredentialKind.BODY, credential, now, body.code)
+    with write(session):
+        previous = body_credential(session, body.code)
+        if previous is not None:
+            previous.retired_at = now
+            session.add(previous)
+        session.add(row)
+        audit.record(
+            session, actor=actor, action="pdf_certificate_issued", entity="pdf_credential",
+            entity_id=row.serial, at=now, body=body.code,
+            retired=previous.serial if previous else None,
+        )  # fmt: skip
+    return row
+
+
+def ensure_pdf_signing(
+    *, session: Session, passphrase: str, now: datetime
+) -> list[PdfSigningCredential]:
+    """The CA and a signing certificate for every testing body, created where absent."""
+    ensure_platform_ca(session=session, passphrase=passphrase, now=now)
+    for body in session.exec(select(TestingBody).order_by(col(TestingBody.id))).all():
+        if body_credential(session, body.code) is None:
+            issue_body_credential(
+                session=session, actor=None, passphrase=passphrase, body_code=body.code, now=now
+            )
+    return pdf_credentials(session)
+
+
+def pades_signer_for(
+    session: Session, passphrase: str, body: TestingBody, now: datetime
+) -> pades.PadesSigner:
+    """The body's PDF signer; a body without a certificate gets one from the platform CA."""
+    credential = body_credential(session, body.code)
+    if credential is None:
+        credential = issue_body_credential(
+            session=session, actor=None, passphrase=passphrase, body_code=body.code, now=now
+        )
+    ca = platform_ca(session)
+    assert ca is not None  # issue_body_credential created it
+    return pades.cached_signer(
+        credential.certificate_pem, credential.private_key_pem, ca.certificate_pem, passphrase
+    )
 
 
 # -- issuance ---------------------------------------------------------------------------------
@@ -153,26 +347,39 @@ def _context(
     return inspection, body, merchant, listing, analyst, reviewer
 
 
-def _measurement_rows(inspection: Inspection) -> tuple[tuple[str, str, str], ...]:
-    from qc_app.rules.engine import load_ruleset
-
-    fields = load_ruleset(inspection.rule_version).fields(inspection.family)
-    values = json.loads(inspection.measurements)
-    return tuple(
-        (spec["label_zh"], spec["label_en"], f"{values[key]}{spec['unit']}".strip())
-        for key, spec in fields.items()
-        if key in values and spec["type"] != "text"
-    )
+@lru_cache(maxsize=32)
+def _layout(certificates_dir: Path, body_code: str, _stamp: float) -> Layout:
+    return load_layout(certificates_dir, body_code)
 
 
-def issue_certificate(
-    *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
-) -> Issued:
-    item = get_item(session=session, actor=actor, code=code)
+def layout_for(certificates_dir: Path, body_code: str) -> Layout:
+    """The body's layout, parsed once per version of its file (an edit applies at once)."""
+    own = certificates_dir / body_code / "layout.json"
+    chosen = own if own.is_file() else certificates_dir / "default" / "layout.json"
+    return _layout(certificates_dir, body_code, chosen.stat().st_mtime)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A signed, rendered certificate not yet stored: the slow part, done outside the lock."""
+
+    certificate: Certificate
+    check_code: str
+    verify_url: str
+    pdf: bytes
+
+
+def _prepare(
+    *,
+    session: Session,
+    actor: User,
+    item: Item,
+    setup: IssuingSetup,
+    now: datetime,
+) -> _Prepared:
     inspection, body, merchant, listing, analyst, reviewer = _context(session, item)
-    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
     signer = signer_for(session, setup.passphrase)
+    pdf_signer = pades_signer_for(session, setup.passphrase, body, now)
     photos = item_photos(session=session, item=item)
     photo = photos[-1] if photos else None
     photo_bytes = storage.load(setup.files, "photos", photo.sha256, ".jpg") if photo else None
@@ -193,7 +400,7 @@ def issue_certificate(
             "name_en": inspection.material_name_en,
             "declared": item.declared_material,
         },
-        measured={k: str(v) for k, v in measured.items() if k != "observations"},
+        measured={k: _signed_text(v) for k, v in measured.items() if k != "observations"},
         conclusion=inspection.verdict,
         photo_sha256=photo.sha256 if photo else None,
         issued_at=now.isoformat(timespec="seconds"),
@@ -201,6 +408,7 @@ def issue_certificate(
         kid=signer.kid,
     )
     signature = signer.sign(signed)
+    observations = measured.get("observations")
     document = CertificateDocument(
         number=number,
         check_code=numbers.format_check_code(check_code),
@@ -209,10 +417,9 @@ def issue_certificate(
         item_code=item.code,
         item_name_zh=inspection.material_name_zh,
         item_name_en=inspection.material_name_en,
-        conclusion_zh="合格：检测结果与申报一致",
-        conclusion_en="Pass: matches the declaration",
-        measurements=_measurement_rows(inspection),
-        mass_g=str(measured.get("mass_g", "")),
+        conclusion_zh=f"{inspection.material_name_zh}，检测结果与申报一致",
+        conclusion_en=f"{inspection.material_name_en}; matches the declaration",
+        measurements=load_vocabulary(setup.certificates_dir).rows(measured),
         merchant_name=merchant.name,
         listing_title=listing.title,
         testing_body_zh=body.name_zh,
@@ -226,10 +433,12 @@ def issue_certificate(
         kid=signer.kid,
         payload_json=signed,
         signature_b64=signature,
+        remarks=str(observations) if observations else None,
     )
-    layout = load_layout(setup.certificates_dir, body.code)
-    pdf = render_certificate_pdf(document, layout, font_path=find_cjk_font(setup.font))
-    pdf_digest = storage.store(setup.files, "certificates", pdf, ".pdf")
+    rendered = render_certificate_pdf(
+        document, layout_for(setup.certificates_dir, body.code), font_path=find_cjk_font(setup.font)
+    )
+    pdf = pdf_signer.sign(rendered)
     certificate = Certificate(
         number=number,
         item_id=item.id or 0,
@@ -242,22 +451,76 @@ def issue_certificate(
         issued_at=now,
         issued_by_id=actor.id or 0,
         status=CertificateStatus.VALID,
-        pdf_sha256=pdf_digest,
+        pdf_sha256="",
     )
-    with write(session):
-        session.add(certificate)
-        apply(
-            session,
-            item,
-            "issue_certificate",
-            actor,
-            now,
-            {"verdict": inspection.verdict},
-            certificate=number,
-            pdf_sha256=pdf_digest,
-            kid=signer.kid,
-        )
-    return Issued(certificate, numbers.format_check_code(check_code), url)
+    return _Prepared(certificate, numbers.format_check_code(check_code), url, pdf)
+
+
+def _signed_text(value: object) -> str:
+    # JSON true/false as the words a reader expects, not Python's True/False.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _store_then_commit(
+    session: Session, setup: IssuingSetup, prepared: _Prepared, commit: Callable[[], None]
+) -> None:
+    """The PDF is on disk before the row commits, and removed again if the commit fails: no
+    number without its PDF, no PDF without its row. (A power cut between the two can leave an
+    unreferenced file; `sweep_orphan_pdfs` removes those.)"""
+    digest = storage.store(setup.files, "certificates", prepared.pdf, ".pdf")
+    prepared.certificate.pdf_sha256 = digest
+    try:
+        commit()
+    except BaseException:
+        storage.remove(setup.files, "certificates", digest, ".pdf")
+        raise
+
+
+def issue_certificate(
+    *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
+) -> Issued:
+    item = get_item(session=session, actor=actor, code=code)
+    inspection = _context(session, item)[0]
+    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
+    workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
+    prepared = _prepare(session=session, actor=actor, item=item, setup=setup, now=now)
+    certificate = prepared.certificate
+
+    def commit() -> None:
+        with write(session):
+            session.add(certificate)
+            apply(
+                session,
+                item,
+                "issue_certificate",
+                actor,
+                now,
+                {"verdict": inspection.verdict},
+                certificate=certificate.number,
+                pdf_sha256=certificate.pdf_sha256,
+                kid=certificate.kid,
+            )
+
+    _store_then_commit(session, setup, prepared, commit)
+    return Issued(certificate, prepared.check_code, prepared.verify_url)
+
+
+def sweep_orphan_pdfs(
+    *, session: Session, files: Path, now: datetime, grace: timedelta = timedelta(minutes=10)
+) -> list[str]:
+    """Delete certificate PDFs no row refers to, older than `grace` (an issue in flight writes
+    its PDF just before its row commits). Returns the digests removed."""
+    referenced = set(session.exec(select(Certificate.pdf_sha256)).all())
+    removed = []
+    cutoff = (now - grace).timestamp()
+    for path in sorted((files / "certificates").glob("*/*.pdf")):
+        digest = path.stem
+        if digest not in referenced and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(digest)
+    return removed
 
 
 # -- lookup, PDF, revocation ------------------------------------------------------------------
@@ -314,3 +577,209 @@ def revoke(
             reason=certificate.revoke_reason,
         )
     return certificate
+
+
+def reissue(
+    *, session: Session, actor: User, number: str, reason: str, setup: IssuingSetup, now: datetime
+) -> Issued:
+    """Revoke a valid certificate and issue its replacement from the same approved result;
+    the old one points to the new one (`superseded_by`) and back (`reissue_of`)."""
+    if actor.role != "admin":
+        raise Forbidden(
+            "只有平台管理员可以重新签发证书", "only platform admins reissue certificates"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
+    old = get_certificate(session=session, actor=actor, number=number)
+    if old.status != CertificateStatus.VALID:
+        raise Conflict(
+            "只能重新签发有效的证书", "only a valid certificate can be reissued",
+            code="illegal_transition",
+        )  # fmt: skip
+    item = session.get(Item, old.item_id)
+    if item is None:
+        raise not_found("物品", "item")
+    prepared = _prepare(session=session, actor=actor, item=item, setup=setup, now=now)
+    new = prepared.certificate
+    new.reissue_of = old.number
+
+    def commit() -> None:
+        with write(session):
+            old.status = CertificateStatus.REVOKED
+            old.revoked_at = now
+            old.revoke_reason = reason[:300]
+            old.superseded_by = new.number
+            session.add(old)
+            # The old row leaves 'valid' before the new one arrives (one valid per item).
+            session.flush()
+            session.add(new)
+            audit.record(
+                session,
+                actor=actor,
+                action="certificate_reissued",
+                entity="certificate",
+                entity_id=old.number,
+                at=now,
+                replacement=new.number,
+                reason=old.revoke_reason,
+                pdf_sha256=new.pdf_sha256,
+            )
+
+    _store_then_commit(session, setup, prepared, commit)
+    return Issued(new, prepared.check_code, prepared.verify_url)
+
+
+# -- batch issuance ---------------------------------------------------------------------------
+
+BATCH_LIMIT = 500
+BATCH_ROLES = ("inspector", "admin")
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    batch_id: int
+    total: int
+    issued: dict[str, str]  # item code -> certificate number
+    failures: dict[str, str]  # item code -> why it was not issued
+    pending: list[str]
+    finished: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch_id,
+            "total": self.total,
+            "issued": len(self.issued),
+            "failed": len(self.failures),
+            "pending": len(self.pending),
+            "finished": self.finished,
+            "failures": self.failures,
+            "certificates": self.issued,
+        }
+
+
+def _batch_actor(actor: User) -> None:
+    if actor.role not in BATCH_ROLES:
+        raise Forbidden(
+            "只有质检员或管理员可以批量出证", "only inspectors and admins issue batches"
+        )
+
+
+def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:
+    """Record a tray of approved items to issue; issuing happens in `run_batch_step`."""
+    _batch_actor(actor)
+    codes = list(dict.fromkeys(numbers.normalize(code) for code in codes if code.strip()))
+    if not codes:
+        raise ValidationFailed("没有选择物品", "no items selected")
+    if len(codes) > BATCH_LIMIT:
+        raise ValidationFailed(
+            f"一批最多 {BATCH_LIMIT} 件", f"at most {BATCH_LIMIT} items per batch"
+        )
+    found = session.exec(select(Item).where(col(Item.code).in_(codes))).all()
+    approved = {item.code for item in found if item.state == ItemState.APPROVED}
+    if not_ready := [code for code in codes if code not in approved]:
+        raise Conflict(
+            "以下物品不在待出证状态：" + "、".join(not_ready[:10]),
+            "not awaiting a certificate: " + ", ".join(not_ready[:10]),
+            code="illegal_transition",
+        )
+    batch = IssuanceBatch(
+        created_by_id=actor.id or 0, created_at=now, item_codes=json.dumps(codes), failures="{}"
+    )
+    with write(session):
+        session.add(batch)
+        session.flush()
+        audit.record(
+            session, actor=actor, action="certificate_batch_started", entity="issuance_batch",
+            entity_id=str(batch.id), at=now, items=len(codes),
+        )  # fmt: skip
+    return batch
+
+
+def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
+    _batch_actor(actor)
+    batch = session.get(IssuanceBatch, batch_id)
+    if batch is None:
+        raise not_found("出证批次", "issuance batch")
+    return batch
+
+
+def batch_status(session: Session, batch: IssuanceBatch) -> BatchStatus:
+    """Read from the items' certificates, so the figures are true even after a crash."""
+    codes: list[str] = json.loads(batch.item_codes)
+    items = {i.id: i.code for i in session.exec(select(Item).where(col(Item.code).in_(codes)))}
+    certificates = session.exec(
+        select(Certificate).where(
+            col(Certificate.item_id).in_(list(items)),
+            col(Certificate.issued_at) >= batch.created_at,
+        )
+    ).all()
+    issued = {items[c.item_id]: c.number for c in certificates if c.reissue_of is None}
+    failures = {
+        code: message for code, message in json.loads(batch.failures).items() if code not in issued
+    }
+    pending = [code for code in codes if code not in issued and code not in failures]
+    return BatchStatus(
+        batch.id or 0, len(codes), issued, failures, pending, batch.finished_at is not None
+    )
+
+
+def run_batch_step(
+    *,
+    session: Session,
+    actor: User,
+    batch_id: int,
+    setup: IssuingSetup,
+    now: datetime,
+    budget_seconds: float = 2.0,
+) -> BatchStatus:
+    """Issue pending items of the batch for about `budget_seconds`, each certificate in its
+    own transaction (all or nothing per certificate), and report progress. Called again and
+    again by the progress page (or the CLI) until nothing is pending; safe to repeat."""
+    batch = get_batch(session=session, actor=actor, batch_id=batch_id)
+    started = time.monotonic()
+    for code in batch_status(session, batch).pending:
+        try:
+            issue_certificate(session=session, actor=actor, code=code, setup=setup, now=now)
+        except (DomainError, OSError) as exc:
+            _record_failure(session, actor, batch, code, exc, now)
+        if time.monotonic() - started >= budget_seconds:
+            break
+    status = batch_status(session, batch)
+    if not status.pending and batch.finished_at is None:
+        with write(session):
+            batch.finished_at = now
+            session.add(batch)
+            audit.record(
+                session, actor=actor, action="certificate_batch_finished",
+                entity="issuance_batch", entity_id=str(batch.id), at=now,
+                issued=len(status.issued), failed=len(status.failures),
+            )  # fmt: skip
+        status = batch_status(session, batch)
+    return status
+
+
+def _record_failure(
+    session: Session,
+    actor: User,
+    batch: IssuanceBatch,
+    code: str,
+    exc: Exception,
+    now: datetime,
+) -> None:
+    message = (
+        f"{exc.message_zh} / {exc.message_en}"
+        if isinstance(exc, DomainError)
+        else f"存储失败 / storage failed: {exc}"
+    )
+    with write(session):
+        session.refresh(batch)
+        failures = json.loads(batch.failures)
+        failures[code] = message[:300]
+        batch.failures = json.dumps(failures, ensure_ascii=False)
+        session.add(batch)
+        audit.record(
+            session, actor=actor, action="certificate_batch_item_failed",
+            entity="issuance_batch", entity_id=str(batch.id), at=now, item=code,
+            reason=message[:300],
+        )  # fmt: skip

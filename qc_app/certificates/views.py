@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from qc_app.certificates import services
 from qc_app.certificates.models import Certificate
@@ -42,6 +42,58 @@ def issue(code: str) -> Any:
     return render_template("certificates/issued.html", issued=issued)
 
 
+@bp.get("/certify/batch")
+@roles_required("inspector", "admin")
+def batch_form() -> Any:
+    return render_template(
+        "certificates/batch_form.html",
+        items=items_in(
+            session=request_session(), states=[ItemState.APPROVED], limit=services.BATCH_LIMIT
+        ),
+    )
+
+
+@bp.post("/certify/batches")
+@roles_required("inspector", "admin")
+def batch_start() -> Any:
+    batch = services.start_batch(
+        session=request_session(), actor=actor(), codes=request.form.getlist("code"), now=now()
+    )
+    return redirect(url_for("certificates.batch_page", batch_id=batch.id))
+
+
+@bp.get("/certify/batches/<int:batch_id>")
+@roles_required("inspector", "admin")
+def batch_page(batch_id: int) -> Any:
+    session = request_session()
+    batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
+    return render_template("certificates/batch.html", status=services.batch_status(session, batch))
+
+
+@bp.get("/certify/batches/<int:batch_id>/status")
+@roles_required("inspector", "admin")
+def batch_status(batch_id: int) -> Any:
+    session = request_session()
+    batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
+    return jsonify(services.batch_status(session, batch).as_json())
+
+
+@bp.post("/certify/batches/<int:batch_id>/step")
+@roles_required("inspector", "admin")
+def batch_step(batch_id: int) -> Any:
+    """The progress page calls this until nothing is pending: each call issues for ~2 s."""
+    status = services.run_batch_step(
+        session=request_session(),
+        actor=actor(),
+        batch_id=batch_id,
+        setup=issuing_setup(),
+        now=now(),
+    )
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(status.as_json())
+    return redirect(url_for("certificates.batch_page", batch_id=batch_id))
+
+
 @bp.get("/certificates/<number>.pdf")
 @roles_required("merchant", "inspector", "analyst", "reviewer", "admin")
 def pdf(number: str) -> Any:
@@ -75,3 +127,17 @@ def revoke(number: str) -> Any:
         now=now(),
     )
     return back("/admin/certificates")
+
+
+@bp.post("/admin/certificates/<number>/reissue")
+@roles_required("admin")
+def reissue(number: str) -> Any:
+    issued = services.reissue(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        reason=request.form.get("reason", ""),
+        setup=issuing_setup(),
+        now=now(),
+    )
+    return render_template("certificates/issued.html", issued=issued)

@@ -24,6 +24,7 @@ from qc_app.intake.services import item_photos
 class Verdict(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
+    SUPERSEDED = "superseded"  # authentic, revoked, and replaced by a reissued certificate
     NOT_FOUND = "not_found"
     FORGED = "forged"
 
@@ -39,6 +40,7 @@ class PublicView:
     testing_body: TestingBody | None = None
     photo: Photo | None = None
     signature_ok: bool = False
+    replacement_url: str | None = None  # the reissued certificate's QR link
 
     @property
     def photo_url(self) -> str | None:
@@ -58,12 +60,27 @@ def _view(session: Session, keys: signing.Verifier, certificate: Certificate) ->
     item = session.get(Item, certificate.item_id)
     photos = item_photos(session=session, item=item) if item else []
     verdict = Verdict.VALID if certificate.status == CertificateStatus.VALID else Verdict.REVOKED
+    replacement_url = None
+    if verdict == Verdict.REVOKED and certificate.superseded_by:
+        replacement = find(session, certificate.superseded_by)
+        if replacement is not None:
+            verdict = Verdict.SUPERSEDED
+            replacement_url = (
+                f"/v/{replacement.number}?k={replacement.kid}&s={replacement.url_signature}"
+            )
     signed = json.loads(data)
     body = session.exec(
         select(TestingBody).where(TestingBody.code == signed["testing_body"]["code"])
     ).first()
     return PublicView(
-        verdict, certificate.number, certificate, signed, body, photos[-1] if photos else None, True
+        verdict,
+        certificate.number,
+        certificate,
+        signed,
+        body,
+        photos[-1] if photos else None,
+        True,
+        replacement_url,
     )
 
 

@@ -28,6 +28,7 @@ from qc_app.certificates.pdf import (
     read_embedded_payload,
     render_certificate_pdf,
 )
+from qc_app.certificates.properties import PropertyRow
 
 pytestmark = pytest.mark.cjk_font
 
@@ -58,8 +59,13 @@ def make_document(**overrides: Any) -> CertificateDocument:
         "item_name_en": "Gold 999 ring",
         "conclusion_zh": "合格：检测结果与申报一致",
         "conclusion_en": "Pass: results match the declaration",
-        "measurements": (("金含量", "Fineness", "999.2‰"), ("印记", "Stamp", "足金 999")),
-        "mass_g": "10.02",
+        "measurements": (
+            PropertyRow("总质量", "Total mass", "10.02 g"),
+            PropertyRow("形状", "Shape", "—"),
+            PropertyRow("颜色", "Colour", "—"),
+            PropertyRow("金含量", "Fineness", "999.2‰"),
+            PropertyRow("印记", "Stamp", "足金 999"),
+        ),
         "merchant_name": "金福珠宝旗舰店",
         "listing_title": "足金999素圈戒指 经典光面",
         "testing_body_zh": "华南珠宝玉石检测中心",

@@ -1,0 +1,207 @@
+"""Issuance benchmark: certificates per second for the full path against bare rendering.
+
+    .venv/bin/python bench/issuance.py [--per-round 20] [--rounds 3]
+
+Full path = issue_certificate: canonical payload, Ed25519 signatures, PDF with the payload
+attached, the PAdES signature, the file written with fsync, the row + transition + audit event
+committed (SQLite, synchronous=FULL), in a temporary instance. Compared in the same run with
+the bare reportlab rendering of the same page, and with that plus a bare pyHanko signature.
+Rounds interleave the variants; each figure is the best round (the machine is shared).
+Prints figures only: never part of the pass/fail test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qc_app import create_app  # noqa: E402
+from qc_app.auth.services import create_user  # noqa: E402
+from qc_app.certificates import pdf as pdf_module  # noqa: E402
+from qc_app.certificates import services  # noqa: E402
+from qc_app.certificates.fonts import find_cjk_font, register_cjk_font  # noqa: E402
+from qc_app.config import Config  # noqa: E402
+from qc_app.db import engine_of, new_session, write  # noqa: E402
+from qc_app.demo import _demo_photo  # noqa: E402
+from qc_app.inspection.models import TestingBody  # noqa: E402
+from qc_app.inspection.services import approve, record_inspection  # noqa: E402
+from qc_app.intake.services import consignment_items, create_consignment, receive_item  # noqa: E402
+from qc_app.listings.services import create_listing  # noqa: E402
+from qc_app.merchants.models import Merchant  # noqa: E402
+from qc_app.migrate import upgrade  # noqa: E402
+from qc_app.sqltypes import utcnow  # noqa: E402
+
+
+class World:
+    def __init__(self, instance: Path) -> None:
+        config = Config.for_tests(instance, RATELIMIT_ENABLED=False)
+        self.app = create_app(config)
+        self.config = config
+        upgrade(engine_of(self.app))
+        self.db = new_session(engine_of(self.app))
+        now = utcnow()
+        with write(self.db):
+            shop = Merchant(name="金福珠宝旗舰店", licence_no="L-1", created_at=now)
+            lab = TestingBody(
+                code="GTC",
+                name_zh="广东省珠宝玉石及贵金属检测中心",
+                name_en="Guangdong Testing Center of Gems & Precious Metals",
+                cma_no="2024190000DEMO",
+                cnas_no="CNAS L0000",
+                cert_prefix="GTC",
+                accredited_until=date(2099, 12, 31),
+            )
+            self.db.add_all([shop, lab])
+        roles = {
+            "merchant1": ("merchant", shop.id, None),
+            "inspector1": ("inspector", None, None),
+            "analyst1": ("analyst", None, lab.id),
+            "reviewer1": ("reviewer", None, lab.id),
+        }
+        self.users = {
+            name: create_user(
+                session=self.db,
+                actor=None,
+                username=name,
+                password="bench-password-123",
+                role=role,
+                display_name=name,
+                merchant_id=mid,
+                testing_body_id=bid,
+                now=now,
+            )
+            for name, (role, mid, bid) in roles.items()
+        }
+        services.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)
+        self.listing = create_listing(
+            session=self.db, actor=self.users["merchant1"], title="足金古法素圈戒指",
+            brand="金福", material_code="AU990", price_fen=328000, now=now,
+        )  # fmt: skip
+        self.setup = services.IssuingSetup.from_config(config)
+        self.photo = _demo_photo()
+
+    def approved_items(self, count: int) -> list[str]:
+        now = utcnow()
+        consignment = create_consignment(
+            session=self.db,
+            actor=self.users["merchant1"],
+            items=[{"listing_id": self.listing.id, "mass_g": "5.02"}] * count,
+            now=now,
+        )
+        codes = [i.code for i in consignment_items(session=self.db, consignment=consignment)]
+        for code in codes:
+            receive_item(
+                session=self.db, actor=self.users["inspector1"], code=code, mass_g="5.03",
+                photo=self.photo, files=self.config.INSTANCE_PATH, now=now,
+            )  # fmt: skip
+            inspection = record_inspection(
+                session=self.db, actor=self.users["analyst1"], code=code, now=now,
+                raw={"mass_g": Decimal("5.03"), "fineness_permille": "999.2", "metal": "Au"},
+            )  # fmt: skip
+            approve(
+                session=self.db, actor=self.users["reviewer1"],
+                inspection_id=inspection.id or 0, now=now,
+            )  # fmt: skip
+        return codes
+
+    def issue(self, code: str) -> None:
+        services.issue_certificate(
+            session=self.db, actor=self.users["inspector1"], code=code, setup=self.setup,
+            now=utcnow(),
+        )  # fmt: skip
+
+
+class _NoPdfSignature:
+    def sign(self, pdf: bytes, **_: Any) -> bytes:
+        return pdf
+
+
+def per_second(run: Callable[[], None], count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        run()
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-round", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    n, rounds = args.per_round, args.rounds
+    with tempfile.TemporaryDirectory(prefix="qc-bench-") as tmp:
+        world = World(Path(tmp) / "instance")
+        codes = iter(world.approved_items(2 * n * rounds + 1))
+
+        # One real issue, recording the document and layout it rendered: the bare variants
+        # render exactly that page.
+        seen: dict[str, Any] = {}
+        real_render = services.render_certificate_pdf
+
+        def recording(doc: Any, layout: Any, *, font_path: Path) -> bytes:
+            seen.update(doc=doc, layout=layout, font=font_path)
+            return real_render(doc, layout, font_path=font_path)
+
+        services.render_certificate_pdf = recording  # type: ignore[assignment]
+        world.issue(next(codes))
+        services.render_certificate_pdf = real_render  # type: ignore[assignment]
+        doc, layout = seen["doc"], seen["layout"]
+        styles = pdf_module._Styles.build(layout, register_cjk_font(find_cjk_font(None)))
+        lab = world.db.get(TestingBody, 1)
+        pades_signer = services.pades_signer_for(
+            world.db, world.config.KEY_PASSPHRASE, lab, utcnow()
+        )
+        bare_page = pdf_module._draw_certificate(doc, layout, styles)
+
+        def bare() -> None:
+            pdf_module._draw_certificate(doc, layout, styles)
+
+        def bare_signed() -> None:
+            pades_signer.sign(pdf_module._draw_certificate(doc, layout, styles))
+
+        def full() -> None:
+            world.issue(next(codes))
+
+        real_signer_for = services.pades_signer_for
+
+        def full_without_pades() -> None:
+            services.pades_signer_for = lambda *a, **k: _NoPdfSignature()  # type: ignore[assignment]
+            try:
+                world.issue(next(codes))
+            finally:
+                services.pades_signer_for = real_signer_for  # type: ignore[assignment]
+
+        best: dict[str, float] = {}
+        for _ in range(rounds):
+            for name, run in (
+                ("bare reportlab page", bare),
+                ("full path without PAdES", full_without_pades),
+                ("bare page + bare pyHanko signature", bare_signed),
+                ("full path (with PAdES)", full),
+            ):
+                best[name] = max(best.get(name, 0.0), per_second(run, n))
+
+        print(f"issuance benchmark: {rounds} rounds x {n} certificates, best round per variant")
+        print(f"  page {len(bare_page) / 1024:.0f} KiB bare; photo, QR, Code128, CJK font")
+        for name, rate in best.items():
+            print(f"  {name:38} {rate:7.1f} /s  ({1000 / rate:6.1f} ms each)")
+        plain = best["full path without PAdES"] / best["bare reportlab page"]
+        signed = best["full path (with PAdES)"] / best["bare page + bare pyHanko signature"]
+        print(f"  full path / bare rendering               {plain:6.0%}  (target >= 80%)")
+        print(f"  full path with PAdES / bare + pyHanko    {signed:6.0%}  (target >= 80%)")
+        world.db.close()
+        engine_of(world.app).dispose()
+
+
+if __name__ == "__main__":
+    main()
