@@ -38,3 +38,6 @@ class Order(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     packed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     shipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    packed_mass_cg: int | None = None
+    cancel_reason: str | None = Field(default=None, max_length=300)
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
