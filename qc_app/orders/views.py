@@ -5,8 +5,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
+from qc_app.errors import ValidationFailed
+from qc_app.intake.views import station
 from qc_app.orders import services
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.warehouse import once
+from qc_app.web import actor, config, locale, now, roles_required
 
 bp = Blueprint("orders", __name__)
 
@@ -15,7 +18,9 @@ bp = Blueprint("orders", __name__)
 @roles_required("inspector")
 def packing() -> Any:
     return render_template(
-        "orders/packing.html", orders=services.open_orders(session=request_session())
+        "orders/packing.html",
+        orders=services.open_orders(session=request_session()),
+        once=once.new_token(),
     )
 
 
@@ -23,6 +28,7 @@ def packing() -> Any:
 @roles_required("inspector")
 def pack() -> Any:
     form = request.form
+    photo = request.files.get("photo")
     order = services.pack(
         session=request_session(),
         actor=actor(),
@@ -30,6 +36,11 @@ def pack() -> Any:
         item_code=form.get("item_code", ""),
         certificate_scan=form.get("certificate", ""),
         seal_no=form.get("seal_no", ""),
+        mass_g=form.get("mass_g"),
+        photo=photo.read() if photo and photo.filename else None,
+        files=config().INSTANCE_PATH,
+        station=station("packing"),
+        once_key=form.get("once"),
         now=now(),
     )
     flash(("已打包 " if locale() == "zh" else "Packed ") + order.order_no, "success")
@@ -44,3 +55,28 @@ def ship(waybill_no: str) -> Any:
     )
     flash(("已发货 " if locale() == "zh" else "Shipped ") + order.order_no, "success")
     return redirect(url_for("orders.packing"))
+
+
+@bp.get("/admin/orders")
+@roles_required("admin")
+def admin() -> Any:
+    return render_template(
+        "orders/admin.html", orders=services.recent_orders(session=request_session()), report=None
+    )
+
+
+@bp.post("/admin/orders/import")
+@roles_required("admin")
+def import_csv() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed("请选择 CSV 文件", "choose a CSV file")
+    report = services.import_orders_csv(
+        session=request_session(), actor=actor(), data=upload.read(), now=now()
+    )
+    status = 422 if report.errors else 200
+    return render_template(
+        "orders/admin.html",
+        orders=services.recent_orders(session=request_session()),
+        report=report,
+    ), status
