@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
@@ -8,7 +10,7 @@ from qc_app import storage
 from qc_app.certificates.numbers import normalize
 from qc_app.certificates.services import certificate_of
 from qc_app.db import request_session
-from qc_app.errors import not_found
+from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import inspections_of
 from qc_app.intake import services
 from qc_app.intake.timeline import custody_rows
@@ -18,6 +20,7 @@ from qc_app.warehouse import alarms, once
 from qc_app.web import actor, back, config, locale, now, roles_required
 
 bp = Blueprint("intake", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
 STAFF = ("inspector", "analyst", "reviewer", "admin")
 NEW_ROWS = 5
 
@@ -84,15 +87,54 @@ def show(result: services.ScanResult) -> None:
     flash(result.message(locale()), LEVELS[result.level])
 
 
+def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
+    """A refused scan shows the red panel on the scanner page and the input is ready again.
+
+    (The generic handler redirects to the Referer, which browsers do not send under our
+    Referrer-Policy; a scanner terminal must never land on a dead-end error page.)
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                if exc.status not in (400, 404, 409, 422):
+                    raise
+                flash(exc.message(locale()), "error")
+                return redirect(target(**kwargs))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def _consignment_page(code: str) -> str:
+    return url_for("intake.consignment_scan", code=code)
+
+
+def _after_receive(code: str) -> str:
+    back_to = normalize(request.form.get("c", ""))
+    if back_to:
+        return url_for("intake.consignment_scan", code=back_to)
+    return url_for("intake.receive_form", code=code)
+
+
 @bp.get("/intake")
 @roles_required("inspector")
 def index() -> Any:
     code = normalize(request.args.get("code", ""))
     if code.startswith("SJ"):
         return redirect(url_for("intake.consignment_scan", code=code))
-    if code:
-        return redirect(url_for("intake.receive_form", code=code))
     db = request_session()
+    if code:
+        try:
+            services.get_item(session=db, actor=actor(), code=code)
+        except NotFound as exc:
+            flash(exc.message(locale()), "error")
+            return redirect(url_for("intake.index"))
+        return redirect(url_for("intake.receive_form", code=code))
     return render_template(
         "intake/index.html", waiting=services.consignments_waiting(session=db, limit=50)
     )
@@ -115,6 +157,7 @@ def consignment_scan(code: str) -> Any:
 
 @bp.post("/intake/c/<code>/scan")
 @roles_required("inspector")
+@refusals_back_to(_consignment_page)
 def scan(code: str) -> Any:
     result = services.scan_at_consignment(
         session=request_session(),
@@ -133,6 +176,7 @@ def scan(code: str) -> Any:
 
 @bp.post("/intake/c/<code>/close")
 @roles_required("inspector")
+@refusals_back_to(_consignment_page)
 def close(code: str) -> Any:
     missing = services.close_consignment(
         session=request_session(), actor=actor(), code=code, station=station("intake"), now=now()
@@ -170,6 +214,7 @@ def receive_form(code: str) -> Any:
 
 @bp.post("/intake/<code>")
 @roles_required("inspector")
+@refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
     photo = request.files.get("photo")
     result = services.receive_scan(

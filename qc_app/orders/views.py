@@ -6,8 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
-from qc_app.intake.views import station
+from qc_app.intake.views import refusals_back_to, station
 from qc_app.orders import services
+from qc_app.orders.models import ORDER_STATE_LABELS
+from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
 from qc_app.web import actor, config, locale, now, roles_required
 
@@ -20,12 +22,18 @@ def packing() -> Any:
     return render_template(
         "orders/packing.html",
         orders=services.open_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
         once=once.new_token(),
     )
 
 
+def _packing_page(**_: Any) -> str:
+    return url_for("orders.packing")
+
+
 @bp.post("/packing")
 @roles_required("inspector")
+@refusals_back_to(_packing_page)
 def pack() -> Any:
     form = request.form
     photo = request.files.get("photo")
@@ -43,12 +51,20 @@ def pack() -> Any:
         once_key=form.get("once"),
         now=now(),
     )
-    flash(("已打包 " if locale() == "zh" else "Packed ") + order.order_no, "success")
+    seal, grams = order.seal_no or "", f"{cg_to_mass(order.packed_mass_cg or 0)} g"
+    item_code = form.get("item_code", "").strip().upper()
+    flash(
+        f"已打包 {order.order_no} · {item_code} · 封签 {seal} · {grams}"
+        if locale() == "zh"
+        else f"Packed {order.order_no} · {item_code} · seal {seal} · {grams}",
+        "success",
+    )
     return redirect(url_for("orders.packing"))
 
 
 @bp.post("/packing/<waybill_no>/ship")
 @roles_required("inspector")
+@refusals_back_to(_packing_page)
 def ship(waybill_no: str) -> Any:
     order = services.ship(
         session=request_session(), actor=actor(), waybill_no=waybill_no, now=now()
@@ -61,7 +77,10 @@ def ship(waybill_no: str) -> Any:
 @roles_required("admin")
 def admin() -> Any:
     return render_template(
-        "orders/admin.html", orders=services.recent_orders(session=request_session()), report=None
+        "orders/admin.html",
+        orders=services.recent_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
+        report=None,
     )
 
 
@@ -78,5 +97,6 @@ def import_csv() -> Any:
     return render_template(
         "orders/admin.html",
         orders=services.recent_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
         report=report,
     ), status

@@ -18,7 +18,7 @@
 
   // In a multi-field scan form, Enter in a field moves on to the next empty field.
   document.querySelectorAll("form[data-scan-sequence]").forEach(function (form) {
-    var fields = Array.prototype.slice.call(form.querySelectorAll("input:not([type=hidden])"));
+    var fields = Array.prototype.slice.call(form.querySelectorAll("input:not([type=hidden]):not([type=file])"));
     fields.forEach(function (field, index) {
       field.addEventListener("keydown", function (event) {
         if (event.key !== "Enter") { return; }
@@ -27,6 +27,14 @@
       });
     });
   });
+
+  // Esc leaves a step and goes back to the scanner page it came from.
+  var escape = document.querySelector("a[data-escape]");
+  if (escape) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.location.href = escape.href; }
+    });
+  }
 
   // An unmistakable sound for each result: a short high beep for success, two mid beeps for
   // "look at this" (already received), a long low buzz for an error. WebAudio, no files.
@@ -54,6 +62,11 @@
         at += tone[1] + 0.08;
       });
       document.body.dataset.beeped = result;
+      if (ctx.state === "suspended") {
+        // The browser's autoplay policy held the sound back: play it on the next key press
+        // (kiosk terminals run Chromium with --autoplay-policy=no-user-gesture-required).
+        document.addEventListener("keydown", function () { ctx.resume(); }, { once: true });
+      }
     } catch (e) { /* no audio device: the colour is the signal */ }
   }
 
@@ -111,4 +124,6 @@
       capture(function () { form.submit(); });
     });
   });
+  // Scripts have run: the page's guards are in place (tests wait for this before typing).
+  document.documentElement.dataset.ready = "1";
 })();
