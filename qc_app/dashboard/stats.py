@@ -3,7 +3,6 @@ loading rows into Python: the same queries on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -83,18 +82,29 @@ class Rate:
 
 
 def pass_rates(session: Session, *, by: str) -> list[Rate]:
-    """Approved verdicts (after the four-eyes review), by declared material or by merchant."""
-    passed = func.sum(case((Inspection.verdict == "pass", 1), else_=0))
-    key: Any = col(Item.declared_material) if by == "material" else col(Merchant.name)
-    query = (
-        select(key, passed, func.count())
+    """Approved verdicts (after the four-eyes review), by declared material or by merchant.
+
+    Aggregated by id first, names joined to the few resulting rows.
+    """
+    passed = func.sum(case((Inspection.verdict == "pass", 1), else_=0)).label("passed")
+    key: Any = col(Item.declared_material) if by == "material" else col(Item.merchant_id)
+    grouped = (
+        select(key.label("key"), passed, func.count().label("total"))
         .select_from(Inspection)
         .join(Item, col(Item.id) == col(Inspection.item_id))
         .where(Inspection.state == InspectionState.APPROVED)
+        .group_by(key)
+        .subquery()
     )
-    if by != "material":
-        query = query.join(Merchant, col(Merchant.id) == col(Item.merchant_id))
-    query = query.group_by(key).order_by(func.count().desc(), key)
+    if by == "material":
+        query = select(grouped.c.key, grouped.c.passed, grouped.c.total)
+        order = grouped.c.key
+    else:
+        query = select(col(Merchant.name), grouped.c.passed, grouped.c.total).join(
+            Merchant, col(Merchant.id) == grouped.c.key
+        )
+        order = col(Merchant.name)
+    query = query.order_by(grouped.c.total.desc(), order)
     return [Rate(str(k), int(p or 0), int(n)) for k, p, n in session.exec(query).all()]
 
 
@@ -105,33 +115,43 @@ class Turnaround:
     p90_hours: float | None
 
 
-def turnaround(session: Session) -> Turnaround:
-    """Hours from intake to the item's first certificate, nearest-rank p50 and p90."""
+def turnaround(session: Session, *, today: date, days: int = 30) -> Turnaround:
+    """Hours from intake to the item's first certificate, for certificates of the last `days`
+    days: nearest-rank p50 and p90 picked by the database in one pass (window functions)."""
+    since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
     first = (
         select(
             col(Certificate.item_id).label("item_id"),
             func.min(Certificate.issued_at).label("issued_at"),
         )
+        .where(col(Certificate.issued_at) >= since)
         .group_by(col(Certificate.item_id))
         .subquery()
     )
-    seconds = _seconds_between(session, col(Item.received_at), first.c.issued_at).label("s")
-    durations = (
-        select(seconds)
+    seconds = _seconds_between(session, col(Item.received_at), first.c.issued_at)
+    ranked = (
+        select(
+            seconds.label("s"),
+            func.row_number().over(order_by=seconds).label("rn"),
+            func.count().over().label("n"),
+        )
         .select_from(first)
         .join(Item, col(Item.id) == first.c.item_id)
         .where(col(Item.received_at).is_not(None))
+        .subquery()
     )
-    count = int(session.exec(select(func.count()).select_from(durations.subquery())).one())
-    if not count:
+    # Nearest rank: ceil(p·n) in integers, so both databases agree exactly.
+    p50, p90 = (ranked.c.n + 1) // 2, (9 * ranked.c.n + 9) // 10
+    rows = session.exec(
+        select(ranked.c.s, ranked.c.rn, ranked.c.n).where(
+            (ranked.c.rn == p50) | (ranked.c.rn == p90)
+        )
+    ).all()
+    if not rows:
         return Turnaround(0, None, None)
-
-    def percentile(p: float) -> float:
-        rank = max(math.ceil(p * count) - 1, 0)
-        value = session.exec(durations.order_by(seconds).offset(rank).limit(1)).one()
-        return round(float(value) / 3600.0, 1)
-
-    return Turnaround(count, percentile(0.5), percentile(0.9))
+    count = int(rows[0][2])
+    by_rank = {int(rn): round(float(s) / 3600.0, 1) for s, rn, _ in rows}
+    return Turnaround(count, by_rank[(count + 1) // 2], by_rank[(9 * count + 9) // 10])
 
 
 def claims_count(session: Session) -> int | None:
@@ -171,7 +191,7 @@ def overview(session: Session, *, today: date, days: int = 14) -> Overview:
         daily=daily_throughput(session, today=today, days=days),
         by_material=pass_rates(session, by="material"),
         by_merchant=pass_rates(session, by="merchant"),
-        turnaround=turnaround(session),
+        turnaround=turnaround(session, today=today),
         claims=claims_count(session),
         alarms=open_alarms(session),
     )

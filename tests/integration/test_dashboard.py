@@ -53,3 +53,23 @@ def test_csv_rows_defuse_spreadsheet_formulas() -> None:
         alarms=[],
     )
     assert ["pass_rate_merchant", "'=HYPERLINK(1)", "1", "1", "100.0"] in stats.csv_rows(view)
+
+
+def test_turnaround_percentiles_are_nearest_rank(flow: Flow, cjk_font_path: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from qc_app.db import write
+    from qc_app.intake.models import Item
+
+    for hours in (1, 2, 10):
+        item, issued = flow.certified()
+        with write(flow.db):
+            flow.db.execute(
+                update(Item.__table__)
+                .where(Item.__table__.c.id == item.id)
+                .values(received_at=issued.certificate.issued_at - timedelta(hours=hours))
+            )
+    found = stats.turnaround(flow.db, today=utcnow().date())
+    assert (found.count, found.p50_hours, found.p90_hours) == (3, 2.0, 10.0)
