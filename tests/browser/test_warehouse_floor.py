@@ -158,3 +158,25 @@ def test_packing_station_refuses_a_mismatch_then_packs(
     db.rollback()
     assert db.exec(select(Photo).where(Photo.kind == "packing")).first() is not None
     assert other.state == "certified"
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+def test_dashboard_and_timeline_for_the_platform(
+    page: Page, live_server: str, flow: Flow, db: Any
+) -> None:
+    item, issued = flow.certified()
+    failed = flow.declare()
+    flow.receive(failed)
+    flow.approve(flow.inspect(failed, fineness="750"))
+    flow.receive(flow.declare(mass_g="9.00"), mass_g="8.00")  # short: on hold
+    log_in(page, live_server, "admin1")
+    page.goto(f"{live_server}/dashboard")
+    charts = page.locator("svg.chart")
+    expect(charts).to_have_count(5)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= TERMINAL["width"]
+    shoot(page, "dashboard.png")
+    page.goto(f"{live_server}/items/{item.code}")
+    thumb = page.locator("img.thumb").first
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.complete && img.naturalWidth") > 0
+    shoot(page, "timeline.png")
