@@ -164,7 +164,7 @@ def test_packing_station_refuses_a_mismatch_then_packs(
 def test_dashboard_and_timeline_for_the_platform(
     page: Page, live_server: str, flow: Flow, db: Any
 ) -> None:
-    item, issued = flow.certified()
+    item, _ = flow.certified()
     failed = flow.declare()
     flow.receive(failed)
     flow.approve(flow.inspect(failed, fineness="750"))
