@@ -21,7 +21,7 @@ from qc_app.certificates.numbers import (
     normalize,
 )
 from qc_app.db import write
-from qc_app.errors import Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.intake.workflow import ItemState
@@ -270,7 +270,7 @@ def receive_scan(
     key = once.clean_key(once_key)
     prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
     if prior is not None:
-        return ScanResult.replayed(prior)
+        return _replay(prior, code)
     item = get_item(session=session, actor=actor, code=code)
     if repeat_ok and item.received_at is not None:
         return _already_received(item)
@@ -292,13 +292,21 @@ def receive_scan(
         # A concurrent double submit won the race: answer with its outcome, record nothing.
         prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
         if prior is not None:
-            return ScanResult.replayed(prior)
+            return _replay(prior, code)
         session.expire_all()
         item = get_item(session=session, actor=actor, code=code)
         if repeat_ok and item.received_at is not None:
             return _already_received(item)
         raise
     return result
+
+
+def _replay(prior: Mapping[str, str], code: str) -> ScanResult:
+    if prior.get("code") != normalize(code):
+        raise ValidationFailed(
+            "幂等键已用于另一件物品", "the idempotency key was used for another item"
+        )
+    return ScanResult.replayed(prior)
 
 
 def _already_received(item: Item) -> ScanResult:
@@ -548,10 +556,17 @@ def hold_item(*, session: Session, actor: User, code: str, reason: str, now: dat
 
 def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
-    if alarms.open_alarms(session, item_id=item.id) and actor.role != "admin":
-        raise Forbidden(
-            "该物品有未解除的警报，只有主管可以处理",
-            "the item has an open alarm; a supervisor must clear it",
+    if alarms.open_alarms(session, item_id=item.id):
+        # The hold ends when the alarm is cleared with a note, never around it.
+        if actor.role != "admin":
+            raise Forbidden(
+                "该物品有未解除的警报，只有主管可以处理",
+                "the item has an open alarm; a supervisor must clear it",
+            )
+        raise Conflict(
+            "请在看板上复核并解除警报，挂起随之解除",
+            "clear the alarm on the dashboard (with a note); that ends the hold",
+            code="alarm_open",
         )
     with write(session):
         item.hold_reason = None

@@ -324,7 +324,7 @@ def pack(
     key = once.clean_key(once_key)
     prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
     if prior is not None:
-        return order_by_waybill(session, str(prior["waybill_no"]))
+        return _replay(session, prior, waybill_no)
     order = order_by_waybill(session, waybill_no)
     item = get_item(session=session, actor=actor, code=item_code)
     certificate = certificate_from_scan(session, certificate_scan)
@@ -383,9 +383,17 @@ def pack(
     except (IntegrityError, StaleDataError):
         prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
         if prior is not None:
-            return order_by_waybill(session, str(prior["waybill_no"]))
+            return _replay(session, prior, waybill_no)
         raise
     return order
+
+
+def _replay(session: Session, prior: Any, waybill_no: str) -> Order:
+    if prior.get("waybill_no") != numbers.normalize(waybill_no):
+        raise ValidationFailed(
+            "幂等键已用于另一个运单", "the idempotency key was used for another waybill"
+        )
+    return order_by_waybill(session, str(prior["waybill_no"]))
 
 
 def _readings(session: Session, item: Item, packed_cg: int) -> list[mass.Reading]:

@@ -328,6 +328,11 @@ def test_mass_drift_raises_an_alarm_holds_the_item_and_refuses_to_pack(
         )
     with pytest.raises(IllegalTransition):
         pack(flow, item, issued)
+    with pytest.raises(Conflict) as around:
+        intake.release_item(
+            session=flow.db, actor=flow.world["admin1"], code=item.code, now=utcnow()
+        )
+    assert around.value.code == "alarm_open"
 
     # A supervisor re-weighs, compares the photos, and clears: the item is packable again.
     with pytest.raises(ValidationFailed):

@@ -301,6 +301,10 @@ def test_api_receive_with_an_idempotency_key_replays(
         url, json={"mass_g": "5.03"}, headers={**headers, "Idempotency-Key": "another"}
     )
     assert other.status_code == 409
+    reused = client.post(
+        f"/api/v1/items/{flow.declare().code}/receive", json={"mass_g": "5.03"}, headers=headers
+    )
+    assert reused.status_code == 422
 
 
 def test_api_order_binding_and_lookup(
