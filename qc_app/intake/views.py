@@ -49,6 +49,7 @@ def create_consignment() -> Any:
             "listing_id": form.get(f"listing_{i}"),
             "mass_g": form.get(f"mass_{i}"),
             "description": form.get(f"description_{i}", ""),
+            "order_no": form.get(f"order_{i}", "").strip(),
         }
         for i in range(NEW_ROWS)
         if form.get(f"listing_{i}")

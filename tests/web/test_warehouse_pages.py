@@ -341,3 +341,26 @@ def test_api_order_binding_and_lookup(
     assert drift.status_code == 409 and drift.get_json()["error"]["code"] == "mass_drift"
     looked_up = client.get("/api/v1/orders/DY-API", headers=token("admin1")).get_json()
     assert looked_up["state"] == "open"
+
+
+def test_merchant_declares_an_order_driven_item_on_the_page(app: Any, db: Any, flow: Flow) -> None:
+    an_order(flow, "SFM")
+    merchant = app.test_client()
+    login(merchant, "merchant1")
+    page = merchant.get("/m/consignments").get_data(as_text=True)
+    response = merchant.post(
+        "/m/consignments",
+        data={
+            "csrf_token": TOKEN.search(page).group(1),
+            "listing_0": str(flow.world.listing_gold.id),
+            "mass_0": "5.02",
+            "order_0": "DY-SFM",
+        },
+    )
+    assert response.status_code == 302
+    db.rollback()
+    from qc_app.intake.models import Item
+    from qc_app.orders.models import Order
+
+    order_id = db.exec(select(Order.id).where(Order.order_no == "DY-SFM")).one()
+    assert db.exec(select(func.count()).where(Item.order_id == order_id)).one() == 1
