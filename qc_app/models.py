@@ -13,8 +13,10 @@ from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.orders.models import Order
+from qc_app.warehouse.models import Alarm, OnceToken
 
 __all__ = [
+    "Alarm",
     "ApiToken",
     "AuditEvent",
     "Certificate",
@@ -24,6 +26,7 @@ __all__ = [
     "Item",
     "Listing",
     "Merchant",
+    "OnceToken",
     "Order",
     "PdfSigningCredential",
     "Photo",

@@ -172,6 +172,10 @@ def _schemas() -> dict[str, Any]:
                             "mass_g": decimal,
                             "price_fen": {"type": "integer", "minimum": 1},
                             "description": {"type": "string", "maxLength": 200},
+                            "order_no": {
+                                "type": "string",
+                                "description": "order-driven: the open order this item is for",
+                            },
                         },
                     },
                 }
@@ -187,6 +191,7 @@ def _schemas() -> dict[str, Any]:
                 "declared_mass_g": {"type": "string"},
                 "received_mass_g": {"type": ["string", "null"]},
                 "price_fen": {"type": "integer"},
+                "hold_reason": {"type": ["string", "null"]},
             },
         },
         "Consignment": {
@@ -258,14 +263,29 @@ def _schemas() -> dict[str, Any]:
                 "listing_id": {"type": "integer"},
                 "price_paid_fen": {"type": "integer"},
                 "waybill_no": {"type": "string"},
+                "item_code": {
+                    "type": "string",
+                    "description": "bind a piece already at the warehouse (stock sold)",
+                },
             },
         },
         "Order": {
             "type": "object",
             "properties": {
                 "order_no": {"type": "string"},
-                "state": {"type": "string"},
+                "state": {
+                    "type": "string",
+                    "enum": ["open", "packed", "shipped", "delivered", "cancelled"],
+                },
                 "waybill_no": {"type": "string"},
+                "listing_id": {"type": "integer"},
+                "item_code": {"type": ["string", "null"]},
+                "seal_no": {"type": ["string", "null"]},
+                "packed_mass_g": {"type": ["string", "null"]},
+                "cancel_reason": {
+                    "type": ["string", "null"],
+                    "description": "why the order was cancelled (the item failed QC)",
+                },
             },
         },
     }
@@ -282,6 +302,13 @@ def document() -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 1},
         },
     )
+    idempotency = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Repeat a call safely: the same key returns the first answer.",
+        "schema": {"type": "string", "maxLength": 80},
+    }
     reason = {
         "type": "object",
         "required": ["reason"],
@@ -368,7 +395,7 @@ def document() -> dict[str, Any]:
                             },
                         },
                     },
-                    params=[code],
+                    params=[code, idempotency],
                 )
             },
             "/api/v1/items/{code}/inspections": {
@@ -476,9 +503,18 @@ def document() -> dict[str, Any]:
                     body=_body(_ref("OrderIn")),
                 )
             },
+            "/api/v1/orders/{order_no}": {
+                "get": _op(
+                    "An order: state, bound item, seal, cancellation reason",
+                    "owner merchant, inspector, admin",
+                    {**_ok("200", _ref("Order"), "the order"), **_errors(401, 403, 404)},
+                    params=[_path("order_no")],
+                )
+            },
             "/api/v1/packing": {
                 "post": _op(
-                    "Pack: waybill + item + certificate QR + seal must belong together",
+                    "Pack: waybill + item + certificate QR + seal must belong together; "
+                    "the packing mass must match intake and lab (else 409 mass_drift, alarm)",
                     "inspector",
                     {
                         **_ok("200", _ref("Order"), "packed"),
@@ -487,15 +523,23 @@ def document() -> dict[str, Any]:
                     body=_body(
                         {
                             "type": "object",
-                            "required": ["waybill_no", "item_code", "certificate", "seal_no"],
+                            "required": [
+                                "waybill_no",
+                                "item_code",
+                                "certificate",
+                                "seal_no",
+                                "mass_g",
+                            ],
                             "properties": {
                                 "waybill_no": {"type": "string"},
                                 "item_code": {"type": "string"},
                                 "certificate": {"type": "string"},
                                 "seal_no": {"type": "string"},
+                                "mass_g": {"oneOf": [{"type": "number"}, {"type": "string"}]},
                             },
                         }
                     ),
+                    params=[idempotency],
                 )
             },
             "/api/v1/orders/{waybill_no}/ship": {

@@ -85,6 +85,7 @@ def item_json(item: Item) -> dict[str, Any]:
             str(cg_to_mass(item.received_mass_cg)) if item.received_mass_cg is not None else None
         ),
         "price_fen": item.price_fen,
+        "hold_reason": item.hold_reason,
     }
 
 
@@ -146,7 +147,8 @@ def receive(code: str) -> Any:
         photo = upload.read() if upload else None
     else:
         mass, photo = body().get("mass_g"), None
-    item = intake.receive_item(
+    # Without an Idempotency-Key a repeated receive is 409; with the same key, the first answer.
+    intake.receive_scan(
         session=request_session(),
         actor=caller(),
         code=code,
@@ -154,7 +156,10 @@ def receive(code: str) -> Any:
         photo=photo,
         files=config().INSTANCE_PATH,
         now=now(),
+        once_key=request.headers.get("Idempotency-Key"),
+        repeat_ok=False,
     )
+    item = intake.get_item(session=request_session(), actor=caller(), code=code)
     return jsonify(item_json(item))
 
 
@@ -295,6 +300,21 @@ def reissue(number: str) -> Any:
     ), 201
 
 
+def order_json(order: Any, item: Item | None = None) -> dict[str, Any]:
+    return {
+        "order_no": order.order_no,
+        "waybill_no": order.waybill_no,
+        "listing_id": order.listing_id,
+        "state": str(order.state),
+        "item_code": item.code if item else None,
+        "seal_no": order.seal_no,
+        "packed_mass_g": (
+            str(cg_to_mass(order.packed_mass_cg)) if order.packed_mass_cg is not None else None
+        ),
+        "cancel_reason": order.cancel_reason,
+    }
+
+
 @bp.post("/orders")
 @token_roles("admin")
 def create_order() -> Any:
@@ -310,27 +330,45 @@ def create_order() -> Any:
         listing_id=listing_id,
         price_paid_fen=data.get("price_paid_fen"),
         waybill_no=text(data, "waybill_no"),
+        item_code=text(data, "item_code"),
         now=now(),
     )
-    return jsonify(
-        {"order_no": order.order_no, "waybill_no": order.waybill_no, "state": str(order.state)}
-    ), 201
+    return jsonify(order_json(order, orders.item_of(request_session(), order))), 201
+
+
+@bp.get("/orders/<order_no>")
+@token_roles("merchant", "inspector", "admin")
+def get_order(order_no: str) -> Any:
+    db = request_session()
+    order = orders.get_order(session=db, actor=caller(), order_no=order_no)
+    return jsonify(order_json(order, orders.item_of(db, order)))
 
 
 @bp.post("/packing")
 @token_roles("inspector")
 def pack() -> Any:
-    data = body()
+    if request.mimetype == "multipart/form-data":
+        data: dict[str, Any] = dict(request.form)
+        upload = request.files.get("photo")
+        photo = upload.read() if upload else None
+    else:
+        data, photo = body(), None
+    db = request_session()
     order = orders.pack(
-        session=request_session(),
+        session=db,
         actor=caller(),
         waybill_no=text(data, "waybill_no"),
         item_code=text(data, "item_code"),
         certificate_scan=text(data, "certificate"),
         seal_no=text(data, "seal_no"),
+        mass_g=data.get("mass_g"),
+        photo=photo,
+        files=config().INSTANCE_PATH,
+        station="packing@api",
+        once_key=request.headers.get("Idempotency-Key"),
         now=now(),
     )
-    return jsonify({"order_no": order.order_no, "state": str(order.state)})
+    return jsonify(order_json(order, orders.item_of(db, order)))
 
 
 @bp.post("/orders/<waybill_no>/ship")

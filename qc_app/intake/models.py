@@ -43,7 +43,7 @@ class Item(SQLModel, table=True):
     hold_reason: str | None = Field(default=None, max_length=200)
     received_mass_cg: int | None = None
     received_by_id: int | None = Field(default=None, foreign_key="users.id")
-    received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
     version: int = Field(default=0, sa_column=_item_version)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

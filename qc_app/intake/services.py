@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
 from qc_app.access import ensure_visible
@@ -18,7 +21,7 @@ from qc_app.certificates.numbers import (
     normalize,
 )
 from qc_app.db import write
-from qc_app.errors import Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.intake.workflow import ItemState
@@ -26,6 +29,7 @@ from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
 from qc_app.uploads import clean_image
+from qc_app.warehouse import alarms, mass, once
 
 MAX_ITEMS = 500
 
@@ -39,7 +43,10 @@ def apply(
     context: Mapping[str, Any] | None = None,
     **details: Any,
 ) -> workflow.Change:
-    """Run one workflow transition and append its audit event, inside the caller's transaction."""
+    """Run one workflow transition and append its audit event, inside the caller's transaction.
+
+    A failed item (RETURN_TO_MERCHANT) cancels its order in the same transaction.
+    """
     change = workflow.transition(item, name, actor, context)
     session.add(item)
     audit.record(
@@ -53,6 +60,10 @@ def apply(
         after=change.after.value,
         **details,
     )
+    if change.after == ItemState.RETURN_TO_MERCHANT:
+        from qc_app.orders.services import on_item_failed  # orders build on intake
+
+        on_item_failed(session, item, actor, now, str(details.get("reason") or ""))
     return change
 
 
@@ -110,6 +121,7 @@ def _declared_item(
         rules.declaration(material)
         mass = parse_mass_g(spec.get("mass_g"))
         price = parse_price_fen(spec.get("price_fen", listing.price_fen))
+        order_id = _order_for(session, listing, spec.get("order_no"))
     except ValidationFailed as exc:
         raise ValidationFailed(
             f"第 {row} 件：{exc.message_zh}", f"item {row}: {exc.message_en}"
@@ -128,8 +140,25 @@ def _declared_item(
         price_fen=price,
         description=str(spec.get("description") or "")[:200],
         state=ItemState.DECLARED,
+        order_id=order_id,
         created_at=now,
     )
+
+
+def _order_for(session: Session, listing: Listing, order_no: object) -> int | None:
+    """Order-driven intake: the item is sent in for an order that already exists."""
+    if order_no is None or order_no == "":
+        return None
+    from qc_app.orders.models import Order, OrderState
+
+    order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
+    if order is None or order.listing_id != listing.id:
+        raise ValidationFailed("订单不存在或不属于该商品", "no such order for this listing")
+    if order.state != OrderState.OPEN:
+        raise ValidationFailed("订单已不在待发货状态", "the order is no longer open")
+    if session.exec(select(Item).where(Item.order_id == order.id)).first() is not None:
+        raise ValidationFailed("该订单已有送检物品", "the order already has an item")
+    return order.id
 
 
 def get_item(*, session: Session, actor: User, code: str) -> Item:
@@ -165,6 +194,34 @@ def items_in(*, session: Session, states: Sequence[ItemState], limit: int = 200)
     return list(session.exec(query.order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scanner terminal shows after one scan: a level (ok / warn / error) and a message."""
+
+    outcome: str  # received | held | already_received | go | extra_held | missing_held | ...
+    code: str
+    level: str
+    message_zh: str
+    message_en: str
+    replay: bool = False
+
+    def message(self, locale: str) -> str:
+        return self.message_en if locale.startswith("en") else self.message_zh
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "outcome": self.outcome,
+            "code": self.code,
+            "level": self.level,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+
+    @classmethod
+    def replayed(cls, data: Mapping[str, str]) -> ScanResult:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data}, replay=True)
+
+
 def receive_item(
     *,
     session: Session,
@@ -175,40 +232,313 @@ def receive_item(
     files: Path,
     now: datetime,
 ) -> Item:
-    """Intake: the scanned item is weighed (and photographed) at the warehouse."""
+    """Intake through the API: a repeated receive is refused (409) unless it repeats an
+    Idempotency-Key, which `receive_scan` answers with the first outcome."""
+    receive_scan(
+        session=session,
+        actor=actor,
+        code=code,
+        mass_g=mass_g,
+        photo=photo,
+        files=files,
+        now=now,
+        repeat_ok=False,
+    )
+    return get_item(session=session, actor=actor, code=code)
+
+
+def receive_scan(
+    *,
+    session: Session,
+    actor: User,
+    code: str,
+    mass_g: object,
+    photo: bytes | None,
+    files: Path,
+    now: datetime,
+    damage: str = "",
+    station: str = "",
+    once_key: str | None = None,
+    repeat_ok: bool = True,
+) -> ScanResult:
+    """Intake: the scanned item is weighed (and photographed) at the warehouse.
+
+    A discrepancy (lighter than declared beyond the balance tolerance, or damage noted by the
+    inspector) puts the item on hold with the reason, in the same transaction. A repeated scan
+    of a received item answers "already received" and records nothing.
+    """
+    key = once.clean_key(once_key)
+    prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
+    if prior is not None:
+        return _replay(prior, code)
     item = get_item(session=session, actor=actor, code=code)
-    mass = parse_mass_g(mass_g)
+    if repeat_ok and item.received_at is not None:
+        return _already_received(item)
+    mass_cg = mass_to_cg(parse_mass_g(mass_g))
     image = clean_image(photo) if photo else None
     digest = storage.store(files, "photos", image.jpeg, ".jpg") if image else None
-    with write(session):
-        item.received_mass_cg = mass_to_cg(mass)
-        item.received_by_id = actor.id
-        item.received_at = now
-        apply(
-            session,
-            item,
-            "receive",
-            actor,
-            now,
-            {"mass_cg": item.received_mass_cg},
-            mass_g=str(mass),
-            declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
-            photo_sha256=digest,
-        )
-        if image and digest:
-            session.add(
-                Photo(
-                    item_id=item.id or 0,
-                    sha256=digest,
-                    original_sha256=image.original_sha256,
-                    kind="intake",
-                    width=image.width,
-                    height=image.height,
-                    created_by_id=actor.id or 0,
-                    created_at=now,
-                )
+    try:
+        with write(session):
+            result = _receive(session, actor, item, mass_cg, image, digest, damage, station, now)
+            once.remember(
+                session,
+                user_id=actor.id,
+                key=key,
+                scope="receive",
+                outcome=result.as_dict(),
+                now=now,
             )
-    return item
+    except (IntegrityError, StaleDataError):
+        # A concurrent double submit won the race: answer with its outcome, record nothing.
+        prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
+        if prior is not None:
+            return _replay(prior, code)
+        session.expire_all()
+        item = get_item(session=session, actor=actor, code=code)
+        if repeat_ok and item.received_at is not None:
+            return _already_received(item)
+        raise
+    return result
+
+
+def _replay(prior: Mapping[str, str], code: str) -> ScanResult:
+    if prior.get("code") != normalize(code):
+        raise ValidationFailed(
+            "幂等键已用于另一件物品", "the idempotency key was used for another item"
+        )
+    return ScanResult.replayed(prior)
+
+
+def _already_received(item: Item) -> ScanResult:
+    weighed = "—" if item.received_mass_cg is None else f"{cg_to_mass(item.received_mass_cg)} g"
+    return ScanResult(
+        "already_received",
+        item.code,
+        "warn",
+        f"{item.code} 已收货（{weighed}），未重复记录",
+        f"{item.code} was already received ({weighed}); nothing recorded twice",
+    )
+
+
+def _receive(
+    session: Session,
+    actor: User,
+    item: Item,
+    mass_cg: int,
+    image: Any,
+    digest: str | None,
+    damage: str,
+    station: str,
+    now: datetime,
+) -> ScanResult:
+    item.received_mass_cg = mass_cg
+    item.received_by_id = actor.id
+    item.received_at = now
+    apply(
+        session,
+        item,
+        "receive",
+        actor,
+        now,
+        {"mass_cg": mass_cg},
+        mass_g=str(cg_to_mass(mass_cg)),
+        declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
+        photo_sha256=digest,
+        station=station,
+    )
+    if image and digest:
+        session.add(
+            Photo(
+                item_id=item.id or 0,
+                sha256=digest,
+                original_sha256=image.original_sha256,
+                kind="intake",
+                width=image.width,
+                height=image.height,
+                created_by_id=actor.id or 0,
+                created_at=now,
+            )
+        )
+    problems: list[tuple[str, str]] = []
+    finding = mass.intake_finding(item.declared_mass_cg, mass_cg)
+    if finding:
+        problems.append((finding.zh, finding.en))
+    if damage.strip():
+        problems.append((f"破损：{damage.strip()}", f"damaged: {damage.strip()}"))
+    grams = f"{cg_to_mass(mass_cg)} g"
+    if not problems:
+        return ScanResult(
+            "received",
+            item.code,
+            "ok",
+            f"已收货 {item.code} · {grams}",
+            f"Received {item.code} · {grams}",
+        )
+    reason_zh = "；".join(zh for zh, _ in problems)
+    reason_en = "; ".join(en for _, en in problems)
+    _hold(session, actor, item, reason_zh, reason_en, station, now)
+    return ScanResult(
+        "held",
+        item.code,
+        "error",
+        f"已收货但挂起 {item.code}：{reason_zh}",
+        f"Received {item.code} but put on hold: {reason_en}",
+    )
+
+
+def _hold(
+    session: Session,
+    actor: User,
+    item: Item,
+    reason_zh: str,
+    reason_en: str,
+    station: str,
+    now: datetime,
+) -> None:
+    item.hold_reason = reason_zh[:200]
+    apply(
+        session,
+        item,
+        "hold",
+        actor,
+        now,
+        {"reason": reason_zh},
+        reason=item.hold_reason,
+        reason_en=reason_en[:300],
+        station=station,
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Expected against scanned for one consignment at intake."""
+
+    expected: int
+    received: int
+    waiting: list[Item]
+    held: list[Item]
+
+
+def consignment_progress(items: Sequence[Item]) -> Progress:
+    return Progress(
+        expected=len(items),
+        received=sum(1 for i in items if i.received_at is not None),
+        waiting=[i for i in items if i.state == ItemState.DECLARED],
+        held=[i for i in items if i.state == ItemState.ON_HOLD],
+    )
+
+
+def scan_at_consignment(
+    *,
+    session: Session,
+    actor: User,
+    consignment_code: str,
+    code: str,
+    station: str,
+    now: datetime,
+    once_key: str | None = None,
+) -> ScanResult:
+    """An item label scanned while a consignment is open at the intake terminal.
+
+    Expected and waiting: go on to weigh it. Already received: say so. Declared in another
+    consignment (an extra item in this parcel): put it on hold with the reason.
+    """
+    key = once.clean_key(once_key)
+    prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
+    if prior is not None:
+        return ScanResult.replayed(prior)
+    consignment = get_consignment(session=session, actor=actor, code=consignment_code)
+    scanned = normalize(code)
+    item = session.exec(select(Item).where(Item.code == scanned)).first()
+    if item is None:
+        return ScanResult(
+            "unknown",
+            scanned,
+            "error",
+            f"未知标签 {scanned}：不是本系统的物品编号，请人工核对",
+            f"unknown label {scanned}: not an item code of this system; check by hand",
+        )
+    if item.received_at is not None:
+        return _already_received(item)
+    if item.consignment_id == consignment.id:
+        if item.state == ItemState.DECLARED:
+            return ScanResult("go", item.code, "ok", f"请称重 {item.code}", f"Weigh {item.code}")
+        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
+        return ScanResult(
+            "not_waiting",
+            item.code,
+            "warn",
+            f"{item.code} 当前为“{zh}”：{item.hold_reason or ''}",
+            f"{item.code} is {en.lower()}: {item.hold_reason or ''}",
+        )
+    if item.state != ItemState.DECLARED:
+        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
+        return ScanResult(
+            "not_waiting",
+            item.code,
+            "warn",
+            f"{item.code} 当前为“{zh}”",
+            f"{item.code} is {en.lower()}",
+        )
+    home = session.get(Consignment, item.consignment_id)
+    home_code = home.code if home else "?"
+    reason_zh = f"多余物品：随送检单 {consignment.code} 到货，申报在 {home_code}"
+    reason_en = f"extra item: arrived with {consignment.code}, declared in {home_code}"
+    try:
+        with write(session):
+            _hold(session, actor, item, reason_zh, reason_en, station, now)
+            result = ScanResult(
+                "extra_held",
+                item.code,
+                "error",
+                f"已挂起 {item.code}：{reason_zh}",
+                f"Put {item.code} on hold: {reason_en}",
+            )
+            once.remember(
+                session, user_id=actor.id, key=key, scope="scan", outcome=result.as_dict(), now=now
+            )
+    except (IntegrityError, StaleDataError):
+        prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
+        if prior is not None:
+            return ScanResult.replayed(prior)
+        raise
+    return result
+
+
+def close_consignment(
+    *, session: Session, actor: User, code: str, station: str, now: datetime
+) -> list[Item]:
+    """Intake of the parcel is done: every expected item that did not arrive goes on hold."""
+    if actor.role != "inspector":
+        raise Forbidden("只有质检员可以完成收货", "only inspectors close an intake")
+    consignment = get_consignment(session=session, actor=actor, code=code)
+    missing = [
+        i
+        for i in consignment_items(session=session, consignment=consignment)
+        if i.state == ItemState.DECLARED
+    ]
+    with write(session):
+        for item in missing:
+            _hold(
+                session,
+                actor,
+                item,
+                f"缺失：送检单 {consignment.code} 收货完成时未到",
+                f"missing: not in the parcel of {consignment.code}",
+                station,
+                now,
+            )
+        audit.record(
+            session,
+            actor=actor,
+            action="intake_closed",
+            entity="consignment",
+            entity_id=consignment.code,
+            at=now,
+            missing=[i.code for i in missing],
+            station=station,
+        )
+    return missing
 
 
 def item_photos(*, session: Session, item: Item) -> list[Photo]:
@@ -226,6 +556,18 @@ def hold_item(*, session: Session, actor: User, code: str, reason: str, now: dat
 
 def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
+    if alarms.open_alarms(session, item_id=item.id):
+        # The hold ends when the alarm is cleared with a note, never around it.
+        if actor.role != "admin":
+            raise Forbidden(
+                "该物品有未解除的警报，只有主管可以处理",
+                "the item has an open alarm; a supervisor must clear it",
+            )
+        raise Conflict(
+            "请在看板上复核并解除警报，挂起随之解除",
+            "clear the alarm on the dashboard (with a note); that ends the hold",
+            code="alarm_open",
+        )
     with write(session):
         item.hold_reason = None
         apply(session, item, "release", actor, now)
@@ -243,6 +585,43 @@ def return_shipped(
     return item
 
 
+def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now: datetime) -> Item:
+    """A supervisor (admin) checked the piece: the alarm is cleared and the hold it caused ends."""
+    with write(session):
+        alarm = alarms.clear(session, actor=actor, alarm_id=alarm_id, note=note, now=now)
+        item = session.get(Item, alarm.item_id)
+        if item is None:
+            raise not_found("物品", "item")
+        audit.record(
+            session,
+            actor=actor,
+            action="alarm_cleared",
+            entity="item",
+            entity_id=item.code,
+            at=now,
+            alarm_id=alarm.id,
+            note=alarm.clear_note,
+        )
+        others = [a for a in alarms.open_alarms(session, item_id=item.id) if a.id != alarm.id]
+        if item.state == ItemState.ON_HOLD and not others:
+            item.hold_reason = None
+            apply(session, item, "release", actor, now, alarm_id=alarm.id)
+    return item
+
+
 def timeline(*, session: Session, actor: User, code: str) -> tuple[Item, list[audit.AuditEvent]]:
     item = get_item(session=session, actor=actor, code=code)
     return item, audit.history(session, entity="item", entity_id=item.code)
+
+
+def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Consignment, int]]:
+    """Consignments with items still expected at intake, and how many, oldest first."""
+    query = (
+        select(Consignment, func.count(col(Item.id)))
+        .join(Item, col(Item.consignment_id) == col(Consignment.id))
+        .where(Item.state == ItemState.DECLARED)
+        .group_by(col(Consignment.id))
+        .order_by(col(Consignment.id))
+        .limit(limit)
+    )
+    return [(c, int(n)) for c, n in session.exec(query)]

@@ -1,20 +1,26 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
+from qc_app.certificates.numbers import normalize
 from qc_app.certificates.services import certificate_of
 from qc_app.db import request_session
-from qc_app.errors import not_found
+from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import inspections_of
 from qc_app.intake import services
+from qc_app.intake.timeline import custody_rows
 from qc_app.intake.workflow import ItemState, allowed
 from qc_app.listings.services import merchant_listings
-from qc_app.web import actor, back, config, now, roles_required
+from qc_app.warehouse import alarms, once
+from qc_app.web import actor, back, config, locale, now, roles_required
 
 bp = Blueprint("intake", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
 STAFF = ("inspector", "analyst", "reviewer", "admin")
 NEW_ROWS = 5
 
@@ -43,6 +49,7 @@ def create_consignment() -> Any:
             "listing_id": form.get(f"listing_{i}"),
             "mass_g": form.get(f"mass_{i}"),
             "description": form.get(f"description_{i}", ""),
+            "order_no": form.get(f"order_{i}", "").strip(),
         }
         for i in range(NEW_ROWS)
         if form.get(f"listing_{i}")
@@ -68,28 +75,150 @@ def consignment(code: str) -> Any:
 # -- warehouse: intake, holds, returns -------------------------------------------------------
 
 
+LEVELS = {"ok": "success", "warn": "warning", "error": "error"}
+
+
+def station(kind: str) -> str:
+    """Where a custody event happened: the station kind and the terminal (cookie or address)."""
+    terminal = request.cookies.get("qc_terminal") or request.remote_addr or "?"
+    return f"{kind}@{terminal}"[:40]
+
+
+def show(result: services.ScanResult) -> None:
+    flash(result.message(locale()), LEVELS[result.level])
+
+
+def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
+    """A refused scan shows the red panel on the scanner page and the input is ready again.
+
+    (The generic handler redirects to the Referer, which browsers do not send under our
+    Referrer-Policy; a scanner terminal must never land on a dead-end error page.)
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                if exc.status not in (400, 404, 409, 422):
+                    raise
+                flash(exc.message(locale()), "error")
+                return redirect(target(**kwargs))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def _consignment_page(code: str) -> str:
+    return url_for("intake.consignment_scan", code=code)
+
+
+def _after_receive(code: str) -> str:
+    back_to = normalize(request.form.get("c", ""))
+    if back_to:
+        return url_for("intake.consignment_scan", code=back_to)
+    return url_for("intake.receive_form", code=code)
+
+
 @bp.get("/intake")
 @roles_required("inspector")
 def index() -> Any:
-    code = request.args.get("code", "").strip()
+    code = normalize(request.args.get("code", ""))
+    if code.startswith("SJ"):
+        return redirect(url_for("intake.consignment_scan", code=code))
+    db = request_session()
     if code:
+        try:
+            services.get_item(session=db, actor=actor(), code=code)
+        except NotFound as exc:
+            flash(exc.message(locale()), "error")
+            return redirect(url_for("intake.index"))
         return redirect(url_for("intake.receive_form", code=code))
-    waiting = services.items_in(session=request_session(), states=[ItemState.DECLARED], limit=50)
-    return render_template("intake/index.html", waiting=waiting)
+    return render_template(
+        "intake/index.html", waiting=services.consignments_waiting(session=db, limit=50)
+    )
+
+
+@bp.get("/intake/c/<code>")
+@roles_required("inspector")
+def consignment_scan(code: str) -> Any:
+    db = request_session()
+    found = services.get_consignment(session=db, actor=actor(), code=code)
+    items = services.consignment_items(session=db, consignment=found)
+    return render_template(
+        "intake/consignment_scan.html",
+        consignment=found,
+        items=items,
+        progress=services.consignment_progress(items),
+        once=once.new_token(),
+    )
+
+
+@bp.post("/intake/c/<code>/scan")
+@roles_required("inspector")
+@refusals_back_to(_consignment_page)
+def scan(code: str) -> Any:
+    result = services.scan_at_consignment(
+        session=request_session(),
+        actor=actor(),
+        consignment_code=code,
+        code=request.form.get("item_code", ""),
+        station=station("intake"),
+        now=now(),
+        once_key=request.form.get("once"),
+    )
+    if result.outcome == "go":
+        return redirect(url_for("intake.receive_form", code=result.code, c=code))
+    show(result)
+    return redirect(url_for("intake.consignment_scan", code=code))
+
+
+@bp.post("/intake/c/<code>/close")
+@roles_required("inspector")
+@refusals_back_to(_consignment_page)
+def close(code: str) -> Any:
+    missing = services.close_consignment(
+        session=request_session(), actor=actor(), code=code, station=station("intake"), now=now()
+    )
+    if missing:
+        codes = ", ".join(i.code for i in missing)
+        flash(
+            (
+                f"缺失 {len(missing)} 件，已挂起："
+                if locale() == "zh"
+                else f"{len(missing)} missing, put on hold: "
+            )
+            + codes,
+            "error",
+        )
+    else:
+        flash(
+            "送检单收货完成，无缺失" if locale() == "zh" else "Intake complete, nothing missing",
+            "success",
+        )
+    return redirect(url_for("intake.consignment_scan", code=code))
 
 
 @bp.get("/intake/<code>")
 @roles_required("inspector")
 def receive_form(code: str) -> Any:
     item = services.get_item(session=request_session(), actor=actor(), code=code)
-    return render_template("intake/receive.html", item=item)
+    return render_template(
+        "intake/receive.html",
+        item=item,
+        consignment_code=request.args.get("c", ""),
+        once=once.new_token(),
+    )
 
 
 @bp.post("/intake/<code>")
 @roles_required("inspector")
+@refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
     photo = request.files.get("photo")
-    item = services.receive_item(
+    result = services.receive_scan(
         session=request_session(),
         actor=actor(),
         code=code,
@@ -97,8 +226,15 @@ def receive(code: str) -> Any:
         photo=photo.read() if photo and photo.filename else None,
         files=config().INSTANCE_PATH,
         now=now(),
+        damage=request.form.get("damage", "")[:150],
+        station=station("intake"),
+        once_key=request.form.get("once"),
     )
-    return redirect(url_for("intake.index", done=item.code))
+    show(result)
+    back_to = normalize(request.form.get("c", ""))
+    if back_to:
+        return redirect(url_for("intake.consignment_scan", code=back_to))
+    return redirect(url_for("intake.index", done=result.code))
 
 
 @bp.post("/items/<code>/hold")
@@ -149,10 +285,13 @@ def return_shipped(code: str) -> Any:
 def item(code: str) -> Any:
     db = request_session()
     found, events = services.timeline(session=db, actor=actor(), code=code)
+    staff = actor().role != "merchant"
     return render_template(
         "intake/item.html",
         item=found,
-        events=events,
+        rows=custody_rows(events),
+        staff=staff,
+        alarms=alarms.alarms_of(db, item_id=found.id or 0) if staff else [],
         photos=services.item_photos(session=db, item=found),
         inspections=inspections_of(session=db, item=found),
         certificate=certificate_of(session=db, item=found),

@@ -17,6 +17,14 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
+ORDER_STATE_LABELS = {
+    OrderState.OPEN: ("待打包", "Open"),
+    OrderState.PACKED: ("已打包", "Packed"),
+    OrderState.SHIPPED: ("已发货", "Shipped"),
+    OrderState.DELIVERED: ("已签收", "Delivered"),
+    OrderState.CANCELLED: ("已取消", "Cancelled"),
+}
+
 # Optimistic lock: a concurrent change of the same row fails with StaleDataError (409).
 _order_version = Column("version", Integer, nullable=False)
 
@@ -38,3 +46,6 @@ class Order(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     packed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     shipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    packed_mass_cg: int | None = None
+    cancel_reason: str | None = Field(default=None, max_length=300)
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
 
-from qc_app import audit
+from qc_app import audit, storage
+from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
-from qc_app.intake.models import Item
+from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.intake.models import Item, Photo
 from qc_app.intake.services import apply, get_item
+from qc_app.intake.workflow import ItemState, check
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order, OrderState
-from qc_app.units import parse_price_fen
+from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
+from qc_app.uploads import clean_image
+from qc_app.warehouse import alarms, mass, once
 
 
 def create_order(
@@ -30,8 +43,30 @@ def create_order(
     price_paid_fen: object,
     waybill_no: str,
     now: datetime,
+    item_code: str = "",
 ) -> Order:
-    """Orders come from the platform (admin role); the listing fixes the merchant."""
+    """Orders come from the platform (admin role); the listing fixes the merchant.
+
+    With `item_code` the order is bound to a piece already in the warehouse (stock inspected
+    before sale); without it, the merchant sends the item in later naming the order.
+    """
+    with write(session):
+        order = _new_order(
+            session, actor, order_no, listing_id, price_paid_fen, waybill_no, item_code, now
+        )
+    return order
+
+
+def _new_order(
+    session: Session,
+    actor: User,
+    order_no: str,
+    listing_id: int,
+    price_paid_fen: object,
+    waybill_no: str,
+    item_code: str,
+    now: datetime,
+) -> Order:
     if actor.role != "admin":
         raise Forbidden("只有平台可以创建订单", "only the platform creates orders")
     listing = session.get(Listing, listing_id)
@@ -40,32 +75,197 @@ def create_order(
     order_no, waybill_no = order_no.strip(), numbers.normalize(waybill_no)
     if not order_no or not waybill_no:
         raise ValidationFailed("订单号和运单号必填", "order_no and waybill_no are required")
+    if len(order_no) > 40 or len(waybill_no) > 40:
+        raise ValidationFailed("订单号或运单号过长", "order_no and waybill_no allow 40 characters")
+    price = parse_price_fen(price_paid_fen, field="price_paid_fen")
     if session.exec(
         select(Order).where((Order.order_no == order_no) | (Order.waybill_no == waybill_no))
     ).first():
         raise Conflict("订单号或运单号已存在", "order or waybill number already exists")
+    item = _stock_item(session, listing, item_code) if item_code.strip() else None
     order = Order(
         order_no=order_no,
         merchant_id=listing.merchant_id,
         listing_id=listing.id or 0,
-        price_paid_fen=parse_price_fen(price_paid_fen, field="price_paid_fen"),
+        price_paid_fen=price,
         waybill_no=waybill_no,
         state=OrderState.OPEN,
         created_at=now,
     )
-    with write(session):
-        session.add(order)
-        audit.record(
-            session,
-            actor=actor,
-            action="order_created",
-            entity="order",
-            entity_id=order_no,
-            at=now,
-            listing_id=listing.id,
-            waybill=waybill_no,
-        )
+    session.add(order)
+    session.flush()
+    if item is not None:
+        item.order_id = order.id
+        session.add(item)
+    audit.record(
+        session,
+        actor=actor,
+        action="order_created",
+        entity="order",
+        entity_id=order_no,
+        at=now,
+        listing_id=listing.id,
+        waybill=waybill_no,
+        item=item.code if item else None,
+    )
     return order
+
+
+def _stock_item(session: Session, listing: Listing, item_code: str) -> Item:
+    item = session.exec(select(Item).where(Item.code == numbers.normalize(item_code))).first()
+    if item is None or item.listing_id != listing.id:
+        raise ValidationFailed("物品不存在或不属于该商品", "no such item for this listing")
+    if item.order_id is not None:
+        raise Conflict("物品已绑定其他订单", "the item is already bound to an order")
+    if item.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED):
+        raise Conflict("物品检测不合格，不能销售", "the item failed QC and cannot be sold")
+    return item
+
+
+CSV_COLUMNS = ("order_no", "listing_id", "price_paid_fen", "waybill_no")
+MAX_CSV_BYTES = 1024 * 1024
+MAX_CSV_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the line in the file, header = 1
+    message_zh: str
+    message_en: str
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class _Abort(Exception):
+    """Leaves the import transaction without saving when any row is wrong."""
+
+
+def import_orders_csv(*, session: Session, actor: User, data: bytes, now: datetime) -> ImportReport:
+    """CSV import by the platform admin: all rows or none, every wrong row reported by line.
+
+    Columns: order_no, listing_id, price_paid_fen, waybill_no, optional item_code.
+    """
+    if actor.role != "admin":
+        raise Forbidden("只有平台可以导入订单", "only the platform imports orders")
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationFailed("文件超过 1 MB", "the file is larger than 1 MB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed("文件须为 UTF-8 编码的 CSV", "the file must be UTF-8 CSV") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed(
+            "缺少列：" + ", ".join(missing), "missing columns: " + ", ".join(missing)
+        )
+    report = ImportReport()
+    try:
+        with write(session):
+            for line, row in enumerate(reader, start=2):
+                if line - 1 > MAX_CSV_ROWS:
+                    raise ValidationFailed(
+                        f"最多 {MAX_CSV_ROWS} 行", f"at most {MAX_CSV_ROWS} rows per file"
+                    )
+                _import_row(session, actor, line, row, now, report)
+            if not report.created and not report.errors:
+                report.errors.append(RowError(1, "文件没有订单行", "the file has no order rows"))
+            if report.errors:
+                raise _Abort
+    except _Abort:
+        report.created.clear()
+    return report
+
+
+def _import_row(
+    session: Session,
+    actor: User,
+    line: int,
+    row: dict[str, Any],
+    now: datetime,
+    report: ImportReport,
+) -> None:
+    try:
+        listing_id = int(str(row.get("listing_id") or "").strip())
+    except ValueError:
+        report.errors.append(RowError(line, "listing_id 须为整数", "listing_id must be an integer"))
+        return
+    try:
+        order = _new_order(
+            session,
+            actor,
+            str(row.get("order_no") or ""),
+            listing_id,
+            str(row.get("price_paid_fen") or "").strip(),
+            str(row.get("waybill_no") or ""),
+            str(row.get("item_code") or ""),
+            now,
+        )
+    except DomainError as exc:
+        report.errors.append(RowError(line, exc.message_zh, exc.message_en))
+        return
+    report.created.append(order.order_no)
+
+
+def get_order(*, session: Session, actor: User, order_no: str) -> Order:
+    order = session.exec(select(Order).where(Order.order_no == order_no.strip())).first()
+    if order is None:
+        raise not_found("订单", "order")
+    ensure_visible(actor, order.merchant_id, "订单", "order")
+    return order
+
+
+def item_of(session: Session, order: Order) -> Item | None:
+    return session.exec(select(Item).where(Item.order_id == order.id)).first()
+
+
+def on_item_failed(session: Session, item: Item, actor: User, now: datetime, reason: str) -> None:
+    """The item of an order failed QC: the order is cancelled with the reason, inside the
+    transaction that failed the item (called from intake.services.apply), and the consumer
+    notice is recorded for the platform to deliver."""
+    if item.order_id is None:
+        return
+    order = session.get(Order, item.order_id)
+    if order is None or order.state not in (OrderState.OPEN, OrderState.PACKED):
+        return
+    why = reason or _failure_reason(session, item)
+    order.state = OrderState.CANCELLED
+    order.cancel_reason = why[:300]
+    order.cancelled_at = now
+    session.add(order)
+    audit.record(
+        session,
+        actor=actor,
+        action="order_cancelled",
+        entity="order",
+        entity_id=order.order_no,
+        at=now,
+        item=item.code,
+        reason=order.cancel_reason,
+        notify="consumer",
+    )
+
+
+def _failure_reason(session: Session, item: Item) -> str:
+    from qc_app.inspection.services import latest_approved
+
+    inspection = latest_approved(session=session, item=item)
+    texts: list[str] = []
+    if inspection is not None:
+        try:
+            reasons = json.loads(inspection.reasons)
+        except ValueError:
+            reasons = []
+        texts = [
+            str(r.get("zh"))
+            for r in reasons
+            if isinstance(r, dict) and r.get("decisive") and r.get("zh")
+        ]
+    return "检测不合格：" + ("；".join(texts) if texts else "见检测报告")
 
 
 def order_by_waybill(session: Session, waybill_no: str) -> Order:
@@ -108,39 +308,175 @@ def pack(
     item_code: str,
     certificate_scan: str,
     seal_no: str,
+    mass_g: object,
     now: datetime,
+    photo: bytes | None = None,
+    files: Path | None = None,
+    station: str = "",
+    once_key: str | None = None,
 ) -> Order:
+    """The packing station: waybill, item, certificate QR, seal, mass (and a photo).
+
+    Refuses a mismatch loudly. A mass drift between intake, lab and packing beyond the balance
+    tolerance raises an alarm and puts the item on hold (committed), then refuses to pack: the
+    piece stays quarantined until a supervisor has compared it with the photos and cleared it.
+    """
+    key = once.clean_key(once_key)
+    prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
+    if prior is not None:
+        return _replay(session, prior, waybill_no)
     order = order_by_waybill(session, waybill_no)
     item = get_item(session=session, actor=actor, code=item_code)
     certificate = certificate_from_scan(session, certificate_scan)
-    problems = _mismatches(order, item, certificate)
-    with write(session):
-        apply(
-            session,
-            item,
-            "pack",
-            actor,
-            now,
-            {"problems": problems, "seal_no": seal_no},
-            order=order.order_no,
-            certificate=certificate.number,
-            seal_no=seal_no.strip(),
-        )
-        item.order_id = order.id
-        order.state = OrderState.PACKED
-        order.seal_no = seal_no.strip()[:40]
-        order.packed_at = now
-        session.add_all([item, order])
+    context = {"problems": _mismatches(session, order, item, certificate), "seal_no": seal_no}
+    check(item, "pack", actor, context)
+    packed_cg = mass_to_cg(parse_mass_g(mass_g))
+    image = clean_image(photo) if photo else None
+    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
+    found = mass.drift(_readings(session, item, packed_cg))
+    if found is not None:
+        _quarantine(session, actor, item, found, packed_cg, station, now)
+        raise Conflict(found.zh, found.en, code="mass_drift")
+    try:
+        with write(session):
+            apply(
+                session,
+                item,
+                "pack",
+                actor,
+                now,
+                context,
+                order=order.order_no,
+                certificate=certificate.number,
+                seal_no=seal_no.strip(),
+                mass_g=str(cg_to_mass(packed_cg)),
+                photo_sha256=digest,
+                station=station,
+            )
+            item.order_id = order.id
+            order.state = OrderState.PACKED
+            order.seal_no = seal_no.strip()[:40]
+            order.packed_at = now
+            order.packed_mass_cg = packed_cg
+            session.add_all([item, order])
+            if image and digest:
+                session.add(
+                    Photo(
+                        item_id=item.id or 0,
+                        sha256=digest,
+                        original_sha256=image.original_sha256,
+                        kind="packing",
+                        width=image.width,
+                        height=image.height,
+                        created_by_id=actor.id or 0,
+                        created_at=now,
+                    )
+                )
+            once.remember(
+                session,
+                user_id=actor.id,
+                key=key,
+                scope="pack",
+                outcome={"waybill_no": order.waybill_no},
+                now=now,
+            )
+    except (IntegrityError, StaleDataError):
+        prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
+        if prior is not None:
+            return _replay(session, prior, waybill_no)
+        raise
     return order
 
 
-def _mismatches(order: Order, item: Item, certificate: Certificate) -> list[tuple[str, str]]:
+def _replay(session: Session, prior: Any, waybill_no: str) -> Order:
+    if prior.get("waybill_no") != numbers.normalize(waybill_no):
+        raise ValidationFailed(
+            "幂等键已用于另一个运单", "the idempotency key was used for another waybill"
+        )
+    return order_by_waybill(session, str(prior["waybill_no"]))
+
+
+def _readings(session: Session, item: Item, packed_cg: int) -> list[mass.Reading]:
+    from qc_app.inspection.services import latest_approved
+
+    readings = []
+    if item.received_mass_cg is not None:
+        readings.append(mass.Reading("intake", item.received_mass_cg))
+    lab = lab_mass_cg(latest_approved(session=session, item=item))
+    if lab is not None:
+        readings.append(mass.Reading("lab", lab))
+    readings.append(mass.Reading("packing", packed_cg))
+    return readings
+
+
+def lab_mass_cg(inspection: Any) -> int | None:
+    """The `mass_g` the lab measured, from the approved inspection's measurements (JSON)."""
+    if inspection is None:
+        return None
+    try:
+        value = json.loads(inspection.measurements).get("mass_g")
+        return None if value is None else mass_to_cg(Decimal(str(value)))
+    except (ValueError, ArithmeticError, AttributeError):
+        return None
+
+
+def _quarantine(
+    session: Session,
+    actor: User,
+    item: Item,
+    found: mass.Finding,
+    packed_cg: int,
+    station: str,
+    now: datetime,
+) -> None:
+    with write(session):
+        alarms.raise_alarm(
+            session,
+            actor=actor,
+            item_id=item.id or 0,
+            item_code=item.code,
+            kind=found.code,
+            station=station,
+            detail={
+                "message_zh": found.zh,
+                "message_en": found.en,
+                "packing_mass_g": str(cg_to_mass(packed_cg)),
+            },
+            now=now,
+        )
+        item.hold_reason = found.zh[:200]
+        apply(
+            session,
+            item,
+            "hold",
+            actor,
+            now,
+            {"reason": found.zh},
+            reason=item.hold_reason,
+            station=station,
+        )
+
+
+def _mismatches(
+    session: Session, order: Order, item: Item, certificate: Certificate
+) -> list[tuple[str, str]]:
+    bound = item_of(session, order)
     checks = [
         (order.state != OrderState.OPEN, "订单不是待打包状态", "order is not open"),
         (
             item.listing_id != order.listing_id or item.merchant_id != order.merchant_id,
             "物品不属于该订单的商品",
             "item is from another listing",
+        ),
+        (
+            item.order_id is not None and item.order_id != order.id,
+            "物品已绑定其他订单",
+            "item is bound to another order",
+        ),
+        (
+            bound is not None and bound.id != item.id,
+            "订单已绑定其他物品",
+            "the order is bound to another item",
         ),
         (certificate.item_id != item.id, "证书不属于该物品", "certificate is for another item"),
         (certificate.status != CertificateStatus.VALID, "证书已吊销", "certificate is revoked"),
@@ -159,6 +495,11 @@ def ship(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Or
         order.shipped_at = now
         session.add(order)
     return order
+
+
+def recent_orders(*, session: Session, limit: int = 100) -> list[Order]:
+    query = select(Order).order_by(col(Order.id).desc()).limit(limit)
+    return list(session.exec(query))
 
 
 def open_orders(*, session: Session, limit: int = 100) -> list[Order]:

@@ -5,8 +5,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
+from qc_app.errors import ValidationFailed
+from qc_app.intake.views import refusals_back_to, station
 from qc_app.orders import services
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.orders.models import ORDER_STATE_LABELS
+from qc_app.units import cg_to_mass
+from qc_app.warehouse import once
+from qc_app.web import actor, config, locale, now, roles_required
 
 bp = Blueprint("orders", __name__)
 
@@ -15,14 +20,23 @@ bp = Blueprint("orders", __name__)
 @roles_required("inspector")
 def packing() -> Any:
     return render_template(
-        "orders/packing.html", orders=services.open_orders(session=request_session())
+        "orders/packing.html",
+        orders=services.open_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
+        once=once.new_token(),
     )
+
+
+def _packing_page(**_: Any) -> str:
+    return url_for("orders.packing")
 
 
 @bp.post("/packing")
 @roles_required("inspector")
+@refusals_back_to(_packing_page)
 def pack() -> Any:
     form = request.form
+    photo = request.files.get("photo")
     order = services.pack(
         session=request_session(),
         actor=actor(),
@@ -30,17 +44,59 @@ def pack() -> Any:
         item_code=form.get("item_code", ""),
         certificate_scan=form.get("certificate", ""),
         seal_no=form.get("seal_no", ""),
+        mass_g=form.get("mass_g"),
+        photo=photo.read() if photo and photo.filename else None,
+        files=config().INSTANCE_PATH,
+        station=station("packing"),
+        once_key=form.get("once"),
         now=now(),
     )
-    flash(("已打包 " if locale() == "zh" else "Packed ") + order.order_no, "success")
+    seal, grams = order.seal_no or "", f"{cg_to_mass(order.packed_mass_cg or 0)} g"
+    item_code = form.get("item_code", "").strip().upper()
+    flash(
+        f"已打包 {order.order_no} · {item_code} · 封签 {seal} · {grams}"
+        if locale() == "zh"
+        else f"Packed {order.order_no} · {item_code} · seal {seal} · {grams}",
+        "success",
+    )
     return redirect(url_for("orders.packing"))
 
 
 @bp.post("/packing/<waybill_no>/ship")
 @roles_required("inspector")
+@refusals_back_to(_packing_page)
 def ship(waybill_no: str) -> Any:
     order = services.ship(
         session=request_session(), actor=actor(), waybill_no=waybill_no, now=now()
     )
     flash(("已发货 " if locale() == "zh" else "Shipped ") + order.order_no, "success")
     return redirect(url_for("orders.packing"))
+
+
+@bp.get("/admin/orders")
+@roles_required("admin")
+def admin() -> Any:
+    return render_template(
+        "orders/admin.html",
+        orders=services.recent_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
+        report=None,
+    )
+
+
+@bp.post("/admin/orders/import")
+@roles_required("admin")
+def import_csv() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed("请选择 CSV 文件", "choose a CSV file")
+    report = services.import_orders_csv(
+        session=request_session(), actor=actor(), data=upload.read(), now=now()
+    )
+    status = 422 if report.errors else 200
+    return render_template(
+        "orders/admin.html",
+        orders=services.recent_orders(session=request_session()),
+        order_labels=ORDER_STATE_LABELS,
+        report=report,
+    ), status

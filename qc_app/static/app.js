@@ -18,7 +18,7 @@
 
   // In a multi-field scan form, Enter in a field moves on to the next empty field.
   document.querySelectorAll("form[data-scan-sequence]").forEach(function (form) {
-    var fields = Array.prototype.slice.call(form.querySelectorAll("input:not([type=hidden])"));
+    var fields = Array.prototype.slice.call(form.querySelectorAll("input:not([type=hidden]):not([type=file])"));
     fields.forEach(function (field, index) {
       field.addEventListener("keydown", function (event) {
         if (event.key !== "Enter") { return; }
@@ -28,17 +28,102 @@
     });
   });
 
-  // An unmistakable sound for each result: high for success, low buzz for an error.
+  // Esc leaves a step and goes back to the scanner page it came from.
+  var escape = document.querySelector("a[data-escape]");
+  if (escape) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.location.href = escape.href; }
+    });
+  }
+
+  // An unmistakable sound for each result: a short high beep for success, two mid beeps for
+  // "look at this" (already received), a long low buzz for an error. WebAudio, no files.
+  var TONES = {
+    success: [[1320, 0.12, "sine"]],
+    warning: [[660, 0.12, "triangle"], [660, 0.12, "triangle"]],
+    error: [[180, 0.5, "square"]]
+  };
   var result = document.body.dataset.result;
-  if (result && window.AudioContext) {
+  var AudioCtx = window.AudioContext || window.webkitAudioContext;
+  if (result && TONES[result] && AudioCtx) {
     try {
-      var ctx = new AudioContext();
-      var osc = ctx.createOscillator();
-      osc.type = result === "error" ? "square" : "sine";
-      osc.frequency.value = result === "error" ? 180 : 1320;
-      osc.connect(ctx.destination);
-      osc.start();
-      osc.stop(ctx.currentTime + (result === "error" ? 0.45 : 0.12));
+      var ctx = new AudioCtx();
+      var at = ctx.currentTime;
+      TONES[result].forEach(function (tone) {
+        var osc = ctx.createOscillator();
+        var gain = ctx.createGain();
+        osc.type = tone[2];
+        osc.frequency.value = tone[0];
+        gain.gain.value = 0.25;
+        osc.connect(gain);
+        gain.connect(ctx.destination);
+        osc.start(at);
+        osc.stop(at + tone[1]);
+        at += tone[1] + 0.08;
+      });
+      document.body.dataset.beeped = result;
+      if (ctx.state === "suspended") {
+        // The browser's autoplay policy held the sound back: play it on the next key press
+        // (kiosk terminals run Chromium with --autoplay-policy=no-user-gesture-required).
+        document.addEventListener("keydown", function () { ctx.resume(); }, { once: true });
+      }
     } catch (e) { /* no audio device: the colour is the signal */ }
   }
+
+  // The terminal's camera: a live preview; F2 takes a still; submitting without a still takes
+  // one. The JPEG goes into the form's file input, so the upload is an ordinary multipart post
+  // (and the file input stays as the fallback when there is no camera).
+  document.querySelectorAll("form[data-camera-form]").forEach(function (form) {
+    var box = form.querySelector("[data-camera]");
+    var input = box && box.querySelector("input[type=file]");
+    if (!box || !input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
+        !window.DataTransfer) { return; }
+    var video = box.querySelector("video");
+    var canvas = box.querySelector("canvas");
+    var still = box.querySelector("img.still");
+    var status = box.querySelector("[data-camera-status]");
+    var live = false;
+
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (stream) {
+        video.srcObject = stream;
+        video.hidden = false;
+        return video.play();
+      })
+      .then(function () {
+        live = true;
+        box.dataset.live = "1";
+        if (status) { status.textContent = box.dataset.onText || status.textContent; }
+      })
+      .catch(function () { /* no camera or no permission: the file input remains */ });
+
+    function capture(done) {
+      if (!live || video.readyState < 2) { done(false); return; }
+      var scale = Math.min(1, 1600 / (video.videoWidth || 1600));
+      canvas.width = Math.round((video.videoWidth || 640) * scale);
+      canvas.height = Math.round((video.videoHeight || 480) * scale);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) {
+        if (!blob) { done(false); return; }
+        var transfer = new DataTransfer();
+        transfer.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
+        input.files = transfer.files;
+        if (still) { still.src = URL.createObjectURL(blob); still.hidden = false; }
+        box.dataset.captured = "1";
+        done(true);
+      }, "image/jpeg", 0.85);
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "F2") { event.preventDefault(); capture(function () {}); }
+    });
+    form.addEventListener("submit", function (event) {
+      if (!live || input.files.length || form.dataset.captureSent) { return; }
+      event.preventDefault();
+      form.dataset.captureSent = "1";
+      capture(function () { form.submit(); });
+    });
+  });
+  // Scripts have run: the page's guards are in place (tests wait for this before typing).
+  document.documentElement.dataset.ready = "1";
 })();

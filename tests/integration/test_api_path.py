@@ -246,6 +246,7 @@ def test_certified_item_is_packed_with_verify_url_and_shipped(
             "item_code": code,
             "certificate": issued["verify_url"],
             "seal_no": "SEAL-77",
+            "mass_g": "5.03",
         },
     )
     assert packed.status_code == 200, packed.get_json()
@@ -500,6 +501,7 @@ def test_packing_with_a_null_seal_is_422(api: Api, cjk_font_path: Any) -> None:
             "item_code": code,
             "certificate": issued["verify_url"],
             "seal_no": None,
+            "mass_g": "5.03",
         },
     )
     assert_error(answer, 422)

@@ -146,6 +146,7 @@ def test_certified_item_history_through_shipping(
         item_code=item.code,
         certificate_scan=issued.verify_url,
         seal_no="SEAL-9",
+        mass_g="5.03",
         now=utcnow(),
     )
     ship(session=flow.db, actor=world["inspector1"], waybill_no="SF9", now=utcnow())

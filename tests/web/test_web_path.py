@@ -133,7 +133,13 @@ def test_pass_path_from_declaration_to_shipping(app, db, world):
         inspector,
         "/packing",
         "/packing",
-        {"waybill_no": "SF777", "item_code": code, "certificate": qr, "seal_no": "SEAL-001"},
+        {
+            "waybill_no": "SF777",
+            "item_code": code,
+            "certificate": qr,
+            "seal_no": "SEAL-001",
+            "mass_g": "5.03",
+        },
     )
     assert packed.status_code == 302
     shipped = post_form(inspector, "/packing", "/packing/SF777/ship", {})
@@ -194,6 +200,7 @@ def test_packing_refuses_a_certificate_of_another_item(app, db, world, flow):
             "item_code": second.code,
             "certificate": issued_first.verify_url,
             "seal_no": "S1",
+            "mass_g": "5.03",
         },
         headers={"Referer": "http://localhost/packing"},
     )

@@ -1,0 +1,230 @@
+"""Dashboard figures, aggregated by the database (GROUP BY, ORDER BY … OFFSET), never by
+loading rows into Python: the same queries on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, inspect
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, func, select
+
+from qc_app.certificates.models import Certificate
+from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.intake.models import Item
+from qc_app.intake.workflow import ItemState
+from qc_app.merchants.models import Merchant
+from qc_app.warehouse.models import Alarm
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    if _dialect(session) == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def _seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def items_by_state(session: Session) -> list[tuple[str, int]]:
+    rows = dict(session.exec(select(Item.state, func.count()).group_by(Item.state)).all())
+    return [(state.value, int(rows.get(state.value, 0))) for state in ItemState]
+
+
+def daily_throughput(
+    session: Session, *, today: date, days: int = 14
+) -> list[tuple[str, int, int]]:
+    """Per UTC day: items received at intake and certificates issued."""
+    since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
+    received_day = _day(session, col(Item.received_at))
+    received = dict(
+        session.exec(
+            select(received_day, func.count())
+            .where(col(Item.received_at) >= since)
+            .group_by(received_day)
+        ).all()
+    )
+    issued_day = _day(session, col(Certificate.issued_at))
+    issued = dict(
+        session.exec(
+            select(issued_day, func.count())
+            .where(col(Certificate.issued_at) >= since)
+            .group_by(issued_day)
+        ).all()
+    )
+    received = {str(k): v for k, v in received.items()}
+    issued = {str(k): v for k, v in issued.items()}
+    out = []
+    for offset in range(days - 1, -1, -1):
+        day = (today - timedelta(days=offset)).isoformat()
+        out.append((day, int(received.get(day, 0)), int(issued.get(day, 0))))
+    return out
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    passed: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 0.0 if not self.total else round(100.0 * self.passed / self.total, 1)
+
+
+def pass_rates(session: Session, *, by: str) -> list[Rate]:
+    """Approved verdicts (after the four-eyes review), by declared material or by merchant.
+
+    Aggregated by id first, names joined to the few resulting rows.
+    """
+    passed = func.sum(case((Inspection.verdict == "pass", 1), else_=0)).label("passed")
+    key: Any = col(Item.declared_material) if by == "material" else col(Item.merchant_id)
+    grouped = (
+        select(key.label("key"), passed, func.count().label("total"))
+        .select_from(Inspection)
+        .join(Item, col(Item.id) == col(Inspection.item_id))
+        .where(Inspection.state == InspectionState.APPROVED)
+        .group_by(key)
+        .subquery()
+    )
+    if by == "material":
+        query = select(grouped.c.key, grouped.c.passed, grouped.c.total)
+        order = grouped.c.key
+    else:
+        query = select(col(Merchant.name), grouped.c.passed, grouped.c.total).join(
+            Merchant, col(Merchant.id) == grouped.c.key
+        )
+        order = col(Merchant.name)
+    query = query.order_by(grouped.c.total.desc(), order)
+    return [Rate(str(k), int(p or 0), int(n)) for k, p, n in session.exec(query).all()]
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    count: int
+    p50_hours: float | None
+    p90_hours: float | None
+
+
+def turnaround(session: Session, *, today: date, days: int = 30) -> Turnaround:
+    """Hours from intake to the item's first certificate, for certificates of the last `days`
+    days: nearest-rank p50 and p90 picked by the database in one pass (window functions)."""
+    since = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
+    first = (
+        select(
+            col(Certificate.item_id).label("item_id"),
+            func.min(Certificate.issued_at).label("issued_at"),
+        )
+        .where(col(Certificate.issued_at) >= since)
+        .group_by(col(Certificate.item_id))
+        .subquery()
+    )
+    seconds = _seconds_between(session, col(Item.received_at), first.c.issued_at)
+    ranked = (
+        select(
+            seconds.label("s"),
+            func.row_number().over(order_by=seconds).label("rn"),
+            func.count().over().label("n"),
+        )
+        .select_from(first)
+        .join(Item, col(Item.id) == first.c.item_id)
+        .where(col(Item.received_at).is_not(None))
+        .subquery()
+    )
+    # Nearest rank: ceil(p·n) in integers, so both databases agree exactly.
+    p50, p90 = (ranked.c.n + 1) // 2, (9 * ranked.c.n + 9) // 10
+    rows = session.exec(
+        select(ranked.c.s, ranked.c.rn, ranked.c.n).where(
+            (ranked.c.rn == p50) | (ranked.c.rn == p90)
+        )
+    ).all()
+    if not rows:
+        return Turnaround(0, None, None)
+    count = int(rows[0][2])
+    by_rank = {int(rn): round(float(s) / 3600.0, 1) for s, rn, _ in rows}
+    return Turnaround(count, by_rank[(count + 1) // 2], by_rank[(9 * count + 9) // 10])
+
+
+def claims_count(session: Session) -> int | None:
+    """Claims live in another package (not built yet): counted only when their table exists."""
+    if not inspect(session.get_bind()).has_table("claims"):
+        return None
+    from sqlalchemy import table
+
+    return int(session.exec(select(func.count()).select_from(table("claims"))).one())
+
+
+def open_alarms(session: Session, limit: int = 50) -> list[tuple[Alarm, str]]:
+    query = (
+        select(Alarm, Item.code)
+        .join(Item, col(Item.id) == col(Alarm.item_id))
+        .where(col(Alarm.cleared_at).is_(None))
+        .order_by(col(Alarm.id))
+        .limit(limit)
+    )
+    return [(alarm, str(code)) for alarm, code in session.exec(query).all()]
+
+
+@dataclass(frozen=True)
+class Overview:
+    states: list[tuple[str, int]]
+    daily: list[tuple[str, int, int]]
+    by_material: list[Rate]
+    by_merchant: list[Rate]
+    turnaround: Turnaround
+    claims: int | None
+    alarms: list[tuple[Alarm, str]]
+
+
+def overview(session: Session, *, today: date, days: int = 14) -> Overview:
+    return Overview(
+        states=items_by_state(session),
+        daily=daily_throughput(session, today=today, days=days),
+        by_material=pass_rates(session, by="material"),
+        by_merchant=pass_rates(session, by="merchant"),
+        turnaround=turnaround(session, today=today),
+        claims=claims_count(session),
+        alarms=open_alarms(session),
+    )
+
+
+def _cell(text: str) -> str:
+    """A merchant name like "=HYPERLINK(…)" must not become a formula in a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_rows(view: Overview) -> list[list[str]]:
+    """One flat table for spreadsheets: section, key, and up to three values."""
+    rows = [["section", "key", "value", "value2", "value3"]]
+    rows += [["items_by_state", state, str(n), "", ""] for state, n in view.states]
+    rows += [["daily", day, str(r), str(c), ""] for day, r, c in view.daily]
+    for section, rates in (
+        ("pass_rate_material", view.by_material),
+        ("pass_rate_merchant", view.by_merchant),
+    ):
+        rows += [
+            [section, _cell(r.key), str(r.passed), str(r.total), f"{r.percent}"] for r in rates
+        ]
+    t = view.turnaround
+    rows.append(
+        [
+            "turnaround_hours",
+            "p50/p90/count",
+            str(t.p50_hours or ""),
+            str(t.p90_hours or ""),
+            str(t.count),
+        ]
+    )
+    rows.append(["alarms_open", "count", str(len(view.alarms)), "", ""])
+    if view.claims is not None:
+        rows.append(["claims", "count", str(view.claims), "", ""])
+    return rows

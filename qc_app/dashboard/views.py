@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from qc_app.dashboard import charts, stats
+from qc_app.db import request_session
+from qc_app.intake import services as intake
+from qc_app.intake.workflow import STATE_LABELS, ItemState
+from qc_app.web import actor, locale, now, roles_required
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/dashboard")
+@roles_required("admin", "inspector")
+def index() -> Any:
+    view = stats.overview(request_session(), today=now().date())
+    zh = locale() == "zh"
+
+    def label(state: str) -> str:
+        return STATE_LABELS[ItemState(state)][0 if zh else 1]
+
+    return render_template(
+        "dashboard/index.html",
+        view=view,
+        state_chart=charts.bar_chart(
+            [(label(s), n) for s, n in view.states], title="物品状态" if zh else "Items by state"
+        ),
+        daily_chart=charts.column_chart(
+            [(day[5:], received) for day, received, _ in view.daily],
+            title="每日收货件数" if zh else "Items received per day",
+        ),
+        certified_chart=charts.column_chart(
+            [(day[5:], issued) for day, _, issued in view.daily],
+            title="每日出证数" if zh else "Certificates per day",
+            colour="#8a6d1d",
+        ),
+        material_chart=charts.bar_chart(
+            [(r.key, r.percent) for r in view.by_material],
+            title="合格率（按材质）" if zh else "Pass rate by material",
+            unit="%",
+            maximum=100,
+            colour="#157347",
+        ),
+        merchant_chart=charts.bar_chart(
+            [(r.key, r.percent) for r in view.by_merchant],
+            title="合格率（按商家）" if zh else "Pass rate by merchant",
+            unit="%",
+            maximum=100,
+            colour="#157347",
+        ),
+        can_clear=actor().role == "admin",
+    )
+
+
+@bp.get("/dashboard.csv")
+@roles_required("admin")
+def export() -> Any:
+    view = stats.overview(request_session(), today=now().date())
+    out = io.StringIO()
+    csv.writer(out).writerows(stats.csv_rows(view))
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="qc-dashboard.csv"'
+    return response
+
+
+@bp.post("/dashboard/alarms/<int:alarm_id>/clear")
+@roles_required("admin")
+def clear_alarm(alarm_id: int) -> Any:
+    item = intake.clear_alarm(
+        session=request_session(),
+        actor=actor(),
+        alarm_id=alarm_id,
+        note=request.form.get("note", ""),
+        now=now(),
+    )
+    flash(("警报已解除 " if locale() == "zh" else "Alarm cleared ") + item.code, "success")
+    return redirect(url_for("dashboard.index"))

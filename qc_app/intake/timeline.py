@@ -1,0 +1,75 @@
+"""An item's chain of custody as rows for the timeline page: pure, from its audit events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from qc_app.intake.workflow import TRANSITIONS
+
+EXTRA_LABELS: Mapping[str, tuple[str, str]] = {
+    "declare": ("申报", "declared"),
+    "alarm_raised": ("警报", "alarm raised"),
+    "alarm_cleared": ("警报解除", "alarm cleared"),
+}
+NOTE_KEYS = ("reason", "note", "order", "certificate", "seal_no", "waybill_no", "consignment")
+
+
+class EventLike(Protocol):
+    at: datetime
+    actor: str
+    action: str
+    data: str
+
+
+@dataclass(frozen=True)
+class CustodyRow:
+    at: datetime
+    action: str
+    label_zh: str
+    label_en: str
+    actor: str
+    station: str
+    mass_g: str
+    photos: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...]
+    alarm: bool
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+
+def _label(action: str) -> tuple[str, str]:
+    if action in TRANSITIONS:
+        spec = TRANSITIONS[action]
+        return spec.label_zh, spec.label_en
+    return EXTRA_LABELS.get(action, (action, action))
+
+
+def custody_rows(events: Iterable[EventLike]) -> list[CustodyRow]:
+    rows = []
+    for event in events:
+        try:
+            data: dict[str, Any] = json.loads(event.data)
+        except ValueError:
+            data = {}
+        zh, en = _label(event.action)
+        digest = data.get("photo_sha256")
+        rows.append(
+            CustodyRow(
+                at=event.at,
+                action=event.action,
+                label_zh=zh,
+                label_en=en,
+                actor=event.actor,
+                station=str(data.get("station") or ""),
+                mass_g=str(data.get("mass_g") or data.get("packing_mass_g") or ""),
+                photos=(digest,) if isinstance(digest, str) else (),
+                notes=tuple((k, str(data[k])) for k in NOTE_KEYS if data.get(k)),
+                alarm=event.action == "alarm_raised",
+            )
+        )
+    return rows

@@ -1,0 +1,82 @@
+"""Warehouse alarms: raised inside the transaction that found the problem, cleared by an admin."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from qc_app import audit
+from qc_app.auth.models import User
+from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.warehouse.models import Alarm
+
+
+def raise_alarm(
+    session: Session,
+    *,
+    actor: User,
+    item_id: int,
+    item_code: str,
+    kind: str,
+    station: str,
+    detail: dict[str, Any],
+    now: datetime,
+) -> Alarm:
+    alarm = Alarm(
+        item_id=item_id,
+        kind=kind,
+        station=station[:40],
+        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+        raised_by_id=actor.id or 0,
+        raised_at=now,
+    )
+    session.add(alarm)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="alarm_raised",
+        entity="item",
+        entity_id=item_code,
+        at=now,
+        alarm_id=alarm.id,
+        kind=kind,
+        station=station,
+        **detail,
+    )
+    return alarm
+
+
+def open_alarms(session: Session, *, item_id: int | None = None, limit: int = 100) -> list[Alarm]:
+    query = select(Alarm).where(col(Alarm.cleared_at).is_(None))
+    if item_id is not None:
+        query = query.where(Alarm.item_id == item_id)
+    return list(session.exec(query.order_by(col(Alarm.id)).limit(limit)))
+
+
+def alarms_of(session: Session, *, item_id: int) -> list[Alarm]:
+    return list(session.exec(select(Alarm).where(Alarm.item_id == item_id).order_by(col(Alarm.id))))
+
+
+def clear(session: Session, *, actor: User, alarm_id: int, note: str, now: datetime) -> Alarm:
+    """Mark the alarm cleared inside the caller's transaction (the caller releases the hold)."""
+    if actor.role != "admin":
+        raise Forbidden(
+            "只有主管（平台管理员）可以解除警报", "only a supervisor (admin) clears alarms"
+        )
+    note = note.strip()
+    if not note:
+        raise ValidationFailed("解除警报需要说明", "clearing an alarm needs a note")
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise not_found("警报", "alarm")
+    if alarm.cleared_at is not None:
+        raise Conflict("警报已解除", "the alarm is already cleared", code="illegal_transition")
+    alarm.cleared_by_id = actor.id
+    alarm.cleared_at = now
+    alarm.clear_note = note[:300]
+    session.add(alarm)
+    return alarm

@@ -1,0 +1,77 @@
+"""Mass checks on the warehouse balance, pure: centigrams in, findings out.
+
+A stone or a metal piece does not change mass between intake, the lab and packing. Two readings
+of the same piece differ only by the balance: ±0.01 g readability on each reading, plus 0.1 %
+for heavy pieces (scale linearity). Anything beyond that is a different piece or a lost part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+ABSOLUTE_CG = 2  # two readings on a 0.01 g balance
+RELATIVE = Decimal("0.001")
+
+
+def tolerance_cg(mass_cg: int) -> int:
+    return max(ABSOLUTE_CG, int(Decimal(mass_cg) * RELATIVE))
+
+
+def grams(cg: int) -> str:
+    return f"{Decimal(cg) / 100:.2f}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    zh: str
+    en: str
+
+
+def intake_finding(declared_cg: int, measured_cg: int) -> Finding | None:
+    """Lighter than declared beyond the tolerance is a discrepancy; heavier is only recorded
+    (DESIGN §3: the lab fails a shortfall, never an excess)."""
+    shortfall = declared_cg - measured_cg
+    limit = tolerance_cg(declared_cg)
+    if shortfall > limit:
+        return Finding(
+            "mass_short",
+            f"质量不符：实测 {grams(measured_cg)} g，申报 {grams(declared_cg)} g，"
+            f"轻 {grams(shortfall)} g（允差 {grams(limit)} g）",
+            f"mass off: measured {grams(measured_cg)} g, declared {grams(declared_cg)} g, "
+            f"{grams(shortfall)} g short (tolerance {grams(limit)} g)",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Reading:
+    stage: str  # intake | lab | packing
+    mass_cg: int
+
+
+STAGE_ZH = {"intake": "收货", "lab": "检测", "packing": "打包"}
+
+
+def drift(readings: Sequence[Reading]) -> Finding | None:
+    """The spread of all readings of one piece beyond the tolerance: a swapped stone."""
+    if len(readings) < 2:
+        return None
+    low = min(readings, key=lambda r: r.mass_cg)
+    high = max(readings, key=lambda r: r.mass_cg)
+    spread = high.mass_cg - low.mass_cg
+    limit = tolerance_cg(low.mass_cg)
+    if spread <= limit:
+        return None
+    listed_zh = "，".join(
+        f"{STAGE_ZH.get(r.stage, r.stage)} {grams(r.mass_cg)} g" for r in readings
+    )
+    listed_en = ", ".join(f"{r.stage} {grams(r.mass_cg)} g" for r in readings)
+    return Finding(
+        "mass_drift",
+        f"质量漂移 {grams(spread)} g（允差 {grams(limit)} g）：{listed_zh}。疑似调包，需主管处理",
+        f"mass drift of {grams(spread)} g (tolerance {grams(limit)} g): {listed_en}; "
+        "possible swap, a supervisor must clear it",
+    )
