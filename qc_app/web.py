@@ -166,7 +166,9 @@ def _security_headers(response: Response) -> Response:
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     )
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin: our own POST pages need the Referer to return to the form with the message
+    # (no-referrer left browsers on a dead-end error page); other sites never see our URLs.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
     if config().COOKIE_SECURE:

@@ -11,7 +11,7 @@ from qc_app.certificates.numbers import normalize
 from qc_app.certificates.services import certificate_of
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, not_found
-from qc_app.inspection.services import inspections_of
+from qc_app.inspection.services import history
 from qc_app.intake import services
 from qc_app.intake.timeline import custody_rows
 from qc_app.intake.workflow import ItemState, allowed
@@ -293,7 +293,7 @@ def item(code: str) -> Any:
         staff=staff,
         alarms=alarms.alarms_of(db, item_id=found.id or 0) if staff else [],
         photos=services.item_photos(session=db, item=found),
-        inspections=inspections_of(session=db, item=found),
+        history=history(session=db, item=found),
         certificate=certificate_of(session=db, item=found),
         actions=allowed(found, actor().role),
     )

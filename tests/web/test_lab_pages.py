@@ -10,6 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.services import record_inspection
+from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, World
 from tests.web.helpers import login, post_form
 
@@ -132,3 +134,19 @@ def test_only_admins_open_the_testing_body_pages(app: Any, world: World, usernam
     client = signed_in(app, username)
     assert client.get("/admin/testing-bodies").status_code == 403
     assert client.get(f"/admin/testing-bodies/{world.lab.id}").status_code == 403
+
+
+def test_the_merchant_sees_why_an_item_failed(app: Any, flow: Flow) -> None:
+    item = flow.declare(material="JADEITE", mass_g="12.40")
+    flow.receive(item, mass_g="12.41")
+    raw = {"mass_g": "12.41", "species": "jadeite", "ri": "1.66", "sg": "3.10", "ir_polymer": True}
+    inspection = record_inspection(
+        session=flow.db, actor=flow.world["analyst1"], code=item.code, raw=raw, now=utcnow()
+    )
+    flow.approve(inspection)
+    page = signed_in(app, "merchant1").get(f"/items/{item.code}").get_data(as_text=True)
+    assert "翡翠（处理）" in page
+    assert "检测为翡翠（处理），申报为翡翠：材质不符" in page
+    assert "处理方法：充填" in page
+    other = signed_in(app, "merchant2").get(f"/items/{item.code}")
+    assert other.status_code == 404
