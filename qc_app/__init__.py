@@ -21,7 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.certificates.views import bp as certificates_bp
     from qc_app.inspection.views import bp as inspection_bp
     from qc_app.intake.views import bp as intake_bp
+    from qc_app.labels.views import bp as labels_bp
     from qc_app.listings.views import bp as listings_bp
+    from qc_app.merchants.views import bp as merchants_bp
     from qc_app.orders.views import bp as orders_bp
     from qc_app.verification.views import bp as verification_bp
 
@@ -36,6 +38,8 @@ def create_app(config: Config | None = None) -> Flask:
         orders_bp,
         verification_bp,
         api_bp,
+        merchants_bp,
+        labels_bp,
     ):
         app.register_blueprint(blueprint)
     web.exempt_api(app, api_bp)

@@ -5,8 +5,8 @@ from qc_app.auth.models import ApiToken, User, UserSession
 from qc_app.certificates.models import Certificate, SigningKey
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment, Item, Photo
-from qc_app.listings.models import Listing
-from qc_app.merchants.models import Merchant
+from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
 
 __all__ = [
@@ -16,7 +16,9 @@ __all__ = [
     "Consignment",
     "Inspection",
     "Item",
+    "LabelPeriod",
     "Listing",
+    "Membership",
     "Merchant",
     "Order",
     "Photo",

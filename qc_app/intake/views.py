@@ -58,10 +58,12 @@ def create_consignment() -> Any:
 def consignment(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
+    items = services.consignment_items(session=db, consignment=found)
     return render_template(
         "intake/consignment.html",
         consignment=found,
-        items=services.consignment_items(session=db, consignment=found),
+        items=items,
+        failures=services.failure_notes(session=db, items=items),
     )
 
 
