@@ -377,7 +377,7 @@ def document() -> dict[str, Any]:
                     "merchant",
                     {**_ok("201", _ref("Listing"), "created"), **_errors(400, 401, 403, 422)},
                     body=_body(_ref("ListingIn")),
-                )
+                ),
             },
             "/api/v1/listings/{listing_id}": {
                 "get": _op(
@@ -403,7 +403,10 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "A consignment and the state of each item",
                     "owner merchant, inspector, admin",
-                    {**_ok("200", _ref("Consignment"), "the consignment"), **_errors(401, 403, 404)},
+                    {
+                        **_ok("200", _ref("Consignment"), "the consignment"),
+                        **_errors(401, 403, 404),
+                    },
                     params=[code],
                 )
             },

@@ -392,7 +392,9 @@ def import_consignment() -> Any:
         )
     except intake.CsvRejected as exc:
         rows = [{"line": line, "message": en, "message_zh": zh} for line, zh, en in exc.rows]
-        return error_json(exc.code, exc.message_en, exc.status, message_zh=exc.message_zh, rows=rows)
+        return error_json(
+            exc.code, exc.message_en, exc.status, message_zh=exc.message_zh, rows=rows
+        )
     rows = intake.consignment_items(session=request_session(), consignment=found)
     return jsonify({"code": found.code, "items": [item_json(i) for i in rows]}), 201
 

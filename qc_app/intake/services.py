@@ -250,7 +250,14 @@ def timeline(*, session: Session, actor: User, code: str) -> tuple[Item, list[au
 
 # -- CSV import (merchant) ----------------------------------------------------------------------
 
-CSV_COLUMNS = ("listing_id", "declared_material", "mass_g", "price_yuan", "price_fen", "description")
+CSV_COLUMNS = (
+    "listing_id",
+    "declared_material",
+    "mass_g",
+    "price_yuan",
+    "price_fen",
+    "description",
+)
 CSV_REQUIRED = ("listing_id", "mass_g")
 CSV_MAX_BYTES = 1_000_000
 
@@ -353,12 +360,18 @@ def import_consignment_csv(
     if len(rows) > MAX_ITEMS:
         raise CsvRejected([(1, f"最多 {MAX_ITEMS} 行", f"at most {MAX_ITEMS} rows")])
     rules = load_ruleset()
-    probe = Consignment(id=0, code="", merchant_id=actor.merchant_id, created_by_id=0, created_at=now)
+    probe = Consignment(
+        id=0, code="", merchant_id=actor.merchant_id, created_by_id=0, created_at=now
+    )
     errors: list[tuple[int, str, str]] = []
     for line, spec in rows:
         if "_error" in spec:
             errors.append(
-                (line, f"列数为 {spec['_error']}，与表头不符", f"{spec['_error']} columns, header differs")
+                (
+                    line,
+                    f"列数为 {spec['_error']}，与表头不符",
+                    f"{spec['_error']} columns, header differs",
+                )
             )
             continue
         try:

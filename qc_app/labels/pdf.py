@@ -42,7 +42,9 @@ def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> f
     return size
 
 
-def _label(c: canvas.Canvas, label: ItemLabel, font: str, x: float, y: float, w: float, h: float) -> None:
+def _label(
+    c: canvas.Canvas, label: ItemLabel, font: str, x: float, y: float, w: float, h: float
+) -> None:
     pad = 2 * mm
     bar_h = h * 0.26
     qr = h - bar_h - 2 * pad - 1 * mm
@@ -59,7 +61,9 @@ def _label(c: canvas.Canvas, label: ItemLabel, font: str, x: float, y: float, w:
     c.setFont(font, zh)
     c.drawString(tx, line - zh, label.material_zh)
     line -= zh + 0.8 * mm
-    small = _fit(c, f"{label.material_code} · {label.consignment_code}", font, h / (40 * mm) * 7, tw)
+    small = _fit(
+        c, f"{label.material_code} · {label.consignment_code}", font, h / (40 * mm) * 7, tw
+    )
     c.setFont(font, small)
     c.drawString(tx, line - small, f"{label.material_code} · {label.consignment_code}")
     line -= small + 0.6 * mm
@@ -69,7 +73,11 @@ def _label(c: canvas.Canvas, label: ItemLabel, font: str, x: float, y: float, w:
     # Code128 across the bottom, quiet zones of 10 modules kept inside the label.
     bar_w = 0.25 * mm if w < 55 * mm else 0.3 * mm
     barcode = code128.Code128(
-        label.item_code, barHeight=bar_h, barWidth=bar_w, quiet=True, lquiet=10 * bar_w,
+        label.item_code,
+        barHeight=bar_h,
+        barWidth=bar_w,
+        quiet=True,
+        lquiet=10 * bar_w,
         rquiet=10 * bar_w,
     )
     barcode.drawOn(c, x + (w - barcode.width) / 2, y + pad * 0.6)
@@ -114,16 +122,23 @@ def packing_list_pdf(packing: PackingList, font_path: Path) -> bytes:
     c.setTitle(f"packing list {packing.consignment_code}")
     width, height = A4
     columns = (  # (heading, x mm, max width mm)
-        ("物品编号 Item", 15, 32), ("商品 Listing", 48, 62), ("申报材质 Material", 111, 34),
-        ("质量 g", 146, 18), ("价格 元", 165, 30),
+        ("物品编号 Item", 15, 32),
+        ("商品 Listing", 48, 62),
+        ("申报材质 Material", 111, 34),
+        ("质量 g", 146, 18),
+        ("价格 元", 165, 30),
     )
 
     def header() -> float:
         c.setFont(font, 16)
         c.drawString(15 * mm, height - 20 * mm, "送检装箱单  Consignment packing list")
         c.setFont(font, 10)
-        c.drawString(15 * mm, height - 27 * mm, f"送检单 {packing.consignment_code} · {packing.merchant}")
-        c.drawString(15 * mm, height - 32 * mm, f"创建 {packing.created} · 共 {len(packing.rows)} 件")
+        c.drawString(
+            15 * mm, height - 27 * mm, f"送检单 {packing.consignment_code} · {packing.merchant}"
+        )
+        c.drawString(
+            15 * mm, height - 32 * mm, f"创建 {packing.created} · 共 {len(packing.rows)} 件"
+        )
         bar = code128.Code128(packing.consignment_code, barHeight=12 * mm, barWidth=0.35 * mm)
         bar.drawOn(c, width - 15 * mm - bar.width, height - 34 * mm)
         y = height - 44 * mm
@@ -139,8 +154,11 @@ def packing_list_pdf(packing: PackingList, font_path: Path) -> bytes:
             c.showPage()
             y = header()
         cells = (
-            row.item_code, row.listing_title, f"{row.material_zh} {row.material_code}",
-            row.mass_g, row.price_yuan,
+            row.item_code,
+            row.listing_title,
+            f"{row.material_zh} {row.material_code}",
+            row.mass_g,
+            row.price_yuan,
         )
         for text, (_, x, max_w) in zip(cells, columns, strict=True):
             size = _fit(c, text, font, 9, max_w * mm)

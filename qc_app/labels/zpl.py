@@ -30,11 +30,13 @@ def label_zpl(label: ItemLabel, size: str, *, font: str = DEFAULT_CJK_FONT, dpmm
     width_mm, height_mm = SIZES[size]
     w, h = int(width_mm * dpmm), int(height_mm * dpmm)
     small = size == "50x30"
-    qr_mag = 3 if small else 4
+    qr_mag = 4 if small else 5
     pad = 2 * dpmm
     text_x = pad + (23 if small else 27) * dpmm // 1
     code_h, zh_h, line_h = (22, 30, 20) if small else (28, 40, 24)
     bar_h = (7 if small else 9) * dpmm
+    # ^FB: a one-line block as wide as the text column, so a long shop name is cut, not spilled.
+    block = f"^FB{w - text_x - pad},1,0,L,0"
     lines = [
         "^XA",
         "^CI28",
@@ -44,11 +46,11 @@ def label_zpl(label: ItemLabel, size: str, *, font: str = DEFAULT_CJK_FONT, dpmm
         f"^FO{pad},{pad}^BQN,2,{qr_mag}^FDMA,{_field_data(label.item_code)}^FS",
         f"^FO{text_x},{pad + 4}^A0N,{code_h},{code_h}^FD{_field_data(label.item_code)}^FS",
         f"^FO{text_x},{pad + 8 + code_h}^A@N,{zh_h},{zh_h},{font}"
-        f"^FD{_field_data(label.material_zh)}^FS",
+        f"{block}^FD{_field_data(label.material_zh)}^FS",
         f"^FO{text_x},{pad + 14 + code_h + zh_h}^A@N,{line_h},{line_h},{font}"
-        f"^FD{_field_data(label.material_code)} {_field_data(label.consignment_code)}^FS",
+        f"{block}^FD{_field_data(label.material_code)} {_field_data(label.consignment_code)}^FS",
         f"^FO{text_x},{pad + 18 + code_h + zh_h + line_h}^A@N,{line_h},{line_h},{font}"
-        f"^FD{_field_data(label.merchant)}^FS",
+        f"{block}^FD{_field_data(label.merchant)}^FS",
         f"^FO{pad},{h - bar_h - pad}^BY2^BCN,{bar_h},N,N,N^FD{_field_data(label.item_code)}^FS",
         "^PQ1",
         "^XZ",
@@ -56,8 +58,6 @@ def label_zpl(label: ItemLabel, size: str, *, font: str = DEFAULT_CJK_FONT, dpmm
     return "\n".join(lines) + "\n"
 
 
-def labels_zpl(
-    labels: Sequence[ItemLabel], size: str, *, font: str = DEFAULT_CJK_FONT
-) -> bytes:
+def labels_zpl(labels: Sequence[ItemLabel], size: str, *, font: str = DEFAULT_CJK_FONT) -> bytes:
     """One ^XA…^XZ format per label, UTF-8 encoded (as ^CI28 announces)."""
     return "".join(label_zpl(label, size, font=font) for label in labels).encode("utf-8")

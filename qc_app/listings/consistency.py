@@ -27,7 +27,12 @@ FINENESS_WORDS: tuple[tuple[str, str, Decimal, str], ...] = (
     (r"足银|S990", "Ag", Decimal("990"), "足银"),
     (r"(?<!\d)925(?!\d)|S925", "Ag", Decimal("925"), "925银"),
 )
-METAL_NAMES = {"Au": ("金", "gold"), "Pt": ("铂", "platinum"), "Ag": ("银", "silver"), "Pd": ("钯", "palladium")}
+METAL_NAMES = {
+    "Au": ("金", "gold"),
+    "Pt": ("铂", "platinum"),
+    "Ag": ("银", "silver"),
+    "Pd": ("钯", "palladium"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def _fineness(upper: str, declared: Any) -> list[TitleWarning]:
                 TitleWarning(
                     "metal",
                     label,
-                    f"标题写“{label}”，但申报材质是{name}：证书只会写{name}",
+                    f"标题写“{label}”（{zh}），但申报材质是{name}：证书只会写{name}",
                     f"the title says '{label}' ({en}) but the declared material is "
                     f"{declared['name_en']}",
                 )

@@ -24,9 +24,7 @@ def index() -> Any:
         "listings/index.html",
         listings=listings,
         materials=rules.declarations,
-        warnings={
-            x.id: consistency.check_title(x.title, x.material_code, rules) for x in listings
-        },
+        warnings={x.id: consistency.check_title(x.title, x.material_code, rules) for x in listings},
         member=merchants.current_membership(db, actor().merchant_id or 0) is not None,
     )
 

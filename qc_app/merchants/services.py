@@ -194,7 +194,9 @@ def set_labels(
     return listing
 
 
-def guarantee_covers(session: Session, merchant_id: int, listing_id: int, placed_at: datetime) -> bool:
+def guarantee_covers(
+    session: Session, merchant_id: int, listing_id: int, placed_at: datetime
+) -> bool:
     """Does 假一赔十 apply to an order of this listing placed at `placed_at`?
 
     True when the order was placed while the merchant was in the programme (a signed period,

@@ -40,7 +40,12 @@ def join() -> Any:
         accepted=request.form.get("accept") == "yes",
         now=now(),
     )
-    flash("已签署协议，鉴定验真服务已开通" if locale() == "zh" else "Agreement signed: you are in the programme", "success")
+    flash(
+        "已签署协议，鉴定验真服务已开通"
+        if locale() == "zh"
+        else "Agreement signed: you are in the programme",
+        "success",
+    )
     return redirect(url_for("merchants.rights"))
 
 
@@ -50,7 +55,12 @@ def leave() -> Any:
     services.leave_programme(
         session=request_session(), actor=actor(), reason=request.form.get("reason"), now=now()
     )
-    flash("已退出鉴定验真服务，标签已下线" if locale() == "zh" else "You left the programme; labels are off", "success")
+    flash(
+        "已退出鉴定验真服务，标签已下线"
+        if locale() == "zh"
+        else "You left the programme; labels are off",
+        "success",
+    )
     return redirect(url_for("merchants.rights"))
 
 

@@ -34,7 +34,9 @@ def test_good_csv_creates_every_item(db, world):
 
 def test_gbk_file_from_excel_is_read(db, world):
     gold = world.listing_gold.id
-    consignment = run(db, world, f"listing_id,mass_g,description\n{gold},5.02,足金戒指\n", encoding="gb18030")
+    consignment = run(
+        db, world, f"listing_id,mass_g,description\n{gold},5.02,足金戒指\n", encoding="gb18030"
+    )
     assert consignment_items(session=db, consignment=consignment)[0].description == "足金戒指"
 
 

@@ -67,7 +67,11 @@ def test_stale_agreement_digest_is_refused(db, world):
     make_eligible(db, world.merchant_a)
     with pytest.raises(Conflict):
         services.join_programme(
-            session=db, actor=world["merchant1"], agreement_sha256="0" * 64, accepted=True, now=utcnow()
+            session=db,
+            actor=world["merchant1"],
+            agreement_sha256="0" * 64,
+            accepted=True,
+            now=utcnow(),
         )
 
 
@@ -138,7 +142,9 @@ def test_leaving_switches_labels_off_and_keeps_earlier_orders_covered(db, world)
     assert covers(t0 + timedelta(days=1))  # ordered while in: obligation stays
     assert not covers(t0)  # before the label went on
     assert not covers(t_leave + timedelta(seconds=1))  # new orders after leaving
-    assert not services.guarantee_covers(db, world.merchant_b.id, world.listing_gold.id, t0 + timedelta(days=1))
+    assert not services.guarantee_covers(
+        db, world.merchant_b.id, world.listing_gold.id, t0 + timedelta(days=1)
+    )
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.seq))]
     assert actions[-3:] == ["programme_joined", "listing_labels", "programme_left"]
 
@@ -159,7 +165,10 @@ def test_admin_sets_standing_with_audit_and_others_may_not(db, world):
         now=utcnow(),
     )
     db.refresh(world.merchant_b)
-    assert world.merchant_b.serious_violations == 2 and world.merchant_b.categories == "jadeite,collectibles"
+    assert (
+        world.merchant_b.serious_violations == 2
+        and world.merchant_b.categories == "jadeite,collectibles"
+    )
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "merchant_standing")).one()
     with pytest.raises(Forbidden):
         services.set_standing(

@@ -76,7 +76,9 @@ def test_packing_list_has_every_row_and_the_consignment_barcode(cjk_font_path):
         PackingRow(f"QC{i:011d}", "足金戒指 古法", "足金", "AU990", "5.02", "¥3,280.00", "")
         for i in range(30)
     )
-    pdf = packing_list_pdf(PackingList("SJ4M2K8PQ3", "金福珠宝旗舰店", "2026-11-22 03:00 UTC", rows), cjk_font_path)
+    pdf = packing_list_pdf(
+        PackingList("SJ4M2K8PQ3", "金福珠宝旗舰店", "2026-11-22 03:00 UTC", rows), cjk_font_path
+    )
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert all(r.item_code in text for r in rows)
     assert ("Code128", "SJ4M2K8PQ3") in decoded(pdf, scale=200 / 72)[0]
@@ -101,7 +103,7 @@ def parse_zpl(data: bytes) -> list[list[tuple[str, str]]]:
         if text[i] in "\r\n":
             i += 1
             continue
-        assert text[i] in "^~", f"text outside a command at {i}: {text[i:i+20]!r}"
+        assert text[i] in "^~", f"text outside a command at {i}: {text[i : i + 20]!r}"
         if text.startswith("^FD", i):
             end = text.index("^FS", i)
             assert current is not None
@@ -129,6 +131,23 @@ def parse_zpl(data: bytes) -> list[list[tuple[str, str]]]:
     return formats
 
 
+def fields_of(commands: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Group a format's commands into fields: from ^FO to ^FS, command name → parameters."""
+    fields: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for name, params in commands:
+        if name == "FO":
+            current = {}
+        if current is not None:
+            current[name] = params
+        if name == "FS":
+            assert current is not None and "FD" in current, "^FS without a field"
+            fields.append(current)
+            current = None
+    assert current is None, "field without ^FS"
+    return fields
+
+
 @pytest.mark.parametrize(("size", "dots"), [("60x40", (480, 320)), ("50x30", (400, 240))])
 def test_zpl_structure_and_utf8_round_trip(size, dots):
     formats = parse_zpl(labels_zpl(LABELS, size))
@@ -137,15 +156,17 @@ def test_zpl_structure_and_utf8_round_trip(size, dots):
         names = [n for n, _ in commands]
         assert names[0] == "CI" and commands[0][1] == "28"  # UTF-8 before any field
         assert ("PW", str(dots[0])) in commands and ("LL", str(dots[1])) in commands
-        fields = [(commands[k - 1], commands[k][1]) for k, (n, _) in enumerate(commands) if n == "FD"]
-        by_kind = {prev[0]: data for prev, data in fields}
+        fields = fields_of(commands)
+        by_kind = {kind: f["FD"] for f in fields for kind in ("BQ", "BC") if kind in f}
         assert by_kind["BQ"] == f"MA,{label.item_code}"  # QR: error level M, automatic mode
         assert by_kind["BC"] == label.item_code
-        chinese = [data for prev, data in fields if prev[0] == "A@"]
+        chinese = [f["FD"] for f in fields if "A@" in f]
         assert label.material_zh in chinese and label.merchant in chinese
-        for prev, _ in fields:
-            if prev[0] == "A@":
-                assert prev[1].endswith(",E:SIMSUN.TTF")
+        for f in fields:
+            if "A@" in f:
+                assert f["A@"].endswith(",E:SIMSUN.TTF")
+                width = int(f["FB"].split(",")[0])  # one-line block: long text is cut, not spilled
+                assert int(f["FO"].split(",")[0]) + width <= dots[0]
         # every field fits on the label
         origins = [tuple(map(int, p.split(","))) for n, p in commands if n == "FO"]
         assert all(0 <= x < dots[0] and 0 <= y < dots[1] for x, y in origins)

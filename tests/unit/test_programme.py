@@ -61,9 +61,9 @@ def test_eligibility_names_each_failed_check(shop, failed):
 def test_agreement_digest_is_sha256_of_the_chinese_text():
     import hashlib
 
-    assert programme.agreement_sha256() == hashlib.sha256(
-        programme.AGREEMENT_ZH.encode()
-    ).hexdigest()
+    assert (
+        programme.agreement_sha256() == hashlib.sha256(programme.AGREEMENT_ZH.encode()).hexdigest()
+    )
 
 
 def h(hours: int) -> datetime:
@@ -99,7 +99,11 @@ def kinds(title: str, code: str) -> list[tuple[str, str]]:
     ("title", "code", "expected"),
     [
         ("缅甸冰种翡翠手镯", "JADEITE", [("origin", "缅甸"), ("variety", "冰种")]),
-        ("新疆和田玉籽料洒金皮", "NEPHRITE", [("origin", "新疆"), ("variety", "籽料"), ("skin_colour", "洒金皮")]),
+        (
+            "新疆和田玉籽料洒金皮",
+            "NEPHRITE",
+            [("origin", "新疆"), ("variety", "籽料"), ("skin_colour", "洒金皮")],
+        ),
         ("羊脂白玉平安扣", "NEPHRITE", [("variety", "羊脂白玉")]),
         ("足金项链", "AU750", [("fineness", "足金")]),
         ("千足金戒指", "AU990", [("fineness", "千足/999")]),
