@@ -223,7 +223,7 @@ def _schemas() -> dict[str, Any]:
                         "type": "object",
                         "required": ["listing_id", "mass_g"],
                         "properties": {
-                            "listing_id": {"type": "integer"},
+                            "listing_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                             "declared_material": _ref("MaterialCode"),
                             "mass_g": decimal,
                             "price_fen": {"type": "integer", "minimum": 1},
@@ -332,7 +332,7 @@ def document() -> dict[str, Any]:
         "name": "listing_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "integer", "minimum": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
     }
     reason = {
         "type": "object",

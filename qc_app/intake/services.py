@@ -103,7 +103,9 @@ def _declared_item(
     now: datetime,
 ) -> Item:
     try:
-        listing = session.get(Listing, int(spec.get("listing_id") or 0))
+        listing_id = int(spec.get("listing_id") or 0)
+        # Ids beyond a PostgreSQL integer cannot exist (and overflow SQLite's driver).
+        listing = session.get(Listing, listing_id) if 0 < listing_id < 2**31 else None
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed("商品不存在", "listing not found")
         material = str(spec.get("declared_material") or listing.material_code)
