@@ -57,14 +57,32 @@ def apply(
 
 
 def create_consignment(
-    *, session: Session, actor: User, items: Sequence[Mapping[str, Any]], now: datetime
+    *,
+    session: Session,
+    actor: User,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime,
+    files: Path | None = None,
 ) -> Consignment:
+    """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
+    photo is checked before anything is written, and stored under `files`."""
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
     if not items or len(items) > MAX_ITEMS:
         raise ValidationFailed(
             f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
         )
+    images = {}
+    for row, spec in enumerate(items, start=1):
+        if spec.get("photo"):
+            if files is None:
+                raise ValidationFailed("无法保存照片", "photos cannot be stored here")
+            try:
+                images[row] = clean_image(spec["photo"])
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"第 {row} 件照片：{exc.message_zh}", f"item {row} photo: {exc.message_en}"
+                ) from exc
     rules = load_ruleset()
     with write(session):
         consignment = Consignment(
@@ -78,6 +96,21 @@ def create_consignment(
         for row, spec in enumerate(items, start=1):
             item = _declared_item(session, actor, consignment, rules, spec, row, now)
             session.add(item)
+            if row in images and files is not None:
+                session.flush()
+                image = images[row]
+                session.add(
+                    Photo(
+                        item_id=item.id or 0,
+                        sha256=storage.store(files, "photos", image.jpeg, ".jpg"),
+                        original_sha256=image.original_sha256,
+                        kind="merchant",
+                        width=image.width,
+                        height=image.height,
+                        created_by_id=actor.id or 0,
+                        created_at=now,
+                    )
+                )
             audit.record(
                 session,
                 actor=actor,

@@ -9,9 +9,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from qc_app.db import request_session
 from qc_app.intake import services as intake
 from qc_app.merchants import programme, services
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.web import actor, config, locale, now, roles_required
 
 bp = Blueprint("merchants", __name__)
+
+
+@bp.app_context_processor
+def _declared_materials() -> dict[str, Any]:
+    # The merchant consignment pages (rendered by intake's views) name declared materials.
+    from qc_app.rules.engine import load_ruleset
+
+    return {"declared_materials": load_ruleset().declarations}
 
 
 @bp.get("/m/rights")
@@ -62,6 +70,43 @@ def leave() -> Any:
         "success",
     )
     return redirect(url_for("merchants.rights"))
+
+
+NEW_ROWS = 5
+
+
+@bp.post("/m/consignments/new")
+@roles_required("merchant")
+def create_consignment() -> Any:
+    """The portal's form: per row a listing, declared material, mass, price, note and photo."""
+    from qc_app.listings.views import _yuan_to_fen
+
+    form, uploads = request.form, request.files
+    rows = []
+    for i in range(NEW_ROWS):
+        if not form.get(f"listing_{i}"):
+            continue
+        spec: dict[str, Any] = {
+            "listing_id": form.get(f"listing_{i}"),
+            "mass_g": form.get(f"mass_{i}"),
+            "description": form.get(f"description_{i}", ""),
+        }
+        if form.get(f"material_{i}"):
+            spec["declared_material"] = form.get(f"material_{i}")
+        if form.get(f"price_{i}", "").strip():
+            spec["price_fen"] = _yuan_to_fen(form.get(f"price_{i}", ""))
+        upload = uploads.get(f"photo_{i}")
+        if upload and upload.filename:
+            spec["photo"] = upload.read()
+        rows.append(spec)
+    consignment = intake.create_consignment(
+        session=request_session(),
+        actor=actor(),
+        items=rows,
+        now=now(),
+        files=config().INSTANCE_PATH,
+    )
+    return redirect(url_for("intake.consignment", code=consignment.code))
 
 
 @bp.post("/m/consignments/import")

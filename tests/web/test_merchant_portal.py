@@ -189,3 +189,91 @@ def test_api_item_labels(client, flow, token):
     assert (
         client.get(f"/api/v1/items/{item.code}/label.pdf?size=1x1", headers=auth).status_code == 422
     )
+
+
+def test_consignment_form_with_material_price_and_photo(app, db, world):
+    from qc_app.intake.models import Photo
+    from tests.conftest import jpeg_bytes
+
+    web = app.test_client()
+    login(web, "merchant1")
+    response = web.post(
+        "/m/consignments/new",
+        data={
+            "csrf_token": csrf(web, "/m/consignments"),
+            "listing_0": str(world.listing_gold.id),
+            "material_0": "AU750",
+            "mass_0": "3.21",
+            "price_0": "1999.50",
+            "photo_0": (io.BytesIO(jpeg_bytes(exif_gps=True)), "ring.jpg"),
+            "listing_1": str(world.listing_gold.id),
+            "mass_1": "5.00",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    db.rollback()
+    first, second = db.exec(select(Item).order_by(Item.id)).all()
+    assert (first.declared_material, first.declared_mass_cg, first.price_fen) == (
+        "AU750",
+        321,
+        199950,
+    )
+    assert (second.declared_material, second.price_fen) == ("AU990", world.listing_gold.price_fen)
+    photo = db.exec(select(Photo)).one()
+    assert photo.item_id == first.id and photo.kind == "merchant"
+    page = web.get(f"/items/{first.code}")
+    assert photo.sha256 in page.get_data(as_text=True)
+    assert web.get(f"/items/{first.code}/photos/{photo.sha256}.jpg").status_code == 200
+
+
+def test_consignment_form_refuses_a_bad_photo_and_saves_nothing(app, db, world):
+    web = app.test_client()
+    login(web, "merchant1")
+    web.post(
+        "/m/consignments/new",
+        data={
+            "csrf_token": csrf(web, "/m/consignments"),
+            "listing_0": str(world.listing_gold.id),
+            "mass_0": "3.21",
+            "photo_0": (io.BytesIO(b"<html>not a photo</html>"), "x.jpg"),
+        },
+        content_type="multipart/form-data",
+        headers={"Referer": "http://localhost/m/consignments"},
+    )
+    db.rollback()
+    assert db.exec(select(Item)).all() == []
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+def test_listing_page_shows_items_certificates_and_pass_rate(app, flow, world):
+    _, issued = flow.certified()
+    flow.declare()  # not judged yet: does not count
+    web = app.test_client()
+    login(web, "merchant1")
+    page = web.get(f"/m/listings/{world.listing_gold.id}").get_data(as_text=True)
+    assert issued.certificate.number in page
+    assert 'data-testid="pass-rate">100%' in page
+
+
+def test_failed_item_shows_reasons_and_the_return_waybill(app, db, flow, world):
+    from qc_app.intake.services import return_shipped
+    from qc_app.sqltypes import utcnow
+
+    item = flow.declare()
+    flow.receive(item)
+    flow.approve(flow.inspect(item, fineness="750.0"))
+    consignment = db.get(Consignment, item.consignment_id)
+    web = app.test_client()
+    login(web, "merchant1")
+    page = web.get(f"/m/consignments/{consignment.code}").get_data(as_text=True)
+    assert "fail-reasons" in page and "等待仓库寄回" in page
+    return_shipped(
+        session=db,
+        actor=world["inspector1"],
+        code=item.code,
+        waybill_no="SF1234567890",
+        now=utcnow(),
+    )
+    page = web.get(f"/m/consignments/{consignment.code}").get_data(as_text=True)
+    assert "SF1234567890" in page
