@@ -277,3 +277,18 @@ def test_failed_item_shows_reasons_and_the_return_waybill(app, db, flow, world):
     )
     page = web.get(f"/m/consignments/{consignment.code}").get_data(as_text=True)
     assert "SF1234567890" in page
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+def test_cli_prints_labels_for_the_owner_only(app, db, flow):
+    item = flow.declare()
+    consignment = db.get(Consignment, item.consignment_id)
+    runner = app.test_cli_runner()
+    zpl = runner.invoke(args=["qc", "labels", item.code, "--as", "merchant1", "--format", "zpl"])
+    assert zpl.exit_code == 0 and "^CI28" in zpl.output
+    pdf = runner.invoke(
+        args=["qc", "labels", consignment.code, "--as", "inspector1", "--size", "a4"]
+    )
+    assert pdf.exit_code == 0 and pdf.stdout_bytes.startswith(b"%PDF")
+    other = runner.invoke(args=["qc", "labels", item.code, "--as", "merchant2"])
+    assert other.exit_code == 1 and "not found" in other.output
