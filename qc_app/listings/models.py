@@ -1,7 +1,4 @@
-"""Listings (商品): what a merchant sells, with the declared material the items must match.
-
-Owns listing creation, the labels a listing carries, and the link to its items and certificates.
-"""
+"""Listing tables: the listing with its current labels, and when each label was on."""
 
 from __future__ import annotations
 

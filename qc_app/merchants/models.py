@@ -1,7 +1,4 @@
-"""Merchants (商家): the shops that send items in and sell them with the 鉴定验真 labels.
-
-Owns the merchant record, its standing, and its membership periods in the programme (权益中心).
-"""
+"""Merchant tables: the shop with its standing, and its periods in the programme."""
 
 from __future__ import annotations
 
