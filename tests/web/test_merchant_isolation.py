@@ -105,3 +105,34 @@ def test_own_objects_open_for_the_owner(app, db, flow, world):
         f"/m/consignments/{consignment.code}/packing-list.pdf",
     ):
         assert web.get(url).status_code == 200, url
+
+
+def test_a_thousand_foreign_and_guessed_ids_all_get_404(app, db, theirs, token, world):
+    """security.md check 1: ≥1,000 ids (merchant2's real ones, sequential and random) on every
+    GET object route open to merchants; merchant1's own ids are left out of the sweep."""
+    from qc_app.intake.models import Item
+
+    own = {str(world.listing_gold.id)} | {
+        i.code for i in db.exec(select(Item)) if i.merchant_id == world.merchant_a.id
+    }
+    values = {
+        "code": theirs["code"] + [random_code() for _ in range(70)],
+        "listing_id": [i for i in range(1, 60) if str(i) not in own] + theirs["listing_id"],
+        "number": theirs["number"] + [random_code("GTC", 12) for _ in range(30)],
+        "digest": theirs["digest"] + ["%064x" % RANDOM.getrandbits(256) for _ in range(10)],
+    }
+    web = app.test_client()
+    login(web, "merchant1")
+    api = token("merchant1")
+    sent, wrong = 0, []
+    for rule in object_routes(app):
+        roles = app.view_functions[rule.endpoint].qc_roles
+        if "merchant" not in roles or "GET" not in rule.methods:
+            continue
+        for url in urls(rule, values):
+            response = web.get(url, headers=api if rule.rule.startswith("/api/") else None)
+            sent += 1
+            if response.status_code != 404:
+                wrong.append((url, response.status_code))
+    assert wrong == []
+    assert sent >= 1000
