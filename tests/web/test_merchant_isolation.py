@@ -119,7 +119,7 @@ def test_a_thousand_foreign_and_guessed_ids_all_get_404(app, db, theirs, token, 
         "code": theirs["code"] + [random_code() for _ in range(70)],
         "listing_id": [i for i in range(1, 60) if str(i) not in own] + theirs["listing_id"],
         "number": theirs["number"] + [random_code("GTC", 12) for _ in range(30)],
-        "digest": theirs["digest"] + ["%064x" % RANDOM.getrandbits(256) for _ in range(10)],
+        "digest": theirs["digest"] + [f"{RANDOM.getrandbits(256):064x}" for _ in range(10)],
     }
     web = app.test_client()
     login(web, "merchant1")
