@@ -22,7 +22,9 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.dashboard.views import bp as dashboard_bp
     from qc_app.inspection.views import bp as inspection_bp
     from qc_app.intake.views import bp as intake_bp
+    from qc_app.labels.views import bp as labels_bp
     from qc_app.listings.views import bp as listings_bp
+    from qc_app.merchants.views import bp as merchants_bp
     from qc_app.orders.views import bp as orders_bp
     from qc_app.verification.views import bp as verification_bp
 
@@ -38,6 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
         verification_bp,
         api_bp,
         dashboard_bp,
+        merchants_bp,
+        labels_bp,
     ):
         app.register_blueprint(blueprint)
     web.exempt_api(app, api_bp)

@@ -357,4 +357,7 @@ def audit_verify(checkpoints: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from qc_app.labels.cli import labels
+
+    qc.add_command(labels)
     app.cli.add_command(qc)

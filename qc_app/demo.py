@@ -42,8 +42,20 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
     created = DemoCreated()
     with write(session):
         shops = [
-            Merchant(name="金福珠宝旗舰店", licence_no="91440300MA5DEMO01X", created_at=now),
-            Merchant(name="玉满堂珠宝", licence_no="91650100MA7DEMO02Y", created_at=now),
+            # merchant1's shop meets every rights-centre check; merchant2's rep is not verified yet.
+            Merchant(
+                name="金福珠宝旗舰店",
+                licence_no="91440300MA5DEM0019",
+                legal_rep_verified=True,
+                categories="jewelry,gold",
+                created_at=now,
+            ),
+            Merchant(
+                name="玉满堂珠宝",
+                licence_no="91650100MA7DEMQ028",
+                categories="jadeite,collectibles",
+                created_at=now,
+            ),
         ]
         lab = TestingBody(
             code="GTC",

@@ -10,8 +10,8 @@ from qc_app.certificates.models import (
 )
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment, Item, Photo
-from qc_app.listings.models import Listing
-from qc_app.merchants.models import Merchant
+from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
 from qc_app.warehouse.models import Alarm, OnceToken
 
@@ -24,7 +24,9 @@ __all__ = [
     "Inspection",
     "IssuanceBatch",
     "Item",
+    "LabelPeriod",
     "Listing",
+    "Membership",
     "Merchant",
     "OnceToken",
     "Order",

@@ -82,6 +82,19 @@ def parse_price_fen(value: object, *, field: str = "price_fen") -> int:
     return fen
 
 
+def yuan_to_fen(text: str) -> str:
+    """What a merchant types (yuan) as the fen string parse_price_fen takes.
+
+    A third decimal is not rounded: the text is passed on unchanged, and parse_price_fen
+    refuses it with its usual message.
+    """
+    try:
+        fen = Decimal(text.strip()) * 100
+    except (InvalidOperation, ValueError):
+        return text
+    return str(int(fen)) if fen.is_finite() and fen == fen.to_integral_value() else text
+
+
 def format_fen(fen: int) -> str:
     return f"¥{Decimal(fen) / 100:,.2f}"
 

@@ -26,6 +26,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from qc_app.auth.models import User
@@ -113,7 +114,17 @@ def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
 
 
+class DatabaseInt(IntegerConverter):
+    """`<int:…>` route arguments stop at the database's integer range: a larger id is a plain
+    404, not a PostgreSQL overflow error (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInt
     csrf.init_app(app)
     limiter.init_app(app)
     Babel(app, locale_selector=locale)

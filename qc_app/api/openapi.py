@@ -155,6 +155,62 @@ def _schemas() -> dict[str, Any]:
                 "price_fen": {"type": "integer"},
             },
         },
+        "ListingOut": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "brand": {"type": "string"},
+                "style": {"type": "string"},
+                "material_code": {"type": "string"},
+                "price_fen": {"type": "integer"},
+                "labels": _ref("Labels"),
+                "title_warnings": {
+                    "type": "array",
+                    "description": "what the title promises that certificates cannot confirm",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "kind": {
+                                "type": "string",
+                                "enum": ["origin", "variety", "skin_colour", "fineness", "metal"],
+                            },
+                            "term": {"type": "string"},
+                            "message": {"type": "string"},
+                            "message_zh": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "Labels": {
+            "type": "object",
+            "description": "鉴定验真 (authentic) and 假一赔十 (guarantee; needs authentic)",
+            "properties": {"authentic": {"type": "boolean"}, "guarantee": {"type": "boolean"}},
+        },
+        "CsvError": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "rows": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "line": {"type": "integer"},
+                                    "message": {"type": "string"},
+                                    "message_zh": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        },
         "ConsignmentIn": {
             "type": "object",
             "required": ["items"],
@@ -167,7 +223,7 @@ def _schemas() -> dict[str, Any]:
                         "type": "object",
                         "required": ["listing_id", "mass_g"],
                         "properties": {
-                            "listing_id": {"type": "integer"},
+                            "listing_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                             "declared_material": _ref("MaterialCode"),
                             "mass_g": decimal,
                             "price_fen": {"type": "integer", "minimum": 1},
@@ -291,6 +347,15 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def label_size(sizes: list[str]) -> dict[str, Any]:
+    return {
+        "name": "size",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": sizes, "default": "60x40"},
+    }
+
+
 def document() -> dict[str, Any]:
     code, number, inspection_id = (
         _path("code"),
@@ -308,6 +373,12 @@ def document() -> dict[str, Any]:
         "required": False,
         "description": "Repeat a call safely: the same key returns the first answer.",
         "schema": {"type": "string", "maxLength": 80},
+    }
+    listing_id = {
+        "name": "listing_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
     }
     reason = {
         "type": "object",
@@ -335,11 +406,101 @@ def document() -> dict[str, Any]:
         },
         "paths": {
             "/api/v1/listings": {
+                "get": _op(
+                    "The caller's listings, with labels and title warnings",
+                    "merchant",
+                    {
+                        **_ok(
+                            "200",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "listings": {"type": "array", "items": _ref("ListingOut")}
+                                },
+                            },
+                            "the listings",
+                        ),
+                        **_errors(401, 403),
+                    },
+                ),
                 "post": _op(
                     "Create a listing",
                     "merchant",
                     {**_ok("201", _ref("Listing"), "created"), **_errors(400, 401, 403, 422)},
                     body=_body(_ref("ListingIn")),
+                ),
+            },
+            "/api/v1/listings/{listing_id}": {
+                "get": _op(
+                    "A listing, its labels and title warnings",
+                    "owner merchant",
+                    {**_ok("200", _ref("ListingOut"), "the listing"), **_errors(401, 403, 404)},
+                    params=[listing_id],
+                )
+            },
+            "/api/v1/listings/{listing_id}/labels": {
+                "post": _op(
+                    "Switch the 鉴定验真 / 假一赔十 labels on or off (needs programme membership)",
+                    "owner merchant",
+                    {
+                        **_ok("200", _ref("ListingOut"), "labels set"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(_ref("Labels")),
+                    params=[listing_id],
+                )
+            },
+            "/api/v1/consignments/{code}": {
+                "get": _op(
+                    "A consignment and the state of each item",
+                    "owner merchant, inspector, admin",
+                    {
+                        **_ok("200", _ref("Consignment"), "the consignment"),
+                        **_errors(401, 403, 404),
+                    },
+                    params=[code],
+                )
+            },
+            "/api/v1/consignments/import": {
+                "post": _op(
+                    "Declare a consignment from CSV (columns listing_id, declared_material, "
+                    "mass_g, price_yuan or price_fen, description); one bad row saves nothing "
+                    "and every bad row is listed with its line number",
+                    "merchant",
+                    {
+                        **_ok("201", _ref("Consignment"), "created"),
+                        **_errors(401, 403),
+                        "422": {
+                            "description": "rows refused",
+                            "content": {JSON: {"schema": _ref("CsvError")}},
+                        },
+                    },
+                    body={
+                        "required": True,
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                )
+            },
+            "/api/v1/items/{code}/label.pdf": {
+                "get": _op(
+                    "Item label PDF: QR + Code128 + item code + declared material",
+                    "owner merchant, inspector, admin",
+                    {
+                        "200": {"description": "PDF", "content": {"application/pdf": {}}},
+                        **_errors(401, 403, 404, 422),
+                    },
+                    params=[code, label_size(["60x40", "50x30", "a4"])],
+                )
+            },
+            "/api/v1/items/{code}/label.zpl": {
+                "get": _op(
+                    "Item label as ZPL II (UTF-8, ^CI28, CJK font E:SIMSUN.TTF)",
+                    "owner merchant, inspector, admin",
+                    {
+                        "200": {"description": "ZPL", "content": {"text/plain": {}}},
+                        **_errors(401, 403, 404, 422),
+                    },
+                    params=[code, label_size(["60x40", "50x30"])],
                 )
             },
             "/api/v1/consignments": {

@@ -376,3 +376,107 @@ def pack() -> Any:
 def ship(waybill_no: str) -> Any:
     order = orders.ship(session=request_session(), actor=caller(), waybill_no=waybill_no, now=now())
     return jsonify({"order_no": order.order_no, "state": str(order.state)})
+
+
+# -- merchant side: listings, labels, consignments (issue 6) -----------------------------------
+
+
+def listing_json(listing: Any) -> dict[str, Any]:
+    from qc_app.listings.consistency import check_title
+    from qc_app.rules.engine import load_ruleset
+
+    return {
+        "id": listing.id,
+        "title": listing.title,
+        "brand": listing.brand,
+        "style": listing.style,
+        "material_code": listing.material_code,
+        "price_fen": listing.price_fen,
+        "labels": {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee},
+        "title_warnings": [
+            {"kind": w.kind, "term": w.term, "message": w.en, "message_zh": w.zh}
+            for w in check_title(listing.title, listing.material_code, load_ruleset())
+        ],
+    }
+
+
+@bp.get("/listings")
+@token_roles("merchant")
+def list_listings() -> Any:
+    rows = listings.merchant_listings(session=request_session(), actor=caller())
+    return jsonify({"listings": [listing_json(x) for x in rows]})
+
+
+@bp.get("/listings/<int:listing_id>")
+@token_roles("merchant")
+def get_listing(listing_id: int) -> Any:
+    found = listings.get_listing(session=request_session(), actor=caller(), listing_id=listing_id)
+    return jsonify(listing_json(found))
+
+
+@bp.post("/listings/<int:listing_id>/labels")
+@token_roles("merchant")
+def set_listing_labels(listing_id: int) -> Any:
+    from qc_app.merchants.services import set_labels
+
+    data = body()
+    flags = {k: data.get(k, False) for k in ("authentic", "guarantee")}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise BadRequest("authentic / guarantee 须为布尔值", "authentic and guarantee are booleans")
+    found = set_labels(
+        session=request_session(),
+        actor=caller(),
+        listing_id=listing_id,
+        authentic=flags["authentic"],
+        guarantee=flags["guarantee"],
+        now=now(),
+    )
+    return jsonify(listing_json(found))
+
+
+@bp.get("/consignments/<code>")
+@token_roles("merchant", "inspector", "admin")
+def get_consignment(code: str) -> Any:
+    found = intake.get_consignment(session=request_session(), actor=caller(), code=code)
+    rows = intake.consignment_items(session=request_session(), consignment=found)
+    return jsonify({"code": found.code, "items": [item_json(i) for i in rows]})
+
+
+@bp.post("/consignments/import")
+@token_roles("merchant")
+def import_consignment() -> Any:
+    from qc_app.web import error_json
+
+    try:
+        found = intake.import_consignment_csv(
+            session=request_session(), actor=caller(), data=request.get_data(), now=now()
+        )
+    except intake.CsvRejected as exc:
+        rows = [{"line": line, "message": en, "message_zh": zh} for line, zh, en in exc.rows]
+        return error_json(
+            exc.code, exc.message_en, exc.status, message_zh=exc.message_zh, rows=rows
+        )
+    rows = intake.consignment_items(session=request_session(), consignment=found)
+    return jsonify({"code": found.code, "items": [item_json(i) for i in rows]}), 201
+
+
+@bp.get("/items/<code>/label.pdf")
+@token_roles("merchant", "inspector", "admin")
+def item_label_pdf(code: str) -> Any:
+    from qc_app.labels import services as labels
+    from qc_app.labels.views import labels_pdf_response
+
+    size = labels.check_size(request.args.get("size"))
+    label = labels.item_label(session=request_session(), actor=caller(), code=code)
+    return labels_pdf_response([label], size, label.item_code)
+
+
+@bp.get("/items/<code>/label.zpl")
+@token_roles("merchant", "inspector", "admin")
+def item_label_zpl(code: str) -> Any:
+    from qc_app.labels import services as labels
+    from qc_app.labels.views import labels_zpl_response
+
+    size = labels.check_size(request.args.get("size"), sheet=False)
+    label = labels.item_label(session=request_session(), actor=caller(), code=code)
+    return labels_zpl_response([label], size, label.item_code)

@@ -27,7 +27,7 @@ from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.intake.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
-from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
+from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import clean_image
 from qc_app.warehouse import alarms, mass, once
 
@@ -68,14 +68,32 @@ def apply(
 
 
 def create_consignment(
-    *, session: Session, actor: User, items: Sequence[Mapping[str, Any]], now: datetime
+    *,
+    session: Session,
+    actor: User,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime,
+    files: Path | None = None,
 ) -> Consignment:
+    """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
+    photo is checked before anything is written, and stored under `files`."""
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
     if not items or len(items) > MAX_ITEMS:
         raise ValidationFailed(
             f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
         )
+    images = {}
+    for row, spec in enumerate(items, start=1):
+        if spec.get("photo"):
+            if files is None:
+                raise ValidationFailed("无法保存照片", "photos cannot be stored here")
+            try:
+                images[row] = clean_image(spec["photo"])
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"第 {row} 件照片：{exc.message_zh}", f"item {row} photo: {exc.message_en}"
+                ) from exc
     rules = load_ruleset()
     with write(session):
         consignment = Consignment(
@@ -89,6 +107,21 @@ def create_consignment(
         for row, spec in enumerate(items, start=1):
             item = _declared_item(session, actor, consignment, rules, spec, row, now)
             session.add(item)
+            if row in images and files is not None:
+                session.flush()
+                image = images[row]
+                session.add(
+                    Photo(
+                        item_id=item.id or 0,
+                        sha256=storage.store(files, "photos", image.jpeg, ".jpg"),
+                        original_sha256=image.original_sha256,
+                        kind="merchant",
+                        width=image.width,
+                        height=image.height,
+                        created_by_id=actor.id or 0,
+                        created_at=now,
+                    )
+                )
             audit.record(
                 session,
                 actor=actor,
@@ -114,7 +147,9 @@ def _declared_item(
     now: datetime,
 ) -> Item:
     try:
-        listing = session.get(Listing, int(spec.get("listing_id") or 0))
+        listing_id = int(spec.get("listing_id") or 0)
+        # Ids beyond a PostgreSQL integer cannot exist (and overflow SQLite's driver).
+        listing = session.get(Listing, listing_id) if 0 < listing_id < 2**31 else None
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed("商品不存在", "listing not found")
         material = str(spec.get("declared_material") or listing.material_code)
@@ -625,3 +660,160 @@ def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Con
         .limit(limit)
     )
     return [(c, int(n)) for c, n in session.exec(query)]
+
+
+# -- CSV import (merchant) ----------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "listing_id",
+    "declared_material",
+    "mass_g",
+    "price_yuan",
+    "price_fen",
+    "description",
+)
+CSV_REQUIRED = ("listing_id", "mass_g")
+CSV_MAX_BYTES = 1_000_000
+
+
+class CsvRejected(ValidationFailed):
+    """The whole file is refused; `rows` lists (line number, 中文, English) for every bad row."""
+
+    code = "csv_rejected"
+
+    def __init__(self, rows: list[tuple[int, str, str]]) -> None:
+        super().__init__(
+            f"CSV 有 {len(rows)} 处错误，未保存任何物品",
+            f"the CSV has {len(rows)} error(s); nothing was saved",
+        )
+        self.rows = rows
+
+
+def _decode_csv(data: bytes) -> str:
+    # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CsvRejected([(1, "文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")])
+
+
+def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, item spec) per data row; the header is line 1. Refuses a bad header."""
+    import csv
+    import io
+
+    if len(data) > CSV_MAX_BYTES:
+        raise CsvRejected([(1, "文件过大（最大 1 MB）", "file too large (max 1 MB)")])
+    reader = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise CsvRejected([(1, "文件为空", "the file is empty")]) from None
+    except csv.Error as exc:
+        raise CsvRejected([(1, f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")]) from None
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    missing = [h for h in CSV_REQUIRED if h not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise CsvRejected(
+            [
+                (
+                    1,
+                    f"表头须为 {', '.join(CSV_COLUMNS)} 中的列，且包含 {', '.join(CSV_REQUIRED)}",
+                    f"the header must use the columns {', '.join(CSV_COLUMNS)} and include "
+                    f"{', '.join(CSV_REQUIRED)}",
+                )
+            ]
+        )
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                rows.append((line, {"_error": len(values)}))
+                continue
+            spec: dict[str, Any] = {k: v.strip() for k, v in zip(header, values, strict=True)}
+            if not spec.get("declared_material"):
+                spec.pop("declared_material", None)
+            if spec.get("price_yuan"):
+                spec["price_fen"] = yuan_to_fen(spec["price_yuan"])
+            spec.pop("price_yuan", None)
+            if not spec.get("price_fen"):
+                spec.pop("price_fen", None)
+            rows.append((line, spec))
+    except csv.Error as exc:
+        raise CsvRejected(
+            [(reader.line_num, f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")]
+        ) from None
+    return rows
+
+
+def import_consignment_csv(
+    *, session: Session, actor: User, data: bytes, now: datetime
+) -> Consignment:
+    """A consignment from a CSV file: every row is checked first; one bad row saves nothing,
+    and every bad row is reported with its line number and reason."""
+    if actor.role != "merchant" or actor.merchant_id is None:
+        raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
+    rows = csv_rows(data)
+    if not rows:
+        raise CsvRejected([(2, "没有物品行", "no item rows")])
+    if len(rows) > MAX_ITEMS:
+        raise CsvRejected([(1, f"最多 {MAX_ITEMS} 行", f"at most {MAX_ITEMS} rows")])
+    rules = load_ruleset()
+    probe = Consignment(
+        id=0, code="", merchant_id=actor.merchant_id, created_by_id=0, created_at=now
+    )
+    errors: list[tuple[int, str, str]] = []
+    for line, spec in rows:
+        if "_error" in spec:
+            errors.append(
+                (
+                    line,
+                    f"列数为 {spec['_error']}，与表头不符",
+                    f"{spec['_error']} columns, header differs",
+                )
+            )
+            continue
+        try:
+            _declared_item(session, actor, probe, rules, spec, line, now)
+        except ValidationFailed as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else None
+            reason = cause or exc
+            if cause is None and isinstance(exc.__cause__, (TypeError, ValueError)):
+                errors.append((line, "商品编号无效", "invalid listing id"))
+            else:
+                errors.append((line, reason.message_zh, reason.message_en))
+    if errors:
+        raise CsvRejected(errors)
+    return create_consignment(
+        session=session, actor=actor, items=[spec for _, spec in rows], now=now
+    )
+
+
+def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[str, Any]]:
+    """For failed items: the decisive reasons of the approved inspection and the return waybill."""
+    import json
+
+    from qc_app.inspection.models import Inspection, InspectionState
+
+    failed = {ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED}
+    notes: dict[int, dict[str, Any]] = {}
+    for item in items:
+        if item.state not in failed:
+            continue
+        found = session.exec(
+            select(Inspection)
+            .where(Inspection.item_id == item.id, Inspection.state == InspectionState.APPROVED)
+            .order_by(Inspection.id.desc())  # type: ignore[union-attr]
+        ).first()
+        reasons = [r for r in json.loads(found.reasons) if r.get("decisive")] if found else []
+        waybill = None
+        for event in audit.history(session, entity="item", entity_id=item.code):
+            if event.action == "return_shipped":
+                waybill = json.loads(event.data).get("waybill_no")
+        notes[item.id or 0] = {"reasons": reasons, "waybill": waybill}
+    return notes

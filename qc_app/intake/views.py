@@ -40,35 +40,17 @@ def consignments() -> Any:
     )
 
 
-@bp.post("/m/consignments")
-@roles_required("merchant")
-def create_consignment() -> Any:
-    form = request.form
-    rows = [
-        {
-            "listing_id": form.get(f"listing_{i}"),
-            "mass_g": form.get(f"mass_{i}"),
-            "description": form.get(f"description_{i}", ""),
-            "order_no": form.get(f"order_{i}", "").strip(),
-        }
-        for i in range(NEW_ROWS)
-        if form.get(f"listing_{i}")
-    ]
-    consignment = services.create_consignment(
-        session=request_session(), actor=actor(), items=rows, now=now()
-    )
-    return redirect(url_for("intake.consignment", code=consignment.code))
-
-
 @bp.get("/m/consignments/<code>")
 @roles_required("merchant", *STAFF)
 def consignment(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
+    items = services.consignment_items(session=db, consignment=found)
     return render_template(
         "intake/consignment.html",
         consignment=found,
-        items=services.consignment_items(session=db, consignment=found),
+        items=items,
+        failures=services.failure_notes(session=db, items=items),
     )
 
 

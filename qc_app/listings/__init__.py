@@ -1,4 +1,4 @@
 """Listings (商品): what a merchant sells, with the declared material the items must match.
 
-Owns listing creation and the link from listings to their items and certificates.
+Owns listings, their labels and title check, and the link to their items and certificates.
 """

@@ -1,3 +1,5 @@
+"""Listing tables: the listing with its current labels, and when each label was on."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,4 +21,18 @@ class Listing(SQLModel, table=True):
     material_code: str = Field(max_length=32)
     style: str = Field(default="", max_length=60)
     price_fen: int
+    # The labels shown now; their history (for claims) is in LabelPeriod.
+    label_authentic: bool = Field(default=False)  # 鉴定验真
+    label_guarantee: bool = Field(default=False)  # 假一赔十
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class LabelPeriod(SQLModel, table=True):
+    """Table: when a label was on a listing; a claim asks whether the order fell inside one."""
+
+    __tablename__ = "listing_label_periods"
+    id: int | None = Field(default=None, primary_key=True)
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    label: str = Field(max_length=16)  # "authentic" | "guarantee"
+    on_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    off_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.certificates.models import Certificate
 from qc_app.db import write
 from qc_app.errors import Forbidden, not_found
+from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.intake.models import Item
+from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import clean_text, parse_price_fen
@@ -55,8 +60,11 @@ def create_listing(
     return listing
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id cannot exist, and would not even compare
+
+
 def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
-    listing = session.get(Listing, listing_id)
+    listing = session.get(Listing, listing_id) if 0 < listing_id <= MAX_ID else None
     if listing is None:
         raise not_found("商品", "listing")
     ensure_visible(actor, listing.merchant_id, "商品", "listing")
@@ -66,3 +74,51 @@ def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
 def merchant_listings(*, session: Session, actor: User) -> list[Listing]:
     query = select(Listing).where(Listing.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Listing.id.desc())))  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    item: Item
+    certificate: Certificate | None
+    verdict: str | None  # the approved inspection's verdict, if any
+
+
+@dataclass(frozen=True)
+class ListingView:
+    listing: Listing
+    warnings: list[TitleWarning]
+    items: list[ItemRow]
+    passed: int
+    failed: int
+
+    @property
+    def pass_rate(self) -> str:
+        judged = self.passed + self.failed
+        return "—" if not judged else f"{self.passed * 100 // judged}%"
+
+
+def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingView:
+    """A listing with its consistency warnings, its items, certificates and pass rate."""
+    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
+    items = list(
+        session.exec(select(Item).where(Item.listing_id == listing.id).order_by(col(Item.id)))
+    )
+    rows: list[ItemRow] = []
+    passed = failed = 0
+    for item in items:
+        approved = session.exec(
+            select(Inspection)
+            .where(Inspection.item_id == item.id, Inspection.state == InspectionState.APPROVED)
+            .order_by(col(Inspection.id).desc())
+        ).first()
+        verdict = approved.verdict if approved else None
+        passed += verdict == "pass"
+        failed += verdict == "fail"
+        certificate = session.exec(
+            select(Certificate)
+            .where(Certificate.item_id == item.id)
+            .order_by(col(Certificate.id).desc())
+        ).first()
+        rows.append(ItemRow(item, certificate, verdict))
+    warnings = check_title(listing.title, listing.material_code, load_ruleset())
+    return ListingView(listing, warnings, rows, passed, failed)

@@ -5,8 +5,11 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
-from qc_app.listings import services
+from qc_app.listings import consistency, services
+from qc_app.merchants import services as merchants
+from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
+from qc_app.units import yuan_to_fen
 from qc_app.web import actor, now, roles_required
 
 bp = Blueprint("listings", __name__, url_prefix="/m")
@@ -15,9 +18,15 @@ bp = Blueprint("listings", __name__, url_prefix="/m")
 @bp.get("/listings")
 @roles_required("merchant")
 def index() -> Any:
-    listings = services.merchant_listings(session=request_session(), actor=actor())
+    db = request_session()
+    listings = services.merchant_listings(session=db, actor=actor())
+    rules = load_ruleset()
     return render_template(
-        "listings/index.html", listings=listings, materials=load_ruleset().declarations
+        "listings/index.html",
+        listings=listings,
+        materials=rules.declarations,
+        warnings={x.id: consistency.check_title(x.title, x.material_code, rules) for x in listings},
+        member=merchants.current_membership(db, actor().merchant_id or 0) is not None,
     )
 
 
@@ -25,24 +34,45 @@ def index() -> Any:
 @roles_required("merchant")
 def create() -> Any:
     form = request.form
-    services.create_listing(
+    listing = services.create_listing(
         session=request_session(),
         actor=actor(),
         title=form.get("title"),
         brand=form.get("brand"),
         material_code=form.get("material_code"),
-        price_fen=_yuan_to_fen(form.get("price_yuan", "")),
+        price_fen=yuan_to_fen(form.get("price_yuan", "")),
         style=form.get("style"),
         now=now(),
     )
-    return redirect(url_for("listings.index"))
+    return redirect(url_for("listings.show", listing_id=listing.id))
 
 
-def _yuan_to_fen(text: str) -> str:
-    """The form asks for yuan (what a merchant types); the domain takes integer fen."""
-    from decimal import Decimal, InvalidOperation
+@bp.get("/listings/<int:listing_id>")
+@roles_required("merchant")
+def show(listing_id: int) -> Any:
+    db = request_session()
+    view = services.listing_view(session=db, actor=actor(), listing_id=listing_id)
+    return render_template(
+        "listings/show.html",
+        view=view,
+        listing=view.listing,
+        material=load_ruleset().declaration(view.listing.material_code),
+        merchant=db.get(Merchant, view.listing.merchant_id),
+        member=merchants.current_membership(db, view.listing.merchant_id) is not None,
+        covers=consistency.COVERS,
+        excludes=consistency.EXCLUDES,
+    )
 
-    try:
-        return str(int((Decimal(text.strip()) * 100).to_integral_exact()))
-    except (InvalidOperation, ValueError):
-        return text
+
+@bp.post("/listings/<int:listing_id>/labels")
+@roles_required("merchant")
+def labels(listing_id: int) -> Any:
+    merchants.set_labels(
+        session=request_session(),
+        actor=actor(),
+        listing_id=listing_id,
+        authentic=request.form.get("authentic") == "yes",
+        guarantee=request.form.get("guarantee") == "yes",
+        now=now(),
+    )
+    return redirect(url_for("listings.show", listing_id=listing_id))

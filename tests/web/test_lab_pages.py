@@ -150,3 +150,17 @@ def test_the_merchant_sees_why_an_item_failed(app: Any, flow: Flow) -> None:
     assert "处理方法：充填" in page
     other = signed_in(app, "merchant2").get(f"/items/{item.code}")
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("username", "url"),
+    [
+        ("reviewer1", f"/review/{2**40}"),
+        ("admin1", f"/admin/testing-bodies/{2**63}"),
+        ("admin1", f"/admin/testing-bodies/{2**31}"),
+    ],
+)
+def test_an_id_beyond_the_database_range_is_404(
+    app: Any, world: World, username: str, url: str
+) -> None:
+    assert signed_in(app, username).get(url).status_code == 404

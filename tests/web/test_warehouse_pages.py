@@ -349,7 +349,7 @@ def test_merchant_declares_an_order_driven_item_on_the_page(app: Any, db: Any, f
     login(merchant, "merchant1")
     page = merchant.get("/m/consignments").get_data(as_text=True)
     response = merchant.post(
-        "/m/consignments",
+        "/m/consignments/new",
         data={
             "csrf_token": TOKEN.search(page).group(1),
             "listing_0": str(flow.world.listing_gold.id),

@@ -32,7 +32,7 @@ def declare_by_web(app: Any, world: Any, mass: str = "5.02") -> str:
     response = post_form(
         merchant,
         "/m/consignments",
-        "/m/consignments",
+        "/m/consignments/new",
         {"listing_0": str(world.listing_gold.id), "mass_0": mass, "description_0": "足金戒指"},
     )
     assert response.status_code == 302

@@ -1,0 +1,77 @@
+"""Label and packing-list downloads for the merchant portal (and staff, who may reprint)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from qc_app.certificates.fonts import find_cjk_font
+from qc_app.db import request_session
+from qc_app.labels import pdf, services, zpl
+from qc_app.web import actor, config, limiter, roles_required
+
+bp = Blueprint("labels", __name__)
+WHO = ("merchant", "inspector", "admin")
+PRINT_LIMIT = "120 per minute"
+
+
+def download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def labels_pdf_response(labels: Any, size: str, name: str) -> Response:
+    data = pdf.labels_pdf(labels, size, find_cjk_font(config().CJK_FONT))
+    return download(data, "application/pdf", f"labels-{name}-{size}.pdf")
+
+
+def labels_zpl_response(labels: Any, size: str, name: str) -> Response:
+    data = zpl.labels_zpl(labels, size)
+    return download(data, "text/plain; charset=utf-8", f"labels-{name}-{size}.zpl")
+
+
+@bp.get("/m/items/<code>/label.pdf")
+@roles_required(*WHO)
+@limiter.limit(PRINT_LIMIT)
+def item_pdf(code: str) -> Any:
+    size = services.check_size(request.args.get("size"))
+    label = services.item_label(session=request_session(), actor=actor(), code=code)
+    return labels_pdf_response([label], size, label.item_code)
+
+
+@bp.get("/m/items/<code>/label.zpl")
+@roles_required(*WHO)
+@limiter.limit(PRINT_LIMIT)
+def item_zpl(code: str) -> Any:
+    size = services.check_size(request.args.get("size"), sheet=False)
+    label = services.item_label(session=request_session(), actor=actor(), code=code)
+    return labels_zpl_response([label], size, label.item_code)
+
+
+@bp.get("/m/consignments/<code>/labels.pdf")
+@roles_required(*WHO)
+@limiter.limit(PRINT_LIMIT)
+def consignment_pdf(code: str) -> Any:
+    size = services.check_size(request.args.get("size"))
+    labels = services.consignment_labels(session=request_session(), actor=actor(), code=code)
+    return labels_pdf_response(labels, size, code)
+
+
+@bp.get("/m/consignments/<code>/labels.zpl")
+@roles_required(*WHO)
+@limiter.limit(PRINT_LIMIT)
+def consignment_zpl(code: str) -> Any:
+    size = services.check_size(request.args.get("size"), sheet=False)
+    labels = services.consignment_labels(session=request_session(), actor=actor(), code=code)
+    return labels_zpl_response(labels, size, code)
+
+
+@bp.get("/m/consignments/<code>/packing-list.pdf")
+@roles_required(*WHO)
+@limiter.limit(PRINT_LIMIT)
+def packing_list(code: str) -> Any:
+    packing = services.packing_list(session=request_session(), actor=actor(), code=code)
+    data = pdf.packing_list_pdf(packing, find_cjk_font(config().CJK_FONT))
+    return download(data, "application/pdf", f"packing-list-{packing.consignment_code}.pdf")

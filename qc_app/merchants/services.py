@@ -1,0 +1,273 @@
+"""Rights centre (权益中心) services: eligibility, signing, leaving, the merchant's standing
+(admin), and `guarantee_covers`, the one question claims ask of this package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from qc_app import audit
+from qc_app.auth.models import User
+from qc_app.db import write
+from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.merchants import programme
+from qc_app.merchants.models import Membership, Merchant
+from qc_app.units import clean_text
+
+
+@dataclass(frozen=True)
+class RightsCentre:
+    merchant: Merchant
+    checks: list[programme.Check]
+    eligible: bool
+    current: Membership | None
+    history: list[Membership]
+
+
+def _own_merchant(session: Session, actor: User) -> Merchant:
+    if actor.role != "merchant" or actor.merchant_id is None:
+        raise Forbidden("只有商家可以使用权益中心", "only merchants use the rights centre")
+    merchant = session.get(Merchant, actor.merchant_id)
+    if merchant is None:
+        raise not_found("商家", "merchant")
+    return merchant
+
+
+def memberships(session: Session, merchant_id: int) -> list[Membership]:
+    query = select(Membership).where(Membership.merchant_id == merchant_id)
+    return list(session.exec(query.order_by(Membership.id)))  # type: ignore[arg-type]
+
+
+def current_membership(session: Session, merchant_id: int) -> Membership | None:
+    open_ = [m for m in memberships(session, merchant_id) if m.left_at is None]
+    return open_[-1] if open_ else None
+
+
+def rights_centre(*, session: Session, actor: User) -> RightsCentre:
+    merchant = _own_merchant(session, actor)
+    checks = programme.eligibility(merchant)
+    history = memberships(session, merchant.id or 0)
+    current = next((m for m in reversed(history) if m.left_at is None), None)
+    return RightsCentre(merchant, checks, all(c.ok for c in checks), current, history)
+
+
+def join_programme(
+    *, session: Session, actor: User, agreement_sha256: str, accepted: bool, now: datetime
+) -> Membership:
+    """Online signing: the page posts the digest of the text it showed; a stale page is refused."""
+    merchant = _own_merchant(session, actor)
+    failed = [c for c in programme.eligibility(merchant) if not c.ok]
+    if failed:
+        raise ValidationFailed(
+            "未满足开通条件：" + "；".join(c.zh for c in failed),
+            "not eligible: " + "; ".join(c.en for c in failed),
+            code="not_eligible",
+        )
+    if not accepted:
+        raise ValidationFailed("请阅读并同意服务协议", "read and accept the agreement first")
+    if agreement_sha256 != programme.agreement_sha256():
+        raise Conflict(
+            "协议已更新，请刷新页面阅读新版本后再签署",
+            "the agreement changed; reload and read the new version before signing",
+        )
+    with write(session):
+        if current_membership(session, merchant.id or 0) is not None:
+            raise Conflict("已开通鉴定验真服务", "already in the programme")
+        membership = Membership(
+            merchant_id=merchant.id or 0,
+            agreement_version=programme.AGREEMENT_VERSION,
+            agreement_sha256=agreement_sha256,
+            signed_by_id=actor.id or 0,
+            signed_at=now,
+        )
+        session.add(membership)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="programme_joined",
+            entity="merchant",
+            entity_id=merchant.id or 0,
+            at=now,
+            agreement_version=membership.agreement_version,
+            agreement_sha256=membership.agreement_sha256,
+        )
+    return membership
+
+
+def leave_programme(*, session: Session, actor: User, reason: object, now: datetime) -> Membership:
+    """Leaving closes the period and switches every label off; earlier orders stay covered."""
+    merchant = _own_merchant(session, actor)
+    text = clean_text(reason, "reason", required=False, max_length=200)
+    with write(session):
+        membership = current_membership(session, merchant.id or 0)
+        if membership is None:
+            raise Conflict("尚未开通鉴定验真服务", "not in the programme")
+        membership.left_at = now
+        membership.left_by_id = actor.id
+        membership.leave_reason = text
+        session.add(membership)
+        query = select(Listing).where(Listing.merchant_id == merchant.id)
+        switched = 0
+        for listing in session.exec(query):
+            if listing.label_authentic or listing.label_guarantee:
+                switched += 1
+                _set_labels(session, listing, authentic=False, guarantee=False, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="programme_left",
+            entity="merchant",
+            entity_id=merchant.id or 0,
+            at=now,
+            reason=text,
+            labels_switched_off=switched,
+        )
+    return membership
+
+
+def _set_labels(
+    session: Session, listing: Listing, *, authentic: bool, guarantee: bool, now: datetime
+) -> None:
+    """Assign the labels and keep their periods; inside the caller's transaction."""
+    for label, wanted in (("authentic", authentic), ("guarantee", guarantee)):
+        was = getattr(listing, f"label_{label}")
+        if was == wanted:
+            continue
+        setattr(listing, f"label_{label}", wanted)
+        if wanted:
+            session.add(LabelPeriod(listing_id=listing.id or 0, label=label, on_at=now))
+            continue
+        query = select(LabelPeriod).where(
+            LabelPeriod.listing_id == listing.id,
+            LabelPeriod.label == label,
+            LabelPeriod.off_at == None,  # noqa: E711
+        )
+        for period in session.exec(query):
+            period.off_at = now
+            session.add(period)
+    session.add(listing)
+
+
+def set_labels(
+    *,
+    session: Session,
+    actor: User,
+    listing_id: int,
+    authentic: bool,
+    guarantee: bool,
+    now: datetime,
+) -> Listing:
+    """Switch a listing's labels. 假一赔十 rides on 鉴定验真: no guarantee without the test."""
+    from qc_app.listings.services import get_listing
+
+    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
+    if actor.role != "merchant":
+        raise Forbidden("只有商家可以设置标签", "only the merchant sets labels")
+    if guarantee and not authentic:
+        raise ValidationFailed(
+            "开通假一赔十须同时开通鉴定验真",
+            "the 10x guarantee label needs the authentication label",
+        )
+    with write(session):
+        if (authentic or guarantee) and current_membership(session, listing.merchant_id) is None:
+            raise Conflict(
+                "请先在权益中心签署协议，开通鉴定验真服务",
+                "join the programme in the rights centre before switching labels on",
+                code="not_in_programme",
+            )
+        before = {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee}
+        _set_labels(session, listing, authentic=authentic, guarantee=guarantee, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="listing_labels",
+            entity="listing",
+            entity_id=listing.id or 0,
+            at=now,
+            before=before,
+            after={"authentic": authentic, "guarantee": guarantee},
+        )
+    return listing
+
+
+def guarantee_covers(
+    session: Session, merchant_id: int, listing_id: int, placed_at: datetime
+) -> bool:
+    """Does 假一赔十 apply to an order of this listing placed at `placed_at`?
+
+    True when the order was placed while the merchant was in the programme (a signed period,
+    closed or not) *and* the listing carried the 假一赔十 label. Leaving the programme later
+    does not change the answer for earlier orders. Read-only; for the claims package.
+    """
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.merchant_id != merchant_id:
+        return False
+    member = [programme.Span(m.signed_at, m.left_at) for m in memberships(session, merchant_id)]
+    query = select(LabelPeriod).where(
+        LabelPeriod.listing_id == listing_id, LabelPeriod.label == "guarantee"
+    )
+    labelled = [programme.Span(p.on_at, p.off_at) for p in session.exec(query)]
+    return programme.covered(placed_at, member, labelled)
+
+
+def all_merchants(*, session: Session, actor: User) -> list[Merchant]:
+    if actor.role != "admin":
+        raise Forbidden("只有平台管理员可以管理商家", "only platform admins manage merchants")
+    return list(session.exec(select(Merchant).order_by(Merchant.id)))  # type: ignore[arg-type]
+
+
+def set_standing(
+    *,
+    session: Session,
+    actor: User,
+    merchant_id: int,
+    legal_rep_verified: bool,
+    serious_violations: object,
+    categories: list[str],
+    now: datetime,
+) -> Merchant:
+    """Admin: record the identity check, violations and categories the eligibility reads."""
+    if actor.role != "admin":
+        raise Forbidden("只有平台管理员可以管理商家", "only platform admins manage merchants")
+    merchant = session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise not_found("商家", "merchant")
+    try:
+        violations = int(str(serious_violations))
+    except ValueError as exc:
+        raise ValidationFailed("违规次数须为整数", "violations must be a whole number") from exc
+    if not 0 <= violations <= 1000:
+        raise ValidationFailed("违规次数超出范围", "violations out of range")
+    known = programme.CATEGORIES | programme.OTHER_CATEGORIES
+    unknown = [c for c in categories if c not in known]
+    if unknown:
+        raise ValidationFailed(f"未知类目：{unknown[0]}", f"unknown category: {unknown[0]}")
+    with write(session):
+        before = {
+            "legal_rep_verified": merchant.legal_rep_verified,
+            "serious_violations": merchant.serious_violations,
+            "categories": merchant.categories,
+        }
+        merchant.legal_rep_verified = legal_rep_verified
+        merchant.serious_violations = violations
+        merchant.categories = ",".join(dict.fromkeys(categories))
+        session.add(merchant)
+        audit.record(
+            session,
+            actor=actor,
+            action="merchant_standing",
+            entity="merchant",
+            entity_id=merchant_id,
+            at=now,
+            before=before,
+            after={
+                "legal_rep_verified": legal_rep_verified,
+                "serious_violations": violations,
+                "categories": merchant.categories,
+            },
+        )
+    return merchant

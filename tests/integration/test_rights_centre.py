@@ -1,0 +1,192 @@
+"""Rights centre services: eligibility, signing, labels, leaving, guarantee_covers, admin."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from qc_app.audit import AuditEvent
+from qc_app.db import write
+from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.merchants import programme, services
+from qc_app.merchants.models import Membership
+from qc_app.sqltypes import utcnow
+
+
+def make_eligible(db, merchant, *, verified=True, categories="jewelry,gold"):
+    with write(db):
+        merchant.licence_no = "91440300MA5DEM0019"
+        merchant.legal_rep_verified = verified
+        merchant.categories = categories
+        db.add(merchant)
+
+
+def join(db, world, user="merchant1", now=None):
+    return services.join_programme(
+        session=db,
+        actor=world[user],
+        agreement_sha256=programme.agreement_sha256(),
+        accepted=True,
+        now=now or utcnow(),
+    )
+
+
+def test_signing_records_version_digest_signer_and_time(db, world):
+    make_eligible(db, world.merchant_a)
+    now = utcnow()
+    membership = join(db, world, now=now)
+    stored = db.get(Membership, membership.id)
+    assert stored.agreement_version == programme.AGREEMENT_VERSION
+    assert stored.agreement_sha256 == programme.agreement_sha256()
+    assert stored.signed_by_id == world["merchant1"].id and stored.signed_at == now
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "programme_joined")).one()
+    assert json.loads(event.data)["agreement_sha256"] == programme.agreement_sha256()
+
+
+@pytest.mark.parametrize(
+    ("verified", "categories", "failed"),
+    [(False, "gold", "法定代表人"), (True, "cosmetics", "类目"), (True, "", "类目")],
+)
+def test_ineligible_merchant_cannot_sign(db, world, verified, categories, failed):
+    make_eligible(db, world.merchant_a, verified=verified, categories=categories)
+    with pytest.raises(ValidationFailed) as caught:
+        join(db, world)
+    assert failed in caught.value.message_zh
+    assert db.exec(select(Membership)).all() == []
+
+
+def test_demo_style_licence_fails_eligibility(db, world):
+    with pytest.raises(ValidationFailed, match="licence"):
+        join(db, world)
+
+
+def test_stale_agreement_digest_is_refused(db, world):
+    make_eligible(db, world.merchant_a)
+    with pytest.raises(Conflict):
+        services.join_programme(
+            session=db,
+            actor=world["merchant1"],
+            agreement_sha256="0" * 64,
+            accepted=True,
+            now=utcnow(),
+        )
+
+
+def test_unaccepted_agreement_is_refused(db, world):
+    make_eligible(db, world.merchant_a)
+    with pytest.raises(ValidationFailed):
+        services.join_programme(
+            session=db,
+            actor=world["merchant1"],
+            agreement_sha256=programme.agreement_sha256(),
+            accepted=False,
+            now=utcnow(),
+        )
+
+
+def test_signing_twice_is_a_conflict(db, world):
+    make_eligible(db, world.merchant_a)
+    join(db, world)
+    with pytest.raises(Conflict):
+        join(db, world)
+
+
+def set_labels(db, world, listing, authentic=True, guarantee=True, user="merchant1", now=None):
+    return services.set_labels(
+        session=db,
+        actor=world[user],
+        listing_id=listing.id,
+        authentic=authentic,
+        guarantee=guarantee,
+        now=now or utcnow(),
+    )
+
+
+def test_labels_need_membership(db, world):
+    with pytest.raises(Conflict, match="programme"):
+        set_labels(db, world, world.listing_gold)
+
+
+def test_guarantee_needs_the_authentication_label(db, world):
+    make_eligible(db, world.merchant_a)
+    join(db, world)
+    with pytest.raises(ValidationFailed):
+        set_labels(db, world, world.listing_gold, authentic=False, guarantee=True)
+
+
+def test_other_merchants_listing_is_not_found(db, world):
+    from qc_app.errors import NotFound
+
+    make_eligible(db, world.merchant_a)
+    join(db, world)
+    with pytest.raises(NotFound):
+        set_labels(db, world, world.listing_b)
+
+
+def test_leaving_switches_labels_off_and_keeps_earlier_orders_covered(db, world):
+    make_eligible(db, world.merchant_a)
+    t0 = utcnow()
+    join(db, world, now=t0)
+    listing = set_labels(db, world, world.listing_gold, now=t0 + timedelta(minutes=1))
+    assert listing.label_authentic and listing.label_guarantee
+    t_leave = t0 + timedelta(days=3)
+    services.leave_programme(session=db, actor=world["merchant1"], reason="调整经营", now=t_leave)
+    db.refresh(listing)
+    assert not listing.label_authentic and not listing.label_guarantee
+    covers = lambda at: services.guarantee_covers(  # noqa: E731
+        db, world.merchant_a.id, world.listing_gold.id, at
+    )
+    assert covers(t0 + timedelta(days=1))  # ordered while in: obligation stays
+    assert not covers(t0)  # before the label went on
+    assert not covers(t_leave + timedelta(seconds=1))  # new orders after leaving
+    assert not services.guarantee_covers(
+        db, world.merchant_b.id, world.listing_gold.id, t0 + timedelta(days=1)
+    )
+    actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert actions[-3:] == ["programme_joined", "listing_labels", "programme_left"]
+
+
+def test_leaving_when_not_a_member_is_a_conflict(db, world):
+    with pytest.raises(Conflict):
+        services.leave_programme(session=db, actor=world["merchant1"], reason="", now=utcnow())
+
+
+def test_admin_sets_standing_with_audit_and_others_may_not(db, world):
+    services.set_standing(
+        session=db,
+        actor=world["admin1"],
+        merchant_id=world.merchant_b.id,
+        legal_rep_verified=True,
+        serious_violations="2",
+        categories=["jadeite", "collectibles"],
+        now=utcnow(),
+    )
+    db.refresh(world.merchant_b)
+    assert (
+        world.merchant_b.serious_violations == 2
+        and world.merchant_b.categories == "jadeite,collectibles"
+    )
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "merchant_standing")).one()
+    with pytest.raises(Forbidden):
+        services.set_standing(
+            session=db,
+            actor=world["merchant2"],
+            merchant_id=world.merchant_b.id,
+            legal_rep_verified=True,
+            serious_violations=0,
+            categories=[],
+            now=utcnow(),
+        )
+    with pytest.raises(ValidationFailed):
+        services.set_standing(
+            session=db,
+            actor=world["admin1"],
+            merchant_id=world.merchant_b.id,
+            legal_rep_verified=True,
+            serious_violations="x",
+            categories=[],
+            now=utcnow(),
+        )

@@ -1,0 +1,118 @@
+"""The programme's pure parts: licence numbers, eligibility, coverage, the title check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qc_app.listings.consistency import check_title
+from qc_app.merchants import programme
+from qc_app.merchants.programme import Span, covered
+from qc_app.rules.engine import load_ruleset
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass
+class Shop:
+    licence_no: str = "91440300MA5DEM0019"
+    legal_rep_verified: bool = True
+    categories: str = "jewelry,gold"
+    serious_violations: int = 0
+
+
+def failing(shop: Shop) -> list[str]:
+    return [c.code for c in programme.eligibility(shop) if not c.ok]
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("91440300MA5DEM0019", True),
+        ("91440300ma5dem0019", True),
+        ("91440300MA5DEM0018", False),  # wrong check character
+        ("91440300MA5DEM001", False),  # 17 characters
+        ("91440300MA5DEM00I9", False),  # I is not in the GB 32100 alphabet
+        ("L-A", False),
+    ],
+)
+def test_licence_number_check_character(code, ok):
+    assert programme.valid_licence_no(code) is ok
+
+
+@pytest.mark.parametrize(
+    ("shop", "failed"),
+    [
+        (Shop(), []),
+        (Shop(licence_no="123"), ["licence"]),
+        (Shop(legal_rep_verified=False), ["legal_rep"]),
+        (Shop(categories=""), ["categories"]),
+        (Shop(categories="gold,cosmetics"), ["categories"]),
+        (Shop(categories="collectibles"), []),
+        (Shop(serious_violations=1), ["violations"]),
+    ],
+)
+def test_eligibility_names_each_failed_check(shop, failed):
+    assert failing(shop) == failed
+
+
+def test_agreement_digest_is_sha256_of_the_chinese_text():
+    import hashlib
+
+    assert (
+        programme.agreement_sha256() == hashlib.sha256(programme.AGREEMENT_ZH.encode()).hexdigest()
+    )
+
+
+def h(hours: int) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("placed", "expected"),
+    [
+        (h(-1), False),  # before joining
+        (h(0), True),  # the instant of signing
+        (h(5), True),
+        (h(10), False),  # the instant of leaving: half-open
+        (h(11), False),
+        (h(21), True),  # rejoined
+    ],
+)
+def test_covered_follows_membership_and_label_periods(placed, expected):
+    memberships = [Span(h(0), h(10)), Span(h(20), None)]
+    labels = [Span(h(0), h(10)), Span(h(20), None)]
+    assert covered(placed, memberships, labels) is expected
+
+
+def test_not_covered_without_the_guarantee_label_even_as_a_member():
+    assert not covered(h(5), [Span(h(0), None)], [Span(h(6), None)])
+
+
+def kinds(title: str, code: str) -> list[tuple[str, str]]:
+    return [(w.kind, w.term) for w in check_title(title, code, load_ruleset())]
+
+
+@pytest.mark.parametrize(
+    ("title", "code", "expected"),
+    [
+        ("缅甸冰种翡翠手镯", "JADEITE", [("origin", "缅甸"), ("variety", "冰种")]),
+        (
+            "新疆和田玉籽料洒金皮",
+            "NEPHRITE",
+            [("origin", "新疆"), ("variety", "籽料"), ("skin_colour", "洒金皮")],
+        ),
+        ("羊脂白玉平安扣", "NEPHRITE", [("variety", "羊脂白玉")]),
+        ("足金项链", "AU750", [("fineness", "足金")]),
+        ("千足金戒指", "AU990", [("fineness", "千足/999")]),
+        ("999足金吊坠", "AU990", [("fineness", "千足/999")]),
+        ("足金戒指", "AU990", []),
+        ("18K金钻戒", "AU750", []),
+        ("S925银手链", "AU750", [("metal", "925银")]),
+        ("古法黄金手镯", "AU990", []),
+    ],
+)
+def test_title_check(title, code, expected):
+    assert kinds(title, code) == expected
