@@ -19,4 +19,5 @@ class Listing(SQLModel, table=True):
     material_code: str = Field(max_length=32)
     style: str = Field(default="", max_length=60)
     price_fen: int
+    programme_id: int | None = Field(default=None, foreign_key="programmes.id")  # None: 假一赔十
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -38,3 +38,7 @@ class Order(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     packed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     shipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Claims (issue 5): the order's guarantee programme (None: the default 假一赔十) and the
+    # moment it completed, which opens the claim window.
+    programme_id: int | None = Field(default=None, foreign_key="programmes.id")
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
