@@ -2,20 +2,21 @@
 
 One UPSERT of an hourly counter per consumer scan, nothing else: no IP, no device, no cookie
 (so there is nothing personal to keep; rows older than SCAN_RETENTION_DAYS may be deleted).
-Staff and merchant scans are never counted.
+Staff and merchant scans are never counted. The counter is written on its own connection
+without an fsync per commit (db.counter_session): a scan is not worth a disk flush.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, func, text
 from sqlmodel import Field, Session, SQLModel, select
 
-from qc_app.db import write
-
 NOT_COUNTED_ROLES = frozenset({"merchant", "inspector", "analyst", "reviewer", "admin"})
+SCAN_RETENTION_DAYS = 730  # two claim windows and more; counts only, nothing personal
 
 
 class ScanHour(SQLModel, table=True):
@@ -61,25 +62,29 @@ def counts(role: str | None) -> bool:
 
 
 def record_scan(session: Session, *, certificate_id: int, now: datetime) -> None:
-    """One statement in its own short write transaction (SQLite ≥ 3.24 and PostgreSQL both
-    take ON CONFLICT); the page's reads are finished first, so no lock upgrade can fail."""
+    """One statement (SQLite ≥ 3.24 and PostgreSQL both take ON CONFLICT), committed at once."""
     hour = now.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    with write(session):
-        session.execute(_UPSERT, {"cid": certificate_id, "hour": hour})
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+    session.execute(_UPSERT, {"cid": certificate_id, "hour": hour})
+    session.commit()
 
 
-def summary(
-    session: Session, *, certificate_id: int, limits: Thresholds, now: datetime
+def summarise(
+    session: Session,
+    *,
+    certificate_id: int,
+    total: int,
+    first: datetime | None,
+    busiest: int,
+    limits: Thresholds,
+    now: datetime,
 ) -> ScanSummary:
-    row = session.exec(
-        select(
-            func.coalesce(func.sum(ScanHour.n), 0), func.min(ScanHour.hour), func.max(ScanHour.n)
-        ).where(ScanHour.certificate_id == certificate_id)
-    ).one()
-    total, first, busiest = int(row[0]), row[1], int(row[2] or 0)
+    """From the aggregate row; a second query only when the first scan is older than the window."""
     late = 0
-    naive_now = now.replace(tzinfo=None)
-    if first is not None and first + timedelta(days=limits.window_days) <= naive_now:
+    if first is not None and first + timedelta(days=limits.window_days) <= now.replace(tzinfo=None):
         cutoff = first + timedelta(days=limits.window_days)
         late = int(
             session.exec(
@@ -99,10 +104,17 @@ def summary(
     )
 
 
-def observe(
-    session: Session, *, certificate_id: int, role: str | None, limits: Thresholds, now: datetime
-) -> ScanSummary:
-    """Count this scan unless staff or a merchant made it, then summarise."""
-    if counts(role):
-        record_scan(session, certificate_id=certificate_id, now=now)
-    return summary(session, certificate_id=certificate_id, limits=limits, now=now)
+def aggregate_columns() -> str:
+    """SQL select-list fragments for total / first / busiest of :cid (used by one page query)."""
+    return (
+        "(SELECT COALESCE(SUM(n), 0) FROM scan_hours WHERE certificate_id = :cid) AS scans_total, "
+        "(SELECT MIN(hour) FROM scan_hours WHERE certificate_id = :cid) AS scans_first, "
+        "(SELECT COALESCE(MAX(n), 0) FROM scan_hours WHERE certificate_id = :cid) AS scans_busiest"
+    )
+
+
+def typed(row: Any) -> tuple[int, datetime | None, int]:
+    first = row.scans_first
+    if isinstance(first, str):  # SQLite returns text for an untyped aggregate
+        first = datetime.fromisoformat(first)
+    return int(row.scans_total), first, int(row.scans_busiest)

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from qc_app import storage
 from qc_app.certificates.services import jwks
-from qc_app.db import request_session
+from qc_app.db import counter_session, request_session
 from qc_app.errors import not_found
 from qc_app.intake.views import image_response
 from qc_app.verification import consumer, scans, services, throttle
@@ -31,8 +31,8 @@ def _page(view: services.PublicView, status: int, **proof: str) -> Any:
     extra = None
     if view.certificate is not None and view.signature_ok:
         extra = consumer.extras(
-            request_session(),
-            certificate=view.certificate,
+            counter_session(),
+            certificate_id=view.certificate.id or 0,
             role=_role(),
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
             now=now(),
