@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,7 @@ def test_english_page(client: Any, sold: Sold) -> None:
 # -- rate limits and check-code budgets -----------------------------------------------------------
 
 
-def limited_app(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
+def _limited_app(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
     config = Config.for_tests(
         tmp_path / "instance",
         database_url,
@@ -104,6 +104,21 @@ def limited_app(tmp_path: Path, database_url: str, storage: str, **overrides: An
     return create_app(config)
 
 
+@pytest.fixture
+def limited_app() -> Iterator[Callable[..., Flask]]:
+    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, database_url, storage, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
+
+
 def type_code(client: Any, number: str, code: str) -> int:
     token = csrf(client, "/verify")
     return int(
@@ -114,7 +129,7 @@ def type_code(client: Any, number: str, code: str) -> int:
 
 
 @pytest.fixture
-def memory_app(tmp_path: Path, app: Flask) -> Flask:
+def memory_app(tmp_path: Path, app: Flask, limited_app: Callable[..., Flask]) -> Flask:
     # Same database as `app` (already migrated and seeded by `world`), limits on, memory storage.
     return limited_app(
         tmp_path, str(engine_of(app).url.render_as_string(hide_password=False)), "memory://"
@@ -152,7 +167,7 @@ def redis_url() -> Iterator[str]:
 
 
 def test_budget_holds_across_workers_with_redis(
-    tmp_path: Path, app: Flask, sold: Sold, redis_url: str
+    tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
 ) -> None:
     url = engine_of(app).url.render_as_string(hide_password=False)
     worker_a = limited_app(tmp_path / "a", url, redis_url)
@@ -163,7 +178,7 @@ def test_budget_holds_across_workers_with_redis(
 
 
 def test_public_page_limit_holds_across_workers_with_redis(
-    tmp_path: Path, app: Flask, sold: Sold, redis_url: str
+    tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
 ) -> None:
     url = engine_of(app).url.render_as_string(hide_password=False)
     workers = [
