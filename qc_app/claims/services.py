@@ -108,6 +108,16 @@ def _new_number() -> str:
     return "PF-" + with_check("".join(secrets.choice(ALPHABET) for _ in range(10)))
 
 
+def _new_secret() -> str:
+    """130 random bits in Crockford base32, grouped for copying by hand (no I/L/O/U to misread)."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(26))
+    return "-".join(raw[i : i + 5] for i in range(0, 26, 5))
+
+
+def _secret_key(typed: str) -> str:
+    return _digest(normalize(typed).replace("-", ""))
+
+
 def parse_reason(value: object) -> ClaimReason:
     try:
         return ClaimReason(str(value))
@@ -217,11 +227,11 @@ def file_claim(
         select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(OPEN)))  # type: ignore[attr-defined]
     ).first():
         raise Conflict("该订单已有处理中的理赔", "this order already has an open claim")
-    secret = secrets.token_urlsafe(16)
+    secret = _new_secret()
     with write(session):
         claim = Claim(
             number=_new_number(),
-            secret_hash=_digest(secret),
+            secret_hash=_secret_key(secret),
             order_id=order.id or 0,
             certificate_id=certificate.id or 0,
             merchant_id=order.merchant_id,
@@ -265,7 +275,7 @@ def track(*, session: Session, number: str, secret: str) -> Claim:
     """The consumer follows a claim by its number and the secret shown at filing."""
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
     expected = claim.secret_hash if claim else _digest("no such claim")
-    if not hmac.compare_digest(expected, _digest(secret.strip())) or claim is None:
+    if not hmac.compare_digest(expected, _secret_key(secret)) or claim is None:
         raise not_found("理赔（请核对编号和查询码）", "claim (check the number and the secret)")
     return claim
 

@@ -59,6 +59,9 @@ def test_filing_stores_only_the_secrets_hash_and_clean_evidence(flow: Any, sold:
     stored = (flow.app.config["QC"].INSTANCE_PATH / "evidence").rglob("*.jpg")
     assert all(b"Exif" not in p.read_bytes()[:200] for p in stored)
     assert services.track(session=flow.db, number=claim.number, secret=filed.secret).id == claim.id
+    # Typed by hand: lower case, without the dashes, O for 0 — still the same secret.
+    typed = filed.secret.replace("-", " ").lower().replace("0", "o")
+    assert services.track(session=flow.db, number=claim.number, secret=typed).id == claim.id
 
 
 def test_wrong_secret_reads_as_not_found(flow: Any, sold: Sold) -> None:
