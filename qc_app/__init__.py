@@ -19,6 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.api.views import bp as api_bp
     from qc_app.auth.views import bp as auth_bp
     from qc_app.certificates.views import bp as certificates_bp
+    from qc_app.claims.views import bp as claims_bp
     from qc_app.dashboard.views import bp as dashboard_bp
     from qc_app.inspection.views import bp as inspection_bp
     from qc_app.intake.views import bp as intake_bp
@@ -38,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
         certificates_bp,
         orders_bp,
         verification_bp,
+        claims_bp,
         api_bp,
         dashboard_bp,
         merchants_bp,

@@ -49,6 +49,13 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
     LOGIN_RATE_LIMIT: str = "10/minute"
+    RATELIMIT_KEY_PREFIX: str = ""
+    # Wrong check codes (or unknown numbers) typed on /verify: per number and per client.
+    CHECK_CODE_BUDGET_PER_NUMBER: str = "10/hour"
+    CHECK_CODE_BUDGET_PER_CLIENT: str = "20/hour"
+    CLAIM_RATE_LIMIT: str = "10/hour"
+    # When a genuine code looks copied (verification/scans.Thresholds): total, per hour, days.
+    SCAN_THRESHOLDS: tuple[int, int, int] = (50, 10, 90)
     MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
     IDLE_TIMEOUT: timedelta = timedelta(minutes=30)
     ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
@@ -106,6 +113,7 @@ class Config:
             "WTF_CSRF_SSL_STRICT": self.COOKIE_SECURE,
             "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
+            "RATELIMIT_KEY_PREFIX": self.RATELIMIT_KEY_PREFIX,
             "RATELIMIT_HEADERS_ENABLED": True,
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),

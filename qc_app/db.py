@@ -20,17 +20,19 @@ from sqlmodel import Session, create_engine
 WRITE = "qc_write"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """durable=False (counters only, e.g. consumer scans): SQLite commits without an fsync
+    (WAL + synchronous=NORMAL: a power cut may lose the last counts, never corrupts)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, "FULL" if durable else "NORMAL")
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str = "FULL") -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event, not pysqlite, decide when transactions start.
@@ -38,7 +40,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
-            "synchronous=FULL",
+            f"synchronous={synchronous}",
             "foreign_keys=ON",
             "busy_timeout=15000",
         ):
@@ -74,12 +76,16 @@ def write(session: Session) -> Iterator[Session]:
 def init_app(app: Flask, url: str) -> Engine:
     engine = make_engine(url)
     app.extensions["qc_engine"] = engine
+    app.extensions["qc_counter_engine"] = (
+        make_engine(url, durable=False) if url.startswith("sqlite") else engine
+    )
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        for name in ("db_session", "counter_session"):
+            session = g.pop(name, None)
+            if session is not None:
+                session.close()
 
     return engine
 
@@ -95,3 +101,12 @@ def request_session() -> Session:
     if "db_session" not in g:
         g.db_session = new_session(engine_of(current_app))
     return g.db_session  # type: ignore[no-any-return]
+
+
+def counter_session() -> Session:
+    """A session for hot-path counters (scans): no fsync per commit on SQLite."""
+    from flask import current_app
+
+    if "counter_session" not in g:
+        g.counter_session = new_session(current_app.extensions["qc_counter_engine"])
+    return g.counter_session  # type: ignore[no-any-return]

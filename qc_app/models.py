@@ -8,11 +8,13 @@ from qc_app.certificates.models import (
     PdfSigningCredential,
     SigningKey,
 )
+from qc_app.claims.models import Claim, Evidence, Programme
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
+from qc_app.verification.scans import ScanHour
 from qc_app.warehouse.models import Alarm, OnceToken
 
 __all__ = [
@@ -20,7 +22,9 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Certificate",
+    "Claim",
     "Consignment",
+    "Evidence",
     "Inspection",
     "IssuanceBatch",
     "Item",
@@ -32,6 +36,8 @@ __all__ = [
     "Order",
     "PdfSigningCredential",
     "Photo",
+    "Programme",
+    "ScanHour",
     "SigningKey",
     "TestingBody",
     "User",

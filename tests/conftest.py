@@ -84,6 +84,7 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     # (a shared one would share `g`, and with it CSRF tokens and DB sessions, across requests).
     yield app
     engine_of(app).dispose()
+    app.extensions["qc_counter_engine"].dispose()
 
 
 @pytest.fixture

@@ -356,6 +356,79 @@ def label_size(sizes: list[str]) -> dict[str, Any]:
     }
 
 
+def _claim_paths() -> dict[str, Any]:
+    """假一赔十 claims (issue 5); consumers file and follow them on the web pages."""
+    claim = {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["filed", "accepted", "disputed", "reinspection", "upheld", "rejected"],
+            },
+            "reason": {"type": "string", "enum": ["brand", "material"]},
+            "rejection_ground": {
+                "type": ["string", "null"],
+                "enum": [
+                    "brand_owner",
+                    "item_swapped",
+                    "not_consumer",
+                    "insufficient_evidence",
+                    None,
+                ],
+            },
+            "refund_fen": {"type": ["integer", "null"]},
+            "compensation_fen": {"type": ["integer", "null"]},
+            "postage_fen": {"type": "integer"},
+            "payout_fen": {"type": ["integer", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "decided_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }
+    decision = {
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["uphold", "reject"]},
+            "ground": {
+                "type": "string",
+                "enum": ["brand_owner", "item_swapped", "not_consumer", "insufficient_evidence"],
+            },
+            "postage_fen": {"type": "integer", "minimum": 0},
+            "note": {"type": "string"},
+        },
+    }
+    number = _path("number")
+    return {
+        "/api/v1/orders/{waybill_no}/deliver": {
+            "post": _op(
+                "Mark an order delivered: the claim window opens",
+                "admin",
+                {**_ok("200", _ref("Order"), "delivered"), **_errors(401, 403, 404, 409)},
+                params=[_path("waybill_no")],
+            )
+        },
+        "/api/v1/claims/{number}": {
+            "get": _op(
+                "A claim: state and payout (integer fen)",
+                "merchant (own), admin",
+                {**_ok("200", claim, "the claim"), **_errors(401, 403, 404)},
+                params=[number],
+            )
+        },
+        "/api/v1/claims/{number}/decision": {
+            "post": _op(
+                "Decide a claim: uphold (payout = refund + multiplier × price paid + postage; "
+                "certificate revoked) or reject with a ground",
+                "admin",
+                {**_ok("200", claim, "decided"), **_errors(400, 401, 403, 404, 409, 422)},
+                body=_body(decision),
+                params=[number],
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     code, number, inspection_id = (
         _path("code"),
@@ -711,5 +784,6 @@ def document() -> dict[str, Any]:
                     params=[_path("waybill_no")],
                 )
             },
+            **_claim_paths(),
         },
     }

@@ -234,9 +234,13 @@ def issue(code: str) -> Any:
 def get_certificate(number: str) -> Any:
     from qc_app.certificates.numbers import normalize
     from qc_app.errors import not_found
+    from qc_app.verification import throttle
 
+    # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
+    throttle.ensure_budget(normalize(number))
     found = certificates.find(request_session(), normalize(number))
     if found is None:
+        throttle.spend(normalize(number))
         raise not_found("证书", "certificate")
     return jsonify(
         {
@@ -480,3 +484,61 @@ def item_label_zpl(code: str) -> Any:
     size = labels.check_size(request.args.get("size"), sheet=False)
     label = labels.item_label(session=request_session(), actor=caller(), code=code)
     return labels_zpl_response([label], size, label.item_code)
+
+
+@bp.post("/orders/<waybill_no>/deliver")
+@token_roles("admin")
+def deliver(waybill_no: str) -> Any:
+    """The parcel reached the consumer (from the carrier's feed): the claim window opens."""
+    order = orders.deliver(
+        session=request_session(), actor=caller(), waybill_no=waybill_no, now=now()
+    )
+    return jsonify({"order_no": order.order_no, "state": str(order.state)})
+
+
+def claim_json(claim: Any) -> dict[str, Any]:
+    return {
+        "number": claim.number,
+        "state": claim.state,
+        "reason": str(claim.reason),
+        "rejection_ground": claim.rejection_ground,
+        "refund_fen": claim.refund_fen,
+        "compensation_fen": claim.compensation_fen,
+        "postage_fen": claim.postage_fen,
+        "payout_fen": claim.payout_fen,
+        "created_at": claim.created_at.isoformat(),
+        "decided_at": claim.decided_at.isoformat() if claim.decided_at else None,
+    }
+
+
+@bp.get("/claims/<number>")
+@token_roles("merchant", "admin")
+def get_claim(number: str) -> Any:
+    from qc_app.claims import services as claims
+
+    return jsonify(
+        claim_json(claims.get_claim(session=request_session(), actor=caller(), number=number))
+    )
+
+
+@bp.post("/claims/<number>/decision")
+@token_roles("admin")
+def decide_claim(number: str) -> Any:
+    from qc_app.claims import services as claims
+
+    data = body()
+    decision = text(data, "decision")
+    if decision not in ("uphold", "reject"):
+        raise BadRequest("decision 须为 uphold 或 reject", "decision must be uphold or reject")
+    postage = data.get("postage_fen")
+    claim = claims.decide(
+        session=request_session(),
+        actor=caller(),
+        number=number,
+        uphold=decision == "uphold",
+        note=str(data.get("note") or ""),
+        ground=data.get("ground"),
+        postage_fen=postage if postage is None or isinstance(postage, int) else -1,
+        now=now(),
+    )
+    return jsonify(claim_json(claim))

@@ -5,6 +5,7 @@
         SHIPPED ─deliver─► DELIVERED
     REVIEW ─approve_fail─► RETURN_TO_MERCHANT ─return_shipped─► RETURNED
     REVIEW ─send_back─► IN_INSPECTION            (reviewer asks for a retest)
+    SHIPPED/DELIVERED ─claim_return─► RECEIVED   (a claim's re-inspection at the warehouse)
     any open state ─hold─► ON_HOLD ─release─► the state it was held from
 
 Pure: no Flask, no session, no clock. Services call `transition` and persist the result.
@@ -170,6 +171,16 @@ TRANSITIONS: Mapping[str, Transition] = {
             guards.guard_none,
             "退回商家",
             "ship back to merchant",
+        ),
+        _t(
+            # 假一赔十 claim (issue 5): the consumer's item comes back for re-inspection.
+            "claim_return",
+            {S.SHIPPED, S.DELIVERED},
+            S.RECEIVED,
+            {"admin"},
+            guards.guard_hold,
+            "理赔退回复检",
+            "return for claim re-inspection",
         ),
         _t(
             "hold",

@@ -24,6 +24,7 @@ class Listing(SQLModel, table=True):
     # The labels shown now; their history (for claims) is in LabelPeriod.
     label_authentic: bool = Field(default=False)  # 鉴定验真
     label_guarantee: bool = Field(default=False)  # 假一赔十
+    programme_id: int | None = Field(default=None, foreign_key="programmes.id")  # None: 假一赔十
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

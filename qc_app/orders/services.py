@@ -502,6 +502,20 @@ def recent_orders(*, session: Session, limit: int = 100) -> list[Order]:
     return list(session.exec(query))
 
 
+def deliver(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
+    """The parcel reached the consumer: the order completes and the claim window opens."""
+    order = order_by_waybill(session, waybill_no)
+    item = session.exec(select(Item).where(Item.order_id == order.id)).first()
+    if item is None or order.state != OrderState.SHIPPED:
+        raise Conflict("订单尚未发货", "the order is not shipped", code="illegal_transition")
+    with write(session):
+        apply(session, item, "deliver", actor, now, order=order.order_no)
+        order.state = OrderState.DELIVERED
+        order.delivered_at = now
+        session.add(order)
+    return order
+
+
 def open_orders(*, session: Session, limit: int = 100) -> list[Order]:
     query = select(Order).where(Order.state.in_([OrderState.OPEN, OrderState.PACKED]))  # type: ignore[attr-defined]
     return list(session.exec(query.order_by(Order.id).limit(limit)))  # type: ignore[arg-type]

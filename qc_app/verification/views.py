@@ -6,18 +6,38 @@ from flask import Blueprint, jsonify, render_template, request
 
 from qc_app import storage
 from qc_app.certificates.services import jwks
-from qc_app.db import request_session
+from qc_app.db import counter_session, request_session
 from qc_app.errors import not_found
 from qc_app.intake.views import image_response
-from qc_app.verification import services
+from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, public
+from qc_app.web import config, limiter, now, public
 
 bp = Blueprint("verification", __name__)
 
 
 def _limit() -> str:
     return config().PUBLIC_RATE_LIMIT
+
+
+def _role() -> str | None:
+    from flask_login import current_user
+
+    return current_user.role if current_user and current_user.is_authenticated else None
+
+
+def _page(view: services.PublicView, status: int, **proof: str) -> Any:
+    """Render the verdict; count the scan and add the parcel facts when a record was found."""
+    extra = None
+    if view.certificate is not None and view.signature_ok:
+        extra = consumer.extras(
+            counter_session(),
+            certificate_id=view.certificate.id or 0,
+            role=_role(),
+            limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
+            now=now(),
+        )
+    return render_template("verification/result.html", view=view, extra=extra, proof=proof), status
 
 
 def _qr_view(number: str) -> services.PublicView:
@@ -35,7 +55,7 @@ def _qr_view(number: str) -> services.PublicView:
 def by_qr(number: str) -> Any:
     view = _qr_view(number)
     status = 404 if view.verdict in (Verdict.NOT_FOUND, Verdict.FORGED) else 200
-    return render_template("verification/result.html", view=view), status
+    return _page(view, status, k=request.args.get("k", ""), s=request.args.get("s", ""))
 
 
 @bp.get("/v/<number>/photo.jpg")
@@ -54,13 +74,14 @@ def photo(number: str) -> Any:
 def verify_form() -> Any:
     if request.method == "GET":
         return render_template("verification/form.html")
-    view = services.by_code(
-        session=request_session(),
-        number=request.form.get("number", ""),
-        check_code=request.form.get("check_code", ""),
-    )
-    status = 404 if view.verdict == Verdict.NOT_FOUND else 200
-    return render_template("verification/result.html", view=view), status
+    number = request.form.get("number", "")
+    check_code = request.form.get("check_code", "")
+    throttle.ensure_budget(number.strip().upper())
+    view = services.by_code(session=request_session(), number=number, check_code=check_code)
+    if view.verdict == Verdict.NOT_FOUND:
+        throttle.spend(number.strip().upper())
+        return _page(view, 404)
+    return _page(view, 200, check_code=check_code)
 
 
 @bp.get("/.well-known/jwks.json")

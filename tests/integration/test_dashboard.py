@@ -31,7 +31,7 @@ def test_overview_counts_states_throughput_pass_rates_and_turnaround(
     assert [(r.key, r.total) for r in view.by_merchant] == [("甲店 Shop A", 3)]
     assert view.turnaround.count == 2
     assert view.turnaround.p50_hours is not None and 0 <= view.turnaround.p50_hours < 1
-    assert view.claims is None  # no claims table yet: the figure is left out
+    assert view.claims == 0
     assert view.alarms == []
 
 
@@ -49,7 +49,7 @@ def test_csv_rows_defuse_spreadsheet_formulas() -> None:
         by_material=[],
         by_merchant=[stats.Rate("=HYPERLINK(1)", 1, 1)],
         turnaround=stats.Turnaround(0, None, None),
-        claims=None,
+        claims=0,
         alarms=[],
     )
     assert ["pass_rate_merchant", "'=HYPERLINK(1)", "1", "1", "100.0"] in stats.csv_rows(view)

@@ -77,7 +77,8 @@ def test_transition_by_a_role_not_allowed_is_refused(name: str, role: str) -> No
 
 
 def test_every_state_but_the_terminal_ones_has_a_way_out() -> None:
-    sources = {state for spec in TRANSITIONS.values() for state in spec.sources}
+    # claim_return (a 假一赔十 claim's re-inspection) reopens a delivered item: not a way out.
+    sources = {s for n, spec in TRANSITIONS.items() if n != "claim_return" for s in spec.sources}
     assert set(ItemState) - sources == {ItemState.DELIVERED, ItemState.RETURNED}
 
 

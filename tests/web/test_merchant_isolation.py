@@ -42,6 +42,8 @@ def theirs(db, flow, world) -> dict[str, list[Any]]:
         "batch_id": [1, 10**6],
         "order_no": ["DY-NOT-THERE"],
         "alarm_id": [1, 10**6],
+        "evidence_id": [1, 10**6],
+        "claim_number": [random_code("CL", 10)],
         "waybill_no": ["WB-NOT-THERE"],
     }
 
@@ -53,6 +55,12 @@ def urls(rule: Any, values: dict[str, list[Any]]) -> list[str]:
     assert not unknown, f"{rule.rule}: classify argument(s) {unknown} in test_merchant_isolation"
     if args == ["code", "digest"]:
         return [rule.build({"code": values["code"][0], "digest": d})[1] for d in values["digest"]]
+    if args == ["evidence_id", "number"]:
+        return [
+            rule.build({"number": n, "evidence_id": e})[1]
+            for n in values["claim_number"]
+            for e in values["evidence_id"]
+        ]
     assert len(args) == 1, f"{rule.rule}: several arguments, extend urls()"
     return [rule.build({args[0]: v})[1] for v in values[args[0]]]
 
@@ -124,6 +132,8 @@ def test_a_thousand_foreign_and_guessed_ids_all_get_404(app, db, theirs, token, 
         "number": theirs["number"] + [random_code("GTC", 12) for _ in range(30)],
         "digest": theirs["digest"] + [f"{RANDOM.getrandbits(256):064x}" for _ in range(10)],
         "order_no": theirs["order_no"] + [random_code("DY", 12) for _ in range(10)],
+        "evidence_id": theirs["evidence_id"],
+        "claim_number": theirs["claim_number"],
     }
     web = app.test_client()
     login(web, "merchant1")

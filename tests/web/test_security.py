@@ -97,8 +97,10 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/.well-known/jwks.json",
         "/api/v1/certificates/<number>",
         "/api/v1/openapi.json",
+        "/claims/track",
         "/login",
         "/v/<number>",
+        "/v/<number>/claim",
         "/v/<number>/photo.jpg",
         "/verify",
     ]

@@ -1,0 +1,29 @@
+"""WSGI entry points for bench/verify_load.py: the real app (limits off, so the benchmark
+measures the page, not 429s) and a bare Flask route, served by the same gunicorn settings."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from qc_app import create_app
+from qc_app.config import Config
+
+
+def _app() -> Flask:
+    config = Config.from_env()
+    config.RATELIMIT_ENABLED = False
+    return create_app(config)
+
+
+def _bare() -> Flask:
+    bare = Flask("bare")
+
+    @bare.get("/")
+    def hello() -> str:
+        return "Hello, World!"
+
+    return bare
+
+
+app = _app()
+bare = _bare()

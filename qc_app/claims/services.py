@@ -1,0 +1,438 @@
+"""Filing, answering, deciding and following 假一赔十 claims.
+
+Upheld: refund of the price actually paid + multiplier × that price + the consumer's postage,
+all integer fen; then the certificate is revoked with certificates.services.revoke.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from qc_app import audit, storage
+from qc_app.access import ensure_visible
+from qc_app.auth.models import User
+from qc_app.certificates import services as certificates
+from qc_app.certificates.models import Certificate, CertificateStatus
+from qc_app.certificates.numbers import ALPHABET, normalize, with_check
+from qc_app.claims import evidence, workflow
+from qc_app.claims.models import (
+    DEFAULT_PROGRAMME,
+    Claim,
+    ClaimReason,
+    Evidence,
+    Programme,
+    RejectionGround,
+)
+from qc_app.claims.workflow import ClaimState
+from qc_app.db import write
+from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.intake.models import Item
+from qc_app.intake.services import apply
+from qc_app.listings.models import Listing
+from qc_app.orders.models import Order, OrderState
+from qc_app.units import clean_text
+
+OPEN = frozenset(
+    {ClaimState.FILED, ClaimState.ACCEPTED, ClaimState.DISPUTED, ClaimState.REINSPECTION}
+)
+MAX_POSTAGE_FEN = 100_000  # ¥1,000: more than any parcel of jewellery costs to send back
+
+# What the guarantee does not cover, and why (shown instead of filing a claim).
+OUT_OF_SCOPE: dict[ClaimReason, tuple[str, str]] = {
+    ClaimReason.WEIGHT: (
+        "克重差异不在假一赔十保障范围内。证书上的质量由质检仓称重（精确到 0.01 克）；"
+        "如对克重有疑问，请联系商家或平台客服。",
+        "Weight differences are not covered by the guarantee. The mass on the certificate was "
+        "weighed at the warehouse to 0.01 g; ask the shop or platform support about weight.",
+    ),
+    ClaimReason.ORIGIN: (
+        "产地（如缅甸、新疆）不在保障范围内：常规检测无法确定产地，证书不对产地作保证。",
+        "Origin (e.g. Myanmar, Xinjiang) is not covered: routine testing cannot establish it, "
+        "and the certificate does not vouch for it.",
+    ),
+    ClaimReason.VARIETY: (
+        "品种、种水等商业描述不在保障范围内；保障的是检测定名（材质）是否真实。",
+        "Variety and trade grades are not covered; the guarantee covers the tested material name.",
+    ),
+    ClaimReason.SKIN: (
+        "皮色不在保障范围内：皮色可以人工染色或自然形成，证书不对皮色作保证。",
+        "Skin colour is not covered: it can be natural or dyed, and the certificate does not "
+        "vouch for it.",
+    ),
+}
+
+
+class OutOfScope(DomainError):
+    """The complaint is about something the programme does not cover: an answer, not a claim."""
+
+    status = 422
+    code = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class Filed:
+    claim: Claim
+    secret: str  # shown to the consumer once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class Payout:
+    refund_fen: int
+    compensation_fen: int
+    postage_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.refund_fen + self.compensation_fen + self.postage_fen
+
+
+def payout(*, price_paid_fen: int, multiplier: int, postage_fen: int) -> Payout:
+    """假一赔十: refund of the price paid + multiplier × the price paid + postage."""
+    return Payout(price_paid_fen, multiplier * price_paid_fen, postage_fen)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_number() -> str:
+    """PF-… (赔付): Crockford base32 with a check character, read back through normalize()."""
+    return "PF-" + with_check("".join(secrets.choice(ALPHABET) for _ in range(10)))
+
+
+def _new_secret() -> str:
+    """130 random bits in Crockford base32, grouped for copying by hand (no I/L/O/U to misread)."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(26))
+    return "-".join(raw[i : i + 5] for i in range(0, 26, 5))
+
+
+def _secret_key(typed: str) -> str:
+    return _digest(normalize(typed).replace("-", ""))
+
+
+def parse_reason(value: object) -> ClaimReason:
+    try:
+        return ClaimReason(str(value))
+    except ValueError:
+        raise ValidationFailed("请选择理赔原因", "choose the reason of the claim") from None
+
+
+def parse_postage(value: object) -> int:
+    text = str(value or "0").strip()
+    if not text.isdigit() or int(text) > MAX_POSTAGE_FEN:
+        raise ValidationFailed(
+            "邮费须为 0–100000 分的整数", "postage must be a whole number of fen, 0 to 100000"
+        )
+    return int(text)
+
+
+def programme_of(session: Session, order: Order) -> Programme:
+    """The order's programme, else its listing's, else the default 假一赔十."""
+    listing = session.get(Listing, order.listing_id)
+    chosen = order.programme_id or (listing.programme_id if listing else None)
+    if chosen is not None:
+        found = session.get(Programme, chosen)
+        if found is not None:
+            return found
+    default = session.exec(select(Programme).where(Programme.code == DEFAULT_PROGRAMME)).first()
+    if default is None:
+        raise Conflict("保障计划未配置", "the guarantee programmes are missing")
+    return default
+
+
+def _covered_by_programme(session: Session, *, order: Order, programme: Programme) -> bool:
+    """Was the order placed while the programme applied? Orders placed before a merchant (or
+    the platform) left the programme stay covered.
+
+    INTEGRATION: switch this single call site to
+    merchants.services.guarantee_covers(session, order.merchant_id, order.listing_id,
+    order.created_at) once the merchant side provides it.
+    """
+    placed = order.created_at
+    return programme.starts_at <= placed and (
+        programme.ends_at is None or placed < programme.ends_at
+    )
+
+
+def _store(files: Path, checked: evidence.CheckedFile) -> str:
+    return storage.store(files, "evidence", checked.data, "." + checked.kind)
+
+
+def _evidence_rows(
+    claim: Claim, party: str, checked: Sequence[evidence.CheckedFile], files: Path, now: datetime
+) -> list[Evidence]:
+    return [
+        Evidence(
+            claim_id=claim.id or 0,
+            party=party,
+            kind=c.kind,
+            sha256=_store(files, c),
+            original_sha256=c.original_sha256,
+            size=len(c.data),
+            created_at=now,
+        )
+        for c in checked
+    ]
+
+
+def file_claim(
+    *,
+    session: Session,
+    certificate: Certificate,
+    order_no: str,
+    reason: object,
+    description: object,
+    postage_fen: object,
+    uploads: list[bytes],
+    files: Path,
+    now: datetime,
+) -> Filed:
+    """A consumer files a claim from the certificate's page; the order must be the one this
+    certificate's item was packed into (a wrong order number reads as not found)."""
+    why = parse_reason(reason)
+    order = session.exec(select(Order).where(Order.order_no == order_no.strip()[:40])).first()
+    item = session.get(Item, certificate.item_id)
+    if order is None or item is None or item.order_id != order.id:
+        raise not_found("与该证书对应的订单", "an order matching this certificate")
+    programme = programme_of(session, order)
+    if not programme.covers(why):
+        zh, en = OUT_OF_SCOPE.get(why, ("不在保障范围内", "not covered"))
+        raise OutOfScope(zh, en)
+    if not _covered_by_programme(session, order=order, programme=programme):
+        raise Forbidden("该订单不在保障计划内", "this order is not covered by the programme")
+    if order.state != OrderState.DELIVERED or order.delivered_at is None:
+        raise Conflict("订单签收后才能申请理赔", "a claim can be filed once the order is delivered")
+    if now > order.delivered_at + timedelta(days=programme.window_days):
+        raise Conflict(
+            f"已超过签收后 {programme.window_days} 天的理赔期限",
+            f"the {programme.window_days}-day claim window after delivery has passed",
+            code="window_closed",
+        )
+    text = clean_text(description, "情况说明", required=True, max_length=2000)
+    postage = parse_postage(postage_fen)
+    checked = evidence.check_files(uploads)
+    if not checked:
+        raise ValidationFailed(
+            "请上传至少一份证据（照片或检测报告）", "add at least one piece of evidence"
+        )
+    if session.exec(
+        select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(OPEN)))  # type: ignore[attr-defined]
+    ).first():
+        raise Conflict("该订单已有处理中的理赔", "this order already has an open claim")
+    secret = _new_secret()
+    with write(session):
+        claim = Claim(
+            number=_new_number(),
+            secret_hash=_secret_key(secret),
+            order_id=order.id or 0,
+            certificate_id=certificate.id or 0,
+            merchant_id=order.merchant_id,
+            programme_id=programme.id or 0,
+            reason=why,
+            description=text,
+            postage_fen=postage,
+            state=ClaimState.FILED,
+            created_at=now,
+        )
+        session.add(claim)
+        session.flush()
+        rows = _evidence_rows(claim, "consumer", checked, files, now)
+        session.add_all(rows)
+        audit.record(
+            session,
+            actor=None,
+            action="claim_filed",
+            entity="claim",
+            entity_id=claim.number,
+            at=now,
+            order=order.order_no,
+            certificate=certificate.number,
+            programme=programme.code,
+            reason=why.value,
+            evidence=[r.sha256 for r in rows],
+            evidence_originals=[r.original_sha256 for r in rows],
+        )
+    return Filed(claim, secret)
+
+
+def get_claim(*, session: Session, actor: User, number: str) -> Claim:
+    claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
+    if claim is None or actor.role not in ("merchant", "admin"):
+        raise not_found("理赔", "claim")
+    ensure_visible(actor, claim.merchant_id, "理赔", "claim")
+    return claim
+
+
+def track(*, session: Session, number: str, secret: str) -> Claim:
+    """The consumer follows a claim by its number and the secret shown at filing."""
+    claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
+    expected = claim.secret_hash if claim else _digest("no such claim")
+    if not hmac.compare_digest(expected, _secret_key(secret)) or claim is None:
+        raise not_found("理赔（请核对编号和查询码）", "claim (check the number and the secret)")
+    return claim
+
+
+def claims_for(*, session: Session, actor: User, limit: int = 200) -> list[Claim]:
+    query = select(Claim)
+    if actor.role == "merchant":
+        query = query.where(Claim.merchant_id == actor.merchant_id)
+    elif actor.role != "admin":
+        return []
+    return list(session.exec(query.order_by(Claim.id.desc()).limit(limit)))  # type: ignore[union-attr]
+
+
+def evidence_of(session: Session, claim: Claim) -> list[Evidence]:
+    query = select(Evidence).where(Evidence.claim_id == claim.id)
+    return list(session.exec(query.order_by(Evidence.id)))  # type: ignore[arg-type]
+
+
+def evidence_file(
+    *, session: Session, actor: User, number: str, evidence_id: int, files: Path
+) -> tuple[Evidence, bytes]:
+    claim = get_claim(session=session, actor=actor, number=number)
+    row = session.get(Evidence, evidence_id)
+    if row is None or row.claim_id != claim.id:
+        raise not_found("证据", "evidence")
+    return row, storage.load(files, "evidence", row.sha256, "." + row.kind)
+
+
+def _apply(
+    session: Session,
+    claim: Claim,
+    name: str,
+    actor: User,
+    now: datetime,
+    context: dict[str, object],
+    **details: object,
+) -> workflow.Change:
+    change = workflow.transition(claim, name, actor, context)
+    session.add(claim)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"claim_{name}",
+        entity="claim",
+        entity_id=claim.number,
+        at=now,
+        before=change.before.value,
+        after=change.after.value,
+        **details,
+    )
+    return change
+
+
+def merchant_answer(
+    *,
+    session: Session,
+    actor: User,
+    number: str,
+    accept: bool,
+    note: str,
+    uploads: list[bytes],
+    files: Path,
+    now: datetime,
+) -> Claim:
+    claim = get_claim(session=session, actor=actor, number=number)
+    name = "merchant_accept" if accept else "merchant_dispute"
+    workflow.check(claim, name, actor, {"note": note})
+    checked = evidence.check_files(uploads)
+    with write(session):
+        claim.merchant_note = note.strip()[:2000] or None
+        rows = _evidence_rows(claim, "merchant", checked, files, now)
+        session.add_all(rows)
+        _apply(session, claim, name, actor, now, {"note": note}, evidence=[r.sha256 for r in rows])
+    return claim
+
+
+def reinspect(*, session: Session, actor: User, number: str, note: str, now: datetime) -> Claim:
+    """The returned item goes back to the warehouse's lab flow (intake workflow, audited there)."""
+    claim = get_claim(session=session, actor=actor, number=number)
+    certificate = session.get(Certificate, claim.certificate_id)
+    item = session.get(Item, certificate.item_id) if certificate else None
+    if item is None:
+        raise not_found("物品", "item")
+    reason = f"{claim.number}: {note.strip()}"[:200]
+    workflow.check(claim, "reinspect", actor, {"note": note})
+    with write(session):
+        apply(session, item, "claim_return", actor, now, {"reason": note}, reason=reason)
+        claim.decision_note = note.strip()[:2000]
+        _apply(session, claim, "reinspect", actor, now, {"note": note}, item=item.code)
+    return claim
+
+
+def decide(
+    *,
+    session: Session,
+    actor: User,
+    number: str,
+    uphold: bool,
+    note: str,
+    now: datetime,
+    ground: str | None = None,
+    postage_fen: int | None = None,
+) -> Claim:
+    claim = get_claim(session=session, actor=actor, number=number)
+    if uphold:
+        postage = claim.postage_fen if postage_fen is None else postage_fen
+        workflow.check(claim, "uphold", actor, {"postage_fen": postage})
+        order = session.get(Order, claim.order_id)
+        programme = session.get(Programme, claim.programme_id)
+        assert order is not None and programme is not None
+        money = payout(
+            price_paid_fen=order.price_paid_fen,
+            multiplier=programme.multiplier,
+            postage_fen=postage,
+        )
+        with write(session):
+            claim.postage_fen = postage
+            claim.refund_fen = money.refund_fen
+            claim.compensation_fen = money.compensation_fen
+            claim.payout_fen = money.total_fen
+            claim.decision_note = note.strip()[:2000] or claim.decision_note
+            claim.decided_at = now
+            _apply(
+                session,
+                claim,
+                "uphold",
+                actor,
+                now,
+                {"postage_fen": postage},
+                refund_fen=money.refund_fen,
+                compensation_fen=money.compensation_fen,
+                postage_fen=postage,
+                payout_fen=money.total_fen,
+                multiplier=programme.multiplier,
+            )
+        _revoke_certificate(session, actor, claim, now)
+        return claim
+    workflow.check(claim, "reject", actor, {"ground": ground})
+    with write(session):
+        claim.rejection_ground = RejectionGround(str(ground)).value
+        claim.decision_note = note.strip()[:2000] or None
+        claim.decided_at = now
+        _apply(
+            session, claim, "reject", actor, now, {"ground": ground}, ground=claim.rejection_ground
+        )
+    return claim
+
+
+def _revoke_certificate(session: Session, actor: User, claim: Claim, now: datetime) -> None:
+    # The claim decision is committed first: a payout owed never depends on the revocation.
+    certificate = session.get(Certificate, claim.certificate_id)
+    if certificate is None or certificate.status != CertificateStatus.VALID:
+        return
+    certificates.revoke(
+        session=session,
+        actor=actor,
+        number=certificate.number,
+        reason=f"假一赔十理赔成立 {claim.number}",
+        now=now,
+    )

@@ -1,0 +1,227 @@
+"""Claim pages: filing and following (public, by the consumer), answering (merchant),
+deciding (admin). Each view parses input, calls one service, and renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from qc_app.claims import services
+from qc_app.claims.models import ClaimReason, RejectionGround
+from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
+from qc_app.db import request_session
+from qc_app.errors import DomainError, not_found
+from qc_app.verification import services as verification
+from qc_app.verification import throttle
+from qc_app.verification.services import Verdict
+from qc_app.web import actor, config, limiter, locale, now, public, roles_required
+
+bp = Blueprint("claims", __name__)
+COVERED = (ClaimReason.BRAND, ClaimReason.MATERIAL)
+NOT_COVERED = (ClaimReason.WEIGHT, ClaimReason.ORIGIN, ClaimReason.VARIETY, ClaimReason.SKIN)
+
+
+def _public_limit() -> str:
+    return config().PUBLIC_RATE_LIMIT
+
+
+def _claim_limit() -> str:
+    return config().CLAIM_RATE_LIMIT
+
+
+def _post_only() -> bool:
+    return request.method != "POST"
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "claim_states": STATE_LABELS,
+        "covered": COVERED,
+        "not_covered": NOT_COVERED,
+        "grounds": list(RejectionGround),
+    }
+
+
+def _certificate(number: str) -> verification.PublicView:
+    """The claim is about a certificate the consumer can prove they hold: the QR's signature,
+    or the check code printed on the certificate (a wrong code spends the same budget)."""
+    db = request_session()
+    values = request.values
+    if values.get("k") and values.get("s"):
+        view = verification.by_qr(session=db, number=number, kid=values["k"], signature=values["s"])
+    else:
+        code = values.get("check_code", "")
+        throttle.ensure_budget(number.strip().upper())
+        view = verification.by_code(session=db, number=number, check_code=code)
+        if view.verdict == Verdict.NOT_FOUND:
+            throttle.spend(number.strip().upper())
+    return view
+
+
+@bp.route("/v/<number>/claim", methods=["GET", "POST"])
+@public
+@limiter.limit(_public_limit)
+@limiter.limit(_claim_limit, exempt_when=_post_only)
+def new(number: str) -> Any:
+    form = request.form
+    proof = {"k": request.values.get("k", ""), "s": request.values.get("s", "")}
+    if request.method == "GET":
+        return render_template("claims/new.html", number=number, proof=proof, form={}, **_labels())
+    try:
+        view = _certificate(number)
+        if view.certificate is None or view.verdict != Verdict.VALID:
+            raise not_found("有效证书（请核对校验码）", "a valid certificate (check the code)")
+        filed = services.file_claim(
+            session=request_session(),
+            certificate=view.certificate,
+            order_no=form.get("order_no", ""),
+            reason=form.get("reason", ""),
+            description=form.get("description", ""),
+            postage_fen=_yuan_to_fen(form.get("postage_yuan", "")),
+            uploads=[f.read() for f in request.files.getlist("evidence")],
+            files=config().INSTANCE_PATH,
+            now=now(),
+        )
+    except services.OutOfScope as exc:
+        return render_template(
+            "claims/out_of_scope.html", number=number, proof=proof, message=exc.message(locale())
+        ), 200
+    except DomainError as exc:
+        if exc.status == 429:
+            raise
+        return render_template(
+            "claims/new.html",
+            number=number,
+            proof=proof,
+            form=form,
+            error=exc.message(locale()),
+            **_labels(),
+        ), exc.status
+    return render_template("claims/filed.html", claim=filed.claim, secret=filed.secret, **_labels())
+
+
+def _yuan_to_fen(text: str) -> str:
+    """Postage is typed in yuan (¥12.50); the service takes integer fen."""
+    text = text.strip() or "0"
+    whole, _, cents = text.partition(".")
+    if not whole.isdigit() or not (cents == "" or (cents.isdigit() and len(cents) <= 2)):
+        return "invalid"
+    return str(int(whole) * 100 + int((cents + "00")[:2]))
+
+
+@bp.route("/claims/track", methods=["GET", "POST"])
+@public
+@limiter.limit(_public_limit)
+@limiter.limit(_claim_limit, exempt_when=_post_only)
+def track() -> Any:
+    if request.method == "GET":
+        return render_template("claims/track.html", claim=None, **_labels())
+    claim = services.track(
+        session=request_session(),
+        number=request.form.get("number", ""),
+        secret=request.form.get("secret", ""),
+    )
+    return render_template("claims/track.html", claim=claim, **_labels())
+
+
+@bp.get("/claims")
+@roles_required("merchant", "admin")
+def index() -> Any:
+    found = services.claims_for(session=request_session(), actor=actor())
+    return render_template("claims/index.html", claims=found, **_labels())
+
+
+@bp.get("/claims/<number>")
+@roles_required("merchant", "admin")
+def detail(number: str) -> Any:
+    db = request_session()
+    claim = services.get_claim(session=db, actor=actor(), number=number)
+    return render_template(
+        "claims/detail.html",
+        claim=claim,
+        evidence=services.evidence_of(db, claim),
+        actions=allowed(claim, actor().role),
+        **_labels(),
+    )
+
+
+def _done(number: str, zh: str, en: str) -> Response:
+    flash(zh if locale() == "zh" else en, "success")
+    return redirect(url_for("claims.detail", number=number))
+
+
+@bp.post("/claims/<number>/answer")
+@roles_required("merchant")
+def answer(number: str) -> Any:
+    accept = request.form.get("answer") == "accept"
+    services.merchant_answer(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        accept=accept,
+        note=request.form.get("note", ""),
+        uploads=[f.read() for f in request.files.getlist("evidence")],
+        files=config().INSTANCE_PATH,
+        now=now(),
+    )
+    return _done(number, "已提交答复", "answer recorded")
+
+
+@bp.post("/claims/<number>/reinspect")
+@roles_required("admin")
+def reinspect(number: str) -> Any:
+    services.reinspect(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        note=request.form.get("note", ""),
+        now=now(),
+    )
+    return _done(number, "已安排复检", "re-inspection ordered")
+
+
+@bp.post("/claims/<number>/decide")
+@roles_required("admin")
+def decide(number: str) -> Any:
+    form = request.form
+    uphold = form.get("decision") == "uphold"
+    postage = None
+    if uphold and form.get("postage_yuan", "").strip():
+        fen = _yuan_to_fen(form["postage_yuan"])
+        postage = int(fen) if fen.isdigit() else -1
+    services.decide(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        uphold=uphold,
+        note=form.get("note", ""),
+        ground=form.get("ground") or None,
+        postage_fen=postage,
+        now=now(),
+    )
+    return _done(number, "已裁定", "decision recorded")
+
+
+@bp.get("/claims/<number>/evidence/<int:evidence_id>")
+@roles_required("merchant", "admin")
+def evidence(number: str, evidence_id: int) -> Any:
+    row, data = services.evidence_file(
+        session=request_session(),
+        actor=actor(),
+        number=number,
+        evidence_id=evidence_id,
+        files=config().INSTANCE_PATH,
+    )
+    kind = "image/jpeg" if row.kind == "jpg" else "application/pdf"
+    response = Response(data, mimetype=kind)
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    disposition = "inline" if row.kind == "jpg" else "attachment"
+    response.headers["Content-Disposition"] = (
+        f'{disposition}; filename="evidence-{number}-{row.id}.{row.kind}"'
+    )
+    return response
+
+
+__all__ = ["ClaimState", "bp"]

@@ -1,0 +1,299 @@
+"""The consumer's page and the claim path through the test client: scan counter, seal number,
+check-code budgets (memory and the real Redis), filing, following and deciding a claim."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlmodel import select
+
+from qc_app import create_app
+from qc_app.certificates.models import CertificateStatus
+from qc_app.claims.models import Claim
+from qc_app.config import Config
+from qc_app.db import engine_of, write
+from qc_app.sqltypes import utcnow
+from qc_app.verification.scans import ScanHour
+from tests.claims_support import Sold, sell
+from tests.conftest import jpeg_bytes
+from tests.web.helpers import TOKEN, csrf, login, post_form
+
+pytestmark = pytest.mark.usefixtures("cjk_font_path")
+REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def qr_path(sold: Sold) -> str:
+    parts = urlsplit(sold.issued.verify_url)
+    return f"{parts.path}?{parts.query}"
+
+
+@pytest.fixture
+def sold(flow: Any) -> Sold:
+    return sell(flow)
+
+
+def test_page_shows_seal_number_guarantee_and_counts_consumer_scans(
+    client: Any, sold: Sold
+) -> None:
+    first = client.get(qr_path(sold)).get_data(as_text=True)
+    assert sold.order.seal_no in first
+    assert "克重、产地、品种、皮色" in first and "10 倍" in first
+    assert "首次被消费者查验" in first or "已被消费者查验 1 次" in first
+    second = client.get(qr_path(sold)).get_data(as_text=True)
+    assert "已被消费者查验 2 次" in second
+
+
+@pytest.mark.parametrize("username", ["inspector1", "merchant1", "admin1"])
+def test_staff_and_merchant_scans_do_not_count(
+    app: Flask, db: Any, sold: Sold, username: str
+) -> None:
+    client = app.test_client()
+    login(client, username)
+    client.get(qr_path(sold))
+    client.get(qr_path(sold))
+    assert db.exec(select(ScanHour)).all() == []
+
+
+def test_burst_of_scans_warns_of_a_copied_code(app: Flask, client: Any, sold: Sold) -> None:
+    app.config["QC"].SCAN_THRESHOLDS = (50, 3, 90)
+    for _ in range(3):
+        assert "查验异常频繁" not in client.get(qr_path(sold)).get_data(as_text=True)
+    page = client.get(qr_path(sold)).get_data(as_text=True)
+    assert "查验异常频繁" in page and "短时间内被集中查验" in page
+
+
+def test_scans_long_after_the_first_warn(client: Any, db: Any, sold: Sold) -> None:
+    long_ago = (utcnow() - timedelta(days=120)).replace(
+        minute=0, second=0, microsecond=0, tzinfo=None
+    )
+    with write(db):
+        db.add(ScanHour(certificate_id=sold.issued.certificate.id, hour=long_ago, n=1))
+    page = client.get(qr_path(sold)).get_data(as_text=True)
+    assert "已被消费者查验 2 次" in page and "理赔期过后仍被查验" in page
+
+
+def test_english_page(client: Any, sold: Sold) -> None:
+    page = client.get(qr_path(sold) + "&lang=en").get_data(as_text=True)
+    assert "Genuine" in page or "genuine" in page.lower()
+    assert "weight, origin, variety, skin colour" in page
+
+
+# -- rate limits and check-code budgets -----------------------------------------------------------
+
+
+def _limited_app(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
+    config = Config.for_tests(
+        tmp_path / "instance",
+        database_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
+        CHECK_CODE_BUDGET_PER_NUMBER="3/hour",
+        CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
+        **overrides,
+    )
+    return create_app(config)
+
+
+@pytest.fixture
+def limited_app() -> Iterator[Callable[..., Flask]]:
+    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, database_url, storage, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
+
+
+def type_code(client: Any, number: str, code: str) -> int:
+    token = csrf(client, "/verify")
+    return int(
+        client.post(
+            "/verify", data={"csrf_token": token, "number": number, "check_code": code}
+        ).status_code
+    )
+
+
+@pytest.fixture
+def memory_app(tmp_path: Path, app: Flask, limited_app: Callable[..., Flask]) -> Flask:
+    # Same database as `app` (already migrated and seeded by `world`), limits on, memory storage.
+    return limited_app(
+        tmp_path, str(engine_of(app).url.render_as_string(hide_password=False)), "memory://"
+    )
+
+
+def test_wrong_check_codes_exhaust_the_numbers_budget(memory_app: Flask, sold: Sold) -> None:
+    client = memory_app.test_client()
+    assert [type_code(client, sold.number, "WRONG-CODE") for _ in range(3)] == [404, 404, 404]
+    # The budget is spent: even the right code now gets 429, so guessing cannot continue.
+    assert type_code(client, sold.number, sold.issued.check_code) == 429
+
+
+def test_unknown_numbers_spend_the_clients_budget(memory_app: Flask, sold: Sold) -> None:
+    client = memory_app.test_client()
+    made_up = [f"GTC-{uuid.uuid4().hex[:13].upper()}" for _ in range(5)]
+    assert {type_code(client, n, "AAAA-BBBB") for n in made_up} == {404}
+    assert type_code(client, sold.number, sold.issued.check_code) == 429
+
+
+def test_right_code_costs_nothing(memory_app: Flask, sold: Sold) -> None:
+    client = memory_app.test_client()
+    assert {type_code(client, sold.number, sold.issued.check_code) for _ in range(8)} == {200}
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"REDIS MISSING: no Redis at {REDIS_URL}; cross-worker limits NOT tested")
+    yield REDIS_URL
+
+
+def test_budget_holds_across_workers_with_redis(
+    tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
+) -> None:
+    url = engine_of(app).url.render_as_string(hide_password=False)
+    worker_a = limited_app(tmp_path / "a", url, redis_url)
+    worker_b = limited_app(tmp_path / "b", url, redis_url)
+    worker_b.config["RATELIMIT_KEY_PREFIX"] = worker_a.config["RATELIMIT_KEY_PREFIX"]
+    assert [type_code(worker_a.test_client(), sold.number, "WRONG") for _ in range(3)] == [404] * 3
+    assert type_code(worker_b.test_client(), sold.number, sold.issued.check_code) == 429
+
+
+def test_public_page_limit_holds_across_workers_with_redis(
+    tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
+) -> None:
+    url = engine_of(app).url.render_as_string(hide_password=False)
+    workers = [
+        limited_app(tmp_path / w, url, redis_url, PUBLIC_RATE_LIMIT="4/minute") for w in "ab"
+    ]
+    workers[1].config["RATELIMIT_KEY_PREFIX"] = workers[0].config["RATELIMIT_KEY_PREFIX"]
+    statuses = [workers[i % 2].test_client().get(qr_path(sold)).status_code for i in range(6)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_config_uses_redis_when_redis_url_is_set() -> None:
+    env = {"SECRET_KEY": "x" * 40, "QC_KEY_PASSPHRASE": "y" * 40, "REDIS_URL": "redis://r:6379/0"}
+    assert Config.from_env(env).RATELIMIT_STORAGE_URI == "redis://r:6379/0"
+    del env["REDIS_URL"]
+    assert Config.from_env(env).RATELIMIT_STORAGE_URI == "memory://"
+
+
+# -- claims through the pages --------------------------------------------------------------------
+
+
+def claim_url(client: Any, sold: Sold) -> str:
+    page = client.get(qr_path(sold)).get_data(as_text=True)
+    start = page.index('id="claim-link" href="') + len('id="claim-link" href="')
+    return page[start : page.index('"', start)].replace("&amp;", "&")
+
+
+def file_claim(client: Any, sold: Sold, reason: str = "brand", **extra: Any) -> Any:
+    url = claim_url(client, sold)
+    form_page = client.get(url).get_data(as_text=True)
+    token = TOKEN.search(form_page)
+    assert token
+    fields = dict(
+        csrf_token=token.group(1),
+        k=urlsplit(url).query.split("k=")[1].split("&")[0],
+        s=urlsplit(url).query.split("s=")[1].split("&")[0],
+        order_no=sold.order.order_no,
+        reason=reason,
+        description="专柜说不是该品牌",
+        postage_yuan="12.50",
+        evidence=(io.BytesIO(jpeg_bytes(exif_gps=True)), "photo.jpg"),
+    )
+    fields.update(extra)
+    return client.post(urlsplit(url).path, data=fields, content_type="multipart/form-data")
+
+
+def test_consumer_files_and_follows_a_claim(client: Any, db: Any, sold: Sold) -> None:
+    response = file_claim(client, sold)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:800]
+    claim = db.exec(select(Claim)).one()
+    assert claim.postage_fen == 1250 and claim.reason == "brand"
+    secret = page.split('id="claim-secret">')[1].split("<")[0]
+    followed = post_form(
+        client, "/claims/track", "/claims/track", {"number": claim.number, "secret": secret}
+    )
+    assert "已提交，待商家答复" in followed.get_data(as_text=True)
+    wrong = post_form(
+        client, "/claims/track", "/claims/track", {"number": claim.number, "secret": "x"}
+    )
+    assert wrong.status_code == 404
+
+
+def test_out_of_scope_reason_is_explained(client: Any, db: Any, sold: Sold) -> None:
+    response = file_claim(client, sold, reason="origin")
+    assert response.status_code == 200
+    assert "产地" in response.get_data(as_text=True) and "不在保障范围内" in response.get_data(
+        as_text=True
+    )
+    assert db.exec(select(Claim)).all() == []
+
+
+def test_wrong_order_number_keeps_the_form_and_says_so(client: Any, db: Any, sold: Sold) -> None:
+    response = file_claim(client, sold, order_no="NOT-MINE")
+    assert response.status_code == 404
+    assert "专柜说不是该品牌" in response.get_data(as_text=True)
+
+
+def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, sold: Sold) -> None:
+    file_claim(app.test_client(), sold)
+    claim = db.exec(select(Claim)).one()
+    merchant = app.test_client()
+    login(merchant, "merchant1")
+    detail = f"/claims/{claim.number}"
+    assert merchant.get("/claims").status_code == 200
+    post_form(merchant, detail, f"{detail}/answer", {"answer": "accept", "note": "认可"})
+    other = app.test_client()
+    login(other, "merchant2")
+    assert other.get(detail).status_code == 404
+    admin = app.test_client()
+    login(admin, "admin1")
+    post_form(
+        admin,
+        detail,
+        f"{detail}/decide",
+        {"decision": "uphold", "postage_yuan": "12.50", "note": ""},
+    )
+    db.rollback()  # end the test session's read snapshot: the pages wrote since
+    decided = db.exec(select(Claim)).one()
+    db.refresh(decided)
+    assert decided.state == "upheld" and decided.payout_fen == 300000 * 11 + 1250
+    db.refresh(sold.issued.certificate)
+    assert sold.issued.certificate.status == CertificateStatus.REVOKED
+    assert "证书已吊销" in app.test_client().get(qr_path(sold)).get_data(as_text=True)
+    files = admin.get(detail).get_data(as_text=True)
+    link = files.split("/evidence/")[1].split('"')[0]
+    served = admin.get(f"{detail}/evidence/{link}")
+    assert (
+        served.headers["Content-Security-Policy"] == "sandbox" and b"Exif" not in served.data[:200]
+    )
+
+
+def test_unknown_numbers_on_the_api_spend_the_same_budget(memory_app: Flask, sold: Sold) -> None:
+    client = memory_app.test_client()
+    made_up = [f"GTC-{uuid.uuid4().hex[:13].upper()}" for _ in range(5)]
+    assert {client.get(f"/api/v1/certificates/{n}").status_code for n in made_up} == {404}
+    refused = client.get(f"/api/v1/certificates/{sold.number}")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
