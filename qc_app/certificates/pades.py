@@ -20,6 +20,7 @@ from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -187,12 +188,16 @@ def _contents_are_canonical(pdf: bytes, embedded: Any, known_certificates: set[b
     try:
         start, first_length, second_start, _ = (int(v) for v in embedded.sig_object["/ByteRange"])
         contents = bytes(embedded.sig_object["/Contents"])
-        blob = cms.ContentInfo.load(contents)
-        blob.native  # noqa: B018 - parse every field now: a lazily skipped one may be garbage
-        encoded = blob.dump(force=True)
+        # Lengths and certificate bytes from an untouched parse: reading `.native` can mark
+        # asn1crypto values dirty, and re-encoding them is slow.
+        encoded = cms.ContentInfo.load(contents).dump()
+        # cryptography's parser is strict DER over the whole structure: garbage in a field
+        # pyHanko never reads, or another encoding of the same values, is refused.
+        pkcs7.load_der_pkcs7_certificates(encoded)
+        bag = cms.ContentInfo.load(encoded)["content"]["certificates"]
+        carried = {choice.chosen.dump() for choice in bag} if len(bag) else set()
+        blob = cms.ContentInfo.load(encoded)
         signed_data = blob["content"]
-        bag = signed_data["certificates"]
-        carried = {choice.chosen.dump() for choice in bag} if bag.native is not None else set()
         signer_infos = signed_data["signer_infos"]
         signer_info = signer_infos[0]
         sha256 = {"algorithm": "sha256", "parameters": None}
