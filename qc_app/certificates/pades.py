@@ -20,11 +20,11 @@ from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -153,10 +153,16 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
     )
     try:
         status = _run(async_validate_pdf_signature(embedded, context))
-    except (SignatureValidationError, Exception) as exc:  # a mangled signature is a failure
+        return _report(pdf, embedded, status, context_roots)
+    except Exception as exc:  # a mangled signature is a failure, never a crash
         return PadesReport(False, False, False, False, "", "", None, f"unreadable: {exc!r}")
+
+
+def _report(
+    pdf: bytes, embedded: Any, status: Any, roots: list[asn1_x509.Certificate]
+) -> PadesReport:
     cert = status.signing_cert
-    known = {root.dump() for root in context_roots} | ({cert.dump()} if cert is not None else set())
+    known = {root.dump() for root in roots} | ({cert.dump()} if cert is not None else set())
     contents_clean = _contents_are_canonical(pdf, embedded, known)
     subject = cert.subject.human_friendly if cert is not None else ""
     common = cert.subject.native.get("common_name", "") if cert is not None else ""
@@ -173,24 +179,51 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
 
 
 def _contents_are_canonical(pdf: bytes, embedded: Any, known_certificates: set[bytes]) -> bool:
-    """The bytes the signature does not cover are `<hex>` of the CMS blob plus zero padding,
-    and the blob's certificate bag holds only the signer's and the trust roots' certificates.
+    """The bytes the signature does not cover must be exactly what we sign with: `<HEX>` of a
+    DER CMS blob whose every unsigned field has the one value we write, plus zero padding.
 
-    pyHanko parses the blob and ignores what follows it, hex digits are case-blind, and the
-    certificate bag is not signed, so a byte changed there would otherwise go unnoticed."""
+    pyHanko parses the blob lazily and ignores what follows it, hex digits are case-blind, and
+    CMS leaves the certificate bag and algorithm lists unsigned, so a byte changed in any of
+    those would otherwise go unnoticed."""
     try:
         start, first_length, second_start, _ = (int(v) for v in embedded.sig_object["/ByteRange"])
         contents = bytes(embedded.sig_object["/Contents"])
-        blob = cms.ContentInfo.load(contents)
-        blob_length = len(blob.dump())
-        bag = blob["content"]["certificates"]
-        carried = {choice.chosen.dump() for choice in bag} if bag.native is not None else set()
-    except (KeyError, ValueError, TypeError):
-        return False
-    if not carried <= known_certificates:
+        # Lengths and certificate bytes from an untouched parse: reading `.native` can mark
+        # asn1crypto values dirty, and re-encoding them is slow.
+        encoded = cms.ContentInfo.load(contents).dump()
+        # cryptography's parser is strict DER over the whole structure: garbage in a field
+        # pyHanko never reads, or another encoding of the same values, is refused.
+        pkcs7.load_der_pkcs7_certificates(encoded)
+        bag = cms.ContentInfo.load(encoded)["content"]["certificates"]
+        carried = {choice.chosen.dump() for choice in bag} if len(bag) else set()
+        blob = cms.ContentInfo.load(encoded)
+        signed_data = blob["content"]
+        signer_infos = signed_data["signer_infos"]
+        signer_info = signer_infos[0]
+        sha256 = {"algorithm": "sha256", "parameters": None}
+        expected = (
+            blob["content_type"].native == "signed_data"
+            and signed_data["version"].native == "v1"
+            and [dict(a) for a in signed_data["digest_algorithms"].native] == [sha256]
+            and dict(signed_data["encap_content_info"].native)
+            == {"content_type": "data", "content": None}
+            and signed_data["crls"].native is None
+            and len(signer_infos) == 1
+            and signer_info["version"].native == "v1"
+            and signer_info["sid"].name == "issuer_and_serial_number"
+            and dict(signer_info["digest_algorithm"].native) == sha256
+            and dict(signer_info["signature_algorithm"].native)
+            == {"algorithm": "sha256_ecdsa", "parameters": None}
+            and signer_info["unsigned_attrs"].native is None
+        )
+    except Exception:  # asn1crypto raises all kinds of errors on a mangled blob
         return False
     gap = pdf[start + first_length : second_start]
     # pyHanko writes upper-case hex; any other spelling of the same bytes is an edit.
-    return gap == b"<" + contents.hex().upper().encode("ascii") + b">" and not any(
-        contents[blob_length:]
+    return (
+        expected
+        and carried <= known_certificates
+        and contents[: len(encoded)] == encoded
+        and not any(contents[len(encoded) :])
+        and gap == b"<" + contents.hex().upper().encode("ascii") + b">"
     )

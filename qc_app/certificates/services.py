@@ -376,8 +376,9 @@ def _prepare(
     item: Item,
     setup: IssuingSetup,
     now: datetime,
+    context: tuple[Inspection, TestingBody, Merchant, Listing, User, User] | None = None,
 ) -> _Prepared:
-    inspection, body, merchant, listing, analyst, reviewer = _context(session, item)
+    inspection, body, merchant, listing, analyst, reviewer = context or _context(session, item)
     signer = signer_for(session, setup.passphrase)
     pdf_signer = pades_signer_for(session, setup.passphrase, body, now)
     photos = item_photos(session=session, item=item)
@@ -482,10 +483,13 @@ def issue_certificate(
     *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
 ) -> Issued:
     item = get_item(session=session, actor=actor, code=code)
-    inspection = _context(session, item)[0]
+    context = _context(session, item)
+    inspection = context[0]
     # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
     workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
-    prepared = _prepare(session=session, actor=actor, item=item, setup=setup, now=now)
+    prepared = _prepare(
+        session=session, actor=actor, item=item, setup=setup, now=now, context=context
+    )
     certificate = prepared.certificate
 
     def commit() -> None:
