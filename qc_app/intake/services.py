@@ -28,10 +28,26 @@ from qc_app.intake.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
-from qc_app.uploads import clean_image
+from qc_app.uploads import CleanImage, clean_image
 from qc_app.warehouse import alarms, mass, once
 
 MAX_ITEMS = 500
+
+
+def photo_row(
+    item: Item, image: CleanImage, sha256: str, kind: str, actor: User, now: datetime
+) -> Photo:
+    """The row of a stored, cleaned photo of the item (merchant, intake or packing)."""
+    return Photo(
+        item_id=item.id or 0,
+        sha256=sha256,
+        original_sha256=image.original_sha256,
+        kind=kind,
+        width=image.width,
+        height=image.height,
+        created_by_id=actor.id or 0,
+        created_at=now,
+    )
 
 
 def apply(
@@ -111,15 +127,13 @@ def create_consignment(
                 session.flush()
                 image = images[row]
                 session.add(
-                    Photo(
-                        item_id=item.id or 0,
-                        sha256=storage.store(files, "photos", image.jpeg, ".jpg"),
-                        original_sha256=image.original_sha256,
-                        kind="merchant",
-                        width=image.width,
-                        height=image.height,
-                        created_by_id=actor.id or 0,
-                        created_at=now,
+                    photo_row(
+                        item,
+                        image,
+                        storage.store(files, "photos", image.jpeg, ".jpg"),
+                        "merchant",
+                        actor,
+                        now,
                     )
                 )
             audit.record(
@@ -382,18 +396,7 @@ def _receive(
         station=station,
     )
     if image and digest:
-        session.add(
-            Photo(
-                item_id=item.id or 0,
-                sha256=digest,
-                original_sha256=image.original_sha256,
-                kind="intake",
-                width=image.width,
-                height=image.height,
-                created_by_id=actor.id or 0,
-                created_at=now,
-            )
-        )
+        session.add(photo_row(item, image, digest, "intake", actor, now))
     problems: list[tuple[str, str]] = []
     finding = mass.intake_finding(item.declared_mass_cg, mass_cg)
     if finding:

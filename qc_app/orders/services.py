@@ -24,8 +24,8 @@ from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
-from qc_app.intake.models import Item, Photo
-from qc_app.intake.services import apply, get_item
+from qc_app.intake.models import Item
+from qc_app.intake.services import apply, get_item, photo_row
 from qc_app.intake.workflow import ItemState, check
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order, OrderState
@@ -360,18 +360,7 @@ def pack(
             order.packed_mass_cg = packed_cg
             session.add_all([item, order])
             if image and digest:
-                session.add(
-                    Photo(
-                        item_id=item.id or 0,
-                        sha256=digest,
-                        original_sha256=image.original_sha256,
-                        kind="packing",
-                        width=image.width,
-                        height=image.height,
-                        created_by_id=actor.id or 0,
-                        created_at=now,
-                    )
-                )
+                session.add(photo_row(item, image, digest, "packing", actor, now))
             once.remember(
                 session,
                 user_id=actor.id,
@@ -485,16 +474,7 @@ def _mismatches(
 
 
 def ship(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
-    order = order_by_waybill(session, waybill_no)
-    item = session.exec(select(Item).where(Item.order_id == order.id)).first()
-    if item is None or order.state != OrderState.PACKED:
-        raise Conflict("订单尚未打包", "the order is not packed", code="illegal_transition")
-    with write(session):
-        apply(session, item, "ship", actor, now, order=order.order_no)
-        order.state = OrderState.SHIPPED
-        order.shipped_at = now
-        session.add(order)
-    return order
+    return _advance(session, actor, waybill_no, now, "ship")
 
 
 def recent_orders(*, session: Session, limit: int = 100) -> list[Order]:
@@ -504,14 +484,32 @@ def recent_orders(*, session: Session, limit: int = 100) -> list[Order]:
 
 def deliver(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
     """The parcel reached the consumer: the order completes and the claim window opens."""
+    return _advance(session, actor, waybill_no, now, "deliver")
+
+
+# The parcel's steps after packing: the order's state before and after, the time it records.
+_STEPS = {
+    "ship": (OrderState.PACKED, OrderState.SHIPPED, "shipped_at", "订单尚未打包", "not packed"),
+    "deliver": (
+        OrderState.SHIPPED,
+        OrderState.DELIVERED,
+        "delivered_at",
+        "订单尚未发货",
+        "not shipped",
+    ),
+}
+
+
+def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step: str) -> Order:
+    before, after, stamp, zh, en = _STEPS[step]
     order = order_by_waybill(session, waybill_no)
     item = session.exec(select(Item).where(Item.order_id == order.id)).first()
-    if item is None or order.state != OrderState.SHIPPED:
-        raise Conflict("订单尚未发货", "the order is not shipped", code="illegal_transition")
+    if item is None or order.state != before:
+        raise Conflict(zh, f"the order is {en}", code="illegal_transition")
     with write(session):
-        apply(session, item, "deliver", actor, now, order=order.order_no)
-        order.state = OrderState.DELIVERED
-        order.delivered_at = now
+        apply(session, item, step, actor, now, order=order.order_no)
+        order.state = after
+        setattr(order, stamp, now)
         session.add(order)
     return order
 
