@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from sqlmodel import select
 
+from qc_app.db import write
+from qc_app.listings.models import LabelPeriod
+from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
@@ -27,8 +31,33 @@ class Sold:
         return str(self.issued.certificate.number)
 
 
-def sell(flow: Any, *, delivered_at: datetime | None = None, price_paid_fen: int = 300000) -> Sold:
+def guarantee_on(db: Any, world: Any, since: datetime) -> None:
+    """merchant1 joined the programme and put 假一赔十 on the gold listing at `since`."""
+    if db.exec(select(Membership).where(Membership.merchant_id == world.merchant_a.id)).first():
+        return
+    with write(db):
+        db.add(
+            Membership(
+                merchant_id=world.merchant_a.id,
+                agreement_version="test",
+                agreement_sha256="0" * 64,
+                signed_by_id=world["merchant1"].id,
+                signed_at=since,
+            )
+        )
+        db.add(LabelPeriod(listing_id=world.listing_gold.id, label="guarantee", on_at=since))
+
+
+def sell(
+    flow: Any,
+    *,
+    delivered_at: datetime | None = None,
+    price_paid_fen: int = 300000,
+    labelled: bool = True,
+) -> Sold:
     db, world = flow.db, flow.world
+    if labelled:
+        guarantee_on(db, world, utcnow() - timedelta(days=400))
     item, issued = flow.certified()
     tag = uuid.uuid4().hex[:8].upper()
     order = create_order(

@@ -37,6 +37,7 @@ from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, no
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply
 from qc_app.listings.models import Listing
+from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order, OrderState
 from qc_app.units import clean_text
 
@@ -149,17 +150,20 @@ def programme_of(session: Session, order: Order) -> Programme:
 
 
 def _covered_by_programme(session: Session, *, order: Order, programme: Programme) -> bool:
-    """Was the order placed while the programme applied? Orders placed before a merchant (or
-    the platform) left the programme stay covered.
+    """Was the order placed while the programme applied?
 
-    INTEGRATION: switch this single call site to
-    merchants.services.guarantee_covers(session, order.merchant_id, order.listing_id,
-    order.created_at) once the merchant side provides it.
+    Every programme has its own dates. 假一赔十 is also a label the merchant switches on per
+    listing after joining in the rights centre: the merchant side answers whether the order's
+    listing carried it when the order was placed (leaving later keeps earlier orders covered).
     """
     placed = order.created_at
-    return programme.starts_at <= placed and (
-        programme.ends_at is None or placed < programme.ends_at
-    )
+    if not (
+        programme.starts_at <= placed and (programme.ends_at is None or placed < programme.ends_at)
+    ):
+        return False
+    if programme.code == DEFAULT_PROGRAMME:
+        return guarantee_covers(session, order.merchant_id, order.listing_id, placed)
+    return True
 
 
 def _store(files: Path, checked: evidence.CheckedFile) -> str:

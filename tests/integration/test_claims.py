@@ -106,6 +106,28 @@ def test_order_placed_after_the_programme_ended_is_not_covered(flow: Any, sold: 
         file(flow, sold)
 
 
+def test_an_order_of_a_listing_without_the_label_is_not_covered(flow: Any) -> None:
+    sold = sell(flow, labelled=False)
+    with pytest.raises(Forbidden):
+        file(flow, sold)
+
+
+def test_leaving_the_programme_after_the_order_keeps_it_covered(flow: Any, sold: Sold) -> None:
+    from qc_app.db import write
+    from qc_app.listings.models import LabelPeriod
+    from qc_app.merchants.models import Membership
+
+    left = utcnow()
+    with write(flow.db):
+        for row in flow.db.exec(select(Membership)).all():
+            row.left_at = left
+            flow.db.add(row)
+        for period in flow.db.exec(select(LabelPeriod)).all():
+            period.off_at = left
+            flow.db.add(period)
+    assert file(flow, sold).claim.state == "filed"
+
+
 def test_evidence_is_required_and_one_open_claim_per_order(flow: Any, sold: Sold) -> None:
     with pytest.raises(ValidationFailed):
         file(flow, sold, uploads=[])
