@@ -127,13 +127,22 @@ def all_keys(session: Session) -> list[SigningKey]:
     return list(session.exec(select(SigningKey).order_by(col(SigningKey.not_before))))
 
 
+KeyRows = tuple[tuple[str, str, datetime, datetime | None], ...]
+
+
+@lru_cache(maxsize=8)
+def _verifier_for(rows: KeyRows) -> signing.Verifier:
+    return signing.Verifier([signing.public_key(*row) for row in rows])
+
+
 def verifier(session: Session) -> signing.Verifier:
-    return signing.Verifier(
-        [
-            signing.public_key(k.kid, k.public_key, k.not_before, k.not_after)
-            for k in all_keys(session)
-        ]
-    )
+    """Every public key with its window. The rows are read each call (one small query), so a
+    rotated key is seen at once; the Ed25519 key objects are built only when the rows change
+    (the consumer's page calls this on every scan)."""
+    query = select(
+        SigningKey.kid, SigningKey.public_key, SigningKey.not_before, SigningKey.not_after
+    ).order_by(col(SigningKey.not_before))
+    return _verifier_for(tuple((r[0], r[1], r[2], r[3]) for r in session.exec(query)))
 
 
 def rotate_signing_key(

@@ -15,11 +15,10 @@ from sqlmodel import Session, select
 
 from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import find
+from qc_app.certificates.services import find, verifier
 from qc_app.inspection.models import TestingBody
 from qc_app.intake.models import Item, Photo
 from qc_app.intake.services import item_photos
-from qc_app.verification.keys import verifier  # parsed once per process
 
 
 class Verdict(StrEnum):

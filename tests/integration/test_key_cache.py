@@ -1,4 +1,4 @@
-"""The consumer page's key cache: parsed once, yet a new key is seen on the next request."""
+"""The public-key cache: parsed once, yet a new key is seen on the next request."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Any
 
 from qc_app.certificates import signing
 from qc_app.certificates.models import SigningKey
+from qc_app.certificates.services import verifier
 from qc_app.db import write
 from qc_app.sqltypes import utcnow
-from qc_app.verification import keys
 
 
 def test_same_rows_give_the_same_parsed_verifier(db: Any, world: Any) -> None:
-    assert keys.verifier(db) is keys.verifier(db)
+    assert verifier(db) is verifier(db)
 
 
 def test_a_new_key_is_seen_at_once(db: Any, world: Any) -> None:
-    before = keys.verifier(db)
+    before = verifier(db)
     new = signing.generate_key("p" * 40)
     with write(db):
         db.add(
@@ -28,6 +28,6 @@ def test_a_new_key_is_seen_at_once(db: Any, world: Any) -> None:
                 not_before=utcnow() + timedelta(seconds=1),
             )
         )
-    after = keys.verifier(db)
+    after = verifier(db)
     assert after is not before
     assert after.key(new.kid).kid == new.kid
