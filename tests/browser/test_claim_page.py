@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.steps import PHONE, SHOTS, open_qr
 from tests.claims_support import sell
 from tests.conftest import jpeg_bytes
 
-PHONE = {"width": 390, "height": 844}
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-
-
-def open_qr(page: Page, live_server: str, verify_url: str) -> None:
-    parts = urlsplit(verify_url)
-    page.set_viewport_size(PHONE)
-    page.goto(f"{live_server}{parts.path}?{parts.query}")
 
 
 def fits(page: Page) -> None:

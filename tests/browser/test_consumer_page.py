@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from qc_app.certificates.services import revoke
 from qc_app.sqltypes import utcnow
+from tests.browser.steps import PHONE, SHOTS, open_qr
 
-PHONE = {"width": 390, "height": 844}
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-
-
-def open_qr(page: Page, live_server: str, verify_url: str) -> None:
-    parts = urlsplit(verify_url)
-    page.set_viewport_size(PHONE)
-    page.goto(f"{live_server}{parts.path}?{parts.query}")
 
 
 def test_genuine_certificate_on_a_phone(page: Page, live_server: str, flow) -> None:

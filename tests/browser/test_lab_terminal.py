@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from qc_app.inspection.models import Inspection
-from tests.conftest import PASSWORD, Flow
-
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
-TERMINAL = {"width": 1280, "height": 900}
-
-
-def sign_in(page: Page, live_server: str, username: str) -> None:
-    page.set_viewport_size(TERMINAL)
-    page.goto(f"{live_server}/login")
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
+from tests.browser.steps import SHOTS, log_in
+from tests.conftest import Flow
 
 
 def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
@@ -29,7 +15,7 @@ def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
 ) -> None:
     item = flow.declare(material="JADEITE", mass_g="12.40")
     flow.receive(item, mass_g="12.41")
-    sign_in(page, live_server, "analyst1")
+    log_in(page, live_server, "analyst1")
     page.goto(f"{live_server}/lab")
     page.keyboard.type(item.code)  # the scanner types the code, then Enter
     page.keyboard.press("Enter")

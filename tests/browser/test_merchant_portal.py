@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from qc_app.db import write
-from tests.conftest import PASSWORD
+from tests.browser.steps import log_in
 
 
 def test_rights_centre_and_listing_flow(page: Page, live_server: str, db, world) -> None:
@@ -18,10 +18,7 @@ def test_rights_centre_and_listing_flow(page: Page, live_server: str, db, world)
             "jadeite",
         )
         db.add(shop)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "merchant1")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "merchant1")
     # Watched from here on: the merchant pages raise no script error and no CSP violation.
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))

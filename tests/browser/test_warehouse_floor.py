@@ -3,7 +3,6 @@ balance types the mass and Enter, the camera is Chromium's fake device. No mouse
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +14,8 @@ from qc_app.intake.models import Photo
 from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
-from tests.conftest import PASSWORD, Flow
-
-TERMINAL = {"width": 1280, "height": 800}
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+from tests.browser.steps import SHOTS, TERMINAL, log_in
+from tests.conftest import Flow
 
 
 def scan(page: Page, code: str) -> None:
@@ -27,16 +24,6 @@ def scan(page: Page, code: str) -> None:
     expect(page.locator("html")).to_have_attribute("data-ready", "1")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
-
-
-def log_in(page: Page, live_server: str, username: str) -> None:
-    page.set_viewport_size(TERMINAL)
-    page.goto(f"{live_server}/login")
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def count(db: Any, action: str, code: str) -> int:

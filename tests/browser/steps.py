@@ -1,0 +1,32 @@
+"""What the browser tests do again and again: sign in at a terminal, open a QR on a phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page
+
+from tests.conftest import PASSWORD
+
+PHONE = {"width": 390, "height": 844}
+TERMINAL = {"width": 1280, "height": 800}
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def log_in(page: Page, live_server: str, username: str) -> None:
+    """At a terminal, keyboard only: user name, Tab, password, Enter."""
+    page.set_viewport_size(TERMINAL)
+    page.goto(f"{live_server}/login")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def open_qr(page: Page, live_server: str, verify_url: str) -> None:
+    """What a phone opens after scanning the certificate's QR (our own server, same path)."""
+    parts = urlsplit(verify_url)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}{parts.path}?{parts.query}")
