@@ -73,8 +73,9 @@ def show(result: services.ScanResult) -> None:
 def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
     """A refused scan shows the red panel on the scanner page and the input is ready again.
 
-    (The generic handler redirects to the Referer, which browsers do not send under our
-    Referrer-Policy; a scanner terminal must never land on a dead-end error page.)
+    The generic handler returns to the Referer, and only for 400/409/422; a scanner step goes
+    to the page of the next scan (the consignment, not the weighing form), and an unknown code
+    (404) is a refusal too: a scanner terminal must never land on a dead-end error page.
     """
 
     def decorate(view: F) -> F:
