@@ -59,18 +59,27 @@ def new_session(engine: Engine) -> Session:
 
 @contextmanager
 def write(session: Session) -> Iterator[Session]:
-    """One write transaction: everything inside commits together or not at all."""
+    """One write transaction: everything inside commits together or not at all.
+
+    A write inside a write (one service calling another, e.g. an upheld claim revoking its
+    certificate) joins the outer transaction: only the outermost block commits."""
+    if session.info.get(WRITE):
+        yield session
+        return
     if session.in_transaction():
         # A read transaction left open by earlier reads (e.g. loading the user) holds no
         # changes; end it so the write starts with the write lock.
         session.commit()
     session.connection(execution_options={WRITE: True})
+    session.info[WRITE] = True
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(WRITE, None)
 
 
 def init_app(app: Flask, url: str) -> Engine:

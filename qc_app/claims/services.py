@@ -1,7 +1,7 @@
 """Filing, answering, deciding and following 假一赔十 claims.
 
 Upheld: refund of the price actually paid + multiplier × that price + the consumer's postage,
-all integer fen; then the certificate is revoked with certificates.services.revoke.
+all integer fen; the certificate is revoked (certificates.services.revoke) in the same transaction.
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ def decide(
                 payout_fen=money.total_fen,
                 multiplier=programme.multiplier,
             )
-        _revoke_certificate(session, actor, claim, now)
+            _revoke_certificate(session, actor, claim, now)
         return claim
     workflow.check(claim, "reject", actor, {"ground": ground})
     with write(session):
@@ -429,7 +429,7 @@ def decide(
 
 
 def _revoke_certificate(session: Session, actor: User, claim: Claim, now: datetime) -> None:
-    # The claim decision is committed first: a payout owed never depends on the revocation.
+    # Inside the uphold transaction: the payout and the revocation commit together or not at all.
     certificate = session.get(Certificate, claim.certificate_id)
     if certificate is None or certificate.status != CertificateStatus.VALID:
         return

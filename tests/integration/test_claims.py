@@ -177,6 +177,37 @@ def test_upheld_claim_pays_refund_plus_ten_times_plus_postage_and_revokes(
     assert actions == ["claim_filed", "claim_merchant_accept", "claim_uphold"]
 
 
+def test_uphold_and_revocation_commit_together_or_not_at_all(
+    flow: Any, sold: Sold, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qc_app.certificates import services as certificates
+
+    def crash(**_kw: Any) -> None:
+        raise RuntimeError("crash while revoking")
+
+    monkeypatch.setattr(certificates, "revoke", crash)
+    with pytest.raises(RuntimeError):
+        upheld(flow, sold)
+    flow.db.expire_all()
+    claim = flow.db.exec(select(Claim)).one()
+    assert claim.payout_fen is None and claim.decided_at is None
+    assert claim.state == "accepted"
+    actions = [e.action for e in audit.history(flow.db, entity="claim", entity_id=claim.number)]
+    assert actions == ["claim_filed", "claim_merchant_accept"]
+    monkeypatch.undo()
+    claim = services.decide(
+        session=flow.db,
+        actor=flow.world["admin1"],
+        number=claim.number,
+        uphold=True,
+        note="",
+        now=utcnow(),
+    )
+    flow.db.refresh(sold.issued.certificate)
+    assert claim.payout_fen == 3301200
+    assert sold.issued.certificate.status == CertificateStatus.REVOKED
+
+
 def test_anxin_programme_pays_three_times(flow: Any, sold: Sold) -> None:
     from qc_app.db import write
 
