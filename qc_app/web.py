@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -77,6 +77,12 @@ def locale() -> str:
     if chosen in LOCALES:
         return chosen
     return request.accept_languages.best_match(LOCALES) or "zh"
+
+
+def lang_url(code: str) -> str:
+    """This page in another language: the query is kept (a QR link's k and s included)."""
+    args = request.args.to_dict(flat=False) | {"lang": [code]}
+    return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -152,7 +158,12 @@ def init_app(app: Flask) -> None:
         from qc_app.intake.workflow import STATE_LABELS
         from qc_app.units import format_fen
 
-        return {"lang": locale(), "state_labels": STATE_LABELS, "format_fen": format_fen}
+        return {
+            "lang": locale(),
+            "lang_url": lang_url,
+            "state_labels": STATE_LABELS,
+            "format_fen": format_fen,
+        }
 
     @app.template_filter("grams")
     def _grams(centigrams: int | None) -> str:

@@ -29,6 +29,11 @@ def test_genuine_certificate_on_a_phone(page: Page, live_server: str, flow) -> N
     )
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "consumer-phone-valid.png"), full_page=True)
+    # The language switch keeps the QR's proof: the English page shows the same verdict.
+    page.get_by_role("link", name="English").click()
+    expect(page.locator(".verdict")).to_have_class("verdict valid")
+    expect(page.locator("dl.facts")).to_contain_text("5.03 g")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_revoked_and_forged_codes_on_a_phone(page: Page, live_server: str, flow, db, world) -> None:
