@@ -285,8 +285,8 @@ def demo() -> None:
         click.echo("demo data already present")
         return
     click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
-    if created.verify_url:
-        click.echo(f"demo certificate: {created.verify_url}")
+    for line in created.certificates:
+        click.echo(f"demo certificate, {line}")
 
 
 @qc.group("audit")

@@ -1,6 +1,7 @@
 """Demo data for `scripts/serve`: every role's account, a lab, listings, a consignment waiting
-at intake, an open order, and (when the CJK font is installed) one item taken all the way to a
-signed certificate, so the consumer page can be tried at once. Built through the services."""
+at intake, open orders, and (when the CJK font is installed) two rings taken all the way to a
+signed certificate: one waiting at the packing station, one packed, shipped and delivered, so
+the consumer page and the 假一赔十 claim can be tried at once. Built through the services."""
 
 from __future__ import annotations
 
@@ -15,15 +16,22 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.auth.services import create_user
 from qc_app.certificates.fonts import FontMissing, find_cjk_font
-from qc_app.certificates.services import IssuingSetup, ensure_signing_key, issue_certificate
+from qc_app.certificates.services import (
+    IssuingSetup,
+    Issued,
+    ensure_signing_key,
+    issue_certificate,
+)
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.inspection.models import TestingBody
 from qc_app.inspection.services import approve, record_inspection
 from qc_app.intake.services import consignment_items, create_consignment, receive_item
 from qc_app.listings.services import create_listing
+from qc_app.merchants import programme
 from qc_app.merchants.models import Merchant
-from qc_app.orders.services import create_order
+from qc_app.merchants.services import join_programme, set_labels
+from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo accounts, demo mode only
@@ -32,7 +40,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo accounts, demo m
 @dataclass
 class DemoCreated:
     users: list[str] = field(default_factory=list)
-    verify_url: str | None = None
+    certificates: list[str] = field(default_factory=list)  # "what it shows: verify URL"
 
 
 def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
@@ -132,6 +140,18 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
         price_fen=459900,
         now=now,
     )
+    # merchant1 signs the 鉴定验真 agreement and labels the ring 假一赔十 before any order, so
+    # the ring's orders are covered (a claim on them can be filed).
+    join_programme(
+        session=session,
+        actor=m1,
+        agreement_sha256=programme.agreement_sha256(),
+        accepted=True,
+        now=now,
+    )
+    set_labels(
+        session=session, actor=m1, listing_id=ring.id or 0, authentic=True, guarantee=True, now=now
+    )
     _jade_and_pearls(session, config, users, now)
     create_consignment(
         session=session,
@@ -161,7 +181,7 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
         waybill_no="SF1000000002",
         now=now,
     )
-    created.verify_url = _certified_example(session, config, users, ring.id or 0)
+    created.certificates = _certified_examples(session, config, users, ring.id or 0)
     return created
 
 
@@ -212,14 +232,49 @@ def _jade_and_pearls(
         )
 
 
-def _certified_example(
+def _certified_examples(
     session: Session, config: Config, users: dict[str, User], listing_id: int
-) -> str | None:
-    """One ring through intake, lab, review and issuance, when the CJK font is installed."""
+) -> list[str]:
+    """Two rings through intake, lab, review and issuance, when the CJK font is installed: the
+    first waits for packing into SF1000000001; the second is packed, shipped and delivered."""
     try:
         find_cjk_font(config.CJK_FONT)
     except FontMissing:
-        return None
+        return []
+    to_pack, delivered = (_certified_ring(session, config, users, listing_id) for _ in range(2))
+    now = utcnow()
+    admin, inspector = users["admin1"], users["inspector1"]
+    order = create_order(
+        session=session,
+        actor=admin,
+        order_no="DY202611220003",
+        listing_id=listing_id,
+        price_paid_fen=328000,
+        waybill_no="SF1000000003",
+        now=now,
+    )
+    pack(
+        session=session,
+        actor=inspector,
+        waybill_no=order.waybill_no,
+        item_code=delivered[0],
+        certificate_scan=delivered[1].certificate.number,
+        seal_no="FQ00000003",
+        mass_g="5.03",
+        now=now,
+    )
+    ship(session=session, actor=inspector, waybill_no=order.waybill_no, now=now)
+    deliver(session=session, actor=admin, waybill_no=order.waybill_no, now=now)
+    return [
+        f"to pack into SF1000000001: {to_pack[1].verify_url}  (check code {to_pack[1].check_code})",
+        f"delivered, order DY202611220003, a claim can be filed: {delivered[1].verify_url}  "
+        f"(check code {delivered[1].check_code})",
+    ]
+
+
+def _certified_ring(
+    session: Session, config: Config, users: dict[str, User], listing_id: int
+) -> tuple[str, Issued]:
     now = utcnow()
     consignment = create_consignment(
         session=session,
@@ -254,7 +309,7 @@ def _certified_example(
         now=now,
         setup=IssuingSetup.from_config(config),
     )
-    return f"{issued.verify_url}  (check code {issued.check_code})"
+    return code, issued
 
 
 def _demo_photo() -> bytes:
