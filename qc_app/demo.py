@@ -17,8 +17,8 @@ from qc_app.auth.models import User
 from qc_app.auth.services import create_user
 from qc_app.certificates.fonts import FontMissing, find_cjk_font
 from qc_app.certificates.services import (
-    IssuingSetup,
     Issued,
+    IssuingSetup,
     ensure_signing_key,
     issue_certificate,
 )
