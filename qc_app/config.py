@@ -56,6 +56,8 @@ class Config:
     CLAIM_RATE_LIMIT: str = "10/hour"
     # When a genuine code looks copied (verification/scans.Thresholds): total, per hour, days.
     SCAN_THRESHOLDS: tuple[int, int, int] = (50, 10, 90)
+    # Consumer scans are written together at most this often per process (verification/scans.Tally).
+    SCAN_FLUSH_SECONDS: float = 1.0
     MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
     IDLE_TIMEOUT: timedelta = timedelta(minutes=30)
     ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
@@ -90,6 +92,7 @@ class Config:
             BASE_URL="http://qc.test",
             COOKIE_SECURE=False,
             TESTING=True,
+            SCAN_FLUSH_SECONDS=0.0,  # every scan written at once (tests/unit/test_scan_tally.py)
         )
         for key, value in overrides.items():
             setattr(config, key, value)

@@ -91,10 +91,9 @@ def init_app(app: Flask, url: str) -> Engine:
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        for name in ("db_session", "counter_session"):
-            session = g.pop(name, None)
-            if session is not None:
-                session.close()
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
 
     return engine
 
@@ -110,12 +109,3 @@ def request_session() -> Session:
     if "db_session" not in g:
         g.db_session = new_session(engine_of(current_app))
     return g.db_session  # type: ignore[no-any-return]
-
-
-def counter_session() -> Session:
-    """A session for hot-path counters (scans): no fsync per commit on SQLite."""
-    from flask import current_app
-
-    if "counter_session" not in g:
-        g.counter_session = new_session(current_app.extensions["qc_counter_engine"])
-    return g.counter_session  # type: ignore[no-any-return]

@@ -14,12 +14,13 @@ from flask import (
     Blueprint,
     Flask,
     flash,
+    g,
     redirect,
     render_template,
     request,
     session,
 )
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
@@ -85,6 +86,12 @@ def lang_url(code: str) -> str:
     return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
+def _translations() -> Any:
+    if "qc_translations" not in g:
+        g.qc_translations = get_translations()
+    return g.qc_translations
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
@@ -134,6 +141,13 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     Babel(app, locale_selector=locale)
+    # Templates look the catalogue up once per request; flask-babel's own callables resolve
+    # the request context and locale again for every string (half the consumer page's render).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录 Please log in"

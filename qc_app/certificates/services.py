@@ -135,14 +135,25 @@ def _verifier_for(rows: KeyRows) -> signing.Verifier:
     return signing.Verifier([signing.public_key(*row) for row in rows])
 
 
-def verifier(session: Session) -> signing.Verifier:
+_recent_verifier: tuple[float, signing.Verifier] | None = None
+
+
+def verifier(session: Session, *, max_age_s: float = 0.0) -> signing.Verifier:
     """Every public key with its window. The rows are read each call (one small query), so a
-    rotated key is seen at once; the Ed25519 key objects are built only when the rows change
-    (the consumer's page calls this on every scan)."""
+    rotated key is seen at once; the Ed25519 key objects are built only when the rows change.
+
+    max_age_s > 0 (the consumer's page, on every scan): rows read by this process less than
+    that long ago are used as they are; a caller that gets a refusal asks again with 0."""
+    global _recent_verifier
+    recent = _recent_verifier
+    if max_age_s and recent is not None and time.monotonic() - recent[0] < max_age_s:
+        return recent[1]
     query = select(
         SigningKey.kid, SigningKey.public_key, SigningKey.not_before, SigningKey.not_after
     ).order_by(col(SigningKey.not_before))
-    return _verifier_for(tuple((r[0], r[1], r[2], r[3]) for r in session.exec(query)))
+    keys = _verifier_for(tuple((r[0], r[1], r[2], r[3]) for r in session.exec(query)))
+    _recent_verifier = (time.monotonic(), keys)
+    return keys
 
 
 def rotate_signing_key(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from qc_app.certificates.models import Certificate
 from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
 from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
@@ -49,11 +50,13 @@ def _certificate(number: str) -> verification.PublicView:
     db = request_session()
     values = request.values
     if values.get("k") and values.get("s"):
-        view = verification.by_qr(session=db, number=number, kid=values["k"], signature=values["s"])
+        view = verification.by_qr(
+            session=db, number=number, kid=values["k"], signature=values["s"], now=now()
+        )
     else:
         code = values.get("check_code", "")
         throttle.ensure_budget(number.strip().upper())
-        view = verification.by_code(session=db, number=number, check_code=code)
+        view = verification.by_code(session=db, number=number, check_code=code, now=now())
         if view.verdict == Verdict.NOT_FOUND:
             throttle.spend(number.strip().upper())
     return view
@@ -70,11 +73,11 @@ def new(number: str) -> Any:
         return render_template("claims/new.html", number=number, proof=proof, form={}, **_labels())
     try:
         view = _certificate(number)
-        if view.certificate is None or view.verdict != Verdict.VALID:
+        if view.record is None or view.verdict != Verdict.VALID:
             raise not_found("有效证书（请核对校验码）", "a valid certificate (check the code)")
         filed = services.file_claim(
             session=request_session(),
-            certificate=view.certificate,
+            certificate=request_session().get_one(Certificate, view.record.id),
             order_no=form.get("order_no", ""),
             reason=form.get("reason", ""),
             description=form.get("description", ""),

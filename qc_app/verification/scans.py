@@ -1,19 +1,29 @@
 """Scan counting for the consumer's page: how often, since when, and the copied-code warnings.
 
-One UPSERT of an hourly counter per consumer scan, nothing else: no IP, no device, no cookie
-(so there is nothing personal to keep; rows older than SCAN_RETENTION_DAYS may be deleted).
-Staff and merchant scans are never counted. The counter is written on its own connection
-without an fsync per commit (db.counter_session): a scan is not worth a disk flush.
+An hourly counter per certificate, nothing else: no IP, no device, no cookie (so there is
+nothing personal to keep; rows older than SCAN_RETENTION_DAYS may be deleted). Staff and
+merchant scans are never counted.
+
+Scans are tallied in the process and written together (`Tally`): one transaction per
+SCAN_FLUSH_SECONDS, not one per scan, on the counter connection without an fsync per commit
+(db.init_app): a scan is not worth a disk flush, nor a wait for SQLite's single writer.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, func, text
+from sqlalchemy import Column, DateTime, Integer, bindparam, func, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
+
+log = logging.getLogger(__name__)
 
 NOT_COUNTED_ROLES = frozenset({"merchant", "inspector", "analyst", "reviewer", "admin"})
 SCAN_RETENTION_DAYS = 730  # two claim windows and more; counts only, nothing personal
@@ -38,6 +48,30 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Counts:
+    """Consumer scans of one certificate as read with the page's query (`aggregate_columns`)."""
+
+    hour: datetime  # the current UTC hour (naive), the row a scan now goes to
+    total: int
+    first: datetime | None
+    busiest: int  # most scans within one hour
+    this_hour: int
+
+    def plus(self, more: int, in_this_hour: int) -> Counts:
+        """With `more` scans not in the database yet (`in_this_hour` of them in this hour)."""
+        if not more:
+            return self
+        this_hour = self.this_hour + in_this_hour
+        return Counts(
+            hour=self.hour,
+            total=self.total + more,
+            first=self.first or self.hour,
+            busiest=max(self.busiest, this_hour),
+            this_hour=this_hour,
+        )
+
+
+@dataclass(frozen=True)
 class ScanSummary:
     total: int
     first: datetime | None
@@ -52,69 +86,113 @@ class ScanSummary:
 
 
 _UPSERT = text(
-    "INSERT INTO scan_hours (certificate_id, hour, n) VALUES (:cid, :hour, 1) "
-    "ON CONFLICT (certificate_id, hour) DO UPDATE SET n = scan_hours.n + 1"
-)
+    "INSERT INTO scan_hours (certificate_id, hour, n) VALUES (:cid, :hour, :n) "
+    "ON CONFLICT (certificate_id, hour) DO UPDATE SET n = scan_hours.n + excluded.n"
+).bindparams(bindparam("hour", type_=DateTime()))
 
 
 def counts(role: str | None) -> bool:
     return role not in NOT_COUNTED_ROLES
 
 
-def record_scan(session: Session, *, certificate_id: int, now: datetime) -> None:
-    """One statement (SQLite ≥ 3.24 and PostgreSQL both take ON CONFLICT), committed at once."""
-    hour = now.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    if session.in_transaction():
-        session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-    session.execute(_UPSERT, {"cid": certificate_id, "hour": hour})
-    session.commit()
+def hour_of(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+class Tally:
+    """Consumer scans counted by this process and not yet written, by (certificate, hour).
+
+    The first scan after `every_s` writes them all in one transaction. This process adds its
+    pending scans to what it reads, so its pages are exact; another worker's scans show within
+    `every_s`. A crash loses at most that much counting (never other data)."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._pending: Counter[tuple[int, datetime]] = Counter()
+        self._by_certificate: Counter[int] = Counter()
+        self._since: float | None = None
+
+    def add(self, certificate_id: int, hour: datetime) -> None:
+        with self._lock:
+            self._pending[(certificate_id, hour)] += 1
+            self._by_certificate[certificate_id] += 1
+            if self._since is None:
+                self._since = time.monotonic()
+
+    def pending(self, certificate_id: int, hour: datetime) -> tuple[int, int]:
+        """Scans of the certificate not yet written: in all, and within `hour`."""
+        with self._lock:
+            return self._by_certificate[certificate_id], self._pending[(certificate_id, hour)]
+
+    def flush(self, engine: Engine, *, force: bool = False) -> int:
+        """Write the pending scans when due (or `force`); on failure they stay pending."""
+        with self._lock:
+            due = self._since is not None and time.monotonic() - self._since >= self.every_s
+            if not self._pending or not (due or force):
+                return 0
+            batch, self._pending = self._pending, Counter()
+            self._by_certificate, self._since = Counter(), None
+        rows = [{"cid": cid, "hour": hour, "n": n} for (cid, hour), n in batch.items()]
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SET LOCAL synchronous_commit = off"))
+                conn.execute(_UPSERT, rows)
+        except Exception:
+            log.exception("scan counts not written; kept for the next flush")
+            with self._lock:
+                self._pending.update(batch)
+                for (cid, _hour), n in batch.items():
+                    self._by_certificate[cid] += n
+                self._since = self._since or time.monotonic()
+            return 0
+        return sum(batch.values())
 
 
 def summarise(
-    session: Session,
-    *,
-    certificate_id: int,
-    total: int,
-    first: datetime | None,
-    busiest: int,
-    limits: Thresholds,
-    now: datetime,
+    session: Session, *, certificate_id: int, seen: Counts, unwritten: int, limits: Thresholds
 ) -> ScanSummary:
-    """From the aggregate row; a second query only when the first scan is older than the window."""
+    """From the counts; a second query only when the first scan is older than the window.
+    `unwritten` scans (pending in the tally, all made just now) count as late then too."""
     late = 0
-    if first is not None and first + timedelta(days=limits.window_days) <= now.replace(tzinfo=None):
+    first = seen.first
+    if first is not None and first + timedelta(days=limits.window_days) <= seen.hour:
         cutoff = first + timedelta(days=limits.window_days)
-        late = int(
-            session.exec(
-                select(func.coalesce(func.sum(ScanHour.n), 0)).where(
-                    ScanHour.certificate_id == certificate_id,
-                    ScanHour.hour >= cutoff,
-                )
-            ).one()
-        )
+        written = session.exec(
+            select(func.coalesce(func.sum(ScanHour.n), 0)).where(
+                ScanHour.certificate_id == certificate_id,
+                ScanHour.hour >= cutoff,
+            )
+        ).one()
+        late = int(written) + unwritten
     return ScanSummary(
-        total=total,
+        total=seen.total,
         first=first,
-        busiest_hour=busiest,
+        busiest_hour=seen.busiest,
         late=late,
-        total_exceeded=total > limits.total,
-        burst=busiest > limits.burst_per_hour,
+        total_exceeded=seen.total > limits.total,
+        burst=seen.busiest > limits.burst_per_hour,
     )
 
 
-def aggregate_columns() -> str:
-    """SQL select-list fragments for total / first / busiest of :cid (used by one page query)."""
+def aggregate_columns(certificate_id: str) -> str:
+    """SQL select-list fragments: scans of the certificate `certificate_id` (a column name),
+    in all, first hour, busiest hour, and in the hour bound as :hour."""
+    of = f"FROM scan_hours WHERE certificate_id = {certificate_id}"
     return (
-        "(SELECT COALESCE(SUM(n), 0) FROM scan_hours WHERE certificate_id = :cid) AS scans_total, "
-        "(SELECT MIN(hour) FROM scan_hours WHERE certificate_id = :cid) AS scans_first, "
-        "(SELECT COALESCE(MAX(n), 0) FROM scan_hours WHERE certificate_id = :cid) AS scans_busiest"
+        f"(SELECT COALESCE(SUM(n), 0) {of}) AS scans_total, "
+        f"(SELECT MIN(hour) {of}) AS scans_first, "
+        f"(SELECT COALESCE(MAX(n), 0) {of}) AS scans_busiest, "
+        f"(SELECT COALESCE(SUM(n), 0) {of} AND hour = :hour) AS scans_this_hour"
     )
 
 
-def typed(row: Any) -> tuple[int, datetime | None, int]:
-    first = row.scans_first
-    if isinstance(first, str):  # SQLite returns text for an untyped aggregate
-        first = datetime.fromisoformat(first)
-    return int(row.scans_total), first, int(row.scans_busiest)
+def counts_of(row: Any, hour: datetime) -> Counts:
+    return Counts(
+        hour=hour,
+        total=int(row.scans_total),
+        first=row.scans_first,  # typed DateTime by the query
+        busiest=int(row.scans_busiest),
+        this_hour=int(row.scans_this_hour),
+    )

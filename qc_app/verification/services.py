@@ -2,23 +2,34 @@
 
 A QR code carries the certificate number and an Ed25519 signature over it; a code whose
 signature does not verify was not made by us, whatever number it shows.
+
+Hot path (every scan): one read query for everything the page shows (`_RECORD`: the
+certificate, its replacement, the latest photo, the testing body, the parcel's order and
+guarantee programme, and the scan counts so far), built into plain dataclasses, not ORM objects.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import DateTime, bindparam, text
+from sqlmodel import Session
 
 from qc_app.certificates import numbers, signing
-from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import find, verifier
-from qc_app.inspection.models import TestingBody
-from qc_app.intake.models import Item, Photo
-from qc_app.intake.services import item_photos
+from qc_app.certificates.models import CertificateStatus
+from qc_app.certificates.services import verifier
+from qc_app.claims.models import DEFAULT_PROGRAMME
+from qc_app.sqltypes import UTCDateTime
+from qc_app.verification import scans
+
+KEYS_MAX_AGE_S = 1.0  # public-key rows may be this old on a scan; a refusal re-reads them
+_REFUSED = (signing.SignatureInvalid, signing.UnknownKey, signing.KeyOutsideWindow)
 
 
 class Verdict(StrEnum):
@@ -30,81 +41,171 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class PublicView:
-    """Only what the public may see: no internal ids, notes or staff accounts."""
+class Guarantee:
+    """What the page says of the order's programme (claims.models.Programme is the rule)."""
 
+    code: str
+    name_zh: str
+    name_en: str
+    multiplier: int
+    window_days: int
+
+
+@dataclass(frozen=True)
+class Record:
+    """One certificate as the public page shows it: no notes, staff accounts or secrets."""
+
+    id: int
+    number: str
+    kid: str
+    url_signature: str
+    status: str
+    revoke_reason: str | None
+    superseded_by: str | None
+    replacement_url: str | None  # the reissued certificate's QR link
+    photo_sha256: str | None
+    body_name_en: str | None
+    order_id: int | None
+    seal_no: str | None
+    guarantee: Guarantee | None  # the order's programme (None: no order, nothing to claim)
+    scans: scans.Counts
+
+
+@dataclass(frozen=True)
+class PublicView:
     verdict: Verdict
     number: str
-    certificate: Certificate | None = None
-    payload: dict[str, Any] | None = None
-    testing_body: TestingBody | None = None
-    photo: Photo | None = None
-    signature_ok: bool = False
-    replacement_url: str | None = None  # the reissued certificate's QR link
+    record: Record | None = None
+    payload: dict[str, Any] | None = None  # the signed certificate content
 
     @property
     def photo_url(self) -> str | None:
-        if self.photo is None or self.certificate is None:
+        r = self.record
+        if r is None or r.photo_sha256 is None:
             return None
-        c = self.certificate
-        return f"/v/{c.number}/photo.jpg?k={c.kid}&s={c.url_signature}"
+        return f"/v/{r.number}/photo.jpg?k={r.kid}&s={r.url_signature}"
 
 
-def _view(session: Session, keys: signing.Verifier, certificate: Certificate) -> PublicView:
-    data = certificate.payload.encode("utf-8")
-    try:
-        keys.verify(data, certificate.signature, certificate.kid, at=certificate.issued_at)
-    except (signing.SignatureInvalid, signing.UnknownKey, signing.KeyOutsideWindow):
-        # The stored record does not carry our signature: it was altered in the database.
-        return PublicView(Verdict.FORGED, certificate.number)
-    item = session.get(Item, certificate.item_id)
-    photos = item_photos(session=session, item=item) if item else []
-    verdict = Verdict.VALID if certificate.status == CertificateStatus.VALID else Verdict.REVOKED
-    replacement_url = None
-    if verdict == Verdict.REVOKED and certificate.superseded_by:
-        replacement = find(session, certificate.superseded_by)
-        if replacement is not None:
-            verdict = Verdict.SUPERSEDED
-            replacement_url = (
-                f"/v/{replacement.number}?k={replacement.kid}&s={replacement.url_signature}"
-            )
-    signed = json.loads(data)
-    body = session.exec(
-        select(TestingBody).where(TestingBody.code == signed["testing_body"]["code"])
-    ).first()
-    return PublicView(
-        verdict,
-        certificate.number,
-        certificate,
-        signed,
-        body,
-        photos[-1] if photos else None,
-        True,
-        replacement_url,
+# Built from constant fragments only; every value is a bound parameter.
+_RECORD = (
+    text(
+        "SELECT c.id, c.number, c.kid, c.url_signature, c.status, c.revoke_reason, "  # noqa: S608
+        "c.superseded_by, c.payload, c.signature, c.issued_at, c.check_code_hash, "
+        "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
+        "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
+        "b.name_en AS body_name_en, o.id AS order_id, o.seal_no, "
+        "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, p.scope, p.starts_at, "
+        "p.ends_at, " + scans.aggregate_columns("c.id") + " FROM certificates c"
+        " JOIN items i ON i.id = c.item_id"
+        " JOIN inspections ins ON ins.id = c.inspection_id"
+        " JOIN testing_bodies b ON b.id = ins.testing_body_id"
+        " LEFT JOIN certificates r ON r.number = c.superseded_by"
+        " LEFT JOIN orders o ON o.id = i.order_id"
+        " LEFT JOIN listings l ON l.id = o.listing_id"
+        " LEFT JOIN programmes p ON o.id IS NOT NULL AND p.id = COALESCE(o.programme_id,"
+        " l.programme_id, (SELECT id FROM programmes WHERE code = :default))"
+        " WHERE c.number = :number"
+    )
+    .bindparams(
+        bindparam("hour", type_=DateTime())  # stored as scan_hours.hour is, on both databases
+    )
+    .columns(
+        # Typed, so both databases return aware datetimes (SQLite keeps them as text).
+        issued_at=UTCDateTime(),
+        scans_first=DateTime(),
+    )
+)
+
+
+def _guarantee(row: Any) -> Guarantee | None:
+    if row.code is None:
+        return None
+    return Guarantee(row.code, row.name_zh, row.name_en, row.multiplier, row.window_days)
+
+
+def _record(row: Any, now: datetime) -> Record:
+    replacement_url = (
+        f"/v/{row.r_number}?k={row.r_kid}&s={row.r_url_signature}" if row.r_number else None
+    )
+    return Record(
+        id=row.id,
+        number=row.number,
+        kid=row.kid,
+        url_signature=row.url_signature,
+        status=row.status,
+        revoke_reason=row.revoke_reason,
+        superseded_by=row.superseded_by,
+        replacement_url=replacement_url,
+        photo_sha256=row.photo,
+        body_name_en=row.body_name_en,
+        order_id=row.order_id,
+        seal_no=row.seal_no,
+        guarantee=_guarantee(row),
+        scans=scans.counts_of(row, scans.hour_of(now)),
     )
 
 
-def by_qr(*, session: Session, number: str, kid: str, signature: str) -> PublicView:
+def _verified(session: Session, check: Callable[[signing.Verifier], None]) -> bool:
+    """Keys read up to KEYS_MAX_AGE_S ago; a refusal is only final against freshly read keys."""
+    for max_age_s in (KEYS_MAX_AGE_S, 0.0):
+        try:
+            check(verifier(session, max_age_s=max_age_s))
+            return True
+        except _REFUSED:
+            continue
+    return False
+
+
+def _view(session: Session, row: Any, now: datetime) -> PublicView:
+    data = row.payload.encode("utf-8")
+    if not _verified(
+        session, lambda keys: keys.verify(data, row.signature, row.kid, at=row.issued_at)
+    ):
+        # The stored record does not carry our signature: it was altered in the database.
+        return PublicView(Verdict.FORGED, row.number)
+    signed = json.loads(data)
+    if signed.get("number") != row.number:
+        # A genuine payload moved onto another number's row: altered in the database.
+        return PublicView(Verdict.FORGED, row.number)
+    record = _record(row, now)
+    if record.status == CertificateStatus.VALID:
+        verdict = Verdict.VALID
+    else:
+        verdict = Verdict.SUPERSEDED if record.replacement_url else Verdict.REVOKED
+    return PublicView(verdict, record.number, record, signed)
+
+
+def _find(session: Session, number: str, now: datetime) -> Any:
+    params = {"number": number, "default": DEFAULT_PROGRAMME, "hour": scans.hour_of(now)}
+    return session.execute(_RECORD, params).first()
+
+
+def by_qr(*, session: Session, number: str, kid: str, signature: str, now: datetime) -> PublicView:
+    """The QR we printed carries the signature stored with the certificate: then the signed
+    payload (checked in _view, and bound to the number) is the proof, and the QR's own
+    signature need not be verified again. Any other signature is verified: a code we did not
+    make is forged; a genuine code without a record is not found."""
     number = numbers.normalize(number)
-    keys = verifier(session)
-    try:
-        keys.verify_url(number, signature, kid)
-    except (signing.SignatureInvalid, signing.UnknownKey):
-        return PublicView(Verdict.FORGED, number)
-    certificate = find(session, number)
-    if certificate is None:
-        return PublicView(Verdict.NOT_FOUND, number)
-    return _view(session, keys, certificate)
+    row = _find(session, number, now) if numbers.is_certificate_number(number) else None
+    as_printed = row is not None and kid == row.kid and _same(signature, row.url_signature)
+    if not as_printed:
+        if not _verified(session, lambda keys: keys.verify_url(number, signature, kid)):
+            return PublicView(Verdict.FORGED, number)
+        if row is None:
+            return PublicView(Verdict.NOT_FOUND, number)
+    return _view(session, row, now)
 
 
-def by_code(*, session: Session, number: str, check_code: str) -> PublicView:
+def _same(given: str, stored: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), stored.encode("utf-8"))
+
+
+def by_code(*, session: Session, number: str, check_code: str, now: datetime) -> PublicView:
     """Typed number + check code. A wrong code reads as not found, so numbers can't be probed."""
     number = numbers.normalize(number)
     if not numbers.is_certificate_number(number):
         return PublicView(Verdict.NOT_FOUND, number)
-    certificate = find(session, number)
-    if certificate is None or not numbers.check_code_matches(
-        number, check_code, certificate.check_code_hash
-    ):
+    row = _find(session, number, now)
+    if row is None or not numbers.check_code_matches(number, check_code, row.check_code_hash):
         return PublicView(Verdict.NOT_FOUND, number)
-    return _view(session, verifier(session), certificate)
+    return _view(session, row, now)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask.blueprints import BlueprintSetupState
 
 from qc_app import storage
 from qc_app.certificates.services import jwks
-from qc_app.db import counter_session, request_session
+from qc_app.db import request_session
 from qc_app.errors import not_found
 from qc_app.intake.views import image_response
 from qc_app.verification import consumer, scans, services, throttle
@@ -26,16 +28,26 @@ def _role() -> str | None:
     return current_user.role if current_user and current_user.is_authenticated else None
 
 
+@bp.record_once
+def _tally_scans(state: BlueprintSetupState) -> None:
+    """One tally per app and process; what is pending is written when the process exits."""
+    tally = scans.Tally(state.app.config["QC"].SCAN_FLUSH_SECONDS)
+    state.app.extensions["qc_scan_tally"] = tally
+    if tally.every_s > 0:
+        atexit.register(tally.flush, state.app.extensions["qc_counter_engine"], force=True)
+
+
 def _page(view: services.PublicView, status: int, **proof: str) -> Any:
     """Render the verdict; count the scan and add the parcel facts when a record was found."""
     extra = None
-    if view.certificate is not None and view.signature_ok:
+    if view.record is not None:
         extra = consumer.extras(
-            counter_session(),
-            certificate_id=view.certificate.id or 0,
+            request_session(),
+            tally=current_app.extensions["qc_scan_tally"],
+            counter=current_app.extensions["qc_counter_engine"],
+            record=view.record,
             role=_role(),
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
-            now=now(),
         )
     return render_template("verification/result.html", view=view, extra=extra, proof=proof), status
 
@@ -46,6 +58,7 @@ def _qr_view(number: str) -> services.PublicView:
         number=number,
         kid=request.args.get("k", ""),
         signature=request.args.get("s", ""),
+        now=now(),
     )
 
 
@@ -63,9 +76,10 @@ def by_qr(number: str) -> Any:
 @limiter.limit(_limit)
 def photo(number: str) -> Any:
     view = _qr_view(number)
-    if view.photo is None:
+    if view.record is None or view.record.photo_sha256 is None:
         raise not_found("照片", "photo")
-    return image_response(storage.load(config().INSTANCE_PATH, "photos", view.photo.sha256, ".jpg"))
+    files = config().INSTANCE_PATH
+    return image_response(storage.load(files, "photos", view.record.photo_sha256, ".jpg"))
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -77,7 +91,9 @@ def verify_form() -> Any:
     number = request.form.get("number", "")
     check_code = request.form.get("check_code", "")
     throttle.ensure_budget(number.strip().upper())
-    view = services.by_code(session=request_session(), number=number, check_code=check_code)
+    view = services.by_code(
+        session=request_session(), number=number, check_code=check_code, now=now()
+    )
     if view.verdict == Verdict.NOT_FOUND:
         throttle.spend(number.strip().upper())
         return _page(view, 404)
