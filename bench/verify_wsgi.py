@@ -1,5 +1,7 @@
 """WSGI entry points for bench/verify_load.py: the real app (limits off, so the benchmark
-measures the page, not 429s) and a bare Flask route, served by the same gunicorn settings."""
+measures the page, not 429s) with one trivial route added (the floor our middleware sets:
+sessions, login, locale, security headers), and a bare Flask route, all served by the same
+gunicorn settings."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from qc_app.config import Config
 def _app() -> Flask:
     config = Config.from_env()
     config.RATELIMIT_ENABLED = False
-    return create_app(config)
+    app = create_app(config)
+
+    def trivial() -> str:
+        return "Hello, World!"
+
+    trivial.qc_public = True  # type: ignore[attr-defined]
+    app.add_url_rule("/bench/trivial", view_func=trivial)
+    return app
 
 
 def _bare() -> Flask:

@@ -87,9 +87,10 @@ def lang_url(code: str) -> str:
 
 
 def _translations() -> Any:
-    if "qc_translations" not in g:
-        g.qc_translations = get_translations()
-    return g.qc_translations
+    found = g.get("qc_translations")
+    if found is None:
+        found = g.qc_translations = get_translations()
+    return found
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -177,7 +177,7 @@ def _view(session: Session, row: Any, now: datetime) -> PublicView:
 
 def _find(session: Session, number: str, now: datetime) -> Any:
     params = {"number": number, "default": DEFAULT_PROGRAMME, "hour": scans.hour_of(now)}
-    return session.execute(_RECORD, params).first()
+    return session.connection().execute(_RECORD, params).first()  # Core: no ORM on this path
 
 
 def by_qr(*, session: Session, number: str, kid: str, signature: str, now: datetime) -> PublicView:
