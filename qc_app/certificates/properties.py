@@ -2,7 +2,8 @@
 (`certificates/properties.json`), applied to whatever keys an inspection recorded.
 
 Material families add measurement keys over time; a key the vocabulary does not know yet is
-printed under its own name rather than failing the issue. Shape and colour are always shown
+named by the inspection's rule set (label, 检出/未检出, choice names), and printed under its own
+name only when neither knows it, rather than failing the issue. Shape and colour are always shown
 (GB/T 16553 lists them on every identification certificate), as "—" when not recorded.
 """
 
@@ -35,10 +36,12 @@ class Vocabulary:
     order: tuple[str, ...]
     properties: Mapping[str, Mapping[str, Any]]
 
-    def row(self, key: str, value: object) -> PropertyRow:
+    def row(
+        self, key: str, value: object, rule_fields: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> PropertyRow:
         spec = self.properties.get(key)
         if spec is None:
-            return PropertyRow(key, key, _text(value))
+            return _rule_row(key, value, (rule_fields or {}).get(key))
         if value is None or value == "":
             return PropertyRow(spec["zh"], spec["en"], ABSENT)
         names = spec.get("values", {})
@@ -48,11 +51,33 @@ class Vocabulary:
         unit = spec.get("unit", "")
         return PropertyRow(spec["zh"], spec["en"], f"{_text(value)} {unit}".strip())
 
-    def rows(self, measured: Mapping[str, object]) -> tuple[PropertyRow, ...]:
-        """Known keys in the vocabulary's order, then unknown keys alphabetically."""
+    def rows(
+        self,
+        measured: Mapping[str, object],
+        rule_fields: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> tuple[PropertyRow, ...]:
+        """Known keys in the vocabulary's order, then the others alphabetically, named by the
+        inspection's rule set (`rule_fields`: RuleSet.raw["fields"]) where it knows them."""
         keys = [k for k in self.order if k in measured or k in ALWAYS_SHOWN]
         keys += sorted(k for k in measured if k not in self.order and k not in SEPARATE)
-        return tuple(self.row(key, measured.get(key)) for key in keys)
+        return tuple(self.row(key, measured.get(key), rule_fields) for key in keys)
+
+
+def _rule_row(key: str, value: object, spec: Mapping[str, Any] | None) -> PropertyRow:
+    """A key the vocabulary does not know: its rules label, else printed under its own name."""
+    text = _text(value)
+    if spec is None:
+        return PropertyRow(key, key, text)
+    zh, en = spec.get("label_zh", key), spec.get("label_en", key)
+    if value is None or value == "":
+        return PropertyRow(zh, en, ABSENT)
+    if spec.get("type") == "bool":
+        found = text.lower() == "true"
+        return PropertyRow(zh, en, *(("检出", "Detected") if found else ("未检出", "Not detected")))
+    named = spec.get("choice_labels_zh", {}).get(text)
+    if named is not None:
+        return PropertyRow(zh, en, named, text.replace("_", " "))
+    return PropertyRow(zh, en, f"{text} {spec.get('unit', '')}".strip())
 
 
 def _text(value: object) -> str:

@@ -47,6 +47,7 @@ from qc_app.intake.services import apply, get_item, item_photos
 from qc_app.intake.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
+from qc_app.rules.engine import load_ruleset
 
 
 @dataclass(frozen=True)
@@ -440,7 +441,9 @@ def _prepare(
         item_name_en=inspection.material_name_en,
         conclusion_zh=f"{inspection.material_name_zh}，检测结果与申报一致",
         conclusion_en=f"{inspection.material_name_en}; matches the declaration",
-        measurements=load_vocabulary(setup.certificates_dir).rows(measured),
+        measurements=load_vocabulary(setup.certificates_dir).rows(
+            measured, load_ruleset(inspection.rule_version).raw.get("fields")
+        ),
         merchant_name=merchant.name,
         listing_title=listing.title,
         testing_body_zh=body.name_zh,

@@ -45,5 +45,20 @@ def test_unknown_key_is_printed_under_its_own_name(rows) -> None:
     assert shown["hardness_mohs"] == PropertyRow("hardness_mohs", "hardness_mohs", "6.5")
 
 
+def test_keys_the_vocabulary_lacks_are_named_by_the_rule_set() -> None:
+    from qc_app.rules.engine import load_ruleset
+
+    vocabulary = load_vocabulary(CERTIFICATES_DIR)
+    fields = load_ruleset("2026.11-2").raw["fields"]
+    measured = {"species": "jadeite", "optic": "aggregate", "coating": "false", "dye": True}
+    shown = {row.label_en: row for row in vocabulary.rows(measured, fields)}
+    assert shown["Identified species"] == PropertyRow(
+        "鉴定品种", "Identified species", "翡翠", "jadeite"
+    )
+    assert shown["Polariscope"].value == "集合体 AGG"
+    assert shown["Coated"] == PropertyRow("覆膜", "Coated", "未检出", "Not detected")
+    assert not any(row.label_zh in measured for row in shown.values())
+
+
 def test_observations_are_not_a_property_row(rows) -> None:
     assert "Remarks" not in rows({"mass_g": "2.00", "observations": "轻微划痕"})
