@@ -236,5 +236,8 @@ def test_a_passing_jadeite_is_certified_with_its_readings(flow: Flow, db: Sessio
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "翡翠" in text and "（处理）" not in text
     assert "1.660" in text and "3.33" in text
+    # Readings the certificate vocabulary lacks are named by the rule set, not printed raw.
+    assert "偏光镜" in text and "集合体" in text and "鉴定品种" in text
+    assert "false" not in text and "true" not in text
     payload = json.loads(read_embedded_payload(pdf).payload_json)
     assert payload["rule_version"] == "2026.11-2"
