@@ -17,7 +17,8 @@ _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-def _random(length: int) -> str:
+def random_code(length: int) -> str:
+    """`length` random characters of the Crockford alphabet (5 bits each)."""
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
@@ -46,7 +47,7 @@ def normalize(text: str) -> str:
 
 
 def new_certificate_number(prefix: str) -> str:
-    return f"{prefix}-{with_check(_random(12))}"
+    return f"{prefix}-{with_check(random_code(12))}"
 
 
 def is_certificate_number(text: str) -> bool:
@@ -55,16 +56,16 @@ def is_certificate_number(text: str) -> bool:
 
 
 def new_item_code() -> str:
-    return "QC" + with_check(_random(9))
+    return "QC" + with_check(random_code(9))
 
 
 def new_consignment_code() -> str:
-    return "SJ" + with_check(_random(7))
+    return "SJ" + with_check(random_code(7))
 
 
 def new_check_code() -> str:
     """8 characters (40 bits), printed as XXXX-XXXX; rate limits make guessing futile."""
-    return _random(8)
+    return random_code(8)
 
 
 def format_check_code(code: str) -> str:

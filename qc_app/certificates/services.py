@@ -409,7 +409,7 @@ def _prepare(
     number = numbers.new_certificate_number(body.cert_prefix)
     check_code = numbers.new_check_code()
     url_signature = signer.sign_url(number)
-    url = f"{setup.base_url}/v/{number}?k={signer.kid}&s={url_signature}"
+    url = setup.base_url + signing.qr_path(number, signer.kid, url_signature)
     signed = payload.certificate_payload(
         number=number,
         item={"code": item.code, "description": item.description},

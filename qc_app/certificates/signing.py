@@ -20,6 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 URL_CONTEXT = b"qc-url-v1\x00"
 
 
+def qr_path(number: str, kid: str, url_signature: str, page: str = "") -> str:
+    """The consumer page's path a QR code carries (`page`: a sub-page such as /photo.jpg)."""
+    return f"/v/{number}{page}?k={kid}&s={url_signature}"
+
+
 class SignatureInvalid(Exception):
     """The signature does not match the data under the named key."""
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates import services as certificates
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.numbers import ALPHABET, normalize, with_check
+from qc_app.certificates.numbers import normalize, random_code, with_check
 from qc_app.claims import evidence, workflow
 from qc_app.claims.models import (
     DEFAULT_PROGRAMME,
@@ -106,12 +105,12 @@ def _digest(secret: str) -> str:
 
 def _new_number() -> str:
     """PF-… (赔付): Crockford base32 with a check character, read back through normalize()."""
-    return "PF-" + with_check("".join(secrets.choice(ALPHABET) for _ in range(10)))
+    return "PF-" + with_check(random_code(10))
 
 
 def _new_secret() -> str:
     """130 random bits in Crockford base32, grouped for copying by hand (no I/L/O/U to misread)."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(26))
+    raw = random_code(26)
     return "-".join(raw[i : i + 5] for i in range(0, 26, 5))
 
 

@@ -13,6 +13,7 @@ from qc_app.claims.models import ClaimReason, RejectionGround
 from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
 from qc_app.db import request_session
 from qc_app.errors import DomainError, not_found
+from qc_app.units import yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
 from qc_app.verification.services import Verdict
@@ -81,7 +82,7 @@ def new(number: str) -> Any:
             order_no=form.get("order_no", ""),
             reason=form.get("reason", ""),
             description=form.get("description", ""),
-            postage_fen=_yuan_to_fen(form.get("postage_yuan", "")),
+            postage_fen=yuan_to_fen(form.get("postage_yuan", "")),
             uploads=[f.read() for f in request.files.getlist("evidence")],
             files=config().INSTANCE_PATH,
             now=now(),
@@ -102,15 +103,6 @@ def new(number: str) -> Any:
             **_labels(),
         ), exc.status
     return render_template("claims/filed.html", claim=filed.claim, secret=filed.secret, **_labels())
-
-
-def _yuan_to_fen(text: str) -> str:
-    """Postage is typed in yuan (¥12.50); the service takes integer fen."""
-    text = text.strip() or "0"
-    whole, _, cents = text.partition(".")
-    if not whole.isdigit() or not (cents == "" or (cents.isdigit() and len(cents) <= 2)):
-        return "invalid"
-    return str(int(whole) * 100 + int((cents + "00")[:2]))
 
 
 @bp.route("/claims/track", methods=["GET", "POST"])
@@ -191,7 +183,7 @@ def decide(number: str) -> Any:
     uphold = form.get("decision") == "uphold"
     postage = None
     if uphold and form.get("postage_yuan", "").strip():
-        fen = _yuan_to_fen(form["postage_yuan"])
+        fen = yuan_to_fen(form["postage_yuan"])
         postage = int(fen) if fen.isdigit() else -1
     services.decide(
         session=request_session(),

@@ -1,8 +1,7 @@
 """Scan counting for the consumer's page: how often, since when, and the copied-code warnings.
 
-An hourly counter per certificate, nothing else: no IP, no device, no cookie (so there is
-nothing personal to keep; rows older than SCAN_RETENTION_DAYS may be deleted). Staff and
-merchant scans are never counted.
+An hourly counter per certificate, nothing else: no IP, no device, no cookie, so there is
+nothing personal to keep. Staff and merchant scans are never counted.
 
 Scans are tallied in the process and written together (`Tally`): one transaction per
 SCAN_FLUSH_SECONDS, not one per scan, on the counter connection without an fsync per commit
@@ -26,7 +25,6 @@ from sqlmodel import Field, Session, SQLModel, select
 log = logging.getLogger(__name__)
 
 NOT_COUNTED_ROLES = frozenset({"merchant", "inspector", "analyst", "reviewer", "admin"})
-SCAN_RETENTION_DAYS = 730  # two claim windows and more; counts only, nothing personal
 
 
 class ScanHour(SQLModel, table=True):

@@ -83,7 +83,7 @@ class PublicView:
         r = self.record
         if r is None or r.photo_sha256 is None:
             return None
-        return f"/v/{r.number}/photo.jpg?k={r.kid}&s={r.url_signature}"
+        return signing.qr_path(r.number, r.kid, r.url_signature, "/photo.jpg")
 
 
 # Built from constant fragments only; every value is a bound parameter.
@@ -94,8 +94,9 @@ _RECORD = (
         "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
         "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
         "b.name_en AS body_name_en, o.id AS order_id, o.seal_no, "
-        "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, p.scope, p.starts_at, "
-        "p.ends_at, " + scans.aggregate_columns("c.id") + " FROM certificates c"
+        "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, "
+        + scans.aggregate_columns("c.id")
+        + " FROM certificates c"
         " JOIN items i ON i.id = c.item_id"
         " JOIN inspections ins ON ins.id = c.inspection_id"
         " JOIN testing_bodies b ON b.id = ins.testing_body_id"
@@ -125,7 +126,7 @@ def _guarantee(row: Any) -> Guarantee | None:
 
 def _record(row: Any, now: datetime) -> Record:
     replacement_url = (
-        f"/v/{row.r_number}?k={row.r_kid}&s={row.r_url_signature}" if row.r_number else None
+        signing.qr_path(row.r_number, row.r_kid, row.r_url_signature) if row.r_number else None
     )
     return Record(
         id=row.id,

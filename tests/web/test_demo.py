@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from qc_app.claims.models import Claim
 from qc_app.demo import load_demo
 from tests.conftest import jpeg_bytes
+from tests.web.helpers import post_form
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def test_delivered_demo_ring_can_be_verified_and_claimed(app: Flask, db: Session) -> None:
@@ -29,14 +29,14 @@ def test_delivered_demo_ring_can_be_verified_and_claimed(app: Flask, db: Session
     page = client.get(f"{url.path}?{url.query}").get_data(as_text=True)
     assert "真实有效" in page and "FQ00000003" in page and "假一赔十" in page
     claim_href = page.split('id="claim-link" href="')[1].split('"')[0].replace("&amp;", "&")
-    form = client.get(claim_href).get_data(as_text=True)
-    query = dict(part.split("=", 1) for part in urlsplit(claim_href).query.split("&"))
-    response = client.post(
-        urlsplit(claim_href).path,
-        data={
-            "csrf_token": TOKEN.search(form).group(1),  # type: ignore[union-attr]
-            "k": query["k"],
-            "s": query["s"],
+    path, query = urlsplit(claim_href).path, parse_qs(urlsplit(claim_href).query)
+    response = post_form(
+        client,
+        claim_href,
+        path,
+        {
+            "k": query["k"][0],
+            "s": query["s"][0],
             "order_no": "DY202611220003",
             "reason": "material",
             "description": "送检结果不是足金",
