@@ -648,8 +648,12 @@ def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now:
 
 
 def timeline(*, session: Session, actor: User, code: str) -> tuple[Item, list[audit.AuditEvent]]:
+    """The item's audit events; a merchant does not see the warehouse's alarms."""
     item = get_item(session=session, actor=actor, code=code)
-    return item, audit.history(session, entity="item", entity_id=item.code)
+    events = audit.history(session, entity="item", entity_id=item.code)
+    if actor.role == "merchant":
+        events = [e for e in events if not e.action.startswith("alarm_")]
+    return item, events
 
 
 def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Consignment, int]]:

@@ -203,11 +203,22 @@ def test_mass_drift_at_packing_is_an_alarm_on_dashboard_and_timeline(
 def test_merchant_timeline_hides_stations_and_alarms(
     app: Any, flow: Flow, cjk_font_path: Any
 ) -> None:
-    item, _ = flow.certified()
+    item, issued = flow.certified()
+    an_order(flow)
+    drift = packing_form(  # a mass drift at packing raises an alarm with the station
+        inspector(app),
+        waybill_no="SF1",
+        item_code=item.code,
+        certificate=issued.verify_url,
+        seal_no="SEAL-9",
+        mass_g="4.10",
+    )
+    assert drift.status_code == 302
     merchant = app.test_client()
     login(merchant, "merchant1")
     page = merchant.get(f"/items/{item.code}").get_data(as_text=True)
     assert "收货" in page and "工位" not in page and "警报" not in page
+    assert "alarm_" not in page and "packing@" not in page
 
 
 # -- admin: orders, dashboard -----------------------------------------------------------------
