@@ -65,14 +65,15 @@ def _field(rules: RuleSet, key: str, spec: Mapping[str, Any], zh: bool, value: A
         label=label,
         hint=hint,
         required=bool(spec["required"]),
-        options=tuple((c, _choice_label(rules, key, spec, c, zh)) for c in spec.get("choices", ())),
+        options=tuple((c, choice_label(rules, key, spec, c, zh)) for c in spec.get("choices", ())),
         value=value,
         max_length=spec.get("max_length"),
     )
 
 
-def _choice_label(rules: RuleSet, key: str, spec: Mapping[str, Any], choice: str, zh: bool) -> str:
-    if key == "species":
+def choice_label(rules: RuleSet, key: str, spec: Mapping[str, Any], choice: str, zh: bool) -> str:
+    """A choice's name in the language: species by the rules' names, others by their labels."""
+    if key == "species" and choice in rules.species:
         found = rules.species[choice]
         return str(found["name_zh"] if zh else found["name_en"])
     labels = spec.get("choice_labels_zh", {})

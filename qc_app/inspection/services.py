@@ -16,6 +16,7 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.inspection.forms import choice_label
 from qc_app.inspection.models import Inspection, InspectionState, TestingBody
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item
@@ -241,10 +242,8 @@ def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, 
         value = values[key]
         if isinstance(value, bool):
             shown = ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
-        elif key == "species" and value in rules.species:
-            shown = rules.species[value]["name_zh" if lang != "en" else "name_en"]
-        elif lang != "en" and value in spec.get("choice_labels_zh", {}):
-            shown = spec["choice_labels_zh"][value]
+        elif spec["type"] == "choice":
+            shown = choice_label(rules, key, spec, str(value), lang != "en")
         else:
             shown = f"{value} {spec['unit']}".strip()
         out.append((label, shown))

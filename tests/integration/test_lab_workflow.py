@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -135,7 +135,7 @@ def test_a_lapsed_body_cannot_sign_off(flow: Flow, db: Session) -> None:
     item = jade_item(flow)
     found = measure(flow, item, A_JADE)
     with write(db):
-        flow.world.lab.accredited_until = date.today() - timedelta(days=1)
+        flow.world.lab.accredited_until = utcnow().date() - timedelta(days=1)
         db.add(flow.world.lab)
     with pytest.raises(Forbidden) as refused:
         flow.approve(found)
@@ -147,7 +147,7 @@ def test_a_lapsed_body_cannot_sign_off(flow: Flow, db: Session) -> None:
 
 def test_a_body_not_yet_accredited_cannot_record(flow: Flow, db: Session) -> None:
     with write(db):
-        flow.world.lab.accredited_from = date.today() + timedelta(days=1)
+        flow.world.lab.accredited_from = utcnow().date() + timedelta(days=1)
         db.add(flow.world.lab)
     with pytest.raises(Forbidden) as refused:
         measure(flow, jade_item(flow), A_JADE)

@@ -97,7 +97,7 @@ def test_the_review_page_shows_labelled_readings_and_the_history(
     retest = db.exec(select(Inspection).order_by(Inspection.id.desc())).first()
     assert retest is not None and retest.verdict == "pass"
     page = reviewer.get(f"/review/{retest.id}").get_data(as_text=True)
-    assert "检测历史" in page and "请复测相对密度" in page and "退回复检" in page
+    assert "检测历史" in page and "请复测相对密度" in page and "退回复检 · Reviewer1" in page
 
 
 def test_an_admin_creates_and_edits_a_testing_body(app: Any, world: World, db: Session) -> None:
