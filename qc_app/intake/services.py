@@ -802,25 +802,39 @@ def import_consignment_csv(
 
 
 def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[str, Any]]:
-    """For failed items: the decisive reasons of the approved inspection and the return waybill."""
-    import json
+    """For failed items: the decisive reasons of the approved inspection and the return waybill.
 
+    Two queries for the whole page: the latest approved inspection and the latest return
+    shipment of every failed item."""
     from qc_app.inspection.models import Inspection, InspectionState
+    from qc_app.inspection.services import decisive_reasons
 
-    failed = {ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED}
-    notes: dict[int, dict[str, Any]] = {}
-    for item in items:
-        if item.state not in failed:
-            continue
-        found = session.exec(
-            select(Inspection)
-            .where(Inspection.item_id == item.id, Inspection.state == InspectionState.APPROVED)
-            .order_by(Inspection.id.desc())  # type: ignore[union-attr]
-        ).first()
-        reasons = [r for r in json.loads(found.reasons) if r.get("decisive")] if found else []
-        waybill = None
-        for event in audit.history(session, entity="item", entity_id=item.code):
-            if event.action == "return_shipped":
-                waybill = json.loads(event.data).get("waybill_no")
-        notes[item.id or 0] = {"reasons": reasons, "waybill": waybill}
-    return notes
+    failed = [i for i in items if i.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED)]
+    if not failed:
+        return {}
+    approved = session.exec(
+        select(Inspection)
+        .where(
+            col(Inspection.item_id).in_([i.id for i in failed]),
+            Inspection.state == InspectionState.APPROVED,
+        )
+        .order_by(col(Inspection.id))
+    )
+    latest = {inspection.item_id: inspection for inspection in approved}
+    shipped = session.exec(
+        select(audit.AuditEvent)
+        .where(
+            audit.AuditEvent.action == "return_shipped",
+            audit.AuditEvent.entity == "item",
+            col(audit.AuditEvent.entity_id).in_([i.code for i in failed]),
+        )
+        .order_by(col(audit.AuditEvent.seq))
+    )
+    waybills = {event.entity_id: event.details().get("waybill_no") for event in shipped}
+    return {
+        item.id or 0: {
+            "reasons": decisive_reasons(latest.get(item.id or 0)),
+            "waybill": waybills.get(item.code),
+        }
+        for item in failed
+    }

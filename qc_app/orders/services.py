@@ -251,20 +251,10 @@ def on_item_failed(session: Session, item: Item, actor: User, now: datetime, rea
 
 
 def _failure_reason(session: Session, item: Item) -> str:
-    from qc_app.inspection.services import latest_approved
+    from qc_app.inspection.services import decisive_reasons, latest_approved
 
-    inspection = latest_approved(session=session, item=item)
-    texts: list[str] = []
-    if inspection is not None:
-        try:
-            reasons = json.loads(inspection.reasons)
-        except ValueError:
-            reasons = []
-        texts = [
-            str(r.get("zh"))
-            for r in reasons
-            if isinstance(r, dict) and r.get("decisive") and r.get("zh")
-        ]
+    reasons = decisive_reasons(latest_approved(session=session, item=item))
+    texts = [str(r["zh"]) for r in reasons if r.get("zh")]
     return "检测不合格：" + ("；".join(texts) if texts else "见检测报告")
 
 
