@@ -414,7 +414,7 @@ def _receive(
         )
     reason_zh = "；".join(zh for zh, _ in problems)
     reason_en = "; ".join(en for _, en in problems)
-    _hold(session, actor, item, reason_zh, reason_en, station, now)
+    hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
     return ScanResult(
         "held",
         item.code,
@@ -424,23 +424,26 @@ def _receive(
     )
 
 
-def _hold(
+def hold(
     session: Session,
     actor: User,
     item: Item,
     reason_zh: str,
-    reason_en: str,
-    station: str,
     now: datetime,
+    *,
+    reason_en: str = "",
+    station: str = "",
 ) -> None:
-    item.hold_reason = reason_zh[:200]
+    """Put the item on hold with the reason, inside the caller's transaction: a discrepancy at
+    intake, an extra or missing item, a mass drift at packing, or a hold by hand."""
+    item.hold_reason = reason_zh.strip()[:200]
     apply(
         session,
         item,
         "hold",
         actor,
         now,
-        {"reason": reason_zh},
+        {"reason": item.hold_reason},
         reason=item.hold_reason,
         reason_en=reason_en[:300],
         station=station,
@@ -524,7 +527,7 @@ def scan_at_consignment(
     reason_en = f"extra item: arrived with {consignment.code}, declared in {home_code}"
     try:
         with write(session):
-            _hold(session, actor, item, reason_zh, reason_en, station, now)
+            hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
             result = ScanResult(
                 "extra_held",
                 item.code,
@@ -557,14 +560,14 @@ def close_consignment(
     ]
     with write(session):
         for item in missing:
-            _hold(
+            hold(
                 session,
                 actor,
                 item,
                 f"缺失：送检单 {consignment.code} 收货完成时未到",
-                f"missing: not in the parcel of {consignment.code}",
-                station,
                 now,
+                reason_en=f"missing: not in the parcel of {consignment.code}",
+                station=station,
             )
         audit.record(
             session,
@@ -587,8 +590,7 @@ def item_photos(*, session: Session, item: Item) -> list[Photo]:
 def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
     with write(session):
-        item.hold_reason = reason.strip()[:200]
-        apply(session, item, "hold", actor, now, {"reason": reason}, reason=item.hold_reason)
+        hold(session, actor, item, reason, now)
     return item
 
 

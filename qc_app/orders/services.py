@@ -25,7 +25,7 @@ from qc_app.certificates.services import find, verifier
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item, photo_row
+from qc_app.intake.services import apply, get_item, hold, photo_row
 from qc_app.intake.workflow import ItemState, check
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order, OrderState
@@ -423,17 +423,7 @@ def _quarantine(
             },
             now=now,
         )
-        item.hold_reason = found.zh[:200]
-        apply(
-            session,
-            item,
-            "hold",
-            actor,
-            now,
-            {"reason": found.zh},
-            reason=item.hold_reason,
-            station=station,
-        )
+        hold(session, actor, item, found.zh, now, reason_en=found.en, station=station)
 
 
 def _mismatches(
