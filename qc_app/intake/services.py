@@ -110,6 +110,12 @@ def create_consignment(
                 raise ValidationFailed(
                     f"第 {row} 件照片：{exc.message_zh}", f"item {row} photo: {exc.message_en}"
                 ) from exc
+    # Stored (content-addressed) before the transaction: no file I/O while holding the lock.
+    digests = {
+        row: storage.store(files, "photos", image.jpeg, ".jpg")
+        for row, image in images.items()
+        if files is not None
+    }
     rules = load_ruleset()
     with write(session):
         consignment = Consignment(
@@ -123,19 +129,9 @@ def create_consignment(
         for row, spec in enumerate(items, start=1):
             item = _declared_item(session, actor, consignment, rules, spec, row, now)
             session.add(item)
-            if row in images and files is not None:
+            if row in digests:
                 session.flush()
-                image = images[row]
-                session.add(
-                    photo_row(
-                        item,
-                        image,
-                        storage.store(files, "photos", image.jpeg, ".jpg"),
-                        "merchant",
-                        actor,
-                        now,
-                    )
-                )
+                session.add(photo_row(item, images[row], digests[row], "merchant", actor, now))
             audit.record(
                 session,
                 actor=actor,

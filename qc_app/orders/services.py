@@ -322,11 +322,12 @@ def pack(
     check(item, "pack", actor, context)
     packed_cg = mass_to_cg(parse_mass_g(mass_g))
     image = clean_image(photo) if photo else None
-    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     found = mass.drift(_readings(session, item, packed_cg))
     if found is not None:
         _quarantine(session, actor, item, found, packed_cg, station, now)
         raise Conflict(found.zh, found.en, code="mass_drift")
+    # Stored only once the photo will be linked, and before the transaction takes the lock.
+    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     try:
         with write(session):
             apply(
