@@ -276,6 +276,7 @@ def receive_item(
     photo: bytes | None,
     files: Path,
     now: datetime,
+    once_key: str | None = None,
 ) -> Item:
     """Intake through the API: a repeated receive is refused (409) unless it repeats an
     Idempotency-Key, which `receive_scan` answers with the first outcome."""
@@ -287,6 +288,7 @@ def receive_item(
         photo=photo,
         files=files,
         now=now,
+        once_key=once_key,
         repeat_ok=False,
     )
     return get_item(session=session, actor=actor, code=code)
