@@ -594,7 +594,7 @@ def hold_item(*, session: Session, actor: User, code: str, reason: str, now: dat
 
 def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
-    if alarms.open_alarms(session, item_id=item.id):
+    if alarms.open_alarms(session, item_id=item.id or 0):
         # The hold ends when the alarm is cleared with a note, never around it.
         if actor.role != "admin":
             raise Forbidden(
@@ -640,7 +640,8 @@ def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now:
             alarm_id=alarm.id,
             note=alarm.clear_note,
         )
-        others = [a for a in alarms.open_alarms(session, item_id=item.id) if a.id != alarm.id]
+        # The cleared alarm is flushed before the query (autoflush); the filter keeps it so.
+        others = [a for a in alarms.open_alarms(session, item_id=item.id or 0) if a.id != alarm.id]
         if item.state == ItemState.ON_HOLD and not others:
             item.hold_reason = None
             apply(session, item, "release", actor, now, alarm_id=alarm.id)
