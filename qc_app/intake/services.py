@@ -195,13 +195,14 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     if order_no is None or order_no == "":
         return None
     from qc_app.orders.models import Order, OrderState
+    from qc_app.orders.services import item_of  # orders build on intake
 
     order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
     if order is None or order.listing_id != listing.id:
         raise ValidationFailed("订单不存在或不属于该商品", "no such order for this listing")
     if order.state != OrderState.OPEN:
         raise ValidationFailed("订单已不在待发货状态", "the order is no longer open")
-    if session.exec(select(Item).where(Item.order_id == order.id)).first() is not None:
+    if item_of(session, order) is not None:
         raise ValidationFailed("该订单已有送检物品", "the order already has an item")
     return order.id
 

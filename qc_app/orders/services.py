@@ -484,7 +484,7 @@ _STEPS = {
 def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step: str) -> Order:
     before, after, stamp, zh, en = _STEPS[step]
     order = order_by_waybill(session, waybill_no)
-    item = session.exec(select(Item).where(Item.order_id == order.id)).first()
+    item = item_of(session, order)
     if item is None or order.state != before:
         raise Conflict(zh, f"the order is {en}", code="illegal_transition")
     with write(session):
