@@ -682,7 +682,7 @@ CSV_COLUMNS = (
     "description",
 )
 CSV_REQUIRED = ("listing_id", "mass_g")
-CSV_MAX_BYTES = 1_000_000
+CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
 
 
 class CsvRejected(ValidationFailed):
@@ -698,14 +698,17 @@ class CsvRejected(ValidationFailed):
         self.rows = rows
 
 
-def _decode_csv(data: bytes) -> str:
+def decode_csv(data: bytes) -> str:
+    """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
+    if len(data) > CSV_MAX_BYTES:
+        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
     # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CsvRejected([(1, "文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")])
+    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 
 def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -713,9 +716,11 @@ def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     import csv
     import io
 
-    if len(data) > CSV_MAX_BYTES:
-        raise CsvRejected([(1, "文件过大（最大 1 MB）", "file too large (max 1 MB)")])
-    reader = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+    try:
+        text = decode_csv(data)
+    except ValidationFailed as exc:
+        raise CsvRejected([(1, exc.message_zh, exc.message_en)]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

@@ -25,7 +25,7 @@ from qc_app.certificates.services import find, verifier
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item, hold, photo_row
+from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
 from qc_app.intake.workflow import ItemState, check
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order, OrderState
@@ -123,7 +123,6 @@ def _stock_item(session: Session, listing: Listing, item_code: str) -> Item:
 
 
 CSV_COLUMNS = ("order_no", "listing_id", "price_paid_fen", "waybill_no")
-MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 5000
 
 
@@ -151,13 +150,7 @@ def import_orders_csv(*, session: Session, actor: User, data: bytes, now: dateti
     """
     if actor.role != "admin":
         raise Forbidden("只有平台可以导入订单", "only the platform imports orders")
-    if len(data) > MAX_CSV_BYTES:
-        raise ValidationFailed("文件超过 1 MB", "the file is larger than 1 MB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed("文件须为 UTF-8 编码的 CSV", "the file must be UTF-8 CSV") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(decode_csv(data)))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(
