@@ -148,7 +148,7 @@ def receive(code: str) -> Any:
     else:
         mass, photo = body().get("mass_g"), None
     # Without an Idempotency-Key a repeated receive is 409; with the same key, the first answer.
-    intake.receive_scan(
+    item = intake.receive_item(
         session=request_session(),
         actor=caller(),
         code=code,
@@ -157,9 +157,7 @@ def receive(code: str) -> Any:
         files=config().INSTANCE_PATH,
         now=now(),
         once_key=request.headers.get("Idempotency-Key"),
-        repeat_ok=False,
     )
-    item = intake.get_item(session=request_session(), actor=caller(), code=code)
     return jsonify(item_json(item))
 
 

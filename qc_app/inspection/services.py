@@ -188,6 +188,17 @@ def latest_approved(*, session: Session, item: Item) -> Inspection | None:
     return session.exec(query.order_by(Inspection.id.desc())).first()  # type: ignore[union-attr]
 
 
+def decisive_reasons(inspection: Inspection | None) -> list[dict[str, Any]]:
+    """The reasons that decided the inspection's verdict (its stored JSON, tolerating junk)."""
+    if inspection is None:
+        return []
+    try:
+        reasons = json.loads(inspection.reasons)
+    except ValueError:
+        return []
+    return [r for r in reasons if isinstance(r, dict) and r.get("decisive")]
+
+
 def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection, Item]]:
     query = (
         select(Inspection, Item)

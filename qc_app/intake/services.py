@@ -110,6 +110,12 @@ def create_consignment(
                 raise ValidationFailed(
                     f"第 {row} 件照片：{exc.message_zh}", f"item {row} photo: {exc.message_en}"
                 ) from exc
+    # Stored (content-addressed) before the transaction: no file I/O while holding the lock.
+    digests = {
+        row: storage.store(files, "photos", image.jpeg, ".jpg")
+        for row, image in images.items()
+        if files is not None
+    }
     rules = load_ruleset()
     with write(session):
         consignment = Consignment(
@@ -123,19 +129,9 @@ def create_consignment(
         for row, spec in enumerate(items, start=1):
             item = _declared_item(session, actor, consignment, rules, spec, row, now)
             session.add(item)
-            if row in images and files is not None:
+            if row in digests:
                 session.flush()
-                image = images[row]
-                session.add(
-                    photo_row(
-                        item,
-                        image,
-                        storage.store(files, "photos", image.jpeg, ".jpg"),
-                        "merchant",
-                        actor,
-                        now,
-                    )
-                )
+                session.add(photo_row(item, images[row], digests[row], "merchant", actor, now))
             audit.record(
                 session,
                 actor=actor,
@@ -199,13 +195,14 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     if order_no is None or order_no == "":
         return None
     from qc_app.orders.models import Order, OrderState
+    from qc_app.orders.services import item_of  # orders build on intake
 
     order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
     if order is None or order.listing_id != listing.id:
         raise ValidationFailed("订单不存在或不属于该商品", "no such order for this listing")
     if order.state != OrderState.OPEN:
         raise ValidationFailed("订单已不在待发货状态", "the order is no longer open")
-    if session.exec(select(Item).where(Item.order_id == order.id)).first() is not None:
+    if item_of(session, order) is not None:
         raise ValidationFailed("该订单已有送检物品", "the order already has an item")
     return order.id
 
@@ -280,6 +277,7 @@ def receive_item(
     photo: bytes | None,
     files: Path,
     now: datetime,
+    once_key: str | None = None,
 ) -> Item:
     """Intake through the API: a repeated receive is refused (409) unless it repeats an
     Idempotency-Key, which `receive_scan` answers with the first outcome."""
@@ -291,6 +289,7 @@ def receive_item(
         photo=photo,
         files=files,
         now=now,
+        once_key=once_key,
         repeat_ok=False,
     )
     return get_item(session=session, actor=actor, code=code)
@@ -414,7 +413,7 @@ def _receive(
         )
     reason_zh = "；".join(zh for zh, _ in problems)
     reason_en = "; ".join(en for _, en in problems)
-    _hold(session, actor, item, reason_zh, reason_en, station, now)
+    hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
     return ScanResult(
         "held",
         item.code,
@@ -424,23 +423,26 @@ def _receive(
     )
 
 
-def _hold(
+def hold(
     session: Session,
     actor: User,
     item: Item,
     reason_zh: str,
-    reason_en: str,
-    station: str,
     now: datetime,
+    *,
+    reason_en: str = "",
+    station: str = "",
 ) -> None:
-    item.hold_reason = reason_zh[:200]
+    """Put the item on hold with the reason, inside the caller's transaction: a discrepancy at
+    intake, an extra or missing item, a mass drift at packing, or a hold by hand."""
+    item.hold_reason = reason_zh.strip()[:200]
     apply(
         session,
         item,
         "hold",
         actor,
         now,
-        {"reason": reason_zh},
+        {"reason": item.hold_reason},
         reason=item.hold_reason,
         reason_en=reason_en[:300],
         station=station,
@@ -524,7 +526,7 @@ def scan_at_consignment(
     reason_en = f"extra item: arrived with {consignment.code}, declared in {home_code}"
     try:
         with write(session):
-            _hold(session, actor, item, reason_zh, reason_en, station, now)
+            hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
             result = ScanResult(
                 "extra_held",
                 item.code,
@@ -557,14 +559,14 @@ def close_consignment(
     ]
     with write(session):
         for item in missing:
-            _hold(
+            hold(
                 session,
                 actor,
                 item,
                 f"缺失：送检单 {consignment.code} 收货完成时未到",
-                f"missing: not in the parcel of {consignment.code}",
-                station,
                 now,
+                reason_en=f"missing: not in the parcel of {consignment.code}",
+                station=station,
             )
         audit.record(
             session,
@@ -587,14 +589,13 @@ def item_photos(*, session: Session, item: Item) -> list[Photo]:
 def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
     with write(session):
-        item.hold_reason = reason.strip()[:200]
-        apply(session, item, "hold", actor, now, {"reason": reason}, reason=item.hold_reason)
+        hold(session, actor, item, reason, now)
     return item
 
 
 def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
-    if alarms.open_alarms(session, item_id=item.id):
+    if alarms.open_alarms(session, item_id=item.id or 0):
         # The hold ends when the alarm is cleared with a note, never around it.
         if actor.role != "admin":
             raise Forbidden(
@@ -640,7 +641,8 @@ def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now:
             alarm_id=alarm.id,
             note=alarm.clear_note,
         )
-        others = [a for a in alarms.open_alarms(session, item_id=item.id) if a.id != alarm.id]
+        # The cleared alarm is flushed before the query (autoflush); the filter keeps it so.
+        others = [a for a in alarms.open_alarms(session, item_id=item.id or 0) if a.id != alarm.id]
         if item.state == ItemState.ON_HOLD and not others:
             item.hold_reason = None
             apply(session, item, "release", actor, now, alarm_id=alarm.id)
@@ -680,7 +682,7 @@ CSV_COLUMNS = (
     "description",
 )
 CSV_REQUIRED = ("listing_id", "mass_g")
-CSV_MAX_BYTES = 1_000_000
+CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
 
 
 class CsvRejected(ValidationFailed):
@@ -696,14 +698,17 @@ class CsvRejected(ValidationFailed):
         self.rows = rows
 
 
-def _decode_csv(data: bytes) -> str:
+def decode_csv(data: bytes) -> str:
+    """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
+    if len(data) > CSV_MAX_BYTES:
+        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
     # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CsvRejected([(1, "文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")])
+    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 
 def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -711,9 +716,11 @@ def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     import csv
     import io
 
-    if len(data) > CSV_MAX_BYTES:
-        raise CsvRejected([(1, "文件过大（最大 1 MB）", "file too large (max 1 MB)")])
-    reader = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+    try:
+        text = decode_csv(data)
+    except ValidationFailed as exc:
+        raise CsvRejected([(1, exc.message_zh, exc.message_en)]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -802,25 +809,39 @@ def import_consignment_csv(
 
 
 def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[str, Any]]:
-    """For failed items: the decisive reasons of the approved inspection and the return waybill."""
-    import json
+    """For failed items: the decisive reasons of the approved inspection and the return waybill.
 
+    Two queries for the whole page: the latest approved inspection and the latest return
+    shipment of every failed item."""
     from qc_app.inspection.models import Inspection, InspectionState
+    from qc_app.inspection.services import decisive_reasons
 
-    failed = {ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED}
-    notes: dict[int, dict[str, Any]] = {}
-    for item in items:
-        if item.state not in failed:
-            continue
-        found = session.exec(
-            select(Inspection)
-            .where(Inspection.item_id == item.id, Inspection.state == InspectionState.APPROVED)
-            .order_by(Inspection.id.desc())  # type: ignore[union-attr]
-        ).first()
-        reasons = [r for r in json.loads(found.reasons) if r.get("decisive")] if found else []
-        waybill = None
-        for event in audit.history(session, entity="item", entity_id=item.code):
-            if event.action == "return_shipped":
-                waybill = json.loads(event.data).get("waybill_no")
-        notes[item.id or 0] = {"reasons": reasons, "waybill": waybill}
-    return notes
+    failed = [i for i in items if i.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED)]
+    if not failed:
+        return {}
+    approved = session.exec(
+        select(Inspection)
+        .where(
+            col(Inspection.item_id).in_([i.id for i in failed]),
+            Inspection.state == InspectionState.APPROVED,
+        )
+        .order_by(col(Inspection.id))
+    )
+    latest = {inspection.item_id: inspection for inspection in approved}
+    shipped = session.exec(
+        select(audit.AuditEvent)
+        .where(
+            audit.AuditEvent.action == "return_shipped",
+            audit.AuditEvent.entity == "item",
+            col(audit.AuditEvent.entity_id).in_([i.code for i in failed]),
+        )
+        .order_by(col(audit.AuditEvent.seq))
+    )
+    waybills = {event.entity_id: event.details().get("waybill_no") for event in shipped}
+    return {
+        item.id or 0: {
+            "reasons": decisive_reasons(latest.get(item.id or 0)),
+            "waybill": waybills.get(item.code),
+        }
+        for item in failed
+    }

@@ -217,7 +217,7 @@ def receive(code: str) -> Any:
     back_to = normalize(request.form.get("c", ""))
     if back_to:
         return redirect(url_for("intake.consignment_scan", code=back_to))
-    return redirect(url_for("intake.index", done=result.code))
+    return redirect(url_for("intake.index"))
 
 
 @bp.post("/items/<code>/hold")

@@ -25,7 +25,7 @@ from qc_app.certificates.services import find, verifier
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item, photo_row
+from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
 from qc_app.intake.workflow import ItemState, check
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order, OrderState
@@ -123,7 +123,6 @@ def _stock_item(session: Session, listing: Listing, item_code: str) -> Item:
 
 
 CSV_COLUMNS = ("order_no", "listing_id", "price_paid_fen", "waybill_no")
-MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 5000
 
 
@@ -151,13 +150,7 @@ def import_orders_csv(*, session: Session, actor: User, data: bytes, now: dateti
     """
     if actor.role != "admin":
         raise Forbidden("只有平台可以导入订单", "only the platform imports orders")
-    if len(data) > MAX_CSV_BYTES:
-        raise ValidationFailed("文件超过 1 MB", "the file is larger than 1 MB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed("文件须为 UTF-8 编码的 CSV", "the file must be UTF-8 CSV") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(decode_csv(data)))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(
@@ -251,20 +244,10 @@ def on_item_failed(session: Session, item: Item, actor: User, now: datetime, rea
 
 
 def _failure_reason(session: Session, item: Item) -> str:
-    from qc_app.inspection.services import latest_approved
+    from qc_app.inspection.services import decisive_reasons, latest_approved
 
-    inspection = latest_approved(session=session, item=item)
-    texts: list[str] = []
-    if inspection is not None:
-        try:
-            reasons = json.loads(inspection.reasons)
-        except ValueError:
-            reasons = []
-        texts = [
-            str(r.get("zh"))
-            for r in reasons
-            if isinstance(r, dict) and r.get("decisive") and r.get("zh")
-        ]
+    reasons = decisive_reasons(latest_approved(session=session, item=item))
+    texts = [str(r["zh"]) for r in reasons if r.get("zh")]
     return "检测不合格：" + ("；".join(texts) if texts else "见检测报告")
 
 
@@ -332,11 +315,12 @@ def pack(
     check(item, "pack", actor, context)
     packed_cg = mass_to_cg(parse_mass_g(mass_g))
     image = clean_image(photo) if photo else None
-    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     found = mass.drift(_readings(session, item, packed_cg))
     if found is not None:
         _quarantine(session, actor, item, found, packed_cg, station, now)
         raise Conflict(found.zh, found.en, code="mass_drift")
+    # Stored only once the photo will be linked, and before the transaction takes the lock.
+    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     try:
         with write(session):
             apply(
@@ -433,17 +417,7 @@ def _quarantine(
             },
             now=now,
         )
-        item.hold_reason = found.zh[:200]
-        apply(
-            session,
-            item,
-            "hold",
-            actor,
-            now,
-            {"reason": found.zh},
-            reason=item.hold_reason,
-            station=station,
-        )
+        hold(session, actor, item, found.zh, now, reason_en=found.en, station=station)
 
 
 def _mismatches(
@@ -503,7 +477,7 @@ _STEPS = {
 def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step: str) -> Order:
     before, after, stamp, zh, en = _STEPS[step]
     order = order_by_waybill(session, waybill_no)
-    item = session.exec(select(Item).where(Item.order_id == order.id)).first()
+    item = item_of(session, order)
     if item is None or order.state != before:
         raise Conflict(zh, f"the order is {en}", code="illegal_transition")
     with write(session):

@@ -50,11 +50,10 @@ def raise_alarm(
     return alarm
 
 
-def open_alarms(session: Session, *, item_id: int | None = None, limit: int = 100) -> list[Alarm]:
-    query = select(Alarm).where(col(Alarm.cleared_at).is_(None))
-    if item_id is not None:
-        query = query.where(Alarm.item_id == item_id)
-    return list(session.exec(query.order_by(col(Alarm.id)).limit(limit)))
+def open_alarms(session: Session, *, item_id: int) -> list[Alarm]:
+    """The item's alarms not yet cleared (the dashboard lists every item's in dashboard.stats)."""
+    query = select(Alarm).where(col(Alarm.cleared_at).is_(None), Alarm.item_id == item_id)
+    return list(session.exec(query.order_by(col(Alarm.id))))
 
 
 def alarms_of(session: Session, *, item_id: int) -> list[Alarm]:

@@ -11,16 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from qc_app.units import cg_to_mass
+
 ABSOLUTE_CG = 2  # two readings on a 0.01 g balance
 RELATIVE = Decimal("0.001")
 
 
 def tolerance_cg(mass_cg: int) -> int:
     return max(ABSOLUTE_CG, int(Decimal(mass_cg) * RELATIVE))
-
-
-def grams(cg: int) -> str:
-    return f"{Decimal(cg) / 100:.2f}"
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,11 @@ def intake_finding(declared_cg: int, measured_cg: int) -> Finding | None:
     if shortfall > limit:
         return Finding(
             "mass_short",
-            f"质量不符：实测 {grams(measured_cg)} g，申报 {grams(declared_cg)} g，"
-            f"轻 {grams(shortfall)} g（允差 {grams(limit)} g）",
-            f"mass off: measured {grams(measured_cg)} g, declared {grams(declared_cg)} g, "
-            f"{grams(shortfall)} g short (tolerance {grams(limit)} g)",
+            f"质量不符：实测 {cg_to_mass(measured_cg)} g，申报 {cg_to_mass(declared_cg)} g，"
+            f"轻 {cg_to_mass(shortfall)} g（允差 {cg_to_mass(limit)} g）",
+            f"mass off: measured {cg_to_mass(measured_cg)} g, "
+            f"declared {cg_to_mass(declared_cg)} g, "
+            f"{cg_to_mass(shortfall)} g short (tolerance {cg_to_mass(limit)} g)",
         )
     return None
 
@@ -66,12 +65,13 @@ def drift(readings: Sequence[Reading]) -> Finding | None:
     if spread <= limit:
         return None
     listed_zh = "，".join(
-        f"{STAGE_ZH.get(r.stage, r.stage)} {grams(r.mass_cg)} g" for r in readings
+        f"{STAGE_ZH.get(r.stage, r.stage)} {cg_to_mass(r.mass_cg)} g" for r in readings
     )
-    listed_en = ", ".join(f"{r.stage} {grams(r.mass_cg)} g" for r in readings)
+    listed_en = ", ".join(f"{r.stage} {cg_to_mass(r.mass_cg)} g" for r in readings)
     return Finding(
         "mass_drift",
-        f"质量漂移 {grams(spread)} g（允差 {grams(limit)} g）：{listed_zh}。疑似调包，需主管处理",
-        f"mass drift of {grams(spread)} g (tolerance {grams(limit)} g): {listed_en}; "
+        f"质量漂移 {cg_to_mass(spread)} g（允差 {cg_to_mass(limit)} g）：{listed_zh}。"
+        "疑似调包，需主管处理",
+        f"mass drift of {cg_to_mass(spread)} g (tolerance {cg_to_mass(limit)} g): {listed_en}; "
         "possible swap, a supervisor must clear it",
     )
