@@ -148,7 +148,7 @@ def certificates_group() -> None:
 
 
 @certificates_group.command("issue-batch")
-@click.option("--as", "username", required=True, help="the inspector or admin issuing")
+@click.option("--as", "username", required=True, help="the inspector issuing")
 @click.argument("codes", nargs=-1)
 def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
     """Issue certificates for CODES (default: every approved item), with a progress line."""
