@@ -35,7 +35,7 @@ from qc_app.certificates.models import (
     SigningKey,
 )
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
-from qc_app.certificates.properties import load_vocabulary
+from qc_app.certificates.properties import load_vocabulary, value_text
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
@@ -422,7 +422,7 @@ def _prepare(
             "name_en": inspection.material_name_en,
             "declared": item.declared_material,
         },
-        measured={k: _signed_text(v) for k, v in measured.items() if k != "observations"},
+        measured={k: value_text(v) for k, v in measured.items() if k != "observations"},
         conclusion=inspection.verdict,
         photo_sha256=photo.sha256 if photo else None,
         issued_at=now.isoformat(timespec="seconds"),
@@ -478,13 +478,6 @@ def _prepare(
         pdf_sha256="",
     )
     return _Prepared(certificate, numbers.format_check_code(check_code), url, pdf)
-
-
-def _signed_text(value: object) -> str:
-    # JSON true/false as the words a reader expects, not Python's True/False.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _store_then_commit(
