@@ -25,7 +25,7 @@ from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates import numbers, pades, payload, pki, signing
 from qc_app.certificates.fonts import find_cjk_font
-from qc_app.certificates.layout import Layout, load_layout
+from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -375,9 +375,8 @@ def _layout(certificates_dir: Path, body_code: str, _stamp: float) -> Layout:
 
 def layout_for(certificates_dir: Path, body_code: str) -> Layout:
     """The body's layout, parsed once per version of its file (an edit applies at once)."""
-    own = certificates_dir / body_code / "layout.json"
-    chosen = own if own.is_file() else certificates_dir / "default" / "layout.json"
-    return _layout(certificates_dir, body_code, chosen.stat().st_mtime)
+    stamp = layout_path(certificates_dir, body_code).stat().st_mtime
+    return _layout(certificates_dir, body_code, stamp)
 
 
 @dataclass(frozen=True)
