@@ -57,7 +57,7 @@ class Vocabulary:
         rule_fields: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> tuple[PropertyRow, ...]:
         """Known keys in the vocabulary's order, then the others alphabetically, named by the
-        inspection's rule set (`rule_fields`: RuleSet.raw["fields"]) where it knows them."""
+        inspection's rule set (`rule_fields`: RuleSet.fields(family)) where it knows them."""
         keys = [k for k in self.order if k in measured or k in ALWAYS_SHOWN]
         keys += sorted(k for k in measured if k not in self.order and k not in SEPARATE)
         return tuple(self.row(key, measured.get(key), rule_fields) for key in keys)

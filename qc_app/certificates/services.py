@@ -441,7 +441,7 @@ def _prepare(
         conclusion_zh=f"{inspection.material_name_zh}，检测结果与申报一致",
         conclusion_en=f"{inspection.material_name_en}; matches the declaration",
         measurements=load_vocabulary(setup.certificates_dir).rows(
-            measured, load_ruleset(inspection.rule_version).raw.get("fields")
+            measured, load_ruleset(inspection.rule_version).fields(inspection.family)
         ),
         merchant_name=merchant.name,
         listing_title=listing.title,
