@@ -568,6 +568,12 @@ def certificate_of(*, session: Session, item: Item) -> Certificate | None:
     return session.exec(query.order_by(col(Certificate.id).desc())).first()
 
 
+def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = now
+    certificate.revoke_reason = reason[:300]
+
+
 def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
@@ -582,9 +588,7 @@ def revoke(
             "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
         )
     with write(session):
-        certificate.status = CertificateStatus.REVOKED
-        certificate.revoked_at = now
-        certificate.revoke_reason = reason[:300]
+        _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
             session,
@@ -625,9 +629,7 @@ def reissue(
 
     def commit() -> None:
         with write(session):
-            old.status = CertificateStatus.REVOKED
-            old.revoked_at = now
-            old.revoke_reason = reason[:300]
+            _mark_revoked(old, reason, now)
             old.superseded_by = new.number
             session.add(old)
             # The old row leaves 'valid' before the new one arrives (one valid per item).
