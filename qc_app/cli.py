@@ -151,11 +151,17 @@ def certificates_group() -> None:
 @click.option("--as", "username", required=True, help="the inspector issuing")
 @click.argument("codes", nargs=-1)
 def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
-    """Issue certificates for CODES (default: every approved item), with a progress line."""
+    """Issue certificates for CODES (default: every approved item, as many as one batch
+    takes, like the batch page), with a progress line."""
     from sqlmodel import select
 
     from qc_app.auth.models import User
-    from qc_app.certificates.services import IssuingSetup, run_batch_step, start_batch
+    from qc_app.certificates.services import (
+        BATCH_LIMIT,
+        IssuingSetup,
+        run_batch_step,
+        start_batch,
+    )
     from qc_app.intake.services import items_in
     from qc_app.intake.workflow import ItemState
 
@@ -164,7 +170,8 @@ def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
     if user is None:
         raise click.ClickException(f"no user {username}")
     wanted = list(codes) or [
-        item.code for item in items_in(session=session, states=[ItemState.APPROVED])
+        item.code
+        for item in items_in(session=session, states=[ItemState.APPROVED], limit=BATCH_LIMIT)
     ]
     try:
         batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
