@@ -122,7 +122,7 @@ class World:
 
 
 class _NoPdfSignature:
-    def sign(self, pdf: bytes, **_: Any) -> bytes:
+    def sign(self, pdf: bytes) -> bytes:
         return pdf
 
 

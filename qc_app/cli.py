@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 from flask import Flask, current_app
 
@@ -12,8 +14,8 @@ from qc_app.sqltypes import utcnow
 qc = click.Group("qc", help="qc_app administration")
 
 
-def _fail(exc: DomainError) -> None:
-    raise click.ClickException(f"{exc.message_zh} / {exc.message_en}")
+def fail(exc: DomainError) -> NoReturn:
+    raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from exc
 
 
 @qc.group("db")
@@ -113,8 +115,7 @@ def ca_issue_body(body_code: str) -> None:
             now=utcnow(),
         )
     except DomainError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     click.echo(f"{row.body_code}: serial {row.serial}, valid until {row.not_after.date()}")
 
 
@@ -148,14 +149,20 @@ def certificates_group() -> None:
 
 
 @certificates_group.command("issue-batch")
-@click.option("--as", "username", required=True, help="the inspector or admin issuing")
+@click.option("--as", "username", required=True, help="the inspector issuing")
 @click.argument("codes", nargs=-1)
 def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
-    """Issue certificates for CODES (default: every approved item), with a progress line."""
+    """Issue certificates for CODES (default: every approved item, as many as one batch
+    takes, like the batch page), with a progress line."""
     from sqlmodel import select
 
     from qc_app.auth.models import User
-    from qc_app.certificates.services import IssuingSetup, run_batch_step, start_batch
+    from qc_app.certificates.services import (
+        BATCH_LIMIT,
+        IssuingSetup,
+        run_batch_step,
+        start_batch,
+    )
     from qc_app.intake.services import items_in
     from qc_app.intake.workflow import ItemState
 
@@ -164,7 +171,8 @@ def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
     if user is None:
         raise click.ClickException(f"no user {username}")
     wanted = list(codes) or [
-        item.code for item in items_in(session=session, states=[ItemState.APPROVED])
+        item.code
+        for item in items_in(session=session, states=[ItemState.APPROVED], limit=BATCH_LIMIT)
     ]
     try:
         batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
@@ -182,8 +190,7 @@ def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
             if not status.pending:
                 break
     except DomainError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     click.echo()
     for code, reason in status.failures.items():
         click.echo(f"  {code}: {reason}")
@@ -254,7 +261,7 @@ def users_create(
             now=utcnow(),
         )
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"created {user.username} ({user.role})")
 
 
@@ -272,7 +279,7 @@ def token_create(username: str) -> None:
     try:
         click.echo(create_token(session=request_session(), username=username, now=utcnow()))
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @qc.command("demo")

@@ -96,12 +96,17 @@ class Layout:
         return PAGE_SIZES_MM[self.page_size]
 
 
-def load_layout(certificates_dir: Path, body_code: str | None) -> Layout:
-    """The testing body's own layout if it has one, else the default layout."""
+def layout_path(certificates_dir: Path, body_code: str | None) -> Path:
+    """The testing body's own layout file if it has one, else the default layout's."""
     if body_code is not None and not _BODY_CODE.fullmatch(body_code):
         raise ValueError(f"testing body code {body_code!r} cannot name a layout folder")
     own = certificates_dir / body_code / LAYOUT_FILE if body_code else None
-    path = own if own and own.is_file() else certificates_dir / DEFAULT_FOLDER / LAYOUT_FILE
+    return own if own and own.is_file() else certificates_dir / DEFAULT_FOLDER / LAYOUT_FILE
+
+
+def load_layout(certificates_dir: Path, body_code: str | None) -> Layout:
+    """The testing body's own layout if it has one, else the default layout."""
+    path = layout_path(certificates_dir, body_code)
     try:
         return _parse(json.loads(path.read_text(encoding="utf-8")), path)
     except json.JSONDecodeError as exc:

@@ -12,7 +12,6 @@ import io
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -86,7 +85,7 @@ class PadesSigner:
             docmdp_permissions=fields.MDPPerm.NO_CHANGES,
         )
 
-    def sign(self, pdf: bytes, *, location: str | None = None) -> bytes:
+    def sign(self, pdf: bytes) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         output = io.BytesIO()
         # A fixed reservation skips pyHanko's dry-run signature that would size it (a second
@@ -128,7 +127,6 @@ class PadesReport:
     whole_file: bool
     signer: str  # the signing certificate's subject
     signer_common_name: str
-    signed_at: datetime | None
     summary: str
 
     @property
@@ -155,7 +153,7 @@ def validate(pdf: bytes, *, trust_roots_pem: list[str]) -> PadesReport:
         status = _run(async_validate_pdf_signature(embedded, context))
         return _report(pdf, embedded, status, context_roots)
     except Exception as exc:  # a mangled signature is a failure, never a crash
-        return PadesReport(False, False, False, False, "", "", None, f"unreadable: {exc!r}")
+        return PadesReport(False, False, False, False, "", "", f"unreadable: {exc!r}")
 
 
 def _report(
@@ -173,7 +171,6 @@ def _report(
         whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE and contents_clean,
         signer=subject,
         signer_common_name=str(common),
-        signed_at=status.signer_reported_dt,
         summary=status.summary(),
     )
 
@@ -194,10 +191,10 @@ def _contents_are_canonical(pdf: bytes, embedded: Any, known_certificates: set[b
         # cryptography's parser is strict DER over the whole structure: garbage in a field
         # pyHanko never reads, or another encoding of the same values, is refused.
         pkcs7.load_der_pkcs7_certificates(encoded)
-        bag = cms.ContentInfo.load(encoded)["content"]["certificates"]
-        carried = {choice.chosen.dump() for choice in bag} if len(bag) else set()
         blob = cms.ContentInfo.load(encoded)
         signed_data = blob["content"]
+        bag = signed_data["certificates"]
+        carried = {choice.chosen.dump() for choice in bag} if len(bag) else set()
         signer_infos = signed_data["signer_infos"]
         signer_info = signer_infos[0]
         sha256 = {"algorithm": "sha256", "parameters": None}

@@ -573,7 +573,7 @@ def _laboratory(styles: _Styles, doc: CertificateDocument, layout: Layout, width
         "CNAS": doc.cnas_no,
         "ILAC-MRA": "国际互认 MRA" if doc.cnas_no else None,
     }
-    marks = [(mark, numbers[mark] or "") for mark in layout.accreditation_marks if numbers[mark]]
+    marks = [(mark, number) for mark in layout.accreditation_marks if (number := numbers[mark])]
     if not marks:
         return _laboratory_table(styles, doc, width)
     badges = _Badges(styles, marks)

@@ -45,11 +45,11 @@ class Vocabulary:
         if value is None or value == "":
             return PropertyRow(spec["zh"], spec["en"], ABSENT)
         names = spec.get("values", {})
-        named = names.get(_text(value)) or names.get(_text(value).lower())
+        named = names.get(value_text(value)) or names.get(value_text(value).lower())
         if named is not None:
             return PropertyRow(spec["zh"], spec["en"], named["zh"], named["en"])
         unit = spec.get("unit", "")
-        return PropertyRow(spec["zh"], spec["en"], f"{_text(value)} {unit}".strip())
+        return PropertyRow(spec["zh"], spec["en"], f"{value_text(value)} {unit}".strip())
 
     def rows(
         self,
@@ -57,7 +57,7 @@ class Vocabulary:
         rule_fields: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> tuple[PropertyRow, ...]:
         """Known keys in the vocabulary's order, then the others alphabetically, named by the
-        inspection's rule set (`rule_fields`: RuleSet.raw["fields"]) where it knows them."""
+        inspection's rule set (`rule_fields`: RuleSet.fields(family)) where it knows them."""
         keys = [k for k in self.order if k in measured or k in ALWAYS_SHOWN]
         keys += sorted(k for k in measured if k not in self.order and k not in SEPARATE)
         return tuple(self.row(key, measured.get(key), rule_fields) for key in keys)
@@ -65,7 +65,7 @@ class Vocabulary:
 
 def _rule_row(key: str, value: object, spec: Mapping[str, Any] | None) -> PropertyRow:
     """A key the vocabulary does not know: its rules label, else printed under its own name."""
-    text = _text(value)
+    text = value_text(value)
     if spec is None:
         return PropertyRow(key, key, text)
     zh, en = spec.get("label_zh", key), spec.get("label_en", key)
@@ -80,7 +80,8 @@ def _rule_row(key: str, value: object, spec: Mapping[str, Any] | None) -> Proper
     return PropertyRow(zh, en, f"{text} {spec.get('unit', '')}".strip())
 
 
-def _text(value: object) -> str:
+def value_text(value: object) -> str:
+    """A measured value as signed and printed: JSON true/false, not Python's True/False."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

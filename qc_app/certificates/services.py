@@ -25,7 +25,7 @@ from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates import numbers, pades, payload, pki, signing
 from qc_app.certificates.fonts import find_cjk_font
-from qc_app.certificates.layout import Layout, load_layout
+from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -35,7 +35,7 @@ from qc_app.certificates.models import (
     SigningKey,
 )
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
-from qc_app.certificates.properties import load_vocabulary
+from qc_app.certificates.properties import load_vocabulary, value_text
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
@@ -375,9 +375,8 @@ def _layout(certificates_dir: Path, body_code: str, _stamp: float) -> Layout:
 
 def layout_for(certificates_dir: Path, body_code: str) -> Layout:
     """The body's layout, parsed once per version of its file (an edit applies at once)."""
-    own = certificates_dir / body_code / "layout.json"
-    chosen = own if own.is_file() else certificates_dir / "default" / "layout.json"
-    return _layout(certificates_dir, body_code, chosen.stat().st_mtime)
+    stamp = layout_path(certificates_dir, body_code).stat().st_mtime
+    return _layout(certificates_dir, body_code, stamp)
 
 
 @dataclass(frozen=True)
@@ -422,7 +421,7 @@ def _prepare(
             "name_en": inspection.material_name_en,
             "declared": item.declared_material,
         },
-        measured={k: _signed_text(v) for k, v in measured.items() if k != "observations"},
+        measured={k: value_text(v) for k, v in measured.items() if k != "observations"},
         conclusion=inspection.verdict,
         photo_sha256=photo.sha256 if photo else None,
         issued_at=now.isoformat(timespec="seconds"),
@@ -442,7 +441,7 @@ def _prepare(
         conclusion_zh=f"{inspection.material_name_zh}，检测结果与申报一致",
         conclusion_en=f"{inspection.material_name_en}; matches the declaration",
         measurements=load_vocabulary(setup.certificates_dir).rows(
-            measured, load_ruleset(inspection.rule_version).raw.get("fields")
+            measured, load_ruleset(inspection.rule_version).fields(inspection.family)
         ),
         merchant_name=merchant.name,
         listing_title=listing.title,
@@ -478,13 +477,6 @@ def _prepare(
         pdf_sha256="",
     )
     return _Prepared(certificate, numbers.format_check_code(check_code), url, pdf)
-
-
-def _signed_text(value: object) -> str:
-    # JSON true/false as the words a reader expects, not Python's True/False.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _store_then_commit(
@@ -576,6 +568,12 @@ def certificate_of(*, session: Session, item: Item) -> Certificate | None:
     return session.exec(query.order_by(col(Certificate.id).desc())).first()
 
 
+def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = now
+    certificate.revoke_reason = reason[:300]
+
+
 def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
@@ -590,9 +588,7 @@ def revoke(
             "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
         )
     with write(session):
-        certificate.status = CertificateStatus.REVOKED
-        certificate.revoked_at = now
-        certificate.revoke_reason = reason[:300]
+        _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
             session,
@@ -633,9 +629,7 @@ def reissue(
 
     def commit() -> None:
         with write(session):
-            old.status = CertificateStatus.REVOKED
-            old.revoked_at = now
-            old.revoke_reason = reason[:300]
+            _mark_revoked(old, reason, now)
             old.superseded_by = new.number
             session.add(old)
             # The old row leaves 'valid' before the new one arrives (one valid per item).
@@ -660,7 +654,9 @@ def reissue(
 # -- batch issuance ---------------------------------------------------------------------------
 
 BATCH_LIMIT = 500
-BATCH_ROLES = ("inspector", "admin")
+# Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
+# role the transition refuses would only collect a failure per item.
+BATCH_ROLES = tuple(sorted(workflow.TRANSITIONS["issue_certificate"].roles))
 
 
 @dataclass(frozen=True)
@@ -687,9 +683,7 @@ class BatchStatus:
 
 def _batch_actor(actor: User) -> None:
     if actor.role not in BATCH_ROLES:
-        raise Forbidden(
-            "只有质检员或管理员可以批量出证", "only inspectors and admins issue batches"
-        )
+        raise Forbidden("只有质检员可以批量出证", "only inspectors issue batches")
 
 
 def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:

@@ -43,7 +43,7 @@ def issue(code: str) -> Any:
 
 
 @bp.get("/certify/batch")
-@roles_required("inspector", "admin")
+@roles_required(*services.BATCH_ROLES)
 def batch_form() -> Any:
     return render_template(
         "certificates/batch_form.html",
@@ -54,7 +54,7 @@ def batch_form() -> Any:
 
 
 @bp.post("/certify/batches")
-@roles_required("inspector", "admin")
+@roles_required(*services.BATCH_ROLES)
 def batch_start() -> Any:
     batch = services.start_batch(
         session=request_session(), actor=actor(), codes=request.form.getlist("code"), now=now()
@@ -63,7 +63,7 @@ def batch_start() -> Any:
 
 
 @bp.get("/certify/batches/<int:batch_id>")
-@roles_required("inspector", "admin")
+@roles_required(*services.BATCH_ROLES)
 def batch_page(batch_id: int) -> Any:
     session = request_session()
     batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
@@ -71,7 +71,7 @@ def batch_page(batch_id: int) -> Any:
 
 
 @bp.get("/certify/batches/<int:batch_id>/status")
-@roles_required("inspector", "admin")
+@roles_required(*services.BATCH_ROLES)
 def batch_status(batch_id: int) -> Any:
     session = request_session()
     batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
@@ -79,7 +79,7 @@ def batch_status(batch_id: int) -> Any:
 
 
 @bp.post("/certify/batches/<int:batch_id>/step")
-@roles_required("inspector", "admin")
+@roles_required(*services.BATCH_ROLES)
 def batch_step(batch_id: int) -> Any:
     """The progress page calls this until nothing is pending: each call issues for ~2 s."""
     status = services.run_batch_step(

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlmodel import select
 
 from qc_app.auth.models import User
+from qc_app.cli import fail
 from qc_app.db import request_session
 from qc_app.errors import DomainError
 
@@ -39,7 +40,7 @@ def labels(code: str, username: str, size: str, fmt: str, output: str | None) ->
         else:
             found = [services.item_label(session=session, actor=user, code=code)]
     except DomainError as exc:
-        raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from exc
+        fail(exc)
     if fmt == "zpl":
         data = zpl.labels_zpl(found, checked)
     else:

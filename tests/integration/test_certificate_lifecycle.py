@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from qc_app import storage
-from qc_app.certificates import offline, payload, services, signing
+from qc_app.certificates import offline, payload, services
 from qc_app.certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
@@ -150,9 +150,15 @@ def test_payload_dated_outside_its_keys_window_is_refused(flow: Any) -> None:
     data = payload.canonical(
         {"format": payload.FORMAT, "number": "GTC-X", "issued_at": before_key, "kid": key.kid}
     )
-    keys = signing.verifier_from_jwks(services.jwks(flow.db))
-    with pytest.raises(signing.KeyOutsideWindow):
-        keys.verify(data, signer.sign(data), key.kid, at=key.not_before - timedelta(days=30))
+    report = offline.Report()
+    offline._check_payload_signature(
+        report, services.jwks(flow.db), data, signer.sign(data), json.loads(data)
+    )
+    checks = {check.name: check for check in report.checks}
+    assert checks["payload signature (Ed25519)"].ok  # genuinely signed by the key...
+    assert not checks["key window"].ok  # ...but dated before the key existed
+    assert "not valid for signing" in checks["key window"].detail
+    assert not report.ok
 
 
 # -- revocation and reissue -----------------------------------------------------------------------

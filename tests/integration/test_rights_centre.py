@@ -38,6 +38,7 @@ def test_signing_records_version_digest_signer_and_time(db, world):
     make_eligible(db, world.merchant_a)
     now = utcnow()
     membership = join(db, world, now=now)
+    db.expire_all()  # read back from the database, not the object join() returned
     stored = db.get(Membership, membership.id)
     assert stored.agreement_version == programme.AGREEMENT_VERSION
     assert stored.agreement_sha256 == programme.agreement_sha256()

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from qc_app.certificates import offline, pki, services, signing
+from qc_app.certificates import pki, services, signing
 from qc_app.certificates.pdf import PAYLOAD_ATTACHMENT, SIGNATURE_ATTACHMENT
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
@@ -145,4 +145,3 @@ def test_unreadable_input_exits_two(issued: dict[str, Any]) -> None:
 
 def test_the_script_calls_the_projects_verifier() -> None:
     assert "qc_app.certificates.offline" in SCRIPT.read_text()
-    assert offline.main.__module__ == "qc_app.certificates.offline"

@@ -178,8 +178,3 @@ def test_zpl_field_data_cannot_inject_commands():
     assert len(formats) == 1
     texts = [p for n, p in formats[0] if n == "FD"]
     assert "足金 XZ XA" in texts and "店 JR" in texts
-
-
-def test_zpl_renders_a_label_with_chinese_text_as_utf8_bytes():
-    data = labels_zpl(LABELS[:1], "60x40")
-    assert "足金".encode() in data and b"^CI28" in data

@@ -64,6 +64,13 @@ def test_batch_pages_are_closed_to_merchants(app: Any, flow: Any) -> None:
     assert client.get("/certify/batch").status_code in (302, 403)
 
 
+def test_batch_pages_are_closed_to_admins(app: Any, flow: Any) -> None:
+    """Only the issue_certificate transition's roles: an admin's batch would fail every item."""
+    client = app.test_client()
+    login(client, "admin1")
+    assert client.get("/certify/batch").status_code == 403
+
+
 def test_admin_reissues_on_the_web_and_the_old_code_shows_superseded(
     app: Any, db: Any, flow: Any
 ) -> None:
