@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
 from qc_app.intake import services as intake
+from qc_app.intake.views import NEW_ROWS
 from qc_app.merchants import programme, services
 from qc_app.units import yuan_to_fen
 from qc_app.web import actor, config, locale, now, roles_required
@@ -71,9 +72,6 @@ def leave() -> Any:
         "success",
     )
     return redirect(url_for("merchants.rights"))
-
-
-NEW_ROWS = 5
 
 
 @bp.post("/m/consignments/new")
