@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
@@ -110,12 +110,23 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
         membership.left_by_id = actor.id
         membership.leave_reason = text
         session.add(membership)
-        query = select(Listing).where(Listing.merchant_id == merchant.id)
-        switched = 0
-        for listing in session.exec(query):
-            if listing.label_authentic or listing.label_guarantee:
-                switched += 1
-                _set_labels(session, listing, authentic=False, guarantee=False, now=now)
+        labelled = list(
+            session.exec(
+                select(Listing).where(
+                    Listing.merchant_id == merchant.id,
+                    or_(col(Listing.label_authentic), col(Listing.label_guarantee)),
+                )
+            )
+        )
+        closing = {
+            "authentic": [x.id or 0 for x in labelled if x.label_authentic],
+            "guarantee": [x.id or 0 for x in labelled if x.label_guarantee],
+        }
+        for listing in labelled:
+            listing.label_authentic = listing.label_guarantee = False
+            session.add(listing)
+        _close_periods(session, closing, now)
+        switched = len(labelled)
         audit.record(
             session,
             actor=actor,
@@ -133,6 +144,7 @@ def _set_labels(
     session: Session, listing: Listing, *, authentic: bool, guarantee: bool, now: datetime
 ) -> None:
     """Assign the labels and keep their periods; inside the caller's transaction."""
+    closing: dict[str, list[int]] = {}
     for label, wanted in (("authentic", authentic), ("guarantee", guarantee)):
         was = getattr(listing, f"label_{label}")
         if was == wanted:
@@ -140,16 +152,25 @@ def _set_labels(
         setattr(listing, f"label_{label}", wanted)
         if wanted:
             session.add(LabelPeriod(listing_id=listing.id or 0, label=label, on_at=now))
-            continue
-        query = select(LabelPeriod).where(
-            LabelPeriod.listing_id == listing.id,
-            LabelPeriod.label == label,
-            LabelPeriod.off_at == None,  # noqa: E711
-        )
-        for period in session.exec(query):
-            period.off_at = now
-            session.add(period)
+        else:
+            closing[label] = [listing.id or 0]
+    _close_periods(session, closing, now)
     session.add(listing)
+
+
+def _close_periods(session: Session, closing: dict[str, list[int]], now: datetime) -> None:
+    """End the open periods of each label on the listings given for it, in one query."""
+    wanted = [
+        and_(LabelPeriod.label == label, col(LabelPeriod.listing_id).in_(ids))
+        for label, ids in closing.items()
+        if ids
+    ]
+    if not wanted:
+        return
+    query = select(LabelPeriod).where(or_(*wanted), LabelPeriod.off_at == None)  # noqa: E711
+    for period in session.exec(query):
+        period.off_at = now
+        session.add(period)
 
 
 def set_labels(
