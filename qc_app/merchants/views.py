@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
 from qc_app.intake import services as intake
@@ -125,9 +125,8 @@ def import_csv() -> Any:
 @bp.get("/m/consignments/template.csv")
 @roles_required("merchant")
 def csv_template() -> Any:
-    from flask import Response
-
-    body = "listing_id,declared_material,mass_g,price_yuan,description\n"
+    # The import's columns; people fill in price_yuan (price_fen, the same price, is for programs).
+    body = ",".join(c for c in intake.CSV_COLUMNS if c != "price_fen") + "\n"
     return Response(
         "\ufeff" + body,
         mimetype="text/csv",

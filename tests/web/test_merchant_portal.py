@@ -316,3 +316,12 @@ def test_listing_page_id_beyond_the_database_range_is_404(app, world):
     web = app.test_client()
     login(web, "merchant1")
     assert web.get(f"/m/listings/{MAX_DB_INT + 1}").status_code == 404
+
+
+def test_csv_template_names_the_import_columns_with_prices_in_yuan(app, world):
+    web = app.test_client()
+    login(web, "merchant1")
+    response = web.get("/m/consignments/template.csv")
+    assert response.get_data(as_text=True) == (
+        "\ufefflisting_id,declared_material,mass_g,price_yuan,description\n"
+    )
