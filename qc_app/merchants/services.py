@@ -22,9 +22,12 @@ from qc_app.units import clean_text
 class RightsCentre:
     merchant: Merchant
     checks: list[programme.Check]
-    eligible: bool
     current: Membership | None
     history: list[Membership]
+
+    @property
+    def eligible(self) -> bool:
+        return all(c.ok for c in self.checks)
 
 
 def _own_merchant(session: Session, actor: User) -> Merchant:
@@ -42,16 +45,19 @@ def memberships(session: Session, merchant_id: int) -> list[Membership]:
 
 
 def current_membership(session: Session, merchant_id: int) -> Membership | None:
-    open_ = [m for m in memberships(session, merchant_id) if m.left_at is None]
-    return open_[-1] if open_ else None
+    return _open_membership(memberships(session, merchant_id))
+
+
+def _open_membership(history: list[Membership]) -> Membership | None:
+    """The latest membership not yet left, if any; `history` in signing order."""
+    return next((m for m in reversed(history) if m.left_at is None), None)
 
 
 def rights_centre(*, session: Session, actor: User) -> RightsCentre:
     merchant = _own_merchant(session, actor)
     checks = programme.eligibility(merchant)
     history = memberships(session, merchant.id or 0)
-    current = next((m for m in reversed(history) if m.left_at is None), None)
-    return RightsCentre(merchant, checks, all(c.ok for c in checks), current, history)
+    return RightsCentre(merchant, checks, _open_membership(history), history)
 
 
 def join_programme(
