@@ -269,8 +269,7 @@ def set_standing(
         raise ValidationFailed("违规次数须为整数", "violations must be a whole number") from exc
     if not 0 <= violations <= 1000:
         raise ValidationFailed("违规次数超出范围", "violations out of range")
-    known = programme.CATEGORIES | programme.OTHER_CATEGORIES
-    unknown = [c for c in categories if c not in known]
+    unknown = [c for c in categories if c not in programme.ALL_CATEGORIES]
     if unknown:
         raise ValidationFailed(f"未知类目：{unknown[0]}", f"unknown category: {unknown[0]}")
     with write(session):

@@ -35,7 +35,7 @@ def rights() -> Any:
         agreement_en=programme.AGREEMENT_EN,
         agreement_version=programme.AGREEMENT_VERSION,
         agreement_sha256=programme.agreement_sha256(),
-        categories=programme.CATEGORIES | programme.OTHER_CATEGORIES,
+        categories=programme.ALL_CATEGORIES,
         category_codes=programme.category_codes(centre.merchant.categories),
     )
 
@@ -142,7 +142,7 @@ def admin_merchants() -> Any:
         "merchants/admin.html",
         merchants=merchants,
         checks={m.id: programme.eligibility(m) for m in merchants},
-        categories=programme.CATEGORIES | programme.OTHER_CATEGORIES,
+        categories=programme.ALL_CATEGORIES,
         category_codes=programme.category_codes,
     )
 
