@@ -8,7 +8,7 @@ from qc_app.auth.models import User
 from qc_app.errors import ValidationFailed
 from qc_app.intake import services as intake
 from qc_app.intake.models import Consignment, Item
-from qc_app.labels.data import SHEET_SIZES, ItemLabel, PackingList, PackingRow
+from qc_app.labels.data import SHEET_SIZES, SIZES, ItemLabel, PackingList, PackingRow
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
@@ -16,7 +16,7 @@ from qc_app.units import cg_to_mass, format_fen
 
 
 def check_size(size: str | None, *, sheet: bool = True) -> str:
-    allowed = SHEET_SIZES if sheet else SHEET_SIZES[:2]
+    allowed = SHEET_SIZES if sheet else tuple(SIZES)
     chosen = size or "60x40"
     if chosen not in allowed:
         raise ValidationFailed(
