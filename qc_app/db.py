@@ -18,6 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 WRITE = "qc_write"
+# The largest id a row can have: PostgreSQL `integer`. A larger one cannot exist, and would
+# overflow the driver (a 500) if it reached a query, so bound ids from URLs, JSON and CSV by it.
+MAX_DB_INT = 2**31 - 1
 
 
 def make_engine(url: str, *, durable: bool = True) -> Engine:

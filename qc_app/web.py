@@ -32,7 +32,7 @@ from werkzeug.wrappers import Response
 
 from qc_app.auth.models import User
 from qc_app.config import Config
-from qc_app.db import request_session
+from qc_app.db import MAX_DB_INT, request_session
 from qc_app.errors import Conflict, DomainError, Forbidden
 from qc_app.sqltypes import utcnow
 
@@ -133,7 +133,7 @@ class DatabaseInt(IntegerConverter):
     404, not a PostgreSQL overflow error (500)."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 
 

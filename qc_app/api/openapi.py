@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qc_app.db import MAX_DB_INT
 from qc_app.rules.engine import load_ruleset
 
 JSON = "application/json"
@@ -223,7 +224,7 @@ def _schemas() -> dict[str, Any]:
                         "type": "object",
                         "required": ["listing_id", "mass_g"],
                         "properties": {
-                            "listing_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                            "listing_id": {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT},
                             "declared_material": _ref("MaterialCode"),
                             "mass_g": decimal,
                             "price_fen": {"type": "integer", "minimum": 1},
@@ -451,7 +452,7 @@ def document() -> dict[str, Any]:
         "name": "listing_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT},
     }
     reason = {
         "type": "object",

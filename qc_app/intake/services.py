@@ -20,7 +20,7 @@ from qc_app.certificates.numbers import (
     new_item_code,
     normalize,
 )
-from qc_app.db import write
+from qc_app.db import MAX_DB_INT, write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
@@ -159,7 +159,7 @@ def _declared_item(
     try:
         listing_id = int(spec.get("listing_id") or 0)
         # Ids beyond a PostgreSQL integer cannot exist (and overflow SQLite's driver).
-        listing = session.get(Listing, listing_id) if 0 < listing_id < 2**31 else None
+        listing = session.get(Listing, listing_id) if 0 < listing_id <= MAX_DB_INT else None
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed("商品不存在", "listing not found")
         material = str(spec.get("declared_material") or listing.material_code)

@@ -22,7 +22,7 @@ from qc_app.web import actor, back, config, locale, now, roles_required
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 STAFF = ("inspector", "analyst", "reviewer", "admin")
-NEW_ROWS = 5
+NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same rows back
 
 
 # -- merchant: consignments --------------------------------------------------------------------

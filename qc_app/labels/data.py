@@ -35,4 +35,4 @@ class PackingList:
 
 # Label stock: name → (width mm, height mm). "a4" is a sheet of 60×40 labels.
 SIZES = {"60x40": (60.0, 40.0), "50x30": (50.0, 30.0)}
-SHEET_SIZES = ("60x40", "50x30", "a4")
+SHEET_SIZES = (*SIZES, "a4")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from qc_app.auth.models import User
 from qc_app.errors import ValidationFailed
 from qc_app.intake import services as intake
 from qc_app.intake.models import Consignment, Item
-from qc_app.labels.data import SHEET_SIZES, ItemLabel, PackingList, PackingRow
+from qc_app.labels.data import SHEET_SIZES, SIZES, ItemLabel, PackingList, PackingRow
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
@@ -16,7 +16,7 @@ from qc_app.units import cg_to_mass, format_fen
 
 
 def check_size(size: str | None, *, sheet: bool = True) -> str:
-    allowed = SHEET_SIZES if sheet else SHEET_SIZES[:2]
+    allowed = SHEET_SIZES if sheet else tuple(SIZES)
     chosen = size or "60x40"
     if chosen not in allowed:
         raise ValidationFailed(
@@ -54,14 +54,18 @@ def packing_list(*, session: Session, actor: User, code: str) -> PackingList:
     items = intake.consignment_items(session=session, consignment=consignment)
     merchant = session.get(Merchant, consignment.merchant_id)
     declarations = load_ruleset().declarations
+    ids = {item.listing_id for item in items}
+    titles = {
+        listing.id: listing.title
+        for listing in session.exec(select(Listing).where(col(Listing.id).in_(ids)))
+    }
     rows = []
     for item in items:
-        listing = session.get(Listing, item.listing_id)
         spec = declarations.get(item.declared_material, {})
         rows.append(
             PackingRow(
                 item_code=item.code,
-                listing_title=listing.title if listing else "",
+                listing_title=titles.get(item.listing_id, ""),
                 material_zh=str(spec.get("name_zh", "")),
                 material_code=item.declared_material,
                 mass_g=str(cg_to_mass(item.declared_mass_cg)),

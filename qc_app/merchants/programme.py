@@ -53,6 +53,8 @@ OTHER_CATEGORIES: dict[str, tuple[str, str]] = {
     "cosmetics": ("美妆", "Cosmetics"),
     "electronics": ("数码", "Electronics"),
 }
+# Every category a merchant may be recorded under: the whitelist plus the others.
+ALL_CATEGORIES = CATEGORIES | OTHER_CATEGORIES
 
 # GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters, the last a check.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

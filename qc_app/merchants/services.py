@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
@@ -22,9 +22,12 @@ from qc_app.units import clean_text
 class RightsCentre:
     merchant: Merchant
     checks: list[programme.Check]
-    eligible: bool
     current: Membership | None
     history: list[Membership]
+
+    @property
+    def eligible(self) -> bool:
+        return all(c.ok for c in self.checks)
 
 
 def _own_merchant(session: Session, actor: User) -> Merchant:
@@ -42,16 +45,19 @@ def memberships(session: Session, merchant_id: int) -> list[Membership]:
 
 
 def current_membership(session: Session, merchant_id: int) -> Membership | None:
-    open_ = [m for m in memberships(session, merchant_id) if m.left_at is None]
-    return open_[-1] if open_ else None
+    return _open_membership(memberships(session, merchant_id))
+
+
+def _open_membership(history: list[Membership]) -> Membership | None:
+    """The latest membership not yet left, if any; `history` in signing order."""
+    return next((m for m in reversed(history) if m.left_at is None), None)
 
 
 def rights_centre(*, session: Session, actor: User) -> RightsCentre:
     merchant = _own_merchant(session, actor)
     checks = programme.eligibility(merchant)
     history = memberships(session, merchant.id or 0)
-    current = next((m for m in reversed(history) if m.left_at is None), None)
-    return RightsCentre(merchant, checks, all(c.ok for c in checks), current, history)
+    return RightsCentre(merchant, checks, _open_membership(history), history)
 
 
 def join_programme(
@@ -110,12 +116,23 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
         membership.left_by_id = actor.id
         membership.leave_reason = text
         session.add(membership)
-        query = select(Listing).where(Listing.merchant_id == merchant.id)
-        switched = 0
-        for listing in session.exec(query):
-            if listing.label_authentic or listing.label_guarantee:
-                switched += 1
-                _set_labels(session, listing, authentic=False, guarantee=False, now=now)
+        labelled = list(
+            session.exec(
+                select(Listing).where(
+                    Listing.merchant_id == merchant.id,
+                    or_(col(Listing.label_authentic), col(Listing.label_guarantee)),
+                )
+            )
+        )
+        closing = {
+            "authentic": [x.id or 0 for x in labelled if x.label_authentic],
+            "guarantee": [x.id or 0 for x in labelled if x.label_guarantee],
+        }
+        for listing in labelled:
+            listing.label_authentic = listing.label_guarantee = False
+            session.add(listing)
+        _close_periods(session, closing, now)
+        switched = len(labelled)
         audit.record(
             session,
             actor=actor,
@@ -133,6 +150,7 @@ def _set_labels(
     session: Session, listing: Listing, *, authentic: bool, guarantee: bool, now: datetime
 ) -> None:
     """Assign the labels and keep their periods; inside the caller's transaction."""
+    closing: dict[str, list[int]] = {}
     for label, wanted in (("authentic", authentic), ("guarantee", guarantee)):
         was = getattr(listing, f"label_{label}")
         if was == wanted:
@@ -140,16 +158,25 @@ def _set_labels(
         setattr(listing, f"label_{label}", wanted)
         if wanted:
             session.add(LabelPeriod(listing_id=listing.id or 0, label=label, on_at=now))
-            continue
-        query = select(LabelPeriod).where(
-            LabelPeriod.listing_id == listing.id,
-            LabelPeriod.label == label,
-            LabelPeriod.off_at == None,  # noqa: E711
-        )
-        for period in session.exec(query):
-            period.off_at = now
-            session.add(period)
+        else:
+            closing[label] = [listing.id or 0]
+    _close_periods(session, closing, now)
     session.add(listing)
+
+
+def _close_periods(session: Session, closing: dict[str, list[int]], now: datetime) -> None:
+    """End the open periods of each label on the listings given for it, in one query."""
+    wanted = [
+        and_(LabelPeriod.label == label, col(LabelPeriod.listing_id).in_(ids))
+        for label, ids in closing.items()
+        if ids
+    ]
+    if not wanted:
+        return
+    query = select(LabelPeriod).where(or_(*wanted), LabelPeriod.off_at == None)  # noqa: E711
+    for period in session.exec(query):
+        period.off_at = now
+        session.add(period)
 
 
 def set_labels(
@@ -242,8 +269,7 @@ def set_standing(
         raise ValidationFailed("违规次数须为整数", "violations must be a whole number") from exc
     if not 0 <= violations <= 1000:
         raise ValidationFailed("违规次数超出范围", "violations out of range")
-    known = programme.CATEGORIES | programme.OTHER_CATEGORIES
-    unknown = [c for c in categories if c not in known]
+    unknown = [c for c in categories if c not in programme.ALL_CATEGORIES]
     if unknown:
         raise ValidationFailed(f"未知类目：{unknown[0]}", f"unknown category: {unknown[0]}")
     with write(session):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from qc_app.db import request_session
 from qc_app.intake import services as intake
+from qc_app.intake.views import NEW_ROWS
 from qc_app.merchants import programme, services
 from qc_app.units import yuan_to_fen
 from qc_app.web import actor, config, locale, now, roles_required
@@ -34,7 +35,7 @@ def rights() -> Any:
         agreement_en=programme.AGREEMENT_EN,
         agreement_version=programme.AGREEMENT_VERSION,
         agreement_sha256=programme.agreement_sha256(),
-        categories=programme.CATEGORIES | programme.OTHER_CATEGORIES,
+        categories=programme.ALL_CATEGORIES,
         category_codes=programme.category_codes(centre.merchant.categories),
     )
 
@@ -71,9 +72,6 @@ def leave() -> Any:
         "success",
     )
     return redirect(url_for("merchants.rights"))
-
-
-NEW_ROWS = 5
 
 
 @bp.post("/m/consignments/new")
@@ -127,9 +125,8 @@ def import_csv() -> Any:
 @bp.get("/m/consignments/template.csv")
 @roles_required("merchant")
 def csv_template() -> Any:
-    from flask import Response
-
-    body = "listing_id,declared_material,mass_g,price_yuan,description\n"
+    # The import's columns; people fill in price_yuan (price_fen, the same price, is for programs).
+    body = ",".join(c for c in intake.CSV_COLUMNS if c != "price_fen") + "\n"
     return Response(
         "\ufeff" + body,
         mimetype="text/csv",
@@ -145,7 +142,7 @@ def admin_merchants() -> Any:
         "merchants/admin.html",
         merchants=merchants,
         checks={m.id: programme.eligibility(m) for m in merchants},
-        categories=programme.CATEGORIES | programme.OTHER_CATEGORIES,
+        categories=programme.ALL_CATEGORIES,
         category_codes=programme.category_codes,
     )
 

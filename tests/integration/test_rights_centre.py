@@ -191,3 +191,40 @@ def test_admin_sets_standing_with_audit_and_others_may_not(db, world):
             categories=[],
             now=utcnow(),
         )
+
+
+def test_leaving_closes_every_open_period_and_counts_the_labelled_listings(db, world):
+    from qc_app.listings.models import LabelPeriod
+    from qc_app.listings.services import create_listing
+
+    make_eligible(db, world.merchant_a)
+    t0 = utcnow()
+    join(db, world, now=t0)
+    extra = [
+        create_listing(
+            session=db,
+            actor=world["merchant1"],
+            title=f"足金吊坠 {n}",
+            brand="金福",
+            material_code="AU990",
+            price_fen=100000,
+            now=t0,
+        )
+        for n in range(2)
+    ]
+    set_labels(db, world, world.listing_gold, now=t0)
+    set_labels(db, world, extra[0], guarantee=False, now=t0)  # extra[1] stays unlabelled
+    t_leave = t0 + timedelta(days=1)
+    services.leave_programme(session=db, actor=world["merchant1"], reason="", now=t_leave)
+    periods = db.exec(select(LabelPeriod)).all()
+    assert sorted((p.listing_id, p.label) for p in periods) == sorted(
+        [
+            (world.listing_gold.id, "authentic"),
+            (world.listing_gold.id, "guarantee"),
+            (extra[0].id, "authentic"),
+        ]
+    )
+    assert all(p.off_at == t_leave for p in periods)
+    left = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert left.action == "programme_left"
+    assert left.details()["labels_switched_off"] == 2

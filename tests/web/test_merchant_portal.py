@@ -292,3 +292,36 @@ def test_cli_prints_labels_for_the_owner_only(app, db, flow):
     assert pdf.exit_code == 0 and pdf.stdout_bytes.startswith(b"%PDF")
     other = runner.invoke(args=["qc", "labels", item.code, "--as", "merchant2"])
     assert other.exit_code == 1 and "not found" in other.output
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/v1/listings/{}"),
+        ("post", "/api/v1/listings/{}/labels"),
+    ],
+)
+def test_api_listing_id_beyond_the_database_range_is_404(client, world, token, method, url):
+    # get_listing trusts its id: every caller's comes through a DatabaseInt-bounded route.
+    from qc_app.db import MAX_DB_INT
+
+    auth = token("merchant1")
+    response = getattr(client, method)(url.format(MAX_DB_INT + 1), headers=auth, json={})
+    assert response.status_code == 404
+
+
+def test_listing_page_id_beyond_the_database_range_is_404(app, world):
+    from qc_app.db import MAX_DB_INT
+
+    web = app.test_client()
+    login(web, "merchant1")
+    assert web.get(f"/m/listings/{MAX_DB_INT + 1}").status_code == 404
+
+
+def test_csv_template_names_the_import_columns_with_prices_in_yuan(app, world):
+    web = app.test_client()
+    login(web, "merchant1")
+    response = web.get("/m/consignments/template.csv")
+    assert response.get_data(as_text=True) == (
+        "\ufefflisting_id,declared_material,mass_g,price_yuan,description\n"
+    )
