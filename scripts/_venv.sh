@@ -7,12 +7,16 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
+# Install exactly the locked versions (hash-checked), then qc_app itself without touching them.
+# scripts/serve installs requirements/main.txt, scripts/test and .ci/run requirements/dev.txt.
+LOCK="requirements/${QC_LOCK:-main}.txt"
 stamp=.venv/.qc-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "==> installing qc_app and its dependencies"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
-  touch "$stamp"
+want="$(cat "$LOCK" pyproject.toml | sha256sum | cut -d' ' -f1) $LOCK"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing the locked dependencies ($LOCK)"
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  echo "$want" > "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
 
