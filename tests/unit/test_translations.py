@@ -54,4 +54,6 @@ def test_committed_mo_matches_po(catalog: Catalog) -> None:
         compiled = read_mo(f)
     translated = {(m.id, m.context): m.string for m in compiled if m.id}
     expected = {(m.id, m.context): m.string for m in catalog if m.id and not m.fuzzy}
-    assert translated == expected, "messages.mo is stale: run pybabel compile -d qc_app/translations"
+    assert translated == expected, (
+        "messages.mo is stale: run pybabel compile -d qc_app/translations"
+    )
