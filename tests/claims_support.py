@@ -12,12 +12,14 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from sqlmodel import select
 
+from qc_app.claims import services as claims
 from qc_app.db import write
 from qc_app.listings.models import LabelPeriod
 from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
+from tests.conftest import jpeg_bytes
 
 
 @dataclass
@@ -84,6 +86,21 @@ def sell(
         session=db, actor=world["admin1"], waybill_no=order.waybill_no, now=delivered_at or utcnow()
     )
     return Sold(item, issued, order)
+
+
+def file(flow: Any, sold: Sold, **kw: Any) -> claims.Filed:
+    """The consumer files a claim on the sold item (material, ¥12 postage, one photo)."""
+    args: dict[str, Any] = {
+        "order_no": sold.order.order_no,
+        "reason": "material",
+        "description": "戒指在别家检测为镀金",
+        "postage_fen": "1200",
+        "uploads": [jpeg_bytes(exif_gps=True)],
+        "files": flow.app.config["QC"].INSTANCE_PATH,
+        "now": utcnow(),
+    }
+    args.update(kw)
+    return claims.file_claim(session=flow.db, certificate=sold.issued.certificate, **args)
 
 
 def pdf_bytes(javascript: bool = False) -> bytes:
