@@ -116,3 +116,17 @@ def pdf_bytes(javascript: bool = False) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def accept(flow: Any, number: str) -> None:
+    """merchant1 accepts the claim: it waits for the platform's decision."""
+    claims.merchant_answer(
+        session=flow.db,
+        actor=flow.world["merchant1"],
+        number=number,
+        accept=True,
+        note="",
+        uploads=[],
+        files=flow.app.config["QC"].INSTANCE_PATH,
+        now=utcnow(),
+    )

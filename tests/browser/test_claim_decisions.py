@@ -10,12 +10,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.claims import services
 from qc_app.claims.models import Claim, RejectionGround
 from qc_app.intake.models import Item
-from qc_app.sqltypes import utcnow
 from tests.browser.steps import log_in
-from tests.claims_support import file, sell
+from tests.claims_support import accept, file, sell
 from tests.conftest import Flow
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -71,16 +69,7 @@ def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
 ) -> None:
     upheld, *rejected, reinspected = claims_filed(flow, 2 + len(RejectionGround))
     for number in (upheld, *rejected):
-        services.merchant_answer(
-            session=db,
-            actor=flow.world["merchant1"],
-            number=number,
-            accept=True,
-            note="",
-            uploads=[],
-            files=flow.app.config["QC"].INSTANCE_PATH,
-            now=utcnow(),
-        )
+        accept(flow, number)
     log_in(page, live_server, "admin1")
     sent = posts_to(page)
 
