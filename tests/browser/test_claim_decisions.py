@@ -12,20 +12,11 @@ from sqlmodel import select
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.claims.models import Claim, RejectionGround
 from qc_app.intake.models import Item
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, posts
 from tests.claims_support import accept, file, sell
 from tests.conftest import Flow
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-
-
-def posts_to(page: Page) -> list[str]:
-    """The paths the page posts to, in order: a double click must add one, not two."""
-    sent: list[str] = []
-    page.on(
-        "request", lambda r: sent.append(r.url.split("/", 3)[3]) if r.method == "POST" else None
-    )
-    return sent
 
 
 def open_claim(page: Page, live_server: str, number: str) -> None:
@@ -47,7 +38,7 @@ def test_merchant_accepts_one_claim_and_disputes_another(
 ) -> None:
     accepted, disputed = claims_filed(flow, 2)
     log_in(page, live_server, "merchant1")
-    sent = posts_to(page)
+    sent = posts(page)
 
     open_claim(page, live_server, accepted)
     page.get_by_role("button", name="认可理赔").dblclick()
@@ -61,7 +52,7 @@ def test_merchant_accepts_one_claim_and_disputes_another(
     assert (stored(db, accepted).state, stored(db, accepted).merchant_note) == ("accepted", None)
     assert stored(db, disputed).state == "disputed"
     assert stored(db, disputed).merchant_note == "出货前已检测为足金，附检测报告"
-    assert sent == [f"claims/{accepted}/answer", f"claims/{disputed}/answer"]
+    assert sent == [f"/claims/{accepted}/answer", f"/claims/{disputed}/answer"]
 
 
 def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
@@ -71,7 +62,7 @@ def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
     for number in (upheld, *rejected):
         accept(flow, number)
     log_in(page, live_server, "admin1")
-    sent = posts_to(page)
+    sent = posts(page)
 
     open_claim(page, live_server, upheld)
     page.get_by_role("button", name="理赔成立").dblclick()
@@ -101,7 +92,7 @@ def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
     item = db.get(Item, db.get(Certificate, claim.certificate_id).item_id)
     assert item.state == "received"
     assert sent == [
-        f"claims/{upheld}/decide",
-        *(f"claims/{n}/decide" for n in rejected),
-        f"claims/{reinspected}/reinspect",
+        f"/claims/{upheld}/decide",
+        *(f"/claims/{n}/decide" for n in rejected),
+        f"/claims/{reinspected}/reinspect",
     ]
