@@ -12,12 +12,14 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from sqlmodel import select
 
+from qc_app.claims import services as claims
 from qc_app.db import write
 from qc_app.listings.models import LabelPeriod
 from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
+from tests.conftest import jpeg_bytes
 
 
 @dataclass
@@ -86,6 +88,21 @@ def sell(
     return Sold(item, issued, order)
 
 
+def file(flow: Any, sold: Sold, **kw: Any) -> claims.Filed:
+    """The consumer files a claim on the sold item (material, ¥12 postage, one photo)."""
+    args: dict[str, Any] = {
+        "order_no": sold.order.order_no,
+        "reason": "material",
+        "description": "戒指在别家检测为镀金",
+        "postage_fen": "1200",
+        "uploads": [jpeg_bytes(exif_gps=True)],
+        "files": flow.app.config["QC"].INSTANCE_PATH,
+        "now": utcnow(),
+    }
+    args.update(kw)
+    return claims.file_claim(session=flow.db, certificate=sold.issued.certificate, **args)
+
+
 def pdf_bytes(javascript: bool = False) -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(200, 200)
@@ -99,3 +116,17 @@ def pdf_bytes(javascript: bool = False) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def accept(flow: Any, number: str) -> None:
+    """merchant1 accepts the claim: it waits for the platform's decision."""
+    claims.merchant_answer(
+        session=flow.db,
+        actor=flow.world["merchant1"],
+        number=number,
+        accept=True,
+        note="",
+        uploads=[],
+        files=flow.app.config["QC"].INSTANCE_PATH,
+        now=utcnow(),
+    )

@@ -12,7 +12,7 @@ from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
 from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
 from qc_app.db import request_session
-from qc_app.errors import DomainError, not_found
+from qc_app.errors import DomainError, ValidationFailed, not_found
 from qc_app.units import yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
@@ -141,6 +141,15 @@ def detail(number: str) -> Any:
     )
 
 
+def _pressed(field: str, first: str, second: str, zh: str, en: str) -> bool:
+    """Which of a form's two buttons was pressed (True: the first). A post naming neither (a
+    client that dropped the button) is refused, never read as the other decision."""
+    value = request.form.get(field)
+    if value not in (first, second):
+        raise ValidationFailed(zh, en)
+    return value == first
+
+
 def _done(number: str, zh: str, en: str) -> Response:
     flash(zh if locale() == "zh" else en, "success")
     return redirect(url_for("claims.detail", number=number))
@@ -149,7 +158,9 @@ def _done(number: str, zh: str, en: str) -> Response:
 @bp.post("/claims/<number>/answer")
 @roles_required("merchant")
 def answer(number: str) -> Any:
-    accept = request.form.get("answer") == "accept"
+    accept = _pressed(
+        "answer", "accept", "dispute", "请选择认可理赔或提出异议", "choose to accept or to dispute"
+    )
     services.merchant_answer(
         session=request_session(),
         actor=actor(),
@@ -180,7 +191,9 @@ def reinspect(number: str) -> Any:
 @roles_required("admin")
 def decide(number: str) -> Any:
     form = request.form
-    uphold = form.get("decision") == "uphold"
+    uphold = _pressed(
+        "decision", "uphold", "reject", "请选择理赔成立或驳回理赔", "choose to uphold or to reject"
+    )
     postage = None
     if uphold and form.get("postage_yuan", "").strip():
         fen = yuan_to_fen(form["postage_yuan"])

@@ -5,14 +5,37 @@
   var first = document.querySelector("[autofocus]");
   if (first) { first.focus(); if (first.select) { first.select(); } }
 
-  // A form submits once: a double scan or double press of Enter never sends it twice.
+  // A form submits once: a double click, double scan or double press of Enter never sends it
+  // twice. The button pressed is part of what is sent (理赔成立 or 驳回理赔, 认可理赔 or 提出异议),
+  // and a disabled button is left out of the form data, so the buttons are never disabled: the
+  // form is marked sent (app.css greys its buttons) and any later submit is cancelled.
+  // A form with work to do first (the camera's still) registers it in beforeSend; the form is
+  // then sent again from the same button, which requestSubmit keeps (form.submit() drops it).
+  var beforeSend = new WeakMap();  // form -> function (send)
+  var prepared = null;  // the form being sent again once its work is done
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
-      form.querySelectorAll("button[type=submit],button:not([type])").forEach(function (b) {
-        b.disabled = true;
+      var prepare = beforeSend.get(form);
+      if (!prepare || prepared === form) { return; }
+      event.preventDefault();
+      var submitter = event.submitter || null;
+      prepare(function () {
+        // A task later: a form ignores requestSubmit while its submit event is being handled.
+        window.setTimeout(function () {
+          delete form.dataset.sent;
+          prepared = form;
+          try { form.requestSubmit(submitter); } finally { prepared = null; }
+        }, 0);
       });
+    });
+  });
+  // Back to a page kept in the browser's memory (bfcache): its forms can be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      delete form.dataset.sent;
     });
   });
 
@@ -94,6 +117,10 @@
         live = true;
         box.dataset.live = "1";
         if (status) { status.textContent = box.dataset.onText || status.textContent; }
+        // From now on a submit without a still takes one first.
+        beforeSend.set(form, function (send) {
+          if (input.files.length) { send(); } else { capture(send); }
+        });
       })
       .catch(function () { /* no camera or no permission: the file input remains */ });
 
@@ -116,12 +143,6 @@
 
     document.addEventListener("keydown", function (event) {
       if (event.key === "F2") { event.preventDefault(); capture(function () {}); }
-    });
-    form.addEventListener("submit", function (event) {
-      if (!live || input.files.length || form.dataset.captureSent) { return; }
-      event.preventDefault();
-      form.dataset.captureSent = "1";
-      capture(function () { form.submit(); });
     });
   });
   // Scripts have run: the page's guards are in place (tests wait for this before typing).

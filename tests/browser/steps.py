@@ -30,3 +30,10 @@ def open_qr(page: Page, live_server: str, verify_url: str) -> None:
     parts = urlsplit(verify_url)
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}{parts.path}?{parts.query}")
+
+
+def posts(page: Page) -> list[str]:
+    """The paths the page posts to from now on, in order: a double click adds one, not two."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(urlsplit(r.url).path) if r.method == "POST" else None)
+    return sent

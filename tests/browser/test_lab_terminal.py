@@ -6,7 +6,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from qc_app.inspection.models import Inspection
-from tests.browser.steps import SHOTS, log_in
+from qc_app.intake.models import Item
+from tests.browser.steps import SHOTS, log_in, posts
 from tests.conftest import Flow
 
 
@@ -42,3 +43,39 @@ def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
     db.rollback()
     found = db.exec(select(Inspection)).one()
     assert (found.material_name_zh, found.verdict) == ("翡翠（处理）", "fail")
+
+
+def test_a_reviewer_approves_one_result_and_sends_another_back(
+    page: Page, live_server: str, flow: Flow, db: Session
+) -> None:
+    approved, sent_back = (flow.declare() for _ in range(2))
+    for item in (approved, sent_back):
+        flow.receive(item)
+        flow.inspect(item)
+    ids = {i.item_id: i.id for i in db.exec(select(Inspection))}
+    log_in(page, live_server, "reviewer1")
+    sent = posts(page)
+
+    page.goto(f"{live_server}/review/{ids[approved.id]}")
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")
+    page.get_by_role("button", name="审核通过").dblclick()
+    page.wait_for_url("**/review")
+
+    page.goto(f"{live_server}/review/{ids[sent_back.id]}")
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")
+    page.fill("#note", "XRF 读数偏低，请重测")
+    page.get_by_role("button", name="退回复检").dblclick()
+    page.wait_for_url("**/review")
+
+    db.rollback()
+    states = {i.item_id: (i.state, i.review_note) for i in db.exec(select(Inspection))}
+    assert states[approved.id] == ("approved", None)
+    assert states[sent_back.id] == ("sent_back", "XRF 读数偏低，请重测")
+    assert (db.get(Item, approved.id).state, db.get(Item, sent_back.id).state) == (
+        "approved",
+        "in_inspection",
+    )
+    assert sent == [
+        f"/review/{ids[approved.id]}/approve",
+        f"/review/{ids[sent_back.id]}/send-back",
+    ]

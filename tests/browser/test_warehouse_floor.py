@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 from sqlmodel import func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.intake.models import Photo
+from qc_app.intake.models import Item, Photo
 from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
-from tests.browser.steps import SHOTS, TERMINAL, log_in
+from tests.browser.steps import SHOTS, TERMINAL, log_in, posts
 from tests.conftest import Flow
 
 
@@ -167,3 +167,26 @@ def test_dashboard_and_timeline_for_the_platform(
     expect(thumb).to_be_visible()
     assert thumb.evaluate("img => img.complete && img.naturalWidth") > 0
     shoot(page, "timeline.png")
+
+
+def test_an_item_is_put_on_hold_and_released_from_its_page(
+    page: Page, live_server: str, flow: Flow, db: Any
+) -> None:
+    item = flow.declare()
+    flow.receive(item)
+    log_in(page, live_server, "inspector1")
+    sent = posts(page)
+    page.goto(f"{live_server}/items/{item.code}")
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")
+    page.fill("#reason", "封口胶带破损")
+    page.get_by_role("button", name="挂起").dblclick()
+    expect(page.locator("dl.facts")).to_contain_text("封口胶带破损")
+    db.rollback()
+    assert (db.get(Item, item.id).state, count(db, "hold", item.code)) == ("on_hold", 1)
+
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")
+    page.get_by_role("button", name="解除挂起").dblclick()
+    expect(page.get_by_role("button", name="挂起")).to_be_visible()
+    db.rollback()
+    assert (db.get(Item, item.id).state, count(db, "release", item.code)) == ("received", 1)
+    assert sent == [f"/items/{item.code}/hold", f"/items/{item.code}/release"]

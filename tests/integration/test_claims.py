@@ -15,24 +15,9 @@ from qc_app.claims.models import Claim, Evidence, Programme
 from qc_app.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from qc_app.intake.workflow import ItemState
 from qc_app.sqltypes import utcnow
-from tests.claims_support import Sold, pdf_bytes, sell
-from tests.conftest import jpeg_bytes
+from tests.claims_support import Sold, file, pdf_bytes, sell
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-
-
-def file(flow: Any, sold: Sold, **kw: Any) -> services.Filed:
-    args: dict[str, Any] = {
-        "order_no": sold.order.order_no,
-        "reason": "material",
-        "description": "戒指在别家检测为镀金",
-        "postage_fen": "1200",
-        "uploads": [jpeg_bytes(exif_gps=True)],
-        "files": flow.app.config["QC"].INSTANCE_PATH,
-        "now": utcnow(),
-    }
-    args.update(kw)
-    return services.file_claim(session=flow.db, certificate=sold.issued.certificate, **args)
 
 
 @pytest.fixture

@@ -18,12 +18,13 @@ from sqlmodel import select
 
 from qc_app import create_app
 from qc_app.certificates.models import CertificateStatus
+from qc_app.claims import services
 from qc_app.claims.models import Claim
 from qc_app.config import Config
 from qc_app.db import engine_of, write
 from qc_app.sqltypes import utcnow
 from qc_app.verification.scans import ScanHour
-from tests.claims_support import Sold, sell
+from tests.claims_support import Sold, accept, file, sell
 from tests.conftest import jpeg_bytes
 from tests.web.helpers import TOKEN, csrf, login, post_form
 
@@ -288,6 +289,61 @@ def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, so
     assert (
         served.headers["Content-Security-Policy"] == "sandbox" and b"Exif" not in served.data[:200]
     )
+
+
+@pytest.mark.parametrize(
+    ("username", "action", "form"),
+    [
+        ("merchant1", "answer", {"note": "附出货检测报告"}),  # read as a dispute before
+        ("admin1", "decide", {"ground": "insufficient_evidence"}),  # read as a rejection before
+    ],
+)
+def test_a_post_without_the_pressed_button_is_refused(
+    app: Flask, flow: Any, db: Any, sold: Sold, username: str, action: str, form: dict[str, str]
+) -> None:
+    number = file(flow, sold).claim.number
+    if username == "admin1":  # the platform decides once the merchant has answered
+        accept(flow, number)
+    before = db.exec(select(Claim)).one().state
+    client = app.test_client()
+    login(client, username)
+    detail = f"/claims/{number}"
+    response = post_form(client, detail, f"{detail}/{action}", form)
+    assert response.status_code == 422
+    assert "请选择" in response.get_data(as_text=True)
+    db.rollback()
+    assert db.exec(select(Claim)).one().state == before
+
+
+def test_claim_pages_show_each_amount_with_one_yuan_sign(
+    app: Flask, flow: Any, db: Any, sold: Sold
+) -> None:
+    filed = file(flow, sold)  # ¥3,000.00 paid, ¥12.00 postage
+    accept(flow, filed.claim.number)
+    services.decide(
+        session=db,
+        actor=flow.world["admin1"],
+        number=filed.claim.number,
+        uphold=True,
+        note="",
+        now=utcnow(),
+    )
+    consumer = app.test_client()
+    tracked = post_form(
+        consumer,
+        "/claims/track",
+        "/claims/track",
+        {"number": filed.claim.number, "secret": filed.secret},
+    )
+    pages = [tracked.get_data(as_text=True)]
+    for username in ("merchant1", "admin1"):
+        staff = app.test_client()
+        login(staff, username)
+        pages.append(staff.get(f"/claims/{filed.claim.number}").get_data(as_text=True))
+    for page in pages:
+        assert "¥¥" not in page
+        for amount in ("¥3,000.00", "¥30,000.00", "¥12.00", '"payout">¥33,012.00<'):
+            assert amount in page
 
 
 def test_unknown_numbers_on_the_api_spend_the_same_budget(memory_app: Flask, sold: Sold) -> None:
