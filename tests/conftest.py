@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qc_app import create_app
@@ -26,7 +28,7 @@ from qc_app.auth.models import User
 from qc_app.auth.services import create_token, create_user
 from qc_app.certificates.services import IssuingSetup, ensure_signing_key, issue_certificate
 from qc_app.config import Config
-from qc_app.db import engine_of, new_session, write
+from qc_app.db import engine_of, make_engine, new_session, write
 from qc_app.inspection.models import TestingBody
 from qc_app.inspection.services import approve, record_inspection
 from qc_app.intake.models import Item
@@ -50,20 +52,55 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords._hasher = production
 
 
-def _database_url(tmp_path: Path) -> Iterator[str]:
+def _admin_engine() -> Engine:
+    assert PG_URL
+    return create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The schema, migrated once per run: a SQLite file, or a PostgreSQL template database.
+    Each test starts from a copy of it (a fresh database of its own, as before, without paying
+    for the migrations again)."""
     if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        yield str(path)
+        return
+    name = f"qc_template_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(f"{PG_URL.rsplit('/', 1)[0]}/{name}")
+    upgrade(engine)
+    engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template without connections
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _database_url(tmp_path: Path, template: str) -> Iterator[str]:
+    if not PG_URL:
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
         return
     # A database of its own for each test on the PostgreSQL server.
     name = f"qc_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
+    admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_URL.rsplit("/", 1)[0]
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield f"{base}/{name}"
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -71,15 +108,15 @@ def _database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    yield from _database_url(tmp_path)
+def database_url(tmp_path: Path, _migrated_template: str) -> Iterator[str]:
+    """A migrated database of the test's own."""
+    yield from _database_url(tmp_path, _migrated_template)
 
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     config = Config.for_tests(tmp_path / "instance", database_url, RATELIMIT_ENABLED=False)
     app = create_app(config)
-    upgrade(engine_of(app))
     # No app context stays pushed: each test request gets its own, as in production
     # (a shared one would share `g`, and with it CSRF tokens and DB sessions, across requests).
     yield app
