@@ -508,7 +508,8 @@ def issue_certificate(
     certificate = prepared.certificate
 
     def commit() -> None:
-        with write(session):
+        # The item is read again under the lock: of parallel issues only one finds it approved.
+        with write(session, item):
             session.add(certificate)
             apply(
                 session,
@@ -583,11 +584,11 @@ def revoke(
     if not reason:
         raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
     certificate = get_certificate(session=session, actor=actor, number=number)
-    if certificate.status == CertificateStatus.REVOKED:
-        raise Conflict(
-            "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
-        )
-    with write(session):
+    with write(session, certificate):
+        if certificate.status == CertificateStatus.REVOKED:
+            raise Conflict(
+                "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
+            )
         _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
@@ -615,11 +616,7 @@ def reissue(
     if not reason:
         raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
     old = get_certificate(session=session, actor=actor, number=number)
-    if old.status != CertificateStatus.VALID:
-        raise Conflict(
-            "只能重新签发有效的证书", "only a valid certificate can be reissued",
-            code="illegal_transition",
-        )  # fmt: skip
+    _ensure_valid(old)  # before anything is signed: no replacement PDF for a refused reissue
     item = session.get(Item, old.item_id)
     if item is None:
         raise not_found("物品", "item")
@@ -628,7 +625,8 @@ def reissue(
     new.reissue_of = old.number
 
     def commit() -> None:
-        with write(session):
+        with write(session, old):
+            _ensure_valid(old)  # again under the lock: of parallel reissues one finds it valid
             _mark_revoked(old, reason, now)
             old.superseded_by = new.number
             session.add(old)
@@ -649,6 +647,14 @@ def reissue(
 
     _store_then_commit(session, setup, prepared, commit)
     return Issued(new, prepared.check_code, prepared.verify_url)
+
+
+def _ensure_valid(certificate: Certificate) -> None:
+    if certificate.status != CertificateStatus.VALID:
+        raise Conflict(
+            "只能重新签发有效的证书", "only a valid certificate can be reissued",
+            code="illegal_transition",
+        )  # fmt: skip
 
 
 # -- batch issuance ---------------------------------------------------------------------------
