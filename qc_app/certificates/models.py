@@ -89,7 +89,11 @@ class PdfSigningCredential(SQLModel, table=True):
 
 class IssuanceBatch(SQLModel, table=True):
     """Table: a tray of approved items issued together. Progress is read from the items and
-    their certificates (the truth), so a crashed or abandoned batch just resumes."""
+    their certificates (the truth), so a crashed or abandoned batch just resumes.
+
+    One step at a time issues for a batch: `step_started_at` is set while one runs (a lease;
+    a step killed with its process leaves it behind, and it lapses). `stepped_at` is the last
+    sign of life; a batch without one for a while is interrupted (certificates.services)."""
 
     __tablename__ = "issuance_batches"
     id: int | None = Field(default=None, primary_key=True)
@@ -98,3 +102,5 @@ class IssuanceBatch(SQLModel, table=True):
     item_codes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
     failures: str = Field(sa_column=Column(Text, nullable=False))  # JSON {code: message}
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    step_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    stepped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

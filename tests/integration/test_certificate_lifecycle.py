@@ -236,7 +236,7 @@ def test_a_revoked_certificate_cannot_be_reissued(flow: Any, cjk_font_path: Path
 def run_batch(flow: Any, codes: list[str]) -> services.BatchStatus:
     inspector = flow.world["inspector1"]
     batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
-    status = services.batch_status(flow.db, batch)
+    status = services.batch_status(flow.db, batch, now=utcnow())
     for _ in range(len(codes) + 1):
         status = services.run_batch_step(
             session=flow.db,
@@ -334,6 +334,6 @@ def test_batch_status_comes_from_the_certificates(flow: Any, cjk_font_path: Path
         session=flow.db, actor=inspector, codes=[i.code for i in items], now=utcnow()
     )
     flow.certify(items[0])  # issued outside the batch, e.g. by a step that then crashed
-    status = services.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id))
+    status = services.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
     assert list(status.issued) == [items[0].code]
     assert status.pending == [items[1].code]

@@ -1,5 +1,5 @@
 """money-safe under concurrency: one active claim and one payout per order, one parcel per seal,
-a version column on certificates
+a version column on certificates, the step lease of issuance batches
 
 Revision ID: 0008
 Revises: 0007
@@ -7,6 +7,7 @@ Revises: 0007
 
 import sqlalchemy as sa
 
+import qc_app.sqltypes
 from alembic import op
 
 revision = '0008'
@@ -54,9 +55,15 @@ def upgrade() -> None:
     # Existing rows start at version 0, as new ones do.
     op.add_column('certificates',
                   sa.Column('version', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('issuance_batches',
+                  sa.Column('step_started_at', qc_app.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column('issuance_batches',
+                  sa.Column('stepped_at', qc_app.sqltypes.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column('issuance_batches', 'stepped_at')
+    op.drop_column('issuance_batches', 'step_started_at')
     op.drop_column('certificates', 'version')
     op.drop_index('uq_orders_seal_no', table_name='orders')
     op.drop_index('uq_claims_order_payout', table_name='claims')
