@@ -112,7 +112,7 @@ def write(session: Session, *rows: SQLModel) -> Iterator[Session]:
         session.commit()
     except BaseException as exc:
         session.rollback()
-        lost = lost_race(exc)
+        lost = _lost_race(exc)
         if lost is not None:
             raise lost from exc
         raise
@@ -128,7 +128,7 @@ def _reread(session: Session, rows: tuple[SQLModel, ...]) -> None:
         session.refresh(row, with_for_update=True)
 
 
-def lost_race(exc: BaseException) -> LostRace | None:
+def _lost_race(exc: BaseException) -> LostRace | None:
     """The 409 for an exception that means another transaction got there first, else None
     (any other integrity error is a bug and stays one)."""
     if isinstance(exc, StaleDataError):
