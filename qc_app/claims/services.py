@@ -405,7 +405,10 @@ def decide(
         )
         # The claim is read again under the lock: of parallel decisions one finds it answered,
         # the others are refused by the transition (and the version column backs that up).
-        with write(session, claim):
+        # The certificate it revokes is locked now too, before the audit chain's lock: taken
+        # later, it would deadlock with an admin revoking it at the same moment.
+        certificate = session.get_one(Certificate, claim.certificate_id)
+        with write(session, claim, certificate):
             claim.postage_fen = postage
             claim.refund_fen = money.refund_fen
             claim.compensation_fen = money.compensation_fen

@@ -193,6 +193,24 @@ def test_parallel_uphold_and_reject_decide_once(app: Flask, flow: Flow, token: A
     assert events(app, "claim_uphold") + events(app, "claim_reject") == 1
 
 
+def test_parallel_upholds_and_revocations_revoke_once(app: Flask, flow: Flow, token: Any) -> None:
+    """Two objects at once: upholding revokes the certificate an admin is revoking too."""
+    sold, number = answered_claim(flow)
+    headers = token("admin1")
+    uphold = (f"/api/v1/claims/{number}/decision", {"decision": "uphold"})
+    revoke = (f"/api/v1/certificates/{sold.number}/revoke", {"reason": "伪造"})
+    calls = [uphold if i % 2 else revoke for i in range(N)]
+    responses = race([api(app, headers, path, body) for path, body in calls])
+    upholds = [r for r, (path, _) in zip(responses, calls, strict=True) if path == uphold[0]]
+    assert statuses(upholds)[200] == 1 and 500 not in statuses(responses)
+    # Each loser is told what won; none had to be cut out of a deadlock (PostgreSQL).
+    assert refusals(responses) <= {
+        "cannot uphold the claim: the claim is upheld",
+        "the certificate is already revoked",
+    }
+    assert events(app, "claim_uphold") == 1 and events(app, "certificate_revoked") == 1
+
+
 def claim_page_post(
     app: Flask, username: str, number: str, action: str, data: dict[str, str]
 ) -> Callable[[], Any]:
