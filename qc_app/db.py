@@ -148,11 +148,12 @@ def _lost_race(exc: BaseException) -> LostRace | None:
     if not text.startswith(prefix):
         return None
     columns = {c.strip() for c in text.removeprefix(prefix).split(",")}
-    return LostRace(
-        *_unique_message(
-            lambda index: {f"{index.table.name}.{c.name}" for c in index.columns} == columns
-        )
-    )
+    return LostRace(*_unique_message(lambda index: _qualified(index) == columns))
+
+
+def _qualified(index: Index) -> set[str]:
+    table = index.table.name if index.table is not None else ""
+    return {f"{table}.{column.name}" for column in index.columns}
 
 
 def _unique_message(matches: Callable[[Index], bool]) -> tuple[str, str]:

@@ -39,5 +39,7 @@ def utcnow() -> datetime:
 def unique_index(name: str, column: str, *, refusal: tuple[str, str], where: str = "") -> Index:
     """A unique index on one column, partial when `where` is given (the same condition on
     SQLite and PostgreSQL), carrying the refusal for a request that loses a race on it."""
-    condition = {"sqlite_where": text(where), "postgresql_where": text(where)} if where else {}
+    condition: dict[str, Any] = (
+        {"sqlite_where": text(where), "postgresql_where": text(where)} if where else {}
+    )
     return Index(name, column, unique=True, info={CONFLICT: refusal}, **condition)

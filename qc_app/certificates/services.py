@@ -749,7 +749,7 @@ def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
     return batch
 
 
-def batch_state(batch: IssuanceBatch, now: datetime) -> BatchState:
+def _batch_state(batch: IssuanceBatch, now: datetime) -> BatchState:
     if batch.finished_at is not None:
         return BatchState.FINISHED
     alive = batch.stepped_at or batch.created_at
@@ -774,7 +774,7 @@ def batch_status(
     }
     pending = [code for code in codes if code not in issued and code not in failures]
     return BatchStatus(
-        batch.id or 0, len(codes), issued, failures, pending, batch_state(batch, now), busy
+        batch.id or 0, len(codes), issued, failures, pending, _batch_state(batch, now), busy
     )
 
 
@@ -829,7 +829,7 @@ def _take_step(session: Session, actor: User, batch: IssuanceBatch, now: datetim
         held = batch.step_started_at
         if held is not None and now - held < BATCH_LEASE:
             return False
-        if batch_state(batch, now) == BatchState.INTERRUPTED:
+        if _batch_state(batch, now) == BatchState.INTERRUPTED:
             audit.record(
                 session, actor=actor, action="certificate_batch_resumed",
                 entity="issuance_batch", entity_id=str(batch.id), at=now,
