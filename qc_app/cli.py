@@ -150,16 +150,21 @@ def certificates_group() -> None:
 
 @certificates_group.command("issue-batch")
 @click.option("--as", "username", required=True, help="the inspector issuing")
+@click.option("--resume", "resume_id", type=int, help="continue this (interrupted) batch")
 @click.argument("codes", nargs=-1)
-def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
+def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[str, ...]) -> None:
     """Issue certificates for CODES (default: every approved item, as many as one batch
-    takes, like the batch page), with a progress line."""
+    takes, like the batch page), with a progress line. --resume continues a batch that was
+    interrupted (its process killed, its page closed) where it stands."""
+    import time
+
     from sqlmodel import select
 
     from qc_app.auth.models import User
     from qc_app.certificates.services import (
         BATCH_LIMIT,
         IssuingSetup,
+        get_batch,
         run_batch_step,
         start_batch,
     )
@@ -170,12 +175,17 @@ def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise click.ClickException(f"no user {username}")
-    wanted = list(codes) or [
-        item.code
-        for item in items_in(session=session, states=[ItemState.APPROVED], limit=BATCH_LIMIT)
-    ]
     try:
-        batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
+        if resume_id is not None:
+            batch = get_batch(session=session, actor=user, batch_id=resume_id)
+        else:
+            wanted = list(codes) or [
+                item.code
+                for item in items_in(
+                    session=session, states=[ItemState.APPROVED], limit=BATCH_LIMIT
+                )
+            ]
+            batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
         setup = IssuingSetup.from_config(current_app.config["QC"])
         while True:
             status = run_batch_step(
@@ -184,11 +194,14 @@ def certificates_issue_batch(username: str, codes: tuple[str, ...]) -> None:
             done = len(status.issued) + len(status.failures)
             click.echo(
                 f"\rbatch {status.batch_id}: {done}/{status.total} "
-                f"(issued {len(status.issued)}, failed {len(status.failures)})",
+                f"(issued {len(status.issued)}, failed {len(status.failures)})"
+                + (" waiting: another step is issuing" if status.busy else ""),
                 nl=False,
             )
-            if not status.pending:
+            if status.finished:
                 break
+            if status.busy:
+                time.sleep(1)
     except DomainError as exc:
         fail(exc)
     click.echo()

@@ -3,21 +3,42 @@
 SQLite runs in WAL mode with foreign keys, FULL sync (certificates and payouts must survive a
 power cut) and a busy timeout. Write transactions start with BEGIN IMMEDIATE so two writers
 never deadlock on a read-to-write lock upgrade; read-only requests stay on plain BEGIN.
-On PostgreSQL the defaults apply (READ COMMITTED); races are settled by version columns.
+On PostgreSQL the defaults apply (READ COMMITTED).
+
+Races are settled inside `write`, by the database, never by a check made before it: the rows a
+decision depends on are read again under a lock as the transaction starts, version columns
+refuse an update of a row that changed since it was read, unique indexes refuse a second row
+where only one may exist. Whoever loses gets `LostRace` (409) and nothing of theirs is saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import event
+from sqlalchemy import Index, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, SQLModel, create_engine
+
+from qc_app.errors import LostRace
+from qc_app.sqltypes import CONFLICT
 
 WRITE = "qc_write"
+CHANGED = (
+    "记录刚被他人修改，请刷新后重试",
+    "the record was changed by someone else; reload and retry",
+)
+EXISTS = (
+    "相同的记录刚被他人创建，请刷新后重试",
+    "the same record was just created by someone else; reload and check",
+)
+# PostgreSQL: unique violation; serialization failure and deadlock (a lock-order race).
+UNIQUE_VIOLATION = "23505"
+RETRYABLE = ("40001", "40P01")
 # The largest id a row can have: PostgreSQL `integer`. A larger one cannot exist, and would
 # overflow the driver (a 500) if it reached a query, so bound ids from URLs, JSON and CSV by it.
 MAX_DB_INT = 2**31 - 1
@@ -61,12 +82,22 @@ def new_session(engine: Engine) -> Session:
 
 
 @contextmanager
-def write(session: Session) -> Iterator[Session]:
+def write(session: Session, *rows: SQLModel) -> Iterator[Session]:
     """One write transaction: everything inside commits together or not at all.
+
+    `rows` are what the transaction's checks depend on (the item a transition moves, the
+    certificate being revoked): they are read again as it starts, locked (SELECT … FOR UPDATE
+    on PostgreSQL; on SQLite the write lock already holds the whole database), so a check made
+    inside sees what is committed now, not what the request read before a concurrent one won.
+
+    A lost race becomes `LostRace` (409) here, in one place: a version column that moved on
+    (StaleDataError), a unique index refusing a second row (its `info[CONFLICT]` says what to
+    tell the loser), a PostgreSQL serialization failure or deadlock. Nothing of it is saved.
 
     A write inside a write (one service calling another, e.g. an upheld claim revoking its
     certificate) joins the outer transaction: only the outermost block commits."""
     if session.info.get(WRITE):
+        _reread(session, rows)
         yield session
         return
     if session.in_transaction():
@@ -76,13 +107,61 @@ def write(session: Session) -> Iterator[Session]:
     session.connection(execution_options={WRITE: True})
     session.info[WRITE] = True
     try:
+        _reread(session, rows)
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        lost = _lost_race(exc)
+        if lost is not None:
+            raise lost from exc
         raise
     finally:
         session.info.pop(WRITE, None)
+
+
+def _reread(session: Session, rows: tuple[SQLModel, ...]) -> None:
+    if not rows:
+        return
+    session.flush()  # a refresh would otherwise drop changes already made in this transaction
+    for row in rows:
+        session.refresh(row, with_for_update=True)
+
+
+def _lost_race(exc: BaseException) -> LostRace | None:
+    """The 409 for an exception that means another transaction got there first, else None
+    (any other integrity error is a bug and stays one)."""
+    if isinstance(exc, StaleDataError):
+        return LostRace(*CHANGED)
+    if not isinstance(exc, DBAPIError):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE:
+        return LostRace(*CHANGED)
+    if not isinstance(exc, IntegrityError):
+        return None
+    if sqlstate == UNIQUE_VIOLATION:
+        name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        return LostRace(*_unique_message(lambda index: index.name == name))
+    text = str(exc.orig)
+    prefix = "UNIQUE constraint failed: "  # SQLite names the columns, not the index
+    if not text.startswith(prefix):
+        return None
+    columns = {c.strip() for c in text.removeprefix(prefix).split(",")}
+    return LostRace(*_unique_message(lambda index: _qualified(index) == columns))
+
+
+def _qualified(index: Index) -> set[str]:
+    table = index.table.name if index.table is not None else ""
+    return {f"{table}.{column.name}" for column in index.columns}
+
+
+def _unique_message(matches: Callable[[Index], bool]) -> tuple[str, str]:
+    for table in SQLModel.metadata.sorted_tables:
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if index.unique and CONFLICT in index.info and matches(index):
+                return index.info[CONFLICT]  # type: ignore[no-any-return]
+    return EXISTS
 
 
 def init_app(app: Flask, url: str) -> Engine:

@@ -51,6 +51,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class LostRace(Conflict):
+    """Another request changed or created the same record first (a version column moved on, a
+    unique index refused the row): this request saved nothing. Raised by `db.write`."""
+
+
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"

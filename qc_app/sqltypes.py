@@ -1,12 +1,16 @@
-"""Column types shared by the models: timestamps are always timezone-aware UTC."""
+"""Column types and indexes shared by the models: timestamps are always timezone-aware UTC;
+unique indexes say what to tell whoever loses a race on them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index, text
 from sqlalchemy.types import TypeDecorator
+
+# Key of a unique index's `info`: the (中文, English) refusal `db.write` gives the loser.
+CONFLICT = "qc_conflict"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -30,3 +34,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def unique_index(name: str, column: str, *, refusal: tuple[str, str], where: str = "") -> Index:
+    """A unique index on one column, partial when `where` is given (the same condition on
+    SQLite and PostgreSQL), carrying the refusal for a request that loses a race on it."""
+    condition: dict[str, Any] = (
+        {"sqlite_where": text(where), "postgresql_where": text(where)} if where else {}
+    )
+    return Index(name, column, unique=True, info={CONFLICT: refusal}, **condition)

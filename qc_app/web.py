@@ -25,7 +25,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
@@ -33,7 +32,7 @@ from werkzeug.wrappers import Response
 from qc_app.auth.models import User
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
-from qc_app.errors import Conflict, DomainError, Forbidden
+from qc_app.errors import DomainError, Forbidden
 from qc_app.sqltypes import utcnow
 
 log = logging.getLogger("qc_app")
@@ -234,15 +233,6 @@ def _register_errors(app: Flask) -> None:
             flash(exc.message(locale()), "error")
             return redirect(safe_next(urlsplit(request.referrer).path) or request.path)
         return render_template("error.html", error=exc, status=exc.status), exc.status
-
-    @app.errorhandler(StaleDataError)
-    def _stale(_exc: StaleDataError) -> Any:
-        return _domain(
-            Conflict(
-                "记录刚被他人修改，请刷新后重试",
-                "the record was changed by someone else; reload and retry",
-            )
-        )
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

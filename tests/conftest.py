@@ -228,6 +228,12 @@ def jpeg_bytes(
     return out.getvalue()
 
 
+def stored_pdfs(app: Flask) -> set[str]:
+    """The digests of the certificate PDFs on disk."""
+    root = app.config["QC"].INSTANCE_PATH / "certificates"
+    return {path.stem for path in root.glob("*/*.pdf")}
+
+
 def issuing_setup(app: Flask) -> IssuingSetup:
     return IssuingSetup.from_config(app.config["QC"])
 
@@ -297,6 +303,16 @@ class Flow:
             setup=issuing_setup(self.app),
             now=utcnow(),
         )
+
+    def approved(self, count: int) -> list[Item]:
+        """Items reviewed and approved, awaiting their certificates."""
+        items = []
+        for _ in range(count):
+            item = self.declare()
+            self.receive(item)
+            self.approve(self.inspect(item))
+            items.append(item)
+        return items
 
     def certified(self, **declare: Any) -> tuple[Item, Any]:
         item = self.declare(**declare)

@@ -31,7 +31,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "no or bad token",
         403: "role not allowed",
         404: "not found or not yours",
-        409: "illegal transition",
+        409: "illegal transition, or lost to a concurrent request (nothing saved)",
         422: "invalid value",
         429: "rate limited",
     }
@@ -748,8 +748,9 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/packing": {
                 "post": _op(
-                    "Pack: waybill + item + certificate QR + seal must belong together; "
-                    "the packing mass must match intake and lab (else 409 mass_drift, alarm)",
+                    "Pack: waybill + item + certificate QR + seal must belong together, and a "
+                    "seal closes one parcel only; the packing mass must match intake and lab "
+                    "(else 409 mass_drift, alarm)",
                     "inspector",
                     {
                         **_ok("200", _ref("Order"), "packed"),

@@ -7,8 +7,11 @@ WenQuanYi Micro Hei is TrueType, so reportlab embeds the subset it uses (~24 KB 
 
 from __future__ import annotations
 
-from functools import cache
+import threading
+from collections.abc import Callable
+from functools import cache, wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -17,6 +20,11 @@ DEBIAN_CJK_FONTS = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
 )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_drawing = threading.Lock()
 
 
 class FontMissing(RuntimeError):
@@ -43,3 +51,18 @@ def register_cjk_font(path: Path) -> str:
     # subfontIndex=0: the .ttc collections hold a proportional face first, monospace second.
     pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
     return name
+
+
+def draws_cjk(render: Callable[P, R]) -> Callable[P, R]:
+    """For a function that draws a whole document with the CJK font: one at a time per process.
+
+    The registered TTFont is shared by every document and is not thread-safe: subsetting it at
+    save() reads the font file through one shared cursor, so two threads saving at once (parallel
+    issues in a threaded server) fail with a KeyError or embed a corrupt subset."""
+
+    @wraps(render)
+    def alone(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _drawing:
+            return render(*args, **kwargs)
+
+    return alone

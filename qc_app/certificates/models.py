@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, Text, text
+from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import UTCDateTime, unique_index
 
 
 class SigningKey(SQLModel, table=True):
@@ -25,18 +25,22 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
+# Optimistic lock: two revocations or reissues at once → one StaleDataError (409), one winner.
+_certificate_version = Column("version", Integer, nullable=False)
+
+
 class Certificate(SQLModel, table=True):
     """Table: an issued certificate; payload holds the exact signed bytes."""
 
     __tablename__ = "certificates"
+    __mapper_args__ = {"version_id_col": _certificate_version}
     __table_args__ = (
         # One valid certificate per item, enforced by the database on both backends.
-        Index(
+        unique_index(
             "uq_certificates_item_valid",
             "item_id",
-            unique=True,
-            sqlite_where=text("status = 'valid'"),
-            postgresql_where=text("status = 'valid'"),
+            refusal=("该物品已有有效证书", "the item already has a valid certificate"),
+            where="status = 'valid'",
         ),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -57,6 +61,7 @@ class Certificate(SQLModel, table=True):
     # Reissue: the old certificate is revoked and points to its replacement, and back.
     superseded_by: str | None = Field(default=None, max_length=32)
     reissue_of: str | None = Field(default=None, max_length=32)
+    version: int = Field(default=0, sa_column=_certificate_version)
 
 
 class CredentialKind(StrEnum):
@@ -84,7 +89,11 @@ class PdfSigningCredential(SQLModel, table=True):
 
 class IssuanceBatch(SQLModel, table=True):
     """Table: a tray of approved items issued together. Progress is read from the items and
-    their certificates (the truth), so a crashed or abandoned batch just resumes."""
+    their certificates (the truth), so a crashed or abandoned batch just resumes.
+
+    One step at a time issues for a batch: `step_started_at` is set while one runs (a lease;
+    a step killed with its process leaves it behind, and it lapses). `stepped_at` is the last
+    sign of life; a batch without one for a while is interrupted (certificates.services)."""
 
     __tablename__ = "issuance_batches"
     id: int | None = Field(default=None, primary_key=True)
@@ -93,3 +102,5 @@ class IssuanceBatch(SQLModel, table=True):
     item_codes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
     failures: str = Field(sa_column=Column(Text, nullable=False))  # JSON {code: message}
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    step_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    stepped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

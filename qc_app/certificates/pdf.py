@@ -31,7 +31,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus import Image as ImageFlowable
 
-from qc_app.certificates.fonts import register_cjk_font
+from qc_app.certificates.fonts import draws_cjk, register_cjk_font
 from qc_app.certificates.layout import Emblem, Layout, Seal
 from qc_app.certificates.properties import PropertyRow
 from qc_app.certificates.qr import qr_matrix
@@ -99,6 +99,7 @@ class PayloadMissing(ValueError):
     """The PDF carries no readable signed payload: not one of our certificates."""
 
 
+@draws_cjk
 def render_certificate_pdf(doc: CertificateDocument, layout: Layout, *, font_path: Path) -> bytes:
     """One-page certificate PDF with the signed payload and signature attached."""
     if doc.issued_at.tzinfo is None:

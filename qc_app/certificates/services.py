@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -508,7 +509,8 @@ def issue_certificate(
     certificate = prepared.certificate
 
     def commit() -> None:
-        with write(session):
+        # The item is read again under the lock: of parallel issues only one finds it approved.
+        with write(session, item):
             session.add(certificate)
             apply(
                 session,
@@ -583,11 +585,11 @@ def revoke(
     if not reason:
         raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
     certificate = get_certificate(session=session, actor=actor, number=number)
-    if certificate.status == CertificateStatus.REVOKED:
-        raise Conflict(
-            "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
-        )
-    with write(session):
+    with write(session, certificate):
+        if certificate.status == CertificateStatus.REVOKED:
+            raise Conflict(
+                "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
+            )
         _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
@@ -615,11 +617,7 @@ def reissue(
     if not reason:
         raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
     old = get_certificate(session=session, actor=actor, number=number)
-    if old.status != CertificateStatus.VALID:
-        raise Conflict(
-            "只能重新签发有效的证书", "only a valid certificate can be reissued",
-            code="illegal_transition",
-        )  # fmt: skip
+    _ensure_valid(old)  # before anything is signed: no replacement PDF for a refused reissue
     item = session.get(Item, old.item_id)
     if item is None:
         raise not_found("物品", "item")
@@ -628,7 +626,8 @@ def reissue(
     new.reissue_of = old.number
 
     def commit() -> None:
-        with write(session):
+        with write(session, old):
+            _ensure_valid(old)  # again under the lock: of parallel reissues one finds it valid
             _mark_revoked(old, reason, now)
             old.superseded_by = new.number
             session.add(old)
@@ -651,12 +650,30 @@ def reissue(
     return Issued(new, prepared.check_code, prepared.verify_url)
 
 
+def _ensure_valid(certificate: Certificate) -> None:
+    if certificate.status != CertificateStatus.VALID:
+        raise Conflict(
+            "只能重新签发有效的证书", "only a valid certificate can be reissued",
+            code="illegal_transition",
+        )  # fmt: skip
+
+
 # -- batch issuance ---------------------------------------------------------------------------
 
 BATCH_LIMIT = 500
 # Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
 # role the transition refuses would only collect a failure per item.
 BATCH_ROLES = tuple(sorted(workflow.TRANSITIONS["issue_certificate"].roles))
+# A step issues for about two seconds and whoever drives the batch (the progress page, the CLI)
+# calls the next one at once: a batch with no sign of life for this long is not being driven
+# any more (its process was killed, the page closed), and a step left holding it has died.
+BATCH_LEASE = timedelta(seconds=30)
+
+
+class BatchState(StrEnum):
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"  # not finished, and nothing issues for it: resume it
+    FINISHED = "finished"
 
 
 @dataclass(frozen=True)
@@ -666,7 +683,12 @@ class BatchStatus:
     issued: dict[str, str]  # item code -> certificate number
     failures: dict[str, str]  # item code -> why it was not issued
     pending: list[str]
-    finished: bool
+    state: BatchState
+    busy: bool = False  # this call issued nothing: another step holds the batch right now
+
+    @property
+    def finished(self) -> bool:
+        return self.state == BatchState.FINISHED
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -676,6 +698,8 @@ class BatchStatus:
             "failed": len(self.failures),
             "pending": len(self.pending),
             "finished": self.finished,
+            "state": self.state.value,
+            "busy": self.busy,
             "failures": self.failures,
             "certificates": self.issued,
         }
@@ -725,7 +749,16 @@ def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
     return batch
 
 
-def batch_status(session: Session, batch: IssuanceBatch) -> BatchStatus:
+def _batch_state(batch: IssuanceBatch, now: datetime) -> BatchState:
+    if batch.finished_at is not None:
+        return BatchState.FINISHED
+    alive = batch.stepped_at or batch.created_at
+    return BatchState.RUNNING if now - alive < BATCH_LEASE else BatchState.INTERRUPTED
+
+
+def batch_status(
+    session: Session, batch: IssuanceBatch, *, now: datetime, busy: bool = False
+) -> BatchStatus:
     """Read from the items' certificates, so the figures are true even after a crash."""
     codes: list[str] = json.loads(batch.item_codes)
     items = {i.id: i.code for i in session.exec(select(Item).where(col(Item.code).in_(codes)))}
@@ -741,8 +774,19 @@ def batch_status(session: Session, batch: IssuanceBatch) -> BatchStatus:
     }
     pending = [code for code in codes if code not in issued and code not in failures]
     return BatchStatus(
-        batch.id or 0, len(codes), issued, failures, pending, batch.finished_at is not None
+        batch.id or 0, len(codes), issued, failures, pending, _batch_state(batch, now), busy
     )
+
+
+def unfinished_batches(
+    *, session: Session, actor: User, now: datetime, limit: int = 20
+) -> list[BatchStatus]:
+    """The batches not finished yet, newest first: running, or interrupted and waiting to be
+    resumed (the batch page lists them)."""
+    _batch_actor(actor)
+    query = select(IssuanceBatch).where(col(IssuanceBatch.finished_at).is_(None))
+    found = session.exec(query.order_by(col(IssuanceBatch.id).desc()).limit(limit)).all()
+    return [batch_status(session, batch, now=now) for batch in found]
 
 
 def run_batch_step(
@@ -756,28 +800,62 @@ def run_batch_step(
 ) -> BatchStatus:
     """Issue pending items of the batch for about `budget_seconds`, each certificate in its
     own transaction (all or nothing per certificate), and report progress. Called again and
-    again by the progress page (or the CLI) until nothing is pending; safe to repeat."""
+    again by the progress page (or the CLI) until nothing is pending; safe to repeat, and to
+    call from two places at once: one step at a time holds the batch, the other returns busy.
+    A step on an interrupted batch resumes it where it stands."""
     batch = get_batch(session=session, actor=actor, batch_id=batch_id)
+    if not _take_step(session, actor, batch, now):
+        return batch_status(session, batch, now=now, busy=batch.finished_at is None)
     started = time.monotonic()
-    for code in batch_status(session, batch).pending:
-        try:
-            issue_certificate(session=session, actor=actor, code=code, setup=setup, now=now)
-        except (DomainError, OSError) as exc:
-            _record_failure(session, actor, batch, code, exc, now)
-        if time.monotonic() - started >= budget_seconds:
-            break
-    status = batch_status(session, batch)
-    if not status.pending and batch.finished_at is None:
-        with write(session):
+    try:
+        for code in batch_status(session, batch, now=now).pending:
+            try:
+                issue_certificate(session=session, actor=actor, code=code, setup=setup, now=now)
+            except (DomainError, OSError) as exc:
+                _record_failure(session, actor, batch, code, exc, now)
+            if time.monotonic() - started >= budget_seconds:
+                break
+    finally:
+        ended = now + timedelta(seconds=time.monotonic() - started)
+        _end_step(session, actor, batch, ended)
+    return batch_status(session, batch, now=ended)
+
+
+def _take_step(session: Session, actor: User, batch: IssuanceBatch, now: datetime) -> bool:
+    """Hold the batch for one step, unless it is finished or another live step holds it."""
+    with write(session, batch):
+        if batch.finished_at is not None:
+            return False
+        held = batch.step_started_at
+        if held is not None and now - held < BATCH_LEASE:
+            return False
+        if _batch_state(batch, now) == BatchState.INTERRUPTED:
+            audit.record(
+                session, actor=actor, action="certificate_batch_resumed",
+                entity="issuance_batch", entity_id=str(batch.id), at=now,
+                last_step=(batch.stepped_at or batch.created_at).isoformat(),
+                step_cut_short=held is not None,
+            )  # fmt: skip
+        batch.step_started_at = now
+        batch.stepped_at = now
+        session.add(batch)
+    return True
+
+
+def _end_step(session: Session, actor: User, batch: IssuanceBatch, now: datetime) -> None:
+    """Let go of the batch; the step that finds nothing pending finishes it."""
+    status = batch_status(session, batch, now=now)
+    with write(session, batch):
+        batch.step_started_at = None
+        batch.stepped_at = now
+        session.add(batch)
+        if not status.pending and batch.finished_at is None:
             batch.finished_at = now
-            session.add(batch)
             audit.record(
                 session, actor=actor, action="certificate_batch_finished",
                 entity="issuance_batch", entity_id=str(batch.id), at=now,
                 issued=len(status.issued), failed=len(status.failures),
             )  # fmt: skip
-        status = batch_status(session, batch)
-    return status
 
 
 def _record_failure(
@@ -793,8 +871,7 @@ def _record_failure(
         if isinstance(exc, DomainError)
         else f"存储失败 / storage failed: {exc}"
     )
-    with write(session):
-        session.refresh(batch)
+    with write(session, batch):
         failures = json.loads(batch.failures)
         failures[code] = message[:300]
         batch.failures = json.dumps(failures, ensure_ascii=False)

@@ -45,11 +45,11 @@ def issue(code: str) -> Any:
 @bp.get("/certify/batch")
 @roles_required(*services.BATCH_ROLES)
 def batch_form() -> Any:
+    session = request_session()
     return render_template(
         "certificates/batch_form.html",
-        items=items_in(
-            session=request_session(), states=[ItemState.APPROVED], limit=services.BATCH_LIMIT
-        ),
+        items=items_in(session=session, states=[ItemState.APPROVED], limit=services.BATCH_LIMIT),
+        unfinished=services.unfinished_batches(session=session, actor=actor(), now=now()),
     )
 
 
@@ -67,7 +67,9 @@ def batch_start() -> Any:
 def batch_page(batch_id: int) -> Any:
     session = request_session()
     batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
-    return render_template("certificates/batch.html", status=services.batch_status(session, batch))
+    return render_template(
+        "certificates/batch.html", status=services.batch_status(session, batch, now=now())
+    )
 
 
 @bp.get("/certify/batches/<int:batch_id>/status")
@@ -75,13 +77,14 @@ def batch_page(batch_id: int) -> Any:
 def batch_status(batch_id: int) -> Any:
     session = request_session()
     batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
-    return jsonify(services.batch_status(session, batch).as_json())
+    return jsonify(services.batch_status(session, batch, now=now()).as_json())
 
 
 @bp.post("/certify/batches/<int:batch_id>/step")
 @roles_required(*services.BATCH_ROLES)
 def batch_step(batch_id: int) -> Any:
-    """The progress page calls this until nothing is pending: each call issues for ~2 s."""
+    """The progress page calls this until nothing is pending: each call issues for ~2 s. The
+    page's 继续签发 button posts here too, to resume an interrupted batch."""
     status = services.run_batch_step(
         session=request_session(),
         actor=actor(),

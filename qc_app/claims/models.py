@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import UTCDateTime, unique_index
 
 DEFAULT_PROGRAMME = "JYPS"  # 假一赔十
 
@@ -51,6 +51,15 @@ class RejectionGround(StrEnum):
 
 # Optimistic lock: two admins deciding at once → one StaleDataError (409), never two payouts.
 _claim_version = Column("version", Integer, nullable=False)
+# The claim states that hold the order: open (filed … re-inspection) or upheld (paid out).
+# claims.services.ACTIVE names the same states; a test keeps the two equal.
+ACTIVE_STATES_SQL = "state IN ('filed', 'accepted', 'disputed', 'reinspection', 'upheld')"
+# One refusal for both indexes below: SQLite names the columns a unique index refused, not the
+# index, and both are on order_id.
+ONE_CLAIM = (
+    "该订单已有处理中或已成立的理赔（每笔订单最多赔付一次）",
+    "this order already has an open or upheld claim (an order is paid out once at most)",
+)
 
 
 class Claim(SQLModel, table=True):
@@ -58,6 +67,16 @@ class Claim(SQLModel, table=True):
 
     __tablename__ = "claims"
     __mapper_args__ = {"version_id_col": _claim_version}
+    __table_args__ = (
+        # 假一赔十 is paid once per order: the database refuses a second open or upheld claim,
+        # and a second payout, whatever a request checked before (partial indexes: SQLite, PG).
+        unique_index(
+            "uq_claims_order_active", "order_id", refusal=ONE_CLAIM, where=ACTIVE_STATES_SQL
+        ),
+        unique_index(
+            "uq_claims_order_payout", "order_id", refusal=ONE_CLAIM, where="payout_fen IS NOT NULL"
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True, index=True)
     secret_hash: str = Field(max_length=64)  # sha256 of the follow-up secret shown once

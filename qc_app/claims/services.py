@@ -24,6 +24,7 @@ from qc_app.certificates.numbers import normalize, random_code, with_check
 from qc_app.claims import evidence, workflow
 from qc_app.claims.models import (
     DEFAULT_PROGRAMME,
+    ONE_CLAIM,
     Claim,
     ClaimReason,
     Evidence,
@@ -40,8 +41,16 @@ from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order, OrderState
 from qc_app.units import clean_text
 
-OPEN = frozenset(
-    {ClaimState.FILED, ClaimState.ACCEPTED, ClaimState.DISPUTED, ClaimState.REINSPECTION}
+# The states that hold the order, open or upheld: one such claim per order (the unique index
+# uq_claims_order_active settles parallel filings), so 假一赔十 is paid at most once.
+ACTIVE = frozenset(
+    {
+        ClaimState.FILED,
+        ClaimState.ACCEPTED,
+        ClaimState.DISPUTED,
+        ClaimState.REINSPECTION,
+        ClaimState.UPHELD,
+    }
 )
 MAX_POSTAGE_FEN = 100_000  # ¥1,000: more than any parcel of jewellery costs to send back
 
@@ -227,9 +236,9 @@ def file_claim(
             "请上传至少一份证据（照片或检测报告）", "add at least one piece of evidence"
         )
     if session.exec(
-        select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(OPEN)))  # type: ignore[attr-defined]
+        select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(ACTIVE)))  # type: ignore[attr-defined]
     ).first():
-        raise Conflict("该订单已有处理中的理赔", "this order already has an open claim")
+        raise Conflict(*ONE_CLAIM)
     secret = _new_secret()
     with write(session):
         claim = Claim(
@@ -347,7 +356,7 @@ def merchant_answer(
     name = "merchant_accept" if accept else "merchant_dispute"
     workflow.check(claim, name, actor, {"note": note})
     checked = evidence.check_files(uploads)
-    with write(session):
+    with write(session, claim):
         claim.merchant_note = note.strip()[:2000] or None
         rows = _evidence_rows(claim, "merchant", checked, files, now)
         session.add_all(rows)
@@ -364,7 +373,7 @@ def reinspect(*, session: Session, actor: User, number: str, note: str, now: dat
         raise not_found("物品", "item")
     reason = f"{claim.number}: {note.strip()}"[:200]
     workflow.check(claim, "reinspect", actor, {"note": note})
-    with write(session):
+    with write(session, claim, item):
         apply(session, item, "claim_return", actor, now, {"reason": note}, reason=reason)
         claim.decision_note = note.strip()[:2000]
         _apply(session, claim, "reinspect", actor, now, {"note": note}, item=item.code)
@@ -394,7 +403,12 @@ def decide(
             multiplier=programme.multiplier,
             postage_fen=postage,
         )
-        with write(session):
+        # The claim is read again under the lock: of parallel decisions one finds it answered,
+        # the others are refused by the transition (and the version column backs that up).
+        # The certificate it revokes is locked now too, before the audit chain's lock: taken
+        # later, it would deadlock with an admin revoking it at the same moment.
+        certificate = session.get_one(Certificate, claim.certificate_id)
+        with write(session, claim, certificate):
             claim.postage_fen = postage
             claim.refund_fen = money.refund_fen
             claim.compensation_fen = money.compensation_fen
@@ -417,7 +431,7 @@ def decide(
             _revoke_certificate(session, actor, claim, now)
         return claim
     workflow.check(claim, "reject", actor, {"ground": ground})
-    with write(session):
+    with write(session, claim):
         claim.rejection_ground = RejectionGround(str(ground)).value
         claim.decision_note = note.strip()[:2000] or None
         claim.decided_at = now

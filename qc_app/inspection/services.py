@@ -61,7 +61,7 @@ def record_inspection(
         declared_brand=listing.brand if listing else "",
         declared_text=" ".join([item.description, listing.title if listing else ""]),
     )
-    with write(session):
+    with write(session, item):
         if item.state == ItemState.RECEIVED:
             apply(session, item, "start_inspection", actor, now, testing_body=body.code)
         inspection = Inspection(
@@ -121,7 +121,9 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
     inspection, item = _pending(session, inspection_id)
     transition = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
     context = _review_context(session, inspection, actor, now)
-    with write(session):
+    # The item is read again under the lock: of parallel reviews one moves it, the rest are
+    # refused by its transition.
+    with write(session, item):
         inspection.state = InspectionState.APPROVED
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now
@@ -145,7 +147,7 @@ def send_back(
 ) -> Inspection:
     inspection, item = _pending(session, inspection_id)
     context = {**_review_context(session, inspection, actor, now), "note": note}
-    with write(session):
+    with write(session, item):
         inspection.state = InspectionState.SENT_BACK
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now

@@ -8,8 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
@@ -21,7 +19,7 @@ from qc_app.certificates.numbers import (
     normalize,
 )
 from qc_app.db import MAX_DB_INT, write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, LostRace, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.intake.workflow import ItemState
@@ -336,7 +334,7 @@ def receive_scan(
                 outcome=result.as_dict(),
                 now=now,
             )
-    except (IntegrityError, StaleDataError):
+    except LostRace:
         # A concurrent double submit won the race: answer with its outcome, record nothing.
         prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
         if prior is not None:
@@ -537,7 +535,7 @@ def scan_at_consignment(
             once.remember(
                 session, user_id=actor.id, key=key, scope="scan", outcome=result.as_dict(), now=now
             )
-    except (IntegrityError, StaleDataError):
+    except LostRace:
         prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
         if prior is not None:
             return ScanResult.replayed(prior)
@@ -588,7 +586,7 @@ def item_photos(*, session: Session, item: Item) -> list[Photo]:
 
 def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:
     item = get_item(session=session, actor=actor, code=code)
-    with write(session):
+    with write(session, item):
         hold(session, actor, item, reason, now)
     return item
 
@@ -607,7 +605,7 @@ def release_item(*, session: Session, actor: User, code: str, now: datetime) -> 
             "clear the alarm on the dashboard (with a note); that ends the hold",
             code="alarm_open",
         )
-    with write(session):
+    with write(session, item):
         item.hold_reason = None
         apply(session, item, "release", actor, now)
     return item
@@ -619,7 +617,7 @@ def return_shipped(
     item = get_item(session=session, actor=actor, code=code)
     if not waybill_no.strip():
         raise ValidationFailed("请填写退货运单号", "the return waybill number is required")
-    with write(session):
+    with write(session, item):
         apply(session, item, "return_shipped", actor, now, waybill_no=waybill_no.strip()[:40])
     return item
 

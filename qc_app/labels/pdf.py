@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from qc_app.certificates.fonts import register_cjk_font
+from qc_app.certificates.fonts import draws_cjk, register_cjk_font
 from qc_app.certificates.qr import qr_matrix
 from qc_app.labels.data import SIZES, ItemLabel, PackingList
 
@@ -83,6 +83,7 @@ def _label(
     barcode.drawOn(c, x + (w - barcode.width) / 2, y + pad * 0.6)
 
 
+@draws_cjk
 def labels_pdf(labels: Sequence[ItemLabel], size: str, font_path: Path) -> bytes:
     """size: "60x40" or "50x30" (one label per page) or "a4" (sheets of 3 × 7 60×40 labels)."""
     font = register_cjk_font(font_path)
@@ -114,6 +115,7 @@ def labels_pdf(labels: Sequence[ItemLabel], size: str, font_path: Path) -> bytes
     return out.getvalue()
 
 
+@draws_cjk
 def packing_list_pdf(packing: PackingList, font_path: Path) -> bytes:
     """A4 packing list that goes in the box: one row per item, the consignment as Code128."""
     font = register_cjk_font(font_path)

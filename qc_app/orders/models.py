@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import UTCDateTime, unique_index
 
 
 class OrderState(StrEnum):
@@ -34,6 +34,15 @@ class Order(SQLModel, table=True):
 
     __tablename__ = "orders"
     __mapper_args__ = {"version_id_col": _order_version}
+    __table_args__ = (
+        # A tamper-evident bag closes one parcel: its seal number is never used twice. NULLs
+        # (orders not packed yet) are distinct on both SQLite and PostgreSQL.
+        unique_index(
+            "uq_orders_seal_no",
+            "seal_no",
+            refusal=("该封签号已用于另一个包裹", "this seal number is already on another parcel"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     order_no: str = Field(max_length=40, unique=True, index=True)
     merchant_id: int = Field(foreign_key="merchants.id", index=True)

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
@@ -23,7 +21,14 @@ from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    LostRace,
+    ValidationFailed,
+    not_found,
+)
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
 from qc_app.intake.workflow import ItemState, check
@@ -283,6 +288,9 @@ def certificate_from_scan(session: Session, scanned: str) -> Certificate:
     return certificate
 
 
+SEAL_MAX = 40  # the column's length
+
+
 def pack(
     *,
     session: Session,
@@ -311,7 +319,8 @@ def pack(
     order = order_by_waybill(session, waybill_no)
     item = get_item(session=session, actor=actor, code=item_code)
     certificate = certificate_from_scan(session, certificate_scan)
-    context = {"problems": _mismatches(session, order, item, certificate), "seal_no": seal_no}
+    seal = _seal_number(seal_no)
+    context = {"problems": _mismatches(session, order, item, certificate, seal), "seal_no": seal}
     check(item, "pack", actor, context)
     packed_cg = mass_to_cg(parse_mass_g(mass_g))
     image = clean_image(photo) if photo else None
@@ -322,7 +331,10 @@ def pack(
     # Stored only once the photo will be linked, and before the transaction takes the lock.
     digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     try:
-        with write(session):
+        # Checked again under the lock: a parallel pack of the same order or item, or a
+        # revocation, may have won meanwhile (a parallel use of the seal meets its unique index).
+        with write(session, item, order, certificate):
+            context["problems"] = _mismatches(session, order, item, certificate, seal)
             apply(
                 session,
                 item,
@@ -332,14 +344,14 @@ def pack(
                 context,
                 order=order.order_no,
                 certificate=certificate.number,
-                seal_no=seal_no.strip(),
+                seal_no=seal,
                 mass_g=str(cg_to_mass(packed_cg)),
                 photo_sha256=digest,
                 station=station,
             )
             item.order_id = order.id
             order.state = OrderState.PACKED
-            order.seal_no = seal_no.strip()[:40]
+            order.seal_no = seal
             order.packed_at = now
             order.packed_mass_cg = packed_cg
             session.add_all([item, order])
@@ -353,7 +365,7 @@ def pack(
                 outcome={"waybill_no": order.waybill_no},
                 now=now,
             )
-    except (IntegrityError, StaleDataError):
+    except LostRace:
         prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
         if prior is not None:
             return _replay(session, prior, waybill_no)
@@ -420,10 +432,26 @@ def _quarantine(
         hold(session, actor, item, found.zh, now, reason_en=found.en, station=station)
 
 
+def _seal_number(scanned: str) -> str:
+    """The seal number as stored: scanned or typed, in any case, with stray spaces."""
+    seal = "".join(scanned.split()).upper()
+    if len(seal) > SEAL_MAX:
+        raise ValidationFailed(
+            f"封签号过长（最多 {SEAL_MAX} 个字符）",
+            f"seal numbers have at most {SEAL_MAX} characters",
+        )
+    return seal
+
+
 def _mismatches(
-    session: Session, order: Order, item: Item, certificate: Certificate
+    session: Session, order: Order, item: Item, certificate: Certificate, seal: str
 ) -> list[tuple[str, str]]:
     bound = item_of(session, order)
+    sealed = (
+        session.exec(select(Order).where(Order.seal_no == seal, Order.id != order.id)).first()
+        if seal
+        else None
+    )
     checks = [
         (order.state != OrderState.OPEN, "订单不是待打包状态", "order is not open"),
         (
@@ -444,7 +472,15 @@ def _mismatches(
         (certificate.item_id != item.id, "证书不属于该物品", "certificate is for another item"),
         (certificate.status != CertificateStatus.VALID, "证书已吊销", "certificate is revoked"),
     ]
-    return [(zh, en) for failed, zh, en in checks if failed]
+    problems = [(zh, en) for failed, zh, en in checks if failed]
+    if sealed is not None:
+        problems.append(
+            (
+                f"封签 {seal} 已用于另一个包裹（订单 {sealed.order_no}）",
+                f"seal {seal} is already on another parcel (order {sealed.order_no})",
+            )
+        )
+    return problems
 
 
 def ship(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
@@ -480,7 +516,7 @@ def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step
     item = item_of(session, order)
     if item is None or order.state != before:
         raise Conflict(zh, f"the order is {en}", code="illegal_transition")
-    with write(session):
+    with write(session, item, order):
         apply(session, item, step, actor, now, order=order.order_no)
         order.state = after
         setattr(order, stamp, now)

@@ -19,7 +19,7 @@ from qc_app.errors import Conflict, Forbidden, ValidationFailed
 from qc_app.sqltypes import utcnow
 from qc_app.verification import services as verification
 from qc_app.verification.services import Verdict
-from tests.conftest import issuing_setup
+from tests.conftest import issuing_setup, stored_pdfs
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
 
@@ -31,21 +31,6 @@ def pdf_of(flow: Any, number: str) -> bytes:
         number=number,
         files=flow.app.config["QC"].INSTANCE_PATH,
     )
-
-
-def stored_pdfs(flow: Any) -> set[str]:
-    root = flow.app.config["QC"].INSTANCE_PATH / "certificates"
-    return {path.stem for path in root.glob("*/*.pdf")}
-
-
-def approved_items(flow: Any, count: int) -> list[Any]:
-    items = []
-    for _ in range(count):
-        item = flow.declare()
-        flow.receive(item)
-        flow.approve(flow.inspect(item))
-        items.append(item)
-    return items
 
 
 # -- the issued PDF ----------------------------------------------------------------------------
@@ -251,7 +236,7 @@ def test_a_revoked_certificate_cannot_be_reissued(flow: Any, cjk_font_path: Path
 def run_batch(flow: Any, codes: list[str]) -> services.BatchStatus:
     inspector = flow.world["inspector1"]
     batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
-    status = services.batch_status(flow.db, batch)
+    status = services.batch_status(flow.db, batch, now=utcnow())
     for _ in range(len(codes) + 1):
         status = services.run_batch_step(
             session=flow.db,
@@ -267,7 +252,7 @@ def run_batch(flow: Any, codes: list[str]) -> services.BatchStatus:
 
 
 def test_batch_issues_every_approved_item(flow: Any, cjk_font_path: Path) -> None:
-    items = approved_items(flow, 4)
+    items = flow.approved(4)
     status = run_batch(flow, [item.code for item in items])
     assert status.finished
     assert sorted(status.issued) == sorted(item.code for item in items)
@@ -295,7 +280,7 @@ def test_batch_is_refused_to_analysts(flow: Any) -> None:
 def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
     flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = approved_items(flow, 4)
+    items = flow.approved(4)
     real_store = storage.store
     calls = {"n": 0}
 
@@ -312,14 +297,14 @@ def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
     assert list(status.failures) == [items[1].code]
     assert "disk full" in status.failures[items[1].code]
     rows = flow.db.exec(select(Certificate)).all()
-    assert {row.pdf_sha256 for row in rows} == stored_pdfs(flow)
+    assert {row.pdf_sha256 for row in rows} == stored_pdfs(flow.app)
     assert len(rows) == 3
 
 
 def test_commit_failure_removes_the_pdf_it_stored(
     flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (item,) = approved_items(flow, 1)
+    (item,) = flow.approved(1)
 
     def broken_apply(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("crash between file and row")
@@ -328,7 +313,7 @@ def test_commit_failure_removes_the_pdf_it_stored(
     with pytest.raises(RuntimeError):
         flow.certify(item)
     assert flow.db.exec(select(Certificate)).all() == []
-    assert stored_pdfs(flow) == set()
+    assert stored_pdfs(flow.app) == set()
 
 
 def test_sweep_removes_pdfs_left_by_a_hard_crash(flow: Any, cjk_font_path: Path) -> None:
@@ -338,17 +323,17 @@ def test_sweep_removes_pdfs_left_by_a_hard_crash(flow: Any, cjk_font_path: Path)
     later = utcnow() + timedelta(hours=1)
     removed = services.sweep_orphan_pdfs(session=flow.db, files=files, now=later)
     assert removed == [orphan]
-    assert stored_pdfs(flow) == {issued.certificate.pdf_sha256}
+    assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}
 
 
 def test_batch_status_comes_from_the_certificates(flow: Any, cjk_font_path: Path) -> None:
     """A batch whose worker died mid-way reports what really happened and resumes."""
-    items = approved_items(flow, 2)
+    items = flow.approved(2)
     inspector = flow.world["inspector1"]
     batch = services.start_batch(
         session=flow.db, actor=inspector, codes=[i.code for i in items], now=utcnow()
     )
     flow.certify(items[0])  # issued outside the batch, e.g. by a step that then crashed
-    status = services.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id))
+    status = services.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
     assert list(status.issued) == [items[0].code]
     assert status.pending == [items[1].code]

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from qc_app.audit import AuditEvent
 from qc_app.db import engine_of, new_session, write
-from qc_app.errors import DomainError, Forbidden, IllegalTransition, ValidationFailed
+from qc_app.errors import DomainError, Forbidden, IllegalTransition, LostRace, ValidationFailed
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.inspection.services import inspections_of, latest_approved, send_back
 from qc_app.intake.models import Item
@@ -299,7 +298,7 @@ def test_concurrent_change_makes_the_stale_transition_fail(
             session=first, actor=world["inspector1"], code=code, reason="damaged", now=utcnow()
         )
         after_hold = snapshot(app, code)
-        with pytest.raises(StaleDataError):
+        with pytest.raises(LostRace):
             receive_item(
                 session=second,
                 actor=world["inspector1"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -345,3 +347,53 @@ def test_no_font_anywhere_says_how_to_fix_it(
 
 def test_registering_twice_returns_the_same_font_name(cjk_font_path: Path) -> None:
     assert register_cjk_font(cjk_font_path) == register_cjk_font(cjk_font_path)
+
+
+def test_documents_drawn_with_the_cjk_font_are_drawn_one_at_a_time(
+    cjk_font_path: Path, layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reportlab's shared TTFont is not thread-safe (parallel saves raised KeyError in its
+    subsetting): certificates and labels drawn from several threads must take turns."""
+    from qc_app.certificates import pdf as certificate_pdf
+    from qc_app.labels import pdf as label_pdf
+    from qc_app.labels.data import ItemLabel
+
+    drawing, most, count = [0], [0], threading.Lock()
+
+    def one_of(draw: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with count:
+                drawing[0] += 1
+                most[0] = max(most[0], drawing[0])
+            time.sleep(0.02)  # long enough for another thread to get in, if it could
+            try:
+                return draw(*args, **kwargs)
+            finally:
+                with count:
+                    drawing[0] -= 1
+
+        return counted
+
+    monkeypatch.setattr(
+        certificate_pdf, "_draw_certificate", one_of(certificate_pdf._draw_certificate)
+    )
+    monkeypatch.setattr(label_pdf, "_label", one_of(label_pdf._label))
+    label = ItemLabel("QC7K3M9PX2A4Q", "AU990", "足金", "SJ4M2K8PQ3", "金福珠宝旗舰店")
+    jobs: list[Callable[[], bytes]] = [
+        lambda: render_certificate_pdf(make_document(), layout, font_path=cjk_font_path),
+        lambda: label_pdf.labels_pdf([label], "60x40", cjk_font_path),
+    ] * 3
+    barrier = threading.Barrier(len(jobs))
+    results: list[bytes] = []
+
+    def run(job: Callable[[], bytes]) -> None:
+        barrier.wait(timeout=30)
+        results.append(job())
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == len(jobs) and all(r.startswith(b"%PDF") for r in results)
+    assert most[0] == 1
