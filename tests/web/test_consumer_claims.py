@@ -25,6 +25,7 @@ from qc_app.sqltypes import utcnow
 from qc_app.verification.scans import ScanHour
 from tests.claims_support import Sold, sell
 from tests.conftest import jpeg_bytes
+from tests.evidence_pdfs import ATTACKS
 from tests.web.helpers import TOKEN, csrf, login, post_form
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -254,6 +255,23 @@ def test_wrong_order_number_keeps_the_form_and_says_so(client: Any, db: Any, sol
     response = file_claim(client, sold, order_no="NOT-MINE")
     assert response.status_code == 404
     assert "专柜说不是该品牌" in response.get_data(as_text=True)
+
+
+def test_claim_with_an_active_pdf_is_refused_and_nothing_is_stored(
+    app: Flask, client: Any, db: Any, sold: Sold
+) -> None:
+    report, _reason = ATTACKS["submit-form-button"]
+    response = file_claim(
+        client,
+        sold,
+        evidence=[(io.BytesIO(jpeg_bytes()), "photo.jpg"), (io.BytesIO(report()), "报告.pdf")],
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "PDF 证据无效：含有向外提交表单的动作" in page
+    assert "专柜说不是该品牌" in page  # the form is kept
+    assert db.exec(select(Claim)).all() == []
+    assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
 
 
 def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, sold: Sold) -> None:

@@ -1,0 +1,304 @@
+"""What a PDF would do when it is opened or clicked: actions, scripts, links, attachments, forms
+and media, wherever they hide.
+
+Every object of every revision is read the way a repairing reader scanning the bytes finds it
+(objects an update replaced or orphaned, objects after %%EOF, objects packed into object
+streams), plus any object the cross-references place where that scan does not look. So a file
+cannot show us a clean document and another reader an action. Names are compared after #xx
+decoding and indirect values are resolved. Parsing shares one token budget and the walk keeps
+its own stack, so no file can make the check recurse deeply or run long.
+
+Pure: bytes in, the page count or a PdfRefused with its reason out.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    StreamParsingBudget,
+    read_object,
+)
+
+# Why a PDF is refused: (中文, English), most serious first; a file with several is refused
+# for the first of its reasons in this order.
+REASONS: dict[str, tuple[str, str]] = {
+    "javascript": ("含有 JavaScript 脚本", "it contains JavaScript"),
+    "launch": ("含有启动程序的动作", "it contains an action that launches a program"),
+    "attachment": ("含有附件或嵌入的文件", "it carries attached or embedded files"),
+    "xfa": ("含有 XFA 动态表单", "it contains an XFA form"),
+    "submit_form": ("含有向外提交表单的动作", "it contains an action that submits a form"),
+    "import_data": ("含有导入外部数据的动作", "it contains an action that imports outside data"),
+    "reset_form": ("含有重置表单的动作", "it contains an action that resets a form"),
+    "remote_file": ("会打开或引用其他文件", "it opens or draws on another file"),
+    "uri": ("含有网址链接或网络地址", "it contains web links or addresses"),
+    "multimedia": ("含有音视频或富媒体", "it contains sound, video or rich media"),
+    "action": ("含有打开或点击时执行的动作", "it contains an action run on opening or clicking"),
+    "encrypted": ("已加密", "it is encrypted"),
+    "too_complex": ("结构过于复杂", "its structure is too complex"),
+    "malformed": ("无法解析", "it does not parse"),
+}
+
+# Keys whose mere presence means the reason (lower-cased: readers differ in case sensitivity).
+KEY_REASONS = {
+    "/js": "javascript",
+    "/javascript": "javascript",  # the document's /Names /JavaScript tree
+    "/embeddedfiles": "attachment",
+    "/ef": "attachment",  # a file specification's embedded stream
+    "/af": "attachment",  # PDF 2.0 associated files
+    "/collection": "attachment",  # a portfolio
+    "/xfa": "xfa",
+    "/uri": "uri",
+    "/ref": "remote_file",  # a reference XObject: a page drawn from another file
+    "/richmediacontent": "multimedia",
+    "/aa": "action",  # additional actions: page open/close, field keystroke, document close
+}
+# Values of /Type or /Subtype.
+TYPE_REASONS = {
+    "/action": "action",
+    "/embeddedfile": "attachment",
+    "/fileattachment": "attachment",
+    "/sound": "multimedia",
+    "/movie": "multimedia",
+    "/screen": "multimedia",
+    "/richmedia": "multimedia",
+    "/rendition": "multimedia",
+    "/mediaclip": "multimedia",
+    "/3d": "multimedia",  # 3D annotations run their own JavaScript
+}
+# Action types (the /S of an action dictionary).
+ACTION_REASONS = {
+    "/javascript": "javascript",
+    "/launch": "launch",
+    "/submitform": "submit_form",
+    "/importdata": "import_data",
+    "/resetform": "reset_form",
+    "/gotor": "remote_file",
+    "/gotoe": "remote_file",
+    "/uri": "uri",
+    "/sound": "multimedia",
+    "/movie": "multimedia",
+    "/rendition": "multimedia",
+    "/richmediaexecute": "multimedia",
+    "/goto3dview": "multimedia",
+    "/goto": "action",
+    "/gotodp": "action",
+    "/thread": "action",
+    "/hide": "action",
+    "/named": "action",
+    "/setocgstate": "action",
+    "/trans": "action",
+}
+# Keys that hold an action when their value is a dictionary (an array there is a destination,
+# and a structure element's /A holds attribute objects, which carry an owner /O).
+ACTION_KEYS = ("/openaction", "/a", "/pa")
+
+MAX_OBJECTS = 20_000  # objects read, counting each revision's copy and each packed one
+MAX_TOKENS = 200_000  # array elements and dictionary entries parsed, all objects together
+MAX_OBJECT_STREAM_BYTES = 50 * 1024 * 1024  # decompressed object streams, all together
+MAX_PAGE_TREE_ENTRIES = 10_000  # pages and page-tree nodes, each visit counted
+MAX_REFERENCE_HOPS = 8  # a value that is a reference to a reference to …
+
+_WS = rb"[\x00\t\n\x0c\r ]"
+# `12 0 obj` spelled backwards: searched in the reversed bytes, the engine jumps from one literal
+# "jbo" to the next; forwards it would try the pattern at every digit (seconds on 10 MB of them).
+_OBJECT_HEADER_REVERSED = re.compile(rb"jbo" + _WS + rb"+\d{1,5}" + _WS + rb"+\d{1,10}")
+_XREF_ENTRY = re.compile(rb"\d{10} \d{5} [fn]")
+_TRAILER = re.compile(rb"trailer" + _WS + rb"*(?=<<)")
+_WHITESPACE = frozenset(b"\x00\t\n\x0c\r ")
+
+
+class PdfRefused(ValueError):
+    """The PDF is refused; `reason` is a key of REASONS."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(REASONS[reason][1])
+        self.reason = reason
+
+
+class _Budget:
+    """What one check may spend; pypdf counts the tokens, we count objects and inflated bytes."""
+
+    def __init__(self) -> None:
+        self.objects = 0
+        self.object_stream_bytes = 0
+        self.tokens = StreamParsingBudget(remaining_budget=MAX_TOKENS)
+
+    def object(self) -> None:
+        self.objects += 1
+        if self.objects > MAX_OBJECTS:
+            raise PdfRefused("too_complex")
+
+    def decompressed(self, size: int) -> None:
+        self.object_stream_bytes += size
+        if self.object_stream_bytes > MAX_OBJECT_STREAM_BYTES:
+            raise PdfRefused("too_complex")
+
+
+def inspect(data: bytes) -> int:
+    """The number of pages of a PDF without active content; PdfRefused otherwise."""
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)  # a damaged file is refused or read, not logged at length
+    try:
+        return _inspect(data)
+    except PdfRefused:
+        raise
+    except Exception as exc:
+        # Hostile input: whatever the parser fails on is a file we do not take.
+        raise PdfRefused("too_complex" if _exhausted(exc) else "malformed") from exc
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _exhausted(exc: BaseException | None) -> bool:
+    """pypdf re-raises a RecursionError as its own read error: look down the chain."""
+    for _ in range(8):
+        if exc is None:
+            return False
+        if isinstance(exc, (RecursionError, LimitReachedError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _inspect(data: bytes) -> int:
+    # Counted before pypdf reads the cross-references, which costs it time per entry.
+    headers = _object_headers(data)
+    if max(len(headers), sum(1 for _ in _XREF_ENTRY.finditer(data))) > MAX_OBJECTS:
+        raise PdfRefused("too_complex")
+    reader = PdfReader(io.BytesIO(data), strict=False, xref_stream_maximum_entries=MAX_OBJECTS)
+    if reader.is_encrypted:
+        # Strings and streams are ciphertext: nothing in them could be checked.
+        raise PdfRefused("encrypted")
+    budget = _Budget()
+    found: set[str] = set()
+    for obj in _objects(reader, data, headers, budget):
+        found.update(_walk(obj))
+    if found:
+        raise PdfRefused(next(r for r in REASONS if r in found))
+    # A page tree whose nodes share kids would have pypdf copy a page once per path to it.
+    with apply_configuration(
+        page_tree_maximum_entries=MAX_PAGE_TREE_ENTRIES,
+        page_tree_maximum_page_entries=MAX_PAGE_TREE_ENTRIES,
+    ):
+        return len(reader.pages)
+
+
+def _object_headers(data: bytes) -> dict[int, int]:
+    """Where each `N G obj` header starts -> where the object after it starts."""
+    size = len(data)
+    return {size - m.end(): size - m.start() for m in _OBJECT_HEADER_REVERSED.finditer(data[::-1])}
+
+
+def _objects(
+    reader: PdfReader, data: bytes, headers: dict[int, int], budget: _Budget
+) -> Iterator[Any]:
+    """Each object as a repairing reader finds it: every object header and trailer in the bytes,
+    and the contents of every object stream; then any object a cross-reference entry places
+    where no header was found (pypdf, and lenient readers, take any word there for `obj`)."""
+    source = io.BytesIO(data)
+    starts = [*headers.values(), *(m.end() for m in _TRAILER.finditer(data))]
+    for entries in list(reader.xref.values()):
+        for offset in entries.values():
+            if offset not in headers:
+                source.seek(offset)
+                reader.read_object_header(source)
+                starts.append(source.tell())
+    for start in starts:
+        obj = _read_at(data, source, start, reader, budget)
+        yield obj
+        layout = _object_stream_layout(obj)
+        if layout:
+            yield from _packed(obj, *layout, reader, budget)
+
+
+def _read_at(
+    data: bytes, source: io.BytesIO, start: int, reader: PdfReader, budget: _Budget
+) -> Any:
+    budget.object()
+    while start < len(data) and data[start] in _WHITESPACE:
+        start += 1
+    source.seek(start)
+    return read_object(source, reader, parsing_budget=budget.tokens)
+
+
+def _object_stream_layout(obj: Any) -> tuple[int, int] | None:
+    """(/First, /N) of an object stream. Some readers do not insist on /Type /ObjStm: /N and
+    /First are all they use, so they are all we ask for."""
+    if not isinstance(obj, StreamObject):
+        return None
+    first, count = obj.get("/First"), obj.get("/N")
+    if isinstance(first, NumberObject) and isinstance(count, NumberObject):
+        return int(first), int(count)
+    return None
+
+
+def _packed(
+    container: StreamObject, first: int, count: int, reader: PdfReader, budget: _Budget
+) -> Iterator[Any]:
+    content = container.get_data()
+    budget.decompressed(len(content))
+    offsets = [int(n) for n in content[:first].split()[1 : 2 * count : 2]]
+    source = io.BytesIO(content)
+    for offset in offsets:
+        yield _read_at(content, source, first + offset, reader, budget)
+
+
+def _walk(root: Any) -> Iterator[str]:
+    """Reasons found in one object's own structure. References are not followed: every
+    indirect object is a root of its own (see _objects), and parsing bounded the size."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DictionaryObject):  # streams too: their dictionary
+            yield from _dictionary_reasons(node)
+            stack.extend(node.values())
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+
+
+def _dictionary_reasons(node: DictionaryObject) -> Iterator[str]:
+    entries = {str(key).lower(): value for key, value in node.items()}
+    for key in entries.keys() & KEY_REASONS.keys():
+        yield KEY_REASONS[key]
+    for key in ("/type", "/subtype"):
+        kind = _name(entries.get(key))
+        if kind in TYPE_REASONS:
+            yield TYPE_REASONS[kind]
+    kind = _name(entries.get("/s"))
+    if kind in ACTION_REASONS:
+        yield ACTION_REASONS[kind]
+    if _name(entries.get("/fs")) == "/url":  # a file specification that is fetched from the web
+        yield "uri"
+    for key in ACTION_KEYS:
+        value = _resolve(entries.get(key))
+        if isinstance(value, DictionaryObject) and not (
+            key == "/a" and "/o" in {str(k).lower() for k in value}
+        ):
+            yield "action"
+
+
+def _resolve(value: Any) -> Any:
+    for _ in range(MAX_REFERENCE_HOPS):
+        if not isinstance(value, IndirectObject):
+            return value
+        value = value.get_object()
+    raise PdfRefused("too_complex")
+
+
+def _name(value: Any) -> str | None:
+    value = _resolve(value)
+    return str(value).lower() if isinstance(value, NameObject) else None
