@@ -303,9 +303,8 @@ def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, so
     files = admin.get(detail).get_data(as_text=True)
     link = files.split("/evidence/")[1].split('"')[0]
     served = admin.get(f"{detail}/evidence/{link}")
-    assert (
-        served.headers["Content-Security-Policy"] == "sandbox" and b"Exif" not in served.data[:200]
-    )
+    assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert b"Exif" not in served.data[:200]
 
 
 def test_unknown_numbers_on_the_api_spend_the_same_budget(memory_app: Flask, sold: Sold) -> None:
