@@ -25,7 +25,7 @@ from qc_app.verification.scans import ScanHour
 from tests.claims_support import Sold, sell
 from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_bytes, jpeg_html_polyglot
 from tests.evidence_pdfs import ATTACKS, lab_report
-from tests.web.helpers import csrf, file_claim, login, post_form, qr_path
+from tests.web.helpers import claim_url, csrf, file_claim, login, post_form, qr_path
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -241,6 +241,13 @@ def test_claim_with_an_active_pdf_is_refused_and_nothing_is_stored(
     assert "专柜说不是该品牌" in page  # the form is kept
     assert db.exec(select(Claim)).all() == []
     assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
+
+
+def test_claim_form_states_what_a_pdf_may_not_carry(client: Any, sold: Sold) -> None:
+    url = claim_url(client, sold)
+    assert "PDF 报告须不含脚本、链接、附件" in client.get(url).get_data(as_text=True)
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "A PDF report must carry no scripts, links, attachments" in english
 
 
 @pytest.mark.parametrize("upload", [HTML_PAGE, SVG_IMAGE], ids=["html-as-jpg", "svg-as-jpg"])
