@@ -250,6 +250,20 @@ ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
         ),
         "multimedia",
     ),
+    "movie-annotation": (
+        lambda: _annotation(
+            b"<< /Type /Annot /Subtype /Movie /Rect [0 0 100 100] "
+            b"/Movie << /F (clip.mov) /Aspect [100 100] >> /A true >>"
+        ),
+        "multimedia",
+    ),
+    # Even a jump inside the document is an action; a link by /Dest is not (see CLEAN).
+    "goto-link-action": (
+        lambda: _annotation(
+            b"<< /Type /Annot /Subtype /Link /Rect [0 0 50 50] /A << /S /GoTo /D [3 0 R /Fit] >> >>"
+        ),
+        "action",
+    ),
     "rendition-screen": (
         lambda: _annotation(
             b"<< /Type /Annot /Subtype /Screen /Rect [0 0 100 100] /A << /S /Rendition /OP 0 "
