@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pypdf import PdfReader, apply_configuration
+from pypdf import PdfReader, apply_configuration, get_configuration
 from pypdf.errors import LimitReachedError
 from pypdf.generic import (
     ArrayObject,
@@ -107,9 +107,24 @@ ACTION_KEYS = ("/openaction", "/a", "/pa")
 
 MAX_OBJECTS = 20_000  # objects read, counting each revision's copy and each packed one
 MAX_TOKENS = 200_000  # array elements and dictionary entries parsed, all objects together
-MAX_OBJECT_STREAM_BYTES = 50 * 1024 * 1024  # decompressed object streams, all together
+MAX_INFLATED_BYTES = 16 * 1024 * 1024  # object and xref streams decoded, each and all together
 MAX_PAGE_TREE_ENTRIES = 10_000  # pages and page-tree nodes, each visit counted
 MAX_REFERENCE_HOPS = 8  # a value that is a reference to a reference to …
+# pypdf's own limits while we read (its defaults allow 75 MB per decoded stream); a page tree
+# whose nodes share kids would have it copy a page once per path to it.
+PYPDF_LIMITS = {
+    "page_tree_maximum_entries": MAX_PAGE_TREE_ENTRIES,
+    "page_tree_maximum_page_entries": MAX_PAGE_TREE_ENTRIES,
+    **dict.fromkeys(
+        (
+            "zlib_maximum_output_length",
+            "lzw_maximum_output_length",
+            "run_length_maximum_output_length",
+            "brotli_maximum_output_length",
+        ),
+        MAX_INFLATED_BYTES,
+    ),
+}
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 # `12 0 obj` spelled backwards: searched in the reversed bytes, the engine jumps from one literal
@@ -133,7 +148,7 @@ class _Budget:
 
     def __init__(self) -> None:
         self.objects = 0
-        self.object_stream_bytes = 0
+        self.inflated_bytes = 0
         self.tokens = StreamParsingBudget(remaining_budget=MAX_TOKENS)
 
     def object(self) -> None:
@@ -142,8 +157,8 @@ class _Budget:
             raise PdfRefused("too_complex")
 
     def decompressed(self, size: int) -> None:
-        self.object_stream_bytes += size
-        if self.object_stream_bytes > MAX_OBJECT_STREAM_BYTES:
+        self.inflated_bytes += size
+        if self.inflated_bytes > MAX_INFLATED_BYTES:
             raise PdfRefused("too_complex")
 
 
@@ -153,7 +168,8 @@ def inspect(data: bytes) -> int:
     level = pypdf_log.level
     pypdf_log.setLevel(logging.ERROR)  # a damaged file is refused or read, not logged at length
     try:
-        return _inspect(data)
+        with apply_configuration(get_configuration().with_overwrites(**PYPDF_LIMITS)):
+            return _inspect(data)
     except PdfRefused:
         raise
     except Exception as exc:
@@ -189,12 +205,7 @@ def _inspect(data: bytes) -> int:
         found.update(_walk(obj))
     if found:
         raise PdfRefused(next(r for r in REASONS if r in found))
-    # A page tree whose nodes share kids would have pypdf copy a page once per path to it.
-    with apply_configuration(
-        page_tree_maximum_entries=MAX_PAGE_TREE_ENTRIES,
-        page_tree_maximum_page_entries=MAX_PAGE_TREE_ENTRIES,
-    ):
-        return len(reader.pages)
+    return len(reader.pages)
 
 
 def _object_headers(data: bytes) -> dict[int, int]:
