@@ -412,6 +412,20 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: build(objects(catalog=b"/X [" + (b"[" + b"1 " * 50_000 + b"] ") * 10 + b"]")),
         "too_complex",
     ),
+    # pypdf parses a trailer on opening, and every object when it repairs a broken xref: both
+    # took it 35-50 s on 10 MB before anything was budgeted; now the budget reads first.
+    "numbers-in-the-trailer": (
+        lambda: build(objects()).replace(
+            b"trailer\n<< ", b"trailer\n<< /X [" + (b"[" + b"1 " * 50_000 + b"] ") * 30 + b"] "
+        ),
+        "too_complex",
+    ),
+    "numbers-and-a-broken-xref": (
+        lambda: build(
+            objects(extra={6 + i: b"[" + b"1 " * 50_000 + b"]" for i in range(30)})
+        ).replace(b"startxref\n", b"startxref\n9"),
+        "too_complex",
+    ),
     "thirty-thousand-objects": (
         lambda: build(objects(extra={6 + i: b"<< /K %d >>" % i for i in range(30_000)})),
         "too_complex",

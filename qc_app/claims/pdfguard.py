@@ -17,7 +17,7 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader, apply_configuration, get_configuration
 from pypdf.errors import LimitReachedError
@@ -109,7 +109,8 @@ MAX_OBJECTS = 20_000  # objects read, counting each revision's copy and each pac
 MAX_TOKENS = 200_000  # array elements and dictionary entries parsed, all objects together
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # object and xref streams decoded, each and all together
 MAX_PAGE_TREE_ENTRIES = 10_000  # pages and page-tree nodes, each visit counted
-MAX_REFERENCE_HOPS = 8  # a value that is a reference to a reference to …
+MAX_REVISIONS = 64  # copies of one object number (an incremental update adds one)
+MAX_RESOLVED = 64  # values one reference stands for, over copies and references to references
 # pypdf's own limits while we read (its defaults allow 75 MB per decoded stream); a page tree
 # whose nodes share kids would have it copy a page once per path to it.
 PYPDF_LIMITS = {
@@ -129,7 +130,7 @@ PYPDF_LIMITS = {
 _WS = rb"[\x00\t\n\x0c\r ]"
 # `12 0 obj` spelled backwards: searched in the reversed bytes, the engine jumps from one literal
 # "jbo" to the next; forwards it would try the pattern at every digit (seconds on 10 MB of them).
-_OBJECT_HEADER_REVERSED = re.compile(rb"jbo" + _WS + rb"+\d{1,5}" + _WS + rb"+\d{1,10}")
+_OBJECT_HEADER_REVERSED = re.compile(rb"jbo" + _WS + rb"+(\d{1,5})" + _WS + rb"+(\d{1,10})")
 _XREF_ENTRY = re.compile(rb"\d{10} \d{5} [fn]")
 _TRAILER = re.compile(rb"trailer" + _WS + rb"*(?=<<)")
 _WHITESPACE = frozenset(b"\x00\t\n\x0c\r ")
@@ -191,125 +192,168 @@ def _exhausted(exc: BaseException | None) -> bool:
 
 
 def _inspect(data: bytes) -> int:
-    # Counted before pypdf reads the cross-references, which costs it time per entry.
-    headers = _object_headers(data)
-    if max(len(headers), sum(1 for _ in _XREF_ENTRY.finditer(data))) > MAX_OBJECTS:
-        raise PdfRefused("too_complex")
+    pdf = _File(data)
+    # Everything is read under our budget before pypdf reads anything itself: its reader parses
+    # trailers and cross-reference streams on opening, and every object when it repairs a file.
+    pdf.read_all()
     reader = PdfReader(io.BytesIO(data), strict=False, xref_stream_maximum_entries=MAX_OBJECTS)
     if reader.is_encrypted:
         # Strings and streams are ciphertext: nothing in them could be checked.
         raise PdfRefused("encrypted")
-    budget = _Budget()
-    found: set[str] = set()
-    for obj in _objects(reader, data, headers, budget):
-        found.update(_walk(obj))
+    pdf.read_misplaced(reader)
+    found = {reason for obj in pdf.everything() for reason in _walk(obj, pdf)}
     if found:
         raise PdfRefused(next(r for r in REASONS if r in found))
     return len(reader.pages)
 
 
-def _object_headers(data: bytes) -> dict[int, int]:
-    """Where each `N G obj` header starts -> where the object after it starts."""
-    size = len(data)
-    return {size - m.end(): size - m.start() for m in _OBJECT_HEADER_REVERSED.finditer(data[::-1])}
+class _File:
+    """Every object the bytes hold, as a repairing reader finds them: each `N G obj` (every
+    revision, reachable or not, after %%EOF too), each object packed in an object stream, each
+    trailer. Read under one budget, and standing in for pypdf's reader while it parses (for an
+    indirect /Length), so that pypdf parses nothing the budget has not paid for."""
+
+    strict = False  # what pypdf's parser asks of the reader it is given
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.source = io.BytesIO(data)
+        self.budget = _Budget()
+        size = len(data)
+        self.starts: dict[int, list[int]] = {}  # object number -> where its occurrences start
+        self.header_at: set[int] = set()  # where each header starts
+        for count, m in enumerate(_OBJECT_HEADER_REVERSED.finditer(data[::-1])):
+            copies = self.starts.setdefault(int(m.group(2)[::-1]), [])
+            if count == MAX_OBJECTS or len(copies) == MAX_REVISIONS:
+                raise PdfRefused("too_complex")
+            copies.append(size - m.start())
+            self.header_at.add(size - m.end())
+        # Counted before pypdf reads them: it spends time on each cross-reference entry.
+        for count, _ in enumerate(_XREF_ENTRY.finditer(data)):
+            if count == MAX_OBJECTS:
+                raise PdfRefused("too_complex")
+        self.parsed: dict[int, Any] = {}  # start -> the object read there
+        self.packed: dict[int, list[Any]] = {}  # object number -> its copies in object streams
+        self.others: list[Any] = []  # trailers, and objects only the cross-references place
+        self.reading: set[int] = set()
+
+    def read_all(self) -> None:
+        for starts in self.starts.values():
+            for start in starts:
+                self._at(start)
+        for m in _TRAILER.finditer(self.data):
+            self.others.append(self._read(self.data, self.source, m.end()))
+
+    def read_misplaced(self, reader: PdfReader) -> None:
+        """An object a cross-reference entry places where no header was found: pypdf, and
+        lenient readers, take any three letters there for `obj`."""
+        for entries in reader.xref.values():
+            for offset in entries.values():
+                if offset not in self.header_at:
+                    self.source.seek(offset)
+                    reader.read_object_header(self.source)
+                    obj = self._read(self.data, self.source, self.source.tell())
+                    self.others.append(obj)
+                    self._unpack(obj)
+
+    def everything(self) -> Iterator[Any]:
+        yield from self.parsed.values()
+        for copies in self.packed.values():
+            yield from copies
+        yield from self.others
+
+    def occurrences(self, number: int) -> list[Any]:
+        starts = self.starts.get(number, [])
+        return [self.parsed[s] for s in starts if s in self.parsed] + self.packed.get(number, [])
+
+    def get_object(self, reference: IndirectObject) -> Any:
+        """pypdf's parser asks for an indirect /Length: the object's last copy in the file."""
+        starts = self.starts.get(reference.idnum)
+        return self._at(starts[0]) if starts else None  # reversed scan: [0] is the last copy
+
+    def _at(self, start: int) -> Any:
+        if start in self.reading:  # a stream whose /Length is the stream itself
+            return None
+        if start not in self.parsed:
+            self.reading.add(start)
+            try:
+                self.parsed[start] = self._read(self.data, self.source, start)
+            finally:
+                self.reading.discard(start)
+            self._unpack(self.parsed[start])
+        return self.parsed[start]
+
+    def _read(self, data: bytes, source: io.BytesIO, start: int) -> Any:
+        self.budget.object()
+        while start < len(data) and data[start] in _WHITESPACE:
+            start += 1
+        source.seek(start)
+        # Duck-typed: the parser reads .strict and calls .get_object, nothing else.
+        return read_object(source, cast(Any, self), parsing_budget=self.budget.tokens)
+
+    def _unpack(self, obj: Any) -> None:
+        """The objects of an object stream. Some readers do not insist on /Type /ObjStm: /N and
+        /First are all they use, so they are all we ask for."""
+        if not isinstance(obj, StreamObject):
+            return
+        first, count = obj.get("/First"), obj.get("/N")
+        if not (isinstance(first, NumberObject) and isinstance(count, NumberObject)):
+            return
+        content = obj.get_data()
+        self.budget.decompressed(len(content))
+        numbers = [int(n) for n in content[:first].split()[: 2 * count]]
+        source = io.BytesIO(content)
+        for number, offset in zip(numbers[::2], numbers[1::2], strict=False):
+            self.packed.setdefault(number, []).append(self._read(content, source, first + offset))
+
+    def resolved(self, value: Any) -> list[Any]:
+        """What a value stands for: itself, or every copy of the object it refers to, followed
+        through references to references (a reader picks one copy; we check them all)."""
+        values, pending, seen = [], [value], set()
+        while pending:
+            value = pending.pop()
+            if not isinstance(value, IndirectObject):
+                values.append(value)
+            elif value.idnum not in seen:
+                seen.add(value.idnum)
+                pending.extend(self.occurrences(value.idnum))
+            if len(values) + len(pending) > MAX_RESOLVED:
+                raise PdfRefused("too_complex")
+        return values
 
 
-def _objects(
-    reader: PdfReader, data: bytes, headers: dict[int, int], budget: _Budget
-) -> Iterator[Any]:
-    """Each object as a repairing reader finds it: every object header and trailer in the bytes,
-    and the contents of every object stream; then any object a cross-reference entry places
-    where no header was found (pypdf, and lenient readers, take any word there for `obj`)."""
-    source = io.BytesIO(data)
-    starts = [*headers.values(), *(m.end() for m in _TRAILER.finditer(data))]
-    for entries in list(reader.xref.values()):
-        for offset in entries.values():
-            if offset not in headers:
-                source.seek(offset)
-                reader.read_object_header(source)
-                starts.append(source.tell())
-    for start in starts:
-        obj = _read_at(data, source, start, reader, budget)
-        yield obj
-        layout = _object_stream_layout(obj)
-        if layout:
-            yield from _packed(obj, *layout, reader, budget)
-
-
-def _read_at(
-    data: bytes, source: io.BytesIO, start: int, reader: PdfReader, budget: _Budget
-) -> Any:
-    budget.object()
-    while start < len(data) and data[start] in _WHITESPACE:
-        start += 1
-    source.seek(start)
-    return read_object(source, reader, parsing_budget=budget.tokens)
-
-
-def _object_stream_layout(obj: Any) -> tuple[int, int] | None:
-    """(/First, /N) of an object stream. Some readers do not insist on /Type /ObjStm: /N and
-    /First are all they use, so they are all we ask for."""
-    if not isinstance(obj, StreamObject):
-        return None
-    first, count = obj.get("/First"), obj.get("/N")
-    if isinstance(first, NumberObject) and isinstance(count, NumberObject):
-        return int(first), int(count)
-    return None
-
-
-def _packed(
-    container: StreamObject, first: int, count: int, reader: PdfReader, budget: _Budget
-) -> Iterator[Any]:
-    content = container.get_data()
-    budget.decompressed(len(content))
-    offsets = [int(n) for n in content[:first].split()[1 : 2 * count : 2]]
-    source = io.BytesIO(content)
-    for offset in offsets:
-        yield _read_at(content, source, first + offset, reader, budget)
-
-
-def _walk(root: Any) -> Iterator[str]:
-    """Reasons found in one object's own structure. References are not followed: every
-    indirect object is a root of its own (see _objects), and parsing bounded the size."""
+def _walk(root: Any, pdf: _File) -> Iterator[str]:
+    """Reasons found in one object's own structure. References are not followed: every object
+    is a root of its own (see _File.everything), and parsing bounded the size."""
     stack = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, DictionaryObject):  # streams too: their dictionary
-            yield from _dictionary_reasons(node)
+            yield from _dictionary_reasons(node, pdf)
             stack.extend(node.values())
         elif isinstance(node, ArrayObject):
             stack.extend(node)
 
 
-def _dictionary_reasons(node: DictionaryObject) -> Iterator[str]:
+def _dictionary_reasons(node: DictionaryObject, pdf: _File) -> Iterator[str]:
     entries = {str(key).lower(): value for key, value in node.items()}
+
+    def names(key: str) -> set[str]:
+        return {str(v).lower() for v in pdf.resolved(entries.get(key)) if isinstance(v, NameObject)}
+
     for key in entries.keys() & KEY_REASONS.keys():
         yield KEY_REASONS[key]
-    for key in ("/type", "/subtype"):
-        kind = _name(entries.get(key))
+    for kind in names("/type") | names("/subtype"):
         if kind in TYPE_REASONS:
             yield TYPE_REASONS[kind]
-    kind = _name(entries.get("/s"))
-    if kind in ACTION_REASONS:
-        yield ACTION_REASONS[kind]
-    if _name(entries.get("/fs")) == "/url":  # a file specification that is fetched from the web
+    for kind in names("/s"):
+        if kind in ACTION_REASONS:
+            yield ACTION_REASONS[kind]
+    if "/url" in names("/fs"):  # a file specification that is fetched from the web
         yield "uri"
     for key in ACTION_KEYS:
-        value = _resolve(entries.get(key))
-        if isinstance(value, DictionaryObject) and not (
-            key == "/a" and "/o" in {str(k).lower() for k in value}
-        ):
-            yield "action"
-
-
-def _resolve(value: Any) -> Any:
-    for _ in range(MAX_REFERENCE_HOPS):
-        if not isinstance(value, IndirectObject):
-            return value
-        value = value.get_object()
-    raise PdfRefused("too_complex")
-
-
-def _name(value: Any) -> str | None:
-    value = _resolve(value)
-    return str(value).lower() if isinstance(value, NameObject) else None
+        for value in pdf.resolved(entries.get(key)):
+            if isinstance(value, DictionaryObject) and not (
+                key == "/a" and "/o" in {str(k).lower() for k in value}
+            ):
+                yield "action"

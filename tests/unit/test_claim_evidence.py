@@ -52,7 +52,7 @@ def test_hostile_structure_is_refused_within_a_second_or_two(make: object, reaso
     elapsed = time.perf_counter() - started
     assert isinstance(refused.__cause__, pdfguard.PdfRefused)
     assert refused.__cause__.reason == reason
-    assert elapsed < 5, f"{elapsed:.1f} s"  # about 0.1–0.7 s on the 2-core test machine
+    assert elapsed < 5, f"{elapsed:.1f} s"  # 0.05–1.7 s on the loaded 2-core test machine
 
 
 @pytest.mark.parametrize("make", CLEAN.values(), ids=CLEAN.keys())
