@@ -71,9 +71,12 @@ def build(found: Mapping[int, bytes], *, earlier: bytes = b"") -> bytes:
     return bytes(out)
 
 
-def with_object_stream(found: Mapping[int, bytes], packed: set[int]) -> bytes:
+def with_object_stream(
+    found: Mapping[int, bytes], packed: set[int], *, encrypted: bool = False
+) -> bytes:
     """PDF 1.5 layout: the `packed` objects compressed inside an object stream, located through
-    a cross-reference stream (no xref table, no trailer keyword): none of their bytes is plain."""
+    a cross-reference stream (no xref table, no trailer keyword): none of their bytes is plain.
+    `encrypted`: the object stream is scrambled as a cipher would, and the file says so."""
     out = bytearray(HEADER)
     where: dict[int, tuple[int, int, int]] = {}
     for number in sorted(set(found) - packed):
@@ -86,6 +89,8 @@ def with_object_stream(found: Mapping[int, bytes], packed: set[int]) -> bytes:
         where[number] = (2, container, index)
     head = b" ".join(heads) + b"\n"
     packed_data = zlib.compress(head + bodies)
+    if encrypted:
+        packed_data = bytes(b ^ 0x5A for b in packed_data)
     where[container] = (
         1,
         _body(
@@ -108,7 +113,11 @@ def with_object_stream(found: Mapping[int, bytes], packed: set[int]) -> bytes:
     _body(
         out,
         xref_number,
-        stream(rows, b"/Type /XRef /Size %d /W [1 4 2] /Root 1 0 R" % (xref_number + 1)),
+        stream(
+            rows,
+            b"/Type /XRef /Size %d /W [1 4 2] /Root 1 0 R" % (xref_number + 1)
+            + (b" /Encrypt << /Filter /Standard /V 4 /R 4 /Length 128 >>" if encrypted else b""),
+        ),
     )
     out += b"startxref\n%d\n%%%%EOF\n" % xref_offset
     return bytes(out)
@@ -361,6 +370,11 @@ ATTACKS: dict[str, tuple[Callable[[], bytes], str]] = {
         "javascript",
     ),
     "encrypted": (_encrypted, "encrypted"),
+    # Said before its object streams, which are ciphertext, would read as a broken file.
+    "encrypted-object-streams": (
+        lambda: with_object_stream(objects(), {1, 2, 5}, encrypted=True),
+        "encrypted",
+    ),
     "not-a-pdf-body": (lambda: b"%PDF-1.7\nthis is not a pdf", "malformed"),
 }
 

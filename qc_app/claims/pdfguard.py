@@ -197,8 +197,7 @@ def _inspect(data: bytes) -> int:
     # trailers and cross-reference streams on opening, and every object when it repairs a file.
     pdf.read_all()
     reader = PdfReader(io.BytesIO(data), strict=False, xref_stream_maximum_entries=MAX_OBJECTS)
-    if reader.is_encrypted:
-        # Strings and streams are ciphertext: nothing in them could be checked.
+    if reader.is_encrypted:  # through a trailer that only pypdf's reading of the file found
         raise PdfRefused("encrypted")
     pdf.read_misplaced(reader)
     found = {reason for obj in pdf.everything() for reason in _walk(obj, pdf)}
@@ -243,6 +242,15 @@ class _File:
                 self._at(start)
         for m in _TRAILER.finditer(self.data):
             self.others.append(self._read(self.data, self.source, m.end()))
+        # A trailer or cross-reference stream says so: strings and streams are ciphertext,
+        # nothing in them could be checked, and packed objects would only read as garbage.
+        if any(
+            isinstance(obj, DictionaryObject) and "/Encrypt" in obj
+            for obj in (*self.others, *self.parsed.values())
+        ):
+            raise PdfRefused("encrypted")
+        for obj in list(self.parsed.values()):
+            self._unpack(obj)
 
     def read_misplaced(self, reader: PdfReader) -> None:
         """An object a cross-reference entry places where no header was found: pypdf, and
@@ -280,7 +288,6 @@ class _File:
                 self.parsed[start] = self._read(self.data, self.source, start)
             finally:
                 self.reading.discard(start)
-            self._unpack(self.parsed[start])
         return self.parsed[start]
 
     def _read(self, data: bytes, source: io.BytesIO, start: int) -> Any:
