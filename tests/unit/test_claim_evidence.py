@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -31,8 +32,7 @@ def test_the_corpus_has_fifteen_or_more_attacks() -> None:
 
 
 @pytest.mark.parametrize(("make", "reason"), ATTACKS.values(), ids=ATTACKS.keys())
-def test_active_pdf_is_refused_with_its_reason(make: object, reason: str) -> None:
-    assert callable(make)
+def test_active_pdf_is_refused_with_its_reason(make: Callable[[], bytes], reason: str) -> None:
     refused = refusal(make())
     assert isinstance(refused.__cause__, pdfguard.PdfRefused)
     assert refused.__cause__.reason == reason
@@ -42,10 +42,12 @@ def test_active_pdf_is_refused_with_its_reason(make: object, reason: str) -> Non
 
 
 @pytest.mark.parametrize(("make", "reason"), HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_structure_is_refused_within_a_second_or_two(make: object, reason: str) -> None:
-    """Each of these costs pypdf alone tens of seconds (or an unbounded walk) without the
-    budgets: a 20 KB file claiming two million cross-references took 30 s and 426 MB."""
-    assert callable(make)
+def test_hostile_structure_is_refused_within_a_second_or_two(
+    make: Callable[[], bytes], reason: str
+) -> None:
+    """Files aimed at the checker itself. Before the budgets, a 20 KB file claiming two million
+    cross-references took 18-30 s and 426 MB, shared page-tree kids gave a 500, and the
+    number floods took 14-50 s."""
     data = make()
     started = time.perf_counter()
     refused = refusal(data)
@@ -56,8 +58,7 @@ def test_hostile_structure_is_refused_within_a_second_or_two(make: object, reaso
 
 
 @pytest.mark.parametrize("make", CLEAN.values(), ids=CLEAN.keys())
-def test_clean_pdf_is_kept_byte_for_byte(make: object) -> None:
-    assert callable(make)
+def test_clean_pdf_is_kept_byte_for_byte(make: Callable[[], bytes]) -> None:
     data = make()
     checked = evidence.check_file(data)
     assert (checked.kind, checked.data) == ("pdf", data)
