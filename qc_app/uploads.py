@@ -17,6 +17,7 @@ from qc_app.errors import ValidationFailed
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2048
+TOO_MANY_PIXELS = ("照片像素过多", "the photo has too many pixels")
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,22 @@ def clean_image(data: bytes) -> CleanImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
             if image.width * image.height > MAX_PIXELS:
-                raise ValidationFailed("照片像素过多", "the photo has too many pixels")
+                raise ValidationFailed(*TOO_MANY_PIXELS)
             image.load()
             image = ImageOps.exif_transpose(image)
     except ValidationFailed:
         raise
-    except (
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own limit, met at open for sizes far beyond ours (a 50,000² PNG header).
+        raise ValidationFailed(*TOO_MANY_PIXELS) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(
             "照片须为 JPEG、PNG 或 WebP 图片", "the photo must be a JPEG, PNG or WebP image"
         ) from exc
     image = image.convert("RGB")
+    # Nothing of the upload but its pixels: Pillow would write info["comment"] back as a JPEG
+    # comment (where a JPEG+HTML polyglot keeps its page, or a PNG its text chunk).
+    image.info.clear()
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)

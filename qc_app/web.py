@@ -214,6 +214,23 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# A file someone uploaded is never a page of ours: sandboxed (no scripts, no same origin, no
+# forms), loading nothing; its type is fixed, and _security_headers adds nosniff to every response.
+UPLOAD_CSP = "default-src 'none'; sandbox"
+
+
+def upload_response(
+    data: bytes, mimetype: str, *, cache: str, disposition: str | None = None
+) -> Response:
+    """Serve a stored upload (a re-encoded photo, a checked evidence PDF)."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Security-Policy"] = UPLOAD_CSP
+    response.headers["Cache-Control"] = cache
+    if disposition:
+        response.headers["Content-Disposition"] = disposition
+    return response
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
 

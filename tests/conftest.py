@@ -234,6 +234,24 @@ def stored_pdfs(app: Flask) -> set[str]:
     return {path.stem for path in root.glob("*/*.pdf")}
 
 
+# What an attacker uploads where a photo is expected (security.md §8 check 19): each would run
+# its script if a browser ever rendered it as a page of ours.
+HTML_PAGE = b"<!doctype html><html><body><script>alert(document.domain)</script></body></html>"
+SVG_IMAGE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)">'
+    b"<script>alert(document.domain)</script></svg>"
+)
+HTML_IN_JPEG = b"<html><body><script>alert(document.domain)</script></body></html>"
+
+
+def jpeg_html_polyglot() -> bytes:
+    """A JPEG that decodes, carrying an HTML page in a comment segment and after its end: a
+    browser that sniffed it as HTML would run the script."""
+    jpeg = jpeg_bytes()
+    comment = b"\xff\xfe" + (len(HTML_IN_JPEG) + 2).to_bytes(2, "big") + HTML_IN_JPEG
+    return jpeg[:2] + comment + jpeg[2:] + HTML_IN_JPEG
+
+
 def issuing_setup(app: Flask) -> IssuingSetup:
     return IssuingSetup.from_config(app.config["QC"])
 

@@ -17,7 +17,16 @@ from qc_app.units import yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import actor, config, limiter, locale, now, public, roles_required
+from qc_app.web import (
+    actor,
+    config,
+    limiter,
+    locale,
+    now,
+    public,
+    roles_required,
+    upload_response,
+)
 
 bp = Blueprint("claims", __name__)
 COVERED = (ClaimReason.BRAND, ClaimReason.MATERIAL)
@@ -221,15 +230,16 @@ def evidence(number: str, evidence_id: int) -> Any:
         evidence_id=evidence_id,
         files=config().INSTANCE_PATH,
     )
-    kind = "image/jpeg" if row.kind == "jpg" else "application/pdf"
-    response = Response(data, mimetype=kind)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    disposition = "inline" if row.kind == "jpg" else "attachment"
-    response.headers["Content-Disposition"] = (
-        f'{disposition}; filename="evidence-{number}-{row.id}.{row.kind}"'
+    # A PDF is downloaded, never rendered in the browser under our origin.
+    mimetype, disposition = (
+        ("image/jpeg", "inline") if row.kind == "jpg" else ("application/pdf", "attachment")
     )
-    return response
+    return upload_response(
+        data,
+        mimetype,
+        cache="private, no-store",
+        disposition=f'{disposition}; filename="evidence-{number}-{row.id}.{row.kind}"',
+    )
 
 
 __all__ = ["ClaimState", "bp"]

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
 from qc_app.certificates.numbers import normalize
@@ -17,7 +17,7 @@ from qc_app.intake.timeline import custody_rows
 from qc_app.intake.workflow import ItemState, allowed
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
-from qc_app.web import actor, back, config, locale, now, roles_required
+from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
 
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -289,11 +289,5 @@ def photo(code: str, digest: str) -> Any:
     found = services.get_item(session=db, actor=actor(), code=code)
     if digest not in {p.sha256 for p in services.item_photos(session=db, item=found)}:
         raise not_found("照片", "photo")
-    return image_response(storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg"))
-
-
-def image_response(data: bytes) -> Response:
-    response = Response(data, mimetype="image/jpeg")
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
+    return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -10,10 +10,9 @@ from qc_app import storage
 from qc_app.certificates.services import jwks
 from qc_app.db import request_session
 from qc_app.errors import not_found
-from qc_app.intake.views import image_response
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, now, public
+from qc_app.web import config, limiter, now, public, upload_response
 
 bp = Blueprint("verification", __name__)
 
@@ -79,7 +78,8 @@ def photo(number: str) -> Any:
     if view.record is None or view.record.photo_sha256 is None:
         raise not_found("照片", "photo")
     files = config().INSTANCE_PATH
-    return image_response(storage.load(files, "photos", view.record.photo_sha256, ".jpg"))
+    data = storage.load(files, "photos", view.record.photo_sha256, ".jpg")
+    return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
 @bp.route("/verify", methods=["GET", "POST"])

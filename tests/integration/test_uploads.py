@@ -1,9 +1,13 @@
-"""Intake photos through the API: metadata stripped, non-images and pixel bombs refused."""
+"""Intake photos through the API: metadata stripped, non-images and pixel bombs refused,
+polyglots re-encoded (security.md §8 checks 18-20)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +21,8 @@ from qc_app import storage
 from qc_app.db import engine_of, new_session
 from qc_app.intake.models import Item, Photo
 from qc_app.uploads import MAX_PIXELS
-from tests.conftest import Flow, jpeg_bytes
+from tests.claims_support import pdf_bytes
+from tests.conftest import HTML_IN_JPEG, HTML_PAGE, SVG_IMAGE, Flow, jpeg_bytes, jpeg_html_polyglot
 
 GPS_IFD = 0x8825
 
@@ -93,8 +98,9 @@ def _gif() -> bytes:
 
 
 NOT_IMAGES = {
-    "html named .jpg": b"<!doctype html><html><body><script>alert(1)</script></body></html>",
-    "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "html named .jpg": HTML_PAGE,
+    "svg": SVG_IMAGE,
+    "pdf": pdf_bytes(),
     "gif": _gif(),
     "truncated jpeg": jpeg_bytes()[:200],
     "jpeg magic then html": b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>",
@@ -116,4 +122,43 @@ def test_png_beyond_the_pixel_limit_is_422(app: Flask, send: Send) -> None:
     answer = send(bomb, "photo.png")
     assert answer.status_code == 422
     assert "pixels" in answer.get_json()["error"]["message"]
+    assert stored(app, send.code) == ("declared", [])
+
+
+def test_jpeg_html_polyglot_is_stored_re_encoded_without_the_html(app: Flask, send: Send) -> None:
+    polyglot = jpeg_html_polyglot()
+    answer = send(polyglot, "photo.jpg")
+    assert answer.status_code == 200, answer.get_json()
+    [photo] = stored(app, send.code)[1]
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    assert Image.open(io.BytesIO(kept)).format == "JPEG"
+    assert photo.original_sha256 == hashlib.sha256(polyglot).hexdigest() != photo.sha256
+    assert b"<script" not in kept and HTML_IN_JPEG not in kept
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares its size and holds almost no data: 69 bytes for any size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 17))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "size", [(1, MAX_PIXELS + 1), (50_000, 50_000)], ids=["one-pixel-over", "50000x50000"]
+)
+def test_pixel_bomb_is_refused_at_once(app: Flask, send: Send, size: tuple[int, int]) -> None:
+    started = time.perf_counter()
+    answer = send(_png_header(*size), "photo.png")
+    assert time.perf_counter() - started < 1
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["message"] == "the photo has too many pixels"
     assert stored(app, send.code) == ("declared", [])

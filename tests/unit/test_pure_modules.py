@@ -1,4 +1,5 @@
-"""The warehouse's pure modules import neither Flask nor a database session (STYLE.md)."""
+"""Pure modules (warehouse, dashboard, timeline, claim evidence) import neither Flask nor a
+database session (STYLE.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE = ["qc_app/warehouse/mass.py", "qc_app/dashboard/charts.py", "qc_app/intake/timeline.py"]
+PURE = [
+    "qc_app/warehouse/mass.py",
+    "qc_app/dashboard/charts.py",
+    "qc_app/intake/timeline.py",
+    "qc_app/claims/evidence.py",
+    "qc_app/claims/pdfguard.py",
+]
 FORBIDDEN = ("flask", "sqlmodel", "sqlalchemy", "qc_app.db")
 
 

@@ -1,11 +1,15 @@
-"""Driving the pages as a person would: read the CSRF token from the form, then post it."""
+"""Driving the pages as a person would: read the CSRF token from the form, then post it; the
+consumer opens the certificate's QR link and files a claim from it."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from tests.conftest import PASSWORD
+from tests.claims_support import Sold
+from tests.conftest import PASSWORD, jpeg_bytes
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -26,3 +30,33 @@ def login(client: Any, username: str, password: str = PASSWORD) -> Any:
     response = post_form(client, "/login", "/login", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def qr_path(sold: Sold) -> str:
+    parts = urlsplit(sold.issued.verify_url)
+    return f"{parts.path}?{parts.query}"
+
+
+def claim_url(client: Any, sold: Sold) -> str:
+    page = client.get(qr_path(sold)).get_data(as_text=True)
+    start = page.index('id="claim-link" href="') + len('id="claim-link" href="')
+    return page[start : page.index('"', start)].replace("&amp;", "&")
+
+
+def file_claim(client: Any, sold: Sold, reason: str = "brand", **extra: Any) -> Any:
+    url = claim_url(client, sold)
+    form_page = client.get(url).get_data(as_text=True)
+    token = TOKEN.search(form_page)
+    assert token
+    fields = dict(
+        csrf_token=token.group(1),
+        k=urlsplit(url).query.split("k=")[1].split("&")[0],
+        s=urlsplit(url).query.split("s=")[1].split("&")[0],
+        order_no=sold.order.order_no,
+        reason=reason,
+        description="专柜说不是该品牌",
+        postage_yuan="12.50",
+        evidence=(io.BytesIO(jpeg_bytes(exif_gps=True)), "photo.jpg"),
+    )
+    fields.update(extra)
+    return client.post(urlsplit(url).path, data=fields, content_type="multipart/form-data")

@@ -10,31 +10,26 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from sqlmodel import select
 
-from qc_app import create_app
+from qc_app import create_app, storage
 from qc_app.certificates.models import CertificateStatus
 from qc_app.claims import services
-from qc_app.claims.models import Claim
+from qc_app.claims.models import Claim, Evidence
 from qc_app.config import Config
 from qc_app.db import engine_of, write
 from qc_app.sqltypes import utcnow
 from qc_app.verification.scans import ScanHour
 from tests.claims_support import Sold, accept, file, sell
-from tests.conftest import jpeg_bytes
-from tests.web.helpers import TOKEN, csrf, login, post_form
+from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_bytes, jpeg_html_polyglot
+from tests.evidence_pdfs import ATTACKS, lab_report
+from tests.web.helpers import claim_url, csrf, file_claim, login, post_form, qr_path
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def qr_path(sold: Sold) -> str:
-    parts = urlsplit(sold.issued.verify_url)
-    return f"{parts.path}?{parts.query}"
 
 
 @pytest.fixture
@@ -200,31 +195,6 @@ def test_config_uses_redis_when_redis_url_is_set() -> None:
 # -- claims through the pages --------------------------------------------------------------------
 
 
-def claim_url(client: Any, sold: Sold) -> str:
-    page = client.get(qr_path(sold)).get_data(as_text=True)
-    start = page.index('id="claim-link" href="') + len('id="claim-link" href="')
-    return page[start : page.index('"', start)].replace("&amp;", "&")
-
-
-def file_claim(client: Any, sold: Sold, reason: str = "brand", **extra: Any) -> Any:
-    url = claim_url(client, sold)
-    form_page = client.get(url).get_data(as_text=True)
-    token = TOKEN.search(form_page)
-    assert token
-    fields = dict(
-        csrf_token=token.group(1),
-        k=urlsplit(url).query.split("k=")[1].split("&")[0],
-        s=urlsplit(url).query.split("s=")[1].split("&")[0],
-        order_no=sold.order.order_no,
-        reason=reason,
-        description="专柜说不是该品牌",
-        postage_yuan="12.50",
-        evidence=(io.BytesIO(jpeg_bytes(exif_gps=True)), "photo.jpg"),
-    )
-    fields.update(extra)
-    return client.post(urlsplit(url).path, data=fields, content_type="multipart/form-data")
-
-
 def test_consumer_files_and_follows_a_claim(client: Any, db: Any, sold: Sold) -> None:
     response = file_claim(client, sold)
     page = response.get_data(as_text=True)
@@ -257,6 +227,61 @@ def test_wrong_order_number_keeps_the_form_and_says_so(client: Any, db: Any, sol
     assert "专柜说不是该品牌" in response.get_data(as_text=True)
 
 
+def test_claim_with_an_active_pdf_is_refused_and_nothing_is_stored(
+    app: Flask, client: Any, db: Any, sold: Sold
+) -> None:
+    report, _reason = ATTACKS["submit-form-button"]
+    response = file_claim(
+        client,
+        sold,
+        evidence=[(io.BytesIO(jpeg_bytes()), "photo.jpg"), (io.BytesIO(report()), "报告.pdf")],
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "PDF 证据无效：含有向外提交表单的动作" in page
+    assert "专柜说不是该品牌" in page  # the form is kept
+    assert db.exec(select(Claim)).all() == []
+    assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
+
+
+def test_claim_form_states_what_a_pdf_may_not_carry(client: Any, sold: Sold) -> None:
+    url = claim_url(client, sold)
+    assert "PDF 报告须不含脚本、链接、附件" in client.get(url).get_data(as_text=True)
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "A PDF report must carry no scripts, links, attachments" in english
+
+
+@pytest.mark.parametrize("upload", [HTML_PAGE, SVG_IMAGE], ids=["html-as-jpg", "svg-as-jpg"])
+def test_evidence_neither_image_nor_pdf_is_refused(
+    app: Flask, client: Any, db: Any, sold: Sold, upload: bytes
+) -> None:
+    response = file_claim(client, sold, evidence=(io.BytesIO(upload), "photo.jpg"))
+    assert response.status_code == 422
+    assert "照片须为 JPEG、PNG 或 WebP 图片" in response.get_data(as_text=True)
+    assert db.exec(select(Claim)).all() == []
+    assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
+
+
+def test_polyglot_evidence_is_stored_re_encoded(
+    app: Flask, client: Any, db: Any, sold: Sold
+) -> None:
+    response = file_claim(client, sold, evidence=(io.BytesIO(jpeg_html_polyglot()), "photo.jpg"))
+    assert response.status_code == 200
+    [row] = db.exec(select(Evidence)).all()
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "evidence", row.sha256, ".jpg")
+    assert row.kind == "jpg" and kept.startswith(b"\xff\xd8") and b"<script" not in kept
+
+
+def test_pdf_named_as_a_photo_is_kept_as_a_pdf(
+    app: Flask, client: Any, db: Any, sold: Sold
+) -> None:
+    report = lab_report()
+    assert file_claim(client, sold, evidence=(io.BytesIO(report), "photo.jpg")).status_code == 200
+    [row] = db.exec(select(Evidence)).all()
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "evidence", row.sha256, ".pdf")
+    assert (row.kind, kept) == ("pdf", report)
+
+
 def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, sold: Sold) -> None:
     file_claim(app.test_client(), sold)
     claim = db.exec(select(Claim)).one()
@@ -286,9 +311,8 @@ def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, so
     files = admin.get(detail).get_data(as_text=True)
     link = files.split("/evidence/")[1].split('"')[0]
     served = admin.get(f"{detail}/evidence/{link}")
-    assert (
-        served.headers["Content-Security-Policy"] == "sandbox" and b"Exif" not in served.data[:200]
-    )
+    assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert b"Exif" not in served.data[:200]
 
 
 @pytest.mark.parametrize(

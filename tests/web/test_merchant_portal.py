@@ -7,11 +7,14 @@ import io
 import pytest
 from sqlmodel import select
 
+from qc_app import storage
 from qc_app.db import write
-from qc_app.intake.models import Consignment, Item
+from qc_app.intake.models import Consignment, Item, Photo
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Membership
 from qc_app.merchants.programme import agreement_sha256
+from tests.claims_support import pdf_bytes
+from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_html_polyglot
 from tests.web.helpers import csrf, login, post_form
 
 
@@ -227,22 +230,41 @@ def test_consignment_form_with_material_price_and_photo(app, db, world):
     assert web.get(f"/items/{first.code}/photos/{photo.sha256}.jpg").status_code == 200
 
 
-def test_consignment_form_refuses_a_bad_photo_and_saves_nothing(app, db, world):
-    web = app.test_client()
-    login(web, "merchant1")
-    web.post(
+def post_consignment_with_photo(web, world, photo: bytes, filename: str = "x.jpg"):
+    return web.post(
         "/m/consignments/new",
         data={
             "csrf_token": csrf(web, "/m/consignments"),
             "listing_0": str(world.listing_gold.id),
             "mass_0": "3.21",
-            "photo_0": (io.BytesIO(b"<html>not a photo</html>"), "x.jpg"),
+            "photo_0": (io.BytesIO(photo), filename),
         },
         content_type="multipart/form-data",
         headers={"Referer": "http://localhost/m/consignments"},
     )
+
+
+@pytest.mark.parametrize(
+    "photo", [HTML_PAGE, SVG_IMAGE, pdf_bytes()], ids=["html-as-jpg", "svg-as-jpg", "pdf-as-jpg"]
+)
+def test_consignment_form_refuses_a_bad_photo_and_saves_nothing(app, db, world, photo):
+    web = app.test_client()
+    login(web, "merchant1")
+    post_consignment_with_photo(web, world, photo)
+    assert "JPEG" in web.get("/m/consignments").get_data(as_text=True)
     db.rollback()
     assert db.exec(select(Item)).all() == []
+    assert not (app.config["QC"].INSTANCE_PATH / "photos").exists()
+
+
+def test_consignment_form_stores_a_polyglot_photo_re_encoded(app, db, world):
+    web = app.test_client()
+    login(web, "merchant1")
+    assert post_consignment_with_photo(web, world, jpeg_html_polyglot()).status_code == 302
+    db.rollback()
+    photo = db.exec(select(Photo)).one()
+    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    assert kept.startswith(b"\xff\xd8") and b"<script" not in kept
 
 
 @pytest.mark.usefixtures("cjk_font_path")
