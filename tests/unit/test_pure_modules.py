@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE = ["qc_app/warehouse/mass.py", "qc_app/dashboard/charts.py", "qc_app/intake/timeline.py"]
+PURE = [
+    "qc_app/warehouse/mass.py",
+    "qc_app/dashboard/charts.py",
+    "qc_app/intake/timeline.py",
+    "qc_app/claims/coverage.py",
+]
 FORBIDDEN = ("flask", "sqlmodel", "sqlalchemy", "qc_app.db")
 
 
