@@ -235,10 +235,10 @@ def get_certificate(number: str) -> Any:
     from qc_app.verification import throttle
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
-    throttle.ensure_budget(normalize(number))
+    throttle.ensure_budget(number)
     found = certificates.find(request_session(), normalize(number))
     if found is None:
-        throttle.spend(normalize(number))
+        throttle.spend(number)
         raise not_found("证书", "certificate")
     return jsonify(
         {

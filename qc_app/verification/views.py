@@ -90,12 +90,12 @@ def verify_form() -> Any:
         return render_template("verification/form.html")
     number = request.form.get("number", "")
     check_code = request.form.get("check_code", "")
-    throttle.ensure_budget(number.strip().upper())
+    throttle.ensure_budget(number)
     view = services.by_code(
         session=request_session(), number=number, check_code=check_code, now=now()
     )
     if view.verdict == Verdict.NOT_FOUND:
-        throttle.spend(number.strip().upper())
+        throttle.spend(number)
         return _page(view, 404)
     return _page(view, 200, check_code=check_code)
 
