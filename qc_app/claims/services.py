@@ -35,7 +35,6 @@ from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply
-from qc_app.listings.models import Listing
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order, OrderState
 from qc_app.units import clean_text
@@ -135,17 +134,8 @@ def parse_postage(value: object) -> int:
 
 
 def programme_of(session: Session, order: Order) -> Programme:
-    """The order's programme, else its listing's, else the default 假一赔十."""
-    listing = session.get(Listing, order.listing_id)
-    chosen = order.programme_id or (listing.programme_id if listing else None)
-    if chosen is not None:
-        found = session.get(Programme, chosen)
-        if found is not None:
-            return found
-    default = session.exec(select(Programme).where(Programme.code == DEFAULT_PROGRAMME)).first()
-    if default is None:
-        raise Conflict("保障计划未配置", "the guarantee programmes are missing")
-    return default
+    """The programme the order was placed under (claims.programmes names it then)."""
+    return session.get_one(Programme, order.programme_id)
 
 
 def _covered_by_programme(session: Session, *, order: Order, programme: Programme) -> bool:
