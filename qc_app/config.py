@@ -6,6 +6,7 @@ clear message (scripts/serve writes both into instance/secrets.env on first run)
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -99,6 +100,12 @@ class Config:
         for key, value in overrides.items():
             setattr(config, key, value)
         return config
+
+    @property
+    def CHECK_CODE_KEY(self) -> bytes:
+        """The key of the certificates' check-code digests (certificates.numbers), derived from
+        SECRET_KEY. Rotating SECRET_KEY therefore retires every printed check code: reissue."""
+        return hmac.new(self.SECRET_KEY.encode(), b"qc check-code digest key v1", "sha256").digest()
 
     def flask_settings(self) -> dict[str, Any]:
         cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"

@@ -201,12 +201,15 @@ def _same(given: str, stored: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), stored.encode("utf-8"))
 
 
-def by_code(*, session: Session, number: str, check_code: str, now: datetime) -> PublicView:
-    """Typed number + check code. A wrong code reads as not found, so numbers can't be probed."""
+def by_code(
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+) -> PublicView:
+    """Typed number + check code. A wrong code reads as not found, so numbers can't be probed.
+    `key`: Config.CHECK_CODE_KEY, under which the code's digest was stored."""
     number = numbers.normalize(number)
     if not numbers.is_certificate_number(number):
         return PublicView(Verdict.NOT_FOUND, number)
     row = _find(session, number, now)
-    if row is None or not numbers.check_code_matches(number, check_code, row.check_code_hash):
+    if row is None or not numbers.check_code_matches(key, number, check_code, row.check_code_hash):
         return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, row, now)

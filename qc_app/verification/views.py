@@ -91,13 +91,21 @@ def verify_form() -> Any:
     number = request.form.get("number", "")
     check_code = request.form.get("check_code", "")
     throttle.ensure_budget(number)
-    view = services.by_code(
-        session=request_session(), number=number, check_code=check_code, now=now()
-    )
+    view = _code_view(number, check_code)
     if view.verdict == Verdict.NOT_FOUND:
         throttle.spend(number)
         return _page(view, 404)
     return _page(view, 200, check_code=check_code)
+
+
+def _code_view(number: str, check_code: str) -> services.PublicView:
+    return services.by_code(
+        session=request_session(),
+        number=number,
+        check_code=check_code,
+        key=config().CHECK_CODE_KEY,
+        now=now(),
+    )
 
 
 @bp.get("/.well-known/jwks.json")
