@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from qc_app.certificates.services import revoke
 from qc_app.sqltypes import utcnow
 from tests.browser.steps import PHONE, SHOTS, open_qr
+from tests.claims_support import sell
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -64,3 +65,33 @@ def test_typing_number_and_check_code_in_english(page: Page, live_server: str, f
     page.keyboard.press("Enter")
     expect(page.locator(".verdict")).to_be_visible()
     expect(page.locator(".verdict")).to_have_class("verdict valid")
+
+
+def test_guarantee_card_and_claim_button_only_when_covered(
+    page: Page, live_server: str, flow
+) -> None:
+    covered = sell(flow)
+    open_qr(page, live_server, covered.issued.verify_url)
+    expect(page.locator("#guarantee")).to_be_visible()
+    expect(page.locator("#guarantee h2")).to_have_text("假一赔十")
+    expect(page.locator("#claim-link")).to_be_visible()
+    expect(page.locator("#no-guarantee")).to_have_count(0)
+
+    on_the_way = sell(flow, delivered=False)
+    open_qr(page, live_server, on_the_way.issued.verify_url)
+    expect(page.locator("#no-guarantee h2")).to_have_text("暂不能申请理赔")
+    expect(page.locator("#no-guarantee")).to_contain_text("订单尚未签收")
+    expect(page.locator("#guarantee")).to_have_count(0)
+    expect(page.locator("#claim-link")).to_have_count(0)
+
+
+def test_shop_that_never_joined_shows_no_guarantee(page: Page, live_server: str, flow) -> None:
+    sold = sell(flow, labelled=False)
+    open_qr(page, live_server, sold.issued.verify_url)
+    expect(page.locator(".verdict")).to_contain_text("真实有效")
+    expect(page.locator("#no-guarantee h2")).to_have_text("本证书无理赔保障")
+    expect(page.locator("#no-guarantee")).to_contain_text("下单时该店铺未开通保障服务")
+    expect(page.locator("#guarantee")).to_have_count(0)
+    expect(page.locator("#claim-link")).to_have_count(0)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "consumer-phone-no-guarantee.png"), full_page=True)
