@@ -51,9 +51,9 @@ class Config:
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
     LOGIN_RATE_LIMIT: str = "10/minute"
     RATELIMIT_KEY_PREFIX: str = ""
-    # Wrong check codes (or unknown numbers) typed on /verify: per client and certificate
-    # number, and per client over all numbers (verification/throttle.py). Never per number
-    # alone: wrong codes from others must not lock the owner out.
+    # Wrong check codes (or unknown numbers) typed on /verify or to register ownership: per
+    # client and certificate number, and per client over all numbers (verification/throttle.py).
+    # Never per number alone: wrong codes from others must not lock the owner out.
     CHECK_CODE_BUDGET_PER_CLIENT_NUMBER: str = "10/hour"
     CHECK_CODE_BUDGET_PER_CLIENT: str = "20/hour"
     CLAIM_RATE_LIMIT: str = "10/hour"

@@ -57,6 +57,8 @@ class Certificate(SQLModel, table=True):
     # Reissue: the old certificate is revoked and points to its replacement, and back.
     superseded_by: str | None = Field(default=None, max_length=32)
     reissue_of: str | None = Field(default=None, max_length=32)
+    # The consumer registered ownership with the check code (once: verification.services).
+    owner_registered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CredentialKind(StrEnum):

@@ -20,13 +20,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, text
-from sqlmodel import Session
+from sqlalchemy import DateTime, bindparam, text, update
+from sqlmodel import Session, col, select
 
+from qc_app import audit
 from qc_app.certificates import numbers, signing
-from qc_app.certificates.models import CertificateStatus
+from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import verifier
 from qc_app.claims.coverage import Coverage, Facts, Terms, decide
+from qc_app.db import write
+from qc_app.errors import Conflict, not_found
 from qc_app.merchants.services import guarantee_in_force
 from qc_app.sqltypes import UTCDateTime
 from qc_app.verification import scans
@@ -59,6 +62,7 @@ class Record:
     body_name_en: str | None
     seal_no: str | None
     coverage: Coverage  # the order's programme, and whether a claim can be filed now
+    owner_registered_at: datetime | None  # ownership registered with the check code
     scans: scans.Counts
 
 
@@ -82,6 +86,7 @@ _RECORD = (
     text(
         "SELECT c.id, c.number, c.kid, c.url_signature, c.status, c.revoke_reason, "  # noqa: S608
         "c.superseded_by, c.payload, c.signature, c.issued_at, c.check_code_hash, "
+        "c.owner_registered_at, "
         "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
         "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
         "b.name_en AS body_name_en, o.seal_no, o.created_at AS placed_at, o.delivered_at, "
@@ -104,6 +109,7 @@ _RECORD = (
     .columns(
         # Typed, so both databases return aware datetimes (SQLite keeps them as text).
         issued_at=UTCDateTime(),
+        owner_registered_at=UTCDateTime(),
         placed_at=UTCDateTime(),
         delivered_at=UTCDateTime(),
         starts_at=UTCDateTime(),
@@ -153,6 +159,7 @@ def _record(row: Any, now: datetime) -> Record:
         body_name_en=row.body_name_en,
         seal_no=row.seal_no,
         coverage=_coverage(row, now),
+        owner_registered_at=row.owner_registered_at,
         scans=scans.counts_of(row, scans.hour_of(now)),
     )
 
@@ -224,3 +231,65 @@ def by_code(
     if row is None or not numbers.check_code_matches(key, number, check_code, row.check_code_hash):
         return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, row, now)
+
+
+class AlreadyRegistered(Conflict):
+    """A second registration of ownership: refused, saying when the first one was made."""
+
+    code = "already_registered"
+
+    def __init__(self, registered_at: datetime) -> None:
+        day = registered_at.date().isoformat()
+        super().__init__(
+            f"该证书已于 {day} 登记过物主，不能再次登记。",
+            f"This certificate was already registered to its owner on {day}.",
+        )
+        self.registered_at = registered_at
+
+
+def register_owner(
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+) -> Certificate:
+    """The buyer registers ownership with the check code (security.md §4: the one-time secret
+    printed on the certificate, never in the QR). Once per certificate: a conditional UPDATE,
+    so of any number of parallel registrations exactly one wins and every other is refused with
+    the winner's date. A wrong code reads as not found, as on the verify form (the view spends
+    the same budget). Nothing about the person is stored: the time is the registration."""
+    number = numbers.normalize(number)
+    found = (
+        session.exec(select(Certificate).where(Certificate.number == number)).first()
+        if numbers.is_certificate_number(number)
+        else None
+    )
+    if found is None or not numbers.check_code_matches(
+        key, number, check_code, found.check_code_hash
+    ):
+        raise not_found("证书（请核对证书编号和校验码）", "certificate (check the number and code)")
+    with write(session):
+        claimed = session.connection().execute(
+            update(Certificate)
+            .where(
+                col(Certificate.id) == found.id,
+                col(Certificate.owner_registered_at).is_(None),
+                col(Certificate.status) == CertificateStatus.VALID,
+            )
+            .values(owner_registered_at=now)
+        )
+        won = claimed.rowcount == 1
+        if won:
+            audit.record(
+                session,
+                actor=None,
+                action="owner_registered",
+                entity="certificate",
+                entity_id=number,
+                at=now,
+            )
+    session.refresh(found)
+    if won:
+        return found
+    if found.owner_registered_at is not None:
+        raise AlreadyRegistered(found.owner_registered_at)
+    raise Conflict(
+        "证书已吊销，不能登记物主", "the certificate is revoked and cannot be registered"
+    )

@@ -9,11 +9,11 @@ from flask.blueprints import BlueprintSetupState
 from qc_app import storage
 from qc_app.certificates.services import jwks
 from qc_app.db import request_session
-from qc_app.errors import not_found
+from qc_app.errors import Conflict, NotFound, not_found
 from qc_app.intake.views import image_response
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, now, public
+from qc_app.web import config, limiter, locale, now, public
 
 bp = Blueprint("verification", __name__)
 
@@ -37,8 +37,11 @@ def _tally_scans(state: BlueprintSetupState) -> None:
         atexit.register(tally.flush, state.app.extensions["qc_counter_engine"], force=True)
 
 
-def _page(view: services.PublicView, status: int, **proof: str) -> Any:
-    """Render the verdict; count the scan and add the parcel facts when a record was found."""
+def _page(
+    view: services.PublicView, status: int, owner: tuple[bool, str] | None = None, **proof: str
+) -> Any:
+    """Render the verdict; count the scan and add the parcel facts when a record was found.
+    `owner`: a registration of ownership just tried: (registered, refusal in words)."""
     extra = None
     if view.record is not None:
         extra = consumer.extras(
@@ -49,7 +52,9 @@ def _page(view: services.PublicView, status: int, **proof: str) -> Any:
             role=_role(),
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
         )
-    return render_template("verification/result.html", view=view, extra=extra, proof=proof), status
+    return render_template(
+        "verification/result.html", view=view, extra=extra, proof=proof, owner=owner
+    ), status
 
 
 def _qr_view(number: str) -> services.PublicView:
@@ -106,6 +111,30 @@ def _code_view(number: str, check_code: str) -> services.PublicView:
         key=config().CHECK_CODE_KEY,
         now=now(),
     )
+
+
+@bp.post("/v/<number>/owner")
+@public
+@limiter.limit(_limit)
+def register_owner(number: str) -> Any:
+    """Register ownership with the check code (from the page reached by number + code, or
+    typed on the QR's page). A wrong code spends the same budget as on /verify."""
+    check_code = request.form.get("check_code", "")
+    throttle.ensure_budget(number)
+    try:
+        services.register_owner(
+            session=request_session(),
+            number=number,
+            check_code=check_code,
+            key=config().CHECK_CODE_KEY,
+            now=now(),
+        )
+    except NotFound:
+        throttle.spend(number)
+        raise
+    except Conflict as refused:  # already registered (with the date), or revoked meanwhile
+        return _page(_code_view(number, check_code), 409, (False, refused.message(locale())))
+    return _page(_code_view(number, check_code), 200, (True, ""))
 
 
 @bp.get("/.well-known/jwks.json")

@@ -1,8 +1,10 @@
-"""consumer page: keyed check-code digests, the programme named on every listing and order
+"""consumer page: ownership registration, keyed check-code digests, programme named on every
+listing and order
 
 Revision ID: 0009
 Revises: 0007
 
+- certificates.owner_registered_at: the one-time registration with the check code.
 - check_code_hash becomes HMAC-SHA256(key, the old digest) with the deployment's check-code key
   (Config.CHECK_CODE_KEY, from SECRET_KEY; qc_app.migrate.upgrade hands it over): the old digest
   was a bare SHA-256 of a 40-bit code, which anyone holding a copy of the database reverses in
@@ -17,6 +19,7 @@ import hmac
 
 import sqlalchemy as sa
 
+import qc_app.sqltypes
 from alembic import op
 
 revision = '0009'
@@ -45,6 +48,10 @@ def rekey(connection: sa.engine.Connection, key: bytes | None) -> int:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('owner_registered_at', qc_app.sqltypes.UTCDateTime(), nullable=True)
+        )
     config = op.get_context().config
     rekey(op.get_bind(), config.attributes.get("check_code_key") if config else None)
 
@@ -62,3 +69,5 @@ def downgrade() -> None:
     for table in ('orders', 'listings'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column('programme_id', existing_type=sa.Integer(), nullable=True)
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_column('owner_registered_at')
