@@ -6,6 +6,7 @@ placed, and keeps it: changing the listing later never changes what an earlier o
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -13,6 +14,8 @@ from sqlmodel import Session, col, select
 from qc_app.claims.models import DEFAULT_PROGRAMME, Programme
 from qc_app.errors import ValidationFailed
 from qc_app.units import clean_text
+
+CODE = re.compile(r"[A-Z0-9_]{1,16}")
 
 
 def by_id(session: Session) -> dict[int, Programme]:
@@ -31,7 +34,13 @@ def by_code(session: Session, code: object, now: datetime) -> Programme:
     """The programme with this code (default 假一赔十 when empty), if it is running now."""
     typed = clean_text(code, "programme", required=False, max_length=16).upper()
     wanted = typed or DEFAULT_PROGRAMME
-    found = session.exec(select(Programme).where(Programme.code == wanted)).first()
+    # Codes are short identifiers: anything else is unknown before it reaches the database
+    # (a NUL or a lone surrogate would fail in the driver, not as a clear 422).
+    found = (
+        session.exec(select(Programme).where(Programme.code == wanted)).first()
+        if CODE.fullmatch(wanted)
+        else None
+    )
     if found is None:
         raise ValidationFailed(
             f"未知的保障计划：{wanted}", f"unknown guarantee programme: {wanted}"

@@ -78,7 +78,7 @@ def test_listing_names_its_programme_through_the_api(api: Platform) -> None:
     assert (default["code"], default["multiplier"]) == ("JYPS", 10)
 
 
-@pytest.mark.parametrize("programme", ["NOPE", "x" * 17, 7, ["AXG"]])
+@pytest.mark.parametrize("programme", ["NOPE", "x" * 17, 7, ["AXG"], "AXG\x00", "\ud800"])
 def test_unknown_programme_is_422_and_nothing_is_created(
     api: Platform, db: Session, programme: Any
 ) -> None:
