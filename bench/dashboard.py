@@ -15,10 +15,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from qc_app.auth.models import User
 from qc_app.certificates.models import Certificate, SigningKey
+from qc_app.claims.models import Programme
 from qc_app.dashboard import stats
 from qc_app.db import make_engine, new_session
 from qc_app.inspection.models import Inspection, TestingBody
@@ -98,6 +99,9 @@ def build(url: str, n: int) -> None:
                 }
             ],
         )
+        default_programme = c.execute(
+            select(Programme.id).where(Programme.code == "JYPS")
+        ).scalar_one()
         c.execute(
             Listing.__table__.insert(),
             [
@@ -109,6 +113,7 @@ def build(url: str, n: int) -> None:
                     "material_code": "AU990",
                     "style": "",
                     "price_fen": 100,
+                    "programme_id": default_programme,
                     "created_at": now,
                 }
                 for m in range(1, 51)

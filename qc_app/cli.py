@@ -28,7 +28,7 @@ def db_upgrade() -> None:
     """Apply every migration (creates the database if needed)."""
     from qc_app.migrate import upgrade
 
-    upgrade(engine_of(current_app))
+    upgrade(engine_of(current_app), check_code_key=current_app.config["QC"].CHECK_CODE_KEY)
     click.echo("database at the newest revision")
 
 

@@ -6,6 +6,7 @@ clear message (scripts/serve writes both into instance/secrets.env on first run)
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -50,8 +51,10 @@ class Config:
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
     LOGIN_RATE_LIMIT: str = "10/minute"
     RATELIMIT_KEY_PREFIX: str = ""
-    # Wrong check codes (or unknown numbers) typed on /verify: per number and per client.
-    CHECK_CODE_BUDGET_PER_NUMBER: str = "10/hour"
+    # Wrong check codes (or unknown numbers) typed on /verify or to register ownership: per
+    # client and certificate number, and per client over all numbers (verification/throttle.py).
+    # Never per number alone: wrong codes from others must not lock the owner out.
+    CHECK_CODE_BUDGET_PER_CLIENT_NUMBER: str = "10/hour"
     CHECK_CODE_BUDGET_PER_CLIENT: str = "20/hour"
     CLAIM_RATE_LIMIT: str = "10/hour"
     # When a genuine code looks copied (verification/scans.Thresholds): total, per hour, days.
@@ -97,6 +100,12 @@ class Config:
         for key, value in overrides.items():
             setattr(config, key, value)
         return config
+
+    @property
+    def CHECK_CODE_KEY(self) -> bytes:
+        """The key of the certificates' check-code digests (certificates.numbers), derived from
+        SECRET_KEY. Rotating SECRET_KEY therefore retires every printed check code: reissue."""
+        return hmac.new(self.SECRET_KEY.encode(), b"qc check-code digest key v1", "sha256").digest()
 
     def flask_settings(self) -> dict[str, Any]:
         cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"

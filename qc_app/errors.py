@@ -5,6 +5,8 @@ Each error carries a stable code for the API, a Chinese message for the UI and a
 
 from __future__ import annotations
 
+import math
+
 
 class DomainError(Exception):
     status = 400
@@ -59,6 +61,27 @@ class LostRace(Conflict):
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
+
+
+class TooManyAttempts(DomainError):
+    """A rate limit or budget is spent: the message says how long to wait, in plain words,
+    and web.py sends the same wait as the Retry-After header."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, what_zh: str, what_en: str, *, wait_s: float) -> None:
+        self.retry_after = max(1, math.ceil(wait_s))
+        zh, en = wait_words(self.retry_after)
+        super().__init__(f"{what_zh}请在{zh}后再试。", f"{what_en} Please try again in {en}.")
+
+
+def wait_words(seconds: int) -> tuple[str, str]:
+    """A wait as a person says it: seconds under two minutes, else minutes (rounded up)."""
+    if seconds < 120:
+        return f" {seconds} 秒", f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f" {minutes} 分钟", f"{minutes} minutes"
 
 
 def not_found(what_zh: str, what_en: str) -> NotFound:

@@ -6,21 +6,46 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
-def _config(connection: object) -> AlembicConfig:
+def _config(connection: object, check_code_key: bytes | None = None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(SCRIPTS))
     config.attributes["connection"] = connection
+    config.attributes["check_code_key"] = check_code_key
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), revision)
+def upgrade(engine: Engine, revision: str = "head", *, check_code_key: bytes | None = None) -> None:
+    """`check_code_key` (Config.CHECK_CODE_KEY): revision 0009 re-keys the check-code digests of
+    existing certificates with it, and refuses to run without it when there are any.
+
+    On SQLite, Alembic changes a column by copying its table and dropping the old one; with
+    foreign keys on, dropping a table other rows refer to fails. So, as SQLite's own procedure
+    for altering tables says: keys off outside the transaction, every key checked before commit.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _foreign_keys(connection, on=False)
+        try:
+            with connection.begin():
+                command.upgrade(_config(connection, check_code_key), revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("migration left rows whose foreign keys point nowhere")
+        finally:
+            if sqlite:
+                _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection: Connection, *, on: bool) -> None:
+    # On the driver's connection: outside any transaction (inside one SQLite ignores it).
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -4,6 +4,7 @@ and the one place where domain errors become HTTP responses or flash messages.""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -32,7 +33,7 @@ from werkzeug.wrappers import Response
 from qc_app.auth.models import User
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
-from qc_app.errors import DomainError, Forbidden
+from qc_app.errors import DomainError, Forbidden, TooManyAttempts
 from qc_app.sqltypes import utcnow
 
 log = logging.getLogger("qc_app")
@@ -244,12 +245,18 @@ def error_json(code: str, message: str, status: int, **extra: Any) -> tuple[Any,
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
+        headers = {}
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(exc.retry_after)
         if _wants_json():
-            return error_json(exc.code, exc.message_en, exc.status, message_zh=exc.message_zh)
+            body, status = error_json(
+                exc.code, exc.message_en, exc.status, message_zh=exc.message_zh
+            )
+            return body, status, headers
         if request.method == "POST" and exc.status in (409, 422, 400) and request.referrer:
             flash(exc.message(locale()), "error")
             return redirect(safe_next(urlsplit(request.referrer).path) or request.path)
-        return render_template("error.html", error=exc, status=exc.status), exc.status
+        return render_template("error.html", error=exc, status=exc.status), exc.status, headers
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -264,13 +271,17 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
+        if status == 429:
+            # A Flask-Limiter limit: said in words, with the wait, as the check-code budgets are.
+            current = limiter.current_limit
+            wait_s = current.reset_at - time.time() if current else 60.0
+            return _domain(TooManyAttempts("请求过于频繁。", "Too many requests.", wait_s=wait_s))
         if _wants_json():
             code = {
                 401: "unauthorized",
                 404: "not_found",
                 405: "method_not_allowed",
                 413: "too_large",
-                429: "rate_limited",
             }.get(status, "bad_request")
             return error_json(code, exc.description or exc.name, status)
         return render_template(

@@ -56,7 +56,10 @@ def sell(
     delivered_at: datetime | None = None,
     price_paid_fen: int = 300000,
     labelled: bool = True,
+    delivered: bool = True,
 ) -> Sold:
+    """`labelled`: merchant1 is in the programme with 假一赔十 on the listing, since long ago.
+    `delivered`: False stops once the parcel has shipped."""
     db, world = flow.db, flow.world
     if labelled:
         guarantee_on(db, world, utcnow() - timedelta(days=400))
@@ -81,7 +84,9 @@ def sell(
         mass_g="5.03",  # what the flow's intake and lab weighed
         now=utcnow(),
     )
-    ship(session=db, actor=world["inspector1"], waybill_no=order.waybill_no, now=utcnow())
+    order = ship(session=db, actor=world["inspector1"], waybill_no=order.waybill_no, now=utcnow())
+    if not delivered:
+        return Sold(item, issued, order)
     order = deliver(
         session=db, actor=world["admin1"], waybill_no=order.waybill_no, now=delivered_at or utcnow()
     )

@@ -144,6 +144,25 @@ def _schemas() -> dict[str, Any]:
                 "style": {"type": "string", "maxLength": 60},
                 "material_code": _ref("MaterialCode"),
                 "price_fen": {"type": "integer", "minimum": 1},
+                "programme": {
+                    "type": "string",
+                    "maxLength": 16,
+                    "description": "code of a running guarantee programme (the `programmes` "
+                    "table: JYPS 假一赔十 ×10, AXG 安心购 退一赔三 ×3, KS_XRG 快手信任购 ×10); "
+                    "default JYPS. An unknown or ended one is 422",
+                },
+            },
+        },
+        "Programme": {
+            "type": "object",
+            "description": "the guarantee programme a listing or an order names; a claim "
+            "upheld pays the price paid + multiplier × the price paid + postage",
+            "properties": {
+                "code": {"type": "string"},
+                "name_zh": {"type": "string"},
+                "name_en": {"type": "string"},
+                "multiplier": {"type": "integer"},
+                "window_days": {"type": "integer", "description": "claim window after delivery"},
             },
         },
         "Listing": {
@@ -154,6 +173,7 @@ def _schemas() -> dict[str, Any]:
                 "brand": {"type": "string"},
                 "material_code": {"type": "string"},
                 "price_fen": {"type": "integer"},
+                "programme": _ref("Programme"),
             },
         },
         "ListingOut": {
@@ -166,6 +186,7 @@ def _schemas() -> dict[str, Any]:
                 "material_code": {"type": "string"},
                 "price_fen": {"type": "integer"},
                 "labels": _ref("Labels"),
+                "programme": _ref("Programme"),
                 "title_warnings": {
                     "type": "array",
                     "description": "what the title promises that certificates cannot confirm",
@@ -186,7 +207,8 @@ def _schemas() -> dict[str, Any]:
         },
         "Labels": {
             "type": "object",
-            "description": "鉴定验真 (authentic) and 假一赔十 (guarantee; needs authentic)",
+            "description": "鉴定验真 (authentic) and the guarantee label (needs authentic), "
+            "which names the listing's programme",
             "properties": {"authentic": {"type": "boolean"}, "guarantee": {"type": "boolean"}},
         },
         "CsvError": {
@@ -324,6 +346,12 @@ def _schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": "bind a piece already at the warehouse (stock sold)",
                 },
+                "programme": {
+                    "type": "string",
+                    "maxLength": 16,
+                    "description": "code of a running guarantee programme for this order; "
+                    "default: the listing's. The order keeps it whatever the listing names later",
+                },
             },
         },
         "Order": {
@@ -336,6 +364,7 @@ def _schemas() -> dict[str, Any]:
                 },
                 "waybill_no": {"type": "string"},
                 "listing_id": {"type": "integer"},
+                "programme": {"type": "string", "description": "the programme's code"},
                 "item_code": {"type": ["string", "null"]},
                 "seal_no": {"type": ["string", "null"]},
                 "packed_mass_g": {"type": ["string", "null"]},

@@ -15,6 +15,8 @@ from qc_app.auth.models import User
 from qc_app.auth.services import user_for_token
 from qc_app.certificates import services as certificates
 from qc_app.certificates.views import issuing_setup, pdf_response
+from qc_app.claims import programmes
+from qc_app.claims.models import Programme
 from qc_app.db import request_session
 from qc_app.errors import BadRequest, Forbidden, Unauthorized
 from qc_app.inspection import services as inspection
@@ -107,6 +109,7 @@ def create_listing() -> Any:
         material_code=data.get("material_code"),
         price_fen=data.get("price_fen"),
         style=data.get("style", ""),
+        programme=data.get("programme"),
         now=now(),
     )
     return jsonify(
@@ -116,6 +119,7 @@ def create_listing() -> Any:
             "brand": listing.brand,
             "material_code": listing.material_code,
             "price_fen": listing.price_fen,
+            "programme": programme_json(request_session().get_one(Programme, listing.programme_id)),
         }
     ), 201
 
@@ -235,10 +239,10 @@ def get_certificate(number: str) -> Any:
     from qc_app.verification import throttle
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
-    throttle.ensure_budget(normalize(number))
+    throttle.ensure_budget(number)
     found = certificates.find(request_session(), normalize(number))
     if found is None:
-        throttle.spend(normalize(number))
+        throttle.spend(number)
         raise not_found("证书", "certificate")
     return jsonify(
         {
@@ -302,11 +306,23 @@ def reissue(number: str) -> Any:
     ), 201
 
 
+def programme_json(programme: Programme) -> dict[str, Any]:
+    return {
+        "code": programme.code,
+        "name_zh": programme.name_zh,
+        "name_en": programme.name_en,
+        "multiplier": programme.multiplier,
+        "window_days": programme.window_days,
+    }
+
+
 def order_json(order: Any, item: Item | None = None) -> dict[str, Any]:
+    named = request_session().get_one(Programme, order.programme_id)
     return {
         "order_no": order.order_no,
         "waybill_no": order.waybill_no,
         "listing_id": order.listing_id,
+        "programme": named.code,
         "state": str(order.state),
         "item_code": item.code if item else None,
         "seal_no": order.seal_no,
@@ -333,6 +349,7 @@ def create_order() -> Any:
         price_paid_fen=data.get("price_paid_fen"),
         waybill_no=text(data, "waybill_no"),
         item_code=text(data, "item_code"),
+        programme=data.get("programme"),
         now=now(),
     )
     return jsonify(order_json(order, orders.item_of(request_session(), order))), 201
@@ -383,7 +400,7 @@ def ship(waybill_no: str) -> Any:
 # -- merchant side: listings, labels, consignments (issue 6) -----------------------------------
 
 
-def listing_json(listing: Any) -> dict[str, Any]:
+def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
     from qc_app.listings.consistency import check_title
     from qc_app.rules.engine import load_ruleset
 
@@ -395,6 +412,7 @@ def listing_json(listing: Any) -> dict[str, Any]:
         "material_code": listing.material_code,
         "price_fen": listing.price_fen,
         "labels": {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee},
+        "programme": programme_json(named[listing.programme_id]),
         "title_warnings": [
             {"kind": w.kind, "term": w.term, "message": w.en, "message_zh": w.zh}
             for w in check_title(listing.title, listing.material_code, load_ruleset())
@@ -405,15 +423,18 @@ def listing_json(listing: Any) -> dict[str, Any]:
 @bp.get("/listings")
 @token_roles("merchant")
 def list_listings() -> Any:
-    rows = listings.merchant_listings(session=request_session(), actor=caller())
-    return jsonify({"listings": [listing_json(x) for x in rows]})
+    db = request_session()
+    rows = listings.merchant_listings(session=db, actor=caller())
+    named = programmes.by_id(db)
+    return jsonify({"listings": [listing_json(x, named) for x in rows]})
 
 
 @bp.get("/listings/<int:listing_id>")
 @token_roles("merchant")
 def get_listing(listing_id: int) -> Any:
-    found = listings.get_listing(session=request_session(), actor=caller(), listing_id=listing_id)
-    return jsonify(listing_json(found))
+    db = request_session()
+    found = listings.get_listing(session=db, actor=caller(), listing_id=listing_id)
+    return jsonify(listing_json(found, programmes.by_id(db)))
 
 
 @bp.post("/listings/<int:listing_id>/labels")
@@ -433,7 +454,7 @@ def set_listing_labels(listing_id: int) -> Any:
         guarantee=flags["guarantee"],
         now=now(),
     )
-    return jsonify(listing_json(found))
+    return jsonify(listing_json(found, programmes.by_id(request_session())))
 
 
 @bp.get("/consignments/<code>")

@@ -62,6 +62,8 @@ class Certificate(SQLModel, table=True):
     superseded_by: str | None = Field(default=None, max_length=32)
     reissue_of: str | None = Field(default=None, max_length=32)
     version: int = Field(default=0, sa_column=_certificate_version)
+    # The consumer registered ownership with the check code (once: verification.services).
+    owner_registered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CredentialKind(StrEnum):

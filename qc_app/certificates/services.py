@@ -60,6 +60,7 @@ class IssuingSetup:
     base_url: str
     certificates_dir: Path
     font: str | None
+    check_code_key: bytes  # only the keyed digest of a check code is stored (numbers.py)
 
     @classmethod
     def from_config(cls, config: Config) -> IssuingSetup:
@@ -69,6 +70,7 @@ class IssuingSetup:
             base_url=config.BASE_URL,
             certificates_dir=config.CERTIFICATES_DIR,
             font=config.CJK_FONT,
+            check_code_key=config.CHECK_CODE_KEY,
         )
 
 
@@ -467,7 +469,7 @@ def _prepare(
         number=number,
         item_id=item.id or 0,
         inspection_id=inspection.id or 0,
-        check_code_hash=numbers.check_code_digest(number, check_code),
+        check_code_hash=numbers.check_code_digest(setup.check_code_key, number, check_code),
         payload=signed.decode("utf-8"),
         signature=signature,
         url_signature=url_signature,

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
+from qc_app.claims.coverage import Terms
 from qc_app.sqltypes import UTCDateTime, unique_index
 
 DEFAULT_PROGRAMME = "JYPS"  # 假一赔十
@@ -30,6 +31,17 @@ class Programme(SQLModel, table=True):
 
     def covers(self, reason: str) -> bool:
         return reason in self.scope.split(",")
+
+    def terms(self) -> Terms:
+        return Terms(
+            code=self.code,
+            name_zh=self.name_zh,
+            name_en=self.name_en,
+            multiplier=self.multiplier,
+            window_days=self.window_days,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+        )
 
 
 class ClaimReason(StrEnum):

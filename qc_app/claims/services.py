@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -21,9 +21,8 @@ from qc_app.auth.models import User
 from qc_app.certificates import services as certificates
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.numbers import normalize, random_code, with_check
-from qc_app.claims import evidence, workflow
+from qc_app.claims import coverage, evidence, workflow
 from qc_app.claims.models import (
-    DEFAULT_PROGRAMME,
     ONE_CLAIM,
     Claim,
     ClaimReason,
@@ -33,12 +32,11 @@ from qc_app.claims.models import (
 )
 from qc_app.claims.workflow import ClaimState
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply
-from qc_app.listings.models import Listing
 from qc_app.merchants.services import guarantee_covers
-from qc_app.orders.models import Order, OrderState
+from qc_app.orders.models import Order
 from qc_app.units import clean_text
 
 # The states that hold the order, open or upheld: one such claim per order (the unique index
@@ -144,34 +142,24 @@ def parse_postage(value: object) -> int:
 
 
 def programme_of(session: Session, order: Order) -> Programme:
-    """The order's programme, else its listing's, else the default 假一赔十."""
-    listing = session.get(Listing, order.listing_id)
-    chosen = order.programme_id or (listing.programme_id if listing else None)
-    if chosen is not None:
-        found = session.get(Programme, chosen)
-        if found is not None:
-            return found
-    default = session.exec(select(Programme).where(Programme.code == DEFAULT_PROGRAMME)).first()
-    if default is None:
-        raise Conflict("保障计划未配置", "the guarantee programmes are missing")
-    return default
+    """The programme the order was placed under (claims.programmes names it then)."""
+    return session.get_one(Programme, order.programme_id)
 
 
-def _covered_by_programme(session: Session, *, order: Order, programme: Programme) -> bool:
-    """Was the order placed while the programme applied?
-
-    Every programme has its own dates. 假一赔十 is also a label the merchant switches on per
-    listing after joining in the rights centre: the merchant side answers whether the order's
-    listing carried it when the order was placed (leaving later keeps earlier orders covered).
-    """
-    placed = order.created_at
-    if not (
-        programme.starts_at <= placed and (programme.ends_at is None or placed < programme.ends_at)
-    ):
-        return False
-    if programme.code == DEFAULT_PROGRAMME:
-        return guarantee_covers(session, order.merchant_id, order.listing_id, placed)
-    return True
+def coverage_of(
+    session: Session, *, certificate: Certificate, order: Order, now: datetime
+) -> coverage.Coverage:
+    """Whether the certificate's order is covered now: the same `coverage.decide` as the
+    consumer's page, over the same facts read here through the ORM."""
+    facts = coverage.Facts(
+        certificate_valid=certificate.status == CertificateStatus.VALID,
+        superseded=certificate.superseded_by is not None,
+        terms=programme_of(session, order).terms(),
+        placed_at=order.created_at,
+        delivered_at=order.delivered_at,
+        offered=guarantee_covers(session, order.merchant_id, order.listing_id, order.created_at),
+    )
+    return coverage.decide(facts, now)
 
 
 def _store(files: Path, checked: evidence.CheckedFile) -> str:
@@ -218,16 +206,9 @@ def file_claim(
     if not programme.covers(why):
         zh, en = OUT_OF_SCOPE.get(why, ("不在保障范围内", "not covered"))
         raise OutOfScope(zh, en)
-    if not _covered_by_programme(session, order=order, programme=programme):
-        raise Forbidden("该订单不在保障计划内", "this order is not covered by the programme")
-    if order.state != OrderState.DELIVERED or order.delivered_at is None:
-        raise Conflict("订单签收后才能申请理赔", "a claim can be filed once the order is delivered")
-    if now > order.delivered_at + timedelta(days=programme.window_days):
-        raise Conflict(
-            f"已超过签收后 {programme.window_days} 天的理赔期限",
-            f"the {programme.window_days}-day claim window after delivery has passed",
-            code="window_closed",
-        )
+    covered = coverage_of(session, certificate=certificate, order=order, now=now)
+    if not covered.covered:
+        raise covered.refusal()
     text = clean_text(description, "情况说明", required=True, max_length=2000)
     postage = parse_postage(postage_fen)
     checked = evidence.check_files(uploads)

@@ -65,10 +65,12 @@ def _certificate(number: str) -> verification.PublicView:
         )
     else:
         code = values.get("check_code", "")
-        throttle.ensure_budget(number.strip().upper())
-        view = verification.by_code(session=db, number=number, check_code=code, now=now())
+        throttle.ensure_budget(number)
+        view = verification.by_code(
+            session=db, number=number, check_code=code, key=config().CHECK_CODE_KEY, now=now()
+        )
         if view.verdict == Verdict.NOT_FOUND:
-            throttle.spend(number.strip().upper())
+            throttle.spend(number)
     return view
 
 

@@ -9,6 +9,8 @@ from qc_app import audit
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates.models import Certificate
+from qc_app.claims import programmes
+from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.errors import Forbidden, not_found
 from qc_app.inspection.models import Inspection, InspectionState
@@ -28,12 +30,15 @@ def create_listing(
     material_code: object,
     price_fen: object,
     style: object = "",
+    programme: object = "",
     now: datetime,
 ) -> Listing:
+    """`programme`: the code of the guarantee programme its label names (default 假一赔十)."""
     if actor.role != "merchant" or actor.merchant_id is None:
         raise Forbidden("只有商家可以创建商品", "only merchants create listings")
     code = clean_text(material_code, "material_code", required=True, max_length=32)
     load_ruleset().declaration(code)
+    chosen = programmes.by_code(session, programme, now)
     listing = Listing(
         merchant_id=actor.merchant_id,
         title=clean_text(title, "title", required=True, max_length=120),
@@ -41,6 +46,7 @@ def create_listing(
         style=clean_text(style, "style", required=False, max_length=60),
         material_code=code,
         price_fen=parse_price_fen(price_fen),
+        programme_id=chosen.id or 0,
         created_at=now,
     )
     with write(session):
@@ -56,6 +62,32 @@ def create_listing(
             title=listing.title,
             material=code,
             price_fen=listing.price_fen,
+            programme=chosen.code,
+        )
+    return listing
+
+
+def set_programme(
+    *, session: Session, actor: User, listing_id: int, programme: object, now: datetime
+) -> Listing:
+    """The merchant names another programme for the listing; orders placed before keep theirs."""
+    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
+    if actor.role != "merchant":
+        raise Forbidden("只有商家可以选择保障计划", "only the merchant chooses the programme")
+    chosen = programmes.by_code(session, programme, now)
+    with write(session):
+        before = session.get(Programme, listing.programme_id)
+        listing.programme_id = chosen.id or 0
+        session.add(listing)
+        audit.record(
+            session,
+            actor=actor,
+            action="listing_programme",
+            entity="listing",
+            entity_id=listing.id or 0,
+            at=now,
+            before=before.code if before else None,
+            after=chosen.code,
         )
     return listing
 

@@ -4,6 +4,8 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from qc_app.claims import programmes
+from qc_app.claims.models import Programme
 from qc_app.db import request_session
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
@@ -27,6 +29,8 @@ def index() -> Any:
         materials=rules.declarations,
         warnings={x.id: consistency.check_title(x.title, x.material_code, rules) for x in listings},
         member=merchants.current_membership(db, actor().merchant_id or 0) is not None,
+        programmes=programmes.running(db, now()),
+        programme_of=programmes.by_id(db),
     )
 
 
@@ -42,6 +46,7 @@ def create() -> Any:
         material_code=form.get("material_code"),
         price_fen=yuan_to_fen(form.get("price_yuan", "")),
         style=form.get("style"),
+        programme=form.get("programme"),
         now=now(),
     )
     return redirect(url_for("listings.show", listing_id=listing.id))
@@ -61,7 +66,22 @@ def show(listing_id: int) -> Any:
         member=merchants.current_membership(db, view.listing.merchant_id) is not None,
         covers=consistency.COVERS,
         excludes=consistency.EXCLUDES,
+        programme=db.get_one(Programme, view.listing.programme_id),
+        programmes=programmes.running(db, now()),
     )
+
+
+@bp.post("/listings/<int:listing_id>/programme")
+@roles_required("merchant")
+def programme(listing_id: int) -> Any:
+    services.set_programme(
+        session=request_session(),
+        actor=actor(),
+        listing_id=listing_id,
+        programme=request.form.get("programme"),
+        now=now(),
+    )
+    return redirect(url_for("listings.show", listing_id=listing_id))
 
 
 @bp.post("/listings/<int:listing_id>/labels")

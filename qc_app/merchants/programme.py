@@ -1,5 +1,6 @@
 """The 鉴定验真 / 假一赔十 programme as data and pure functions: the agreement text and its
-digest, the eligibility checks, and whether an order falls under the 假一赔十 obligation.
+digest, and the eligibility checks. (Whether an order falls under the 假一赔十 obligation is
+services.guarantee_in_force: SQL, so the consumer page's one query can carry it.)
 
 No Flask, no session, no clock: services pass the records and the time in.
 """
@@ -7,9 +8,7 @@ No Flask, no session, no clock: services pass the records and the time in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 AGREEMENT_VERSION = "2026.11"
@@ -122,20 +121,3 @@ def eligibility(merchant: Standing) -> list[Check]:
             "no serious violations",
         ),
     ]
-
-
-@dataclass(frozen=True)
-class Span:
-    start: datetime
-    end: datetime | None  # None: still open
-
-
-def within(moment: datetime, spans: Iterable[Span]) -> bool:
-    """Half-open [start, end): an order placed the instant the merchant left is not covered."""
-    return any(s.start <= moment and (s.end is None or moment < s.end) for s in spans)
-
-
-def covered(placed_at: datetime, memberships: Sequence[Span], guarantee: Sequence[Span]) -> bool:
-    """假一赔十 applies to an order placed while the merchant was in the programme and the
-    listing carried the 假一赔十 label. Leaving later changes neither span's past."""
-    return within(placed_at, memberships) and within(placed_at, guarantee)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
@@ -15,6 +16,7 @@ from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
+from qc_app.sqltypes import UTCDateTime
 from qc_app.units import clean_text
 
 
@@ -221,24 +223,42 @@ def set_labels(
     return listing
 
 
+def guarantee_in_force(merchant: str, listing: str, placed: str) -> str:
+    """SQL, true when an order of `listing` (of `merchant`) placed at `placed` fell inside one
+    of the merchant's programme periods (a signed period, closed or not) *and* one of the
+    listing's 假一赔十-label periods. The arguments are column names or bound parameters.
+
+    Periods are half-open [start, end): an order placed the instant the merchant left is not
+    covered. The one definition: guarantee_covers runs it, the consumer page's query embeds it.
+    """
+    return (  # column names and parameter names from our own code only, never input
+        "(EXISTS (SELECT 1 FROM programme_memberships gm"  # noqa: S608
+        f" WHERE gm.merchant_id = {merchant} AND gm.signed_at <= {placed}"
+        f" AND (gm.left_at IS NULL OR {placed} < gm.left_at))"
+        " AND EXISTS (SELECT 1 FROM listing_label_periods gp"
+        " JOIN listings gl ON gl.id = gp.listing_id"
+        f" WHERE gp.listing_id = {listing} AND gl.merchant_id = {merchant}"
+        f" AND gp.label = 'guarantee' AND gp.on_at <= {placed}"
+        f" AND (gp.off_at IS NULL OR {placed} < gp.off_at)))"
+    )
+
+
+_COVERS = text("SELECT " + guarantee_in_force(":merchant", ":listing", ":placed")).bindparams(
+    bindparam("placed", type_=UTCDateTime())  # compared as the columns store it, on both databases
+)
+
+
 def guarantee_covers(
     session: Session, merchant_id: int, listing_id: int, placed_at: datetime
 ) -> bool:
     """Does 假一赔十 apply to an order of this listing placed at `placed_at`?
 
-    True when the order was placed while the merchant was in the programme (a signed period,
-    closed or not) *and* the listing carried the 假一赔十 label. Leaving the programme later
-    does not change the answer for earlier orders. Read-only; for the claims package.
+    True when the order was placed while the merchant was in the programme *and* the listing
+    carried the 假一赔十 label. Leaving the programme later does not change the answer for
+    earlier orders. Read-only; for the claims package.
     """
-    listing = session.get(Listing, listing_id)
-    if listing is None or listing.merchant_id != merchant_id:
-        return False
-    member = [programme.Span(m.signed_at, m.left_at) for m in memberships(session, merchant_id)]
-    query = select(LabelPeriod).where(
-        LabelPeriod.listing_id == listing_id, LabelPeriod.label == "guarantee"
-    )
-    labelled = [programme.Span(p.on_at, p.off_at) for p in session.exec(query)]
-    return programme.covered(placed_at, member, labelled)
+    params = {"merchant": merchant_id, "listing": listing_id, "placed": placed_at}
+    return bool(session.connection().execute(_COVERS, params).scalar())
 
 
 def all_merchants(*, session: Session, actor: User) -> list[Merchant]:

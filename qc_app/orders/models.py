@@ -58,7 +58,8 @@ class Order(SQLModel, table=True):
     packed_mass_cg: int | None = None
     cancel_reason: str | None = Field(default=None, max_length=300)
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    # Claims (issue 5): the order's guarantee programme (None: the default 假一赔十) and the
-    # moment it completed, which opens the claim window.
-    programme_id: int | None = Field(default=None, foreign_key="programmes.id")
+    # Claims (issue 5): the order's guarantee programme, named when it is placed (its own, or
+    # its listing's then: claims.programmes) and kept, and the moment it completed, which
+    # opens the claim window.
+    programme_id: int = Field(foreign_key="programmes.id")
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -20,6 +20,8 @@ from qc_app.auth.models import User
 from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
+from qc_app.claims import programmes
+from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.errors import (
     Conflict,
@@ -49,15 +51,26 @@ def create_order(
     waybill_no: str,
     now: datetime,
     item_code: str = "",
+    programme: object = "",
 ) -> Order:
     """Orders come from the platform (admin role); the listing fixes the merchant.
 
     With `item_code` the order is bound to a piece already in the warehouse (stock inspected
     before sale); without it, the merchant sends the item in later naming the order.
+    `programme`: the code of the order's guarantee programme; empty: the listing's. The order
+    keeps it, whatever the listing names later.
     """
     with write(session):
         order = _new_order(
-            session, actor, order_no, listing_id, price_paid_fen, waybill_no, item_code, now
+            session,
+            actor,
+            order_no,
+            listing_id,
+            price_paid_fen,
+            waybill_no,
+            item_code,
+            now,
+            programme=programme,
         )
     return order
 
@@ -71,6 +84,8 @@ def _new_order(
     waybill_no: str,
     item_code: str,
     now: datetime,
+    *,
+    programme: object = "",
 ) -> Order:
     if actor.role != "admin":
         raise Forbidden("只有平台可以创建订单", "only the platform creates orders")
@@ -88,6 +103,11 @@ def _new_order(
     ).first():
         raise Conflict("订单号或运单号已存在", "order or waybill number already exists")
     item = _stock_item(session, listing, item_code) if item_code.strip() else None
+    chosen = (
+        programmes.by_code(session, programme, now)
+        if str(programme or "").strip()
+        else session.get_one(Programme, listing.programme_id)
+    )
     order = Order(
         order_no=order_no,
         merchant_id=listing.merchant_id,
@@ -95,6 +115,7 @@ def _new_order(
         price_paid_fen=price,
         waybill_no=waybill_no,
         state=OrderState.OPEN,
+        programme_id=chosen.id or 0,
         created_at=now,
     )
     session.add(order)
@@ -112,6 +133,7 @@ def _new_order(
         listing_id=listing.id,
         waybill=waybill_no,
         item=item.code if item else None,
+        programme=chosen.code,
     )
     return order
 

@@ -1,5 +1,5 @@
 """What the consumer's page adds around the verdict: the scan counter (with its copied-code
-warnings), the parcel's seal number, and the guarantee programme (what it covers and not).
+warnings) and the parcel's seal number. (The guarantee is the record's coverage.)
 
 The facts come with the verdict's one query (services.Record); a consumer's scan goes to the
 process's tally (scans.Tally), written with others at most SCAN_FLUSH_SECONDS later.
@@ -13,15 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qc_app.verification import scans
-from qc_app.verification.services import Guarantee, Record
+from qc_app.verification.services import Record
 
 
 @dataclass(frozen=True)
 class Extras:
     scans: scans.ScanSummary
     seal_no: str | None
-    programme: Guarantee | None
-    can_claim: bool
 
 
 def extras(
@@ -43,4 +41,4 @@ def extras(
         session, certificate_id=record.id, seen=seen, unwritten=unwritten, limits=limits
     )
     tally.flush(counter)
-    return Extras(summary, record.seal_no, record.guarantee, record.order_id is not None)
+    return Extras(summary, record.seal_no)

@@ -4,8 +4,10 @@ A QR code carries the certificate number and an Ed25519 signature over it; a cod
 signature does not verify was not made by us, whatever number it shows.
 
 Hot path (every scan): one read query for everything the page shows (`_RECORD`: the
-certificate, its replacement, the latest photo, the testing body, the parcel's order and
-guarantee programme, and the scan counts so far), built into plain dataclasses, not ORM objects.
+certificate, its replacement, the latest photo, the testing body, the parcel's order, its
+guarantee programme and whether the shop offered it when the order was placed, and the scan
+counts so far), built into plain dataclasses, not ORM objects. Whether a claim can be filed is
+claims.coverage.decide over those facts, the very function a filed claim is checked with.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, text
-from sqlmodel import Session
+from sqlalchemy import DateTime, bindparam, text, update
+from sqlmodel import Session, col, select
 
+from qc_app import audit
 from qc_app.certificates import numbers, signing
-from qc_app.certificates.models import CertificateStatus
+from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import verifier
-from qc_app.claims.models import DEFAULT_PROGRAMME
+from qc_app.claims.coverage import Coverage, Facts, Terms, decide
+from qc_app.db import write
+from qc_app.errors import Conflict, not_found
+from qc_app.merchants.services import guarantee_in_force
 from qc_app.sqltypes import UTCDateTime
 from qc_app.verification import scans
 
@@ -41,17 +47,6 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class Guarantee:
-    """What the page says of the order's programme (claims.models.Programme is the rule)."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    multiplier: int
-    window_days: int
-
-
-@dataclass(frozen=True)
 class Record:
     """One certificate as the public page shows it: no notes, staff accounts or secrets."""
 
@@ -65,9 +60,9 @@ class Record:
     replacement_url: str | None  # the reissued certificate's QR link
     photo_sha256: str | None
     body_name_en: str | None
-    order_id: int | None
     seal_no: str | None
-    guarantee: Guarantee | None  # the order's programme (None: no order, nothing to claim)
+    coverage: Coverage  # the order's programme, and whether a claim can be filed now
+    owner_registered_at: datetime | None  # ownership registered with the check code
     scans: scans.Counts
 
 
@@ -91,10 +86,13 @@ _RECORD = (
     text(
         "SELECT c.id, c.number, c.kid, c.url_signature, c.status, c.revoke_reason, "  # noqa: S608
         "c.superseded_by, c.payload, c.signature, c.issued_at, c.check_code_hash, "
+        "c.owner_registered_at, "
         "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
         "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
-        "b.name_en AS body_name_en, o.id AS order_id, o.seal_no, "
-        "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, "
+        "b.name_en AS body_name_en, o.seal_no, o.created_at AS placed_at, o.delivered_at, "
+        "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, p.starts_at, p.ends_at, "
+        + guarantee_in_force("o.merchant_id", "o.listing_id", "o.created_at")
+        + " AS offered, "
         + scans.aggregate_columns("c.id")
         + " FROM certificates c"
         " JOIN items i ON i.id = c.item_id"
@@ -102,9 +100,7 @@ _RECORD = (
         " JOIN testing_bodies b ON b.id = ins.testing_body_id"
         " LEFT JOIN certificates r ON r.number = c.superseded_by"
         " LEFT JOIN orders o ON o.id = i.order_id"
-        " LEFT JOIN listings l ON l.id = o.listing_id"
-        " LEFT JOIN programmes p ON o.id IS NOT NULL AND p.id = COALESCE(o.programme_id,"
-        " l.programme_id, (SELECT id FROM programmes WHERE code = :default))"
+        " LEFT JOIN programmes p ON p.id = o.programme_id"
         " WHERE c.number = :number"
     )
     .bindparams(
@@ -113,15 +109,37 @@ _RECORD = (
     .columns(
         # Typed, so both databases return aware datetimes (SQLite keeps them as text).
         issued_at=UTCDateTime(),
+        owner_registered_at=UTCDateTime(),
+        placed_at=UTCDateTime(),
+        delivered_at=UTCDateTime(),
+        starts_at=UTCDateTime(),
+        ends_at=UTCDateTime(),
         scans_first=DateTime(),
     )
 )
 
 
-def _guarantee(row: Any) -> Guarantee | None:
-    if row.code is None:
-        return None
-    return Guarantee(row.code, row.name_zh, row.name_en, row.multiplier, row.window_days)
+def _coverage(row: Any, now: datetime) -> Coverage:
+    terms = None
+    if row.code is not None:
+        terms = Terms(
+            row.code,
+            row.name_zh,
+            row.name_en,
+            row.multiplier,
+            row.window_days,
+            row.starts_at,
+            row.ends_at,
+        )
+    facts = Facts(
+        certificate_valid=row.status == CertificateStatus.VALID,
+        superseded=row.superseded_by is not None,
+        terms=terms,
+        placed_at=row.placed_at,
+        delivered_at=row.delivered_at,
+        offered=bool(row.offered),
+    )
+    return decide(facts, now)
 
 
 def _record(row: Any, now: datetime) -> Record:
@@ -139,9 +157,9 @@ def _record(row: Any, now: datetime) -> Record:
         replacement_url=replacement_url,
         photo_sha256=row.photo,
         body_name_en=row.body_name_en,
-        order_id=row.order_id,
         seal_no=row.seal_no,
-        guarantee=_guarantee(row),
+        coverage=_coverage(row, now),
+        owner_registered_at=row.owner_registered_at,
         scans=scans.counts_of(row, scans.hour_of(now)),
     )
 
@@ -177,7 +195,7 @@ def _view(session: Session, row: Any, now: datetime) -> PublicView:
 
 
 def _find(session: Session, number: str, now: datetime) -> Any:
-    params = {"number": number, "default": DEFAULT_PROGRAMME, "hour": scans.hour_of(now)}
+    params = {"number": number, "hour": scans.hour_of(now)}
     return session.connection().execute(_RECORD, params).first()  # Core: no ORM on this path
 
 
@@ -201,12 +219,77 @@ def _same(given: str, stored: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), stored.encode("utf-8"))
 
 
-def by_code(*, session: Session, number: str, check_code: str, now: datetime) -> PublicView:
-    """Typed number + check code. A wrong code reads as not found, so numbers can't be probed."""
+def by_code(
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+) -> PublicView:
+    """Typed number + check code. A wrong code reads as not found, so numbers can't be probed.
+    `key`: Config.CHECK_CODE_KEY, under which the code's digest was stored."""
     number = numbers.normalize(number)
     if not numbers.is_certificate_number(number):
         return PublicView(Verdict.NOT_FOUND, number)
     row = _find(session, number, now)
-    if row is None or not numbers.check_code_matches(number, check_code, row.check_code_hash):
+    if row is None or not numbers.check_code_matches(key, number, check_code, row.check_code_hash):
         return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, row, now)
+
+
+class AlreadyRegistered(Conflict):
+    """A second registration of ownership: refused, saying when the first one was made."""
+
+    code = "already_registered"
+
+    def __init__(self, registered_at: datetime) -> None:
+        day = registered_at.date().isoformat()
+        super().__init__(
+            f"该证书已于 {day} 登记过物主，不能再次登记。",
+            f"This certificate was already registered to its owner on {day}.",
+        )
+        self.registered_at = registered_at
+
+
+def register_owner(
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+) -> Certificate:
+    """The buyer registers ownership with the check code (security.md §4: the one-time secret
+    printed on the certificate, never in the QR). Once per certificate: a conditional UPDATE,
+    so of any number of parallel registrations exactly one wins and every other is refused with
+    the winner's date. A wrong code reads as not found, as on the verify form (the view spends
+    the same budget). Nothing about the person is stored: the time is the registration."""
+    number = numbers.normalize(number)
+    found = (
+        session.exec(select(Certificate).where(Certificate.number == number)).first()
+        if numbers.is_certificate_number(number)
+        else None
+    )
+    if found is None or not numbers.check_code_matches(
+        key, number, check_code, found.check_code_hash
+    ):
+        raise not_found("证书（请核对证书编号和校验码）", "certificate (check the number and code)")
+    with write(session):
+        claimed = session.connection().execute(
+            update(Certificate)
+            .where(
+                col(Certificate.id) == found.id,
+                col(Certificate.owner_registered_at).is_(None),
+                col(Certificate.status) == CertificateStatus.VALID,
+            )
+            .values(owner_registered_at=now)
+        )
+        won = claimed.rowcount == 1
+        if won:
+            audit.record(
+                session,
+                actor=None,
+                action="owner_registered",
+                entity="certificate",
+                entity_id=number,
+                at=now,
+            )
+    session.refresh(found)
+    if won:
+        return found
+    if found.owner_registered_at is not None:
+        raise AlreadyRegistered(found.owner_registered_at)
+    raise Conflict(
+        "证书已吊销，不能登记物主", "the certificate is revoked and cannot be registered"
+    )

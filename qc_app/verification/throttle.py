@@ -1,42 +1,53 @@
-"""Wrong check codes cost budget: per certificate number and per client (Flask-Limiter's
-storage, so Redis when REDIS_URL is set and the budget holds across workers).
+"""Wrong check codes cost budget: per client and certificate number, and per client over all
+numbers (Flask-Limiter's storage, so Redis when REDIS_URL is set and the budget holds across
+workers).
 
-A typed number that does not exist costs the same as a wrong code, so neither numbers nor
-codes can be enumerated: after the budget the answer is 429 whatever is typed.
+Never per number alone: then ten wrong codes from anyone would lock the genuine owner out of
+their own certificate. A guesser gets CHECK_CODE_BUDGET_PER_CLIENT_NUMBER tries at one number
+per window (against 2^40 codes), and CHECK_CODE_BUDGET_PER_CLIENT over all numbers, so neither
+codes nor numbers can be enumerated: a typed number that does not exist costs the same as a
+wrong code, and after the budget the answer is 429 whatever is typed.
+
+The budget is keyed on the number as the lookup reads it (numbers.normalize), so the same
+number typed with spaces, in lower case or with O for 0 draws on the same budget.
 """
 
 from __future__ import annotations
+
+import time
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse
 
-from qc_app.errors import DomainError
+from qc_app.certificates import numbers
+from qc_app.errors import TooManyAttempts
 from qc_app.web import config, limiter
-
-
-class TooManyAttempts(DomainError):
-    status = 429
-    code = "rate_limited"
 
 
 def _keys(number: str) -> list[tuple[str, ...]]:
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "") or "qc"
     qc = config()
+    client = get_remote_address()
+    as_looked_up = numbers.normalize(number)[:32]
     return [
-        (qc.CHECK_CODE_BUDGET_PER_NUMBER, prefix, "code-number", number[:32]),
-        (qc.CHECK_CODE_BUDGET_PER_CLIENT, prefix, "code-client", get_remote_address()),
+        (qc.CHECK_CODE_BUDGET_PER_CLIENT_NUMBER, prefix, "code-number", client, as_looked_up),
+        (qc.CHECK_CODE_BUDGET_PER_CLIENT, prefix, "code-client", client),
     ]
 
 
 def ensure_budget(number: str) -> None:
+    """Refuse (429, saying how long to wait) once a budget of this client is spent."""
     if not config().RATELIMIT_ENABLED:
         return
-    for spec, *identifiers in _keys(number):
-        if not limiter.limiter.test(parse(spec), *identifiers):
-            raise TooManyAttempts(
-                "校验码错误次数过多，请稍后再试", "too many wrong check codes; try again later"
-            )
+    reset_at = [
+        limiter.limiter.get_window_stats(parse(spec), *identifiers).reset_time
+        for spec, *identifiers in _keys(number)
+        if not limiter.limiter.test(parse(spec), *identifiers)
+    ]
+    if reset_at:
+        wait_s = max(reset_at) - time.time()
+        raise TooManyAttempts("校验码输错次数过多。", "Too many wrong check codes.", wait_s=wait_s)
 
 
 def spend(number: str) -> None:

@@ -9,10 +9,10 @@ from flask.blueprints import BlueprintSetupState
 from qc_app import storage
 from qc_app.certificates.services import jwks
 from qc_app.db import request_session
-from qc_app.errors import not_found
+from qc_app.errors import Conflict, NotFound, not_found
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, now, public, upload_response
+from qc_app.web import config, limiter, locale, now, public, upload_response
 
 bp = Blueprint("verification", __name__)
 
@@ -36,8 +36,11 @@ def _tally_scans(state: BlueprintSetupState) -> None:
         atexit.register(tally.flush, state.app.extensions["qc_counter_engine"], force=True)
 
 
-def _page(view: services.PublicView, status: int, **proof: str) -> Any:
-    """Render the verdict; count the scan and add the parcel facts when a record was found."""
+def _page(
+    view: services.PublicView, status: int, owner: tuple[bool, str] | None = None, **proof: str
+) -> Any:
+    """Render the verdict; count the scan and add the parcel facts when a record was found.
+    `owner`: a registration of ownership just tried: (registered, refusal in words)."""
     extra = None
     if view.record is not None:
         extra = consumer.extras(
@@ -48,7 +51,9 @@ def _page(view: services.PublicView, status: int, **proof: str) -> Any:
             role=_role(),
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
         )
-    return render_template("verification/result.html", view=view, extra=extra, proof=proof), status
+    return render_template(
+        "verification/result.html", view=view, extra=extra, proof=proof, owner=owner
+    ), status
 
 
 def _qr_view(number: str) -> services.PublicView:
@@ -90,14 +95,46 @@ def verify_form() -> Any:
         return render_template("verification/form.html")
     number = request.form.get("number", "")
     check_code = request.form.get("check_code", "")
-    throttle.ensure_budget(number.strip().upper())
-    view = services.by_code(
-        session=request_session(), number=number, check_code=check_code, now=now()
-    )
+    throttle.ensure_budget(number)
+    view = _code_view(number, check_code)
     if view.verdict == Verdict.NOT_FOUND:
-        throttle.spend(number.strip().upper())
+        throttle.spend(number)
         return _page(view, 404)
     return _page(view, 200, check_code=check_code)
+
+
+def _code_view(number: str, check_code: str) -> services.PublicView:
+    return services.by_code(
+        session=request_session(),
+        number=number,
+        check_code=check_code,
+        key=config().CHECK_CODE_KEY,
+        now=now(),
+    )
+
+
+@bp.post("/v/<number>/owner")
+@public
+@limiter.limit(_limit)
+def register_owner(number: str) -> Any:
+    """Register ownership with the check code (from the page reached by number + code, or
+    typed on the QR's page). A wrong code spends the same budget as on /verify."""
+    check_code = request.form.get("check_code", "")
+    throttle.ensure_budget(number)
+    try:
+        services.register_owner(
+            session=request_session(),
+            number=number,
+            check_code=check_code,
+            key=config().CHECK_CODE_KEY,
+            now=now(),
+        )
+    except NotFound:
+        throttle.spend(number)
+        raise
+    except Conflict as refused:  # already registered (with the date), or revoked meanwhile
+        return _page(_code_view(number, check_code), 409, (False, refused.message(locale())))
+    return _page(_code_view(number, check_code), 200, (True, ""))
 
 
 @bp.get("/.well-known/jwks.json")

@@ -47,11 +47,16 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "locale": "zh-CN"}
 
 
-@pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
+def serve(app: Any) -> Iterator[str]:
+    """`app` on 127.0.0.1 in a thread, for as long as the generator is not closed."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Any) -> Iterator[str]:
+    yield from serve(app)

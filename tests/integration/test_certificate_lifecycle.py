@@ -106,6 +106,7 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
         session=flow.db,
         number=before.certificate.number,
         check_code=before.check_code,
+        key=flow.app.config["QC"].CHECK_CODE_KEY,
         now=utcnow(),
     )
     assert view.verdict == Verdict.VALID
@@ -162,6 +163,7 @@ def test_revoked_certificate_is_authentic_but_never_valid(flow: Any, cjk_font_pa
         session=flow.db,
         number=issued.certificate.number,
         check_code=issued.check_code,
+        key=flow.app.config["QC"].CHECK_CODE_KEY,
         now=utcnow(),
     )
     assert view.verdict == Verdict.REVOKED
@@ -191,14 +193,19 @@ def test_reissue_points_old_to_new_and_consumer_page_says_superseded(
     assert old.superseded_by == new.certificate.number
     assert new.certificate.reissue_of == old_number
     assert new.certificate.item_id == item.id
+    key = flow.app.config["QC"].CHECK_CODE_KEY
     view = verification.by_code(
-        session=flow.db, number=old_number, check_code=issued.check_code, now=utcnow()
+        session=flow.db, number=old_number, check_code=issued.check_code, key=key, now=utcnow()
     )
     assert view.verdict == Verdict.SUPERSEDED
     assert view.record is not None and view.record.replacement_url is not None
     assert view.record.replacement_url.startswith(f"/v/{new.certificate.number}?")
     fresh = verification.by_code(
-        session=flow.db, number=new.certificate.number, check_code=new.check_code, now=utcnow()
+        session=flow.db,
+        number=new.certificate.number,
+        check_code=new.check_code,
+        key=key,
+        now=utcnow(),
     )
     assert fresh.verdict == Verdict.VALID
     assert offline.verify_pdf(pdf_of(flow, new.certificate.number), services.jwks(flow.db)).ok

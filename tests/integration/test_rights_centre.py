@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -11,6 +11,7 @@ from sqlmodel import select
 from qc_app.audit import AuditEvent
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.listings.models import LabelPeriod
 from qc_app.merchants import programme, services
 from qc_app.merchants.models import Membership
 from qc_app.sqltypes import utcnow
@@ -148,6 +149,48 @@ def test_leaving_switches_labels_off_and_keeps_earlier_orders_covered(db, world)
     )
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.seq))]
     assert actions[-3:] == ["programme_joined", "listing_labels", "programme_left"]
+
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def h(hours):
+    return T0 + timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("placed", "expected"),
+    [
+        (h(-1), False),  # before joining
+        (h(0), True),  # the instant of signing
+        (h(5), True),
+        (h(10), False),  # the instant of leaving: half-open
+        (h(11), False),
+        (h(21), True),  # rejoined
+        (h(25), False),  # a member, but the label was off from hour 24
+    ],
+)
+def test_guarantee_covers_follows_membership_and_label_periods(db, world, placed, expected):
+    listing = world.listing_gold
+    with write(db):
+        for start, end in ((h(0), h(10)), (h(20), None)):
+            db.add(
+                Membership(
+                    merchant_id=world.merchant_a.id,
+                    agreement_version="test",
+                    agreement_sha256="0" * 64,
+                    signed_by_id=world["merchant1"].id,
+                    signed_at=start,
+                    left_at=end,
+                )
+            )
+        for start, end in ((h(0), h(10)), (h(20), h(24))):
+            db.add(LabelPeriod(listing_id=listing.id, label="guarantee", on_at=start, off_at=end))
+        db.add(LabelPeriod(listing_id=listing.id, label="authentic", on_at=h(24)))
+    assert services.guarantee_covers(db, world.merchant_a.id, listing.id, placed) is expected
+    # Another shop's periods never cover this listing, nor this shop's another's.
+    assert not services.guarantee_covers(db, world.merchant_b.id, listing.id, placed)
+    assert not services.guarantee_covers(db, world.merchant_a.id, world.listing_b.id, placed)
 
 
 def test_leaving_when_not_a_member_is_a_conflict(db, world):

@@ -88,7 +88,13 @@ def test_a_payload_altered_in_the_database_is_forged_by_qr_and_by_code(flow: Any
     body["measured"]["mass_g"] = "9.99"
     set_row(flow, number, payload=canonical(body).decode())
     assert scan(flow, issued.verify_url).verdict == Verdict.FORGED
-    typed = by_code(session=flow.db, number=number, check_code=issued.check_code, now=utcnow())
+    typed = by_code(
+        session=flow.db,
+        number=number,
+        check_code=issued.check_code,
+        key=flow.app.config["QC"].CHECK_CODE_KEY,
+        now=utcnow(),
+    )
     assert typed.verdict == Verdict.FORGED and typed.record is None
 
 

@@ -3,6 +3,7 @@ check-code digest."""
 
 from __future__ import annotations
 
+import hashlib
 from itertools import permutations
 
 import pytest
@@ -23,6 +24,7 @@ from qc_app.certificates.numbers import (
 )
 
 NUMBERS = [new_certificate_number("GTC") for _ in range(200)]
+KEY = b"k" * 32  # a deployment's Config.CHECK_CODE_KEY
 # Luhn mod 32 cannot tell "0Z" from "Z0": doubling 0 adds 0 and doubling Z (31) adds 31,
 # so swapping them leaves the sum mod 32 unchanged (as 09/90 in decimal Luhn).
 BLIND_PAIR = {"0", "Z"}
@@ -146,13 +148,23 @@ def test_check_code_matches_as_typed(typed: object) -> None:
     number = NUMBERS[1]
     for _ in range(20):
         code = new_check_code()
-        digest = check_code_digest(number, code)
-        assert check_code_matches(number, typed(code), digest)  # type: ignore[operator]
+        digest = check_code_digest(KEY, number, code)
+        assert check_code_matches(KEY, number, typed(code), digest)  # type: ignore[operator]
 
 
 def test_check_code_of_another_number_or_code_does_not_match() -> None:
     number, other = NUMBERS[2], NUMBERS[3]
     code = new_check_code()
-    digest = check_code_digest(number, code)
-    assert not check_code_matches(other, code, digest)
-    assert not any(check_code_matches(number, wrong, digest) for wrong in substitutions(code))
+    digest = check_code_digest(KEY, number, code)
+    assert not check_code_matches(KEY, other, code, digest)
+    assert not any(check_code_matches(KEY, number, wrong, digest) for wrong in substitutions(code))
+
+
+def test_check_code_digest_needs_the_deployments_key() -> None:
+    """A copy of the database without the key cannot test guesses: another key, or the bare
+    SHA-256 stored before migration 0009, never gives the stored digest."""
+    number, code = NUMBERS[2], new_check_code()
+    digest = check_code_digest(KEY, number, code)
+    assert not check_code_matches(b"another deployment", number, code, digest)
+    bare = hashlib.sha256(f"qc-check-v1|{number}|{code}".encode()).hexdigest()
+    assert digest != bare and code not in digest

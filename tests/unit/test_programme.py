@@ -1,18 +1,14 @@
-"""The programme's pure parts: licence numbers, eligibility, coverage, the title check."""
+"""The programme's pure parts: licence numbers, eligibility, the title check."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from qc_app.listings.consistency import check_title
 from qc_app.merchants import programme
-from qc_app.merchants.programme import Span, covered
 from qc_app.rules.engine import load_ruleset
-
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -66,31 +62,6 @@ def test_agreement_digest_is_sha256_of_the_chinese_text():
         programme.agreement_sha256()
         == "a38ff5bbb22f49c83bea61ce917c921037c24d8739841b0a3d623774860f483f"
     )
-
-
-def h(hours: int) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
-@pytest.mark.parametrize(
-    ("placed", "expected"),
-    [
-        (h(-1), False),  # before joining
-        (h(0), True),  # the instant of signing
-        (h(5), True),
-        (h(10), False),  # the instant of leaving: half-open
-        (h(11), False),
-        (h(21), True),  # rejoined
-    ],
-)
-def test_covered_follows_membership_and_label_periods(placed, expected):
-    memberships = [Span(h(0), h(10)), Span(h(20), None)]
-    labels = [Span(h(0), h(10)), Span(h(20), None)]
-    assert covered(placed, memberships, labels) is expected
-
-
-def test_not_covered_without_the_guarantee_label_even_as_a_member():
-    assert not covered(h(5), [Span(h(0), None)], [Span(h(6), None)])
 
 
 def kinds(title: str, code: str) -> list[tuple[str, str]]:

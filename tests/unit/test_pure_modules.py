@@ -15,6 +15,7 @@ PURE = [
     "qc_app/intake/timeline.py",
     "qc_app/claims/evidence.py",
     "qc_app/claims/pdfguard.py",
+    "qc_app/claims/coverage.py",
 ]
 FORBIDDEN = ("flask", "sqlmodel", "sqlalchemy", "qc_app.db")
 

@@ -4,6 +4,7 @@ check-code budgets (memory and the real Redis), filing, following and deciding a
 from __future__ import annotations
 
 import io
+import math
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -86,15 +87,19 @@ def test_english_page(client: Any, sold: Sold) -> None:
 # -- rate limits and check-code budgets -----------------------------------------------------------
 
 
-def _limited_app(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
+def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+    """Another worker of `source`'s deployment: same database and SECRET_KEY (hence the same
+    check-code key), limits on."""
+    qc = source.config["QC"]
     config = Config.for_tests(
         tmp_path / "instance",
-        database_url,
+        engine_of(source).url.render_as_string(hide_password=False),
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI=storage,
         RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
-        CHECK_CODE_BUDGET_PER_NUMBER="3/hour",
+        CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
         CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
+        SECRET_KEY=qc.SECRET_KEY,
         **overrides,
     )
     return create_app(config)
@@ -105,8 +110,8 @@ def limited_app() -> Iterator[Callable[..., Flask]]:
     """Apps with limits on (each a 'worker'); their connections are closed after the test."""
     made: list[Flask] = []
 
-    def make(tmp_path: Path, database_url: str, storage: str, **overrides: Any) -> Flask:
-        made.append(_limited_app(tmp_path, database_url, storage, **overrides))
+    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, source, storage, **overrides))
         return made[-1]
 
     yield make
@@ -115,35 +120,74 @@ def limited_app() -> Iterator[Callable[..., Flask]]:
         app.extensions["qc_counter_engine"].dispose()
 
 
+def client_at(app: Flask, address: str) -> Any:
+    """A browser on its own connection (Flask-Limiter tells clients apart by address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def type_code(client: Any, number: str, code: str) -> int:
+    return int(typed(client, number, code).status_code)
+
+
+def typed(client: Any, number: str, code: str) -> Any:
     token = csrf(client, "/verify")
-    return int(
-        client.post(
-            "/verify", data={"csrf_token": token, "number": number, "check_code": code}
-        ).status_code
-    )
+    return client.post("/verify", data={"csrf_token": token, "number": number, "check_code": code})
 
 
 @pytest.fixture
 def memory_app(tmp_path: Path, app: Flask, limited_app: Callable[..., Flask]) -> Flask:
     # Same database as `app` (already migrated and seeded by `world`), limits on, memory storage.
-    return limited_app(
-        tmp_path, str(engine_of(app).url.render_as_string(hide_password=False)), "memory://"
+    return limited_app(tmp_path, app, "memory://")
+
+
+def test_wrong_codes_spend_this_clients_budget_for_the_number_only(
+    memory_app: Flask, sold: Sold
+) -> None:
+    guesser = client_at(memory_app, "10.0.0.66")
+    assert [type_code(guesser, sold.number, "WRONG-CODE") for _ in range(3)] == [404, 404, 404]
+    # The guesser's budget for this number is spent: even the right code now gets 429 there...
+    assert type_code(guesser, sold.number, sold.issued.check_code) == 429
+    # ...but the owner, on a connection of their own, is not locked out of their certificate.
+    owner = client_at(memory_app, "10.0.0.7")
+    assert type_code(owner, sold.number, sold.issued.check_code) == 200
+
+
+def test_the_same_number_typed_differently_draws_on_one_budget(
+    memory_app: Flask, sold: Sold
+) -> None:
+    """The budget is keyed on the number as the lookup reads it: inner spaces, lower case and
+    look-alike letters are the same number, not a fresh budget each."""
+    guesser = client_at(memory_app, "10.0.0.66")
+    prefix, body = sold.number.split("-")
+    variants = [sold.number.lower(), f" {prefix} - {body[:6]} {body[6:]} ", f"{prefix}-{body}"]
+    assert [type_code(guesser, v, "WRONG-CODE") for v in variants] == [404, 404, 404]
+    assert type_code(guesser, sold.number.lower(), sold.issued.check_code) == 429
+
+
+def test_the_429_page_says_how_long_to_wait(memory_app: Flask, sold: Sold) -> None:
+    guesser = client_at(memory_app, "10.0.0.66")
+    for _ in range(3):
+        typed(guesser, sold.number, "WRONG-CODE")
+    refused = typed(guesser, sold.number, sold.issued.check_code)
+    wait = int(refused.headers["Retry-After"])
+    assert refused.status_code == 429 and 3500 <= wait <= 3600  # the hour's window
+    page = refused.get_data(as_text=True)
+    assert "请稍后再试" in page and f"请在 {math.ceil(wait / 60)} 分钟后再试" in page
+    english = guesser.post(
+        "/verify?lang=en",
+        data={"csrf_token": csrf(guesser, "/verify"), "number": sold.number, "check_code": "X"},
     )
-
-
-def test_wrong_check_codes_exhaust_the_numbers_budget(memory_app: Flask, sold: Sold) -> None:
-    client = memory_app.test_client()
-    assert [type_code(client, sold.number, "WRONG-CODE") for _ in range(3)] == [404, 404, 404]
-    # The budget is spent: even the right code now gets 429, so guessing cannot continue.
-    assert type_code(client, sold.number, sold.issued.check_code) == 429
+    assert "Please try again in 60 minutes." in english.get_data(as_text=True)
 
 
 def test_unknown_numbers_spend_the_clients_budget(memory_app: Flask, sold: Sold) -> None:
-    client = memory_app.test_client()
+    client = client_at(memory_app, "10.0.0.66")
     made_up = [f"GTC-{uuid.uuid4().hex[:13].upper()}" for _ in range(5)]
     assert {type_code(client, n, "AAAA-BBBB") for n in made_up} == {404}
     assert type_code(client, sold.number, sold.issued.check_code) == 429
+    assert type_code(client_at(memory_app, "10.0.0.7"), sold.number, sold.issued.check_code) == 200
 
 
 def test_right_code_costs_nothing(memory_app: Flask, sold: Sold) -> None:
@@ -165,24 +209,27 @@ def redis_url() -> Iterator[str]:
 def test_budget_holds_across_workers_with_redis(
     tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
 ) -> None:
-    url = engine_of(app).url.render_as_string(hide_password=False)
-    worker_a = limited_app(tmp_path / "a", url, redis_url)
-    worker_b = limited_app(tmp_path / "b", url, redis_url)
+    worker_a = limited_app(tmp_path / "a", app, redis_url)
+    worker_b = limited_app(tmp_path / "b", app, redis_url)
     worker_b.config["RATELIMIT_KEY_PREFIX"] = worker_a.config["RATELIMIT_KEY_PREFIX"]
-    assert [type_code(worker_a.test_client(), sold.number, "WRONG") for _ in range(3)] == [404] * 3
-    assert type_code(worker_b.test_client(), sold.number, sold.issued.check_code) == 429
+    guesses = [type_code(client_at(worker_a, "10.0.0.66"), sold.number, "W") for _ in range(3)]
+    assert guesses == [404] * 3
+    assert type_code(client_at(worker_b, "10.0.0.66"), sold.number, sold.issued.check_code) == 429
+    assert type_code(client_at(worker_b, "10.0.0.7"), sold.number, sold.issued.check_code) == 200
 
 
 def test_public_page_limit_holds_across_workers_with_redis(
     tmp_path: Path, app: Flask, sold: Sold, redis_url: str, limited_app: Callable[..., Flask]
 ) -> None:
-    url = engine_of(app).url.render_as_string(hide_password=False)
     workers = [
-        limited_app(tmp_path / w, url, redis_url, PUBLIC_RATE_LIMIT="4/minute") for w in "ab"
+        limited_app(tmp_path / w, app, redis_url, PUBLIC_RATE_LIMIT="4/minute") for w in "ab"
     ]
     workers[1].config["RATELIMIT_KEY_PREFIX"] = workers[0].config["RATELIMIT_KEY_PREFIX"]
-    statuses = [workers[i % 2].test_client().get(qr_path(sold)).status_code for i in range(6)]
-    assert statuses == [200, 200, 200, 200, 429, 429]
+    responses = [workers[i % 2].test_client().get(qr_path(sold)) for i in range(6)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 429, 429]
+    wait = int(responses[-1].headers["Retry-After"])
+    assert 0 < wait <= 60
+    assert "秒后再试" in responses[-1].get_data(as_text=True)
 
 
 def test_config_uses_redis_when_redis_url_is_set() -> None:
@@ -377,3 +424,4 @@ def test_unknown_numbers_on_the_api_spend_the_same_budget(memory_app: Flask, sol
     refused = client.get(f"/api/v1/certificates/{sold.number}")
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert 3500 <= int(refused.headers["Retry-After"]) <= 3600

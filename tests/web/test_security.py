@@ -101,6 +101,7 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/login",
         "/v/<number>",
         "/v/<number>/claim",
+        "/v/<number>/owner",
         "/v/<number>/photo.jpg",
         "/verify",
     ]

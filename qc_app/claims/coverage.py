@@ -1,0 +1,148 @@
+"""Is this certificate's order covered by its guarantee programme right now? One pure answer.
+
+The consumer's page (its one query's row) and claims.services.file_claim (the ORM rows) both
+gather the same `Facts` and ask `decide`, so the page never offers a claim the service refuses,
+nor hides one it would accept. No Flask, no session, no clock: the caller passes them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from qc_app.errors import Conflict, DomainError, Forbidden, NotFound
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A programme's terms (假一赔十 ×10, 安心购 退一赔三 ×3, …); the row is models.Programme."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    multiplier: int
+    window_days: int
+    starts_at: datetime
+    ends_at: datetime | None  # exclusive; None: still running
+
+    def in_force_at(self, moment: datetime) -> bool:
+        return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What coverage depends on, read with the certificate."""
+
+    certificate_valid: bool
+    superseded: bool  # revoked and replaced by a reissued certificate
+    terms: Terms | None  # the order's programme; None: the item was never sold on an order
+    placed_at: datetime | None
+    delivered_at: datetime | None  # set when the order is delivered, and only then
+    # The shop was in the programme and the listing carried the guarantee label when the order
+    # was placed (merchants.services.guarantee_covers; leaving later keeps earlier orders).
+    offered: bool
+
+
+class Gap(StrEnum):
+    """Why no guarantee applies, first one found in this order."""
+
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    NO_ORDER = "no_order"
+    PROGRAMME_NOT_RUNNING = "programme_not_running"
+    NOT_OFFERED = "not_offered"
+    NOT_DELIVERED = "not_delivered"
+    WINDOW_CLOSED = "window_closed"
+
+
+# What the consumer reads (page) or gets as the refusal (claim): plain words, both languages.
+_WORDS: dict[Gap, tuple[str, str]] = {
+    Gap.REVOKED: (
+        "证书已吊销，不能再凭它申请理赔。",
+        "The certificate has been revoked, so it can no longer back a claim.",
+    ),
+    Gap.SUPERSEDED: (
+        "这张证书已被新证书替代，请查看新证书。",
+        "This certificate was replaced by a new one; please look at the new certificate.",
+    ),
+    Gap.NO_ORDER: (
+        "这件商品没有对应的订单，因此不享受理赔保障。",
+        "This item was not sold on an order, so no guarantee applies.",
+    ),
+    Gap.PROGRAMME_NOT_RUNNING: (
+        "下单时该保障计划未在实行，因此本订单不享受理赔保障。",
+        "The guarantee programme was not running when the order was placed, so no guarantee "
+        "applies.",
+    ),
+    Gap.NOT_OFFERED: (
+        "下单时该店铺未开通保障服务，或商品未带保障标签，因此本订单不享受理赔保障。",
+        "When the order was placed, the shop had not joined the guarantee or the listing did not "
+        "carry its label, so no guarantee applies.",
+    ),
+    Gap.NOT_DELIVERED: (
+        "订单尚未签收。签收后才能申请理赔。",
+        "The order has not been delivered yet. A claim can be filed once it is.",
+    ),
+    Gap.WINDOW_CLOSED: (
+        "签收已超过 {days} 天，理赔期已过。",
+        "More than {days} days have passed since delivery; the claim window has closed.",
+    ),
+}
+_REFUSALS: dict[Gap, type[DomainError]] = {
+    Gap.REVOKED: Conflict,
+    Gap.SUPERSEDED: Conflict,
+    Gap.NO_ORDER: NotFound,
+    Gap.PROGRAMME_NOT_RUNNING: Forbidden,
+    Gap.NOT_OFFERED: Forbidden,
+    Gap.NOT_DELIVERED: Conflict,
+    Gap.WINDOW_CLOSED: Conflict,
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    terms: Terms | None
+    gap: Gap | None  # None: covered, a claim may be filed now
+    claim_until: datetime | None = None  # the end of the claim window, when covered
+
+    @property
+    def covered(self) -> bool:
+        return self.gap is None
+
+    def words(self) -> tuple[str, str]:
+        """Why not covered, in Chinese and English."""
+        assert self.gap is not None
+        days = self.terms.window_days if self.terms else 0
+        zh, en = _WORDS[self.gap]
+        return zh.format(days=days), en.format(days=days)
+
+    def message(self, locale: str) -> str:
+        zh, en = self.words()
+        return en if locale.startswith("en") else zh
+
+    def refusal(self) -> DomainError:
+        """The error a claim gets when the order is not covered."""
+        assert self.gap is not None
+        return _REFUSALS[self.gap](*self.words(), code=self.gap.value)
+
+
+def decide(facts: Facts, now: datetime) -> Coverage:
+    """Covered when the certificate is still valid, the order was placed while its programme
+    ran and the shop offered it on that listing, and the order was delivered no more than the
+    programme's window ago."""
+    terms = facts.terms
+    if not facts.certificate_valid:
+        return Coverage(terms, Gap.SUPERSEDED if facts.superseded else Gap.REVOKED)
+    if terms is None or facts.placed_at is None:
+        return Coverage(terms, Gap.NO_ORDER)
+    if not terms.in_force_at(facts.placed_at):
+        return Coverage(terms, Gap.PROGRAMME_NOT_RUNNING)
+    if not facts.offered:
+        return Coverage(terms, Gap.NOT_OFFERED)
+    if facts.delivered_at is None:
+        return Coverage(terms, Gap.NOT_DELIVERED)
+    until = facts.delivered_at + timedelta(days=terms.window_days)
+    if now > until:
+        return Coverage(terms, Gap.WINDOW_CLOSED)
+    return Coverage(terms, None, until)
