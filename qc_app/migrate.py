@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -21,9 +22,18 @@ def _config(connection: object, check_code_key: bytes | None = None) -> AlembicC
 
 def upgrade(engine: Engine, revision: str = "head", *, check_code_key: bytes | None = None) -> None:
     """`check_code_key` (Config.CHECK_CODE_KEY): revision 0009 re-keys the check-code digests of
-    existing certificates with it, and refuses to run without it when there are any.
+    existing certificates with it, and refuses to run without it when there are any."""
+    _run(engine, lambda config: command.upgrade(config, revision), check_code_key)
 
-    On SQLite, Alembic changes a column by copying its table and dropping the old one; with
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, lambda config: command.downgrade(config, revision), None)
+
+
+def _run(
+    engine: Engine, step: Callable[[AlembicConfig], None], check_code_key: bytes | None
+) -> None:
+    """On SQLite, Alembic changes a column by copying its table and dropping the old one; with
     foreign keys on, dropping a table other rows refer to fails. So, as SQLite's own procedure
     for altering tables says: keys off outside the transaction, every key checked before commit.
     """
@@ -33,7 +43,7 @@ def upgrade(engine: Engine, revision: str = "head", *, check_code_key: bytes | N
             _foreign_keys(connection, on=False)
         try:
             with connection.begin():
-                command.upgrade(_config(connection, check_code_key), revision)
+                step(_config(connection, check_code_key))
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise RuntimeError("migration left rows whose foreign keys point nowhere")
         finally:

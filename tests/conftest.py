@@ -88,17 +88,19 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         admin.dispose()
 
 
-def _database_url(tmp_path: Path, template: str) -> Iterator[str]:
+def _database_url(tmp_path: Path, template: str | None) -> Iterator[str]:
+    """A database of the test's own: a copy of the template, or empty (template None)."""
     if not PG_URL:
         path = tmp_path / "test.db"
-        shutil.copyfile(template, path)
+        if template is not None:
+            shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    # A database of its own for each test on the PostgreSQL server.
     name = f"qc_test_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        clone = f' TEMPLATE "{template}"' if template is not None else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
     try:
         yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
     finally:
@@ -111,6 +113,12 @@ def _database_url(tmp_path: Path, template: str) -> Iterator[str]:
 def database_url(tmp_path: Path, _migrated_template: str) -> Iterator[str]:
     """A migrated database of the test's own."""
     yield from _database_url(tmp_path, _migrated_template)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own, for tests of the migrations themselves."""
+    yield from _database_url(tmp_path, None)
 
 
 @pytest.fixture

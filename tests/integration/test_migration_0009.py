@@ -32,8 +32,8 @@ def at(sql: str) -> TextClause:
     return text(sql).bindparams(bindparam("t", type_=UTCDateTime()))
 
 
-def test_listings_and_orders_written_before_name_their_programme(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_listings_and_orders_written_before_name_their_programme(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     try:
         upgrade(engine, "0007")
         now = utcnow()

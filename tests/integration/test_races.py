@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from alembic import command
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +28,7 @@ from qc_app.db import EXISTS, MAX_DB_INT, engine_of, new_session, write
 from qc_app.errors import LostRace
 from qc_app.intake.models import Item
 from qc_app.intake.workflow import ItemState
-from qc_app.migrate import _config as migration_config
-from qc_app.migrate import upgrade
+from qc_app.migrate import downgrade, upgrade
 from qc_app.orders.models import Order, OrderState
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
@@ -422,8 +420,7 @@ def test_migration_0008_names_the_duplicates_races_left_behind(app: Flask, flow:
     answered_claim(flow)
     sealed = packable(flow)[0]
     engine = engine_of(app)
-    with engine.begin() as connection:
-        command.downgrade(migration_config(connection), "0007")
+    downgrade(engine, "0007")
     with engine.begin() as connection:
         columns = ", ".join(n for n in Claim.model_fields if n not in ("id", "number"))
         connection.execute(
