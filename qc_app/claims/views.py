@@ -152,9 +152,11 @@ def detail(number: str) -> Any:
     )
 
 
-def _pressed(field: str, first: str, second: str, zh: str, en: str) -> bool:
+def _pressed(number: str, field: str, first: str, second: str, zh: str, en: str) -> bool:
     """Which of a form's two buttons was pressed (True: the first). A post naming neither (a
-    client that dropped the button) is refused, never read as the other decision."""
+    client that dropped the button) is refused, never read as the other decision; only once
+    the claim is known to be the user's (another shop's claim stays a 404)."""
+    services.get_claim(session=request_session(), actor=actor(), number=number)
     value = request.form.get(field)
     if value not in (first, second):
         raise ValidationFailed(zh, en)
@@ -170,7 +172,12 @@ def _done(number: str, zh: str, en: str) -> Response:
 @roles_required("merchant")
 def answer(number: str) -> Any:
     accept = _pressed(
-        "answer", "accept", "dispute", "请选择认可理赔或提出异议", "choose to accept or to dispute"
+        number,
+        "answer",
+        "accept",
+        "dispute",
+        "请选择认可理赔或提出异议",
+        "choose to accept or to dispute",
     )
     services.merchant_answer(
         session=request_session(),
@@ -203,7 +210,12 @@ def reinspect(number: str) -> Any:
 def decide(number: str) -> Any:
     form = request.form
     uphold = _pressed(
-        "decision", "uphold", "reject", "请选择理赔成立或驳回理赔", "choose to uphold or to reject"
+        number,
+        "decision",
+        "uphold",
+        "reject",
+        "请选择理赔成立或驳回理赔",
+        "choose to uphold or to reject",
     )
     postage = None
     if uphold and form.get("postage_yuan", "").strip():
