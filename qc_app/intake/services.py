@@ -20,7 +20,7 @@ from qc_app.certificates.numbers import (
     new_item_code,
     normalize,
 )
-from qc_app.db import MAX_DB_INT, write
+from qc_app.db import parse_id, write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
@@ -157,9 +157,7 @@ def _declared_item(
     now: datetime,
 ) -> Item:
     try:
-        listing_id = int(spec.get("listing_id") or 0)
-        # Ids beyond a PostgreSQL integer cannot exist (and overflow SQLite's driver).
-        listing = session.get(Listing, listing_id) if 0 < listing_id <= MAX_DB_INT else None
+        listing = session.get(Listing, parse_id(spec.get("listing_id"), field="listing_id"))
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed("商品不存在", "listing not found")
         material = str(spec.get("declared_material") or listing.material_code)
@@ -170,10 +168,6 @@ def _declared_item(
     except ValidationFailed as exc:
         raise ValidationFailed(
             f"第 {row} 件：{exc.message_zh}", f"item {row}: {exc.message_en}"
-        ) from exc
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(
-            f"第 {row} 件：商品编号无效", f"item {row}: invalid listing id"
         ) from exc
     return Item(
         code=new_item_code(),
@@ -795,12 +789,8 @@ def import_consignment_csv(
         try:
             _declared_item(session, actor, probe, rules, spec, line, now)
         except ValidationFailed as exc:
-            cause = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else None
-            reason = cause or exc
-            if cause is None and isinstance(exc.__cause__, (TypeError, ValueError)):
-                errors.append((line, "商品编号无效", "invalid listing id"))
-            else:
-                errors.append((line, reason.message_zh, reason.message_en))
+            reason = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else exc
+            errors.append((line, reason.message_zh, reason.message_en))
     if errors:
         raise CsvRejected(errors)
     return create_consignment(

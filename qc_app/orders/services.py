@@ -22,7 +22,7 @@ from qc_app.auth.models import User
 from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
-from qc_app.db import write
+from qc_app.db import parse_id, write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
@@ -183,16 +183,11 @@ def _import_row(
     report: ImportReport,
 ) -> None:
     try:
-        listing_id = int(str(row.get("listing_id") or "").strip())
-    except ValueError:
-        report.errors.append(RowError(line, "listing_id 须为整数", "listing_id must be an integer"))
-        return
-    try:
         order = _new_order(
             session,
             actor,
             str(row.get("order_no") or ""),
-            listing_id,
+            parse_id(row.get("listing_id"), field="listing_id"),
             str(row.get("price_paid_fen") or "").strip(),
             str(row.get("waybill_no") or ""),
             str(row.get("item_code") or ""),
