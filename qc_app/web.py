@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from qc_app import inputs
 from qc_app.auth.models import User
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
@@ -138,6 +139,7 @@ class DatabaseInt(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    inputs.init_app(app)  # before CSRF: text no column can store is refused first, and clearly
     app.url_map.converters["int"] = DatabaseInt
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,0 +1,189 @@
+"""Input that used to reach a 500 (or stall a worker): deeply nested JSON, NUL and lone
+surrogates in any text, numbers far out of range. Each is a clear 4xx and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from sqlmodel import Session, func, select
+
+from qc_app.claims.models import Claim
+from qc_app.listings.models import Listing
+from qc_app.orders.models import Order
+from tests.claims_support import Sold, sell
+from tests.conftest import Flow, World
+from tests.web.helpers import login, post_form
+from tests.web.test_consumer_claims import file_claim
+
+LISTING = {"title": "足金戒指", "brand": "金福", "material_code": "AU990", "price_fen": 328000}
+
+
+def count(db: Session, table: Any) -> int:
+    db.rollback()
+    return int(db.exec(select(func.count()).select_from(table)).one())
+
+
+def post_raw(client: Any, url: str, body: str, headers: dict[str, str]) -> Any:
+    return client.post(url, data=body, headers={**headers, "Content-Type": "application/json"})
+
+
+def error_of(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    return response.get_json()["error"]  # type: ignore[no-any-return]
+
+
+# -- JSON bodies --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [33, 2_000, 200_000])
+def test_deeply_nested_json_is_a_400(
+    client: Any, db: Session, world: World, token: Any, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    body = json.dumps(LISTING)[:-1] + f', "style": {nested}}}'
+    error = error_of(post_raw(client, "/api/v1/listings", body, token("merchant1")), 400)
+    assert "nests too deeply" in error["message"]
+    assert count(db, Listing) == 2  # the world's two
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({**LISTING, "title": "足金\ud800戒指"}),
+        json.dumps({**LISTING, "brand": "金\u0000福"}),
+        json.dumps({**LISTING, "\udfff": "x"}),
+        json.dumps({**LISTING, "style": ["ok", {"deep": "\ud83d"}]}),
+    ],
+    ids=["surrogate", "nul", "surrogate-key", "nested"],
+)
+def test_unstorable_text_in_json_is_a_400(
+    client: Any, db: Session, world: World, token: Any, body: str
+) -> None:
+    error = error_of(post_raw(client, "/api/v1/listings", body, token("merchant1")), 400)
+    assert "cannot be stored" in error["message"]
+    assert count(db, Listing) == 2
+
+
+def test_a_valid_surrogate_pair_is_text(client: Any, world: World, token: Any) -> None:
+    body = json.dumps({**LISTING, "title": "足金戒指 \ud83d\udc8d"})  # 💍, escaped as a pair
+    created = post_raw(client, "/api/v1/listings", body, token("merchant1"))
+    assert created.status_code == 201 and created.get_json()["title"].endswith("💍")
+
+
+@pytest.mark.parametrize(
+    ("listing_id", "message"),
+    [
+        ("1e400", "far too large"),  # Python's json made this float inf
+        ("2147483648", "out of range"),  # one past PostgreSQL's integer: was a 500 there
+        ("1" + "0" * 5000, "too long"),  # more digits than int() will even read
+        ("1.5", "whole number"),
+        ('"abc"', "must be a number"),
+        ("null", "must be a number"),
+    ],
+)
+def test_order_listing_id_out_of_range_is_a_422(
+    client: Any, db: Session, world: World, token: Any, listing_id: str, message: str
+) -> None:
+    body = (
+        f'{{"order_no": "DY-X", "listing_id": {listing_id}, "price_paid_fen": 100, '
+        '"waybill_no": "SF-X"}'
+    )
+    error = error_of(post_raw(client, "/api/v1/orders", body, token("admin1")), 422)
+    assert "listing_id" in error["message"] and message in error["message"]
+    assert count(db, Order) == 0
+
+
+@pytest.mark.parametrize("price", ["1e300000", "1e400", "-1e300000", "99999999999999999999999"])
+def test_huge_prices_are_refused_at_once(
+    client: Any, db: Session, world: World, token: Any, price: str
+) -> None:
+    body = json.dumps(LISTING).replace("328000", price)
+    started = time.perf_counter()
+    error_of(post_raw(client, "/api/v1/listings", body, token("merchant1")), 422)
+    assert time.perf_counter() - started < 0.5
+    assert count(db, Listing) == 2
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(
+    client: Any, world: World, token: Any, constant: str
+) -> None:
+    body = json.dumps(LISTING).replace("328000", constant)
+    error_of(post_raw(client, "/api/v1/listings", body, token("merchant1")), 400)
+
+
+def test_json_decimals_stay_exact(app: Any, client: Any, flow: Flow, token: Any) -> None:
+    code = flow.declare(mass_g="5.02").code
+    body = '{"mass_g": 5.030000000000000001}'  # a float would round this to 5.03
+    url = f"/api/v1/items/{code}/receive"
+    error = error_of(post_raw(client, url, body, token("inspector1")), 422)
+    assert "at most 2 decimals" in error["message"]
+
+
+# -- forms, paths and queries -------------------------------------------------------------------
+
+
+def test_nul_in_a_form_field_is_refused_and_nothing_is_stored(
+    app: Any, db: Session, world: World
+) -> None:
+    merchant = app.test_client()
+    login(merchant, "merchant1")
+    answer = post_form(
+        merchant,
+        "/m/listings",
+        "/m/listings",
+        {"title": "足金\x00戒指", "brand": "金福", "material_code": "AU990", "price_yuan": "3280"},
+    )
+    assert answer.status_code == 400
+    assert "无法保存的字符" in answer.get_data(as_text=True)
+    assert count(db, Listing) == 2
+
+
+@pytest.mark.parametrize("url", ["/api/v1/items/QC%00", "/api/v1/certificates/GTC%00"])
+def test_nul_in_a_path_is_a_400(client: Any, world: World, token: Any, url: str) -> None:
+    assert client.get(url, headers=token("merchant1")).status_code == 400  # 500 on PostgreSQL
+
+
+def test_nul_in_a_query_is_a_400(client: Any) -> None:
+    assert client.get("/verify?number=GTC%00").status_code == 400
+
+
+# -- money typed by people ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def sold(flow: Flow) -> Sold:
+    return sell(flow)
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+@pytest.mark.parametrize("postage", ["1e300000", "1e999999999", "²", "9" * 5000])
+def test_claim_form_refuses_a_huge_postage_at_once(
+    client: Any, db: Session, sold: Sold, postage: str
+) -> None:
+    started = time.perf_counter()
+    answer = file_claim(client, sold, postage_yuan=postage)
+    assert time.perf_counter() - started < 1.0  # 1e300000 took 3-4 s and ended in a 500
+    assert answer.status_code == 422
+    assert "邮费须为 0–100000 分的整数" in answer.get_data(as_text=True)
+    assert count(db, Claim) == 0
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+@pytest.mark.parametrize("postage", [10**30, "1e300000", -5, 12.5])
+def test_api_decision_refuses_a_postage_out_of_range(
+    client: Any, db: Session, sold: Sold, token: Any, postage: Any
+) -> None:
+    file_claim(client, sold)
+    number = db.exec(select(Claim)).one().number
+    answer = client.post(
+        f"/api/v1/claims/{number}/decision",
+        json={"decision": "uphold", "postage_fen": postage},
+        headers=token("admin1"),
+    )
+    assert "postage" in error_of(answer, 422)["message"]
+    db.rollback()
+    assert db.exec(select(Claim)).one().payout_fen is None
