@@ -259,6 +259,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
+        # What the exception says besides its page, e.g. the Allow header of a 405.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             code = {
                 401: "unauthorized",
@@ -267,10 +269,16 @@ def _register_errors(app: Flask) -> None:
                 413: "too_large",
                 429: "rate_limited",
             }.get(status, "bad_request")
-            return error_json(code, exc.description or exc.name, status)
-        return render_template(
-            "error.html", status=status, error=DomainError(exc.name, exc.description or exc.name)
-        ), status
+            return (*error_json(code, exc.description or exc.name, status), headers)
+        return (
+            render_template(
+                "error.html",
+                status=status,
+                error=DomainError(exc.name, exc.description or exc.name),
+            ),
+            status,
+            headers,
+        )
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Any:

@@ -187,3 +187,14 @@ def test_api_decision_refuses_a_postage_out_of_range(
     assert "postage" in error_of(answer, 422)["message"]
     db.rollback()
     assert db.exec(select(Claim)).one().payout_fen is None
+
+
+# -- 405 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "kind"), [("/api/v1/listings", "json"), ("/login", "html")])
+def test_405_keeps_its_allow_header(client: Any, url: str, kind: str) -> None:
+    answer = client.delete(url)
+    assert answer.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
+    assert (answer.get_json() is not None) == (kind == "json")
