@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from qc_app import inputs
+from qc_app import inputs, requestid
 from qc_app.auth.models import User
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
@@ -139,6 +139,7 @@ class DatabaseInt(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    requestid.init_app(app)
     inputs.init_app(app)  # before CSRF: text no column can store is refused first, and clearly
     app.url_map.converters["int"] = DatabaseInt
     csrf.init_app(app)
@@ -282,13 +283,16 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Any:
+        # The record carries the request id (requestid.RequestIdFilter); the page shows it, and
+        # nothing of the exception: no traceback, no file path.
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_json("internal", "internal error", 500)
+            return error_json("internal", "internal error", 500, request_id=requestid.current())
         return render_template(
             "error.html",
             status=500,
             error=DomainError("系统错误，请稍后重试", "internal error; please retry later"),
+            request_id=requestid.current(),
         ), 500
 
     @app.before_request
