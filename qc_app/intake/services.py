@@ -310,10 +310,14 @@ def receive_scan(
     of a received item answers "already received" and records nothing.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
-    if prior is not None:
-        return _replay(prior, code)
+    asked = once.digest(code=normalize(code), mass_g=mass_g, photo=photo, damage=damage)
     item = get_item(session=session, actor=actor, code=code)
+    # Recalled after reading the item: a concurrent submit that received it committed its key
+    # in the same transaction, so an item read as received always comes with its key.
+    prior = once.recall(session, user_id=actor.id, key=key, scope="receive", request=asked)
+    if prior is not None:
+        session.refresh(item)  # it may have been read just before that commit
+        return ScanResult.replayed(prior)
     if repeat_ok and item.received_at is not None:
         return _already_received(item)
     mass_cg = mass_to_cg(parse_mass_g(mass_g))
@@ -327,28 +331,21 @@ def receive_scan(
                 user_id=actor.id,
                 key=key,
                 scope="receive",
+                request=asked,
                 outcome=result.as_dict(),
                 now=now,
             )
     except (IntegrityError, StaleDataError):
         # A concurrent double submit won the race: answer with its outcome, record nothing.
-        prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="receive", request=asked)
         if prior is not None:
-            return _replay(prior, code)
+            return ScanResult.replayed(prior)
         session.expire_all()
         item = get_item(session=session, actor=actor, code=code)
         if repeat_ok and item.received_at is not None:
             return _already_received(item)
         raise
     return result
-
-
-def _replay(prior: Mapping[str, str], code: str) -> ScanResult:
-    if prior.get("code") != normalize(code):
-        raise ValidationFailed(
-            "幂等键已用于另一件物品", "the idempotency key was used for another item"
-        )
-    return ScanResult.replayed(prior)
 
 
 def _already_received(item: Item) -> ScanResult:
@@ -478,12 +475,13 @@ def scan_at_consignment(
     consignment (an extra item in this parcel): put it on hold with the reason.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
-    if prior is not None:
-        return ScanResult.replayed(prior)
-    consignment = get_consignment(session=session, actor=actor, code=consignment_code)
     scanned = normalize(code)
+    asked = once.digest(consignment=normalize(consignment_code), code=scanned)
+    consignment = get_consignment(session=session, actor=actor, code=consignment_code)
     item = session.exec(select(Item).where(Item.code == scanned)).first()
+    prior = once.recall(session, user_id=actor.id, key=key, scope="scan", request=asked)
+    if prior is not None:  # read after the item, as in receive_scan
+        return ScanResult.replayed(prior)
     if item is None:
         return ScanResult(
             "unknown",
@@ -529,10 +527,16 @@ def scan_at_consignment(
                 f"Put {item.code} on hold: {reason_en}",
             )
             once.remember(
-                session, user_id=actor.id, key=key, scope="scan", outcome=result.as_dict(), now=now
+                session,
+                user_id=actor.id,
+                key=key,
+                scope="scan",
+                request=asked,
+                outcome=result.as_dict(),
+                now=now,
             )
     except (IntegrityError, StaleDataError):
-        prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="scan", request=asked)
         if prior is not None:
             return ScanResult.replayed(prior)
         raise

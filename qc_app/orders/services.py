@@ -300,12 +300,22 @@ def pack(
     piece stays quarantined until a supervisor has compared it with the photos and cleared it.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
-    if prior is not None:
-        return _replay(session, prior, waybill_no)
+    asked = once.digest(
+        waybill_no=numbers.normalize(waybill_no),
+        item_code=numbers.normalize(item_code),
+        certificate=certificate_scan.strip(),
+        seal_no=seal_no.strip(),
+        mass_g=mass_g,
+        photo=photo,
+    )
     order = order_by_waybill(session, waybill_no)
     item = get_item(session=session, actor=actor, code=item_code)
     certificate = certificate_from_scan(session, certificate_scan)
+    # Recalled after reading what a pack changes, as in intake.services.receive_scan.
+    prior = once.recall(session, user_id=actor.id, key=key, scope="pack", request=asked)
+    if prior is not None:
+        session.refresh(order)
+        return order
     context = {"problems": _mismatches(session, order, item, certificate), "seal_no": seal_no}
     check(item, "pack", actor, context)
     packed_cg = mass_to_cg(parse_mass_g(mass_g))
@@ -345,23 +355,16 @@ def pack(
                 user_id=actor.id,
                 key=key,
                 scope="pack",
+                request=asked,
                 outcome={"waybill_no": order.waybill_no},
                 now=now,
             )
     except (IntegrityError, StaleDataError):
-        prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="pack", request=asked)
         if prior is not None:
-            return _replay(session, prior, waybill_no)
+            return order_by_waybill(session, str(prior["waybill_no"]))
         raise
     return order
-
-
-def _replay(session: Session, prior: Any, waybill_no: str) -> Order:
-    if prior.get("waybill_no") != numbers.normalize(waybill_no):
-        raise ValidationFailed(
-            "幂等键已用于另一个运单", "the idempotency key was used for another waybill"
-        )
-    return order_by_waybill(session, str(prior["waybill_no"]))
 
 
 def _readings(session: Session, item: Item, packed_cg: int) -> list[mass.Reading]:
