@@ -49,6 +49,13 @@ def test_deeply_nested_json_is_a_400(
     assert count(db, Listing) == 2  # the world's two
 
 
+def test_a_json_body_over_1_mb_is_a_413(client: Any, db: Session, world: World, token: Any) -> None:
+    body = json.dumps({**LISTING, "style": [0] * 600_000})
+    answer = post_raw(client, "/api/v1/listings", body, token("merchant1"))
+    assert error_of(answer, 413)["code"] == "too_large"
+    assert count(db, Listing) == 2
+
+
 @pytest.mark.parametrize(
     "body",
     [
