@@ -703,9 +703,14 @@ def decode_csv(data: bytes) -> str:
     # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
+            raise ValidationFailed(
+                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
+            )
+        return text
     raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 

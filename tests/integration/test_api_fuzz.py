@@ -3,10 +3,11 @@
 and 1e300000, wrong types; as the body, in one field of an otherwise valid body, in the path, in
 CSV and multipart where the operation takes them. Never a 5xx, never a trace.
 
-A sweep puts every hostile value into every field and path parameter of every operation once,
-with the token of a role the operation admits. Hypothesis then explores combinations with any
-role's token or none (QC_FUZZ_EXAMPLES requests, default 300). Schemathesis
-(test_api_schemathesis.py) checks the document's contract; these check what lies outside it."""
+A sweep puts every hostile value into every field, CSV column and path parameter of every
+operation once, with the token of a role the operation admits. Hypothesis then explores
+combinations with any role's token or none (QC_FUZZ_EXAMPLES requests, default 300).
+Schemathesis (test_api_schemathesis.py) checks the document's contract; these check what lies
+outside it."""
 
 from __future__ import annotations
 
@@ -301,6 +302,15 @@ def json_request(method: str, url: str, headers: dict[str, str], body: Any) -> d
     )
 
 
+CSV_HEADER = "listing_id,declared_material,mass_g,price_yuan,price_fen,description"
+
+
+def csv_request(method: str, url: str, headers: dict[str, str], rows: list[list[str]]) -> Any:
+    text = "\n".join([CSV_HEADER, *(",".join(row) for row in rows)])
+    data = text.encode("utf-8", "surrogatepass")
+    return dict(method=method, path=url, headers=headers, data=data, content_type="text/csv")
+
+
 def assert_handled(client: Any, request: dict[str, Any]) -> None:
     response = client.open(**request)
     data = response.get_data()  # a PDF or a label too: searched as bytes
@@ -309,7 +319,7 @@ def assert_handled(client: Any, request: dict[str, Any]) -> None:
 
 
 def sweep(target: Target) -> Iterator[dict[str, Any]]:
-    for method, path, _ in target.operations:
+    for method, path, op in target.operations:
         users = target.users[(method, path)]
         headers = target.headers(users[0] if users else None)
         for name in re.findall(r"\{([^}]+)\}", path):
@@ -320,6 +330,12 @@ def sweep(target: Target) -> Iterator[dict[str, Any]]:
         url = target.url(path)
         for whole in (*NESTED, Raw("1e400"), "\ud800", []):
             yield json_request(method, url, headers, whole)
+        if "text/csv" in op.get("requestBody", {}).get("content", {}):
+            valid = [target.paths["listing_id"][0], "AU990", "5.02", "3280", "", "戒指"]
+            for column in range(len(valid)):
+                for text in (*TEXTS, *map(str, NUMBERS)):
+                    row = [*valid[:column], text, *valid[column + 1 :]]
+                    yield csv_request(method, url, headers, [row])
         template = target.bodies.get(path)
         for index, holder in enumerate(holders(template) if template else []):
             for key in holder:
@@ -364,16 +380,9 @@ def requests(draw: Any, target: Target) -> dict[str, Any]:
     content = op.get("requestBody", {}).get("content", {})
     kind = draw(st.sampled_from(["json", "json", "json", *sorted(content)]))
     if kind == "text/csv":
-        cells = st.sampled_from([*TEXTS, "1", "5.02", "AU990", *map(str, NUMBERS)])
-        rows = draw(st.lists(st.lists(cells, max_size=7), max_size=4))
-        text = "\n".join(
-            [
-                "listing_id,declared_material,mass_g,price_yuan,price_fen,description",
-                *(",".join(r) for r in rows),
-            ]
-        )
-        data = text.encode("utf-8", "surrogatepass")
-        return dict(method=method, path=url, headers=headers, data=data, content_type="text/csv")
+        cells = st.sampled_from([*TEXTS, *target.paths["listing_id"], "5.02", "AU990"])
+        rows = draw(st.lists(st.lists(cells | st.sampled_from(NUMBERS), max_size=7), max_size=4))
+        return csv_request(method, url, headers, rows)
     if kind == "multipart/form-data":
         encodable = [t for t in TEXTS if not re.search("[\ud800-\udfff]", t)]
         field = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)

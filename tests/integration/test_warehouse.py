@@ -425,7 +425,13 @@ def test_csv_import_reports_each_bad_row_and_saves_nothing(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b"order_no,waybill_no\nX,Y\n", b"\xff\xfe\x00garbage", b"a" * (1024 * 1024 + 1)]
+    "data",
+    [
+        b"order_no,waybill_no\nX,Y\n",
+        b"\xff\xfe\x00garbage",
+        b"a" * (1024 * 1024 + 1),
+        b"order_no,listing_id,price_paid_fen,waybill_no\nDY\x00,1,100,SF9\n",  # 500 on PostgreSQL
+    ],
 )
 def test_csv_import_refuses_a_file_it_cannot_read(flow: Flow, data: bytes) -> None:
     with pytest.raises(ValidationFailed):
