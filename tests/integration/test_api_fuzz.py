@@ -323,7 +323,9 @@ def sweep(target: Target) -> Iterator[dict[str, Any]]:
         users = target.users[(method, path)]
         headers = target.headers(users[0] if users else None)
         for name in re.findall(r"\{([^}]+)\}", path):
-            for raw in PATH_VALUES:
+            # A real code with a newline is found (lookups normalise) and then goes further.
+            odd = [f"{v}{c}" for v in target.paths[name] for c in ("\n", "\t", '"')]
+            for raw in (*PATH_VALUES, *odd):
                 yield dict(method=method, path=target.url(path, {name: raw}), headers=headers)
         if method != "POST":
             continue

@@ -4,6 +4,7 @@ surrogates in any text, numbers far out of range. Each is a clear 4xx and change
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from qc_app.claims.models import Claim
+from qc_app.intake.models import Consignment
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order
 from tests.claims_support import Sold, sell
@@ -156,6 +158,49 @@ def test_nul_in_a_path_is_a_400(client: Any, world: World, token: Any, url: str)
 
 def test_nul_in_a_query_is_a_400(client: Any) -> None:
     assert client.get("/verify?number=GTC%00").status_code == 400
+
+
+USERS = {"merchant": "merchant1", "inspector": "inspector1", "analyst": "analyst1"}
+USERS |= {"reviewer": "reviewer1", "admin": "admin1"}
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+def test_odd_characters_around_real_codes_in_any_path_are_never_a_500(
+    app: Any, flow: Flow, token: Any
+) -> None:
+    """Lookups normalise a code (no spaces, upper case), so a real code with a newline is
+    found; it used to reach a Content-Disposition header as typed (500)."""
+    item, issued = flow.certified()
+    consignment = flow.db.get_one(Consignment, item.consignment_id).code
+    real = {
+        "code": [item.code, consignment],
+        "number": [issued.certificate.number],
+        "waybill_no": ["SF1"],
+        "order_no": ["DY1"],
+        "digest": ["0" * 64],
+    }
+    clients: dict[str, Any] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        roles = getattr(view, "qc_roles", ("admin",))
+        if "GET" not in rule.methods or rule.endpoint == "static" or not rule.arguments:
+            continue
+        user = USERS[roles[0]]
+        if rule.rule.startswith("/api/"):
+            client, headers = app.test_client(), token(user)
+        else:
+            if user not in clients:
+                clients[user] = app.test_client()
+                login(clients[user], user)
+            client, headers = clients[user], {}
+        plain = {name: real.get(name, ["1"])[0] for name in rule.arguments}
+        for name in rule.arguments:
+            for value in real.get(name, ["1"]):
+                for odd in ("%0A", "%09", "%20", "%22"):
+                    args = {**plain, name: value + odd}
+                    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, a=args: a[m[1]], rule.rule)
+                    answer = client.get(url, headers=headers)
+                    assert answer.status_code < 500, (url, answer.status_code)
 
 
 # -- money typed by people ---------------------------------------------------------------------
