@@ -6,18 +6,22 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
 
+from qc_app.claims import services as claims
 from qc_app.claims.models import Claim
 from qc_app.intake.models import Consignment
 from qc_app.listings.models import Listing
 from qc_app.orders.models import Order
+from qc_app.rules.engine import load_ruleset
+from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, sell
-from tests.conftest import Flow, World
-from tests.web.helpers import login, post_form
+from tests.conftest import Flow, World, jpeg_bytes
+from tests.web.helpers import TOKEN, login, post_form
 from tests.web.test_consumer_claims import file_claim
 
 LISTING = {"title": "足金戒指", "brand": "金福", "material_code": "AU990", "price_fen": 328000}
@@ -201,6 +205,65 @@ def test_odd_characters_around_real_codes_in_any_path_are_never_a_500(
                     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, a=args: a[m[1]], rule.rule)
                     answer = client.get(url, headers=headers)
                     assert answer.status_code < 500, (url, answer.status_code)
+
+
+def form_fields() -> set[str]:
+    """Every field name the pages post: from the templates (row fields as their first row) and
+    the measurement keys of every material family."""
+    names: set[str] = set()
+    for template in (Path(__file__).resolve().parents[2] / "templates").rglob("*.html"):
+        for name in re.findall(r'name="([^"]+)"', template.read_text(encoding="utf-8")):
+            names.add(re.sub(r"\{\{\s*i\s*\}\}", "0", name))
+    rules = load_ruleset()
+    names |= {key for family in rules.families for key in rules.fields(family)}
+    return {n for n in names if "{" not in n} - {"csrf_token", "viewport"}
+
+
+@pytest.mark.usefixtures("cjk_font_path")
+@pytest.mark.parametrize("value", ["x" * 5000, "1e300000", "-1e400"])
+def test_every_form_with_the_same_hostile_value_in_every_field_is_never_a_500(
+    app: Any, flow: Flow, value: str
+) -> None:
+    """Every POST page, as a user of its role (or anonymous), every field set to one value:
+    1e300000 as a price on the listing and consignment forms was a 500 (int() of 10^300002)."""
+    sold = sell(flow)
+    filed = claims.file_claim(
+        session=flow.db,
+        certificate=sold.issued.certificate,
+        order_no=sold.order.order_no,
+        reason="brand",
+        description="专柜说不是该品牌",
+        postage_fen="800",
+        uploads=[jpeg_bytes()],
+        files=app.config["QC"].INSTANCE_PATH,
+        now=utcnow(),
+    )
+    item, issued = flow.certified()
+    data = dict.fromkeys(form_fields(), value)
+    clients: dict[str | None, Any] = {}
+    answered: list[tuple[str, int]] = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule.startswith("/api/") or rule.rule == "/logout":
+            continue
+        roles = getattr(app.view_functions[rule.endpoint], "qc_roles", None)
+        user = USERS[roles[0]] if roles else None
+        if user not in clients:
+            clients[user] = app.test_client()
+            if user:
+                login(clients[user], user)
+        client = clients[user]
+        real = {"code": item.code, "number": issued.certificate.number, "waybill_no": "SF1"}
+        if rule.rule.startswith("/claims/"):
+            real["number"] = filed.claim.number
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, r=real: r.get(m[1], "1"), rule.rule)
+        page = client.get("/verify").get_data(as_text=True)
+        token = TOKEN.search(page)
+        assert token
+        answer = client.post(url, data={**data, "csrf_token": token.group(1)})
+        assert "/login" not in answer.headers.get("Location", ""), url  # still logged in
+        answered.append((url, answer.status_code))
+    assert [a for a in answered if a[1] >= 500] == []
+    assert len(answered) > 25 and sum(status != 400 for _, status in answered) > 20
 
 
 # -- money typed by people ---------------------------------------------------------------------
