@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from qc_app.errors import LostRace
 from qc_app.sqltypes import CONFLICT
+from qc_app.units import parse_int
 
 WRITE = "qc_write"
 CHANGED = (
@@ -42,6 +43,11 @@ RETRYABLE = ("40001", "40P01")
 # The largest id a row can have: PostgreSQL `integer`. A larger one cannot exist, and would
 # overflow the driver (a 500) if it reached a query, so bound ids from URLs, JSON and CSV by it.
 MAX_DB_INT = 2**31 - 1
+
+
+def parse_id(value: object, *, field: str) -> int:
+    """An id from JSON, a form or a CSV file: a whole number that a row could have."""
+    return parse_int(value, field=field, low=1, high=MAX_DB_INT)
 
 
 def make_engine(url: str, *, durable: bool = True) -> Engine:

@@ -10,32 +10,63 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from qc_app.errors import ValidationFailed
 
+ONE = Decimal(1)
 CENTI = Decimal("0.01")
 DECI = Decimal("0.1")
 THOUSANDTH = Decimal("0.001")
+# Every number that comes in is at most this long, and below 10^(MAX_EXPONENT + 1), before any
+# arithmetic sees it: Decimal("1e300000") parses in microseconds, but int() of it took seconds
+# (a bigger exponent killed the worker). The largest value any field allows is 10^11 fen.
+MAX_NUMBER_CHARS = 32
+MAX_EXPONENT = 20
 
 
 def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
-    """Parse a JSON number or string exactly; refuse more decimals than the unit allows."""
-    if isinstance(value, bool) or value is None:
-        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
+    """The one parser of every number that comes in (forms, JSON, CSV): a JSON number or a
+    string, exact, with at most the decimals of `places`. Over-long text and huge exponents
+    are refused before any arithmetic."""
+    not_a_number = ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise not_a_number
+    if isinstance(value, int) and abs(value) >= 10 ** (MAX_EXPONENT + 1):
+        raise _far_too_large(field)  # before str(): a 5000-digit int does not even print
+    text = str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValidationFailed(f"{field} 过长", f"{field} is too long for a number")
     try:
         # str() of a float JSON number gives its shortest repr, which is what the caller typed.
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number") from exc
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise not_a_number from None
     if not number.is_finite():
-        raise ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
-    try:
-        exact = number.quantize(places, rounding=ROUND_HALF_EVEN)
-    except InvalidOperation as exc:  # more digits than the context holds: far out of any range
-        raise ValidationFailed(f"{field} 数值过大", f"{field} is far too large") from exc
+        raise not_a_number
+    if number.is_zero():
+        number = Decimal(0).quantize(places)  # 0E+999999999 is just zero
+    elif abs(number.adjusted()) > MAX_EXPONENT:
+        raise _far_too_large(field) if number.adjusted() > 0 else _too_precise(field, places)
+    exact = number.quantize(places, rounding=ROUND_HALF_EVEN)  # within the context's 28 digits
     if number != exact:
-        decimals = len(str(places).partition(".")[2])
-        raise ValidationFailed(
-            f"{field} 最多 {decimals} 位小数", f"{field} allows at most {decimals} decimals"
-        )
+        raise _too_precise(field, places)
     return exact
+
+
+def _far_too_large(field: str) -> ValidationFailed:
+    return ValidationFailed(f"{field} 数值过大", f"{field} is far too large")
+
+
+def _too_precise(field: str, places: Decimal) -> ValidationFailed:
+    if places == ONE:
+        return ValidationFailed(f"{field} 须为整数", f"{field} must be a whole number")
+    decimals = len(str(places).partition(".")[2])
+    return ValidationFailed(
+        f"{field} 最多 {decimals} 位小数", f"{field} allows at most {decimals} decimals"
+    )
+
+
+def parse_int(value: object, *, field: str, low: int, high: int, unit: str = "") -> int:
+    """A whole number (an id, fen, a count) from a JSON number or a string, within its range."""
+    number = to_decimal(value, field=field, places=ONE)
+    return int(in_range(number, Decimal(low), Decimal(high), field=field, unit=unit))
 
 
 def in_range(number: Decimal, low: Decimal, high: Decimal, *, field: str, unit: str) -> Decimal:
@@ -69,30 +100,20 @@ def tenths_to_permille(tenths: int) -> Decimal:
 
 
 def parse_price_fen(value: object, *, field: str = "price_fen") -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationFailed(f"{field} 必须是整数（分）", f"{field} must be an integer (fen)")
-    try:
-        fen = int(str(value).strip())
-    except ValueError as exc:
-        raise ValidationFailed(
-            f"{field} 必须是整数（分）", f"{field} must be an integer (fen)"
-        ) from exc
-    if not 1 <= fen <= 10**11:
-        raise ValidationFailed(f"{field} 超出范围", f"{field} out of range (1..10^11 fen)")
-    return fen
+    return parse_int(value, field=field, low=1, high=10**11, unit=" fen")
 
 
 def yuan_to_fen(text: str) -> str:
     """What a merchant types (yuan) as the fen string parse_price_fen takes.
 
-    A third decimal is not rounded: the text is passed on unchanged, and parse_price_fen
-    refuses it with its usual message.
+    Text that is not a yuan amount (a third decimal, a word, 1e300000) is passed on unchanged:
+    the fen parser refuses it with its usual message.
     """
     try:
-        fen = Decimal(text.strip()) * 100
-    except (InvalidOperation, ValueError):
+        yuan = to_decimal(text, field="yuan", places=CENTI)
+    except ValidationFailed:
         return text
-    return str(int(fen)) if fen.is_finite() and fen == fen.to_integral_value() else text
+    return str(int(yuan * 100))
 
 
 def format_fen(fen: int) -> str:

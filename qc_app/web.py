@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from qc_app import inputs, requestid
 from qc_app.auth.models import User
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
@@ -138,6 +139,8 @@ class DatabaseInt(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
+    requestid.init_app(app)
+    inputs.init_app(app)  # before CSRF: text no column can store is refused first, and clearly
     app.url_map.converters["int"] = DatabaseInt
     csrf.init_app(app)
     limiter.init_app(app)
@@ -276,6 +279,8 @@ def _register_errors(app: Flask) -> None:
             current = limiter.current_limit
             wait_s = current.reset_at - time.time() if current else 60.0
             return _domain(TooManyAttempts("请求过于频繁。", "Too many requests.", wait_s=wait_s))
+        # What the exception says besides its page, e.g. the Allow header of a 405.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
             code = {
                 401: "unauthorized",
@@ -283,20 +288,29 @@ def _register_errors(app: Flask) -> None:
                 405: "method_not_allowed",
                 413: "too_large",
             }.get(status, "bad_request")
-            return error_json(code, exc.description or exc.name, status)
-        return render_template(
-            "error.html", status=status, error=DomainError(exc.name, exc.description or exc.name)
-        ), status
+            return (*error_json(code, exc.description or exc.name, status), headers)
+        return (
+            render_template(
+                "error.html",
+                status=status,
+                error=DomainError(exc.name, exc.description or exc.name),
+            ),
+            status,
+            headers,
+        )
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception) -> Any:
+        # The record carries the request id (requestid.RequestIdFilter); the page shows it, and
+        # nothing of the exception: no traceback, no file path.
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_json("internal", "internal error", 500)
+            return error_json("internal", "internal error", 500, request_id=requestid.current())
         return render_template(
             "error.html",
             status=500,
             error=DomainError("系统错误，请稍后重试", "internal error; please retry later"),
+            request_id=requestid.current(),
         ), 500
 
     @app.before_request

@@ -474,7 +474,8 @@ def document() -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "description": "Repeat a call safely: the same key returns the first answer.",
+        "description": "Repeat a call safely: the same key with the same body returns the first "
+        "answer; the same key with another body is refused (422).",
         "schema": {"type": "string", "maxLength": 80},
     }
     listing_id = {

@@ -17,7 +17,7 @@ from qc_app.certificates import services as certificates
 from qc_app.certificates.views import issuing_setup, pdf_response
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
-from qc_app.db import request_session
+from qc_app.db import parse_id, request_session
 from qc_app.errors import BadRequest, Forbidden, Unauthorized
 from qc_app.inspection import services as inspection
 from qc_app.intake import services as intake
@@ -337,15 +337,11 @@ def order_json(order: Any, item: Item | None = None) -> dict[str, Any]:
 @token_roles("admin")
 def create_order() -> Any:
     data = body()
-    try:
-        listing_id = int(data.get("listing_id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise BadRequest("listing_id 须为整数", "listing_id must be an integer") from exc
     order = orders.create_order(
         session=request_session(),
         actor=caller(),
         order_no=text(data, "order_no"),
-        listing_id=listing_id,
+        listing_id=parse_id(data.get("listing_id"), field="listing_id"),
         price_paid_fen=data.get("price_paid_fen"),
         waybill_no=text(data, "waybill_no"),
         item_code=text(data, "item_code"),
@@ -549,15 +545,14 @@ def decide_claim(number: str) -> Any:
     decision = text(data, "decision")
     if decision not in ("uphold", "reject"):
         raise BadRequest("decision 须为 uphold 或 reject", "decision must be uphold or reject")
-    postage = data.get("postage_fen")
     claim = claims.decide(
         session=request_session(),
         actor=caller(),
         number=number,
         uphold=decision == "uphold",
-        note=str(data.get("note") or ""),
-        ground=data.get("ground"),
-        postage_fen=postage if postage is None or isinstance(postage, int) else -1,
+        note=text(data, "note"),
+        ground=text(data, "ground") or None,
+        postage_fen=data.get("postage_fen"),
         now=now(),
     )
     return jsonify(claim_json(claim))

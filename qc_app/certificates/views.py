@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from qc_app.certificates import services
 from qc_app.certificates.models import Certificate
+from qc_app.certificates.numbers import normalize
 from qc_app.db import request_session
 from qc_app.intake.services import items_in
 from qc_app.intake.workflow import ItemState
@@ -19,8 +20,11 @@ def issuing_setup() -> services.IssuingSetup:
 
 
 def pdf_response(data: bytes, number: str) -> Response:
+    """The PDF of a certificate found by `number`; its file name has the number as stored (the
+    URL's may hold a newline, which no header can carry)."""
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="certificate-{number}.pdf"'
+    name = f"certificate-{normalize(number)}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 
 

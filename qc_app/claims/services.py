@@ -37,7 +37,7 @@ from qc_app.intake.models import Item
 from qc_app.intake.services import apply
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
-from qc_app.units import clean_text
+from qc_app.units import clean_text, parse_int
 
 # The states that hold the order, open or upheld: one such claim per order (the unique index
 # uq_claims_order_active settles parallel filings), so 假一赔十 is paid at most once.
@@ -133,12 +133,12 @@ def parse_reason(value: object) -> ClaimReason:
 
 
 def parse_postage(value: object) -> int:
-    text = str(value or "0").strip()
-    if not text.isdigit() or int(text) > MAX_POSTAGE_FEN:
+    try:
+        return parse_int(value or 0, field="postage_fen", low=0, high=MAX_POSTAGE_FEN)
+    except ValidationFailed:
         raise ValidationFailed(
             "邮费须为 0–100000 分的整数", "postage must be a whole number of fen, 0 to 100000"
-        )
-    return int(text)
+        ) from None
 
 
 def programme_of(session: Session, order: Order) -> Programme:
@@ -370,11 +370,13 @@ def decide(
     note: str,
     now: datetime,
     ground: str | None = None,
-    postage_fen: int | None = None,
+    postage_fen: object = None,
 ) -> Claim:
+    """postage_fen: what the platform pays for the consumer's postage when upholding; None
+    keeps what the consumer asked for."""
     claim = get_claim(session=session, actor=actor, number=number)
     if uphold:
-        postage = claim.postage_fen if postage_fen is None else postage_fen
+        postage = claim.postage_fen if postage_fen is None else parse_postage(postage_fen)
         workflow.check(claim, "uphold", actor, {"postage_fen": postage})
         order = session.get(Order, claim.order_id)
         programme = session.get(Programme, claim.programme_id)

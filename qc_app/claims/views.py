@@ -219,8 +219,7 @@ def decide(number: str) -> Any:
     )
     postage = None
     if uphold and form.get("postage_yuan", "").strip():
-        fen = yuan_to_fen(form["postage_yuan"])
-        postage = int(fen) if fen.isdigit() else -1
+        postage = yuan_to_fen(form["postage_yuan"])
     services.decide(
         session=request_session(),
         actor=actor(),

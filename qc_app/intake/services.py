@@ -18,7 +18,7 @@ from qc_app.certificates.numbers import (
     new_item_code,
     normalize,
 )
-from qc_app.db import MAX_DB_INT, write
+from qc_app.db import parse_id, write
 from qc_app.errors import Conflict, Forbidden, LostRace, ValidationFailed, not_found
 from qc_app.intake import workflow
 from qc_app.intake.models import Consignment, Item, Photo
@@ -155,9 +155,7 @@ def _declared_item(
     now: datetime,
 ) -> Item:
     try:
-        listing_id = int(spec.get("listing_id") or 0)
-        # Ids beyond a PostgreSQL integer cannot exist (and overflow SQLite's driver).
-        listing = session.get(Listing, listing_id) if 0 < listing_id <= MAX_DB_INT else None
+        listing = session.get(Listing, parse_id(spec.get("listing_id"), field="listing_id"))
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed("商品不存在", "listing not found")
         material = str(spec.get("declared_material") or listing.material_code)
@@ -168,10 +166,6 @@ def _declared_item(
     except ValidationFailed as exc:
         raise ValidationFailed(
             f"第 {row} 件：{exc.message_zh}", f"item {row}: {exc.message_en}"
-        ) from exc
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(
-            f"第 {row} 件：商品编号无效", f"item {row}: invalid listing id"
         ) from exc
     return Item(
         code=new_item_code(),
@@ -314,10 +308,14 @@ def receive_scan(
     of a received item answers "already received" and records nothing.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
-    if prior is not None:
-        return _replay(prior, code)
+    asked = once.digest(code=normalize(code), mass_g=mass_g, photo=photo, damage=damage)
     item = get_item(session=session, actor=actor, code=code)
+    # Recalled after reading the item: a concurrent submit that received it committed its key
+    # in the same transaction, so an item read as received always comes with its key.
+    prior = once.recall(session, user_id=actor.id, key=key, scope="receive", request=asked)
+    if prior is not None:
+        session.refresh(item)  # it may have been read just before that commit
+        return ScanResult.replayed(prior)
     if repeat_ok and item.received_at is not None:
         return _already_received(item)
     mass_cg = mass_to_cg(parse_mass_g(mass_g))
@@ -331,28 +329,21 @@ def receive_scan(
                 user_id=actor.id,
                 key=key,
                 scope="receive",
+                request=asked,
                 outcome=result.as_dict(),
                 now=now,
             )
     except LostRace:
         # A concurrent double submit won the race: answer with its outcome, record nothing.
-        prior = once.recall(session, user_id=actor.id, key=key, scope="receive")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="receive", request=asked)
         if prior is not None:
-            return _replay(prior, code)
+            return ScanResult.replayed(prior)
         session.expire_all()
         item = get_item(session=session, actor=actor, code=code)
         if repeat_ok and item.received_at is not None:
             return _already_received(item)
         raise
     return result
-
-
-def _replay(prior: Mapping[str, str], code: str) -> ScanResult:
-    if prior.get("code") != normalize(code):
-        raise ValidationFailed(
-            "幂等键已用于另一件物品", "the idempotency key was used for another item"
-        )
-    return ScanResult.replayed(prior)
 
 
 def _already_received(item: Item) -> ScanResult:
@@ -482,12 +473,13 @@ def scan_at_consignment(
     consignment (an extra item in this parcel): put it on hold with the reason.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
-    if prior is not None:
-        return ScanResult.replayed(prior)
-    consignment = get_consignment(session=session, actor=actor, code=consignment_code)
     scanned = normalize(code)
+    asked = once.digest(consignment=normalize(consignment_code), code=scanned)
+    consignment = get_consignment(session=session, actor=actor, code=consignment_code)
     item = session.exec(select(Item).where(Item.code == scanned)).first()
+    prior = once.recall(session, user_id=actor.id, key=key, scope="scan", request=asked)
+    if prior is not None:  # read after the item, as in receive_scan
+        return ScanResult.replayed(prior)
     if item is None:
         return ScanResult(
             "unknown",
@@ -533,10 +525,16 @@ def scan_at_consignment(
                 f"Put {item.code} on hold: {reason_en}",
             )
             once.remember(
-                session, user_id=actor.id, key=key, scope="scan", outcome=result.as_dict(), now=now
+                session,
+                user_id=actor.id,
+                key=key,
+                scope="scan",
+                request=asked,
+                outcome=result.as_dict(),
+                now=now,
             )
     except LostRace:
-        prior = once.recall(session, user_id=actor.id, key=key, scope="scan")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="scan", request=asked)
         if prior is not None:
             return ScanResult.replayed(prior)
         raise
@@ -703,9 +701,14 @@ def decode_csv(data: bytes) -> str:
     # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
+            raise ValidationFailed(
+                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
+            )
+        return text
     raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 
@@ -793,12 +796,8 @@ def import_consignment_csv(
         try:
             _declared_item(session, actor, probe, rules, spec, line, now)
         except ValidationFailed as exc:
-            cause = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else None
-            reason = cause or exc
-            if cause is None and isinstance(exc.__cause__, (TypeError, ValueError)):
-                errors.append((line, "商品编号无效", "invalid listing id"))
-            else:
-                errors.append((line, reason.message_zh, reason.message_en))
+            reason = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else exc
+            errors.append((line, reason.message_zh, reason.message_en))
     if errors:
         raise CsvRejected(errors)
     return create_consignment(

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from qc_app.certificates.fonts import find_cjk_font
+from qc_app.certificates.numbers import normalize
 from qc_app.db import request_session
 from qc_app.labels import pdf, services, zpl
 from qc_app.web import actor, config, limiter, roles_required
@@ -56,7 +57,7 @@ def item_zpl(code: str) -> Any:
 def consignment_pdf(code: str) -> Any:
     size = services.check_size(request.args.get("size"))
     labels = services.consignment_labels(session=request_session(), actor=actor(), code=code)
-    return labels_pdf_response(labels, size, code)
+    return labels_pdf_response(labels, size, normalize(code))  # as found: no newline from the URL
 
 
 @bp.get("/m/consignments/<code>/labels.zpl")
@@ -65,7 +66,7 @@ def consignment_pdf(code: str) -> Any:
 def consignment_zpl(code: str) -> Any:
     size = services.check_size(request.args.get("size"), sheet=False)
     labels = services.consignment_labels(session=request_session(), actor=actor(), code=code)
-    return labels_zpl_response(labels, size, code)
+    return labels_zpl_response(labels, size, normalize(code))
 
 
 @bp.get("/m/consignments/<code>/packing-list.pdf")

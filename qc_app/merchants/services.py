@@ -17,7 +17,7 @@ from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.sqltypes import UTCDateTime
-from qc_app.units import clean_text
+from qc_app.units import clean_text, parse_int
 
 
 @dataclass(frozen=True)
@@ -283,12 +283,7 @@ def set_standing(
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:
         raise not_found("商家", "merchant")
-    try:
-        violations = int(str(serious_violations))
-    except ValueError as exc:
-        raise ValidationFailed("违规次数须为整数", "violations must be a whole number") from exc
-    if not 0 <= violations <= 1000:
-        raise ValidationFailed("违规次数超出范围", "violations out of range")
+    violations = parse_int(serious_violations, field="serious_violations", low=0, high=1000)
     unknown = [c for c in categories if c not in programme.ALL_CATEGORIES]
     if unknown:
         raise ValidationFailed(f"未知类目：{unknown[0]}", f"unknown category: {unknown[0]}")

@@ -22,7 +22,7 @@ from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
-from qc_app.db import write
+from qc_app.db import parse_id, write
 from qc_app.errors import (
     Conflict,
     DomainError,
@@ -210,16 +210,11 @@ def _import_row(
     report: ImportReport,
 ) -> None:
     try:
-        listing_id = int(str(row.get("listing_id") or "").strip())
-    except ValueError:
-        report.errors.append(RowError(line, "listing_id 须为整数", "listing_id must be an integer"))
-        return
-    try:
         order = _new_order(
             session,
             actor,
             str(row.get("order_no") or ""),
-            listing_id,
+            parse_id(row.get("listing_id"), field="listing_id"),
             str(row.get("price_paid_fen") or "").strip(),
             str(row.get("waybill_no") or ""),
             str(row.get("item_code") or ""),
@@ -335,12 +330,22 @@ def pack(
     piece stays quarantined until a supervisor has compared it with the photos and cleared it.
     """
     key = once.clean_key(once_key)
-    prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
-    if prior is not None:
-        return _replay(session, prior, waybill_no)
+    asked = once.digest(
+        waybill_no=numbers.normalize(waybill_no),
+        item_code=numbers.normalize(item_code),
+        certificate=certificate_scan.strip(),
+        seal_no=seal_no.strip(),
+        mass_g=mass_g,
+        photo=photo,
+    )
     order = order_by_waybill(session, waybill_no)
     item = get_item(session=session, actor=actor, code=item_code)
     certificate = certificate_from_scan(session, certificate_scan)
+    # Recalled after reading what a pack changes, as in intake.services.receive_scan.
+    prior = once.recall(session, user_id=actor.id, key=key, scope="pack", request=asked)
+    if prior is not None:
+        session.refresh(order)
+        return order
     seal = _seal_number(seal_no)
     context = {"problems": _mismatches(session, order, item, certificate, seal), "seal_no": seal}
     check(item, "pack", actor, context)
@@ -384,23 +389,16 @@ def pack(
                 user_id=actor.id,
                 key=key,
                 scope="pack",
+                request=asked,
                 outcome={"waybill_no": order.waybill_no},
                 now=now,
             )
     except LostRace:
-        prior = once.recall(session, user_id=actor.id, key=key, scope="pack")
+        prior = once.recall(session, user_id=actor.id, key=key, scope="pack", request=asked)
         if prior is not None:
-            return _replay(session, prior, waybill_no)
+            return order_by_waybill(session, str(prior["waybill_no"]))
         raise
     return order
-
-
-def _replay(session: Session, prior: Any, waybill_no: str) -> Order:
-    if prior.get("waybill_no") != numbers.normalize(waybill_no):
-        raise ValidationFailed(
-            "幂等键已用于另一个运单", "the idempotency key was used for another waybill"
-        )
-    return order_by_waybill(session, str(prior["waybill_no"]))
 
 
 def _readings(session: Session, item: Item, packed_cg: int) -> list[mass.Reading]:

@@ -12,7 +12,8 @@ class OnceToken(SQLModel, table=True):
     """Table: a used one-time form token or Idempotency-Key and the outcome it produced.
 
     The unique constraint is the guarantee: a double scan, a double submit or a retried API
-    call can claim the same key only once; the second caller gets the first caller's outcome.
+    call can claim the same key only once; the second caller gets the first caller's outcome
+    if it asked for the same thing (request_sha256), and a refusal otherwise.
     """
 
     __tablename__ = "once_tokens"
@@ -21,6 +22,7 @@ class OnceToken(SQLModel, table=True):
     key: str = Field(max_length=80)
     user_id: int = Field(foreign_key="users.id")
     scope: str = Field(max_length=24)
+    request_sha256: str = Field(max_length=64)  # once.digest of the request that claimed it
     outcome: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -1,8 +1,12 @@
 """One-time tokens: a scanner page carries a fresh token per form; the API takes an
-Idempotency-Key header. Both are claimed in the same transaction as the change they guard."""
+Idempotency-Key header. Both are claimed in the same transaction as the change they guard,
+with a digest of what the request asked for: the same key and the same request replay the
+first outcome; the same key with another request is refused (422), never answered with an
+outcome that belongs to something else."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import datetime
@@ -31,8 +35,22 @@ def clean_key(key: str | None) -> str | None:
     return key
 
 
-def recall(session: Session, *, user_id: int | None, key: str | None, scope: str) -> Any:
-    """The outcome stored under this key, or None if the key was never used."""
+def digest(**fields: object) -> str:
+    """SHA-256 of a request's fields as the service received them (bytes by their SHA-256):
+    the same form or body gives the same digest, whatever the transport (a multipart
+    boundary differs on every retry)."""
+    canonical = {
+        name: hashlib.sha256(value).hexdigest() if isinstance(value, bytes) else str(value)
+        for name, value in fields.items()
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def recall(
+    session: Session, *, user_id: int | None, key: str | None, scope: str, request: str
+) -> Any:
+    """The outcome stored under this key, or None if the key was never used; `request` is the
+    digest of this request, which must be the one the key was first used with."""
     if not key:
         return None
     row = session.exec(
@@ -44,6 +62,11 @@ def recall(session: Session, *, user_id: int | None, key: str | None, scope: str
         raise ValidationFailed(
             "幂等键已用于其他操作", "the idempotency key was used for another call"
         )
+    if row.request_sha256 != request:
+        raise ValidationFailed(
+            "此表单（幂等键）已提交过不同的内容，请刷新后重试",
+            "the idempotency key (form) was already used with a different request; reload",
+        )
     return json.loads(row.outcome)
 
 
@@ -53,6 +76,7 @@ def remember(
     user_id: int | None,
     key: str | None,
     scope: str,
+    request: str,
     outcome: Any,
     now: datetime,
 ) -> None:
@@ -64,6 +88,7 @@ def remember(
             key=key,
             user_id=user_id or 0,
             scope=scope,
+            request_sha256=request,
             outcome=json.dumps(outcome, ensure_ascii=False, sort_keys=True),
             created_at=now,
         )

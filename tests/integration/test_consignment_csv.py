@@ -60,7 +60,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(db, world):
     assert lines == [3, 4, 5, 7, 8, 9]
     reasons = dict((line, en) for line, _, en in caught.value.rows)
     assert "listing not found" in reasons[3] and "unknown material" in reasons[4]
-    assert "invalid listing id" in reasons[7]
+    assert "listing_id must be a number" in reasons[7]
     assert db.exec(select(Consignment)).all() == [] and db.exec(select(Item)).all() == []
 
 
@@ -77,3 +77,13 @@ def test_header_only_has_no_rows(db, world):
     with pytest.raises(CsvRejected) as caught:
         run(db, world, "listing_id,mass_g\n")
     assert caught.value.rows[0][0] == 2
+
+
+def test_a_file_holding_nul_is_refused_whole(db, world):
+    gold = world.listing_gold.id
+    with pytest.raises(CsvRejected) as caught:
+        run(db, world, f"listing_id,mass_g,description\n{gold},5.02,戒指\x00一\n")
+    assert caught.value.rows == [
+        (1, "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV")
+    ]
+    assert db.exec(select(Item)).all() == []

@@ -13,7 +13,7 @@ from qc_app.audit import AuditEvent
 from qc_app.db import engine_of, new_session
 from qc_app.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
 from qc_app.intake import services as intake
-from qc_app.intake.models import Item
+from qc_app.intake.models import Consignment, Item
 from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.orders import services as orders
 from qc_app.orders.models import Order, OrderState
@@ -123,20 +123,31 @@ def test_the_api_path_still_refuses_a_repeat_without_a_key(flow: Flow) -> None:
 def test_same_once_token_replays_the_first_outcome(flow: Flow) -> None:
     item = flow.declare(mass_g="5.02")
     first = scan_receive(flow, item, "4.00", once_key="tok-1")
-    second = scan_receive(flow, item, "5.02", once_key="tok-1")
+    second = scan_receive(flow, item, "4.00", once_key="tok-1")
     assert first.outcome == "held" and second.outcome == "held" and second.replay
     assert events(flow.db, item.code, "receive") == 1
     assert flow.db.exec(select(func.count()).select_from(OnceToken)).one() == 1
 
 
+@pytest.mark.parametrize(
+    "changed", [{"mass_g": "5.02"}, {"damage": "戒圈变形"}, {"photo": jpeg_bytes()}], ids=str
+)
+def test_a_once_token_with_another_request_is_refused(flow: Flow, changed: dict[str, Any]) -> None:
+    item = flow.declare(mass_g="5.02")
+    scan_receive(flow, item, "4.00", once_key="tok-1")
+    with pytest.raises(ValidationFailed, match="different request"):
+        scan_receive(flow, item, **{"mass_g": "4.00", **changed}, once_key="tok-1")
+    assert events(flow.db, item.code, "receive") == 1
+
+
 def test_a_key_is_bound_to_one_kind_of_call(flow: Flow) -> None:
     item = flow.declare()
     scan_receive(flow, item, once_key="tok-2")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed, match="another call"):
         intake.scan_at_consignment(
             session=flow.db,
             actor=flow.world["inspector1"],
-            consignment_code="SJ0000000",
+            consignment_code=flow.db.get_one(Consignment, item.consignment_id).code,
             code=item.code,
             station="",
             now=utcnow(),
@@ -373,6 +384,8 @@ def test_packing_once_token_replays(flow: Flow, cjk_font_path: Any) -> None:
     second = pack(flow, item, issued, once_key="pk-1")
     assert first.order_no == second.order_no and second.state == "packed"
     assert events(flow.db, item.code, "pack") == 1
+    with pytest.raises(ValidationFailed, match="different request"):
+        pack(flow, item, issued, mass_g="5.04", once_key="pk-1")
 
 
 # -- CSV import -------------------------------------------------------------------------------
@@ -412,7 +425,13 @@ def test_csv_import_reports_each_bad_row_and_saves_nothing(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b"order_no,waybill_no\nX,Y\n", b"\xff\xfe\x00garbage", b"a" * (1024 * 1024 + 1)]
+    "data",
+    [
+        b"order_no,waybill_no\nX,Y\n",
+        b"\xff\xfe\x00garbage",
+        b"a" * (1024 * 1024 + 1),
+        b"order_no,listing_id,price_paid_fen,waybill_no\nDY\x00,1,100,SF9\n",  # 500 on PostgreSQL
+    ],
 )
 def test_csv_import_refuses_a_file_it_cannot_read(flow: Flow, data: bytes) -> None:
     with pytest.raises(ValidationFailed):

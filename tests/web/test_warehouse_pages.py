@@ -69,9 +69,10 @@ def test_scanner_intake_of_a_consignment(app: Any, db: Any, flow: Flow) -> None:
     assert f"/intake/{items[0]}" in weigh_url and f"c={code}" in weigh_url
     tokens = form_tokens(client, weigh_url)
     form = {**tokens, "mass_g": "5.03", "c": code}
+    photo = jpeg_bytes()
     first = client.post(
         f"/intake/{items[0]}",
-        data={**form, "photo": (io.BytesIO(jpeg_bytes()), "cam.jpg")},
+        data={**form, "photo": (io.BytesIO(photo), "cam.jpg")},
         content_type="multipart/form-data",
     )
     assert first.headers["Location"].endswith(f"/intake/c/{code}")
@@ -80,8 +81,13 @@ def test_scanner_intake_of_a_consignment(app: Any, db: Any, flow: Flow) -> None:
     assert 'data-result="success"' in panel
 
     # The same form sent again (a double Enter that got through): one record, same answer.
-    again = client.post(f"/intake/{items[0]}", data=form, content_type="multipart/form-data")
+    again = client.post(
+        f"/intake/{items[0]}",
+        data={**form, "photo": (io.BytesIO(photo), "cam.jpg")},
+        content_type="multipart/form-data",
+    )
     assert again.status_code == 302
+    assert f"已收货 {items[0]}" in client.get(f"/intake/c/{code}").get_data(as_text=True)
     assert count(db, "receive", items[0]) == 1
 
     # Scanning the received label again: "already received", amber, no record.
