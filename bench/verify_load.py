@@ -247,6 +247,7 @@ def main() -> None:
         "QC_COOKIE_SECURE": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
         "QC_KEY_PASSPHRASE": os.environ.get("QC_KEY_PASSPHRASE") or secrets.token_urlsafe(48),
+        "QC_CHECK_CODE_KEY": os.environ.get("QC_CHECK_CODE_KEY") or secrets.token_urlsafe(48),
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
@@ -260,13 +261,21 @@ def main() -> None:
         os.environ.update(
             {
                 k: env[k]
-                for k in ("QC_INSTANCE_PATH", "SECRET_KEY", "QC_KEY_PASSPHRASE", "QC_COOKIE_SECURE")
+                for k in (
+                    "QC_INSTANCE_PATH",
+                    "SECRET_KEY",
+                    "QC_KEY_PASSPHRASE",
+                    "QC_CHECK_CODE_KEY",
+                    "QC_COOKIE_SECURE",
+                )
             }
         )
         urls = seed(instance, args.rows, args.sample)
         urls_file.write_text(json.dumps(urls))
         secrets_file.write_text(
-            json.dumps({k: env[k] for k in ("SECRET_KEY", "QC_KEY_PASSPHRASE")})
+            json.dumps(
+                {k: env[k] for k in ("SECRET_KEY", "QC_KEY_PASSPHRASE", "QC_CHECK_CODE_KEY")}
+            )
         )
     script = instance / "paths.lua"
     script.write_text(

@@ -1,7 +1,7 @@
 """Configuration: read from the environment inside the factory, never at import time.
 
-There are no default secrets: a missing SECRET_KEY or key passphrase stops start-up with a
-clear message (scripts/serve writes both into instance/secrets.env on first run).
+There are no default secrets: a missing SECRET_KEY, check-code key or key passphrase stops
+start-up with a clear message (scripts/serve writes them into instance/secrets.env).
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
 class Config:
     SECRET_KEY: str
     KEY_PASSPHRASE: str
+    # Keys the stored digests of the printed check codes (QC_CHECK_CODE_KEY). Its own secret, not
+    # SECRET_KEY: rotating the session key must not retire every check code ever printed.
+    CHECK_CODE_SECRET: str
     INSTANCE_PATH: Path
     DATABASE_URL: str
     BASE_URL: str = "http://127.0.0.1:5000"
@@ -76,6 +79,7 @@ class Config:
         return cls(
             SECRET_KEY=_require(env, "SECRET_KEY", hint),
             KEY_PASSPHRASE=_require(env, "QC_KEY_PASSPHRASE", hint),
+            CHECK_CODE_SECRET=_require(env, "QC_CHECK_CODE_KEY", hint),
             INSTANCE_PATH=instance,
             DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{instance / 'qc.db'}",
             BASE_URL=env.get("QC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
@@ -90,6 +94,7 @@ class Config:
         config = cls(
             SECRET_KEY=secrets.token_urlsafe(48),
             KEY_PASSPHRASE=secrets.token_urlsafe(48),
+            CHECK_CODE_SECRET=secrets.token_urlsafe(48),
             INSTANCE_PATH=instance,
             DATABASE_URL=database_url or f"sqlite:///{instance / 'test.db'}",
             BASE_URL="http://qc.test",
@@ -103,9 +108,10 @@ class Config:
 
     @property
     def CHECK_CODE_KEY(self) -> bytes:
-        """The key of the certificates' check-code digests (certificates.numbers), derived from
-        SECRET_KEY. Rotating SECRET_KEY therefore retires every printed check code: reissue."""
-        return hmac.new(self.SECRET_KEY.encode(), b"qc check-code digest key v1", "sha256").digest()
+        """The key of the certificates' check-code digests (certificates.numbers). Every process
+        needs the same QC_CHECK_CODE_KEY; changing it retires every printed check code."""
+        label = b"qc check-code digest key v1"
+        return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()
 
     def flask_settings(self) -> dict[str, Any]:
         cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"

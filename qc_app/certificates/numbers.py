@@ -78,7 +78,7 @@ def normalize_check_code(text: str) -> str:
 
 def check_code_digest(key: bytes, number: str, code: str) -> str:
     """What is stored of a check code: HMAC-SHA256 under the deployment's key
-    (Config.CHECK_CODE_KEY, derived from SECRET_KEY), never the code.
+    (Config.CHECK_CODE_KEY, derived from QC_CHECK_CODE_KEY), never the code.
 
     ASVS 6.5.2 asks for a password KDF when a secret has fewer than 112 bits; a check code has
     40. A KDF protects a stolen database by making each guess slow; the key does it by making

@@ -130,7 +130,7 @@ def limited_server(tmp_path, app) -> Iterator[str]:
         Config.for_tests(
             tmp_path / "limited",
             engine_of(app).url.render_as_string(hide_password=False),
-            SECRET_KEY=app.config["QC"].SECRET_KEY,
+            CHECK_CODE_SECRET=app.config["QC"].CHECK_CODE_SECRET,
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI="memory://",
             CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",

@@ -79,6 +79,7 @@ def cli_env(app: Flask, cjk_font_path: Any) -> dict[str, str]:
         **os.environ,
         "SECRET_KEY": qc.SECRET_KEY,
         "QC_KEY_PASSPHRASE": qc.KEY_PASSPHRASE,
+        "QC_CHECK_CODE_KEY": qc.CHECK_CODE_SECRET,
         "QC_INSTANCE_PATH": str(qc.INSTANCE_PATH),
         "DATABASE_URL": engine_of(app).url.render_as_string(hide_password=False),
         "QC_CJK_FONT": str(cjk_font_path),

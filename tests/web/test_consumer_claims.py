@@ -99,7 +99,7 @@ def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) 
         RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
         CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
         CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
-        SECRET_KEY=qc.SECRET_KEY,
+        CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
         **overrides,
     )
     return create_app(config)
@@ -233,7 +233,8 @@ def test_public_page_limit_holds_across_workers_with_redis(
 
 
 def test_config_uses_redis_when_redis_url_is_set() -> None:
-    env = {"SECRET_KEY": "x" * 40, "QC_KEY_PASSPHRASE": "y" * 40, "REDIS_URL": "redis://r:6379/0"}
+    env = {"SECRET_KEY": "x" * 40, "QC_KEY_PASSPHRASE": "y" * 40, "QC_CHECK_CODE_KEY": "z" * 40}
+    env["REDIS_URL"] = "redis://r:6379/0"
     assert Config.from_env(env).RATELIMIT_STORAGE_URI == "redis://r:6379/0"
     del env["REDIS_URL"]
     assert Config.from_env(env).RATELIMIT_STORAGE_URI == "memory://"

@@ -204,7 +204,7 @@ def default_budgets(tmp_path: Any, app: Flask) -> Any:
         Config.for_tests(
             tmp_path / "limited",
             engine_of(app).url.render_as_string(hide_password=False),
-            SECRET_KEY=qc.SECRET_KEY,
+            CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI="memory://",
             PUBLIC_RATE_LIMIT="1000/minute",  # only the check-code budgets are measured here

@@ -6,7 +6,7 @@ Revises: 0008
 
 - certificates.owner_registered_at: the one-time registration with the check code.
 - check_code_hash becomes HMAC-SHA256(key, the old digest) with the deployment's check-code key
-  (Config.CHECK_CODE_KEY, from SECRET_KEY; qc_app.migrate.upgrade hands it over): the old digest
+  (Config.CHECK_CODE_KEY, from QC_CHECK_CODE_KEY; qc_app.migrate.upgrade hands it over): the old digest
   was a bare SHA-256 of a 40-bit code, which anyone holding a copy of the database reverses in
   minutes. Wrapping the old digest lets existing rows be re-keyed without knowing their codes.
   A downgrade cannot undo this (the HMAC is one-way); codes then no longer match.
