@@ -14,8 +14,11 @@ stamp=.venv/.qc-installed
 want="$(cat "$LOCK" pyproject.toml | sha256sum | cut -d' ' -f1) $LOCK"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing the locked dependencies ($LOCK)"
-  .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
-  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  # Quiet unless it fails: pip and setuptools chatter (missing local package folders named in
+  # this machine's pip config, the editable-install notice) is not news.
+  quiet() { local out; out=$("$@" 2>&1) || { echo "$out" >&2; return 1; }; }
+  quiet .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
+  quiet .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
