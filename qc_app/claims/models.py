@@ -7,7 +7,7 @@ from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from qc_app.claims.coverage import Terms
-from qc_app.sqltypes import UTCDateTime, unique_index
+from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
 DEFAULT_PROGRAMME = "JYPS"  # 假一赔十
 
@@ -98,15 +98,15 @@ class Claim(SQLModel, table=True):
     programme_id: int = Field(foreign_key="programmes.id")
     reason: ClaimReason = Field(sa_column=Column(String(16), nullable=False))
     description: str = Field(sa_column=Column(Text, nullable=False))
-    postage_fen: int = 0
+    postage_fen: int = Field(default=0, sa_column=fen_column())
     state: str = Field(sa_column=Column(String(20), nullable=False, index=True))
     merchant_note: str | None = Field(default=None, sa_column=Column(Text))
     decision_note: str | None = Field(default=None, sa_column=Column(Text))
     rejection_ground: str | None = Field(default=None, max_length=24)
     # Payout, integer fen: refund + multiplier × price paid + postage.
-    refund_fen: int | None = None
-    compensation_fen: int | None = None
-    payout_fen: int | None = None
+    refund_fen: int | None = Field(default=None, sa_column=fen_column(nullable=True))
+    compensation_fen: int | None = Field(default=None, sa_column=fen_column(nullable=True))
+    payout_fen: int | None = Field(default=None, sa_column=fen_column(nullable=True))
     version: int = Field(default=0, sa_column=_claim_version)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

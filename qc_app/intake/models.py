@@ -6,7 +6,7 @@ from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from qc_app.intake.workflow import ItemState
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import UTCDateTime, fen_column
 
 
 class Consignment(SQLModel, table=True):
@@ -36,7 +36,7 @@ class Item(SQLModel, table=True):
     listing_id: int = Field(foreign_key="listings.id", index=True)
     declared_material: str = Field(max_length=32)
     declared_mass_cg: int
-    price_fen: int
+    price_fen: int = Field(sa_column=fen_column())
     description: str = Field(default="", max_length=200)
     state: ItemState = Field(sa_column=Column(String(24), nullable=False, index=True))
     held_from: str | None = Field(default=None, max_length=24)

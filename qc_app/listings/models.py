@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import UTCDateTime, fen_column
 
 
 class Listing(SQLModel, table=True):
@@ -20,7 +20,7 @@ class Listing(SQLModel, table=True):
     brand: str = Field(default="", max_length=60)
     material_code: str = Field(max_length=32)
     style: str = Field(default="", max_length=60)
-    price_fen: int
+    price_fen: int = Field(sa_column=fen_column())
     # The labels shown now; their history (for claims) is in LabelPeriod.
     label_authentic: bool = Field(default=False)  # 鉴定验真
     label_guarantee: bool = Field(default=False)  # 假一赔十

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime, unique_index
+from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
 
 class OrderState(StrEnum):
@@ -47,7 +47,7 @@ class Order(SQLModel, table=True):
     order_no: str = Field(max_length=40, unique=True, index=True)
     merchant_id: int = Field(foreign_key="merchants.id", index=True)
     listing_id: int = Field(foreign_key="listings.id", index=True)
-    price_paid_fen: int
+    price_paid_fen: int = Field(sa_column=fen_column())
     waybill_no: str = Field(max_length=40, unique=True, index=True)
     state: OrderState = Field(sa_column=Column(String(12), nullable=False))
     seal_no: str | None = Field(default=None, max_length=40)

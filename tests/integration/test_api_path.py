@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from qc_app.certificates.models import Certificate
 from qc_app.certificates.signing import verifier_from_jwks
 from qc_app.intake.models import Item, Photo
+from qc_app.listings.models import Listing
 from tests.conftest import World, jpeg_bytes
 
 API = "/api/v1"
@@ -135,6 +136,22 @@ def test_merchant_creates_listing_with_integer_price(api: Api) -> None:
     assert body["material_code"] == "AU990"
     assert body["price_fen"] == 128800
     assert isinstance(body["id"], int)
+
+
+def test_the_highest_price_is_stored_whole(api: Api, db: Session) -> None:
+    # ¥1,000,000,000 is 10^11 fen: past a 32-bit column, which PostgreSQL refused with a 500.
+    top = 10**11
+    answer = api.post(
+        "merchant1", "/listings", {"title": "翡翠手镯", "material_code": "AU990", "price_fen": top}
+    )
+    assert answer.status_code == 201
+    assert db.get(Listing, answer.get_json()["id"]).price_fen == top
+    refused = api.post(
+        "merchant1",
+        "/listings",
+        {"title": "翡翠手镯", "material_code": "AU990", "price_fen": top + 1},
+    )
+    assert_error(refused, 422, "validation_failed")
 
 
 def test_consignment_returns_declared_items(api: Api) -> None:

@@ -193,6 +193,15 @@ def test_uphold_and_revocation_commit_together_or_not_at_all(
     assert sold.issued.certificate.status == CertificateStatus.REVOKED
 
 
+def test_a_top_price_order_pays_out_to_the_fen(flow: Any) -> None:
+    # ¥1,000,000,000 paid: the payout (11 × price + postage) needs 64-bit money columns.
+    claim = upheld(flow, sell(flow, price_paid_fen=10**11))
+    flow.db.expire_all()
+    stored = flow.db.get(Claim, claim.id)
+    assert (stored.refund_fen, stored.compensation_fen) == (10**11, 10**12)
+    assert stored.payout_fen == 11 * 10**11 + stored.postage_fen
+
+
 def test_anxin_programme_pays_three_times(flow: Any, sold: Sold) -> None:
     from qc_app.db import write
 
