@@ -41,8 +41,8 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
 
     from qc_app import create_app
     from qc_app.certificates import numbers, payload
+    from qc_app.certificates.keys import ensure_signing_key, signer_for
     from qc_app.certificates.models import Certificate
-    from qc_app.certificates.services import ensure_signing_key, signer_for
     from qc_app.config import Config
     from qc_app.db import engine_of, request_session
     from qc_app.demo import load_demo

@@ -1,7 +1,8 @@
 """Filing, answering, deciding and following 假一赔十 claims.
 
 Upheld: refund of the price actually paid + multiplier × that price + the consumer's postage,
-all integer fen; the certificate is revoked (certificates.services.revoke) in the same transaction.
+all integer fen; the certificate is revoked (certificates.revocation.revoke) in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import Session, select
 from qc_app import audit, storage
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
-from qc_app.certificates import services as certificates
+from qc_app.certificates import revocation
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.numbers import normalize, random_code, with_check
 from qc_app.claims import coverage, evidence, workflow
@@ -429,7 +430,7 @@ def _revoke_certificate(session: Session, actor: User, claim: Claim, now: dateti
     certificate = session.get(Certificate, claim.certificate_id)
     if certificate is None or certificate.status != CertificateStatus.VALID:
         return
-    certificates.revoke(
+    revocation.revoke(
         session=session,
         actor=actor,
         number=certificate.number,

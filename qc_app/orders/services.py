@@ -18,8 +18,9 @@ from qc_app import audit, storage
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
 from qc_app.certificates import numbers, signing
+from qc_app.certificates.keys import verifier
+from qc_app.certificates.lookup import find
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import find, verifier
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
 from qc_app.db import parse_id, write

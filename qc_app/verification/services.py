@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.certificates import numbers, signing
+from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import verifier
 from qc_app.claims.coverage import Coverage, Facts, Terms, decide
 from qc_app.db import write
 from qc_app.errors import Conflict, not_found
