@@ -234,7 +234,7 @@ def issue(code: str) -> Any:
 @public
 @limiter.limit(_limit)
 def get_certificate(number: str) -> Any:
-    from qc_app.certificates.numbers import normalize
+    from qc_app.codes import normalize
     from qc_app.errors import not_found
     from qc_app.verification import throttle
 

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.certificates import numbers
 from qc_app.certificates.issuance import IssuingSetup, issue_certificate
 from qc_app.certificates.models import Certificate, IssuanceBatch
+from qc_app.codes import normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.intake import workflow
@@ -76,7 +76,7 @@ def _batch_actor(actor: User) -> None:
 def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:
     """Record a tray of approved items to issue; issuing happens in `run_batch_step`."""
     _batch_actor(actor)
-    codes = list(dict.fromkeys(numbers.normalize(code) for code in codes if code.strip()))
+    codes = list(dict.fromkeys(normalize(code) for code in codes if code.strip()))
     if not codes:
         raise ValidationFailed("没有选择物品", "no items selected")
     if len(codes) > BATCH_LIMIT:

@@ -20,13 +20,19 @@ from sqlmodel import Session, select
 
 from qc_app import storage
 from qc_app.auth.models import User
-from qc_app.certificates import ca, numbers, pades, payload, signing
+from qc_app.certificates import ca, pades, payload, signing
 from qc_app.certificates.fonts import find_cjk_font
 from qc_app.certificates.keys import signer_for
 from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
 from qc_app.certificates.properties import load_vocabulary, value_text
+from qc_app.codes import (
+    check_code_digest,
+    format_check_code,
+    new_certificate_number,
+    new_check_code,
+)
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.errors import Conflict
@@ -49,7 +55,7 @@ class IssuingSetup:
     base_url: str
     certificates_dir: Path
     font: str | None
-    check_code_key: bytes  # only the keyed digest of a check code is stored (numbers.py)
+    check_code_key: bytes  # only the keyed digest of a check code is stored (codes.py)
 
     @classmethod
     def from_config(cls, config: Config) -> IssuingSetup:
@@ -148,8 +154,8 @@ def prepare(
     photo = photos[-1] if photos else None
     photo_bytes = storage.load(setup.files, "photos", photo.sha256, ".jpg") if photo else None
     measured = json.loads(inspection.measurements)
-    number = numbers.new_certificate_number(body.cert_prefix)
-    check_code = numbers.new_check_code()
+    number = new_certificate_number(body.cert_prefix)
+    check_code = new_check_code()
     url_signature = signer.sign_url(number)
     url = setup.base_url + signing.qr_path(number, signer.kid, url_signature)
     signed = payload.certificate_payload(
@@ -175,7 +181,7 @@ def prepare(
     observations = measured.get("observations")
     document = CertificateDocument(
         number=number,
-        check_code=numbers.format_check_code(check_code),
+        check_code=format_check_code(check_code),
         verify_url=url,
         issued_at=now,
         item_code=item.code,
@@ -209,7 +215,7 @@ def prepare(
         number=number,
         item_id=item.id or 0,
         inspection_id=inspection.id or 0,
-        check_code_hash=numbers.check_code_digest(setup.check_code_key, number, check_code),
+        check_code_hash=check_code_digest(setup.check_code_key, number, check_code),
         payload=signed.decode("utf-8"),
         signature=signature,
         url_signature=url_signature,
@@ -219,7 +225,7 @@ def prepare(
         status=CertificateStatus.VALID,
         pdf_sha256="",
     )
-    return Prepared(certificate, numbers.format_check_code(check_code), url, pdf)
+    return Prepared(certificate, format_check_code(check_code), url, pdf)
 
 
 def store_then_commit(

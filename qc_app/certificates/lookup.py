@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 from qc_app import storage
 from qc_app.access import ensure_visible
 from qc_app.auth.models import User
-from qc_app.certificates import numbers
 from qc_app.certificates.models import Certificate
+from qc_app.codes import normalize
 from qc_app.errors import not_found
 from qc_app.intake.models import Item
 
@@ -20,7 +20,7 @@ def find(session: Session, number: str) -> Certificate | None:
 
 
 def get_certificate(*, session: Session, actor: User, number: str) -> Certificate:
-    certificate = find(session, numbers.normalize(number))
+    certificate = find(session, normalize(number))
     if certificate is None:
         raise not_found("证书", "certificate")
     item = session.get(Item, certificate.item_id)

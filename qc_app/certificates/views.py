@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from qc_app.certificates import batches, issuance, lookup, revocation
 from qc_app.certificates.models import Certificate
-from qc_app.certificates.numbers import normalize
+from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.intake.services import items_in
 from qc_app.intake.workflow import ItemState

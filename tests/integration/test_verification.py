@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from qc_app.certificates import keys
-from qc_app.certificates.numbers import new_certificate_number
 from qc_app.certificates.payload import canonical
+from qc_app.codes import new_certificate_number
 from qc_app.db import write
 from qc_app.sqltypes import utcnow
 from qc_app.verification import scans
