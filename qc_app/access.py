@@ -8,8 +8,11 @@ from qc_app.errors import NotFound
 
 
 class Viewer(Protocol):
-    role: str
-    merchant_id: int | None
+    # Read-only members, so a User (whose role is a `Role`, a str) is a Viewer.
+    @property
+    def role(self) -> str: ...
+    @property
+    def merchant_id(self) -> int | None: ...
 
 
 def ensure_visible(viewer: Viewer, merchant_id: int, what_zh: str, what_en: str) -> None:

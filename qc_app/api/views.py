@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from qc_app.api.openapi import document
 from qc_app.auth.models import User
 from qc_app.auth.services import user_for_token
-from qc_app.certificates import services as certificates
+from qc_app.certificates import issuance, lookup, revocation
 from qc_app.certificates.views import issuing_setup, pdf_response
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
@@ -218,7 +218,7 @@ def reject(inspection_id: int) -> Any:
 @bp.post("/items/<code>/certificate")
 @token_roles("inspector")
 def issue(code: str) -> Any:
-    issued = certificates.issue_certificate(
+    issued = issuance.issue_certificate(
         session=request_session(), actor=caller(), code=code, setup=issuing_setup(), now=now()
     )
     return jsonify(
@@ -234,13 +234,13 @@ def issue(code: str) -> Any:
 @public
 @limiter.limit(_limit)
 def get_certificate(number: str) -> Any:
-    from qc_app.certificates.numbers import normalize
+    from qc_app.codes import normalize
     from qc_app.errors import not_found
     from qc_app.verification import throttle
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
     throttle.ensure_budget(number)
-    found = certificates.find(request_session(), normalize(number))
+    found = lookup.find(request_session(), normalize(number))
     if found is None:
         throttle.spend(number)
         raise not_found("证书", "certificate")
@@ -264,7 +264,7 @@ def get_certificate(number: str) -> Any:
 @bp.get("/certificates/<number>/pdf")
 @token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
 def certificate_pdf(number: str) -> Any:
-    data = certificates.certificate_pdf(
+    data = lookup.certificate_pdf(
         session=request_session(), actor=caller(), number=number, files=config().INSTANCE_PATH
     )
     return pdf_response(data, number)
@@ -273,7 +273,7 @@ def certificate_pdf(number: str) -> Any:
 @bp.post("/certificates/<number>/revoke")
 @token_roles("admin")
 def revoke(number: str) -> Any:
-    found = certificates.revoke(
+    found = revocation.revoke(
         session=request_session(),
         actor=caller(),
         number=number,
@@ -288,7 +288,7 @@ def revoke(number: str) -> Any:
 @bp.post("/certificates/<number>/reissue")
 @token_roles("admin")
 def reissue(number: str) -> Any:
-    issued = certificates.reissue(
+    issued = revocation.reissue(
         session=request_session(),
         actor=caller(),
         number=number,

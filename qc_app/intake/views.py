@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
-from qc_app.certificates.numbers import normalize
-from qc_app.certificates.services import certificate_of
+from qc_app.certificates.lookup import certificate_of
+from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import history

@@ -59,8 +59,11 @@ Guard = Callable[["ItemLike", "ActorLike", Mapping[str, Any]], None]
 
 
 class ActorLike(Protocol):
-    id: int | None
-    role: str
+    # Read-only members, so a User (whose role is a `Role`, a str) is an ActorLike.
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def role(self) -> str: ...
 
 
 class ItemLike(Protocol):
