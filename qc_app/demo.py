@@ -5,7 +5,6 @@ the consumer page and the 假一赔十 claim can be tried at once. Built through
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,7 +77,7 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
             cert_prefix="NDC",
             accredited_from=date(now.year - 1, 1, 1),
             accredited_until=date(now.year + 3, 6, 30),
-            scope=json.dumps(["diamond", "precious_metal"]),
+            scope=["diamond", "precious_metal"],
         )
         session.add_all([*shops, lab, diamonds_only])
         session.flush()

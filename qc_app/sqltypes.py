@@ -3,10 +3,11 @@ unique indexes say what to tell whoever loses a race on them."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
 from sqlalchemy.types import TypeDecorator
 
 # Key of a unique index's `info`: the (中文, English) refusal `db.write` gives the loser.
@@ -30,6 +31,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON kept in a TEXT column, read and written as Python lists and dicts, so no caller
+    parses it by hand. The text is what the services wrote before this type (non-ASCII kept,
+    keys sorted unless the column's order means something): existing rows read as they are."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, *, sort_keys: bool = True) -> None:
+        super().__init__()
+        self.sort_keys = sort_keys
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=self.sort_keys)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
 
 
 def utcnow() -> datetime:

@@ -271,6 +271,7 @@ def _schemas() -> dict[str, Any]:
                 "received_mass_g": {"type": ["string", "null"]},
                 "price_fen": {"type": "integer"},
                 "hold_reason": {"type": ["string", "null"]},
+                "return_waybill_no": {"type": ["string", "null"]},
             },
         },
         "Consignment": {

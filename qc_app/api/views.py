@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -88,6 +87,7 @@ def item_json(item: Item) -> dict[str, Any]:
         ),
         "price_fen": item.price_fen,
         "hold_reason": item.hold_reason,
+        "return_waybill_no": item.return_waybill_no,
     }
 
 
@@ -186,8 +186,8 @@ def inspection_json(found: Any) -> dict[str, Any]:
         "material_name": found.material_name_zh,
         "material_name_en": found.material_name_en,
         "verdict": found.verdict,
-        "reasons": json.loads(found.reasons),
-        "measurements": json.loads(found.measurements),
+        "reasons": found.reasons,
+        "measurements": found.measurements,
         "rule_version": found.rule_version,
     }
 
@@ -252,7 +252,7 @@ def get_certificate(number: str) -> Any:
             "revoke_reason": found.revoke_reason,
             "superseded_by": found.superseded_by,
             "reissue_of": found.reissue_of,
-            "payload": json.loads(found.payload),
+            "payload": found.payload_fields(),
             "payload_canonical": found.payload,
             "signature": found.signature,
             "kid": found.kid,

@@ -3,7 +3,6 @@ certificate in its own transaction) by whoever drives the batch, resumable after
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,7 +91,7 @@ def start_batch(*, session: Session, actor: User, codes: list[str], now: datetim
             code="illegal_transition",
         )
     batch = IssuanceBatch(
-        created_by_id=actor.id or 0, created_at=now, item_codes=json.dumps(codes), failures="{}"
+        created_by_id=actor.id or 0, created_at=now, item_codes=codes, failures={}
     )
     with write(session):
         session.add(batch)
@@ -123,7 +122,7 @@ def batch_status(
     session: Session, batch: IssuanceBatch, *, now: datetime, busy: bool = False
 ) -> BatchStatus:
     """Read from the items' certificates, so the figures are true even after a crash."""
-    codes: list[str] = json.loads(batch.item_codes)
+    codes = batch.item_codes
     items = {i.id: i.code for i in session.exec(select(Item).where(col(Item.code).in_(codes)))}
     certificates = session.exec(
         select(Certificate).where(
@@ -132,9 +131,7 @@ def batch_status(
         )
     ).all()
     issued = {items[c.item_id]: c.number for c in certificates if c.reissue_of is None}
-    failures = {
-        code: message for code, message in json.loads(batch.failures).items() if code not in issued
-    }
+    failures = {code: message for code, message in batch.failures.items() if code not in issued}
     pending = [code for code in codes if code not in issued and code not in failures]
     return BatchStatus(
         batch.id or 0, len(codes), issued, failures, pending, _batch_state(batch, now), busy
@@ -235,9 +232,8 @@ def _record_failure(
         else f"存储失败 / storage failed: {exc}"
     )
     with write(session, batch):
-        failures = json.loads(batch.failures)
-        failures[code] = message[:300]
-        batch.failures = json.dumps(failures, ensure_ascii=False)
+        # A new dict: the column sees an assignment, not a change inside its value.
+        batch.failures = {**batch.failures, code: message[:300]}
         session.add(batch)
         audit.record(
             session, actor=actor, action="certificate_batch_item_failed",

@@ -9,7 +9,6 @@ body without one) is `signers_for`, a step of its own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,7 +152,7 @@ def prepare(
     photos = item_photos(session=session, item=item)
     photo = photos[-1] if photos else None
     photo_bytes = storage.load(setup.files, "photos", photo.sha256, ".jpg") if photo else None
-    measured = json.loads(inspection.measurements)
+    measured = inspection.measurements
     number = new_certificate_number(body.cert_prefix)
     check_code = new_check_code()
     url_signature = signer.sign_url(number)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime, unique_index
+from qc_app.sqltypes import JSONText, UTCDateTime, unique_index
 
 
 class SigningKey(SQLModel, table=True):
@@ -65,6 +67,11 @@ class Certificate(SQLModel, table=True):
     # The consumer registered ownership with the check code (once: verification.services).
     owner_registered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
+    def payload_fields(self) -> dict[str, Any]:
+        """The signed payload, parsed. The column keeps the text: those bytes are what was
+        signed (payload.canonical), so they are never re-serialised."""
+        return json.loads(self.payload)  # type: ignore[no-any-return]
+
 
 class CredentialKind(StrEnum):
     CA = "ca"
@@ -101,8 +108,9 @@ class IssuanceBatch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    item_codes: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
-    failures: str = Field(sa_column=Column(Text, nullable=False))  # JSON {code: message}
+    item_codes: list[str] = Field(sa_column=Column(JSONText(), nullable=False))
+    # {item code: why it was not issued}, in the order the failures happened.
+    failures: dict[str, str] = Field(sa_column=Column(JSONText(sort_keys=False), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     step_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     stepped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

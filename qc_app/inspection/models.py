@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, String, Text
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
-from qc_app.rules.engine import load_ruleset
-from qc_app.sqltypes import UTCDateTime
+from qc_app.rules.engine import ReasonRecord, load_ruleset
+from qc_app.sqltypes import JSONText, UTCDateTime
 
 
-def _every_family() -> str:
-    return json.dumps(sorted(load_ruleset().families))
+def _every_family() -> list[str]:
+    return sorted(load_ruleset().families)
 
 
 class TestingBody(SQLModel, table=True):
@@ -29,12 +29,10 @@ class TestingBody(SQLModel, table=True):
     cert_prefix: str = Field(max_length=6, unique=True)
     accredited_from: date | None = None
     accredited_until: date
-    # The material families (rules data) the CMA scope covers, as a JSON list.
-    scope: str = Field(default_factory=_every_family, sa_column=Column(Text, nullable=False))
-
-    @property
-    def families(self) -> list[str]:
-        return list(json.loads(self.scope))
+    # The material families (rules data) the CMA scope covers.
+    scope: list[str] = Field(
+        default_factory=_every_family, sa_column=Column(JSONText(), nullable=False)
+    )
 
     def accredited_on(self, day: date) -> bool:
         return (self.accredited_from or day) <= day <= self.accredited_until
@@ -55,12 +53,14 @@ class Inspection(SQLModel, table=True):
     testing_body_id: int = Field(foreign_key="testing_bodies.id")
     analyst_id: int = Field(foreign_key="users.id")
     family: str = Field(max_length=24)
-    measurements: str = Field(sa_column=Column(Text, nullable=False))
+    # {field: value} as the analyst entered it; decimals as exact strings.
+    measurements: dict[str, Any] = Field(sa_column=Column(JSONText(), nullable=False))
     material_code: str = Field(max_length=32)
     material_name_zh: str = Field(max_length=60)
     material_name_en: str = Field(max_length=80)
     verdict: str = Field(max_length=8)
-    reasons: str = Field(sa_column=Column(Text, nullable=False))
+    # In the rules' order (the order the pages list them in).
+    reasons: list[ReasonRecord] = Field(sa_column=Column(JSONText(sort_keys=False), nullable=False))
     rule_version: str = Field(max_length=24)
     state: InspectionState = Field(sa_column=Column(String(16), nullable=False))
     reviewer_id: int | None = Field(default=None, foreign_key="users.id")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,13 +25,9 @@ from qc_app.rules import engine
 from qc_app.units import cg_to_mass, clean_text
 
 
-def measurements_json(values: engine.Measurements) -> str:
-    """Stored as exact strings: the same vocabulary as the API and the payload."""
-    return json.dumps(
-        {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+def stored_measurements(values: engine.Measurements) -> dict[str, str | bool]:
+    """Decimals as exact strings: the same vocabulary as the API and the payload."""
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
 
 
 def _body_of(session: Session, actor: User) -> TestingBody:
@@ -69,12 +64,12 @@ def record_inspection(
             testing_body_id=body.id or 0,
             analyst_id=actor.id or 0,
             family=family,
-            measurements=measurements_json(values),
+            measurements=stored_measurements(values),
             material_code=judgement.material_code,
             material_name_zh=judgement.name_zh,
             material_name_en=judgement.name_en,
             verdict=judgement.verdict,
-            reasons=json.dumps([r.as_dict() for r in judgement.reasons], ensure_ascii=False),
+            reasons=[r.as_dict() for r in judgement.reasons],
             rule_version=judgement.rule_version,
             state=InspectionState.SUBMITTED,
             created_at=now,
@@ -89,7 +84,7 @@ def record_inspection(
             now,
             {
                 "accredited": body.accredited_on(now.date()),
-                "in_scope": family in body.families,
+                "in_scope": family in body.scope,
                 "family": family,
             },
             inspection_id=inspection.id,
@@ -137,7 +132,7 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
             context,
             inspection_id=inspection.id,
             verdict=inspection.verdict,
-            reasons=[r["code"] for r in json.loads(inspection.reasons) if r["decisive"]],
+            reasons=[r["code"] for r in inspection.reasons if r["decisive"]],
         )
     return inspection
 
@@ -190,15 +185,11 @@ def latest_approved(*, session: Session, item: Item) -> Inspection | None:
     return session.exec(query.order_by(Inspection.id.desc())).first()  # type: ignore[union-attr]
 
 
-def decisive_reasons(inspection: Inspection | None) -> list[dict[str, Any]]:
-    """The reasons that decided the inspection's verdict (its stored JSON, tolerating junk)."""
+def decisive_reasons(inspection: Inspection | None) -> list[engine.ReasonRecord]:
+    """The reasons that decided the inspection's verdict."""
     if inspection is None:
         return []
-    try:
-        reasons = json.loads(inspection.reasons)
-    except ValueError:
-        return []
-    return [r for r in reasons if isinstance(r, dict) and r.get("decisive")]
+    return [r for r in inspection.reasons if r["decisive"]]
 
 
 def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection, Item]]:
@@ -218,7 +209,7 @@ class HistoryEntry:
     inspection: Inspection
     analyst: str
     reviewer: str | None
-    reasons: list[dict[str, Any]]
+    reasons: list[engine.ReasonRecord]
 
     @property
     def id(self) -> int | None:
@@ -236,7 +227,7 @@ def history(*, session: Session, item: Item) -> list[HistoryEntry]:
                 inspection=found,
                 analyst=analyst.display_name if analyst else "?",
                 reviewer=reviewer.display_name if reviewer else None,
-                reasons=json.loads(found.reasons),
+                reasons=found.reasons,
             )
         )
     return entries
@@ -246,7 +237,7 @@ def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, 
     """(label, value) in the form's order, labelled by the rule version that judged them."""
     rules = engine.load_ruleset(inspection.rule_version)
     fields = rules.fields(inspection.family)
-    values = json.loads(inspection.measurements)
+    values = inspection.measurements
     out = []
     for key, spec in fields.items():
         if key not in values:
@@ -356,7 +347,7 @@ def _body_values(
         "cert_prefix": prefix.upper(),
         "accredited_from": valid_from,
         "accredited_until": valid_until,
-        "scope": json.dumps(scope),
+        "scope": scope,
     }
 
 

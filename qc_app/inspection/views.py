@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -98,7 +97,7 @@ def review(inspection_id: int) -> Any:
         inspection=inspection,
         item=item,
         measurements=services.labelled_measurements(inspection, locale()),
-        reasons=json.loads(inspection.reasons),
+        reasons=inspection.reasons,
         declared=load_ruleset().declaration(item.declared_material),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         history=[h for h in services.history(session=db, item=item) if h.id != inspection.id],
@@ -145,7 +144,7 @@ def body_form(body_id: int | None = None) -> Any:
     if body_id is None:
         return _render_body({}, None)
     body = services.get_testing_body(session=request_session(), body_id=body_id)
-    return _render_body(body.model_dump(mode="json") | {"scope": body.families}, body_id)
+    return _render_body(body.model_dump(mode="json"), body_id)
 
 
 @bp.post("/admin/testing-bodies/new")

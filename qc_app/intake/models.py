@@ -45,6 +45,8 @@ class Item(SQLModel, table=True):
     received_by_id: int | None = Field(default=None, foreign_key="users.id")
     received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    # The waybill a failed item went back to its merchant under (return_shipped).
+    return_waybill_no: str | None = Field(default=None, max_length=40)
     version: int = Field(default=0, sa_column=_item_version)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

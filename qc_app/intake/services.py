@@ -616,7 +616,8 @@ def return_shipped(
     if not waybill_no.strip():
         raise ValidationFailed("请填写退货运单号", "the return waybill number is required")
     with write(session, item):
-        apply(session, item, "return_shipped", actor, now, waybill_no=waybill_no.strip()[:40])
+        item.return_waybill_no = waybill_no.strip()[:40]
+        apply(session, item, "return_shipped", actor, now, waybill_no=item.return_waybill_no)
     return item
 
 
@@ -808,8 +809,7 @@ def import_consignment_csv(
 def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[str, Any]]:
     """For failed items: the decisive reasons of the approved inspection and the return waybill.
 
-    Two queries for the whole page: the latest approved inspection and the latest return
-    shipment of every failed item."""
+    One query for the whole page: the latest approved inspection of every failed item."""
     from qc_app.inspection.models import Inspection, InspectionState
     from qc_app.inspection.services import decisive_reasons
 
@@ -825,20 +825,10 @@ def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[
         .order_by(col(Inspection.id))
     )
     latest = {inspection.item_id: inspection for inspection in approved}
-    shipped = session.exec(
-        select(audit.AuditEvent)
-        .where(
-            audit.AuditEvent.action == "return_shipped",
-            audit.AuditEvent.entity == "item",
-            col(audit.AuditEvent.entity_id).in_([i.code for i in failed]),
-        )
-        .order_by(col(audit.AuditEvent.seq))
-    )
-    waybills = {event.entity_id: event.details().get("waybill_no") for event in shipped}
     return {
         item.id or 0: {
             "reasons": decisive_reasons(latest.get(item.id or 0)),
-            "waybill": waybills.get(item.code),
+            "waybill": item.return_waybill_no,
         }
         for item in failed
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -419,7 +418,7 @@ def lab_mass_cg(inspection: Any) -> int | None:
     if inspection is None:
         return None
     try:
-        value = json.loads(inspection.measurements).get("mass_g")
+        value = inspection.measurements.get("mass_g")
         return None if value is None else mass_to_cg(Decimal(str(value)))
     except (ValueError, ArithmeticError, AttributeError):
         return None

@@ -23,6 +23,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from qc_app.errors import ValidationFailed
 from qc_app.units import to_decimal
 
@@ -37,6 +39,15 @@ SYNTHETIC_GROWTH = frozenset({"synthetic", "hpht", "cvd"})
 PLAIN = "plain"
 
 
+class ReasonRecord(TypedDict):
+    """A Reason as stored with its inspection and shown by the pages and the API."""
+
+    code: str
+    zh: str
+    en: str
+    decisive: bool
+
+
 @dataclass(frozen=True)
 class Reason:
     code: str
@@ -44,7 +55,7 @@ class Reason:
     en: str
     decisive: bool  # True: this reason fails the item; False: recorded only
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ReasonRecord:
         return {"code": self.code, "zh": self.zh, "en": self.en, "decisive": self.decisive}
 
 

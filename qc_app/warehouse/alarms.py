@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ def raise_alarm(
         item_id=item_id,
         kind=kind,
         station=station[:40],
-        detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+        detail=detail,
         raised_by_id=actor.id or 0,
         raised_at=now,
     )

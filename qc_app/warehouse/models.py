@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from qc_app.sqltypes import UTCDateTime
+from qc_app.sqltypes import JSONText, UTCDateTime
 
 
 class OnceToken(SQLModel, table=True):
@@ -23,7 +24,7 @@ class OnceToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     scope: str = Field(max_length=24)
     request_sha256: str = Field(max_length=64)  # once.digest of the request that claimed it
-    outcome: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: Any = Field(sa_column=Column(JSONText(), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -35,7 +36,7 @@ class Alarm(SQLModel, table=True):
     item_id: int = Field(foreign_key="items.id", index=True)
     kind: str = Field(max_length=24)
     station: str = Field(default="", max_length=40)
-    detail: str = Field(sa_column=Column(Text, nullable=False))
+    detail: dict[str, Any] = Field(sa_column=Column(JSONText(), nullable=False))
     raised_by_id: int = Field(foreign_key="users.id")
     raised_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     cleared_by_id: int | None = Field(default=None, foreign_key="users.id")

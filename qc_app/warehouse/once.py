@@ -67,7 +67,7 @@ def recall(
             "此表单（幂等键）已提交过不同的内容，请刷新后重试",
             "the idempotency key (form) was already used with a different request; reload",
         )
-    return json.loads(row.outcome)
+    return row.outcome
 
 
 def remember(
@@ -89,7 +89,7 @@ def remember(
             user_id=user_id or 0,
             scope=scope,
             request_sha256=request,
-            outcome=json.dumps(outcome, ensure_ascii=False, sort_keys=True),
+            outcome=outcome,
             created_at=now,
         )
     )

@@ -80,7 +80,7 @@ def staff(db: Session, username: str, role: str, body: TestingBody) -> User:
 def test_treated_jadeite_is_named_and_fails_with_its_reasons(flow: Flow) -> None:
     found = measure(flow, jade_item(flow), B_JADE)
     assert (found.material_name_zh, found.verdict) == ("翡翠（处理）", "fail")
-    reasons = {r["code"]: r["decisive"] for r in json.loads(found.reasons)}
+    reasons = {r["code"]: r["decisive"] for r in found.reasons}
     assert reasons["treated_not_declared"] is True
     assert reasons["treatment_found"] is False
     assert found.rule_version == "2026.11-2"
@@ -211,7 +211,7 @@ def test_saving_a_testing_body_is_audited_with_before_and_after(db: Session, wor
     other_lab(db, world, body_id=body.id, cnas_no="CNAS L9999")
     saved = db.get(TestingBody, body.id)
     assert saved is not None and saved.cnas_no == "CNAS L9999"
-    assert saved.families == ["diamond", "precious_metal"]
+    assert saved.scope == ["diamond", "precious_metal"]
     events = db.exec(select(AuditEvent).where(AuditEvent.action == "testing_body_saved")).all()
     assert len(events) == 2
     assert '"cnas_no":null' in events[1].data.replace(" ", "")

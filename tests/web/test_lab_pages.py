@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -65,7 +64,7 @@ def test_ticked_screening_boxes_become_booleans(app: Any, flow: Flow, db: Sessio
     assert response.status_code == 302
     db.rollback()
     found = db.exec(select(Inspection)).one()
-    measured = json.loads(found.measurements)
+    measured = found.measurements
     assert measured["ir_polymer"] is True and measured["dye"] is False
     assert found.material_name_zh == "翡翠（处理）"
 
@@ -115,7 +114,7 @@ def test_an_admin_creates_and_edits_a_testing_body(app: Any, world: World, db: S
     assert post_form(admin, url, url, form).status_code == 302
     db.rollback()
     body = db.exec(select(TestingBody).where(TestingBody.code == "NDC")).one()
-    assert body.families == ["diamond", "precious_metal"]
+    assert body.scope == ["diamond", "precious_metal"]
     listing = admin.get("/admin/testing-bodies").get_data(as_text=True)
     assert "CMA-NDC-1" in listing and "钻石" in listing
     edit = f"/admin/testing-bodies/{body.id}"
@@ -126,7 +125,7 @@ def test_an_admin_creates_and_edits_a_testing_body(app: Any, world: World, db: S
     assert post_form(admin, edit, edit, form | {"scope": ["jade"]}).status_code == 302
     db.rollback()
     db.refresh(body)
-    assert body.families == ["jade"] and body.cma_no == "CMA-NDC-1"
+    assert body.scope == ["jade"] and body.cma_no == "CMA-NDC-1"
 
 
 @pytest.mark.parametrize("username", ["analyst1", "reviewer1", "inspector1", "merchant1"])
