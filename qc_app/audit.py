@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Column, Text, text
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from qc_app.sqltypes import UTCDateTime
 
@@ -85,7 +85,7 @@ def record(
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appends to the chain; released at commit or rollback.
         session.execute(text("SELECT pg_advisory_xact_lock(727101)"))
-    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     seq = 1 if last is None else last.seq + 1
     prev = GENESIS if last is None else last.hash
     name = actor.username if actor is not None else "system"
@@ -146,7 +146,7 @@ class Checkpoint:
 def make_checkpoint(
     session: Session, *, kid: str, sign: Callable[[bytes], str], now: datetime
 ) -> Checkpoint:
-    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     seq, head = (0, GENESIS) if last is None else (last.seq, last.hash)
     unsigned = Checkpoint(seq, head, now.isoformat(), kid, "")
     return Checkpoint(seq, head, unsigned.at, kid, sign(unsigned.signed_bytes()))

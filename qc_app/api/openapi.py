@@ -5,6 +5,7 @@ Measurement keys are listed from the rules data, so the document never drifts fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from qc_app.db import MAX_DB_INT
@@ -96,7 +97,7 @@ def _measurement_schema() -> dict[str, Any]:
     }
 
 
-def _field_schema(spec: dict[str, Any]) -> dict[str, Any]:
+def _field_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     label = f"{spec['label_zh']} / {spec['label_en']}" + (
         f" ({spec['unit']})" if spec["unit"] else ""
     )

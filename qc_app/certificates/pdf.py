@@ -163,7 +163,7 @@ def _attach_payload(pdf: bytes, doc: CertificateDocument) -> bytes:
             writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=embedded)
         )
     output = io.BytesIO()
-    writer.write(output)
+    writer.write(output)  # type: ignore[no-untyped-call]  # pyhanko leaves write() unannotated
     return output.getvalue()
 
 

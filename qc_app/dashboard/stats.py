@@ -86,7 +86,7 @@ def pass_rates(session: Session, *, by: str) -> list[Rate]:
 
     Aggregated by id first, names joined to the few resulting rows.
     """
-    passed = func.sum(case((Inspection.verdict == "pass", 1), else_=0)).label("passed")
+    passed = func.sum(case((col(Inspection.verdict) == "pass", 1), else_=0)).label("passed")
     key: Any = col(Item.declared_material) if by == "material" else col(Item.merchant_id)
     grouped = (
         select(key.label("key"), passed, func.count().label("total"))
@@ -98,13 +98,11 @@ def pass_rates(session: Session, *, by: str) -> list[Rate]:
     )
     if by == "material":
         query = select(grouped.c.key, grouped.c.passed, grouped.c.total)
-        order = grouped.c.key
     else:
         query = select(col(Merchant.name), grouped.c.passed, grouped.c.total).join(
             Merchant, col(Merchant.id) == grouped.c.key
         )
-        order = col(Merchant.name)
-    query = query.order_by(grouped.c.total.desc(), order)
+    query = query.order_by(grouped.c.total.desc(), query.selected_columns[0])  # then by name
     return [Rate(str(k), int(p or 0), int(n)) for k, p, n in session.exec(query).all()]
 
 

@@ -148,7 +148,7 @@ def packing_list_pdf(packing: PackingList, font_path: Path) -> bytes:
         for title, x, _ in columns:
             c.drawString(x * mm, y, title)
         c.line(15 * mm, y - 2 * mm, width - 15 * mm, y - 2 * mm)
-        return y - 7 * mm
+        return float(y - 7 * mm)
 
     y = header()
     for row in packing.rows:
