@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from qc_app.auth import services
-from qc_app.auth.models import Role
+from qc_app.authz import Role
 from qc_app.db import request_session
 from qc_app.errors import Unauthorized
 from qc_app.web import Principal, config, limiter, locale, now, public, roles_required, safe_next

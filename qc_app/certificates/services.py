@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import ensure_visible
 from qc_app.certificates import numbers, pades, payload, pki, signing
 from qc_app.certificates.fonts import find_cjk_font
 from qc_app.certificates.layout import Layout, layout_path, load_layout
@@ -42,7 +42,7 @@ from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
-from qc_app.intake import workflow
+from qc_app.intake import guards, workflow
 from qc_app.intake.models import Item
 from qc_app.intake.services import apply, get_item, item_photos
 from qc_app.intake.workflow import ItemState
@@ -504,7 +504,8 @@ def issue_certificate(
     context = _context(session, item)
     inspection = context[0]
     # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
+    verdict = guards.Verdict(inspection.verdict)
+    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
     prepared = _prepare(
         session=session, actor=actor, item=item, setup=setup, now=now, context=context
     )
@@ -520,7 +521,7 @@ def issue_certificate(
                 "issue_certificate",
                 actor,
                 now,
-                {"verdict": inspection.verdict},
+                verdict,
                 certificate=certificate.number,
                 pdf_sha256=certificate.pdf_sha256,
                 kid=certificate.kid,

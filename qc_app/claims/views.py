@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from qc_app.certificates.models import Certificate
 from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
-from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
+from qc_app.claims.workflow import MACHINE, STATE_LABELS, ClaimState
 from qc_app.db import request_session
 from qc_app.errors import DomainError, ValidationFailed, not_found
 from qc_app.units import yuan_to_fen
@@ -147,7 +147,7 @@ def detail(number: str) -> Any:
         "claims/detail.html",
         claim=claim,
         evidence=services.evidence_of(db, claim),
-        actions=allowed(claim, actor().role),
+        actions=MACHINE.allowed(claim, actor().role),
         **_labels(),
     )
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel
 
+from qc_app.inspection.workflow import InspectionState
 from qc_app.rules.engine import load_ruleset
 from qc_app.sqltypes import UTCDateTime
 
@@ -38,12 +38,6 @@ class TestingBody(SQLModel, table=True):
 
     def accredited_on(self, day: date) -> bool:
         return (self.accredited_from or day) <= day <= self.accredited_until
-
-
-class InspectionState(StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    SENT_BACK = "sent_back"
 
 
 class Inspection(SQLModel, table=True):

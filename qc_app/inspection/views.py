@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.inspection import forms, services
-from qc_app.inspection.models import InspectionState
+from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
 from qc_app.intake.services import get_item, items_in
 from qc_app.intake.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
@@ -18,11 +18,6 @@ from qc_app.web import actor, locale, now, roles_required
 bp = Blueprint("inspection", __name__)
 LAB = ("analyst", "reviewer")
 VERDICT_LABELS = {"pass": ("合格", "pass"), "fail": ("不合格", "fail")}
-REVIEW_LABELS = {
-    InspectionState.SUBMITTED: ("待审核", "awaiting review"),
-    InspectionState.APPROVED: ("已审核", "approved"),
-    InspectionState.SENT_BACK: ("退回复检", "sent back"),
-}
 
 
 @bp.app_context_processor

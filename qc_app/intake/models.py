@@ -25,7 +25,7 @@ _item_version = Column("version", Integer, nullable=False)
 
 
 class Item(SQLModel, table=True):
-    """Table: one physical piece; its state changes only through intake.workflow.transition."""
+    """Table: one physical piece; its state changes only through workflow.MACHINE."""
 
     __tablename__ = "items"
     __mapper_args__ = {"version_id_col": _item_version}

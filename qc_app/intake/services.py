@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from qc_app import audit, storage
-from qc_app.access import ensure_visible
+from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
+from qc_app.authz import ensure_visible
 from qc_app.certificates.numbers import (
     new_consignment_code,
     new_item_code,
@@ -20,11 +20,12 @@ from qc_app.certificates.numbers import (
 )
 from qc_app.db import parse_id, write
 from qc_app.errors import Conflict, Forbidden, LostRace, ValidationFailed, not_found
-from qc_app.intake import workflow
+from qc_app.intake import guards, workflow
 from qc_app.intake.models import Consignment, Item, Photo
-from qc_app.intake.workflow import ItemState
+from qc_app.intake.workflow import ItemChange, ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
+from qc_app.statemachine import NO_FACTS
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import CleanImage, clean_image
 from qc_app.warehouse import alarms, mass, once
@@ -54,31 +55,24 @@ def apply(
     name: str,
     actor: User,
     now: datetime,
-    context: Mapping[str, Any] | None = None,
+    facts: object = NO_FACTS,
     **details: Any,
-) -> workflow.Change:
-    """Run one workflow transition and append its audit event, inside the caller's transaction.
-
-    A failed item (RETURN_TO_MERCHANT) cancels its order in the same transaction.
-    """
-    change = workflow.transition(item, name, actor, context)
-    session.add(item)
-    audit.record(
+) -> ItemChange:
+    """Run one item transition and append its audit event, inside the caller's transaction;
+    the hooks connected at start-up react in the same transaction (a failed item cancels its
+    order)."""
+    return lifecycle.apply(
         session,
+        workflow.MACHINE,
+        item,
+        name,
         actor=actor,
-        action=name,
+        now=now,
         entity="item",
         entity_id=item.code,
-        at=now,
-        before=change.before.value,
-        after=change.after.value,
+        facts=facts,
         **details,
     )
-    if change.after == ItemState.RETURN_TO_MERCHANT:
-        from qc_app.orders.services import on_item_failed  # orders build on intake
-
-        on_item_failed(session, item, actor, now, str(details.get("reason") or ""))
-    return change
 
 
 def create_consignment(
@@ -377,7 +371,7 @@ def _receive(
         "receive",
         actor,
         now,
-        {"mass_cg": mass_cg},
+        guards.Weighing(mass_cg),
         mass_g=str(cg_to_mass(mass_cg)),
         declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
         photo_sha256=digest,
@@ -431,7 +425,7 @@ def hold(
         "hold",
         actor,
         now,
-        {"reason": item.hold_reason},
+        guards.Reason(item.hold_reason),
         reason=item.hold_reason,
         reason_en=reason_en[:300],
         station=station,

@@ -14,7 +14,7 @@ from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import history
 from qc_app.intake import services
 from qc_app.intake.timeline import custody_rows
-from qc_app.intake.workflow import ItemState, allowed
+from qc_app.intake.workflow import MACHINE, ItemState
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
 from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
@@ -278,7 +278,7 @@ def item(code: str) -> Any:
         photos=services.item_photos(session=db, item=found),
         history=history(session=db, item=found),
         certificate=certificate_of(session=db, item=found),
-        actions=allowed(found, actor().role),
+        actions=MACHINE.allowed(found, actor().role),
     )
 
 

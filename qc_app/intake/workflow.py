@@ -1,4 +1,4 @@
-"""The item lifecycle as data: states, a transition table, and one function that assigns state.
+"""The item lifecycle as data: states and a transition table for `qc_app.statemachine`.
 
     DECLARED ─receive─► RECEIVED ─start_inspection─► IN_INSPECTION ─submit_result─► REVIEW
     REVIEW ─approve_pass─► APPROVED ─issue_certificate─► CERTIFIED ─pack─► PACKED ─ship─►
@@ -8,18 +8,18 @@
     SHIPPED/DELIVERED ─claim_return─► RECEIVED   (a claim's re-inspection at the warehouse)
     any open state ─hold─► ON_HOLD ─release─► the state it was held from
 
-Pure: no Flask, no session, no clock. Services call `transition` and persist the result.
+Pure: no Flask, no session, no clock. Services run `MACHINE.transition` and persist the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from qc_app.errors import Forbidden, IllegalTransition
+from qc_app.authz import LAB, Role
 from qc_app.intake import guards
+from qc_app.statemachine import Change, NoFacts, StateMachine, Transition, row
 
 
 class ItemState(StrEnum):
@@ -55,196 +55,125 @@ STATE_LABELS: Mapping[ItemState, tuple[str, str]] = {
 TERMINAL = frozenset({ItemState.DELIVERED, ItemState.RETURNED})
 HOLDABLE = frozenset(ItemState) - TERMINAL - {ItemState.ON_HOLD}
 
-Guard = Callable[["ItemLike", "ActorLike", Mapping[str, Any]], None]
-
-
-class ActorLike(Protocol):
-    id: int | None
-    role: str
-
-
-class ItemLike(Protocol):
-    state: ItemState
-    held_from: str | None
-    received_by_id: int | None
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[ItemState]
-    target: ItemState | None  # None: back to the state the item was held from
-    roles: frozenset[str]
-    guard: Guard
-    label_zh: str
-    label_en: str
-
-
-def _t(
-    name: str,
-    sources: set[ItemState] | frozenset[ItemState],
-    target: ItemState | None,
-    roles: set[str],
-    guard: Guard,
-    zh: str,
-    en: str,
-) -> Transition:
-    return Transition(name, frozenset(sources), target, frozenset(roles), guard, zh, en)
-
-
 S = ItemState
-LAB = {"analyst", "reviewer"}
-TRANSITIONS: Mapping[str, Transition] = {
-    t.name: t
-    for t in (
-        _t(
+INSPECTOR, REVIEWER, ADMIN = {Role.INSPECTOR}, {Role.REVIEWER}, {Role.ADMIN}
+FLOOR = {Role.INSPECTOR, Role.ADMIN}
+MACHINE: StateMachine[ItemState, Any] = StateMachine(
+    states=ItemState,
+    labels=STATE_LABELS,
+    noun=("物品", "item"),
+    hold="hold",
+    transitions=[
+        row(
             "receive",
             {S.DECLARED},
             S.RECEIVED,
-            {"inspector"},
+            INSPECTOR,
+            ("收货", "receive"),
             guards.guard_receive,
-            "收货",
-            "receive",
+            guards.Weighing,
         ),
-        _t(
+        row(
             "start_inspection",
             {S.RECEIVED},
             S.IN_INSPECTION,
             LAB,
+            ("开始检测", "start inspection"),
             guards.guard_start_inspection,
-            "开始检测",
-            "start inspection",
+            NoFacts,
         ),
-        _t(
+        row(
             "submit_result",
             {S.IN_INSPECTION},
             S.REVIEW,
             LAB,
+            ("提交检测结果", "submit result"),
             guards.guard_submit_result,
-            "提交检测结果",
-            "submit result",
+            guards.LabResult,
         ),
-        _t(
+        row(
             "approve_pass",
             {S.REVIEW},
             S.APPROVED,
-            {"reviewer"},
+            REVIEWER,
+            ("审核通过（合格）", "approve (pass)"),
             guards.guard_approve,
-            "审核通过（合格）",
-            "approve (pass)",
+            guards.Review,
         ),
-        _t(
+        row(
             "approve_fail",
             {S.REVIEW},
             S.RETURN_TO_MERCHANT,
-            {"reviewer"},
+            REVIEWER,
+            ("审核通过（不合格）", "approve (fail)"),
             guards.guard_approve,
-            "审核通过（不合格）",
-            "approve (fail)",
+            guards.Review,
         ),
-        _t(
+        row(
             "send_back",
             {S.REVIEW},
             S.IN_INSPECTION,
-            {"reviewer"},
+            REVIEWER,
+            ("退回复检", "send back for retest"),
             guards.guard_send_back,
-            "退回复检",
-            "send back for retest",
+            guards.SendBack,
         ),
-        _t(
+        row(
             "issue_certificate",
             {S.APPROVED},
             S.CERTIFIED,
-            {"inspector"},
+            INSPECTOR,
+            ("出具证书", "issue certificate"),
             guards.guard_issue_certificate,
-            "出具证书",
-            "issue certificate",
+            guards.Verdict,
         ),
-        _t("pack", {S.CERTIFIED}, S.PACKED, {"inspector"}, guards.guard_pack, "打包", "pack"),
-        _t("ship", {S.PACKED}, S.SHIPPED, {"inspector"}, guards.guard_none, "发货", "ship"),
-        _t("deliver", {S.SHIPPED}, S.DELIVERED, {"admin"}, guards.guard_none, "签收", "deliver"),
-        _t(
+        row(
+            "pack",
+            {S.CERTIFIED},
+            S.PACKED,
+            INSPECTOR,
+            ("打包", "pack"),
+            guards.guard_pack,
+            guards.Packing,
+        ),
+        row("ship", {S.PACKED}, S.SHIPPED, INSPECTOR, ("发货", "ship")),
+        row("deliver", {S.SHIPPED}, S.DELIVERED, ADMIN, ("签收", "deliver")),
+        row(
             "return_shipped",
             {S.RETURN_TO_MERCHANT},
             S.RETURNED,
-            {"inspector"},
-            guards.guard_none,
-            "退回商家",
-            "ship back to merchant",
+            INSPECTOR,
+            ("退回商家", "ship back to merchant"),
         ),
-        _t(
+        row(
             # 假一赔十 claim (issue 5): the consumer's item comes back for re-inspection.
             "claim_return",
             {S.SHIPPED, S.DELIVERED},
             S.RECEIVED,
-            {"admin"},
+            ADMIN,
+            ("理赔退回复检", "return for claim re-inspection"),
             guards.guard_hold,
-            "理赔退回复检",
-            "return for claim re-inspection",
+            guards.Reason,
         ),
-        _t(
+        row(
             "hold",
             HOLDABLE,
             S.ON_HOLD,
-            {"inspector", "admin"},
+            FLOOR,
+            ("挂起", "put on hold"),
             guards.guard_hold,
-            "挂起",
-            "put on hold",
+            guards.Reason,
         ),
-        _t(
+        row(
             "release",
             {S.ON_HOLD},
             None,
-            {"inspector", "admin"},
+            FLOOR,
+            ("解除挂起", "release hold"),
             guards.guard_release,
-            "解除挂起",
-            "release hold",
+            NoFacts,
         ),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    transition: str
-    before: ItemState
-    after: ItemState
-
-
-def check(
-    item: ItemLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
-) -> Transition:
-    """Refuse (with a clear message) unless `name` may run now; changes nothing."""
-    spec = TRANSITIONS[name]
-    state = ItemState(item.state)
-    if actor.role not in spec.roles:
-        raise Forbidden(
-            f"角色 {actor.role} 不能执行“{spec.label_zh}”",
-            f"role {actor.role} may not {spec.label_en}",
-            code="role_not_allowed",
-        )
-    if state not in spec.sources:
-        zh, en = STATE_LABELS[state]
-        raise IllegalTransition(
-            f"物品当前状态为“{zh}”，不能{spec.label_zh}",
-            f"cannot {spec.label_en}: the item is {en.lower()}",
-        )
-    spec.guard(item, actor, context or {})
-    return spec
-
-
-def transition(
-    item: ItemLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
-) -> Change:
-    """The only place an item's state is assigned. Refuses with a clear message, changes nothing."""
-    spec = check(item, name, actor, context)
-    before = ItemState(item.state)
-    after = spec.target if spec.target is not None else ItemState(item.held_from or "")
-    item.held_from = before.value if name == "hold" else None
-    item.state = after
-    return Change(name, before, after)
-
-
-def allowed(item: ItemLike, role: str) -> list[str]:
-    """Transition names whose role and source state fit (guards not run): for showing buttons."""
-    return [t.name for t in TRANSITIONS.values() if role in t.roles and item.state in t.sources]
+    ],
+)
+TRANSITIONS: Mapping[str, Transition[ItemState, Any]] = MACHINE.transitions
+ItemChange = Change[ItemState]

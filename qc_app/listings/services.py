@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from qc_app import audit
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import ensure_visible
 from qc_app.certificates.models import Certificate
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
