@@ -173,7 +173,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        from qc_app.intake.workflow import STATE_LABELS
+        from qc_app.items.workflow import STATE_LABELS
         from qc_app.units import format_fen
 
         return {

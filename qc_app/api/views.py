@@ -21,7 +21,8 @@ from qc_app.db import parse_id, request_session
 from qc_app.errors import BadRequest, Forbidden, Unauthorized
 from qc_app.inspection import services as inspection
 from qc_app.intake import services as intake
-from qc_app.intake.models import Item
+from qc_app.items import services as items
+from qc_app.items.models import Item
 from qc_app.listings import services as listings
 from qc_app.orders import services as orders
 from qc_app.units import cg_to_mass
@@ -140,7 +141,7 @@ def create_consignment() -> Any:
 @bp.get("/items/<code>")
 @token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
 def get_item(code: str) -> Any:
-    return jsonify(item_json(intake.get_item(session=request_session(), actor=caller(), code=code)))
+    return jsonify(item_json(items.get_item(session=request_session(), actor=caller(), code=code)))
 
 
 @bp.post("/items/<code>/receive")

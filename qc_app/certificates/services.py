@@ -42,10 +42,10 @@ from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
-from qc_app.intake import guards, workflow
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item, item_photos
-from qc_app.intake.workflow import ItemState
+from qc_app.items import guards, workflow
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, item_photos
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset

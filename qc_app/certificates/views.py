@@ -8,8 +8,8 @@ from qc_app.certificates import services
 from qc_app.certificates.models import Certificate
 from qc_app.certificates.numbers import normalize
 from qc_app.db import request_session
-from qc_app.intake.services import items_in
-from qc_app.intake.workflow import ItemState
+from qc_app.items.services import items_in
+from qc_app.items.workflow import ItemState
 from qc_app.web import actor, back, config, now, roles_required
 
 bp = Blueprint("certificates", __name__)

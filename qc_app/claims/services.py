@@ -33,9 +33,9 @@ from qc_app.claims.models import (
 from qc_app.claims.workflow import ClaimChange, ClaimState
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
-from qc_app.intake import guards as item_guards
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply
+from qc_app.items import guards as item_guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
 from qc_app.statemachine import NO_FACTS

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from qc_app.dashboard import charts, stats
 from qc_app.db import request_session
-from qc_app.intake import services as intake
-from qc_app.intake.workflow import STATE_LABELS, ItemState
+from qc_app.items import services as items
+from qc_app.items.workflow import STATE_LABELS, ItemState
 from qc_app.web import actor, locale, now, roles_required
 
 bp = Blueprint("dashboard", __name__)
@@ -71,7 +71,7 @@ def export() -> Any:
 @bp.post("/dashboard/alarms/<int:alarm_id>/clear")
 @roles_required("admin")
 def clear_alarm(alarm_id: int) -> Any:
-    item = intake.clear_alarm(
+    item = items.clear_alarm(
         session=request_session(),
         actor=actor(),
         alarm_id=alarm_id,

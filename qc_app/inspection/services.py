@@ -20,10 +20,10 @@ from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.workflow import InspectionState
-from qc_app.intake import guards
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item
-from qc_app.intake.workflow import ItemState
+from qc_app.items import guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules import engine
 from qc_app.units import cg_to_mass, clean_text

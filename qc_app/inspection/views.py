@@ -9,8 +9,8 @@ from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
-from qc_app.intake.services import get_item, items_in
-from qc_app.intake.workflow import ItemState
+from qc_app.items.services import get_item, items_in
+from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
 from qc_app.web import actor, locale, now, roles_required

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from qc_app import audit, lifecycle, storage
+from qc_app import audit, storage
 from qc_app.auth.models import User
 from qc_app.authz import ensure_visible
 from qc_app.certificates.numbers import (
@@ -19,60 +19,19 @@ from qc_app.certificates.numbers import (
     normalize,
 )
 from qc_app.db import parse_id, write
-from qc_app.errors import Conflict, Forbidden, LostRace, ValidationFailed, not_found
-from qc_app.intake import guards, workflow
-from qc_app.intake.models import Consignment, Item, Photo
-from qc_app.intake.workflow import ItemChange, ItemState
+from qc_app.errors import Forbidden, LostRace, ValidationFailed, not_found
+from qc_app.intake.models import Consignment
+from qc_app.items import guards, workflow
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, hold, photo_row
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
-from qc_app.statemachine import NO_FACTS
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
-from qc_app.uploads import CleanImage, clean_image
-from qc_app.warehouse import alarms, mass, once
+from qc_app.uploads import clean_image
+from qc_app.warehouse import mass, once
 
 MAX_ITEMS = 500
-
-
-def photo_row(
-    item: Item, image: CleanImage, sha256: str, kind: str, actor: User, now: datetime
-) -> Photo:
-    """The row of a stored, cleaned photo of the item (merchant, intake or packing)."""
-    return Photo(
-        item_id=item.id or 0,
-        sha256=sha256,
-        original_sha256=image.original_sha256,
-        kind=kind,
-        width=image.width,
-        height=image.height,
-        created_by_id=actor.id or 0,
-        created_at=now,
-    )
-
-
-def apply(
-    session: Session,
-    item: Item,
-    name: str,
-    actor: User,
-    now: datetime,
-    facts: object = NO_FACTS,
-    **details: Any,
-) -> ItemChange:
-    """Run one item transition and append its audit event, inside the caller's transaction;
-    the hooks connected at start-up react in the same transaction (a failed item cancels its
-    order)."""
-    return lifecycle.apply(
-        session,
-        workflow.MACHINE,
-        item,
-        name,
-        actor=actor,
-        now=now,
-        entity="item",
-        entity_id=item.code,
-        facts=facts,
-        **details,
-    )
 
 
 def create_consignment(
@@ -193,14 +152,6 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     return order.id
 
 
-def get_item(*, session: Session, actor: User, code: str) -> Item:
-    item = session.exec(select(Item).where(Item.code == normalize(code))).first()
-    if item is None:
-        raise not_found(f"物品 {code}", f"item {code}")
-    ensure_visible(actor, item.merchant_id, f"物品 {code}", f"item {code}")
-    return item
-
-
 def get_consignment(*, session: Session, actor: User, code: str) -> Consignment:
     consignment = session.exec(
         select(Consignment).where(Consignment.code == normalize(code))
@@ -219,11 +170,6 @@ def consignment_items(*, session: Session, consignment: Consignment) -> list[Ite
 def merchant_consignments(*, session: Session, actor: User) -> list[Consignment]:
     query = select(Consignment).where(Consignment.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Consignment.id.desc())))  # type: ignore[union-attr]
-
-
-def items_in(*, session: Session, states: Sequence[ItemState], limit: int = 200) -> list[Item]:
-    query = select(Item).where(Item.state.in_([s.value for s in states]))  # type: ignore[attr-defined]
-    return list(session.exec(query.order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -406,32 +352,6 @@ def _receive(
     )
 
 
-def hold(
-    session: Session,
-    actor: User,
-    item: Item,
-    reason_zh: str,
-    now: datetime,
-    *,
-    reason_en: str = "",
-    station: str = "",
-) -> None:
-    """Put the item on hold with the reason, inside the caller's transaction: a discrepancy at
-    intake, an extra or missing item, a mass drift at packing, or a hold by hand."""
-    item.hold_reason = reason_zh.strip()[:200]
-    apply(
-        session,
-        item,
-        "hold",
-        actor,
-        now,
-        guards.Reason(item.hold_reason),
-        reason=item.hold_reason,
-        reason_en=reason_en[:300],
-        station=station,
-    )
-
-
 @dataclass(frozen=True)
 class Progress:
     """Expected against scanned for one consignment at intake."""
@@ -569,83 +489,6 @@ def close_consignment(
             station=station,
         )
     return missing
-
-
-def item_photos(*, session: Session, item: Item) -> list[Photo]:
-    query = select(Photo).where(Photo.item_id == item.id)
-    return list(session.exec(query.order_by(Photo.id)))  # type: ignore[arg-type]
-
-
-def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    with write(session, item):
-        hold(session, actor, item, reason, now)
-    return item
-
-
-def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    if alarms.open_alarms(session, item_id=item.id or 0):
-        # The hold ends when the alarm is cleared with a note, never around it.
-        if actor.role != "admin":
-            raise Forbidden(
-                "该物品有未解除的警报，只有主管可以处理",
-                "the item has an open alarm; a supervisor must clear it",
-            )
-        raise Conflict(
-            "请在看板上复核并解除警报，挂起随之解除",
-            "clear the alarm on the dashboard (with a note); that ends the hold",
-            code="alarm_open",
-        )
-    with write(session, item):
-        item.hold_reason = None
-        apply(session, item, "release", actor, now)
-    return item
-
-
-def return_shipped(
-    *, session: Session, actor: User, code: str, waybill_no: str, now: datetime
-) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    if not waybill_no.strip():
-        raise ValidationFailed("请填写退货运单号", "the return waybill number is required")
-    with write(session, item):
-        apply(session, item, "return_shipped", actor, now, waybill_no=waybill_no.strip()[:40])
-    return item
-
-
-def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now: datetime) -> Item:
-    """A supervisor (admin) checked the piece: the alarm is cleared and the hold it caused ends."""
-    with write(session):
-        alarm = alarms.clear(session, actor=actor, alarm_id=alarm_id, note=note, now=now)
-        item = session.get(Item, alarm.item_id)
-        if item is None:
-            raise not_found("物品", "item")
-        audit.record(
-            session,
-            actor=actor,
-            action="alarm_cleared",
-            entity="item",
-            entity_id=item.code,
-            at=now,
-            alarm_id=alarm.id,
-            note=alarm.clear_note,
-        )
-        # The cleared alarm is flushed before the query (autoflush); the filter keeps it so.
-        others = [a for a in alarms.open_alarms(session, item_id=item.id or 0) if a.id != alarm.id]
-        if item.state == ItemState.ON_HOLD and not others:
-            item.hold_reason = None
-            apply(session, item, "release", actor, now, alarm_id=alarm.id)
-    return item
-
-
-def timeline(*, session: Session, actor: User, code: str) -> tuple[Item, list[audit.AuditEvent]]:
-    """The item's audit events; a merchant does not see the warehouse's alarms."""
-    item = get_item(session=session, actor=actor, code=code)
-    events = audit.history(session, entity="item", entity_id=item.code)
-    if actor.role == "merchant":
-        events = [e for e in events if not e.action.startswith("alarm_")]
-    return item, events
 
 
 def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Consignment, int]]:

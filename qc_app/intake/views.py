@@ -13,8 +13,9 @@ from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import history
 from qc_app.intake import services
-from qc_app.intake.timeline import custody_rows
-from qc_app.intake.workflow import MACHINE, ItemState
+from qc_app.items import services as items
+from qc_app.items.timeline import custody_rows
+from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
 from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
@@ -114,7 +115,7 @@ def index() -> Any:
     db = request_session()
     if code:
         try:
-            services.get_item(session=db, actor=actor(), code=code)
+            items.get_item(session=db, actor=actor(), code=code)
         except NotFound as exc:
             flash(exc.message(locale()), "error")
             return redirect(url_for("intake.index"))
@@ -187,7 +188,7 @@ def close(code: str) -> Any:
 @bp.get("/intake/<code>")
 @roles_required("inspector")
 def receive_form(code: str) -> Any:
-    item = services.get_item(session=request_session(), actor=actor(), code=code)
+    item = items.get_item(session=request_session(), actor=actor(), code=code)
     return render_template(
         "intake/receive.html",
         item=item,
@@ -223,7 +224,7 @@ def receive(code: str) -> Any:
 @bp.post("/items/<code>/hold")
 @roles_required("inspector", "admin")
 def hold(code: str) -> Any:
-    services.hold_item(
+    items.hold_item(
         session=request_session(),
         actor=actor(),
         code=code,
@@ -236,21 +237,21 @@ def hold(code: str) -> Any:
 @bp.post("/items/<code>/release")
 @roles_required("inspector", "admin")
 def release(code: str) -> Any:
-    services.release_item(session=request_session(), actor=actor(), code=code, now=now())
+    items.release_item(session=request_session(), actor=actor(), code=code, now=now())
     return redirect(url_for("intake.item", code=code))
 
 
 @bp.get("/returns")
 @roles_required("inspector")
 def returns() -> Any:
-    items = services.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
-    return render_template("intake/returns.html", items=items)
+    waiting = items.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
+    return render_template("intake/returns.html", items=waiting)
 
 
 @bp.post("/returns/<code>")
 @roles_required("inspector")
 def return_shipped(code: str) -> Any:
-    services.return_shipped(
+    items.return_shipped(
         session=request_session(),
         actor=actor(),
         code=code,
@@ -267,7 +268,7 @@ def return_shipped(code: str) -> Any:
 @roles_required("merchant", *STAFF)
 def item(code: str) -> Any:
     db = request_session()
-    found, events = services.timeline(session=db, actor=actor(), code=code)
+    found, events = items.timeline(session=db, actor=actor(), code=code)
     staff = actor().role != "merchant"
     return render_template(
         "intake/item.html",
@@ -275,7 +276,7 @@ def item(code: str) -> Any:
         rows=custody_rows(events),
         staff=staff,
         alarms=alarms.alarms_of(db, item_id=found.id or 0) if staff else [],
-        photos=services.item_photos(session=db, item=found),
+        photos=items.item_photos(session=db, item=found),
         history=history(session=db, item=found),
         certificate=certificate_of(session=db, item=found),
         actions=MACHINE.allowed(found, actor().role),
@@ -286,8 +287,8 @@ def item(code: str) -> Any:
 @roles_required("merchant", *STAFF)
 def photo(code: str, digest: str) -> Any:
     db = request_session()
-    found = services.get_item(session=db, actor=actor(), code=code)
-    if digest not in {p.sha256 for p in services.item_photos(session=db, item=found)}:
+    found = items.get_item(session=db, actor=actor(), code=code)
+    if digest not in {p.sha256 for p in items.item_photos(session=db, item=found)}:
         raise not_found("照片", "photo")
     data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -14,7 +14,7 @@ from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.errors import Forbidden, not_found
 from qc_app.inspection.models import Inspection, InspectionState
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset

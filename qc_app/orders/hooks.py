@@ -14,8 +14,8 @@ from sqlmodel import Session
 from qc_app import lifecycle
 from qc_app.auth.models import User
 from qc_app.inspection.services import decisive_reasons, latest_approved
-from qc_app.intake import workflow as items
-from qc_app.intake.models import Item
+from qc_app.items import workflow as items
+from qc_app.items.models import Item
 from qc_app.orders import workflow
 from qc_app.orders.models import Order
 

@@ -32,11 +32,12 @@ from qc_app.errors import (
     not_found,
 )
 from qc_app.inspection.services import latest_approved
-from qc_app.intake import guards
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
-from qc_app.intake.workflow import MACHINE as ITEMS
-from qc_app.intake.workflow import ItemState
+from qc_app.intake.services import decode_csv
+from qc_app.items import guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, hold, photo_row
+from qc_app.items.workflow import MACHINE as ITEMS
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.orders import workflow
 from qc_app.orders.models import Order

@@ -18,9 +18,10 @@ from qc_app.db import engine_of, new_session, write
 from qc_app.errors import DomainError, Forbidden, IllegalTransition, LostRace, ValidationFailed
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.inspection.services import inspections_of, latest_approved, send_back
-from qc_app.intake.models import Item
-from qc_app.intake.services import hold_item, receive_item, release_item, return_shipped
-from qc_app.intake.workflow import MACHINE, TRANSITIONS, ItemState
+from qc_app.intake.services import receive_item
+from qc_app.items.models import Item
+from qc_app.items.services import hold_item, release_item, return_shipped
+from qc_app.items.workflow import MACHINE, TRANSITIONS, ItemState
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, World
 

@@ -1,4 +1,4 @@
-"""Each pure guard of qc_app/intake/guards.py, called directly with its typed facts."""
+"""Each pure guard of qc_app/items/guards.py, called directly with its typed facts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
-from qc_app.intake import guards
-from qc_app.intake.guards import LabResult, Packing, Reason, Review, SendBack, Verdict, Weighing
-from qc_app.intake.workflow import ItemState
+from qc_app.items import guards
+from qc_app.items.guards import LabResult, Packing, Reason, Review, SendBack, Verdict, Weighing
+from qc_app.items.workflow import ItemState
 from qc_app.statemachine import NO_FACTS
 
 INSPECTOR, ANALYST, REVIEWER, OTHER_REVIEWER = 1, 2, 3, 4

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from qc_app.authz import LAB, Role
-from qc_app.intake import guards
+from qc_app.items import guards
 from qc_app.statemachine import Change, NoFacts, StateMachine, Transition, row
 
 
