@@ -30,6 +30,9 @@ class Actor(Protocol):
     @property
     def role(self) -> str: ...
 
+    @property
+    def merchant_id(self) -> int | None: ...
+
 
 def apply(
     session: Session,

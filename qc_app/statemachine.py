@@ -44,6 +44,9 @@ class Actor(Protocol):
     @property
     def role(self) -> str: ...
 
+    @property
+    def merchant_id(self) -> int | None: ...
+
 
 @dataclass(frozen=True)
 class NoFacts:

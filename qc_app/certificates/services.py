@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
 from qc_app.auth.models import User
-from qc_app.authz import ensure_visible
+from qc_app.authz import PLATFORM, authorize, ensure_visible
 from qc_app.certificates import numbers, pades, payload, pki, signing
 from qc_app.certificates.fonts import find_cjk_font
 from qc_app.certificates.layout import Layout, layout_path, load_layout
@@ -39,7 +39,7 @@ from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
 from qc_app.certificates.properties import load_vocabulary, value_text
 from qc_app.config import Config
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.items import guards, workflow
@@ -582,8 +582,7 @@ def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
 def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以吊销证书", "only platform admins revoke certificates")
+    authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
@@ -612,10 +611,7 @@ def reissue(
 ) -> Issued:
     """Revoke a valid certificate and issue its replacement from the same approved result;
     the old one points to the new one (`superseded_by`) and back (`reissue_of`)."""
-    if actor.role != "admin":
-        raise Forbidden(
-            "只有平台管理员可以重新签发证书", "only platform admins reissue certificates"
-        )
+    authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
@@ -666,7 +662,7 @@ def _ensure_valid(certificate: Certificate) -> None:
 BATCH_LIMIT = 500
 # Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
 # role the transition refuses would only collect a failure per item.
-BATCH_ROLES = tuple(sorted(workflow.TRANSITIONS["issue_certificate"].roles))
+BATCH = workflow.TRANSITIONS["issue_certificate"]
 # A step issues for about two seconds and whoever drives the batch (the progress page, the CLI)
 # calls the next one at once: a batch with no sign of life for this long is not being driven
 # any more (its process was killed, the page closed), and a step left holding it has died.
@@ -708,14 +704,9 @@ class BatchStatus:
         }
 
 
-def _batch_actor(actor: User) -> None:
-    if actor.role not in BATCH_ROLES:
-        raise Forbidden("只有质检员可以批量出证", "only inspectors issue batches")
-
-
 def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:
     """Record a tray of approved items to issue; issuing happens in `run_batch_step`."""
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     codes = list(dict.fromkeys(numbers.normalize(code) for code in codes if code.strip()))
     if not codes:
         raise ValidationFailed("没有选择物品", "no items selected")
@@ -745,7 +736,7 @@ def start_batch(*, session: Session, actor: User, codes: list[str], now: datetim
 
 
 def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     batch = session.get(IssuanceBatch, batch_id)
     if batch is None:
         raise not_found("出证批次", "issuance batch")
@@ -786,7 +777,7 @@ def unfinished_batches(
 ) -> list[BatchStatus]:
     """The batches not finished yet, newest first: running, or interrupted and waiting to be
     resumed (the batch page lists them)."""
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     query = select(IssuanceBatch).where(col(IssuanceBatch.finished_at).is_(None))
     found = session.exec(query.order_by(col(IssuanceBatch.id).desc()).limit(limit)).all()
     return [batch_status(session, batch, now=now) for batch in found]

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
-from qc_app.authz import ensure_visible
+from qc_app.authz import CLAIMS, Role, allows, ensure_visible
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.numbers import normalize, random_code, with_check
 from qc_app.claims import coverage, evidence, guards, workflow
@@ -260,7 +260,7 @@ def file_claim(
 
 def get_claim(*, session: Session, actor: User, number: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
-    if claim is None or actor.role not in ("merchant", "admin"):
+    if claim is None or not allows(actor, CLAIMS):
         raise not_found("理赔", "claim")
     ensure_visible(actor, claim.merchant_id, "理赔", "claim")
     return claim
@@ -276,11 +276,11 @@ def track(*, session: Session, number: str, secret: str) -> Claim:
 
 
 def claims_for(*, session: Session, actor: User, limit: int = 200) -> list[Claim]:
-    query = select(Claim)
-    if actor.role == "merchant":
-        query = query.where(Claim.merchant_id == actor.merchant_id)
-    elif actor.role != "admin":
+    if not allows(actor, CLAIMS):
         return []
+    query = select(Claim)
+    if actor.role == Role.MERCHANT:  # isolation: a shop lists its own claims
+        query = query.where(Claim.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Claim.id.desc()).limit(limit)))  # type: ignore[union-attr]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from qc_app.certificates.models import Certificate
+from qc_app.claims.models import Claim
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
@@ -156,7 +157,6 @@ def turnaround(session: Session, *, today: date, days: int = 30) -> Turnaround:
 
 def claims_count(session: Session) -> int:
     """假一赔十 claims filed so far."""
-    from qc_app.claims.models import Claim
 
     return int(session.exec(select(func.count()).select_from(Claim)).one())
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from qc_app import audit
 from qc_app.auth.models import User
+from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.inspection import workflow
@@ -49,8 +50,7 @@ def record_inspection(
     *, session: Session, actor: User, code: str, raw: Mapping[str, Any], now: datetime
 ) -> Inspection:
     item = get_item(session=session, actor=actor, code=code)
-    if actor.role not in ("analyst", "reviewer"):
-        raise Forbidden("只有检测员可以录入检测结果", "only analysts record inspections")
+    authorize(actor, LAB_TERMINAL)
     body = _body_of(session, actor)
     rules = engine.load_ruleset()
     family = rules.family_of(item.declared_material)
@@ -300,8 +300,7 @@ def save_testing_body(
     body_id: int | None = None,
 ) -> TestingBody:
     """Create or change a testing body: accreditation numbers, validity, scope."""
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以管理检测机构", "only admins manage testing bodies")
+    authorize(actor, PLATFORM)
     body = TestingBody() if body_id is None else get_testing_body(session=session, body_id=body_id)
     before = body.model_dump(mode="json") if body_id is not None else None
     values = _body_values(session, fields, body_id)

@@ -12,23 +12,27 @@ from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
 from qc_app.auth.models import User
-from qc_app.authz import ensure_visible
+from qc_app.authz import MERCHANT_PORTAL, WAREHOUSE, authorize, ensure_visible
 from qc_app.certificates.numbers import (
     new_consignment_code,
     new_item_code,
     normalize,
 )
 from qc_app.db import parse_id, write
-from qc_app.errors import Forbidden, LostRace, ValidationFailed, not_found
+from qc_app.errors import LostRace, ValidationFailed, not_found
+from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.services import decisive_reasons
 from qc_app.intake.models import Consignment
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
+from qc_app.orders.models import Order, OrderState
+from qc_app.orders.services import item_of
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
-from qc_app.uploads import clean_image
+from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import mass, once
 
 MAX_ITEMS = 500
@@ -44,8 +48,8 @@ def create_consignment(
 ) -> Consignment:
     """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
     photo is checked before anything is written, and stored under `files`."""
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
+    authorize(actor, MERCHANT_PORTAL)
+    assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     if not items or len(items) > MAX_ITEMS:
         raise ValidationFailed(
             f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
@@ -139,8 +143,6 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     """Order-driven intake: the item is sent in for an order that already exists."""
     if order_no is None or order_no == "":
         return None
-    from qc_app.orders.models import Order, OrderState
-    from qc_app.orders.services import item_of  # orders build on intake
 
     order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
     if order is None or order.listing_id != listing.id:
@@ -459,8 +461,7 @@ def close_consignment(
     *, session: Session, actor: User, code: str, station: str, now: datetime
 ) -> list[Item]:
     """Intake of the parcel is done: every expected item that did not arrive goes on hold."""
-    if actor.role != "inspector":
-        raise Forbidden("只有质检员可以完成收货", "only inspectors close an intake")
+    authorize(actor, WAREHOUSE)
     consignment = get_consignment(session=session, actor=actor, code=code)
     missing = [
         i
@@ -515,7 +516,6 @@ CSV_COLUMNS = (
     "description",
 )
 CSV_REQUIRED = ("listing_id", "mass_g")
-CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
 
 
 class CsvRejected(ValidationFailed):
@@ -529,24 +529,6 @@ class CsvRejected(ValidationFailed):
             f"the CSV has {len(rows)} error(s); nothing was saved",
         )
         self.rows = rows
-
-
-def decode_csv(data: bytes) -> str:
-    """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
-    if len(data) > CSV_MAX_BYTES:
-        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
-    # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
-            raise ValidationFailed(
-                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
-            )
-        return text
-    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 
 def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -608,8 +590,8 @@ def import_consignment_csv(
 ) -> Consignment:
     """A consignment from a CSV file: every row is checked first; one bad row saves nothing,
     and every bad row is reported with its line number and reason."""
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
+    authorize(actor, MERCHANT_PORTAL)
+    assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     rows = csv_rows(data)
     if not rows:
         raise CsvRejected([(2, "没有物品行", "no item rows")])
@@ -647,8 +629,6 @@ def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[
 
     Two queries for the whole page: the latest approved inspection and the latest return
     shipment of every failed item."""
-    from qc_app.inspection.models import Inspection, InspectionState
-    from qc_app.inspection.services import decisive_reasons
 
     failed = [i for i in items if i.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED)]
     if not failed:

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
+from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allows
 from qc_app.certificates.numbers import normalize
 from qc_app.certificates.services import certificate_of
 from qc_app.db import request_session
@@ -18,11 +19,10 @@ from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
-from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
+from qc_app.web import actor, back, config, locale, now, permission_required, upload_response
 
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-STAFF = ("inspector", "analyst", "reviewer", "admin")
 NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same rows back
 
 
@@ -30,7 +30,7 @@ NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same
 
 
 @bp.get("/m/consignments")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def consignments() -> Any:
     db = request_session()
     return render_template(
@@ -42,7 +42,7 @@ def consignments() -> Any:
 
 
 @bp.get("/m/consignments/<code>")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def consignment(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
@@ -107,7 +107,7 @@ def _after_receive(code: str) -> str:
 
 
 @bp.get("/intake")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def index() -> Any:
     code = normalize(request.args.get("code", ""))
     if code.startswith("SJ"):
@@ -126,7 +126,7 @@ def index() -> Any:
 
 
 @bp.get("/intake/c/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def consignment_scan(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
@@ -141,7 +141,7 @@ def consignment_scan(code: str) -> Any:
 
 
 @bp.post("/intake/c/<code>/scan")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_consignment_page)
 def scan(code: str) -> Any:
     result = services.scan_at_consignment(
@@ -160,7 +160,7 @@ def scan(code: str) -> Any:
 
 
 @bp.post("/intake/c/<code>/close")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_consignment_page)
 def close(code: str) -> Any:
     missing = services.close_consignment(
@@ -186,7 +186,7 @@ def close(code: str) -> Any:
 
 
 @bp.get("/intake/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def receive_form(code: str) -> Any:
     item = items.get_item(session=request_session(), actor=actor(), code=code)
     return render_template(
@@ -198,7 +198,7 @@ def receive_form(code: str) -> Any:
 
 
 @bp.post("/intake/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
     photo = request.files.get("photo")
@@ -222,7 +222,7 @@ def receive(code: str) -> Any:
 
 
 @bp.post("/items/<code>/hold")
-@roles_required("inspector", "admin")
+@permission_required(MACHINE.transitions["hold"])
 def hold(code: str) -> Any:
     items.hold_item(
         session=request_session(),
@@ -235,21 +235,21 @@ def hold(code: str) -> Any:
 
 
 @bp.post("/items/<code>/release")
-@roles_required("inspector", "admin")
+@permission_required(MACHINE.transitions["release"])
 def release(code: str) -> Any:
     items.release_item(session=request_session(), actor=actor(), code=code, now=now())
     return redirect(url_for("intake.item", code=code))
 
 
 @bp.get("/returns")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def returns() -> Any:
     waiting = items.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
     return render_template("intake/returns.html", items=waiting)
 
 
 @bp.post("/returns/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def return_shipped(code: str) -> Any:
     items.return_shipped(
         session=request_session(),
@@ -265,11 +265,11 @@ def return_shipped(code: str) -> Any:
 
 
 @bp.get("/items/<code>")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def item(code: str) -> Any:
     db = request_session()
     found, events = items.timeline(session=db, actor=actor(), code=code)
-    staff = actor().role != "merchant"
+    staff = allows(actor(), SEE_ALARMS)
     return render_template(
         "intake/item.html",
         item=found,
@@ -284,7 +284,7 @@ def item(code: str) -> Any:
 
 
 @bp.get("/items/<code>/photos/<digest>.jpg")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def photo(code: str, digest: str) -> Any:
     db = request_session()
     found = items.get_item(session=db, actor=actor(), code=code)

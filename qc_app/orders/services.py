@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
 from qc_app.auth.models import User
-from qc_app.authz import ensure_visible
+from qc_app.authz import PLATFORM, authorize, ensure_visible
 from qc_app.certificates import numbers, signing
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.services import find, verifier
@@ -26,13 +26,11 @@ from qc_app.db import parse_id, write
 from qc_app.errors import (
     Conflict,
     DomainError,
-    Forbidden,
     LostRace,
     ValidationFailed,
     not_found,
 )
 from qc_app.inspection.services import latest_approved
-from qc_app.intake.services import decode_csv
 from qc_app.items import guards
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
@@ -43,7 +41,7 @@ from qc_app.orders import workflow
 from qc_app.orders.models import Order
 from qc_app.orders.workflow import OrderState
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
-from qc_app.uploads import clean_image
+from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import alarms, mass, once
 
 
@@ -93,8 +91,7 @@ def _new_order(
     *,
     programme: object = "",
 ) -> Order:
-    if actor.role != "admin":
-        raise Forbidden("只有平台可以创建订单", "only the platform creates orders")
+    authorize(actor, PLATFORM)
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise not_found("商品", "listing")
@@ -181,8 +178,7 @@ def import_orders_csv(*, session: Session, actor: User, data: bytes, now: dateti
 
     Columns: order_no, listing_id, price_paid_fen, waybill_no, optional item_code.
     """
-    if actor.role != "admin":
-        raise Forbidden("只有平台可以导入订单", "only the platform imports orders")
+    authorize(actor, PLATFORM)
     reader = csv.DictReader(io.StringIO(decode_csv(data)))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
