@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from qc_app import create_app  # noqa: E402
 from qc_app.auth.services import create_user  # noqa: E402
+from qc_app.certificates import ca, issuance, keys  # noqa: E402
 from qc_app.certificates import pdf as pdf_module  # noqa: E402
-from qc_app.certificates import services  # noqa: E402
 from qc_app.certificates.fonts import find_cjk_font, register_cjk_font  # noqa: E402
 from qc_app.config import Config  # noqa: E402
 from qc_app.db import engine_of, new_session, write  # noqa: E402
@@ -82,12 +82,12 @@ class World:
             )
             for name, (role, mid, bid) in roles.items()
         }
-        services.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)
+        keys.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)
         self.listing = create_listing(
             session=self.db, actor=self.users["merchant1"], title="足金古法素圈戒指",
             brand="金福", material_code="AU990", price_fen=328000, now=now,
         )  # fmt: skip
-        self.setup = services.IssuingSetup.from_config(config)
+        self.setup = issuance.IssuingSetup.from_config(config)
         self.photo = _demo_photo()
 
     def approved_items(self, count: int) -> list[str]:
@@ -115,7 +115,7 @@ class World:
         return codes
 
     def issue(self, code: str) -> None:
-        services.issue_certificate(
+        issuance.issue_certificate(
             session=self.db, actor=self.users["inspector1"], code=code, setup=self.setup,
             now=utcnow(),
         )  # fmt: skip
@@ -146,21 +146,19 @@ def main() -> None:
         # One real issue, recording the document and layout it rendered: the bare variants
         # render exactly that page.
         seen: dict[str, Any] = {}
-        real_render = services.render_certificate_pdf
+        real_render = issuance.render_certificate_pdf
 
         def recording(doc: Any, layout: Any, *, font_path: Path) -> bytes:
             seen.update(doc=doc, layout=layout, font=font_path)
             return real_render(doc, layout, font_path=font_path)
 
-        services.render_certificate_pdf = recording  # type: ignore[assignment]
+        issuance.render_certificate_pdf = recording  # type: ignore[assignment]
         world.issue(next(codes))
-        services.render_certificate_pdf = real_render  # type: ignore[assignment]
+        issuance.render_certificate_pdf = real_render  # type: ignore[assignment]
         doc, layout = seen["doc"], seen["layout"]
         styles = pdf_module._Styles.build(layout, register_cjk_font(find_cjk_font(None)))
         lab = world.db.get(TestingBody, 1)
-        pades_signer = services.pades_signer_for(
-            world.db, world.config.KEY_PASSPHRASE, lab, utcnow()
-        )
+        pades_signer = ca.pades_signer_for(world.db, world.config.KEY_PASSPHRASE, lab)
         bare_page = pdf_module._draw_certificate(doc, layout, styles)
 
         def bare() -> None:
@@ -172,14 +170,14 @@ def main() -> None:
         def full() -> None:
             world.issue(next(codes))
 
-        real_signer_for = services.pades_signer_for
+        real_signer_for = ca.pades_signer_for
 
         def full_without_pades() -> None:
-            services.pades_signer_for = lambda *a, **k: _NoPdfSignature()  # type: ignore[assignment]
+            ca.pades_signer_for = lambda *a, **k: _NoPdfSignature()  # type: ignore[assignment]
             try:
                 world.issue(next(codes))
             finally:
-                services.pades_signer_for = real_signer_for  # type: ignore[assignment]
+                ca.pades_signer_for = real_signer_for  # type: ignore[assignment]
 
         best: dict[str, float] = {}
         for _ in range(rounds):

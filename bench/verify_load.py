@@ -40,9 +40,10 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
     from sqlmodel import select
 
     from qc_app import create_app
-    from qc_app.certificates import numbers, payload
+    from qc_app.certificates import payload
+    from qc_app.certificates.keys import ensure_signing_key, signer_for
     from qc_app.certificates.models import Certificate
-    from qc_app.certificates.services import ensure_signing_key, signer_for
+    from qc_app.codes import ALPHABET, with_check
     from qc_app.config import Config
     from qc_app.db import engine_of, request_session
     from qc_app.demo import load_demo
@@ -64,7 +65,7 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
     prefix = template.number.split("-")[0]
     body = json.loads(template.payload)
     rng = random.Random(42)
-    alphabet = numbers.ALPHABET
+    alphabet = ALPHABET
 
     def columns(conn: Any, table: str) -> list[str]:
         names = list(conn.execute(text(f"SELECT * FROM {table} LIMIT 0")).keys())
@@ -124,7 +125,7 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
 
         def certificates() -> Any:
             for i in range(rows):
-                number = f"{prefix}-{numbers.with_check(''.join(rng.choices(alphabet, k=12)))}"
+                number = f"{prefix}-{with_check(''.join(rng.choices(alphabet, k=12)))}"
                 row = dict(cert_row, number=number, item_id=first_item + i)
                 if i < sample:
                     signed = payload.canonical({**body, "number": number})

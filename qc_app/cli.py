@@ -49,7 +49,7 @@ def keys_group() -> None:
 @keys_group.command("init")
 def keys_init() -> None:
     """Create the Ed25519 signing key if there is none."""
-    from qc_app.certificates.services import ensure_signing_key
+    from qc_app.certificates.keys import ensure_signing_key
 
     key = ensure_signing_key(
         session=request_session(), passphrase=current_app.config["QC"].KEY_PASSPHRASE, now=utcnow()
@@ -60,7 +60,7 @@ def keys_init() -> None:
 @keys_group.command("rotate")
 def keys_rotate() -> None:
     """Retire the current Ed25519 key and start a new one (old certificates keep verifying)."""
-    from qc_app.certificates.services import rotate_signing_key
+    from qc_app.certificates.keys import rotate_signing_key
 
     key = rotate_signing_key(
         session=request_session(),
@@ -74,7 +74,7 @@ def keys_rotate() -> None:
 @keys_group.command("list")
 def keys_list() -> None:
     """Every signing key with its validity window."""
-    from qc_app.certificates.services import all_keys
+    from qc_app.certificates.keys import all_keys
 
     for key in all_keys(request_session()):
         until = key.not_after.isoformat() if key.not_after else "current"
@@ -89,7 +89,7 @@ def ca_group() -> None:
 @ca_group.command("init")
 def ca_init() -> None:
     """Create the platform CA and a signing certificate for every testing body, if absent."""
-    from qc_app.certificates.services import ensure_pdf_signing
+    from qc_app.certificates.ca import ensure_pdf_signing
 
     for row in ensure_pdf_signing(
         session=request_session(),
@@ -104,7 +104,7 @@ def ca_init() -> None:
 @click.argument("body_code")
 def ca_issue_body(body_code: str) -> None:
     """Issue a new PDF-signing certificate for BODY_CODE (retires its previous one)."""
-    from qc_app.certificates.services import issue_body_credential
+    from qc_app.certificates.ca import issue_body_credential
 
     try:
         row = issue_body_credential(
@@ -122,7 +122,7 @@ def ca_issue_body(body_code: str) -> None:
 @ca_group.command("list")
 def ca_list() -> None:
     """The CA and body certificates, current and retired."""
-    from qc_app.certificates.services import pdf_credentials
+    from qc_app.certificates.ca import pdf_credentials
 
     for row in pdf_credentials(request_session()):
         state = f"retired {row.retired_at:%Y-%m-%d}" if row.retired_at else "current"
@@ -135,7 +135,7 @@ def ca_list() -> None:
 @ca_group.command("export")
 def ca_export() -> None:
     """Print the platform CA certificate (PEM), e.g. for `verify-certificate --ca`."""
-    from qc_app.certificates.services import platform_ca
+    from qc_app.certificates.ca import platform_ca
 
     ca = platform_ca(request_session())
     if ca is None:
@@ -161,13 +161,8 @@ def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[
     from sqlmodel import select
 
     from qc_app.auth.models import User
-    from qc_app.certificates.services import (
-        BATCH_LIMIT,
-        IssuingSetup,
-        get_batch,
-        run_batch_step,
-        start_batch,
-    )
+    from qc_app.certificates.batches import BATCH_LIMIT, get_batch, run_batch_step, start_batch
+    from qc_app.certificates.issuance import IssuingSetup
     from qc_app.items.services import items_in
     from qc_app.items.workflow import ItemState
 
@@ -212,7 +207,7 @@ def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[
 @certificates_group.command("sweep")
 def certificates_sweep() -> None:
     """Delete certificate PDFs that no row refers to (left by a crash mid-issue)."""
-    from qc_app.certificates.services import sweep_orphan_pdfs
+    from qc_app.certificates.issuance import sweep_orphan_pdfs
 
     removed = sweep_orphan_pdfs(
         session=request_session(), files=current_app.config["QC"].INSTANCE_PATH, now=utcnow()
@@ -324,7 +319,7 @@ def audit_checkpoint(out: str | None) -> None:
     from pathlib import Path
 
     from qc_app.audit import make_checkpoint
-    from qc_app.certificates.services import signer_for
+    from qc_app.certificates.keys import signer_for
 
     session = request_session()
     signer = signer_for(session, current_app.config["QC"].KEY_PASSPHRASE)
@@ -345,7 +340,7 @@ def audit_verify(checkpoints: str | None) -> None:
     from pathlib import Path
 
     from qc_app.audit import Checkpoint, verify_chain
-    from qc_app.certificates.services import verifier
+    from qc_app.certificates.keys import verifier
     from qc_app.certificates.signing import SignatureInvalid, UnknownKey
 
     session = request_session()

@@ -108,7 +108,7 @@ class Config:
 
     @property
     def CHECK_CODE_KEY(self) -> bytes:
-        """The key of the certificates' check-code digests (certificates.numbers). Every process
+        """The key of the certificates' check-code digests (qc_app.codes). Every process
         needs the same QC_CHECK_CODE_KEY; changing it retires every printed check code."""
         label = b"qc check-code digest key v1"
         return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()

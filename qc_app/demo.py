@@ -16,12 +16,8 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.auth.services import create_user
 from qc_app.certificates.fonts import FontMissing, find_cjk_font
-from qc_app.certificates.services import (
-    Issued,
-    IssuingSetup,
-    ensure_signing_key,
-    issue_certificate,
-)
+from qc_app.certificates.issuance import Issued, IssuingSetup, issue_certificate
+from qc_app.certificates.keys import ensure_signing_key
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.inspection.models import TestingBody

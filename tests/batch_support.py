@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import Flask
 
+from qc_app.certificates.batches import BATCH_LEASE
 from qc_app.certificates.models import IssuanceBatch
-from qc_app.certificates.services import BATCH_LEASE
 from qc_app.db import engine_of, new_session, write
 
 LATER = BATCH_LEASE + timedelta(seconds=1)

@@ -26,7 +26,8 @@ from qc_app import create_app
 from qc_app.auth import passwords
 from qc_app.auth.models import User
 from qc_app.auth.services import create_token, create_user
-from qc_app.certificates.services import IssuingSetup, ensure_signing_key, issue_certificate
+from qc_app.certificates.issuance import IssuingSetup, issue_certificate
+from qc_app.certificates.keys import ensure_signing_key
 from qc_app.config import Config
 from qc_app.db import engine_of, make_engine, new_session, write
 from qc_app.inspection.models import TestingBody

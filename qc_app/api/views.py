@@ -24,12 +24,12 @@ from qc_app.authz import (
     Guarded,
     allows,
 )
-from qc_app.certificates import services as certificates
-from qc_app.certificates.numbers import normalize
+from qc_app.certificates import issuance, lookup, revocation
 from qc_app.certificates.views import issuing_setup, pdf_response
 from qc_app.claims import programmes
 from qc_app.claims import services as claims
 from qc_app.claims.models import Programme
+from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
 from qc_app.errors import BadRequest, Forbidden, Unauthorized, not_found
 from qc_app.inspection import services as inspection
@@ -241,7 +241,7 @@ def reject(inspection_id: int) -> Any:
 @bp.post("/items/<code>/certificate")
 @token_permission(WAREHOUSE)
 def issue(code: str) -> Any:
-    issued = certificates.issue_certificate(
+    issued = issuance.issue_certificate(
         session=request_session(), actor=caller(), code=code, setup=issuing_setup(), now=now()
     )
     return jsonify(
@@ -260,7 +260,7 @@ def get_certificate(number: str) -> Any:
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
     throttle.ensure_budget(number)
-    found = certificates.find(request_session(), normalize(number))
+    found = lookup.find(request_session(), normalize(number))
     if found is None:
         throttle.spend(number)
         raise not_found("证书", "certificate")
@@ -284,7 +284,7 @@ def get_certificate(number: str) -> Any:
 @bp.get("/certificates/<number>/pdf")
 @token_permission(SIGNED_IN)
 def certificate_pdf(number: str) -> Any:
-    data = certificates.certificate_pdf(
+    data = lookup.certificate_pdf(
         session=request_session(), actor=caller(), number=number, files=config().INSTANCE_PATH
     )
     return pdf_response(data, number)
@@ -293,7 +293,7 @@ def certificate_pdf(number: str) -> Any:
 @bp.post("/certificates/<number>/revoke")
 @token_permission(PLATFORM)
 def revoke(number: str) -> Any:
-    found = certificates.revoke(
+    found = revocation.revoke(
         session=request_session(),
         actor=caller(),
         number=number,
@@ -308,7 +308,7 @@ def revoke(number: str) -> Any:
 @bp.post("/certificates/<number>/reissue")
 @token_permission(PLATFORM)
 def reissue(number: str) -> Any:
-    issued = certificates.reissue(
+    issued = revocation.reissue(
         session=request_session(),
         actor=caller(),
         number=number,

@@ -1,4 +1,4 @@
-"""Certificates: numbers, the signed payload, Ed25519 keys, the PDF and revocation.
+"""Certificates: the signed payload, Ed25519 keys, the PDF CA, issuance, batches, revocation.
 
 Owns issuance and the signing keys; the public side lives in qc_app.verification.
 """

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from qc_app.auth.models import User
-from qc_app.certificates import services
+from qc_app.certificates import revocation
 from qc_app.certificates.models import Certificate, CertificateStatus
 
 
@@ -32,7 +32,7 @@ def revoke_for_upheld_claim(
     certificate = session.get(Certificate, obj.certificate_id)
     if certificate is None or certificate.status != CertificateStatus.VALID:
         return
-    services.revoke(
+    revocation.revoke(
         session=session,
         actor=actor,
         number=certificate.number,

@@ -95,7 +95,7 @@ class IssuanceBatch(SQLModel, table=True):
 
     One step at a time issues for a batch: `step_started_at` is set while one runs (a lease;
     a step killed with its process leaves it behind, and it lapses). `stepped_at` is the last
-    sign of life; a batch without one for a while is interrupted (certificates.services)."""
+    sign of life; a batch without one for a while is interrupted (certificates.batches)."""
 
     __tablename__ = "issuance_batches"
     id: int | None = Field(default=None, primary_key=True)

@@ -5,9 +5,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
-from qc_app.certificates import services
+from qc_app.certificates import batches, issuance, lookup, revocation
 from qc_app.certificates.models import Certificate
-from qc_app.certificates.numbers import normalize
+from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
@@ -16,8 +16,8 @@ from qc_app.web import actor, back, config, now, permission_required
 bp = Blueprint("certificates", __name__)
 
 
-def issuing_setup() -> services.IssuingSetup:
-    return services.IssuingSetup.from_config(config())
+def issuing_setup() -> issuance.IssuingSetup:
+    return issuance.IssuingSetup.from_config(config())
 
 
 def pdf_response(data: bytes, number: str) -> Response:
@@ -41,56 +41,56 @@ def queue() -> Any:
 @bp.post("/certify/<code>")
 @permission_required(WAREHOUSE)
 def issue(code: str) -> Any:
-    issued = services.issue_certificate(
+    issued = issuance.issue_certificate(
         session=request_session(), actor=actor(), code=code, setup=issuing_setup(), now=now()
     )
     return render_template("certificates/issued.html", issued=issued)
 
 
 @bp.get("/certify/batch")
-@permission_required(services.BATCH)
+@permission_required(batches.BATCH)
 def batch_form() -> Any:
     session = request_session()
     return render_template(
         "certificates/batch_form.html",
-        items=items_in(session=session, states=[ItemState.APPROVED], limit=services.BATCH_LIMIT),
-        unfinished=services.unfinished_batches(session=session, actor=actor(), now=now()),
+        items=items_in(session=session, states=[ItemState.APPROVED], limit=batches.BATCH_LIMIT),
+        unfinished=batches.unfinished_batches(session=session, actor=actor(), now=now()),
     )
 
 
 @bp.post("/certify/batches")
-@permission_required(services.BATCH)
+@permission_required(batches.BATCH)
 def batch_start() -> Any:
-    batch = services.start_batch(
+    batch = batches.start_batch(
         session=request_session(), actor=actor(), codes=request.form.getlist("code"), now=now()
     )
     return redirect(url_for("certificates.batch_page", batch_id=batch.id))
 
 
 @bp.get("/certify/batches/<int:batch_id>")
-@permission_required(services.BATCH)
+@permission_required(batches.BATCH)
 def batch_page(batch_id: int) -> Any:
     session = request_session()
-    batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
+    batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
     return render_template(
-        "certificates/batch.html", status=services.batch_status(session, batch, now=now())
+        "certificates/batch.html", status=batches.batch_status(session, batch, now=now())
     )
 
 
 @bp.get("/certify/batches/<int:batch_id>/status")
-@permission_required(services.BATCH)
+@permission_required(batches.BATCH)
 def batch_status(batch_id: int) -> Any:
     session = request_session()
-    batch = services.get_batch(session=session, actor=actor(), batch_id=batch_id)
-    return jsonify(services.batch_status(session, batch, now=now()).as_json())
+    batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
+    return jsonify(batches.batch_status(session, batch, now=now()).as_json())
 
 
 @bp.post("/certify/batches/<int:batch_id>/step")
-@permission_required(services.BATCH)
+@permission_required(batches.BATCH)
 def batch_step(batch_id: int) -> Any:
     """The progress page calls this until nothing is pending: each call issues for ~2 s. The
     page's 继续签发 button posts here too, to resume an interrupted batch."""
-    status = services.run_batch_step(
+    status = batches.run_batch_step(
         session=request_session(),
         actor=actor(),
         batch_id=batch_id,
@@ -105,7 +105,7 @@ def batch_step(batch_id: int) -> Any:
 @bp.get("/certificates/<number>.pdf")
 @permission_required(SIGNED_IN)
 def pdf(number: str) -> Any:
-    data = services.certificate_pdf(
+    data = lookup.certificate_pdf(
         session=request_session(), actor=actor(), number=number, files=config().INSTANCE_PATH
     )
     return pdf_response(data, number)
@@ -127,7 +127,7 @@ def admin() -> Any:
 @bp.post("/admin/certificates/<number>/revoke")
 @permission_required(PLATFORM)
 def revoke(number: str) -> Any:
-    services.revoke(
+    revocation.revoke(
         session=request_session(),
         actor=actor(),
         number=number,
@@ -140,7 +140,7 @@ def revoke(number: str) -> Any:
 @bp.post("/admin/certificates/<number>/reissue")
 @permission_required(PLATFORM)
 def reissue(number: str) -> Any:
-    issued = services.reissue(
+    issued = revocation.reissue(
         session=request_session(),
         actor=actor(),
         number=number,

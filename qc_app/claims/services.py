@@ -20,7 +20,6 @@ from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
 from qc_app.authz import CLAIMS, Role, allows, ensure_visible
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.numbers import normalize, random_code, with_check
 from qc_app.claims import coverage, evidence, guards, workflow
 from qc_app.claims.models import (
     ONE_CLAIM,
@@ -31,6 +30,7 @@ from qc_app.claims.models import (
     RejectionGround,
 )
 from qc_app.claims.workflow import ClaimChange, ClaimState
+from qc_app.codes import new_claim_number, new_claim_secret, normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
 from qc_app.items import guards as item_guards
@@ -110,17 +110,6 @@ def payout(*, price_paid_fen: int, multiplier: int, postage_fen: int) -> Payout:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _new_number() -> str:
-    """PF-… (赔付): Crockford base32 with a check character, read back through normalize()."""
-    return "PF-" + with_check(random_code(10))
-
-
-def _new_secret() -> str:
-    """130 random bits in Crockford base32, grouped for copying by hand (no I/L/O/U to misread)."""
-    raw = random_code(26)
-    return "-".join(raw[i : i + 5] for i in range(0, 26, 5))
 
 
 def _secret_key(typed: str) -> str:
@@ -222,10 +211,10 @@ def file_claim(
         select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(ACTIVE)))  # type: ignore[attr-defined]
     ).first():
         raise Conflict(*ONE_CLAIM)
-    secret = _new_secret()
+    secret = new_claim_secret()
     with write(session):
         claim = Claim(
-            number=_new_number(),
+            number=new_claim_number(),
             secret_hash=_secret_key(secret),
             order_id=order.id or 0,
             certificate_id=certificate.id or 0,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from qc_app import audit, storage
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, WAREHOUSE, authorize, ensure_visible
-from qc_app.certificates.numbers import (
+from qc_app.codes import (
     new_consignment_code,
     new_item_code,
     normalize,

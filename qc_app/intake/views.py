@@ -8,8 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
 from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allows
-from qc_app.certificates.numbers import normalize
-from qc_app.certificates.services import certificate_of
+from qc_app.certificates.lookup import certificate_of
+from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import history

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from qc_app import audit, lifecycle
 from qc_app.auth.models import User
 from qc_app.authz import CLEAR_ALARMS, SEE_ALARMS, allows, ensure_visible
-from qc_app.certificates.numbers import normalize
+from qc_app.codes import normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
 from qc_app.items import guards, workflow

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from qc_app.authz import PARCELS
 from qc_app.certificates.fonts import find_cjk_font
-from qc_app.certificates.numbers import normalize
+from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.labels import pdf, services, zpl
 from qc_app.web import actor, config, limiter, permission_required

@@ -134,7 +134,7 @@ def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingVi
     )
     ids = [item.id for item in items]
     # Ascending ids into a dict: the latest approved inspection and certificate win, as in
-    # inspection.services.latest_approved and certificates.services.certificate_of.
+    # inspection.services.latest_approved and certificates.lookup.certificate_of.
     approved = {
         i.item_id: i
         for i in session.exec(

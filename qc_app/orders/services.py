@@ -17,11 +17,13 @@ from sqlmodel import Session, col, select
 from qc_app import audit, storage
 from qc_app.auth.models import User
 from qc_app.authz import PLATFORM, authorize, ensure_visible
-from qc_app.certificates import numbers, signing
+from qc_app.certificates import signing
+from qc_app.certificates.keys import verifier
+from qc_app.certificates.lookup import find
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import find, verifier
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
+from qc_app.codes import normalize
 from qc_app.db import parse_id, write
 from qc_app.errors import (
     Conflict,
@@ -95,7 +97,7 @@ def _new_order(
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise not_found("商品", "listing")
-    order_no, waybill_no = order_no.strip(), numbers.normalize(waybill_no)
+    order_no, waybill_no = order_no.strip(), normalize(waybill_no)
     if not order_no or not waybill_no:
         raise ValidationFailed("订单号和运单号必填", "order_no and waybill_no are required")
     if len(order_no) > 40 or len(waybill_no) > 40:
@@ -142,7 +144,7 @@ def _new_order(
 
 
 def _stock_item(session: Session, listing: Listing, item_code: str) -> Item:
-    item = session.exec(select(Item).where(Item.code == numbers.normalize(item_code))).first()
+    item = session.exec(select(Item).where(Item.code == normalize(item_code))).first()
     if item is None or item.listing_id != listing.id:
         raise ValidationFailed("物品不存在或不属于该商品", "no such item for this listing")
     if item.order_id is not None:
@@ -241,9 +243,7 @@ def item_of(session: Session, order: Order) -> Item | None:
 
 
 def order_by_waybill(session: Session, waybill_no: str) -> Order:
-    order = session.exec(
-        select(Order).where(Order.waybill_no == numbers.normalize(waybill_no))
-    ).first()
+    order = session.exec(select(Order).where(Order.waybill_no == normalize(waybill_no))).first()
     if order is None:
         raise not_found(f"运单 {waybill_no}", f"waybill {waybill_no}")
     return order
@@ -254,7 +254,7 @@ def certificate_from_scan(session: Session, scanned: str) -> Certificate:
     text = scanned.strip()
     if "/v/" in text:
         parts = urlsplit(text)
-        number = numbers.normalize(parts.path.rsplit("/v/", 1)[-1])
+        number = normalize(parts.path.rsplit("/v/", 1)[-1])
         query = parse_qs(parts.query)
         try:
             verifier(session).verify_url(number, query.get("s", [""])[0], query.get("k", [""])[0])
@@ -265,7 +265,7 @@ def certificate_from_scan(session: Session, scanned: str) -> Certificate:
                 code="packing_mismatch",
             ) from exc
     else:
-        number = numbers.normalize(text)
+        number = normalize(text)
     certificate = find(session, number)
     if certificate is None:
         raise not_found(f"证书 {number}", f"certificate {number}")
@@ -298,8 +298,8 @@ def pack(
     """
     key = once.clean_key(once_key)
     asked = once.digest(
-        waybill_no=numbers.normalize(waybill_no),
-        item_code=numbers.normalize(item_code),
+        waybill_no=normalize(waybill_no),
+        item_code=normalize(item_code),
         certificate=certificate_scan.strip(),
         seal_no=seal_no.strip(),
         mass_g=mass_g,

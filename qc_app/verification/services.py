@@ -24,10 +24,11 @@ from sqlalchemy import DateTime, bindparam, text, update
 from sqlmodel import Session, col, select
 
 from qc_app import audit
-from qc_app.certificates import numbers, signing
+from qc_app.certificates import signing
+from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.certificates.services import verifier
 from qc_app.claims.coverage import Coverage, Facts, Terms, decide
+from qc_app.codes import check_code_matches, is_certificate_number, normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, not_found
 from qc_app.merchants.services import guarantee_in_force
@@ -204,8 +205,8 @@ def by_qr(*, session: Session, number: str, kid: str, signature: str, now: datet
     payload (checked in _view, and bound to the number) is the proof, and the QR's own
     signature need not be verified again. Any other signature is verified: a code we did not
     make is forged; a genuine code without a record is not found."""
-    number = numbers.normalize(number)
-    row = _find(session, number, now) if numbers.is_certificate_number(number) else None
+    number = normalize(number)
+    row = _find(session, number, now) if is_certificate_number(number) else None
     as_printed = row is not None and kid == row.kid and _same(signature, row.url_signature)
     if not as_printed:
         if not _verified(session, lambda keys: keys.verify_url(number, signature, kid)):
@@ -224,11 +225,11 @@ def by_code(
 ) -> PublicView:
     """Typed number + check code. A wrong code reads as not found, so numbers can't be probed.
     `key`: Config.CHECK_CODE_KEY, under which the code's digest was stored."""
-    number = numbers.normalize(number)
-    if not numbers.is_certificate_number(number):
+    number = normalize(number)
+    if not is_certificate_number(number):
         return PublicView(Verdict.NOT_FOUND, number)
     row = _find(session, number, now)
-    if row is None or not numbers.check_code_matches(key, number, check_code, row.check_code_hash):
+    if row is None or not check_code_matches(key, number, check_code, row.check_code_hash):
         return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, row, now)
 
@@ -255,15 +256,13 @@ def register_owner(
     so of any number of parallel registrations exactly one wins and every other is refused with
     the winner's date. A wrong code reads as not found, as on the verify form (the view spends
     the same budget). Nothing about the person is stored: the time is the registration."""
-    number = numbers.normalize(number)
+    number = normalize(number)
     found = (
         session.exec(select(Certificate).where(Certificate.number == number)).first()
-        if numbers.is_certificate_number(number)
+        if is_certificate_number(number)
         else None
     )
-    if found is None or not numbers.check_code_matches(
-        key, number, check_code, found.check_code_hash
-    ):
+    if found is None or not check_code_matches(key, number, check_code, found.check_code_hash):
         raise not_found("证书（请核对证书编号和校验码）", "certificate (check the number and code)")
     with write(session):
         claimed = session.connection().execute(

@@ -8,7 +8,7 @@ per window (against 2^40 codes), and CHECK_CODE_BUDGET_PER_CLIENT over all numbe
 codes nor numbers can be enumerated: a typed number that does not exist costs the same as a
 wrong code, and after the budget the answer is 429 whatever is typed.
 
-The budget is keyed on the number as the lookup reads it (numbers.normalize), so the same
+The budget is keyed on the number as the lookup reads it (codes.normalize), so the same
 number typed with spaces, in lower case or with O for 0 draws on the same budget.
 """
 
@@ -20,7 +20,7 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import parse
 
-from qc_app.certificates import numbers
+from qc_app.codes import normalize
 from qc_app.errors import TooManyAttempts
 from qc_app.web import config, limiter
 
@@ -29,7 +29,7 @@ def _keys(number: str) -> list[tuple[str, ...]]:
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "") or "qc"
     qc = config()
     client = get_remote_address()
-    as_looked_up = numbers.normalize(number)[:32]
+    as_looked_up = normalize(number)[:32]
     return [
         (qc.CHECK_CODE_BUDGET_PER_CLIENT_NUMBER, prefix, "code-number", client, as_looked_up),
         (qc.CHECK_CODE_BUDGET_PER_CLIENT, prefix, "code-client", client),

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.blueprints import BlueprintSetupState
 
 from qc_app import storage
-from qc_app.certificates.services import jwks
+from qc_app.certificates.keys import jwks
 from qc_app.db import request_session
 from qc_app.errors import Conflict, NotFound, not_found
 from qc_app.verification import consumer, scans, services, throttle

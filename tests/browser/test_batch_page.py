@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.certificates import services
+from qc_app.certificates import batches
 from qc_app.certificates.models import Certificate
 from qc_app.sqltypes import utcnow
 from tests.batch_support import time_passes
@@ -41,8 +41,8 @@ def test_interrupted_batch_waits_for_the_inspector_then_resumes(
 ) -> None:
     codes = [item.code for item in flow.approved(3)]
     inspector = flow.world["inspector1"]
-    batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
-    services.run_batch_step(
+    batch = batches.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
+    batches.run_batch_step(
         session=flow.db, actor=inspector, batch_id=batch.id or 0,
         setup=issuing_setup(flow.app), now=utcnow(), budget_seconds=0.0,
     )  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qc_app import create_app
-from qc_app.certificates.services import revoke
+from qc_app.certificates.revocation import revoke
 from qc_app.config import Config
 from qc_app.db import engine_of
 from qc_app.sqltypes import utcnow

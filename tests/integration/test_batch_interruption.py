@@ -16,9 +16,9 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.certificates import services
+from qc_app.certificates import batches, issuance
+from qc_app.certificates.batches import BatchState
 from qc_app.certificates.models import Certificate, IssuanceBatch
-from qc_app.certificates.services import BatchState
 from qc_app.config import ROOT
 from qc_app.db import engine_of, new_session, write
 from qc_app.items.models import Item
@@ -46,11 +46,11 @@ def certificates_issued(app: Flask) -> int:
         return int(db.exec(select(func.count()).select_from(Certificate)).one())
 
 
-def status_of(app: Flask, batch_id: int, now: datetime | None = None) -> services.BatchStatus:
+def status_of(app: Flask, batch_id: int, now: datetime | None = None) -> batches.BatchStatus:
     with fresh(app) as db:
         batch = db.get(IssuanceBatch, batch_id)
         assert batch is not None
-        return services.batch_status(db, batch, now=now or utcnow())
+        return batches.batch_status(db, batch, now=now or utcnow())
 
 
 def assert_each_certificate_whole_or_absent(app: Flask, codes: list[str]) -> None:
@@ -115,7 +115,7 @@ def test_a_batch_killed_mid_way_is_interrupted_and_resumes_on_the_pages(
     assert status_of(app, batch.id or 0, now=utcnow() + LATER).state == BatchState.INTERRUPTED
     # A kill between storing a PDF and committing its row leaves at most that file: swept.
     with fresh(app) as db:
-        services.sweep_orphan_pdfs(
+        issuance.sweep_orphan_pdfs(
             session=db, files=app.config["QC"].INSTANCE_PATH, now=utcnow() + timedelta(hours=1)
         )
         assert stored_pdfs(app) == set(db.exec(select(Certificate.pdf_sha256)).all())
@@ -146,22 +146,22 @@ def test_a_batch_killed_mid_way_is_interrupted_and_resumes_on_the_pages(
 def test_a_batch_nobody_drives_reads_interrupted_after_the_lease(flow: Flow) -> None:
     codes = [item.code for item in flow.approved(1)]
     now = utcnow()
-    batch = services.start_batch(
+    batch = batches.start_batch(
         session=flow.db, actor=flow.world["inspector1"], codes=codes, now=now
     )
-    assert services.batch_status(flow.db, batch, now=now).state == BatchState.RUNNING
-    assert services.batch_status(flow.db, batch, now=now + LATER).state == BatchState.INTERRUPTED
+    assert batches.batch_status(flow.db, batch, now=now).state == BatchState.RUNNING
+    assert batches.batch_status(flow.db, batch, now=now + LATER).state == BatchState.INTERRUPTED
 
 
 def test_one_step_at_a_time_holds_a_batch_until_its_lease_lapses(flow: Flow) -> None:
     codes = [item.code for item in flow.approved(2)]
     inspector, now = flow.world["inspector1"], utcnow()
-    batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=now)
+    batch = batches.start_batch(session=flow.db, actor=inspector, codes=codes, now=now)
     with write(flow.db, batch):
         batch.step_started_at = batch.stepped_at = now  # a step in flight elsewhere
 
-    def step(at: datetime) -> services.BatchStatus:
-        return services.run_batch_step(
+    def step(at: datetime) -> batches.BatchStatus:
+        return batches.run_batch_step(
             session=flow.db, actor=inspector, batch_id=batch.id or 0,
             setup=issuing_setup(flow.app), now=at, budget_seconds=0.0,
         )  # fmt: skip
@@ -184,8 +184,8 @@ def test_one_step_at_a_time_holds_a_batch_until_its_lease_lapses(flow: Flow) -> 
 def test_the_cli_resumes_an_interrupted_batch(app: Flask, flow: Flow) -> None:
     codes = [item.code for item in flow.approved(3)]
     inspector, now = flow.world["inspector1"], utcnow()
-    batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=now)
-    services.run_batch_step(
+    batch = batches.start_batch(session=flow.db, actor=inspector, codes=codes, now=now)
+    batches.run_batch_step(
         session=flow.db, actor=inspector, batch_id=batch.id or 0,
         setup=issuing_setup(app), now=now, budget_seconds=0.0,
     )  # fmt: skip

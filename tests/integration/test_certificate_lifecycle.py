@@ -12,7 +12,17 @@ import pytest
 from sqlmodel import select
 
 from qc_app import storage
-from qc_app.certificates import offline, payload, services
+from qc_app.audit import AuditEvent
+from qc_app.certificates import (
+    batches,
+    ca,
+    issuance,
+    keys,
+    lookup,
+    offline,
+    payload,
+    revocation,
+)
 from qc_app.certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
@@ -25,7 +35,7 @@ pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
 
 
 def pdf_of(flow: Any, number: str) -> bytes:
-    return services.certificate_pdf(
+    return lookup.certificate_pdf(
         session=flow.db,
         actor=flow.world["admin1"],
         number=number,
@@ -38,7 +48,7 @@ def pdf_of(flow: Any, number: str) -> bytes:
 
 def test_issued_pdf_passes_every_offline_check(flow: Any, cjk_font_path: Path) -> None:
     _, issued = flow.certified()
-    report = offline.verify_pdf(pdf_of(flow, issued.certificate.number), services.jwks(flow.db))
+    report = offline.verify_pdf(pdf_of(flow, issued.certificate.number), keys.jwks(flow.db))
     assert report.ok, [c for c in report.checks if not c.ok]
     assert {c.name for c in report.checks} >= {
         "payload signature (Ed25519)",
@@ -53,18 +63,46 @@ def test_pdf_is_signed_by_the_testing_body_of_the_result(flow: Any, cjk_font_pat
     from qc_app.certificates import pades
 
     _, issued = flow.certified()
-    ca = services.platform_ca(flow.db)
-    assert ca is not None
+    root = ca.platform_ca(flow.db)
+    assert root is not None
     report = pades.validate(
-        pdf_of(flow, issued.certificate.number), trust_roots_pem=[ca.certificate_pem]
+        pdf_of(flow, issued.certificate.number), trust_roots_pem=[root.certificate_pem]
     )
     assert report.ok
     assert report.signer_common_name == flow.world.lab.code == "GTC"
 
 
+def test_prepare_writes_nothing_the_body_certificate_is_made_before(flow: Any) -> None:
+    """A body's first issue gets its PDF-signing certificate in `signers_for`, committed on
+    its own; `prepare` then only reads: no credential, no audit event, nothing to flush."""
+    (item,) = flow.approved(1)
+    setup = issuing_setup(flow.app)
+    context = issuance.context_of(flow.db, item)
+    body = context[1]
+    with pytest.raises(Conflict):
+        ca.pades_signer_for(flow.db, setup.passphrase, body)
+    signers = issuance.signers_for(session=flow.db, setup=setup, body=body, now=utcnow())
+    assert ca.body_credential(flow.db, body.code) is not None
+    credentials = len(ca.pdf_credentials(flow.db))
+    events = len(flow.db.exec(select(AuditEvent)).all())
+    prepared = issuance.prepare(
+        session=flow.db,
+        actor=flow.world["inspector1"],
+        item=item,
+        context=context,
+        signers=signers,
+        setup=setup,
+        now=utcnow(),
+    )
+    assert not flow.db.new and not flow.db.dirty
+    assert len(ca.pdf_credentials(flow.db)) == credentials
+    assert len(flow.db.exec(select(AuditEvent)).all()) == events
+    assert prepared.certificate.id is None
+
+
 def test_jwks_publishes_the_ca_as_x5c(flow: Any, cjk_font_path: Path) -> None:
     flow.certified()
-    document = services.jwks(flow.db)
+    document = keys.jwks(flow.db)
     ca_entries = [k for k in document["keys"] if k.get("qc_role") == "pdf-ca"]
     assert len(ca_entries) == 1
     assert ca_entries[0]["kty"] == "EC" and ca_entries[0]["crv"] == "P-256"
@@ -90,7 +128,7 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
 ) -> None:
     _, before = flow.certified()
     old_kid = before.certificate.kid
-    new_key = services.rotate_signing_key(
+    new_key = keys.rotate_signing_key(
         session=flow.db,
         actor=None,
         passphrase=flow.app.config["QC"].KEY_PASSPHRASE,
@@ -99,7 +137,7 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
     assert new_key.kid != old_kid
     _, after = flow.certified()
     assert after.certificate.kid == new_key.kid
-    document = services.jwks(flow.db)
+    document = keys.jwks(flow.db)
     for number in (before.certificate.number, after.certificate.number):
         assert offline.verify_pdf(pdf_of(flow, number), document).ok
     view = verification.by_code(
@@ -113,32 +151,32 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
 
 
 def test_jwks_lists_current_and_retired_keys_with_windows(flow: Any) -> None:
-    services.rotate_signing_key(
+    keys.rotate_signing_key(
         session=flow.db,
         actor=None,
         passphrase=flow.app.config["QC"].KEY_PASSPHRASE,
         now=utcnow(),
     )
-    keys = [k for k in services.jwks(flow.db)["keys"] if k["kty"] == "OKP"]
-    states = sorted(k["qc_state"] for k in keys)
+    ed25519 = [k for k in keys.jwks(flow.db)["keys"] if k["kty"] == "OKP"]
+    states = sorted(k["qc_state"] for k in ed25519)
     assert states == ["current", "retired"]
-    retired = next(k for k in keys if k["qc_state"] == "retired")
-    current = next(k for k in keys if k["qc_state"] == "current")
+    retired = next(k for k in ed25519 if k["qc_state"] == "retired")
+    current = next(k for k in ed25519 if k["qc_state"] == "current")
     assert retired["nbf"] <= retired["exp"] <= current["nbf"]
     assert "exp" not in current
 
 
 def test_payload_dated_outside_its_keys_window_is_refused(flow: Any) -> None:
-    key = services.current_key(flow.db)
+    key = keys.current_key(flow.db)
     assert key is not None
-    signer = services.signer_for(flow.db, flow.app.config["QC"].KEY_PASSPHRASE)
+    signer = keys.signer_for(flow.db, flow.app.config["QC"].KEY_PASSPHRASE)
     before_key = (key.not_before - timedelta(days=30)).isoformat(timespec="seconds")
     data = payload.canonical(
         {"format": payload.FORMAT, "number": "GTC-X", "issued_at": before_key, "kid": key.kid}
     )
     report = offline.Report()
     offline._check_payload_signature(
-        report, services.jwks(flow.db), data, signer.sign(data), json.loads(data)
+        report, keys.jwks(flow.db), data, signer.sign(data), json.loads(data)
     )
     checks = {check.name: check for check in report.checks}
     assert checks["payload signature (Ed25519)"].ok  # genuinely signed by the key...
@@ -152,7 +190,7 @@ def test_payload_dated_outside_its_keys_window_is_refused(flow: Any) -> None:
 
 def test_revoked_certificate_is_authentic_but_never_valid(flow: Any, cjk_font_path: Path) -> None:
     _, issued = flow.certified()
-    services.revoke(
+    revocation.revoke(
         session=flow.db,
         actor=flow.world["admin1"],
         number=issued.certificate.number,
@@ -171,7 +209,7 @@ def test_revoked_certificate_is_authentic_but_never_valid(flow: Any, cjk_font_pa
 
 
 def reissue(flow: Any, number: str, reason: str = "商家名称有误") -> Any:
-    return services.reissue(
+    return revocation.reissue(
         session=flow.db,
         actor=flow.world["admin1"],
         number=number,
@@ -187,7 +225,7 @@ def test_reissue_points_old_to_new_and_consumer_page_says_superseded(
     item, issued = flow.certified()
     old_number = issued.certificate.number
     new = reissue(flow, old_number)
-    old = services.find(flow.db, old_number)
+    old = lookup.find(flow.db, old_number)
     assert old is not None
     assert old.status == CertificateStatus.REVOKED
     assert old.superseded_by == new.certificate.number
@@ -208,7 +246,7 @@ def test_reissue_points_old_to_new_and_consumer_page_says_superseded(
         now=utcnow(),
     )
     assert fresh.verdict == Verdict.VALID
-    assert offline.verify_pdf(pdf_of(flow, new.certificate.number), services.jwks(flow.db)).ok
+    assert offline.verify_pdf(pdf_of(flow, new.certificate.number), keys.jwks(flow.db)).ok
 
 
 @pytest.mark.parametrize(
@@ -220,7 +258,7 @@ def test_reissue_refusals(
 ) -> None:
     _, issued = flow.certified()
     with pytest.raises(error):
-        services.reissue(
+        revocation.reissue(
             session=flow.db,
             actor=flow.world[who],
             number=issued.certificate.number,
@@ -240,12 +278,12 @@ def test_a_revoked_certificate_cannot_be_reissued(flow: Any, cjk_font_path: Path
 # -- batch issuance ----------------------------------------------------------------------------
 
 
-def run_batch(flow: Any, codes: list[str]) -> services.BatchStatus:
+def run_batch(flow: Any, codes: list[str]) -> batches.BatchStatus:
     inspector = flow.world["inspector1"]
-    batch = services.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
-    status = services.batch_status(flow.db, batch, now=utcnow())
+    batch = batches.start_batch(session=flow.db, actor=inspector, codes=codes, now=utcnow())
+    status = batches.batch_status(flow.db, batch, now=utcnow())
     for _ in range(len(codes) + 1):
-        status = services.run_batch_step(
+        status = batches.run_batch_step(
             session=flow.db,
             actor=inspector,
             batch_id=batch.id,
@@ -272,14 +310,14 @@ def test_batch_issues_every_approved_item(flow: Any, cjk_font_path: Path) -> Non
 def test_batch_refuses_items_not_awaiting_a_certificate(flow: Any, cjk_font_path: Path) -> None:
     item, _ = flow.certified()
     with pytest.raises(Conflict):
-        services.start_batch(
+        batches.start_batch(
             session=flow.db, actor=flow.world["inspector1"], codes=[item.code], now=utcnow()
         )
 
 
 def test_batch_is_refused_to_analysts(flow: Any) -> None:
     with pytest.raises(Forbidden):
-        services.start_batch(
+        batches.start_batch(
             session=flow.db, actor=flow.world["analyst1"], codes=["QC1"], now=utcnow()
         )
 
@@ -316,7 +354,7 @@ def test_commit_failure_removes_the_pdf_it_stored(
     def broken_apply(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("crash between file and row")
 
-    monkeypatch.setattr(services, "apply", broken_apply)
+    monkeypatch.setattr(issuance, "apply", broken_apply)
     with pytest.raises(RuntimeError):
         flow.certify(item)
     assert flow.db.exec(select(Certificate)).all() == []
@@ -328,7 +366,7 @@ def test_sweep_removes_pdfs_left_by_a_hard_crash(flow: Any, cjk_font_path: Path)
     files = flow.app.config["QC"].INSTANCE_PATH
     orphan = storage.store(files, "certificates", b"%PDF-1.4 left by a crash", ".pdf")
     later = utcnow() + timedelta(hours=1)
-    removed = services.sweep_orphan_pdfs(session=flow.db, files=files, now=later)
+    removed = issuance.sweep_orphan_pdfs(session=flow.db, files=files, now=later)
     assert removed == [orphan]
     assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}
 
@@ -337,10 +375,10 @@ def test_batch_status_comes_from_the_certificates(flow: Any, cjk_font_path: Path
     """A batch whose worker died mid-way reports what really happened and resumes."""
     items = flow.approved(2)
     inspector = flow.world["inspector1"]
-    batch = services.start_batch(
+    batch = batches.start_batch(
         session=flow.db, actor=inspector, codes=[i.code for i in items], now=utcnow()
     )
     flow.certify(items[0])  # issued outside the batch, e.g. by a step that then crashed
-    status = services.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
+    status = batches.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
     assert list(status.issued) == [items[0].code]
     assert status.pending == [items[1].code]

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import select
 
-from qc_app.certificates import services as certificates
+from qc_app.certificates import lookup, revocation
 from qc_app.claims import services
 from qc_app.claims.coverage import Gap
 from qc_app.claims.models import Claim, Programme
@@ -41,7 +41,7 @@ def page(flow: Any, sold: Sold) -> PublicView:
 
 def file(flow: Any, sold: Sold) -> Claim:
     flow.db.expire_all()
-    certificate = certificates.find(flow.db, sold.number)
+    certificate = lookup.find(flow.db, sold.number)
     return services.file_claim(
         session=flow.db,
         certificate=certificate,
@@ -91,7 +91,7 @@ def joined_and_left_before(flow: Any) -> Sold:
 
 def revoked(flow: Any) -> Sold:
     sold = sell(flow)
-    certificates.revoke(
+    revocation.revoke(
         session=flow.db, actor=flow.world["admin1"], number=sold.number, reason="错印", now=utcnow()
     )
     return sold
@@ -99,7 +99,7 @@ def revoked(flow: Any) -> Sold:
 
 def superseded(flow: Any) -> Sold:
     sold = sell(flow)
-    certificates.reissue(
+    revocation.reissue(
         session=flow.db,
         actor=flow.world["admin1"],
         number=sold.number,

@@ -165,12 +165,12 @@ def test_upheld_claim_pays_refund_plus_ten_times_plus_postage_and_revokes(
 def test_uphold_and_revocation_commit_together_or_not_at_all(
     flow: Any, sold: Sold, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qc_app.certificates import services as certificates
+    from qc_app.certificates import revocation
 
     def crash(**_kw: Any) -> None:
         raise RuntimeError("crash while revoking")
 
-    monkeypatch.setattr(certificates, "revoke", crash)
+    monkeypatch.setattr(revocation, "revoke", crash)
     with pytest.raises(RuntimeError):
         upheld(flow, sold)
     flow.db.expire_all()

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from qc_app.certificates import signing
+from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import SigningKey
-from qc_app.certificates.services import verifier
 from qc_app.db import write
 from qc_app.sqltypes import utcnow
 

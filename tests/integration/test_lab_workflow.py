@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from qc_app.audit import AuditEvent
 from qc_app.auth.models import User
 from qc_app.auth.services import create_user
+from qc_app.certificates.lookup import certificate_pdf
 from qc_app.certificates.pdf import read_embedded_payload
-from qc_app.certificates.services import certificate_pdf
 from qc_app.db import write
 from qc_app.errors import Forbidden, ValidationFailed
 from qc_app.inspection.models import Inspection, TestingBody

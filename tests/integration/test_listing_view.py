@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qc_app.certificates.services import certificate_of
+from qc_app.certificates.lookup import certificate_of
 from qc_app.inspection.services import latest_approved
 from qc_app.listings.services import listing_view
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import TextClause, bindparam, text
 
-from qc_app.certificates.numbers import check_code_matches, normalize_check_code
+from qc_app.codes import check_code_matches, normalize_check_code
 from qc_app.db import make_engine, write
 from qc_app.migrate import upgrade
 from qc_app.sqltypes import UTCDateTime, utcnow

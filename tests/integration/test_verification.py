@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from qc_app.certificates import services as certificates
-from qc_app.certificates.numbers import new_certificate_number
+from qc_app.certificates import keys
 from qc_app.certificates.payload import canonical
+from qc_app.codes import new_certificate_number
 from qc_app.db import write
 from qc_app.sqltypes import utcnow
 from qc_app.verification import scans
@@ -75,7 +75,7 @@ def test_an_altered_qr_signature_is_forged(flow: Any) -> None:
 
 def test_a_code_we_signed_without_a_record_is_not_found(flow: Any, app: Any) -> None:
     flow.certified()
-    signer = certificates.signer_for(flow.db, app.config["QC"].KEY_PASSPHRASE)
+    signer = keys.signer_for(flow.db, app.config["QC"].KEY_PASSPHRASE)
     number = new_certificate_number("GTC")
     view = scan(flow, qr(number, signer.kid, signer.sign_url(number)))
     assert view.verdict == Verdict.NOT_FOUND and view.record is None
@@ -116,7 +116,7 @@ def test_a_certificate_signed_just_after_a_key_rotation_verifies_at_once(
 ) -> None:
     _, before = flow.certified()
     assert scan(flow, before.verify_url).verdict == Verdict.VALID  # keys now read by this process
-    certificates.rotate_signing_key(
+    keys.rotate_signing_key(
         session=flow.db,
         actor=flow.world["admin1"],
         passphrase=app.config["QC"].KEY_PASSPHRASE,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from qc_app.certificates import pki, services, signing
+from qc_app.certificates import keys, lookup, pki, signing
 from qc_app.certificates.pdf import PAYLOAD_ATTACHMENT, SIGNATURE_ATTACHMENT
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
@@ -45,7 +45,7 @@ def issued(flow: Any, cjk_font_path: Path, tmp_path: Path) -> dict[str, Any]:
     pdfs = []
     for index in range(2):
         _, certificate = flow.certified()
-        data = services.certificate_pdf(
+        data = lookup.certificate_pdf(
             session=flow.db,
             actor=flow.world["admin1"],
             number=certificate.certificate.number,
@@ -55,7 +55,7 @@ def issued(flow: Any, cjk_font_path: Path, tmp_path: Path) -> dict[str, Any]:
         path.write_bytes(data)
         pdfs.append(path)
     jwks = tmp_path / "jwks.json"
-    document = services.jwks(flow.db)
+    document = keys.jwks(flow.db)
     jwks.write_text(json.dumps(document))
     return {"pdfs": pdfs, "jwks": jwks, "document": document, "tmp": tmp_path}
 

@@ -44,7 +44,6 @@ KNOWN_CYCLE = {
     "claims",
     "inspection",
     "intake",
-    "items",
     "listings",
     "merchants",
     "orders",

@@ -15,7 +15,14 @@ from qc_app.errors import Forbidden
 from qc_app.items.workflow import TRANSITIONS
 
 ROOT = Path(__file__).resolve().parents[2] / "qc_app"
-SERVICES = sorted(p for p in ROOT.rglob("*.py") if p.name in ("services.py", "hooks.py"))
+# The service modules: services.py and hooks.py of each package, and certificates' split ones.
+CERTIFICATES = ("keys.py", "ca.py", "issuance.py", "lookup.py", "revocation.py", "batches.py")
+SERVICES = sorted(
+    p
+    for p in ROOT.rglob("*.py")
+    if p.name in ("services.py", "hooks.py")
+    or (p.parent.name == "certificates" and p.name in CERTIFICATES)
+)
 # The calls that ask authz: the helpers themselves, and every way into a state machine
 # (items.services.hold runs the item's hold transition).
 ASKS = {"authorize", "allows", "check", "transition", "apply", "_apply", "hold"}
@@ -31,12 +38,12 @@ NO_ACTOR = {
     # set-up by the operator from the CLI (flask qc ...), which holds the keys
     "auth/services.py:create_user",
     "auth/services.py:create_token",
-    "certificates/services.py:ensure_signing_key",
-    "certificates/services.py:rotate_signing_key",
-    "certificates/services.py:ensure_platform_ca",
-    "certificates/services.py:issue_body_credential",
-    "certificates/services.py:ensure_pdf_signing",
-    "certificates/services.py:pades_signer_for",
+    "certificates/keys.py:ensure_signing_key",
+    "certificates/keys.py:rotate_signing_key",
+    "certificates/ca.py:ensure_platform_ca",
+    "certificates/ca.py:issue_body_credential",
+    "certificates/ca.py:ensure_body_credential",
+    "certificates/ca.py:ensure_pdf_signing",
 }
 
 

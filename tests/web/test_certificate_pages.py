@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from qc_app.certificates import services
+from qc_app.certificates import lookup
 from qc_app.certificates.models import CertificateStatus
 from tests.web.helpers import login, post_form
 
@@ -86,7 +86,7 @@ def test_admin_reissues_on_the_web_and_the_old_code_shows_superseded(
     )
     assert answer.status_code == 200
     db.expire_all()
-    refreshed = services.find(db, old.number)
+    refreshed = lookup.find(db, old.number)
     assert refreshed.status == CertificateStatus.REVOKED and refreshed.superseded_by
     assert refreshed.superseded_by in answer.get_data(as_text=True)
     public = app.test_client()

@@ -15,7 +15,7 @@ from sqlalchemy import event, inspect, select, text
 from sqlmodel import Session
 
 from qc_app import audit, create_app
-from qc_app.certificates import services as certificates
+from qc_app.certificates import revocation
 from qc_app.certificates.models import Certificate
 from qc_app.config import Config
 from qc_app.db import engine_of, new_session
@@ -85,7 +85,7 @@ def test_uncovered_order_says_why_and_offers_no_claim(
 
 def test_revoked_certificate_offers_no_claim(client: Any, flow: Any) -> None:
     sold = sell(flow)
-    certificates.revoke(
+    revocation.revoke(
         session=flow.db, actor=flow.world["admin1"], number=sold.number, reason="错印", now=utcnow()
     )
     page = client.get(qr_path(sold)).get_data(as_text=True)
@@ -152,7 +152,7 @@ def test_the_qr_page_asks_for_the_code_to_register(client: Any, flow: Any) -> No
 
 def test_a_revoked_certificate_cannot_be_registered(client: Any, flow: Any) -> None:
     sold = sell(flow)
-    certificates.revoke(
+    revocation.revoke(
         session=flow.db, actor=flow.world["admin1"], number=sold.number, reason="错印", now=utcnow()
     )
     refused = register(client, sold)

