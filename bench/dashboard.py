@@ -23,7 +23,8 @@ from qc_app.claims.models import Programme
 from qc_app.dashboard import stats
 from qc_app.db import make_engine, new_session
 from qc_app.inspection.models import Inspection, TestingBody
-from qc_app.intake.models import Consignment, Item
+from qc_app.intake.models import Consignment
+from qc_app.items.models import Item
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade

@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.orders.views import bp as orders_bp
     from qc_app.verification.views import bp as verification_bp
 
+    _connect_hooks()
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
     for blueprint in (
@@ -49,3 +50,15 @@ def create_app(config: Config | None = None) -> Flask:
     web.exempt_api(app, api_bp)
     cli.init_app(app)
     return app
+
+
+def _connect_hooks() -> None:
+    """Reactions across packages (STYLE.md 11): an order follows its item (packed, shipped,
+    delivered, cancelled when the item fails); an upheld claim revokes its certificate. Each
+    runs inside the transaction of the change that fires it. Connecting twice is a no-op."""
+    from qc_app.certificates.hooks import revoke_for_upheld_claim
+    from qc_app.claims.workflow import MACHINE as CLAIMS
+    from qc_app.orders import hooks as orders
+
+    orders.connect()
+    CLAIMS.changed.connect(revoke_for_upheld_claim, sender="uphold")

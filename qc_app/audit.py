@@ -49,8 +49,11 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Actor(Protocol):
-    id: int | None
-    username: str
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
 
 
 def _canonical(obj: Any) -> bytes:

@@ -163,8 +163,8 @@ def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[
     from qc_app.auth.models import User
     from qc_app.certificates.batches import BATCH_LIMIT, get_batch, run_batch_step, start_batch
     from qc_app.certificates.issuance import IssuingSetup
-    from qc_app.intake.services import items_in
-    from qc_app.intake.workflow import ItemState
+    from qc_app.items.services import items_in
+    from qc_app.items.workflow import ItemState
 
     session = request_session()
     user = session.exec(select(User).where(User.username == username)).first()

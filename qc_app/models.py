@@ -10,7 +10,8 @@ from qc_app.certificates.models import (
 )
 from qc_app.claims.models import Claim, Evidence, Programme
 from qc_app.inspection.models import Inspection, TestingBody
-from qc_app.intake.models import Consignment, Item, Photo
+from qc_app.intake.models import Consignment
+from qc_app.items.models import Item, Photo
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order

@@ -1,4 +1,5 @@
-"""Image uploads: decode only JPEG/PNG/WebP, refuse pixel bombs, re-encode without metadata.
+"""Uploads: images (decode only JPEG/PNG/WebP, refuse pixel bombs, re-encode without metadata)
+and CSV files (one decoder for consignments and orders).
 
 Re-encoding drops EXIF (GPS) and any polyglot payload; the original's hash is kept for the audit.
 """
@@ -58,3 +59,24 @@ def clean_image(data: bytes) -> CleanImage:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
     return CleanImage(out.getvalue(), image.width, image.height, hashlib.sha256(data).hexdigest())
+
+
+CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
+
+
+def decode_csv(data: bytes) -> str:
+    """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
+    if len(data) > CSV_MAX_BYTES:
+        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
+    # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
+            raise ValidationFailed(
+                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
+            )
+        return text
+    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")

@@ -32,10 +32,14 @@ from werkzeug.wrappers import Response
 
 from qc_app import inputs, requestid
 from qc_app.auth.models import User
+from qc_app.auth.services import user_for_session
+from qc_app.authz import Guarded, allows
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
 from qc_app.errors import DomainError, Forbidden, TooManyAttempts
+from qc_app.items.workflow import STATE_LABELS
 from qc_app.sqltypes import utcnow
+from qc_app.units import cg_to_mass, format_fen
 
 log = logging.getLogger("qc_app")
 csrf = CSRFProtect()
@@ -94,17 +98,20 @@ def _translations() -> Any:
     return found
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
+def permission_required(what: Guarded) -> Callable[[F], F]:
+    """The page needs a signed-in user whom `authz.allows` lets do `what` (a permission or a
+    workflow transition, whose table row names the roles)."""
+
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role not in roles:
+            if not allows(actor(), what):
                 raise Forbidden("您的角色无权访问此页面", "your role may not open this page")
             return view(*args, **kwargs)
 
-        wrapped.qc_roles = roles  # type: ignore[attr-defined]
+        wrapped.qc_roles = tuple(sorted(what.roles))  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorate
@@ -159,8 +166,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(token: str) -> Principal | None:
-        from qc_app.auth.services import user_for_session
-
         qc = config()
         user = user_for_session(
             session=request_session(),
@@ -173,9 +178,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        from qc_app.intake.workflow import STATE_LABELS
-        from qc_app.units import format_fen
-
         return {
             "lang": locale(),
             "lang_url": lang_url,
@@ -185,8 +187,6 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("grams")
     def _grams(centigrams: int | None) -> str:
-        from qc_app.units import cg_to_mass
-
         return "—" if centigrams is None else f"{cg_to_mass(centigrams)} g"
 
     app.after_request(_security_headers)

@@ -32,8 +32,8 @@ from qc_app.config import Config
 from qc_app.db import engine_of, make_engine, new_session, write
 from qc_app.inspection.models import TestingBody
 from qc_app.inspection.services import approve, record_inspection
-from qc_app.intake.models import Item
 from qc_app.intake.services import consignment_items, create_consignment, receive_item
+from qc_app.items.models import Item
 from qc_app.listings.models import Listing
 from qc_app.listings.services import create_listing
 from qc_app.merchants.models import Merchant

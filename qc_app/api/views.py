@@ -12,26 +12,49 @@ from flask import Blueprint, g, jsonify, request
 from qc_app.api.openapi import document
 from qc_app.auth.models import User
 from qc_app.auth.services import user_for_token
+from qc_app.authz import (
+    CLAIMS,
+    LAB_TERMINAL,
+    MERCHANT_PORTAL,
+    PARCELS,
+    PLATFORM,
+    SIGNED_IN,
+    WAREHOUSE,
+    Guarded,
+    allows,
+)
 from qc_app.certificates import issuance, lookup, revocation
 from qc_app.certificates.views import issuing_setup, pdf_response
 from qc_app.claims import programmes
+from qc_app.claims import services as claims
 from qc_app.claims.models import Programme
+from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
-from qc_app.errors import BadRequest, Forbidden, Unauthorized
+from qc_app.errors import BadRequest, Forbidden, Unauthorized, not_found
 from qc_app.inspection import services as inspection
+from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.intake import services as intake
-from qc_app.intake.models import Item
+from qc_app.items import services as items
+from qc_app.items.models import Item
+from qc_app.labels import services as labels
+from qc_app.labels.views import labels_pdf_response, labels_zpl_response
 from qc_app.listings import services as listings
+from qc_app.listings.consistency import check_title
+from qc_app.merchants.services import set_labels
 from qc_app.orders import services as orders
+from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
+from qc_app.verification import throttle
 from qc_app.verification.views import _limit
-from qc_app.web import config, limiter, now, public
+from qc_app.web import config, error_json, limiter, now, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def token_roles(*roles: str) -> Callable[[F], F]:
+def token_permission(what: Guarded) -> Callable[[F], F]:
+    """The call needs a bearer token whose user `authz.allows` lets do `what`."""
+
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -44,7 +67,7 @@ def token_roles(*roles: str) -> Callable[[F], F]:
             )
             if user is None:
                 raise Unauthorized("缺少或无效的令牌", "missing or invalid bearer token")
-            if user.role not in roles:
+            if not allows(user, what):
                 raise Forbidden(
                     f"角色 {user.role} 无权调用此接口",
                     f"role {user.role} may not call this endpoint",
@@ -52,7 +75,7 @@ def token_roles(*roles: str) -> Callable[[F], F]:
             g.api_user = user
             return view(*args, **kwargs)
 
-        wrapped.qc_roles = roles  # type: ignore[attr-defined]
+        wrapped.qc_roles = tuple(sorted(what.roles))  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorate
@@ -98,7 +121,7 @@ def openapi() -> Any:
 
 
 @bp.post("/listings")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def create_listing() -> Any:
     data = body()
     listing = listings.create_listing(
@@ -125,7 +148,7 @@ def create_listing() -> Any:
 
 
 @bp.post("/consignments")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def create_consignment() -> Any:
     items = body().get("items")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -138,13 +161,13 @@ def create_consignment() -> Any:
 
 
 @bp.get("/items/<code>")
-@token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
+@token_permission(SIGNED_IN)
 def get_item(code: str) -> Any:
-    return jsonify(item_json(intake.get_item(session=request_session(), actor=caller(), code=code)))
+    return jsonify(item_json(items.get_item(session=request_session(), actor=caller(), code=code)))
 
 
 @bp.post("/items/<code>/receive")
-@token_roles("inspector")
+@token_permission(WAREHOUSE)
 def receive(code: str) -> Any:
     if request.mimetype == "multipart/form-data":
         mass, upload = request.form.get("mass_g"), request.files.get("photo")
@@ -166,7 +189,7 @@ def receive(code: str) -> Any:
 
 
 @bp.post("/items/<code>/inspections")
-@token_roles("analyst", "reviewer")
+@token_permission(LAB_TERMINAL)
 def record_inspection(code: str) -> Any:
     data = body()
     raw = data.get("measurements", data)
@@ -193,7 +216,7 @@ def inspection_json(found: Any) -> dict[str, Any]:
 
 
 @bp.post("/inspections/<int:inspection_id>/approve")
-@token_roles("reviewer")
+@token_permission(INSPECTIONS.transitions["approve"])
 def approve(inspection_id: int) -> Any:
     found = inspection.approve(
         session=request_session(), actor=caller(), inspection_id=inspection_id, now=now()
@@ -202,7 +225,7 @@ def approve(inspection_id: int) -> Any:
 
 
 @bp.post("/inspections/<int:inspection_id>/reject")
-@token_roles("reviewer")
+@token_permission(INSPECTIONS.transitions["approve"])
 def reject(inspection_id: int) -> Any:
     data = request.get_json(silent=True)
     found = inspection.send_back(
@@ -216,7 +239,7 @@ def reject(inspection_id: int) -> Any:
 
 
 @bp.post("/items/<code>/certificate")
-@token_roles("inspector")
+@token_permission(WAREHOUSE)
 def issue(code: str) -> Any:
     issued = issuance.issue_certificate(
         session=request_session(), actor=caller(), code=code, setup=issuing_setup(), now=now()
@@ -234,9 +257,6 @@ def issue(code: str) -> Any:
 @public
 @limiter.limit(_limit)
 def get_certificate(number: str) -> Any:
-    from qc_app.codes import normalize
-    from qc_app.errors import not_found
-    from qc_app.verification import throttle
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.
     throttle.ensure_budget(number)
@@ -262,7 +282,7 @@ def get_certificate(number: str) -> Any:
 
 
 @bp.get("/certificates/<number>/pdf")
-@token_roles("merchant", "inspector", "analyst", "reviewer", "admin")
+@token_permission(SIGNED_IN)
 def certificate_pdf(number: str) -> Any:
     data = lookup.certificate_pdf(
         session=request_session(), actor=caller(), number=number, files=config().INSTANCE_PATH
@@ -271,7 +291,7 @@ def certificate_pdf(number: str) -> Any:
 
 
 @bp.post("/certificates/<number>/revoke")
-@token_roles("admin")
+@token_permission(PLATFORM)
 def revoke(number: str) -> Any:
     found = revocation.revoke(
         session=request_session(),
@@ -286,7 +306,7 @@ def revoke(number: str) -> Any:
 
 
 @bp.post("/certificates/<number>/reissue")
-@token_roles("admin")
+@token_permission(PLATFORM)
 def reissue(number: str) -> Any:
     issued = revocation.reissue(
         session=request_session(),
@@ -334,7 +354,7 @@ def order_json(order: Any, item: Item | None = None) -> dict[str, Any]:
 
 
 @bp.post("/orders")
-@token_roles("admin")
+@token_permission(PLATFORM)
 def create_order() -> Any:
     data = body()
     order = orders.create_order(
@@ -352,7 +372,7 @@ def create_order() -> Any:
 
 
 @bp.get("/orders/<order_no>")
-@token_roles("merchant", "inspector", "admin")
+@token_permission(PARCELS)
 def get_order(order_no: str) -> Any:
     db = request_session()
     order = orders.get_order(session=db, actor=caller(), order_no=order_no)
@@ -360,7 +380,7 @@ def get_order(order_no: str) -> Any:
 
 
 @bp.post("/packing")
-@token_roles("inspector")
+@token_permission(WAREHOUSE)
 def pack() -> Any:
     if request.mimetype == "multipart/form-data":
         data: dict[str, Any] = dict(request.form)
@@ -387,7 +407,7 @@ def pack() -> Any:
 
 
 @bp.post("/orders/<waybill_no>/ship")
-@token_roles("inspector")
+@token_permission(WAREHOUSE)
 def ship(waybill_no: str) -> Any:
     order = orders.ship(session=request_session(), actor=caller(), waybill_no=waybill_no, now=now())
     return jsonify({"order_no": order.order_no, "state": str(order.state)})
@@ -397,8 +417,6 @@ def ship(waybill_no: str) -> Any:
 
 
 def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
-    from qc_app.listings.consistency import check_title
-    from qc_app.rules.engine import load_ruleset
 
     return {
         "id": listing.id,
@@ -417,7 +435,7 @@ def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
 
 
 @bp.get("/listings")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def list_listings() -> Any:
     db = request_session()
     rows = listings.merchant_listings(session=db, actor=caller())
@@ -426,7 +444,7 @@ def list_listings() -> Any:
 
 
 @bp.get("/listings/<int:listing_id>")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def get_listing(listing_id: int) -> Any:
     db = request_session()
     found = listings.get_listing(session=db, actor=caller(), listing_id=listing_id)
@@ -434,9 +452,8 @@ def get_listing(listing_id: int) -> Any:
 
 
 @bp.post("/listings/<int:listing_id>/labels")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def set_listing_labels(listing_id: int) -> Any:
-    from qc_app.merchants.services import set_labels
 
     data = body()
     flags = {k: data.get(k, False) for k in ("authentic", "guarantee")}
@@ -454,7 +471,7 @@ def set_listing_labels(listing_id: int) -> Any:
 
 
 @bp.get("/consignments/<code>")
-@token_roles("merchant", "inspector", "admin")
+@token_permission(PARCELS)
 def get_consignment(code: str) -> Any:
     found = intake.get_consignment(session=request_session(), actor=caller(), code=code)
     rows = intake.consignment_items(session=request_session(), consignment=found)
@@ -462,9 +479,8 @@ def get_consignment(code: str) -> Any:
 
 
 @bp.post("/consignments/import")
-@token_roles("merchant")
+@token_permission(MERCHANT_PORTAL)
 def import_consignment() -> Any:
-    from qc_app.web import error_json
 
     try:
         found = intake.import_consignment_csv(
@@ -480,10 +496,8 @@ def import_consignment() -> Any:
 
 
 @bp.get("/items/<code>/label.pdf")
-@token_roles("merchant", "inspector", "admin")
+@token_permission(PARCELS)
 def item_label_pdf(code: str) -> Any:
-    from qc_app.labels import services as labels
-    from qc_app.labels.views import labels_pdf_response
 
     size = labels.check_size(request.args.get("size"))
     label = labels.item_label(session=request_session(), actor=caller(), code=code)
@@ -491,10 +505,8 @@ def item_label_pdf(code: str) -> Any:
 
 
 @bp.get("/items/<code>/label.zpl")
-@token_roles("merchant", "inspector", "admin")
+@token_permission(PARCELS)
 def item_label_zpl(code: str) -> Any:
-    from qc_app.labels import services as labels
-    from qc_app.labels.views import labels_zpl_response
 
     size = labels.check_size(request.args.get("size"), sheet=False)
     label = labels.item_label(session=request_session(), actor=caller(), code=code)
@@ -502,7 +514,7 @@ def item_label_zpl(code: str) -> Any:
 
 
 @bp.post("/orders/<waybill_no>/deliver")
-@token_roles("admin")
+@token_permission(PLATFORM)
 def deliver(waybill_no: str) -> Any:
     """The parcel reached the consumer (from the carrier's feed): the claim window opens."""
     order = orders.deliver(
@@ -527,9 +539,8 @@ def claim_json(claim: Any) -> dict[str, Any]:
 
 
 @bp.get("/claims/<number>")
-@token_roles("merchant", "admin")
+@token_permission(CLAIMS)
 def get_claim(number: str) -> Any:
-    from qc_app.claims import services as claims
 
     return jsonify(
         claim_json(claims.get_claim(session=request_session(), actor=caller(), number=number))
@@ -537,9 +548,8 @@ def get_claim(number: str) -> Any:
 
 
 @bp.post("/claims/<number>/decision")
-@token_roles("admin")
+@token_permission(PLATFORM)
 def decide_claim(number: str) -> Any:
-    from qc_app.claims import services as claims
 
     data = body()
     decision = text(data, "decision")

@@ -1,20 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from qc_app.authz import Role
 from qc_app.sqltypes import UTCDateTime
-
-
-class Role(StrEnum):
-    MERCHANT = "merchant"
-    INSPECTOR = "inspector"
-    ANALYST = "analyst"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
 
 
 class User(SQLModel, table=True):

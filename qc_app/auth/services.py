@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from qc_app import audit
-from qc_app.auth.models import ApiToken, Role, User, UserSession
+from qc_app.auth.models import ApiToken, User, UserSession
 from qc_app.auth.passwords import hash_password, verify_password
+from qc_app.authz import Role
 from qc_app.db import write
 from qc_app.errors import Conflict, Unauthorized, ValidationFailed
 

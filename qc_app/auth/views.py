@@ -6,10 +6,19 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from qc_app.auth import services
-from qc_app.auth.models import Role
+from qc_app.authz import SIGNED_IN
 from qc_app.db import request_session
 from qc_app.errors import Unauthorized
-from qc_app.web import Principal, config, limiter, locale, now, public, roles_required, safe_next
+from qc_app.web import (
+    Principal,
+    config,
+    limiter,
+    locale,
+    now,
+    permission_required,
+    public,
+    safe_next,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +66,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-@roles_required(*Role)
+@permission_required(SIGNED_IN)
 def logout() -> Any:
     services.logout(session=request_session(), token=current_user.token, now=now())
     logout_user()

@@ -13,19 +13,20 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
+from qc_app.authz import authorize
 from qc_app.certificates.issuance import IssuingSetup, issue_certificate
 from qc_app.certificates.models import Certificate, IssuanceBatch
 from qc_app.codes import normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
-from qc_app.intake import workflow
-from qc_app.intake.models import Item
-from qc_app.intake.workflow import ItemState
+from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
+from qc_app.items import workflow
+from qc_app.items.models import Item
+from qc_app.items.workflow import ItemState
 
 BATCH_LIMIT = 500
 # Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
 # role the transition refuses would only collect a failure per item.
-BATCH_ROLES = tuple(sorted(workflow.TRANSITIONS["issue_certificate"].roles))
+BATCH = workflow.TRANSITIONS["issue_certificate"]
 # A step issues for about two seconds and whoever drives the batch (the progress page, the CLI)
 # calls the next one at once: a batch with no sign of life for this long is not being driven
 # any more (its process was killed, the page closed), and a step left holding it has died.
@@ -67,14 +68,9 @@ class BatchStatus:
         }
 
 
-def _batch_actor(actor: User) -> None:
-    if actor.role not in BATCH_ROLES:
-        raise Forbidden("只有质检员可以批量出证", "only inspectors issue batches")
-
-
 def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:
     """Record a tray of approved items to issue; issuing happens in `run_batch_step`."""
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     codes = list(dict.fromkeys(normalize(code) for code in codes if code.strip()))
     if not codes:
         raise ValidationFailed("没有选择物品", "no items selected")
@@ -104,7 +100,7 @@ def start_batch(*, session: Session, actor: User, codes: list[str], now: datetim
 
 
 def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     batch = session.get(IssuanceBatch, batch_id)
     if batch is None:
         raise not_found("出证批次", "issuance batch")
@@ -143,7 +139,7 @@ def unfinished_batches(
 ) -> list[BatchStatus]:
     """The batches not finished yet, newest first: running, or interrupted and waiting to be
     resumed (the batch page lists them)."""
-    _batch_actor(actor)
+    authorize(actor, BATCH)
     query = select(IssuanceBatch).where(col(IssuanceBatch.finished_at).is_(None))
     found = session.exec(query.order_by(col(IssuanceBatch.id).desc()).limit(limit)).all()
     return [batch_status(session, batch, now=now) for batch in found]

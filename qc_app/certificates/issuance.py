@@ -37,9 +37,9 @@ from qc_app.db import write
 from qc_app.errors import Conflict
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
-from qc_app.intake import workflow
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item, item_photos
+from qc_app.items import guards, workflow
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, item_photos
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
@@ -249,7 +249,8 @@ def issue_certificate(
     context = context_of(session, item)
     inspection = context[0]
     # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    workflow.check(item, "issue_certificate", actor, {"verdict": inspection.verdict})
+    verdict = guards.Verdict(inspection.verdict)
+    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
     signers = signers_for(session=session, setup=setup, body=context[1], now=now)
     prepared = prepare(
         session=session,
@@ -272,7 +273,7 @@ def issue_certificate(
                 "issue_certificate",
                 actor,
                 now,
-                {"verdict": inspection.verdict},
+                verdict,
                 certificate=certificate.number,
                 pdf_sha256=certificate.pdf_sha256,
                 kid=certificate.kid,

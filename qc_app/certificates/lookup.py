@@ -7,12 +7,12 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from qc_app import storage
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import ensure_visible
 from qc_app.certificates.models import Certificate
 from qc_app.codes import normalize
 from qc_app.errors import not_found
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 
 
 def find(session: Session, number: str) -> Certificate | None:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from qc_app import audit
 from qc_app.auth.models import User
+from qc_app.authz import PLATFORM, authorize
 from qc_app.certificates.issuance import (
     Issued,
     IssuingSetup,
@@ -20,8 +21,8 @@ from qc_app.certificates.issuance import (
 from qc_app.certificates.lookup import get_certificate
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
-from qc_app.intake.models import Item
+from qc_app.errors import Conflict, ValidationFailed, not_found
+from qc_app.items.models import Item
 
 
 def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
@@ -33,8 +34,7 @@ def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
 def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以吊销证书", "only platform admins revoke certificates")
+    authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
@@ -63,10 +63,7 @@ def reissue(
 ) -> Issued:
     """Revoke a valid certificate and issue its replacement from the same approved result;
     the old one points to the new one (`superseded_by`) and back (`reissue_of`)."""
-    if actor.role != "admin":
-        raise Forbidden(
-            "只有平台管理员可以重新签发证书", "only platform admins reissue certificates"
-        )
+    authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")

@@ -4,13 +4,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
+from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, issuance, lookup, revocation
 from qc_app.certificates.models import Certificate
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.intake.services import items_in
-from qc_app.intake.workflow import ItemState
-from qc_app.web import actor, back, config, now, roles_required
+from qc_app.items.services import items_in
+from qc_app.items.workflow import ItemState
+from qc_app.web import actor, back, config, now, permission_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -29,7 +30,7 @@ def pdf_response(data: bytes, number: str) -> Response:
 
 
 @bp.get("/certify")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def queue() -> Any:
     return render_template(
         "certificates/queue.html",
@@ -38,7 +39,7 @@ def queue() -> Any:
 
 
 @bp.post("/certify/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def issue(code: str) -> Any:
     issued = issuance.issue_certificate(
         session=request_session(), actor=actor(), code=code, setup=issuing_setup(), now=now()
@@ -47,7 +48,7 @@ def issue(code: str) -> Any:
 
 
 @bp.get("/certify/batch")
-@roles_required(*batches.BATCH_ROLES)
+@permission_required(batches.BATCH)
 def batch_form() -> Any:
     session = request_session()
     return render_template(
@@ -58,7 +59,7 @@ def batch_form() -> Any:
 
 
 @bp.post("/certify/batches")
-@roles_required(*batches.BATCH_ROLES)
+@permission_required(batches.BATCH)
 def batch_start() -> Any:
     batch = batches.start_batch(
         session=request_session(), actor=actor(), codes=request.form.getlist("code"), now=now()
@@ -67,7 +68,7 @@ def batch_start() -> Any:
 
 
 @bp.get("/certify/batches/<int:batch_id>")
-@roles_required(*batches.BATCH_ROLES)
+@permission_required(batches.BATCH)
 def batch_page(batch_id: int) -> Any:
     session = request_session()
     batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
@@ -77,7 +78,7 @@ def batch_page(batch_id: int) -> Any:
 
 
 @bp.get("/certify/batches/<int:batch_id>/status")
-@roles_required(*batches.BATCH_ROLES)
+@permission_required(batches.BATCH)
 def batch_status(batch_id: int) -> Any:
     session = request_session()
     batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
@@ -85,7 +86,7 @@ def batch_status(batch_id: int) -> Any:
 
 
 @bp.post("/certify/batches/<int:batch_id>/step")
-@roles_required(*batches.BATCH_ROLES)
+@permission_required(batches.BATCH)
 def batch_step(batch_id: int) -> Any:
     """The progress page calls this until nothing is pending: each call issues for ~2 s. The
     page's 继续签发 button posts here too, to resume an interrupted batch."""
@@ -102,7 +103,7 @@ def batch_step(batch_id: int) -> Any:
 
 
 @bp.get("/certificates/<number>.pdf")
-@roles_required("merchant", "inspector", "analyst", "reviewer", "admin")
+@permission_required(SIGNED_IN)
 def pdf(number: str) -> Any:
     data = lookup.certificate_pdf(
         session=request_session(), actor=actor(), number=number, files=config().INSTANCE_PATH
@@ -111,7 +112,7 @@ def pdf(number: str) -> Any:
 
 
 @bp.get("/admin/certificates")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def admin() -> Any:
     from sqlmodel import col, select
 
@@ -124,7 +125,7 @@ def admin() -> Any:
 
 
 @bp.post("/admin/certificates/<number>/revoke")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def revoke(number: str) -> Any:
     revocation.revoke(
         session=request_session(),
@@ -137,7 +138,7 @@ def revoke(number: str) -> Any:
 
 
 @bp.post("/admin/certificates/<number>/reissue")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def reissue(number: str) -> Any:
     issued = revocation.reissue(
         session=request_session(),

@@ -1,53 +1,62 @@
-"""One pure guard per claim transition: the conditions beyond role and source state."""
+"""One pure guard per claim transition: the conditions beyond role, visibility and state.
+
+Each takes the facts it needs as a frozen dataclass: a missing fact is a type error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 from qc_app.claims.models import RejectionGround
-from qc_app.errors import NotFound, ValidationFailed
-
-if TYPE_CHECKING:
-    from qc_app.claims.workflow import ActorLike, ClaimLike
+from qc_app.errors import ValidationFailed
+from qc_app.statemachine import Actor
 
 
-def _text(ctx: Mapping[str, Any], key: str) -> str:
-    value = ctx.get(key)
+@dataclass(frozen=True)
+class Note:
+    """merchant_dispute / reinspect: the reasons given."""
+
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Postage:
+    """uphold: what the platform pays for the consumer's postage."""
+
+    postage_fen: object
+
+
+@dataclass(frozen=True)
+class Ground:
+    """reject: one of the rejection grounds."""
+
+    ground: str | None
+
+
+def _text(value: str | None) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _own_merchant(claim: ClaimLike, actor: ActorLike) -> None:
-    # Another shop's claim reads as missing (404), as everywhere else.
-    if actor.merchant_id != claim.merchant_id:
-        raise NotFound("未找到理赔", "claim not found")
-
-
-def guard_accept(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    _own_merchant(claim, actor)
-
-
-def guard_dispute(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    _own_merchant(claim, actor)
-    if not _text(ctx, "note"):
+def guard_dispute(claim: object, actor: Actor, facts: Note) -> None:
+    if not _text(facts.note):
         raise ValidationFailed("异议须说明理由", "a dispute needs the merchant's reasons")
 
 
-def guard_reinspect(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    if not _text(ctx, "note"):
+def guard_reinspect(claim: object, actor: Actor, facts: Note) -> None:
+    if not _text(facts.note):
         raise ValidationFailed("复检须说明原因", "a re-inspection needs a reason")
 
 
-def guard_uphold(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    postage = ctx.get("postage_fen")
+def guard_uphold(claim: object, actor: Actor, facts: Postage) -> None:
+    postage = facts.postage_fen
     if not isinstance(postage, int) or isinstance(postage, bool) or postage < 0:
         raise ValidationFailed(
             "邮费须为非负整数（分）", "postage must be a whole number of fen ≥ 0"
         )
 
 
-def guard_reject(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
-    if ctx.get("ground") not in set(RejectionGround):
+def guard_reject(claim: object, actor: Actor, facts: Ground) -> None:
+    if facts.ground not in set(RejectionGround):
         raise ValidationFailed(
             "驳回须选择驳回理由", "a rejection needs one of the rejection grounds"
         )

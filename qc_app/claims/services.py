@@ -1,8 +1,8 @@
 """Filing, answering, deciding and following 假一赔十 claims.
 
 Upheld: refund of the price actually paid + multiplier × that price + the consumer's postage,
-all integer fen; the certificate is revoked (certificates.revocation.revoke) in the same
-transaction.
+all integer fen; the certificate is revoked in the same transaction (a hook on "uphold",
+connected at start-up: certificates.hooks).
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from qc_app import audit, storage
-from qc_app.access import ensure_visible
+from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
-from qc_app.certificates import revocation
+from qc_app.authz import CLAIMS, Role, allows, ensure_visible
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.claims import coverage, evidence, workflow
+from qc_app.claims import coverage, evidence, guards, workflow
 from qc_app.claims.models import (
     ONE_CLAIM,
     Claim,
@@ -30,14 +29,16 @@ from qc_app.claims.models import (
     Programme,
     RejectionGround,
 )
-from qc_app.claims.workflow import ClaimState
+from qc_app.claims.workflow import ClaimChange, ClaimState
 from qc_app.codes import new_claim_number, new_claim_secret, normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply
+from qc_app.items import guards as item_guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
+from qc_app.statemachine import NO_FACTS
 from qc_app.units import clean_text, parse_int
 
 # The states that hold the order, open or upheld: one such claim per order (the unique index
@@ -248,7 +249,7 @@ def file_claim(
 
 def get_claim(*, session: Session, actor: User, number: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
-    if claim is None or actor.role not in ("merchant", "admin"):
+    if claim is None or not allows(actor, CLAIMS):
         raise not_found("理赔", "claim")
     ensure_visible(actor, claim.merchant_id, "理赔", "claim")
     return claim
@@ -264,11 +265,11 @@ def track(*, session: Session, number: str, secret: str) -> Claim:
 
 
 def claims_for(*, session: Session, actor: User, limit: int = 200) -> list[Claim]:
-    query = select(Claim)
-    if actor.role == "merchant":
-        query = query.where(Claim.merchant_id == actor.merchant_id)
-    elif actor.role != "admin":
+    if not allows(actor, CLAIMS):
         return []
+    query = select(Claim)
+    if actor.role == Role.MERCHANT:  # isolation: a shop lists its own claims
+        query = query.where(Claim.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Claim.id.desc()).limit(limit)))  # type: ignore[union-attr]
 
 
@@ -293,23 +294,22 @@ def _apply(
     name: str,
     actor: User,
     now: datetime,
-    context: dict[str, object],
+    facts: object = NO_FACTS,
     **details: object,
-) -> workflow.Change:
-    change = workflow.transition(claim, name, actor, context)
-    session.add(claim)
-    audit.record(
+) -> ClaimChange:
+    return lifecycle.apply(
         session,
+        workflow.MACHINE,
+        claim,
+        name,
         actor=actor,
-        action=f"claim_{name}",
+        now=now,
         entity="claim",
         entity_id=claim.number,
-        at=now,
-        before=change.before.value,
-        after=change.after.value,
+        facts=facts,
+        action=f"claim_{name}",
         **details,
     )
-    return change
 
 
 def merchant_answer(
@@ -325,29 +325,30 @@ def merchant_answer(
 ) -> Claim:
     claim = get_claim(session=session, actor=actor, number=number)
     name = "merchant_accept" if accept else "merchant_dispute"
-    workflow.check(claim, name, actor, {"note": note})
+    facts = guards.Note(note) if not accept else NO_FACTS
+    workflow.MACHINE.check(claim, name, actor, facts)
     checked = evidence.check_files(uploads)
     with write(session, claim):
         claim.merchant_note = note.strip()[:2000] or None
         rows = _evidence_rows(claim, "merchant", checked, files, now)
         session.add_all(rows)
-        _apply(session, claim, name, actor, now, {"note": note}, evidence=[r.sha256 for r in rows])
+        _apply(session, claim, name, actor, now, facts, evidence=[r.sha256 for r in rows])
     return claim
 
 
 def reinspect(*, session: Session, actor: User, number: str, note: str, now: datetime) -> Claim:
-    """The returned item goes back to the warehouse's lab flow (intake workflow, audited there)."""
+    """The returned item goes back to the warehouse's lab flow (item workflow, audited there)."""
     claim = get_claim(session=session, actor=actor, number=number)
     certificate = session.get(Certificate, claim.certificate_id)
     item = session.get(Item, certificate.item_id) if certificate else None
     if item is None:
         raise not_found("物品", "item")
     reason = f"{claim.number}: {note.strip()}"[:200]
-    workflow.check(claim, "reinspect", actor, {"note": note})
+    workflow.MACHINE.check(claim, "reinspect", actor, guards.Note(note))
     with write(session, claim, item):
-        apply(session, item, "claim_return", actor, now, {"reason": note}, reason=reason)
+        apply(session, item, "claim_return", actor, now, item_guards.Reason(note), reason=reason)
         claim.decision_note = note.strip()[:2000]
-        _apply(session, claim, "reinspect", actor, now, {"note": note}, item=item.code)
+        _apply(session, claim, "reinspect", actor, now, guards.Note(note), item=item.code)
     return claim
 
 
@@ -367,7 +368,7 @@ def decide(
     claim = get_claim(session=session, actor=actor, number=number)
     if uphold:
         postage = claim.postage_fen if postage_fen is None else parse_postage(postage_fen)
-        workflow.check(claim, "uphold", actor, {"postage_fen": postage})
+        workflow.MACHINE.check(claim, "uphold", actor, guards.Postage(postage))
         order = session.get(Order, claim.order_id)
         programme = session.get(Programme, claim.programme_id)
         assert order is not None and programme is not None
@@ -394,35 +395,26 @@ def decide(
                 "uphold",
                 actor,
                 now,
-                {"postage_fen": postage},
+                guards.Postage(postage),
                 refund_fen=money.refund_fen,
                 compensation_fen=money.compensation_fen,
                 postage_fen=postage,
                 payout_fen=money.total_fen,
                 multiplier=programme.multiplier,
             )
-            _revoke_certificate(session, actor, claim, now)
         return claim
-    workflow.check(claim, "reject", actor, {"ground": ground})
+    workflow.MACHINE.check(claim, "reject", actor, guards.Ground(ground))
     with write(session, claim):
         claim.rejection_ground = RejectionGround(str(ground)).value
         claim.decision_note = note.strip()[:2000] or None
         claim.decided_at = now
         _apply(
-            session, claim, "reject", actor, now, {"ground": ground}, ground=claim.rejection_ground
+            session,
+            claim,
+            "reject",
+            actor,
+            now,
+            guards.Ground(ground),
+            ground=claim.rejection_ground,
         )
     return claim
-
-
-def _revoke_certificate(session: Session, actor: User, claim: Claim, now: datetime) -> None:
-    # Inside the uphold transaction: the payout and the revocation commit together or not at all.
-    certificate = session.get(Certificate, claim.certificate_id)
-    if certificate is None or certificate.status != CertificateStatus.VALID:
-        return
-    revocation.revoke(
-        session=session,
-        actor=actor,
-        number=certificate.number,
-        reason=f"假一赔十理赔成立 {claim.number}",
-        now=now,
-    )

@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM
 from qc_app.certificates.models import Certificate
 from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
-from qc_app.claims.workflow import STATE_LABELS, ClaimState, allowed
+from qc_app.claims.workflow import MACHINE, STATE_LABELS, ClaimState
 from qc_app.db import request_session
 from qc_app.errors import DomainError, ValidationFailed, not_found
 from qc_app.units import yuan_to_fen
@@ -23,8 +24,8 @@ from qc_app.web import (
     limiter,
     locale,
     now,
+    permission_required,
     public,
-    roles_required,
     upload_response,
 )
 
@@ -132,14 +133,14 @@ def track() -> Any:
 
 
 @bp.get("/claims")
-@roles_required("merchant", "admin")
+@permission_required(CLAIMS)
 def index() -> Any:
     found = services.claims_for(session=request_session(), actor=actor())
     return render_template("claims/index.html", claims=found, **_labels())
 
 
 @bp.get("/claims/<number>")
-@roles_required("merchant", "admin")
+@permission_required(CLAIMS)
 def detail(number: str) -> Any:
     db = request_session()
     claim = services.get_claim(session=db, actor=actor(), number=number)
@@ -147,7 +148,7 @@ def detail(number: str) -> Any:
         "claims/detail.html",
         claim=claim,
         evidence=services.evidence_of(db, claim),
-        actions=allowed(claim, actor().role),
+        actions=MACHINE.allowed(claim, actor().role),
         **_labels(),
     )
 
@@ -169,7 +170,7 @@ def _done(number: str, zh: str, en: str) -> Response:
 
 
 @bp.post("/claims/<number>/answer")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def answer(number: str) -> Any:
     accept = _pressed(
         number,
@@ -193,7 +194,7 @@ def answer(number: str) -> Any:
 
 
 @bp.post("/claims/<number>/reinspect")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def reinspect(number: str) -> Any:
     services.reinspect(
         session=request_session(),
@@ -206,7 +207,7 @@ def reinspect(number: str) -> Any:
 
 
 @bp.post("/claims/<number>/decide")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def decide(number: str) -> Any:
     form = request.form
     uphold = _pressed(
@@ -234,7 +235,7 @@ def decide(number: str) -> Any:
 
 
 @bp.get("/claims/<number>/evidence/<int:evidence_id>")
-@roles_required("merchant", "admin")
+@permission_required(CLAIMS)
 def evidence(number: str, evidence_id: int) -> Any:
     row, data = services.evidence_file(
         session=request_session(),

@@ -1,23 +1,24 @@
-"""The claim lifecycle as data: states, a transition table, one function that assigns state.
+"""The claim lifecycle as data: states and a transition table for `qc_app.statemachine`.
 
     FILED ─merchant_accept─► ACCEPTED ─┐
     FILED ─merchant_dispute─► DISPUTED ─┼─uphold─► UPHELD   (payout; certificate revoked)
     FILED/ACCEPTED/DISPUTED ─reinspect─► REINSPECTION ─┤
                                                       └─reject─► REJECTED (with a ground)
 
-The admin decides only after the merchant has answered (or after a re-inspection).
+The admin decides only after the merchant has answered (or after a re-inspection). Another
+shop's claim reads as missing (404), as everywhere else.
 Pure: no Flask, no session, no clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
+from qc_app.authz import Role, Viewer, ensure_visible
 from qc_app.claims import guards
-from qc_app.errors import Forbidden, IllegalTransition
+from qc_app.statemachine import Change, StateMachine, Transition, row
 
 
 class ClaimState(StrEnum):
@@ -38,122 +39,63 @@ STATE_LABELS: Mapping[ClaimState, tuple[str, str]] = {
     ClaimState.REJECTED: ("理赔驳回", "Rejected"),
 }
 
-Guard = Callable[["ClaimLike", "ActorLike", Mapping[str, Any]], None]
-
-
-class ActorLike(Protocol):
-    id: int | None
-    role: str
-    merchant_id: int | None
-
 
 class ClaimLike(Protocol):
-    state: str
-    merchant_id: int
+    @property
+    def merchant_id(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: frozenset[ClaimState]
-    target: ClaimState
-    roles: frozenset[str]
-    guard: Guard
-    label_zh: str
-    label_en: str
+def _visible(claim: ClaimLike, actor: Viewer) -> None:
+    ensure_visible(actor, claim.merchant_id, "理赔", "claim")
 
 
 S = ClaimState
 ANSWERED = frozenset({S.ACCEPTED, S.DISPUTED, S.REINSPECTION})
-TRANSITIONS: Mapping[str, Transition] = {
-    t.name: t
-    for t in (
-        Transition(
-            "merchant_accept",
-            frozenset({S.FILED}),
-            S.ACCEPTED,
-            frozenset({"merchant"}),
-            guards.guard_accept,
-            "认可理赔",
-            "accept the claim",
-        ),
-        Transition(
+MERCHANT, ADMIN = {Role.MERCHANT}, {Role.ADMIN}
+MACHINE: StateMachine[ClaimState, Any] = StateMachine(
+    states=ClaimState,
+    labels=STATE_LABELS,
+    noun=("理赔", "claim"),
+    visible=_visible,
+    transitions=[
+        row("merchant_accept", {S.FILED}, S.ACCEPTED, MERCHANT, ("认可理赔", "accept the claim")),
+        row(
             "merchant_dispute",
-            frozenset({S.FILED}),
+            {S.FILED},
             S.DISPUTED,
-            frozenset({"merchant"}),
+            MERCHANT,
+            ("提出异议", "dispute the claim"),
             guards.guard_dispute,
-            "提出异议",
-            "dispute the claim",
+            guards.Note,
         ),
-        Transition(
+        row(
             "reinspect",
-            frozenset({S.FILED, S.ACCEPTED, S.DISPUTED}),
+            {S.FILED, S.ACCEPTED, S.DISPUTED},
             S.REINSPECTION,
-            frozenset({"admin"}),
+            ADMIN,
+            ("安排复检", "order a re-inspection"),
             guards.guard_reinspect,
-            "安排复检",
-            "order a re-inspection",
+            guards.Note,
         ),
-        Transition(
+        row(
             "uphold",
             ANSWERED,
             S.UPHELD,
-            frozenset({"admin"}),
+            ADMIN,
+            ("裁定理赔成立", "uphold the claim"),
             guards.guard_uphold,
-            "裁定理赔成立",
-            "uphold the claim",
+            guards.Postage,
         ),
-        Transition(
+        row(
             "reject",
             ANSWERED,
             S.REJECTED,
-            frozenset({"admin"}),
+            ADMIN,
+            ("驳回理赔", "reject the claim"),
             guards.guard_reject,
-            "驳回理赔",
-            "reject the claim",
+            guards.Ground,
         ),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    transition: str
-    before: ClaimState
-    after: ClaimState
-
-
-def check(
-    claim: ClaimLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
-) -> Transition:
-    spec = TRANSITIONS[name]
-    state = ClaimState(claim.state)
-    if actor.role not in spec.roles:
-        raise Forbidden(
-            f"角色 {actor.role} 不能{spec.label_zh}",
-            f"role {actor.role} may not {spec.label_en}",
-            code="role_not_allowed",
-        )
-    spec.guard(claim, actor, context or {})
-    if state not in spec.sources:
-        zh, en = STATE_LABELS[state]
-        raise IllegalTransition(
-            f"理赔当前状态为“{zh}”，不能{spec.label_zh}",
-            f"cannot {spec.label_en}: the claim is {en.lower()}",
-        )
-    return spec
-
-
-def transition(
-    claim: ClaimLike, name: str, actor: ActorLike, context: Mapping[str, Any] | None = None
-) -> Change:
-    """The only place a claim's state is assigned."""
-    spec = check(claim, name, actor, context)
-    before = ClaimState(claim.state)
-    claim.state = spec.target
-    return Change(name, before, spec.target)
-
-
-def allowed(claim: ClaimLike, role: str) -> list[str]:
-    return [t.name for t in TRANSITIONS.values() if role in t.roles and claim.state in t.sources]
+    ],
+)
+TRANSITIONS: Mapping[str, Transition[ClaimState, Any]] = MACHINE.transitions
+ClaimChange = Change[ClaimState]

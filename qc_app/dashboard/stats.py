@@ -12,9 +12,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from qc_app.certificates.models import Certificate
+from qc_app.claims.models import Claim
 from qc_app.inspection.models import Inspection, InspectionState
-from qc_app.intake.models import Item
-from qc_app.intake.workflow import ItemState
+from qc_app.items.models import Item
+from qc_app.items.workflow import ItemState
 from qc_app.merchants.models import Merchant
 from qc_app.warehouse.models import Alarm
 
@@ -154,7 +155,6 @@ def turnaround(session: Session, *, today: date, days: int = 30) -> Turnaround:
 
 def claims_count(session: Session) -> int:
     """假一赔十 claims filed so far."""
-    from qc_app.claims.models import Claim
 
     return int(session.exec(select(func.count()).select_from(Claim)).one())
 

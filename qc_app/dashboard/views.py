@@ -6,17 +6,18 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from qc_app.authz import CLEAR_ALARMS, DASHBOARD, PLATFORM, allows
 from qc_app.dashboard import charts, stats
 from qc_app.db import request_session
-from qc_app.intake import services as intake
-from qc_app.intake.workflow import STATE_LABELS, ItemState
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.items import services as items
+from qc_app.items.workflow import STATE_LABELS, ItemState
+from qc_app.web import actor, locale, now, permission_required
 
 bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/dashboard")
-@roles_required("admin", "inspector")
+@permission_required(DASHBOARD)
 def index() -> Any:
     view = stats.overview(request_session(), today=now().date())
     zh = locale() == "zh"
@@ -53,12 +54,12 @@ def index() -> Any:
             maximum=100,
             colour="#157347",
         ),
-        can_clear=actor().role == "admin",
+        can_clear=allows(actor(), CLEAR_ALARMS),
     )
 
 
 @bp.get("/dashboard.csv")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def export() -> Any:
     view = stats.overview(request_session(), today=now().date())
     out = io.StringIO()
@@ -69,9 +70,9 @@ def export() -> Any:
 
 
 @bp.post("/dashboard/alarms/<int:alarm_id>/clear")
-@roles_required("admin")
+@permission_required(CLEAR_ALARMS)
 def clear_alarm(alarm_id: int) -> Any:
-    item = intake.clear_alarm(
+    item = items.clear_alarm(
         session=request_session(),
         actor=actor(),
         alarm_id=alarm_id,

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from qc_app.inspection.workflow import InspectionState
 from qc_app.rules.engine import ReasonRecord, load_ruleset
 from qc_app.sqltypes import JSONText, UTCDateTime
 
@@ -36,12 +36,6 @@ class TestingBody(SQLModel, table=True):
 
     def accredited_on(self, day: date) -> bool:
         return (self.accredited_from or day) <= day <= self.accredited_until
-
-
-class InspectionState(StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    SENT_BACK = "sent_back"
 
 
 class Inspection(SQLModel, table=True):

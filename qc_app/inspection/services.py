@@ -13,13 +13,17 @@ from sqlmodel import Session, select
 
 from qc_app import audit
 from qc_app.auth.models import User
+from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
-from qc_app.inspection.models import Inspection, InspectionState, TestingBody
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, get_item
-from qc_app.intake.workflow import ItemState
+from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.workflow import InspectionState
+from qc_app.items import guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules import engine
 from qc_app.units import cg_to_mass, clean_text
@@ -41,8 +45,7 @@ def record_inspection(
     *, session: Session, actor: User, code: str, raw: Mapping[str, Any], now: datetime
 ) -> Inspection:
     item = get_item(session=session, actor=actor, code=code)
-    if actor.role not in ("analyst", "reviewer"):
-        raise Forbidden("只有检测员可以录入检测结果", "only analysts record inspections")
+    authorize(actor, LAB_TERMINAL)
     body = _body_of(session, actor)
     rules = engine.load_ruleset()
     family = rules.family_of(item.declared_material)
@@ -82,11 +85,11 @@ def record_inspection(
             "submit_result",
             actor,
             now,
-            {
-                "accredited": body.accredited_on(now.date()),
-                "in_scope": family in body.scope,
-                "family": family,
-            },
+            guards.LabResult(
+                accredited=body.accredited_on(now.date()),
+                in_scope=family in body.scope,
+                family=family,
+            ),
             inspection_id=inspection.id,
             material=judgement.material_code,
             verdict=judgement.verdict,
@@ -104,22 +107,23 @@ def get_inspection(*, session: Session, inspection_id: int) -> tuple[Inspection,
     return inspection, item
 
 
-def _pending(session: Session, inspection_id: int) -> tuple[Inspection, Item]:
+def _pending(
+    session: Session, inspection_id: int, name: str, actor: User
+) -> tuple[Inspection, Item]:
     inspection, item = get_inspection(session=session, inspection_id=inspection_id)
-    if inspection.state != InspectionState.SUBMITTED:
-        raise Conflict("该检测结果已审核", "this inspection has already been reviewed")
+    workflow.MACHINE.check(inspection, name, actor)
     return inspection, item
 
 
 def approve(*, session: Session, actor: User, inspection_id: int, now: datetime) -> Inspection:
     """四眼原则: a second person confirms the result; only then can a certificate follow."""
-    inspection, item = _pending(session, inspection_id)
+    inspection, item = _pending(session, inspection_id, "approve", actor)
     transition = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
-    context = _review_context(session, inspection, actor, now)
+    review = _review(session, inspection, actor, now)
     # The item is read again under the lock: of parallel reviews one moves it, the rest are
     # refused by its transition.
     with write(session, item):
-        inspection.state = InspectionState.APPROVED
+        workflow.MACHINE.transition(inspection, "approve", actor)
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now
         session.add(inspection)
@@ -129,7 +133,7 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
             transition,
             actor,
             now,
-            context,
+            review,
             inspection_id=inspection.id,
             verdict=inspection.verdict,
             reasons=[r["code"] for r in inspection.reasons if r["decisive"]],
@@ -140,10 +144,16 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
 def send_back(
     *, session: Session, actor: User, inspection_id: int, note: str, now: datetime
 ) -> Inspection:
-    inspection, item = _pending(session, inspection_id)
-    context = {**_review_context(session, inspection, actor, now), "note": note}
+    inspection, item = _pending(session, inspection_id, "send_back", actor)
+    review = _review(session, inspection, actor, now)
+    facts = guards.SendBack(
+        analyst_id=review.analyst_id,
+        same_body=review.same_body,
+        accredited=review.accredited,
+        note=note,
+    )
     with write(session, item):
-        inspection.state = InspectionState.SENT_BACK
+        workflow.MACHINE.transition(inspection, "send_back", actor)
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now
         inspection.review_note = note.strip()[:500]
@@ -154,23 +164,21 @@ def send_back(
             "send_back",
             actor,
             now,
-            context,
+            facts,
             inspection_id=inspection.id,
             note=inspection.review_note,
         )
     return inspection
 
 
-def _review_context(
-    session: Session, inspection: Inspection, actor: User, now: datetime
-) -> dict[str, Any]:
+def _review(session: Session, inspection: Inspection, actor: User, now: datetime) -> guards.Review:
     """What the four-eyes guards need: who measured, and the reviewer's own lab."""
     body = session.get(TestingBody, inspection.testing_body_id)
-    return {
-        "analyst_id": inspection.analyst_id,
-        "same_body": actor.testing_body_id == inspection.testing_body_id,
-        "accredited": body is not None and body.accredited_on(now.date()),
-    }
+    return guards.Review(
+        analyst_id=inspection.analyst_id,
+        same_body=actor.testing_body_id == inspection.testing_body_id,
+        accredited=body is not None and body.accredited_on(now.date()),
+    )
 
 
 def inspections_of(*, session: Session, item: Item) -> list[Inspection]:
@@ -283,8 +291,7 @@ def save_testing_body(
     body_id: int | None = None,
 ) -> TestingBody:
     """Create or change a testing body: accreditation numbers, validity, scope."""
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以管理检测机构", "only admins manage testing bodies")
+    authorize(actor, PLATFORM)
     body = TestingBody() if body_id is None else get_testing_body(session=session, body_id=body_id)
     before = body.model_dump(mode="json") if body_id is not None else None
     values = _body_values(session, fields, body_id)

@@ -4,24 +4,20 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from qc_app.authz import LAB_TERMINAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.inspection import forms, services
-from qc_app.inspection.models import InspectionState
-from qc_app.intake.services import get_item, items_in
-from qc_app.intake.workflow import ItemState
+from qc_app.inspection.workflow import MACHINE as INSPECTIONS
+from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
+from qc_app.items.services import get_item, items_in
+from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.web import actor, locale, now, permission_required
 
 bp = Blueprint("inspection", __name__)
-LAB = ("analyst", "reviewer")
 VERDICT_LABELS = {"pass": ("合格", "pass"), "fail": ("不合格", "fail")}
-REVIEW_LABELS = {
-    InspectionState.SUBMITTED: ("待审核", "awaiting review"),
-    InspectionState.APPROVED: ("已审核", "approved"),
-    InspectionState.SENT_BACK: ("退回复检", "sent back"),
-}
 
 
 @bp.app_context_processor
@@ -30,7 +26,7 @@ def _labels() -> dict[str, Any]:
 
 
 @bp.get("/lab")
-@roles_required(*LAB)
+@permission_required(LAB_TERMINAL)
 def lab() -> Any:
     code = request.args.get("code", "").strip()
     if code:
@@ -42,13 +38,13 @@ def lab() -> Any:
 
 
 @bp.get("/lab/<code>")
-@roles_required(*LAB)
+@permission_required(LAB_TERMINAL)
 def form(code: str) -> Any:
     return _render_form(code, {})
 
 
 @bp.post("/lab/<code>")
-@roles_required(*LAB)
+@permission_required(LAB_TERMINAL)
 def record(code: str) -> Any:
     db = request_session()
     item = get_item(session=db, actor=actor(), code=code)
@@ -80,7 +76,7 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
 
 
 @bp.get("/review")
-@roles_required("reviewer")
+@permission_required(INSPECTIONS.transitions["approve"])
 def review_queue() -> Any:
     return render_template(
         "inspection/review_queue.html", queue=services.review_queue(session=request_session())
@@ -88,7 +84,7 @@ def review_queue() -> Any:
 
 
 @bp.get("/review/<int:inspection_id>")
-@roles_required("reviewer")
+@permission_required(INSPECTIONS.transitions["approve"])
 def review(inspection_id: int) -> Any:
     db = request_session()
     inspection, item = services.get_inspection(session=db, inspection_id=inspection_id)
@@ -105,7 +101,7 @@ def review(inspection_id: int) -> Any:
 
 
 @bp.post("/review/<int:inspection_id>/approve")
-@roles_required("reviewer")
+@permission_required(INSPECTIONS.transitions["approve"])
 def approve(inspection_id: int) -> Any:
     services.approve(
         session=request_session(), actor=actor(), inspection_id=inspection_id, now=now()
@@ -114,7 +110,7 @@ def approve(inspection_id: int) -> Any:
 
 
 @bp.post("/review/<int:inspection_id>/send-back")
-@roles_required("reviewer")
+@permission_required(INSPECTIONS.transitions["approve"])
 def send_back(inspection_id: int) -> Any:
     services.send_back(
         session=request_session(),
@@ -127,7 +123,7 @@ def send_back(inspection_id: int) -> Any:
 
 
 @bp.get("/admin/testing-bodies")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def bodies() -> Any:
     return render_template(
         "inspection/bodies.html",
@@ -139,7 +135,7 @@ def bodies() -> Any:
 
 @bp.get("/admin/testing-bodies/new")
 @bp.get("/admin/testing-bodies/<int:body_id>")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def body_form(body_id: int | None = None) -> Any:
     if body_id is None:
         return _render_body({}, None)
@@ -149,7 +145,7 @@ def body_form(body_id: int | None = None) -> Any:
 
 @bp.post("/admin/testing-bodies/new")
 @bp.post("/admin/testing-bodies/<int:body_id>")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def save_body(body_id: int | None = None) -> Any:
     fields = {key: request.form.get(key, "") for key in BODY_FIELDS}
     fields["scope"] = request.form.getlist("scope")

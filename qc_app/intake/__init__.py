@@ -1,4 +1,5 @@
-"""Consignments (送检单) and items: the item lifecycle from declaration to delivery or return.
+"""Consignments (送检单) and warehouse intake: declaring items, receiving and scanning them.
 
-Owns the declarative item workflow (workflow.py, guards.py) and warehouse intake.
+Builds on qc_app.items for the item lifecycle; owns consignments, the intake terminal and the
+merchant's CSV import.
 """

@@ -11,74 +11,31 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import MERCHANT_PORTAL, WAREHOUSE, authorize, ensure_visible
 from qc_app.codes import (
     new_consignment_code,
     new_item_code,
     normalize,
 )
 from qc_app.db import parse_id, write
-from qc_app.errors import Conflict, Forbidden, LostRace, ValidationFailed, not_found
-from qc_app.intake import workflow
-from qc_app.intake.models import Consignment, Item, Photo
-from qc_app.intake.workflow import ItemState
+from qc_app.errors import LostRace, ValidationFailed, not_found
+from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.services import decisive_reasons
+from qc_app.intake.models import Consignment
+from qc_app.items import guards, workflow
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, hold, photo_row
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
+from qc_app.orders.models import Order, OrderState
+from qc_app.orders.services import item_of
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
-from qc_app.uploads import CleanImage, clean_image
-from qc_app.warehouse import alarms, mass, once
+from qc_app.uploads import clean_image, decode_csv
+from qc_app.warehouse import mass, once
 
 MAX_ITEMS = 500
-
-
-def photo_row(
-    item: Item, image: CleanImage, sha256: str, kind: str, actor: User, now: datetime
-) -> Photo:
-    """The row of a stored, cleaned photo of the item (merchant, intake or packing)."""
-    return Photo(
-        item_id=item.id or 0,
-        sha256=sha256,
-        original_sha256=image.original_sha256,
-        kind=kind,
-        width=image.width,
-        height=image.height,
-        created_by_id=actor.id or 0,
-        created_at=now,
-    )
-
-
-def apply(
-    session: Session,
-    item: Item,
-    name: str,
-    actor: User,
-    now: datetime,
-    context: Mapping[str, Any] | None = None,
-    **details: Any,
-) -> workflow.Change:
-    """Run one workflow transition and append its audit event, inside the caller's transaction.
-
-    A failed item (RETURN_TO_MERCHANT) cancels its order in the same transaction.
-    """
-    change = workflow.transition(item, name, actor, context)
-    session.add(item)
-    audit.record(
-        session,
-        actor=actor,
-        action=name,
-        entity="item",
-        entity_id=item.code,
-        at=now,
-        before=change.before.value,
-        after=change.after.value,
-        **details,
-    )
-    if change.after == ItemState.RETURN_TO_MERCHANT:
-        from qc_app.orders.services import on_item_failed  # orders build on intake
-
-        on_item_failed(session, item, actor, now, str(details.get("reason") or ""))
-    return change
 
 
 def create_consignment(
@@ -91,8 +48,8 @@ def create_consignment(
 ) -> Consignment:
     """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
     photo is checked before anything is written, and stored under `files`."""
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
+    authorize(actor, MERCHANT_PORTAL)
+    assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     if not items or len(items) > MAX_ITEMS:
         raise ValidationFailed(
             f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
@@ -186,8 +143,6 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     """Order-driven intake: the item is sent in for an order that already exists."""
     if order_no is None or order_no == "":
         return None
-    from qc_app.orders.models import Order, OrderState
-    from qc_app.orders.services import item_of  # orders build on intake
 
     order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
     if order is None or order.listing_id != listing.id:
@@ -197,14 +152,6 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
     if item_of(session, order) is not None:
         raise ValidationFailed("该订单已有送检物品", "the order already has an item")
     return order.id
-
-
-def get_item(*, session: Session, actor: User, code: str) -> Item:
-    item = session.exec(select(Item).where(Item.code == normalize(code))).first()
-    if item is None:
-        raise not_found(f"物品 {code}", f"item {code}")
-    ensure_visible(actor, item.merchant_id, f"物品 {code}", f"item {code}")
-    return item
 
 
 def get_consignment(*, session: Session, actor: User, code: str) -> Consignment:
@@ -225,11 +172,6 @@ def consignment_items(*, session: Session, consignment: Consignment) -> list[Ite
 def merchant_consignments(*, session: Session, actor: User) -> list[Consignment]:
     query = select(Consignment).where(Consignment.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Consignment.id.desc())))  # type: ignore[union-attr]
-
-
-def items_in(*, session: Session, states: Sequence[ItemState], limit: int = 200) -> list[Item]:
-    query = select(Item).where(Item.state.in_([s.value for s in states]))  # type: ignore[attr-defined]
-    return list(session.exec(query.order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -377,7 +319,7 @@ def _receive(
         "receive",
         actor,
         now,
-        {"mass_cg": mass_cg},
+        guards.Weighing(mass_cg),
         mass_g=str(cg_to_mass(mass_cg)),
         declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
         photo_sha256=digest,
@@ -409,32 +351,6 @@ def _receive(
         "error",
         f"已收货但挂起 {item.code}：{reason_zh}",
         f"Received {item.code} but put on hold: {reason_en}",
-    )
-
-
-def hold(
-    session: Session,
-    actor: User,
-    item: Item,
-    reason_zh: str,
-    now: datetime,
-    *,
-    reason_en: str = "",
-    station: str = "",
-) -> None:
-    """Put the item on hold with the reason, inside the caller's transaction: a discrepancy at
-    intake, an extra or missing item, a mass drift at packing, or a hold by hand."""
-    item.hold_reason = reason_zh.strip()[:200]
-    apply(
-        session,
-        item,
-        "hold",
-        actor,
-        now,
-        {"reason": item.hold_reason},
-        reason=item.hold_reason,
-        reason_en=reason_en[:300],
-        station=station,
     )
 
 
@@ -545,8 +461,7 @@ def close_consignment(
     *, session: Session, actor: User, code: str, station: str, now: datetime
 ) -> list[Item]:
     """Intake of the parcel is done: every expected item that did not arrive goes on hold."""
-    if actor.role != "inspector":
-        raise Forbidden("只有质检员可以完成收货", "only inspectors close an intake")
+    authorize(actor, WAREHOUSE)
     consignment = get_consignment(session=session, actor=actor, code=code)
     missing = [
         i
@@ -577,84 +492,6 @@ def close_consignment(
     return missing
 
 
-def item_photos(*, session: Session, item: Item) -> list[Photo]:
-    query = select(Photo).where(Photo.item_id == item.id)
-    return list(session.exec(query.order_by(Photo.id)))  # type: ignore[arg-type]
-
-
-def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    with write(session, item):
-        hold(session, actor, item, reason, now)
-    return item
-
-
-def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    if alarms.open_alarms(session, item_id=item.id or 0):
-        # The hold ends when the alarm is cleared with a note, never around it.
-        if actor.role != "admin":
-            raise Forbidden(
-                "该物品有未解除的警报，只有主管可以处理",
-                "the item has an open alarm; a supervisor must clear it",
-            )
-        raise Conflict(
-            "请在看板上复核并解除警报，挂起随之解除",
-            "clear the alarm on the dashboard (with a note); that ends the hold",
-            code="alarm_open",
-        )
-    with write(session, item):
-        item.hold_reason = None
-        apply(session, item, "release", actor, now)
-    return item
-
-
-def return_shipped(
-    *, session: Session, actor: User, code: str, waybill_no: str, now: datetime
-) -> Item:
-    item = get_item(session=session, actor=actor, code=code)
-    if not waybill_no.strip():
-        raise ValidationFailed("请填写退货运单号", "the return waybill number is required")
-    with write(session, item):
-        item.return_waybill_no = waybill_no.strip()[:40]
-        apply(session, item, "return_shipped", actor, now, waybill_no=item.return_waybill_no)
-    return item
-
-
-def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now: datetime) -> Item:
-    """A supervisor (admin) checked the piece: the alarm is cleared and the hold it caused ends."""
-    with write(session):
-        alarm = alarms.clear(session, actor=actor, alarm_id=alarm_id, note=note, now=now)
-        item = session.get(Item, alarm.item_id)
-        if item is None:
-            raise not_found("物品", "item")
-        audit.record(
-            session,
-            actor=actor,
-            action="alarm_cleared",
-            entity="item",
-            entity_id=item.code,
-            at=now,
-            alarm_id=alarm.id,
-            note=alarm.clear_note,
-        )
-        # The cleared alarm is flushed before the query (autoflush); the filter keeps it so.
-        others = [a for a in alarms.open_alarms(session, item_id=item.id or 0) if a.id != alarm.id]
-        if item.state == ItemState.ON_HOLD and not others:
-            item.hold_reason = None
-            apply(session, item, "release", actor, now, alarm_id=alarm.id)
-    return item
-
-
-def timeline(*, session: Session, actor: User, code: str) -> tuple[Item, list[audit.AuditEvent]]:
-    """The item's audit events; a merchant does not see the warehouse's alarms."""
-    item = get_item(session=session, actor=actor, code=code)
-    events = audit.history(session, entity="item", entity_id=item.code)
-    if actor.role == "merchant":
-        events = [e for e in events if not e.action.startswith("alarm_")]
-    return item, events
-
-
 def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Consignment, int]]:
     """Consignments with items still expected at intake, and how many, oldest first."""
     query = (
@@ -679,7 +516,6 @@ CSV_COLUMNS = (
     "description",
 )
 CSV_REQUIRED = ("listing_id", "mass_g")
-CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
 
 
 class CsvRejected(ValidationFailed):
@@ -693,24 +529,6 @@ class CsvRejected(ValidationFailed):
             f"the CSV has {len(rows)} error(s); nothing was saved",
         )
         self.rows = rows
-
-
-def decode_csv(data: bytes) -> str:
-    """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
-    if len(data) > CSV_MAX_BYTES:
-        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
-    # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
-            raise ValidationFailed(
-                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
-            )
-        return text
-    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
 
 
 def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
@@ -772,8 +590,8 @@ def import_consignment_csv(
 ) -> Consignment:
     """A consignment from a CSV file: every row is checked first; one bad row saves nothing,
     and every bad row is reported with its line number and reason."""
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建送检单", "only merchants create consignments")
+    authorize(actor, MERCHANT_PORTAL)
+    assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     rows = csv_rows(data)
     if not rows:
         raise CsvRejected([(2, "没有物品行", "no item rows")])
@@ -810,8 +628,6 @@ def failure_notes(*, session: Session, items: Sequence[Item]) -> dict[int, dict[
     """For failed items: the decisive reasons of the approved inspection and the return waybill.
 
     One query for the whole page: the latest approved inspection of every failed item."""
-    from qc_app.inspection.models import Inspection, InspectionState
-    from qc_app.inspection.services import decisive_reasons
 
     failed = [i for i in items if i.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED)]
     if not failed:

@@ -7,21 +7,22 @@ from typing import Any, TypeVar
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
+from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allows
 from qc_app.certificates.lookup import certificate_of
 from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, not_found
 from qc_app.inspection.services import history
 from qc_app.intake import services
-from qc_app.intake.timeline import custody_rows
-from qc_app.intake.workflow import ItemState, allowed
+from qc_app.items import services as items
+from qc_app.items.timeline import custody_rows
+from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
-from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
+from qc_app.web import actor, back, config, locale, now, permission_required, upload_response
 
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-STAFF = ("inspector", "analyst", "reviewer", "admin")
 NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same rows back
 
 
@@ -29,7 +30,7 @@ NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same
 
 
 @bp.get("/m/consignments")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def consignments() -> Any:
     db = request_session()
     return render_template(
@@ -41,7 +42,7 @@ def consignments() -> Any:
 
 
 @bp.get("/m/consignments/<code>")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def consignment(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
@@ -106,7 +107,7 @@ def _after_receive(code: str) -> str:
 
 
 @bp.get("/intake")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def index() -> Any:
     code = normalize(request.args.get("code", ""))
     if code.startswith("SJ"):
@@ -114,7 +115,7 @@ def index() -> Any:
     db = request_session()
     if code:
         try:
-            services.get_item(session=db, actor=actor(), code=code)
+            items.get_item(session=db, actor=actor(), code=code)
         except NotFound as exc:
             flash(exc.message(locale()), "error")
             return redirect(url_for("intake.index"))
@@ -125,7 +126,7 @@ def index() -> Any:
 
 
 @bp.get("/intake/c/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def consignment_scan(code: str) -> Any:
     db = request_session()
     found = services.get_consignment(session=db, actor=actor(), code=code)
@@ -140,7 +141,7 @@ def consignment_scan(code: str) -> Any:
 
 
 @bp.post("/intake/c/<code>/scan")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_consignment_page)
 def scan(code: str) -> Any:
     result = services.scan_at_consignment(
@@ -159,7 +160,7 @@ def scan(code: str) -> Any:
 
 
 @bp.post("/intake/c/<code>/close")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_consignment_page)
 def close(code: str) -> Any:
     missing = services.close_consignment(
@@ -185,9 +186,9 @@ def close(code: str) -> Any:
 
 
 @bp.get("/intake/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def receive_form(code: str) -> Any:
-    item = services.get_item(session=request_session(), actor=actor(), code=code)
+    item = items.get_item(session=request_session(), actor=actor(), code=code)
     return render_template(
         "intake/receive.html",
         item=item,
@@ -197,7 +198,7 @@ def receive_form(code: str) -> Any:
 
 
 @bp.post("/intake/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
     photo = request.files.get("photo")
@@ -221,9 +222,9 @@ def receive(code: str) -> Any:
 
 
 @bp.post("/items/<code>/hold")
-@roles_required("inspector", "admin")
+@permission_required(MACHINE.transitions["hold"])
 def hold(code: str) -> Any:
-    services.hold_item(
+    items.hold_item(
         session=request_session(),
         actor=actor(),
         code=code,
@@ -234,23 +235,23 @@ def hold(code: str) -> Any:
 
 
 @bp.post("/items/<code>/release")
-@roles_required("inspector", "admin")
+@permission_required(MACHINE.transitions["release"])
 def release(code: str) -> Any:
-    services.release_item(session=request_session(), actor=actor(), code=code, now=now())
+    items.release_item(session=request_session(), actor=actor(), code=code, now=now())
     return redirect(url_for("intake.item", code=code))
 
 
 @bp.get("/returns")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def returns() -> Any:
-    items = services.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
-    return render_template("intake/returns.html", items=items)
+    waiting = items.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
+    return render_template("intake/returns.html", items=waiting)
 
 
 @bp.post("/returns/<code>")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def return_shipped(code: str) -> Any:
-    services.return_shipped(
+    items.return_shipped(
         session=request_session(),
         actor=actor(),
         code=code,
@@ -264,30 +265,30 @@ def return_shipped(code: str) -> Any:
 
 
 @bp.get("/items/<code>")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def item(code: str) -> Any:
     db = request_session()
-    found, events = services.timeline(session=db, actor=actor(), code=code)
-    staff = actor().role != "merchant"
+    found, events = items.timeline(session=db, actor=actor(), code=code)
+    staff = allows(actor(), SEE_ALARMS)
     return render_template(
         "intake/item.html",
         item=found,
         rows=custody_rows(events),
         staff=staff,
         alarms=alarms.alarms_of(db, item_id=found.id or 0) if staff else [],
-        photos=services.item_photos(session=db, item=found),
+        photos=items.item_photos(session=db, item=found),
         history=history(session=db, item=found),
         certificate=certificate_of(session=db, item=found),
-        actions=allowed(found, actor().role),
+        actions=MACHINE.allowed(found, actor().role),
     )
 
 
 @bp.get("/items/<code>/photos/<digest>.jpg")
-@roles_required("merchant", *STAFF)
+@permission_required(SIGNED_IN)
 def photo(code: str, digest: str) -> Any:
     db = request_session()
-    found = services.get_item(session=db, actor=actor(), code=code)
-    if digest not in {p.sha256 for p in services.item_photos(session=db, item=found)}:
+    found = items.get_item(session=db, actor=actor(), code=code)
+    if digest not in {p.sha256 for p in items.item_photos(session=db, item=found)}:
         raise not_found("照片", "photo")
     data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -7,7 +7,9 @@ from sqlmodel import Session, col, select
 from qc_app.auth.models import User
 from qc_app.errors import ValidationFailed
 from qc_app.intake import services as intake
-from qc_app.intake.models import Consignment, Item
+from qc_app.intake.models import Consignment
+from qc_app.items import services as items
+from qc_app.items.models import Item
 from qc_app.labels.data import SHEET_SIZES, SIZES, ItemLabel, PackingList, PackingRow
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
@@ -38,7 +40,7 @@ def _label(session: Session, item: Item, consignment_code: str) -> ItemLabel:
 
 
 def item_label(*, session: Session, actor: User, code: str) -> ItemLabel:
-    item = intake.get_item(session=session, actor=actor, code=code)
+    item = items.get_item(session=session, actor=actor, code=code)
     consignment = session.get(Consignment, item.consignment_id)
     return _label(session, item, consignment.code if consignment else "")
 

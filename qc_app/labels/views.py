@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from qc_app.authz import PARCELS
 from qc_app.certificates.fonts import find_cjk_font
 from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.labels import pdf, services, zpl
-from qc_app.web import actor, config, limiter, roles_required
+from qc_app.web import actor, config, limiter, permission_required
 
 bp = Blueprint("labels", __name__)
-WHO = ("merchant", "inspector", "admin")
 PRINT_LIMIT = "120 per minute"
 
 
@@ -34,7 +34,7 @@ def labels_zpl_response(labels: Any, size: str, name: str) -> Response:
 
 
 @bp.get("/m/items/<code>/label.pdf")
-@roles_required(*WHO)
+@permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def item_pdf(code: str) -> Any:
     size = services.check_size(request.args.get("size"))
@@ -43,7 +43,7 @@ def item_pdf(code: str) -> Any:
 
 
 @bp.get("/m/items/<code>/label.zpl")
-@roles_required(*WHO)
+@permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def item_zpl(code: str) -> Any:
     size = services.check_size(request.args.get("size"), sheet=False)
@@ -52,7 +52,7 @@ def item_zpl(code: str) -> Any:
 
 
 @bp.get("/m/consignments/<code>/labels.pdf")
-@roles_required(*WHO)
+@permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def consignment_pdf(code: str) -> Any:
     size = services.check_size(request.args.get("size"))
@@ -61,7 +61,7 @@ def consignment_pdf(code: str) -> Any:
 
 
 @bp.get("/m/consignments/<code>/labels.zpl")
-@roles_required(*WHO)
+@permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def consignment_zpl(code: str) -> Any:
     size = services.check_size(request.args.get("size"), sheet=False)
@@ -70,7 +70,7 @@ def consignment_zpl(code: str) -> Any:
 
 
 @bp.get("/m/consignments/<code>/packing-list.pdf")
-@roles_required(*WHO)
+@permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def packing_list(code: str) -> Any:
     packing = services.packing_list(session=request_session(), actor=actor(), code=code)

@@ -6,15 +6,15 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from qc_app import audit
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import MERCHANT_PORTAL, authorize, ensure_visible
 from qc_app.certificates.models import Certificate
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
 from qc_app.db import write
-from qc_app.errors import Forbidden, not_found
+from qc_app.errors import not_found
 from qc_app.inspection.models import Inspection, InspectionState
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import Listing
 from qc_app.rules.engine import load_ruleset
@@ -34,8 +34,8 @@ def create_listing(
     now: datetime,
 ) -> Listing:
     """`programme`: the code of the guarantee programme its label names (default 假一赔十)."""
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建商品", "only merchants create listings")
+    authorize(actor, MERCHANT_PORTAL)
+    assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     code = clean_text(material_code, "material_code", required=True, max_length=32)
     load_ruleset().declaration(code)
     chosen = programmes.by_code(session, programme, now)
@@ -72,8 +72,7 @@ def set_programme(
 ) -> Listing:
     """The merchant names another programme for the listing; orders placed before keep theirs."""
     listing = get_listing(session=session, actor=actor, listing_id=listing_id)
-    if actor.role != "merchant":
-        raise Forbidden("只有商家可以选择保障计划", "only the merchant chooses the programme")
+    authorize(actor, MERCHANT_PORTAL)
     chosen = programmes.by_code(session, programme, now)
     with write(session):
         before = session.get(Programme, listing.programme_id)

@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from qc_app.authz import MERCHANT_PORTAL
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
 from qc_app.db import request_session
@@ -12,13 +13,13 @@ from qc_app.merchants import services as merchants
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
-from qc_app.web import actor, now, roles_required
+from qc_app.web import actor, now, permission_required
 
 bp = Blueprint("listings", __name__, url_prefix="/m")
 
 
 @bp.get("/listings")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def index() -> Any:
     db = request_session()
     listings = services.merchant_listings(session=db, actor=actor())
@@ -35,7 +36,7 @@ def index() -> Any:
 
 
 @bp.post("/listings")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def create() -> Any:
     form = request.form
     listing = services.create_listing(
@@ -53,7 +54,7 @@ def create() -> Any:
 
 
 @bp.get("/listings/<int:listing_id>")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def show(listing_id: int) -> Any:
     db = request_session()
     view = services.listing_view(session=db, actor=actor(), listing_id=listing_id)
@@ -72,7 +73,7 @@ def show(listing_id: int) -> Any:
 
 
 @bp.post("/listings/<int:listing_id>/programme")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def programme(listing_id: int) -> Any:
     services.set_programme(
         session=request_session(),
@@ -85,7 +86,7 @@ def programme(listing_id: int) -> Any:
 
 
 @bp.post("/listings/<int:listing_id>/labels")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def labels(listing_id: int) -> Any:
     merchants.set_labels(
         session=request_session(),

@@ -11,9 +11,11 @@ from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
+from qc_app.authz import MERCHANT_PORTAL, PLATFORM, authorize
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, ValidationFailed, not_found
 from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.listings.services import get_listing
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.sqltypes import UTCDateTime
@@ -33,8 +35,7 @@ class RightsCentre:
 
 
 def _own_merchant(session: Session, actor: User) -> Merchant:
-    if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以使用权益中心", "only merchants use the rights centre")
+    authorize(actor, MERCHANT_PORTAL)
     merchant = session.get(Merchant, actor.merchant_id)
     if merchant is None:
         raise not_found("商家", "merchant")
@@ -191,11 +192,9 @@ def set_labels(
     now: datetime,
 ) -> Listing:
     """Switch a listing's labels. 假一赔十 rides on 鉴定验真: no guarantee without the test."""
-    from qc_app.listings.services import get_listing
 
     listing = get_listing(session=session, actor=actor, listing_id=listing_id)
-    if actor.role != "merchant":
-        raise Forbidden("只有商家可以设置标签", "only the merchant sets labels")
+    authorize(actor, MERCHANT_PORTAL)
     if guarantee and not authentic:
         raise ValidationFailed(
             "开通假一赔十须同时开通鉴定验真",
@@ -262,8 +261,7 @@ def guarantee_covers(
 
 
 def all_merchants(*, session: Session, actor: User) -> list[Merchant]:
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以管理商家", "only platform admins manage merchants")
+    authorize(actor, PLATFORM)
     return list(session.exec(select(Merchant).order_by(Merchant.id)))  # type: ignore[arg-type]
 
 
@@ -278,8 +276,7 @@ def set_standing(
     now: datetime,
 ) -> Merchant:
     """Admin: record the identity check, violations and categories the eligibility reads."""
-    if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以管理商家", "only platform admins manage merchants")
+    authorize(actor, PLATFORM)
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:
         raise not_found("商家", "merchant")

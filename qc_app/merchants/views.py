@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.intake import services as intake
 from qc_app.intake.views import NEW_ROWS
 from qc_app.merchants import programme, services
 from qc_app.units import yuan_to_fen
-from qc_app.web import actor, config, locale, now, roles_required
+from qc_app.web import actor, config, locale, now, permission_required
 
 bp = Blueprint("merchants", __name__)
 
@@ -25,7 +26,7 @@ def _declared_materials() -> dict[str, Any]:
 
 
 @bp.get("/m/rights")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def rights() -> Any:
     centre = services.rights_centre(session=request_session(), actor=actor())
     return render_template(
@@ -41,7 +42,7 @@ def rights() -> Any:
 
 
 @bp.post("/m/rights/join")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def join() -> Any:
     services.join_programme(
         session=request_session(),
@@ -60,7 +61,7 @@ def join() -> Any:
 
 
 @bp.post("/m/rights/leave")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def leave() -> Any:
     services.leave_programme(
         session=request_session(), actor=actor(), reason=request.form.get("reason"), now=now()
@@ -75,7 +76,7 @@ def leave() -> Any:
 
 
 @bp.post("/m/consignments/new")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def create_consignment() -> Any:
     """The portal's form: per row a listing, declared material, mass, price, note and photo."""
     form, uploads = request.form, request.files
@@ -108,7 +109,7 @@ def create_consignment() -> Any:
 
 
 @bp.post("/m/consignments/import")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def import_csv() -> Any:
     upload = request.files.get("file")
     data = upload.read() if upload else b""
@@ -123,7 +124,7 @@ def import_csv() -> Any:
 
 
 @bp.get("/m/consignments/template.csv")
-@roles_required("merchant")
+@permission_required(MERCHANT_PORTAL)
 def csv_template() -> Any:
     # The import's columns; people fill in price_yuan (price_fen, the same price, is for programs).
     body = ",".join(c for c in intake.CSV_COLUMNS if c != "price_fen") + "\n"
@@ -135,7 +136,7 @@ def csv_template() -> Any:
 
 
 @bp.get("/admin/merchants")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def admin_merchants() -> Any:
     merchants = services.all_merchants(session=request_session(), actor=actor())
     return render_template(
@@ -148,7 +149,7 @@ def admin_merchants() -> Any:
 
 
 @bp.post("/admin/merchants/<int:merchant_id>")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def admin_standing(merchant_id: int) -> Any:
     form = request.form
     services.set_standing(

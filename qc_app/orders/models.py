@@ -1,29 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
+from qc_app.orders.workflow import OrderState
 from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
-
-
-class OrderState(StrEnum):
-    OPEN = "open"
-    PACKED = "packed"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-
-
-ORDER_STATE_LABELS = {
-    OrderState.OPEN: ("待打包", "Open"),
-    OrderState.PACKED: ("已打包", "Packed"),
-    OrderState.SHIPPED: ("已发货", "Shipped"),
-    OrderState.DELIVERED: ("已签收", "Delivered"),
-    OrderState.CANCELLED: ("已取消", "Cancelled"),
-}
 
 # Optimistic lock: a concurrent change of the same row fails with StaleDataError (409).
 _order_version = Column("version", Integer, nullable=False)

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlmodel import Session, col, select
 
 from qc_app import audit, storage
-from qc_app.access import ensure_visible
 from qc_app.auth.models import User
+from qc_app.authz import PLATFORM, authorize, ensure_visible
 from qc_app.certificates import signing
 from qc_app.certificates.keys import verifier
 from qc_app.certificates.lookup import find
@@ -27,18 +27,22 @@ from qc_app.db import parse_id, write
 from qc_app.errors import (
     Conflict,
     DomainError,
-    Forbidden,
     LostRace,
     ValidationFailed,
     not_found,
 )
-from qc_app.intake.models import Item
-from qc_app.intake.services import apply, decode_csv, get_item, hold, photo_row
-from qc_app.intake.workflow import ItemState, check
+from qc_app.inspection.services import latest_approved
+from qc_app.items import guards
+from qc_app.items.models import Item
+from qc_app.items.services import apply, get_item, hold, photo_row
+from qc_app.items.workflow import MACHINE as ITEMS
+from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
-from qc_app.orders.models import Order, OrderState
+from qc_app.orders import workflow
+from qc_app.orders.models import Order
+from qc_app.orders.workflow import OrderState
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
-from qc_app.uploads import clean_image
+from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import alarms, mass, once
 
 
@@ -88,8 +92,7 @@ def _new_order(
     *,
     programme: object = "",
 ) -> Order:
-    if actor.role != "admin":
-        raise Forbidden("只有平台可以创建订单", "only the platform creates orders")
+    authorize(actor, PLATFORM)
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise not_found("商品", "listing")
@@ -176,8 +179,7 @@ def import_orders_csv(*, session: Session, actor: User, data: bytes, now: dateti
 
     Columns: order_no, listing_id, price_paid_fen, waybill_no, optional item_code.
     """
-    if actor.role != "admin":
-        raise Forbidden("只有平台可以导入订单", "only the platform imports orders")
+    authorize(actor, PLATFORM)
     reader = csv.DictReader(io.StringIO(decode_csv(data)))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -237,41 +239,6 @@ def get_order(*, session: Session, actor: User, order_no: str) -> Order:
 
 def item_of(session: Session, order: Order) -> Item | None:
     return session.exec(select(Item).where(Item.order_id == order.id)).first()
-
-
-def on_item_failed(session: Session, item: Item, actor: User, now: datetime, reason: str) -> None:
-    """The item of an order failed QC: the order is cancelled with the reason, inside the
-    transaction that failed the item (called from intake.services.apply), and the consumer
-    notice is recorded for the platform to deliver."""
-    if item.order_id is None:
-        return
-    order = session.get(Order, item.order_id)
-    if order is None or order.state not in (OrderState.OPEN, OrderState.PACKED):
-        return
-    why = reason or _failure_reason(session, item)
-    order.state = OrderState.CANCELLED
-    order.cancel_reason = why[:300]
-    order.cancelled_at = now
-    session.add(order)
-    audit.record(
-        session,
-        actor=actor,
-        action="order_cancelled",
-        entity="order",
-        entity_id=order.order_no,
-        at=now,
-        item=item.code,
-        reason=order.cancel_reason,
-        notify="consumer",
-    )
-
-
-def _failure_reason(session: Session, item: Item) -> str:
-    from qc_app.inspection.services import decisive_reasons, latest_approved
-
-    reasons = decisive_reasons(latest_approved(session=session, item=item))
-    texts = [str(r["zh"]) for r in reasons if r.get("zh")]
-    return "检测不合格：" + ("；".join(texts) if texts else "见检测报告")
 
 
 def order_by_waybill(session: Session, waybill_no: str) -> Order:
@@ -346,8 +313,7 @@ def pack(
         session.refresh(order)
         return order
     seal = _seal_number(seal_no)
-    context = {"problems": _mismatches(session, order, item, certificate, seal), "seal_no": seal}
-    check(item, "pack", actor, context)
+    ITEMS.check(item, "pack", actor, _packing(session, order, item, certificate, seal))
     packed_cg = mass_to_cg(parse_mass_g(mass_g))
     image = clean_image(photo) if photo else None
     found = mass.drift(_readings(session, item, packed_cg))
@@ -360,14 +326,18 @@ def pack(
         # Checked again under the lock: a parallel pack of the same order or item, or a
         # revocation, may have won meanwhile (a parallel use of the seal meets its unique index).
         with write(session, item, order, certificate):
-            context["problems"] = _mismatches(session, order, item, certificate, seal)
+            facts = _packing(session, order, item, certificate, seal)
+            item.order_id = order.id
+            order.seal_no = seal
+            order.packed_mass_cg = packed_cg
+            # The order follows its item to PACKED (orders.hooks).
             apply(
                 session,
                 item,
                 "pack",
                 actor,
                 now,
-                context,
+                facts,
                 order=order.order_no,
                 certificate=certificate.number,
                 seal_no=seal,
@@ -375,12 +345,6 @@ def pack(
                 photo_sha256=digest,
                 station=station,
             )
-            item.order_id = order.id
-            order.state = OrderState.PACKED
-            order.seal_no = seal
-            order.packed_at = now
-            order.packed_mass_cg = packed_cg
-            session.add_all([item, order])
             if image and digest:
                 session.add(photo_row(item, image, digest, "packing", actor, now))
             once.remember(
@@ -401,8 +365,6 @@ def pack(
 
 
 def _readings(session: Session, item: Item, packed_cg: int) -> list[mass.Reading]:
-    from qc_app.inspection.services import latest_approved
-
     readings = []
     if item.received_mass_cg is not None:
         readings.append(mass.Reading("intake", item.received_mass_cg))
@@ -462,44 +424,31 @@ def _seal_number(scanned: str) -> str:
     return seal
 
 
-def _mismatches(
+def _packing(
     session: Session, order: Order, item: Item, certificate: Certificate, seal: str
-) -> list[tuple[str, str]]:
+) -> guards.Packing:
+    """What the packing guard decides on, read at the station."""
     bound = item_of(session, order)
     sealed = (
         session.exec(select(Order).where(Order.seal_no == seal, Order.id != order.id)).first()
         if seal
         else None
     )
-    checks = [
-        (order.state != OrderState.OPEN, "订单不是待打包状态", "order is not open"),
-        (
-            item.listing_id != order.listing_id or item.merchant_id != order.merchant_id,
-            "物品不属于该订单的商品",
-            "item is from another listing",
-        ),
-        (
-            item.order_id is not None and item.order_id != order.id,
-            "物品已绑定其他订单",
-            "item is bound to another order",
-        ),
-        (
-            bound is not None and bound.id != item.id,
-            "订单已绑定其他物品",
-            "the order is bound to another item",
-        ),
-        (certificate.item_id != item.id, "证书不属于该物品", "certificate is for another item"),
-        (certificate.status != CertificateStatus.VALID, "证书已吊销", "certificate is revoked"),
-    ]
-    problems = [(zh, en) for failed, zh, en in checks if failed]
-    if sealed is not None:
-        problems.append(
-            (
-                f"封签 {seal} 已用于另一个包裹（订单 {sealed.order_no}）",
-                f"seal {seal} is already on another parcel (order {sealed.order_no})",
-            )
-        )
-    return problems
+    return guards.Packing(
+        order_id=order.id or 0,
+        order_open=order.state == OrderState.OPEN,
+        order_listing_id=order.listing_id,
+        order_merchant_id=order.merchant_id,
+        item_listing_id=item.listing_id,
+        item_merchant_id=item.merchant_id,
+        item_order_id=item.order_id,
+        bound_item_id=bound.id if bound is not None else None,
+        item_id=item.id or 0,
+        certificate_item_id=certificate.item_id,
+        certificate_valid=certificate.status == CertificateStatus.VALID,
+        seal_no=seal,
+        seal_used_by=sealed.order_no if sealed is not None else None,
+    )
 
 
 def ship(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
@@ -516,30 +465,15 @@ def deliver(*, session: Session, actor: User, waybill_no: str, now: datetime) ->
     return _advance(session, actor, waybill_no, now, "deliver")
 
 
-# The parcel's steps after packing: the order's state before and after, the time it records.
-_STEPS = {
-    "ship": (OrderState.PACKED, OrderState.SHIPPED, "shipped_at", "订单尚未打包", "not packed"),
-    "deliver": (
-        OrderState.SHIPPED,
-        OrderState.DELIVERED,
-        "delivered_at",
-        "订单尚未发货",
-        "not shipped",
-    ),
-}
-
-
 def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step: str) -> Order:
-    before, after, stamp, zh, en = _STEPS[step]
+    """Ship or deliver: the item moves, and its order follows (orders.hooks)."""
     order = order_by_waybill(session, waybill_no)
     item = item_of(session, order)
-    if item is None or order.state != before:
-        raise Conflict(zh, f"the order is {en}", code="illegal_transition")
+    workflow.MACHINE.check(order, step, actor)
+    if item is None:
+        raise Conflict("订单没有物品", "the order has no item", code="illegal_transition")
     with write(session, item, order):
         apply(session, item, step, actor, now, order=order.order_no)
-        order.state = after
-        setattr(order, stamp, now)
-        session.add(order)
     return order
 
 

@@ -4,20 +4,21 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from qc_app.authz import PLATFORM, WAREHOUSE
 from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
 from qc_app.intake.views import refusals_back_to, station
 from qc_app.orders import services
-from qc_app.orders.models import ORDER_STATE_LABELS
+from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
-from qc_app.web import actor, config, locale, now, roles_required
+from qc_app.web import actor, config, locale, now, permission_required
 
 bp = Blueprint("orders", __name__)
 
 
 @bp.get("/packing")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 def packing() -> Any:
     return render_template(
         "orders/packing.html",
@@ -32,7 +33,7 @@ def _packing_page(**_: Any) -> str:
 
 
 @bp.post("/packing")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_packing_page)
 def pack() -> Any:
     form = request.form
@@ -63,7 +64,7 @@ def pack() -> Any:
 
 
 @bp.post("/packing/<waybill_no>/ship")
-@roles_required("inspector")
+@permission_required(WAREHOUSE)
 @refusals_back_to(_packing_page)
 def ship(waybill_no: str) -> Any:
     order = services.ship(
@@ -74,7 +75,7 @@ def ship(waybill_no: str) -> Any:
 
 
 @bp.get("/admin/orders")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def admin() -> Any:
     return render_template(
         "orders/admin.html",
@@ -85,7 +86,7 @@ def admin() -> Any:
 
 
 @bp.post("/admin/orders/import")
-@roles_required("admin")
+@permission_required(PLATFORM)
 def import_csv() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:

@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.authz import CLEAR_ALARMS, authorize
+from qc_app.errors import Conflict, ValidationFailed, not_found
 from qc_app.warehouse.models import Alarm
 
 
@@ -61,10 +62,7 @@ def alarms_of(session: Session, *, item_id: int) -> list[Alarm]:
 
 def clear(session: Session, *, actor: User, alarm_id: int, note: str, now: datetime) -> Alarm:
     """Mark the alarm cleared inside the caller's transaction (the caller releases the hold)."""
-    if actor.role != "admin":
-        raise Forbidden(
-            "只有主管（平台管理员）可以解除警报", "only a supervisor (admin) clears alarms"
-        )
+    authorize(actor, CLEAR_ALARMS)
     note = note.strip()
     if not note:
         raise ValidationFailed("解除警报需要说明", "clearing an alarm needs a note")

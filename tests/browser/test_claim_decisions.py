@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.claims.models import Claim, RejectionGround
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 from tests.browser.steps import log_in, posts
 from tests.claims_support import accept, file, sell
 from tests.conftest import Flow

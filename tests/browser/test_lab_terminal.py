@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from qc_app.inspection.models import Inspection
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 from tests.browser.steps import SHOTS, log_in, posts
 from tests.conftest import Flow
 

@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.intake.models import Item, Photo
 from qc_app.intake.services import consignment_items, create_consignment
+from qc_app.items.models import Item, Photo
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.browser.steps import SHOTS, TERMINAL, log_in, posts

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from qc_app.certificates.models import Certificate
 from qc_app.certificates.signing import verifier_from_jwks
-from qc_app.intake.models import Item, Photo
+from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
 from tests.conftest import World, jpeg_bytes
 

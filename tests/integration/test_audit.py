@@ -18,9 +18,9 @@ from qc_app import audit
 from qc_app.audit import AuditEvent, ChainReport, verify_chain
 from qc_app.db import engine_of, new_session
 from qc_app.inspection.services import send_back
-from qc_app.intake.models import Item
-from qc_app.intake.services import hold_item, release_item, return_shipped
-from qc_app.intake.workflow import TRANSITIONS
+from qc_app.items.models import Item
+from qc_app.items.services import hold_item, release_item, return_shipped
+from qc_app.items.workflow import TRANSITIONS
 from qc_app.orders.services import create_order, pack, ship
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow

@@ -21,8 +21,8 @@ from qc_app.certificates.batches import BatchState
 from qc_app.certificates.models import Certificate, IssuanceBatch
 from qc_app.config import ROOT
 from qc_app.db import engine_of, new_session, write
-from qc_app.intake.models import Item
-from qc_app.intake.workflow import ItemState
+from qc_app.items.models import Item
+from qc_app.items.workflow import ItemState
 from qc_app.sqltypes import utcnow
 from tests.batch_support import LATER, time_passes
 from tests.conftest import Flow, issuing_setup, stored_pdfs

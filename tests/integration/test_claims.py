@@ -13,7 +13,7 @@ from qc_app.certificates.models import CertificateStatus
 from qc_app.claims import services
 from qc_app.claims.models import Claim, Evidence, Programme
 from qc_app.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from qc_app.intake.workflow import ItemState
+from qc_app.items.workflow import ItemState
 from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, file, pdf_bytes, sell
 

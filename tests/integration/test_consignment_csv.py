@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from qc_app.intake.models import Consignment, Item
+from qc_app.intake.models import Consignment
 from qc_app.intake.services import CsvRejected, consignment_items, import_consignment_csv
+from qc_app.items.models import Item
 from qc_app.sqltypes import utcnow
 
 

@@ -61,7 +61,7 @@ def test_turnaround_percentiles_are_nearest_rank(flow: Flow, cjk_font_path: Any)
     from sqlalchemy import update
 
     from qc_app.db import write
-    from qc_app.intake.models import Item
+    from qc_app.items.models import Item
 
     for hours in (1, 2, 10):
         item, issued = flow.certified()

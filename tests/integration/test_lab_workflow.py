@@ -25,8 +25,8 @@ from qc_app.inspection.services import (
     save_testing_body,
     send_back,
 )
-from qc_app.intake.models import Item
-from qc_app.intake.workflow import ItemState
+from qc_app.items.models import Item
+from qc_app.items.workflow import ItemState
 from qc_app.sqltypes import utcnow
 from tests.conftest import PASSWORD, Flow, World
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 
 from qc_app.db import engine_of
-from qc_app.intake.services import return_shipped
+from qc_app.items.services import return_shipped
 from qc_app.migrate import downgrade, upgrade
 from qc_app.sqltypes import utcnow
 

@@ -26,8 +26,8 @@ from qc_app.claims import services as claims
 from qc_app.claims.models import ACTIVE_STATES_SQL, ONE_CLAIM, Claim
 from qc_app.db import EXISTS, MAX_DB_INT, engine_of, new_session, write
 from qc_app.errors import LostRace
-from qc_app.intake.models import Item
-from qc_app.intake.workflow import ItemState
+from qc_app.items.models import Item
+from qc_app.items.workflow import ItemState
 from qc_app.migrate import downgrade, upgrade
 from qc_app.orders.models import Order, OrderState
 from qc_app.orders.services import create_order

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from qc_app import storage
 from qc_app.db import engine_of, new_session
-from qc_app.intake.models import Item, Photo
+from qc_app.items.models import Item, Photo
 from qc_app.uploads import MAX_PIXELS
 from tests.claims_support import pdf_bytes
 from tests.conftest import HTML_IN_JPEG, HTML_PAGE, SVG_IMAGE, Flow, jpeg_bytes, jpeg_html_polyglot

@@ -13,8 +13,10 @@ from qc_app.audit import AuditEvent
 from qc_app.db import engine_of, new_session
 from qc_app.errors import Conflict, Forbidden, IllegalTransition, ValidationFailed
 from qc_app.intake import services as intake
-from qc_app.intake.models import Consignment, Item
+from qc_app.intake.models import Consignment
 from qc_app.intake.services import consignment_items, create_consignment
+from qc_app.items import services as items
+from qc_app.items.models import Item
 from qc_app.orders import services as orders
 from qc_app.orders.models import Order, OrderState
 from qc_app.sqltypes import utcnow
@@ -77,7 +79,7 @@ def test_receive_within_tolerance_is_received(flow: Flow) -> None:
     item = flow.declare(mass_g="5.02")
     result = scan_receive(flow, item, "5.01", photo=jpeg_bytes())
     assert (result.outcome, result.level) == ("received", "ok")
-    assert intake.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code).state == (
+    assert items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code).state == (
         "received"
     )
 
@@ -92,7 +94,7 @@ def test_discrepancy_puts_the_received_item_on_hold_with_the_reason(
     item = flow.declare(mass_g="5.02")
     result = scan_receive(flow, item, mass_g, damage=damage)
     assert (result.outcome, result.level) == ("held", "error")
-    found = intake.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
+    found = items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
     assert found.state == "on_hold" and found.held_from == "received"
     assert reason in (found.hold_reason or "")
     assert events(flow.db, item.code, "hold") == 1
@@ -109,7 +111,7 @@ def test_a_repeated_scan_answers_already_received_and_records_nothing(flow: Flow
     again = scan_receive(flow, item, "9.99")
     assert (again.outcome, again.level) == ("already_received", "warn")
     assert events(flow.db, item.code, "receive") == 1
-    found = intake.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
+    found = items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
     assert found.received_mass_cg == 503
 
 
@@ -229,7 +231,7 @@ def test_item_of_another_consignment_is_held_as_extra_once(flow: Flow) -> None:
     assert scan_in(flow, code, stranger.code, key="k1").replay
     assert scan_in(flow, code, stranger.code).outcome == "not_waiting"
     assert events(flow.db, stranger.code, "hold") == 1
-    found = intake.get_item(session=flow.db, actor=flow.world["admin1"], code=stranger.code)
+    found = items.get_item(session=flow.db, actor=flow.world["admin1"], code=stranger.code)
     assert "多余物品" in (found.hold_reason or "") and found.held_from == "declared"
 
 
@@ -312,7 +314,7 @@ def test_packing_records_mass_seal_and_photo(flow: Flow, cjk_font_path: Any) -> 
     order(flow)
     packed = pack(flow, item, issued, photo=jpeg_bytes(), files=flow.app.config["QC"].INSTANCE_PATH)
     assert (packed.state, packed.seal_no, packed.packed_mass_cg) == ("packed", "SEAL-1", 503)
-    kinds = [p.kind for p in intake.item_photos(session=flow.db, item=item)]
+    kinds = [p.kind for p in items.item_photos(session=flow.db, item=item)]
     assert kinds == ["intake", "packing"]
 
 
@@ -325,7 +327,7 @@ def test_mass_drift_raises_an_alarm_holds_the_item_and_refuses_to_pack(
         pack(flow, item, issued, mass_g="4.61")
     assert refused.value.code == "mass_drift" and "4.61" in refused.value.message_zh
     flow.db.rollback()
-    found = intake.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
+    found = items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
     assert found.state == "on_hold" and found.held_from == "certified"
     (alarm,) = flow.db.exec(select(Alarm)).all()
     assert alarm.kind == "mass_drift" and alarm.cleared_at is None
@@ -334,23 +336,23 @@ def test_mass_drift_raises_an_alarm_holds_the_item_and_refuses_to_pack(
 
     # The inspector cannot release it; packing stays refused while it is held.
     with pytest.raises(Forbidden):
-        intake.release_item(
+        items.release_item(
             session=flow.db, actor=flow.world["inspector1"], code=item.code, now=utcnow()
         )
     with pytest.raises(IllegalTransition):
         pack(flow, item, issued)
     with pytest.raises(Conflict) as around:
-        intake.release_item(
+        items.release_item(
             session=flow.db, actor=flow.world["admin1"], code=item.code, now=utcnow()
         )
     assert around.value.code == "alarm_open"
 
     # A supervisor re-weighs, compares the photos, and clears: the item is packable again.
     with pytest.raises(ValidationFailed):
-        intake.clear_alarm(
+        items.clear_alarm(
             session=flow.db, actor=flow.world["admin1"], alarm_id=alarm.id, note=" ", now=utcnow()
         )
-    intake.clear_alarm(
+    items.clear_alarm(
         session=flow.db,
         actor=flow.world["admin1"],
         alarm_id=alarm.id,
@@ -368,7 +370,7 @@ def test_only_an_admin_clears_an_alarm(flow: Flow, cjk_font_path: Any) -> None:
     flow.db.rollback()
     alarm = flow.db.exec(select(Alarm)).one()
     with pytest.raises(Forbidden):
-        intake.clear_alarm(
+        items.clear_alarm(
             session=flow.db,
             actor=flow.world["inspector1"],
             alarm_id=alarm.id,

@@ -18,9 +18,10 @@ from qc_app.db import engine_of, new_session, write
 from qc_app.errors import DomainError, Forbidden, IllegalTransition, LostRace, ValidationFailed
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.inspection.services import inspections_of, latest_approved, send_back
-from qc_app.intake.models import Item
-from qc_app.intake.services import hold_item, receive_item, release_item, return_shipped
-from qc_app.intake.workflow import TRANSITIONS, ItemState, transition
+from qc_app.intake.services import receive_item
+from qc_app.items.models import Item
+from qc_app.items.services import hold_item, release_item, return_shipped
+from qc_app.items.workflow import MACHINE, TRANSITIONS, ItemState
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, World
 
@@ -60,7 +61,7 @@ def test_transition_from_a_non_source_state_is_refused(state: ItemState, name: s
     item = FakeItem(state, held_from=held_from, received_by_id=99)
     actor = FakeActor(sorted(TRANSITIONS[name].roles)[0])
     with pytest.raises(IllegalTransition):
-        transition(item, name, actor, {})
+        MACHINE.transition(item, name, actor)
     assert item == FakeItem(state, held_from=held_from, received_by_id=99)
 
 
@@ -70,7 +71,7 @@ def test_transition_by_a_role_not_allowed_is_refused(name: str, role: str) -> No
     item = FakeItem(source, held_from="received" if source == ItemState.ON_HOLD else None)
     before = FakeItem(item.state, item.held_from)
     with pytest.raises(Forbidden) as refused:
-        transition(item, name, FakeActor(role), {})
+        MACHINE.transition(item, name, FakeActor(role))
     assert refused.value.code == "role_not_allowed"
     assert item == before
 
@@ -317,6 +318,6 @@ def test_concurrent_change_makes_the_stale_transition_fail(
 
 def test_domain_errors_of_the_workflow_carry_both_languages() -> None:
     with pytest.raises(DomainError) as refused:
-        transition(FakeItem(ItemState.DECLARED), "ship", FakeActor("inspector"))
+        MACHINE.transition(FakeItem(ItemState.DECLARED), "ship", FakeActor("inspector"))
     assert refused.value.message_zh and refused.value.message_en
     assert refused.value.status == 409

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE = [
     "qc_app/warehouse/mass.py",
     "qc_app/dashboard/charts.py",
-    "qc_app/intake/timeline.py",
+    "qc_app/items/timeline.py",
     "qc_app/claims/evidence.py",
     "qc_app/claims/pdfguard.py",
     "qc_app/claims/coverage.py",

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from qc_app.intake.timeline import custody_rows
+from qc_app.items.timeline import custody_rows
 
 
 @dataclass

@@ -15,8 +15,8 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.intake.models import Item, Photo
 from qc_app.intake.services import consignment_items, create_consignment
+from qc_app.items.models import Item, Photo
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import OnceToken
 from tests.conftest import Flow, jpeg_bytes

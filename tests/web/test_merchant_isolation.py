@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from qc_app.intake.models import Consignment, Photo
+from qc_app.intake.models import Consignment
+from qc_app.items.models import Photo
 from tests.web.helpers import csrf, login
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -121,7 +122,7 @@ def test_own_objects_open_for_the_owner(app, db, flow, world):
 def test_a_thousand_foreign_and_guessed_ids_all_get_404(app, db, theirs, token, world):
     """security.md check 1: ≥1,000 ids (merchant2's real ones, sequential and random) on every
     GET object route open to merchants; merchant1's own ids are left out of the sweep."""
-    from qc_app.intake.models import Item
+    from qc_app.items.models import Item
 
     own = {str(world.listing_gold.id)} | {
         i.code for i in db.exec(select(Item)) if i.merchant_id == world.merchant_a.id

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from qc_app import storage
 from qc_app.db import write
-from qc_app.intake.models import Consignment, Item, Photo
+from qc_app.intake.models import Consignment
+from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Membership
 from qc_app.merchants.programme import agreement_sha256
@@ -195,7 +196,7 @@ def test_api_item_labels(client, flow, token):
 
 
 def test_consignment_form_with_material_price_and_photo(app, db, world):
-    from qc_app.intake.models import Photo
+    from qc_app.items.models import Photo
     from tests.conftest import jpeg_bytes
 
     web = app.test_client()
@@ -279,7 +280,7 @@ def test_listing_page_shows_items_certificates_and_pass_rate(app, flow, world):
 
 
 def test_failed_item_shows_reasons_and_the_return_waybill(app, db, flow, world):
-    from qc_app.intake.services import return_shipped
+    from qc_app.items.services import return_shipped
     from qc_app.sqltypes import utcnow
 
     item = flow.declare()

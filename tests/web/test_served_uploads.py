@@ -15,8 +15,8 @@ from flask import Flask
 from sqlmodel import select
 
 from qc_app.claims.models import Claim, Evidence
-from qc_app.intake.models import Photo
 from qc_app.intake.services import consignment_items, create_consignment
+from qc_app.items.models import Photo
 from qc_app.sqltypes import utcnow
 from tests.claims_support import sell
 from tests.conftest import Flow, jpeg_html_polyglot

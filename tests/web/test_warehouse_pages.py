@@ -376,7 +376,7 @@ def test_merchant_declares_an_order_driven_item_on_the_page(app: Any, db: Any, f
     )
     assert response.status_code == 302
     db.rollback()
-    from qc_app.intake.models import Item
+    from qc_app.items.models import Item
     from qc_app.orders.models import Order
 
     order_id = db.exec(select(Order.id).where(Order.order_no == "DY-SFM")).one()

@@ -13,7 +13,7 @@ import zxingcpp
 from pypdf import PdfReader
 
 from qc_app.audit import verify_chain
-from qc_app.intake.models import Item
+from qc_app.items.models import Item
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.conftest import jpeg_bytes

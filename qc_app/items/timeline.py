@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from qc_app.intake.workflow import TRANSITIONS
+from qc_app.items.workflow import TRANSITIONS
 
 EXTRA_LABELS: Mapping[str, tuple[str, str]] = {
     "declare": ("申报", "declared"),

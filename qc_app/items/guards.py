@@ -1,0 +1,227 @@
+"""One pure guard per item transition: the conditions beyond role and source state.
+
+A guard takes the item, the actor and the facts it needs as a frozen dataclass (a missing fact
+is a type error, not a silent pass), and raises a DomainError with the reason or returns None.
+Separation of duties (intake ≠ analyst ≠ reviewer, 四眼原则) is enforced here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.statemachine import Actor, NoFacts
+
+
+class ItemLike(Protocol):
+    @property
+    def held_from(self) -> str | None: ...
+
+    @property
+    def received_by_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """receive: the mass the warehouse balance showed."""
+
+    mass_cg: int | None
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """submit_result: the testing body's accreditation today and scope for the family."""
+
+    accredited: bool
+    in_scope: bool
+    family: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """approve_pass / approve_fail: who measured, and the reviewer's own lab."""
+
+    analyst_id: int
+    same_body: bool
+    accredited: bool
+
+
+@dataclass(frozen=True)
+class SendBack(Review):
+    """send_back: a review plus the note for the analyst."""
+
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """issue_certificate: the verdict of the approved inspection."""
+
+    verdict: str | None
+
+
+@dataclass(frozen=True)
+class Packing:
+    """pack: what the packing station read, to decide whether everything belongs together."""
+
+    order_id: int
+    order_open: bool
+    order_listing_id: int
+    order_merchant_id: int
+    item_listing_id: int
+    item_merchant_id: int
+    item_order_id: int | None
+    bound_item_id: int | None  # the item the order is already bound to, if any
+    item_id: int
+    certificate_item_id: int
+    certificate_valid: bool
+    seal_no: str | None
+    seal_used_by: str | None  # the order number already sealed with this seal, if any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """hold / claim_return: why."""
+
+    reason: str | None
+
+
+def _text(value: str | None) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def guard_receive(item: ItemLike, actor: Actor, facts: Weighing) -> None:
+    if facts.mass_cg is None:
+        raise ValidationFailed("收货必须称重", "intake needs the measured mass")
+
+
+def guard_start_inspection(item: ItemLike, actor: Actor, facts: NoFacts) -> None:
+    if actor.id is not None and actor.id == item.received_by_id:
+        raise Forbidden(
+            "收货人不能检测同一物品",
+            "the intake inspector cannot inspect the item",
+            code="separation_of_duties",
+        )
+
+
+def _accredited(accredited: bool) -> None:
+    if not accredited:
+        raise Forbidden(
+            "检测机构资质（CMA）不在有效期内，不能出具或签发结果",
+            "the testing body's accreditation (CMA) is not valid today: it cannot sign off",
+            code="accreditation_lapsed",
+        )
+
+
+def guard_submit_result(item: ItemLike, actor: Actor, facts: LabResult) -> None:
+    _accredited(facts.accredited)
+    if not facts.in_scope:
+        raise Forbidden(
+            f"检测机构的资质范围不含该材质类别（{facts.family}）",
+            f"the material family '{facts.family}' is outside the testing body's scope",
+            code="outside_scope",
+        )
+
+
+def _four_eyes(item: ItemLike, actor: Actor, facts: Review) -> None:
+    """四眼原则: the reviewer is neither the analyst of the result nor the intake inspector,
+    and belongs to the testing body that made the inspection."""
+    if actor.id is None or actor.id == facts.analyst_id:
+        raise Forbidden(
+            "审核人不能审核自己录入的检测结果",
+            "a reviewer cannot approve their own inspection",
+            code="separation_of_duties",
+        )
+    if actor.id == item.received_by_id:
+        raise Forbidden(
+            "收货人不能审核同一物品",
+            "the intake inspector cannot review the item",
+            code="separation_of_duties",
+        )
+    if not facts.same_body:
+        raise Forbidden(
+            "审核人须属于出具该检测结果的检测机构",
+            "the reviewer must belong to the testing body that made the inspection",
+            code="other_testing_body",
+        )
+
+
+def guard_approve(item: ItemLike, actor: Actor, facts: Review) -> None:
+    _four_eyes(item, actor, facts)
+    _accredited(facts.accredited)
+
+
+def guard_send_back(item: ItemLike, actor: Actor, facts: SendBack) -> None:
+    _four_eyes(item, actor, facts)
+    if not _text(facts.note):
+        raise ValidationFailed("退回复检需要说明原因", "sending back needs a note for the analyst")
+
+
+def guard_issue_certificate(item: ItemLike, actor: Actor, facts: Verdict) -> None:
+    if facts.verdict != "pass":
+        raise Conflict("只有合格的物品才能出证", "only items that passed can be certified")
+
+
+def mismatches(facts: Packing) -> list[tuple[str, str]]:
+    """Everything that does not belong together at the packing station, in both languages."""
+    checks = [
+        (not facts.order_open, "订单不是待打包状态", "order is not open"),
+        (
+            facts.item_listing_id != facts.order_listing_id
+            or facts.item_merchant_id != facts.order_merchant_id,
+            "物品不属于该订单的商品",
+            "item is from another listing",
+        ),
+        (
+            facts.item_order_id is not None and facts.item_order_id != facts.order_id,
+            "物品已绑定其他订单",
+            "item is bound to another order",
+        ),
+        (
+            facts.bound_item_id is not None and facts.bound_item_id != facts.item_id,
+            "订单已绑定其他物品",
+            "the order is bound to another item",
+        ),
+        (
+            facts.certificate_item_id != facts.item_id,
+            "证书不属于该物品",
+            "certificate is for another item",
+        ),
+        (not facts.certificate_valid, "证书已吊销", "certificate is revoked"),
+    ]
+    problems = [(zh, en) for failed, zh, en in checks if failed]
+    if facts.seal_used_by is not None:
+        problems.append(
+            (
+                f"封签 {facts.seal_no} 已用于另一个包裹（订单 {facts.seal_used_by}）",
+                f"seal {facts.seal_no} is already on another parcel (order {facts.seal_used_by})",
+            )
+        )
+    return problems
+
+
+def guard_pack(item: ItemLike, actor: Actor, facts: Packing) -> None:
+    """Item, certificate, order and listing must all belong together, under a scanned seal."""
+    problems: Sequence[tuple[str, str]] = mismatches(facts)
+    if problems:
+        raise Conflict(
+            "不匹配：" + "；".join(zh for zh, _ in problems),
+            "mismatch: " + "; ".join(en for _, en in problems),
+            code="packing_mismatch",
+        )
+    if not _text(facts.seal_no):
+        raise ValidationFailed(
+            "请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag"
+        )
+
+
+def guard_hold(item: ItemLike, actor: Actor, facts: Reason) -> None:
+    if not _text(facts.reason):
+        raise ValidationFailed("挂起需要原因", "a hold needs a reason")
+
+
+def guard_release(item: ItemLike, actor: Actor, facts: NoFacts) -> None:
+    if not item.held_from:
+        raise Conflict("无法确定挂起前的状态", "the state before the hold is unknown")

@@ -1,0 +1,186 @@
+"""One state machine for every lifecycle (items, claims, orders, inspections, certificates).
+
+ActorT machine is a table of transitions. `transition` runs its checks in this one order, and the
+first that fails refuses with a clear message, having changed nothing:
+
+    1. the transition is known                         (KeyError: a programming error)
+    2. the actor may see the object and holds a role   (authz: 404 another shop's, 403 a role)
+       the transition's row allows
+    3. the object is in one of the transition's source states          (409 IllegalTransition)
+    4. the facts are the type the guard declares, and the guard allows    (TypeError; its own)
+
+Then it assigns the state (the only code that does), lets the caller record the change (the
+audit event), and sends the machine's `changed` signal with the transition's name as sender:
+the after-transition hooks other packages connect at start-up run inside the same transaction.
+
+Guards are pure functions `guard(obj, actor, facts)`; the facts a guard needs are a frozen
+dataclass, so a missing fact is a type error rather than a silently passing `dict.get`.
+Pure: no Flask, no session, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+from blinker import Signal
+
+from qc_app.authz import Role, authorize
+from qc_app.errors import IllegalTransition
+
+StateT = TypeVar("StateT", bound=StrEnum)
+ObjT = TypeVar("ObjT")
+ObjContraT = TypeVar("ObjContraT", contravariant=True)
+FactsT = TypeVar("FactsT")
+ActorT = TypeVar("ActorT")
+
+
+class Actor(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def merchant_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class NoFacts:
+    """What a transition without a guard is given."""
+
+
+NO_FACTS = NoFacts()
+
+
+class Guard(Protocol[ObjContraT]):
+    def __call__(self, obj: ObjContraT, actor: Any, facts: Any, /) -> None: ...
+
+
+def _no_guard(obj: object, actor: object, facts: object) -> None:
+    """No condition beyond the actor's role and the source state."""
+
+
+@dataclass(frozen=True)
+class Transition(Generic[StateT, ObjT]):
+    name: str
+    sources: frozenset[StateT]
+    target: StateT | None  # None: back to the state the object was held from
+    roles: frozenset[Role]
+    label_zh: str
+    label_en: str
+    guard: Guard[ObjT]
+    facts: type
+
+
+def row(
+    name: str,
+    sources: Iterable[StateT],
+    target: StateT | None,
+    roles: Iterable[Role],
+    label: tuple[str, str],
+    guard: Callable[[ObjT, ActorT, FactsT], None] | None = None,
+    facts: type[FactsT] | None = None,
+) -> Transition[StateT, ObjT]:
+    """One table row; the guard and the facts class it takes are checked against each other."""
+    if (guard is None) != (facts is None):
+        raise TypeError(f"{name}: a guard and its facts class come together")
+    return Transition(
+        name,
+        frozenset(sources),
+        target,
+        frozenset(roles),
+        label[0],
+        label[1],
+        guard if guard is not None else _no_guard,
+        facts if facts is not None else NoFacts,
+    )
+
+
+@dataclass(frozen=True)
+class Change(Generic[StateT]):
+    transition: str
+    before: StateT
+    after: StateT
+
+
+class StateMachine(Generic[StateT, ObjT]):
+    """The transitions of one kind of object; `changed` is its after-transition hook."""
+
+    def __init__(
+        self,
+        *,
+        states: type[StateT],
+        labels: Mapping[StateT, tuple[str, str]],
+        noun: tuple[str, str],
+        transitions: Iterable[Transition[StateT, ObjT]],
+        visible: Callable[[ObjT, Any], None] | None = None,
+        hold: str | None = None,
+    ) -> None:
+        """`visible` refuses an actor who may not see the object at all (merchant isolation);
+        `hold` names the transition that remembers its source state in `held_from`, to which a
+        transition without a target returns."""
+        self.states = states
+        self.labels = labels
+        self.noun_zh, self.noun_en = noun
+        self.transitions: Mapping[str, Transition[StateT, ObjT]] = {t.name: t for t in transitions}
+        self.visible = visible
+        self.hold = hold
+        self.changed = Signal()
+
+    def state_of(self, obj: ObjT) -> StateT:
+        return self.states(getattr(obj, "state"))  # noqa: B009 - the one generic reader
+
+    def check(
+        self, obj: ObjT, name: str, actor: Actor, facts: object = NO_FACTS
+    ) -> Transition[StateT, ObjT]:
+        """Refuse (with a clear message) unless `name` may run now; changes nothing."""
+        spec = self.transitions[name]
+        if self.visible is not None:
+            self.visible(obj, actor)
+        authorize(actor, spec)
+        state = self.state_of(obj)
+        if state not in spec.sources:
+            zh, en = self.labels[state]
+            raise IllegalTransition(
+                f"{self.noun_zh}当前状态为“{zh}”，不能{spec.label_zh}",
+                f"cannot {spec.label_en}: the {self.noun_en} is {en.lower()}",
+            )
+        if not isinstance(facts, spec.facts):
+            raise TypeError(f"{name} needs {spec.facts.__name__}, not {type(facts).__name__}")
+        spec.guard(obj, actor, facts)
+        return spec
+
+    def transition(
+        self,
+        obj: ObjT,
+        name: str,
+        actor: Actor,
+        facts: object = NO_FACTS,
+        *,
+        record: Callable[[Change[StateT]], None] | None = None,
+        **hook_args: Any,
+    ) -> Change[StateT]:
+        """The only place state is assigned: check, assign, record, then the hooks."""
+        spec = self.check(obj, name, actor, facts)
+        before = self.state_of(obj)
+        if spec.target is not None:
+            after = spec.target
+        else:
+            after = self.states(getattr(obj, "held_from", None) or "")
+        if self.hold is not None:
+            obj.held_from = before.value if name == self.hold else None  # type: ignore[attr-defined]
+        obj.state = after  # type: ignore[attr-defined]
+        change = Change(name, before, after)
+        if record is not None:
+            record(change)
+        self.changed.send(name, obj=obj, change=change, actor=actor, **hook_args)
+        return change
+
+    def allowed(self, obj: ObjT, role: str) -> list[str]:
+        """Transition names whose role and source state fit (guards not run): for buttons."""
+        state = self.state_of(obj)
+        return [t.name for t in self.transitions.values() if role in t.roles and state in t.sources]
