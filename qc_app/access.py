@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from qc_app.errors import NotFound
+from qc_app.i18n import Message
 
 
 class Viewer(Protocol):
@@ -12,7 +13,8 @@ class Viewer(Protocol):
     merchant_id: int | None
 
 
-def ensure_visible(viewer: Viewer, merchant_id: int, what_zh: str, what_en: str) -> None:
-    """404, not 403, for another merchant's record: the answer must not confirm it exists."""
+def ensure_visible(viewer: Viewer, merchant_id: int, missing: Message) -> None:
+    """404, not 403, for another merchant's record: the answer must not confirm it exists, so
+    `missing` is the same message the record's own lookup gives when there is no such row."""
     if viewer.role == "merchant" and viewer.merchant_id != merchant_id:
-        raise NotFound(f"未找到{what_zh}", f"{what_en} not found")
+        raise NotFound(missing)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2048
-TOO_MANY_PIXELS = ("照片像素过多", "the photo has too many pixels")
+TOO_MANY_PIXELS = msg("照片像素过多")
 
 
 @dataclass(frozen=True)
@@ -30,26 +31,24 @@ class CleanImage:
 
 def clean_image(data: bytes) -> CleanImage:
     if not data:
-        raise ValidationFailed("照片为空", "the photo is empty")
+        raise ValidationFailed(msg("照片为空"))
     if len(data) > MAX_BYTES:
-        raise ValidationFailed("照片超过 10 MB", "the photo is larger than 10 MB")
+        raise ValidationFailed(msg("照片超过 10 MB"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
             if image.width * image.height > MAX_PIXELS:
-                raise ValidationFailed(*TOO_MANY_PIXELS)
+                raise ValidationFailed(TOO_MANY_PIXELS)
             image.load()
             image = ImageOps.exif_transpose(image)
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit, met at open for sizes far beyond ours (a 50,000² PNG header).
-        raise ValidationFailed(*TOO_MANY_PIXELS) from exc
+        raise ValidationFailed(TOO_MANY_PIXELS) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ValidationFailed(
-            "照片须为 JPEG、PNG 或 WebP 图片", "the photo must be a JPEG, PNG or WebP image"
-        ) from exc
+        raise ValidationFailed(msg("照片须为 JPEG、PNG 或 WebP 图片")) from exc
     image = image.convert("RGB")
     # Nothing of the upload but its pixels: Pillow would write info["comment"] back as a JPEG
     # comment (where a JPEG+HTML polyglot keeps its page, or a PNG its text chunk).

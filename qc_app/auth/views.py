@@ -9,7 +9,16 @@ from qc_app.auth import services
 from qc_app.auth.models import Role
 from qc_app.db import request_session
 from qc_app.errors import Unauthorized
-from qc_app.web import Principal, config, limiter, locale, now, public, roles_required, safe_next
+from qc_app.web import (
+    Principal,
+    config,
+    limiter,
+    now,
+    public,
+    roles_required,
+    safe_next,
+    translate,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -44,7 +53,7 @@ def login() -> Any:
                 now=now(),
             )
         except Unauthorized as exc:
-            error = exc.message(locale())
+            error = translate(exc.message)
         else:
             lang = session.get("lang")
             session.clear()  # a new session on login: nothing from before carries over

@@ -39,7 +39,8 @@ from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
 from qc_app.certificates.properties import load_vocabulary, value_text
 from qc_app.config import Config
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.intake import workflow
@@ -121,8 +122,7 @@ def signer_for(session: Session, passphrase: str) -> signing.Signer:
     key = current_key(session)
     if key is None:
         raise Conflict(
-            "没有可用的签名密钥，请运行 flask qc keys init",
-            "no signing key: run `flask --app qc_app qc keys init`",
+            msg("没有可用的签名密钥，请运行 flask qc keys init"),
         )
     return _signer(key.kid, key.private_key_pem, passphrase)
 
@@ -292,7 +292,7 @@ def issue_body_credential(
     signed stay valid: they carry the certificate, and the CA still vouches for it)."""
     body = session.exec(select(TestingBody).where(TestingBody.code == body_code)).first()
     if body is None:
-        raise not_found("检测机构", "testing body")
+        raise NotFound(msg("未找到检测机构"))
     ca = ensure_platform_ca(session=session, passphrase=passphrase, now=now)
     credential = pki.issue_body_certificate(
         ca=pki.Credential(
@@ -360,14 +360,14 @@ def _context(
 ) -> tuple[Inspection, TestingBody, Merchant, Listing, User, User]:
     inspection = latest_approved(session=session, item=item)
     if inspection is None:
-        raise Conflict("该物品没有审核通过的检测结果", "the item has no approved inspection")
+        raise Conflict(msg("该物品没有审核通过的检测结果"))
     body = session.get(TestingBody, inspection.testing_body_id)
     merchant = session.get(Merchant, item.merchant_id)
     listing = session.get(Listing, item.listing_id)
     analyst = session.get(User, inspection.analyst_id)
     reviewer = session.get(User, inspection.reviewer_id) if inspection.reviewer_id else None
     if not (body and merchant and listing and analyst and reviewer):
-        raise Conflict("出证所需的记录不完整", "records needed for the certificate are missing")
+        raise Conflict(msg("出证所需的记录不完整"))
     return inspection, body, merchant, listing, analyst, reviewer
 
 
@@ -556,9 +556,9 @@ def find(session: Session, number: str) -> Certificate | None:
 def get_certificate(*, session: Session, actor: User, number: str) -> Certificate:
     certificate = find(session, numbers.normalize(number))
     if certificate is None:
-        raise not_found("证书", "certificate")
+        raise NotFound(msg("未找到证书"))
     item = session.get(Item, certificate.item_id)
-    ensure_visible(actor, item.merchant_id if item else -1, "证书", "certificate")
+    ensure_visible(actor, item.merchant_id if item else -1, msg("未找到证书"))
     return certificate
 
 
@@ -582,16 +582,14 @@ def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
     if actor.role != "admin":
-        raise Forbidden("只有平台管理员可以吊销证书", "only platform admins revoke certificates")
+        raise Forbidden(msg("只有平台管理员可以吊销证书"))
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
+        raise ValidationFailed(msg("吊销需要原因"))
     certificate = get_certificate(session=session, actor=actor, number=number)
     with write(session, certificate):
         if certificate.status == CertificateStatus.REVOKED:
-            raise Conflict(
-                "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
-            )
+            raise Conflict(msg("证书已被吊销"), code="illegal_transition")
         _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
@@ -612,17 +610,15 @@ def reissue(
     """Revoke a valid certificate and issue its replacement from the same approved result;
     the old one points to the new one (`superseded_by`) and back (`reissue_of`)."""
     if actor.role != "admin":
-        raise Forbidden(
-            "只有平台管理员可以重新签发证书", "only platform admins reissue certificates"
-        )
+        raise Forbidden(msg("只有平台管理员可以重新签发证书"))
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
+        raise ValidationFailed(msg("重新签发需要原因"))
     old = get_certificate(session=session, actor=actor, number=number)
     _ensure_valid(old)  # before anything is signed: no replacement PDF for a refused reissue
     item = session.get(Item, old.item_id)
     if item is None:
-        raise not_found("物品", "item")
+        raise NotFound(msg("未找到物品"))
     prepared = _prepare(session=session, actor=actor, item=item, setup=setup, now=now)
     new = prepared.certificate
     new.reissue_of = old.number
@@ -655,7 +651,7 @@ def reissue(
 def _ensure_valid(certificate: Certificate) -> None:
     if certificate.status != CertificateStatus.VALID:
         raise Conflict(
-            "只能重新签发有效的证书", "only a valid certificate can be reissued",
+            msg("只能重新签发有效的证书"),
             code="illegal_transition",
         )  # fmt: skip
 
@@ -709,7 +705,7 @@ class BatchStatus:
 
 def _batch_actor(actor: User) -> None:
     if actor.role not in BATCH_ROLES:
-        raise Forbidden("只有质检员可以批量出证", "only inspectors issue batches")
+        raise Forbidden(msg("只有质检员可以批量出证"))
 
 
 def start_batch(*, session: Session, actor: User, codes: list[str], now: datetime) -> IssuanceBatch:
@@ -717,17 +713,18 @@ def start_batch(*, session: Session, actor: User, codes: list[str], now: datetim
     _batch_actor(actor)
     codes = list(dict.fromkeys(numbers.normalize(code) for code in codes if code.strip()))
     if not codes:
-        raise ValidationFailed("没有选择物品", "no items selected")
+        raise ValidationFailed(msg("没有选择物品"))
     if len(codes) > BATCH_LIMIT:
-        raise ValidationFailed(
-            f"一批最多 {BATCH_LIMIT} 件", f"at most {BATCH_LIMIT} items per batch"
-        )
+        raise ValidationFailed(msg("一批最多 {batch_limit} 件", batch_limit=BATCH_LIMIT))
     found = session.exec(select(Item).where(col(Item.code).in_(codes))).all()
     approved = {item.code for item in found if item.state == ItemState.APPROVED}
     if not_ready := [code for code in codes if code not in approved]:
         raise Conflict(
-            "以下物品不在待出证状态：" + "、".join(not_ready[:10]),
-            "not awaiting a certificate: " + ", ".join(not_ready[:10]),
+            msg(
+                "以下物品不在待出证状态：{not_ready_zh}",
+                not_ready_zh="、".join(not_ready[:10]),
+                not_ready_en=", ".join(not_ready[:10]),
+            ),
             code="illegal_transition",
         )
     batch = IssuanceBatch(
@@ -747,7 +744,7 @@ def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
     _batch_actor(actor)
     batch = session.get(IssuanceBatch, batch_id)
     if batch is None:
-        raise not_found("出证批次", "issuance batch")
+        raise NotFound(msg("未找到出证批次"))
     return batch
 
 
@@ -869,7 +866,7 @@ def _record_failure(
     now: datetime,
 ) -> None:
     message = (
-        f"{exc.message_zh} / {exc.message_en}"
+        f"{exc.message.render('zh')} / {exc.message.render('en')}"
         if isinstance(exc, DomainError)
         else f"存储失败 / storage failed: {exc}"
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from qc_app.claims.models import RejectionGround
 from qc_app.errors import NotFound, ValidationFailed
+from qc_app.i18n import msg
 
 if TYPE_CHECKING:
     from qc_app.claims.workflow import ActorLike, ClaimLike
@@ -20,7 +21,7 @@ def _text(ctx: Mapping[str, Any], key: str) -> str:
 def _own_merchant(claim: ClaimLike, actor: ActorLike) -> None:
     # Another shop's claim reads as missing (404), as everywhere else.
     if actor.merchant_id != claim.merchant_id:
-        raise NotFound("未找到理赔", "claim not found")
+        raise NotFound(msg("未找到理赔"))
 
 
 def guard_accept(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
@@ -30,24 +31,20 @@ def guard_accept(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> 
 def guard_dispute(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     _own_merchant(claim, actor)
     if not _text(ctx, "note"):
-        raise ValidationFailed("异议须说明理由", "a dispute needs the merchant's reasons")
+        raise ValidationFailed(msg("异议须说明理由"))
 
 
 def guard_reinspect(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if not _text(ctx, "note"):
-        raise ValidationFailed("复检须说明原因", "a re-inspection needs a reason")
+        raise ValidationFailed(msg("复检须说明原因"))
 
 
 def guard_uphold(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     postage = ctx.get("postage_fen")
     if not isinstance(postage, int) or isinstance(postage, bool) or postage < 0:
-        raise ValidationFailed(
-            "邮费须为非负整数（分）", "postage must be a whole number of fen ≥ 0"
-        )
+        raise ValidationFailed(msg("邮费须为非负整数（分）"))
 
 
 def guard_reject(claim: ClaimLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if ctx.get("ground") not in set(RejectionGround):
-        raise ValidationFailed(
-            "驳回须选择驳回理由", "a rejection needs one of the rejection grounds"
-        )
+        raise ValidationFailed(msg("驳回须选择驳回理由"))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from qc_app.claims import guards
 from qc_app.errors import Forbidden, IllegalTransition
+from qc_app.i18n import msg
 
 
 class ClaimState(StrEnum):
@@ -131,16 +132,25 @@ def check(
     state = ClaimState(claim.state)
     if actor.role not in spec.roles:
         raise Forbidden(
-            f"角色 {actor.role} 不能{spec.label_zh}",
-            f"role {actor.role} may not {spec.label_en}",
+            msg(
+                "角色 {role} 不能{label_zh}",
+                role=actor.role,
+                label_zh=spec.label_zh,
+                label_en=spec.label_en,
+            ),
             code="role_not_allowed",
         )
     spec.guard(claim, actor, context or {})
     if state not in spec.sources:
         zh, en = STATE_LABELS[state]
         raise IllegalTransition(
-            f"理赔当前状态为“{zh}”，不能{spec.label_zh}",
-            f"cannot {spec.label_en}: the claim is {en.lower()}",
+            msg(
+                "理赔当前状态为“{text_zh}”，不能{label_zh}",
+                text_zh=zh,
+                label_zh=spec.label_zh,
+                label_en=spec.label_en,
+                lower_en=en.lower(),
+            ),
         )
     return spec
 

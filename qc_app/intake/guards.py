@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.i18n import Message, msg
 
 if TYPE_CHECKING:
     from qc_app.intake.workflow import ActorLike, ItemLike
@@ -26,14 +27,13 @@ def guard_none(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None
 
 def guard_receive(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if ctx.get("mass_cg") is None:
-        raise ValidationFailed("收货必须称重", "intake needs the measured mass")
+        raise ValidationFailed(msg("收货必须称重"))
 
 
 def guard_start_inspection(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if actor.id is not None and actor.id == item.received_by_id:
         raise Forbidden(
-            "收货人不能检测同一物品",
-            "the intake inspector cannot inspect the item",
+            msg("收货人不能检测同一物品"),
             code="separation_of_duties",
         )
 
@@ -41,8 +41,7 @@ def guard_start_inspection(item: ItemLike, actor: ActorLike, ctx: Mapping[str, A
 def _accredited(ctx: Mapping[str, Any]) -> None:
     if not ctx.get("accredited", False):
         raise Forbidden(
-            "检测机构资质（CMA）不在有效期内，不能出具或签发结果",
-            "the testing body's accreditation (CMA) is not valid today: it cannot sign off",
+            msg("检测机构资质（CMA）不在有效期内，不能出具或签发结果"),
             code="accreditation_lapsed",
         )
 
@@ -51,8 +50,7 @@ def guard_submit_result(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]
     _accredited(ctx)
     if not ctx.get("in_scope", False):
         raise Forbidden(
-            f"检测机构的资质范围不含该材质类别（{ctx.get('family')}）",
-            f"the material family '{ctx.get('family')}' is outside the testing body's scope",
+            msg("检测机构的资质范围不含该材质类别（{family}）", family=ctx.get("family")),
             code="outside_scope",
         )
 
@@ -62,20 +60,17 @@ def _four_eyes(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None
     and belongs to the testing body that made the inspection."""
     if actor.id == ctx.get("analyst_id"):
         raise Forbidden(
-            "审核人不能审核自己录入的检测结果",
-            "a reviewer cannot approve their own inspection",
+            msg("审核人不能审核自己录入的检测结果"),
             code="separation_of_duties",
         )
     if actor.id == item.received_by_id:
         raise Forbidden(
-            "收货人不能审核同一物品",
-            "the intake inspector cannot review the item",
+            msg("收货人不能审核同一物品"),
             code="separation_of_duties",
         )
     if not ctx.get("same_body", False):
         raise Forbidden(
-            "审核人须属于出具该检测结果的检测机构",
-            "the reviewer must belong to the testing body that made the inspection",
+            msg("审核人须属于出具该检测结果的检测机构"),
             code="other_testing_body",
         )
 
@@ -88,34 +83,28 @@ def guard_approve(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> N
 def guard_send_back(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     _four_eyes(item, actor, ctx)
     if not _text(ctx, "note"):
-        raise ValidationFailed("退回复检需要说明原因", "sending back needs a note for the analyst")
+        raise ValidationFailed(msg("退回复检需要说明原因"))
 
 
 def guard_issue_certificate(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if ctx.get("verdict") != "pass":
-        raise Conflict("只有合格的物品才能出证", "only items that passed can be certified")
+        raise Conflict(msg("只有合格的物品才能出证"))
 
 
 def guard_pack(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     """Item, certificate, order and listing must all belong together (the station checks)."""
-    problems: list[tuple[str, str]] = list(ctx.get("problems", [("未核对", "not checked")]))
+    problems: list[Message] = list(ctx.get("problems", [msg("未核对")]))
     if problems:
-        raise Conflict(
-            "不匹配：" + "；".join(zh for zh, _ in problems),
-            "mismatch: " + "; ".join(en for _, en in problems),
-            code="packing_mismatch",
-        )
+        raise Conflict(msg("不匹配：{problems}", problems=tuple(problems)), code="packing_mismatch")
     if not _text(ctx, "seal_no"):
-        raise ValidationFailed(
-            "请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag"
-        )
+        raise ValidationFailed(msg("请扫描防拆袋封签号"))
 
 
 def guard_hold(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if not _text(ctx, "reason"):
-        raise ValidationFailed("挂起需要原因", "a hold needs a reason")
+        raise ValidationFailed(msg("挂起需要原因"))
 
 
 def guard_release(item: ItemLike, actor: ActorLike, ctx: Mapping[str, Any]) -> None:
     if not item.held_from:
-        raise Conflict("无法确定挂起前的状态", "the state before the hold is unknown")
+        raise Conflict(msg("无法确定挂起前的状态"))

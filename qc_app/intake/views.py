@@ -10,14 +10,15 @@ from qc_app import storage
 from qc_app.certificates.numbers import normalize
 from qc_app.certificates.services import certificate_of
 from qc_app.db import request_session
-from qc_app.errors import DomainError, NotFound, not_found
+from qc_app.errors import DomainError, NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.services import history
 from qc_app.intake import services
 from qc_app.intake.timeline import custody_rows
 from qc_app.intake.workflow import ItemState, allowed
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
-from qc_app.web import actor, back, config, locale, now, roles_required, upload_response
+from qc_app.web import actor, back, config, now, roles_required, translate, upload_response
 
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,7 +68,7 @@ def station(kind: str) -> str:
 
 
 def show(result: services.ScanResult) -> None:
-    flash(result.message(locale()), LEVELS[result.level])
+    flash(translate(result.message), LEVELS[result.level])
 
 
 def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
@@ -86,7 +87,7 @@ def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
             except DomainError as exc:
                 if exc.status not in (400, 404, 409, 422):
                     raise
-                flash(exc.message(locale()), "error")
+                flash(translate(exc.message), "error")
                 return redirect(target(**kwargs))
 
         return wrapped  # type: ignore[return-value]
@@ -116,7 +117,7 @@ def index() -> Any:
         try:
             services.get_item(session=db, actor=actor(), code=code)
         except NotFound as exc:
-            flash(exc.message(locale()), "error")
+            flash(translate(exc.message), "error")
             return redirect(url_for("intake.index"))
         return redirect(url_for("intake.receive_form", code=code))
     return render_template(
@@ -168,19 +169,11 @@ def close(code: str) -> Any:
     if missing:
         codes = ", ".join(i.code for i in missing)
         flash(
-            (
-                f"缺失 {len(missing)} 件，已挂起："
-                if locale() == "zh"
-                else f"{len(missing)} missing, put on hold: "
-            )
-            + codes,
+            translate(msg("缺失 {count} 件，已挂起：{codes}", count=len(missing), codes=codes)),
             "error",
         )
     else:
-        flash(
-            "送检单收货完成，无缺失" if locale() == "zh" else "Intake complete, nothing missing",
-            "success",
-        )
+        flash(translate(msg("送检单收货完成，无缺失")), "success")
     return redirect(url_for("intake.consignment_scan", code=code))
 
 
@@ -288,6 +281,6 @@ def photo(code: str, digest: str) -> Any:
     db = request_session()
     found = services.get_item(session=db, actor=actor(), code=code)
     if digest not in {p.sha256 for p in services.item_photos(session=db, item=found)}:
-        raise not_found("照片", "photo")
+        raise NotFound(msg("未找到照片"))
     data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from qc_app.errors import Forbidden, IllegalTransition
+from qc_app.i18n import msg
 from qc_app.intake import guards
 
 
@@ -219,15 +220,24 @@ def check(
     state = ItemState(item.state)
     if actor.role not in spec.roles:
         raise Forbidden(
-            f"角色 {actor.role} 不能执行“{spec.label_zh}”",
-            f"role {actor.role} may not {spec.label_en}",
+            msg(
+                "角色 {role} 不能执行“{label_zh}”",
+                role=actor.role,
+                label_zh=spec.label_zh,
+                label_en=spec.label_en,
+            ),
             code="role_not_allowed",
         )
     if state not in spec.sources:
         zh, en = STATE_LABELS[state]
         raise IllegalTransition(
-            f"物品当前状态为“{zh}”，不能{spec.label_zh}",
-            f"cannot {spec.label_en}: the item is {en.lower()}",
+            msg(
+                "物品当前状态为“{text_zh}”，不能{label_zh}",
+                text_zh=zh,
+                label_zh=spec.label_zh,
+                label_en=spec.label_en,
+                lower_en=en.lower(),
+            ),
         )
     spec.guard(item, actor, context or {})
     return spec

@@ -12,7 +12,8 @@ from qc_app.certificates.models import Certificate
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
 from qc_app.db import write
-from qc_app.errors import Forbidden, not_found
+from qc_app.errors import Forbidden, NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.intake.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
@@ -35,7 +36,7 @@ def create_listing(
 ) -> Listing:
     """`programme`: the code of the guarantee programme its label names (default 假一赔十)."""
     if actor.role != "merchant" or actor.merchant_id is None:
-        raise Forbidden("只有商家可以创建商品", "only merchants create listings")
+        raise Forbidden(msg("只有商家可以创建商品"))
     code = clean_text(material_code, "material_code", required=True, max_length=32)
     load_ruleset().declaration(code)
     chosen = programmes.by_code(session, programme, now)
@@ -73,7 +74,7 @@ def set_programme(
     """The merchant names another programme for the listing; orders placed before keep theirs."""
     listing = get_listing(session=session, actor=actor, listing_id=listing_id)
     if actor.role != "merchant":
-        raise Forbidden("只有商家可以选择保障计划", "only the merchant chooses the programme")
+        raise Forbidden(msg("只有商家可以选择保障计划"))
     chosen = programmes.by_code(session, programme, now)
     with write(session):
         before = session.get(Programme, listing.programme_id)
@@ -96,8 +97,8 @@ def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
     # Every caller's id comes through an <int:> route, which web.DatabaseInt stops at MAX_DB_INT.
     listing = session.get(Listing, listing_id)
     if listing is None:
-        raise not_found("商品", "listing")
-    ensure_visible(actor, listing.merchant_id, "商品", "listing")
+        raise NotFound(msg("未找到商品"))
+    ensure_visible(actor, listing.merchant_id, msg("未找到商品"))
     return listing
 
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
+from qc_app.i18n import msg
 from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
 
@@ -40,7 +41,7 @@ class Order(SQLModel, table=True):
         unique_index(
             "uq_orders_seal_no",
             "seal_no",
-            refusal=("该封签号已用于另一个包裹", "this seal number is already on another parcel"),
+            refusal=msg("该封签号已用于另一个包裹"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.warehouse.models import Alarm
 
 
@@ -63,17 +64,15 @@ def alarms_of(session: Session, *, item_id: int) -> list[Alarm]:
 def clear(session: Session, *, actor: User, alarm_id: int, note: str, now: datetime) -> Alarm:
     """Mark the alarm cleared inside the caller's transaction (the caller releases the hold)."""
     if actor.role != "admin":
-        raise Forbidden(
-            "只有主管（平台管理员）可以解除警报", "only a supervisor (admin) clears alarms"
-        )
+        raise Forbidden(msg("只有主管（平台管理员）可以解除警报"))
     note = note.strip()
     if not note:
-        raise ValidationFailed("解除警报需要说明", "clearing an alarm needs a note")
+        raise ValidationFailed(msg("解除警报需要说明"))
     alarm = session.get(Alarm, alarm_id)
     if alarm is None:
-        raise not_found("警报", "alarm")
+        raise NotFound(msg("未找到警报"))
     if alarm.cleared_at is not None:
-        raise Conflict("警报已解除", "the alarm is already cleared", code="illegal_transition")
+        raise Conflict(msg("警报已解除"), code="illegal_transition")
     alarm.cleared_by_id = actor.id
     alarm.cleared_at = now
     alarm.clear_note = note[:300]

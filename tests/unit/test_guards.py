@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.intake import guards
 from qc_app.intake.workflow import ItemState
 
@@ -129,7 +130,7 @@ def test_results_outside_the_body_scope_are_refused() -> None:
     with pytest.raises(Forbidden) as refused:
         guards.guard_submit_result(Item(ItemState.IN_INSPECTION), Actor(ANALYST, "analyst"), ctx)
     assert refused.value.code == "outside_scope"
-    assert "diamond" in refused.value.message_en
+    assert "diamond" in refused.value.message.render("en")
 
 
 def test_results_of_an_accredited_body_in_scope_are_allowed() -> None:
@@ -158,7 +159,7 @@ def test_certificate_for_a_pass_is_allowed() -> None:
 PROBLEMS = [
     ("物品不属于该订单的商品", "item is from another listing"),
     ("证书不属于该物品", "certificate is for another item"),
-    ("证书已吊销", "certificate is revoked"),
+    ("该证书已吊销", "certificate is revoked"),
 ]
 
 
@@ -167,12 +168,12 @@ def test_pack_with_problems_names_every_problem() -> None:
         guards.guard_pack(
             Item(ItemState.CERTIFIED),
             Actor(INSPECTOR, "inspector"),
-            {"problems": PROBLEMS, "seal_no": "SEAL-1"},
+            {"problems": [msg(zh) for zh, _en in PROBLEMS], "seal_no": "SEAL-1"},
         )
     assert refused.value.code == "packing_mismatch"
     for zh, en in PROBLEMS:
-        assert zh in refused.value.message_zh
-        assert en in refused.value.message_en
+        assert zh in refused.value.message.render("zh")
+        assert en in refused.value.message.render("en")
 
 
 def test_pack_that_was_never_checked_is_refused() -> None:
