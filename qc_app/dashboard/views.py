@@ -8,9 +8,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from qc_app.dashboard import charts, stats
 from qc_app.db import request_session
+from qc_app.i18n import msg
 from qc_app.intake import services as intake
 from qc_app.intake.workflow import STATE_LABELS, ItemState
-from qc_app.web import actor, locale, now, roles_required
+from qc_app.web import actor, locale, now, roles_required, translate
 
 bp = Blueprint("dashboard", __name__)
 
@@ -28,27 +29,27 @@ def index() -> Any:
         "dashboard/index.html",
         view=view,
         state_chart=charts.bar_chart(
-            [(label(s), n) for s, n in view.states], title="物品状态" if zh else "Items by state"
+            [(label(s), n) for s, n in view.states], title=translate(msg("物品状态"))
         ),
         daily_chart=charts.column_chart(
             [(day[5:], received) for day, received, _ in view.daily],
-            title="每日收货件数" if zh else "Items received per day",
+            title=translate(msg("每日收货件数")),
         ),
         certified_chart=charts.column_chart(
             [(day[5:], issued) for day, _, issued in view.daily],
-            title="每日出证数" if zh else "Certificates per day",
+            title=translate(msg("每日出证数")),
             colour="#8a6d1d",
         ),
         material_chart=charts.bar_chart(
             [(r.key, r.percent) for r in view.by_material],
-            title="合格率（按材质）" if zh else "Pass rate by material",
+            title=translate(msg("合格率（按材质）")),
             unit="%",
             maximum=100,
             colour="#157347",
         ),
         merchant_chart=charts.bar_chart(
             [(r.key, r.percent) for r in view.by_merchant],
-            title="合格率（按商家）" if zh else "Pass rate by merchant",
+            title=translate(msg("合格率（按商家）")),
             unit="%",
             maximum=100,
             colour="#157347",
@@ -78,5 +79,5 @@ def clear_alarm(alarm_id: int) -> Any:
         note=request.form.get("note", ""),
         now=now(),
     )
-    flash(("警报已解除 " if locale() == "zh" else "Alarm cleared ") + item.code, "success")
+    flash(translate(msg("警报已解除 {code}", code=item.code)), "success")
     return redirect(url_for("dashboard.index"))
