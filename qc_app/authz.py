@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from qc_app.errors import Forbidden, NotFound
+from qc_app.i18n import Message, msg
 
 
 class Role(StrEnum):
@@ -34,32 +35,26 @@ class Permission:
 
     name: str
     roles: frozenset[Role]
-    label_zh: str
-    label_en: str
+    refusal: Message
 
 
-def _p(name: str, roles: set[Role] | frozenset[Role], zh: str, en: str) -> Permission:
-    return Permission(name, frozenset(roles), zh, en)
+def _p(name: str, roles: set[Role] | frozenset[Role], refusal: Message) -> Permission:
+    return Permission(name, frozenset(roles), refusal)
 
 
 _M, _I, _A = {Role.MERCHANT}, {Role.INSPECTOR}, {Role.ADMIN}
-SIGNED_IN = _p("signed_in", frozenset(Role), "登录后可用", "sign in first")
-MERCHANT_PORTAL = _p("merchant_portal", _M, "只有商家可以使用此功能", "only merchants may do this")
-WAREHOUSE = _p("warehouse", _I, "只有质检员可以使用此功能", "only inspectors may do this")
-LAB_TERMINAL = _p("lab_terminal", LAB, "只有检测人员可以使用此功能", "only the lab may do this")
-PLATFORM = _p("platform", _A, "只有平台管理员可以执行此操作", "only platform admins may do this")
-DASHBOARD = _p("dashboard", _I | _A, "您的角色无权查看看板", "your role may not read the dashboard")
+SIGNED_IN = _p("signed_in", frozenset(Role), msg("登录后可用"))
+MERCHANT_PORTAL = _p("merchant_portal", _M, msg("只有商家可以使用此功能"))
+WAREHOUSE = _p("warehouse", _I, msg("只有质检员可以使用此功能"))
+LAB_TERMINAL = _p("lab_terminal", LAB, msg("只有检测人员可以使用此功能"))
+PLATFORM = _p("platform", _A, msg("只有平台管理员可以执行此操作"))
+DASHBOARD = _p("dashboard", _I | _A, msg("您的角色无权查看看板"))
 # Consignments, orders and their labels: the shop, the warehouse and the platform.
-PARCELS = _p("parcels", _M | _I | _A, "您的角色无权查看此包裹", "your role may not see this parcel")
-CLAIMS = _p("claims", _M | _A, "您的角色无权查看理赔", "your role may not read claims")
+PARCELS = _p("parcels", _M | _I | _A, msg("您的角色无权查看此包裹"))
+CLAIMS = _p("claims", _M | _A, msg("您的角色无权查看理赔"))
 # A warehouse alarm and its hold end only with a supervisor's note.
-CLEAR_ALARMS = _p(
-    "clear_alarms",
-    _A,
-    "只有主管（平台管理员）可以解除警报",
-    "only a supervisor (admin) clears alarms",
-)
-SEE_ALARMS = _p("see_alarms", STAFF, "商家看不到质检仓的警报", "merchants do not see alarms")
+CLEAR_ALARMS = _p("clear_alarms", _A, msg("只有主管（平台管理员）可以解除警报"))
+SEE_ALARMS = _p("see_alarms", STAFF, msg("商家看不到质检仓的警报"))
 
 
 class Viewer(Protocol):
@@ -70,7 +65,7 @@ class Viewer(Protocol):
     def merchant_id(self) -> int | None: ...
 
 
-class Guarded(Protocol):
+class TransitionLike(Protocol):
     """A workflow transition as authorisation sees it: its roles and its label."""
 
     @property
@@ -81,6 +76,10 @@ class Guarded(Protocol):
 
     @property
     def label_en(self) -> str: ...
+
+
+# What authorisation is asked about: a permission or a workflow transition.
+Guarded = Permission | TransitionLike
 
 
 def allows(actor: Viewer | None, what: Guarded) -> bool:
@@ -95,15 +94,20 @@ def authorize(actor: Viewer, what: Guarded) -> None:
     if allows(actor, what):
         return
     if isinstance(what, Permission):
-        raise Forbidden(what.label_zh, what.label_en)
+        raise Forbidden(what.refusal)
     raise Forbidden(
-        f"角色 {actor.role} 不能执行“{what.label_zh}”",
-        f"role {actor.role} may not {what.label_en}",
+        msg(
+            "角色 {role} 不能执行“{label_zh}”",
+            role=actor.role,
+            label_zh=what.label_zh,
+            label_en=what.label_en,
+        ),
         code="role_not_allowed",
     )
 
 
-def ensure_visible(viewer: Viewer, merchant_id: int, what_zh: str, what_en: str) -> None:
-    """404, not 403, for another merchant's record: the answer must not confirm it exists."""
+def ensure_visible(viewer: Viewer, merchant_id: int, missing: Message) -> None:
+    """404, not 403, for another merchant's record: the answer must not confirm it exists, so
+    `missing` is the same message the record's own lookup gives when there is no such row."""
     if viewer.role == Role.MERCHANT and viewer.merchant_id != merchant_id:
-        raise NotFound(f"未找到{what_zh}", f"{what_en} not found")
+        raise NotFound(missing)

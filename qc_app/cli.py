@@ -15,7 +15,7 @@ qc = click.Group("qc", help="qc_app administration")
 
 
 def fail(exc: DomainError) -> NoReturn:
-    raise click.ClickException(f"{exc.message_zh} / {exc.message_en}") from exc
+    raise click.ClickException(f"{exc.message.render('zh')} / {exc.message.render('en')}") from exc
 
 
 @qc.group("db")

@@ -25,18 +25,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, create_engine
 
 from qc_app.errors import LostRace
+from qc_app.i18n import Message, msg
 from qc_app.sqltypes import CONFLICT
 from qc_app.units import parse_int
 
 WRITE = "qc_write"
-CHANGED = (
-    "记录刚被他人修改，请刷新后重试",
-    "the record was changed by someone else; reload and retry",
-)
-EXISTS = (
-    "相同的记录刚被他人创建，请刷新后重试",
-    "the same record was just created by someone else; reload and check",
-)
+CHANGED = msg("记录刚被他人修改，请刷新后重试")
+EXISTS = msg("相同的记录刚被他人创建，请刷新后重试")
 # PostgreSQL: unique violation; serialization failure and deadlock (a lock-order race).
 UNIQUE_VIOLATION = "23505"
 RETRYABLE = ("40001", "40P01")
@@ -138,23 +133,23 @@ def _lost_race(exc: BaseException) -> LostRace | None:
     """The 409 for an exception that means another transaction got there first, else None
     (any other integrity error is a bug and stays one)."""
     if isinstance(exc, StaleDataError):
-        return LostRace(*CHANGED)
+        return LostRace(CHANGED)
     if not isinstance(exc, DBAPIError):
         return None
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in RETRYABLE:
-        return LostRace(*CHANGED)
+        return LostRace(CHANGED)
     if not isinstance(exc, IntegrityError):
         return None
     if sqlstate == UNIQUE_VIOLATION:
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        return LostRace(*_unique_message(lambda index: index.name == name))
+        return LostRace(_unique_message(lambda index: index.name == name))
     text = str(exc.orig)
     prefix = "UNIQUE constraint failed: "  # SQLite names the columns, not the index
     if not text.startswith(prefix):
         return None
     columns = {c.strip() for c in text.removeprefix(prefix).split(",")}
-    return LostRace(*_unique_message(lambda index: _qualified(index) == columns))
+    return LostRace(_unique_message(lambda index: _qualified(index) == columns))
 
 
 def _qualified(index: Index) -> set[str]:
@@ -162,7 +157,7 @@ def _qualified(index: Index) -> set[str]:
     return {f"{table}.{column.name}" for column in index.columns}
 
 
-def _unique_message(matches: Callable[[Index], bool]) -> tuple[str, str]:
+def _unique_message(matches: Callable[[Index], bool]) -> Message:
     for table in SQLModel.metadata.sorted_tables:
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             if index.unique and CONFLICT in index.info and matches(index):

@@ -1,26 +1,28 @@
 """Domain errors: every refusal the domain can give, mapped to HTTP and messages in one place.
 
-Each error carries a stable code for the API, a Chinese message for the UI and an English one.
+Each error carries a stable code for the API and a Message (qc_app.i18n) that whoever shows it
+renders: the web in the request's language, the API and the CLI in Chinese and English.
 """
 
 from __future__ import annotations
 
 import math
 
+from qc_app.i18n import Message, msg
+
 
 class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message_zh: str, message_en: str, *, code: str | None = None) -> None:
-        super().__init__(message_en)
-        self.message_zh = message_zh
-        self.message_en = message_en
+    def __init__(self, message: Message, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
         if code:
             self.code = code
 
-    def message(self, locale: str) -> str:
-        return self.message_en if locale.startswith("en") else self.message_zh
+    def __str__(self) -> str:
+        return self.message.render("en")
 
 
 class BadRequest(DomainError):
@@ -70,19 +72,17 @@ class TooManyAttempts(DomainError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, what_zh: str, what_en: str, *, wait_s: float) -> None:
+    def __init__(self, what: Message, *, wait_s: float) -> None:
         self.retry_after = max(1, math.ceil(wait_s))
-        zh, en = wait_words(self.retry_after)
-        super().__init__(f"{what_zh}请在{zh}后再试。", f"{what_en} Please try again in {en}.")
+        super().__init__(
+            msg("{what}请在{wait}后再试。", what=what, wait=wait_words(self.retry_after))
+        )
 
 
-def wait_words(seconds: int) -> tuple[str, str]:
+def wait_words(seconds: int) -> Message:
     """A wait as a person says it: seconds under two minutes, else minutes (rounded up)."""
+    if seconds == 1:
+        return msg(" 1 秒")
     if seconds < 120:
-        return f" {seconds} 秒", f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f" {minutes} 分钟", f"{minutes} minutes"
-
-
-def not_found(what_zh: str, what_en: str) -> NotFound:
-    return NotFound(f"未找到{what_zh}", f"{what_en} not found")
+        return msg(" {seconds} 秒", seconds=seconds)
+    return msg(" {minutes} 分钟", minutes=math.ceil(seconds / 60))

@@ -19,6 +19,7 @@ from flask import Flask, Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from qc_app.errors import BadRequest
+from qc_app.i18n import msg
 
 MAX_JSON_DEPTH = 32  # the deepest body the API documents is 3 (consignment → items → item)
 # 500 declared items take about 100 KB. The cap bounds the parse and the walk below: a body of
@@ -31,8 +32,7 @@ _ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 def _unstorable_text() -> BadRequest:
     return BadRequest(
-        "请求含有无法保存的字符（NUL 或孤立的代理字符）",
-        "the request holds characters that cannot be stored (NUL or a lone surrogate)",
+        msg("请求含有无法保存的字符（NUL 或孤立的代理字符）"),
     )
 
 
@@ -65,8 +65,7 @@ class BodyJSON:
 
 def _too_deep() -> BadRequest:
     return BadRequest(
-        f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）",
-        f"the JSON body nests too deeply (at most {MAX_JSON_DEPTH} levels)",
+        msg("JSON 嵌套过深（最多 {max_json_depth} 层）", max_json_depth=MAX_JSON_DEPTH),
     )
 
 

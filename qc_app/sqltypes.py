@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
 from sqlalchemy.types import TypeDecorator
 
-# Key of a unique index's `info`: the (中文, English) refusal `db.write` gives the loser.
+from qc_app.i18n import Message
+
+# Key of a unique index's `info`: the refusal (a Message) `db.write` gives the loser.
 CONFLICT = "qc_conflict"
 
 
@@ -58,7 +60,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def unique_index(name: str, column: str, *, refusal: tuple[str, str], where: str = "") -> Index:
+def unique_index(name: str, column: str, *, refusal: Message, where: str = "") -> Index:
     """A unique index on one column, partial when `where` is given (the same condition on
     SQLite and PostgreSQL), carrying the refusal for a request that loses a race on it."""
     condition: dict[str, Any] = (

@@ -29,6 +29,7 @@ from blinker import Signal
 
 from qc_app.authz import Role, authorize
 from qc_app.errors import IllegalTransition
+from qc_app.i18n import msg
 
 StateT = TypeVar("StateT", bound=StrEnum)
 ObjT = TypeVar("ObjT")
@@ -146,8 +147,15 @@ class StateMachine(Generic[StateT, ObjT]):
         if state not in spec.sources:
             zh, en = self.labels[state]
             raise IllegalTransition(
-                f"{self.noun_zh}当前状态为“{zh}”，不能{spec.label_zh}",
-                f"cannot {spec.label_en}: the {self.noun_en} is {en.lower()}",
+                msg(
+                    "{noun_zh}当前状态为“{text_zh}”，不能{label_zh}",
+                    noun_zh=self.noun_zh,
+                    text_zh=zh,
+                    label_zh=spec.label_zh,
+                    label_en=spec.label_en,
+                    noun_en=self.noun_en,
+                    lower_en=en.lower(),
+                ),
             )
         if not isinstance(facts, spec.facts):
             raise TypeError(f"{name} needs {spec.facts.__name__}, not {type(facts).__name__}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 
 ONE = Decimal(1)
 CENTI = Decimal("0.01")
@@ -25,14 +26,14 @@ def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
     """The one parser of every number that comes in (forms, JSON, CSV): a JSON number or a
     string, exact, with at most the decimals of `places`. Over-long text and huge exponents
     are refused before any arithmetic."""
-    not_a_number = ValidationFailed(f"{field} 必须是数字", f"{field} must be a number")
+    not_a_number = ValidationFailed(msg("{field} 必须是数字", field=field))
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise not_a_number
     if isinstance(value, int) and abs(value) >= 10 ** (MAX_EXPONENT + 1):
         raise _far_too_large(field)  # before str(): a 5000-digit int does not even print
     text = str(value).strip()
     if len(text) > MAX_NUMBER_CHARS:
-        raise ValidationFailed(f"{field} 过长", f"{field} is too long for a number")
+        raise ValidationFailed(msg("{field} 过长", field=field))
     try:
         # str() of a float JSON number gives its shortest repr, which is what the caller typed.
         number = Decimal(text)
@@ -51,16 +52,14 @@ def to_decimal(value: object, *, field: str, places: Decimal) -> Decimal:
 
 
 def _far_too_large(field: str) -> ValidationFailed:
-    return ValidationFailed(f"{field} 数值过大", f"{field} is far too large")
+    return ValidationFailed(msg("{field} 数值过大", field=field))
 
 
 def _too_precise(field: str, places: Decimal) -> ValidationFailed:
     if places == ONE:
-        return ValidationFailed(f"{field} 须为整数", f"{field} must be a whole number")
+        return ValidationFailed(msg("{field} 须为整数", field=field))
     decimals = len(str(places).partition(".")[2])
-    return ValidationFailed(
-        f"{field} 最多 {decimals} 位小数", f"{field} allows at most {decimals} decimals"
-    )
+    return ValidationFailed(msg("{field} 最多 {decimals} 位小数", field=field, decimals=decimals))
 
 
 def parse_int(value: object, *, field: str, low: int, high: int, unit: str = "") -> int:
@@ -72,8 +71,14 @@ def parse_int(value: object, *, field: str, low: int, high: int, unit: str = "")
 def in_range(number: Decimal, low: Decimal, high: Decimal, *, field: str, unit: str) -> Decimal:
     if not low <= number <= high:
         raise ValidationFailed(
-            f"{field} 超出范围（{low}–{high}{unit}）：{number}",
-            f"{field} out of range ({low}–{high}{unit}): {number}",
+            msg(
+                "{field} 超出范围（{low}–{high}{unit}）：{number}",
+                field=field,
+                low=low,
+                high=high,
+                unit=unit,
+                number=number,
+            ),
         )
     return number
 
@@ -124,7 +129,7 @@ def clean_text(value: object, field: str, *, required: bool, max_length: int) ->
     """A form or JSON text field: trimmed, present when required, within its length."""
     text = str(value or "").strip()
     if required and not text:
-        raise ValidationFailed(f"请填写{field}", f"{field} is required")
+        raise ValidationFailed(msg("请填写{field}", field=field))
     if len(text) > max_length:
-        raise ValidationFailed(f"{field}过长", f"{field} is too long (max {max_length})")
+        raise ValidationFailed(msg("{field}过长", field=field, max_length_en=max_length))
     return text

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2048
-TOO_MANY_PIXELS = ("照片像素过多", "the photo has too many pixels")
+TOO_MANY_PIXELS = msg("照片像素过多")
 
 
 @dataclass(frozen=True)
@@ -31,26 +32,24 @@ class CleanImage:
 
 def clean_image(data: bytes) -> CleanImage:
     if not data:
-        raise ValidationFailed("照片为空", "the photo is empty")
+        raise ValidationFailed(msg("照片为空"))
     if len(data) > MAX_BYTES:
-        raise ValidationFailed("照片超过 10 MB", "the photo is larger than 10 MB")
+        raise ValidationFailed(msg("照片超过 10 MB"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
             if image.width * image.height > MAX_PIXELS:
-                raise ValidationFailed(*TOO_MANY_PIXELS)
+                raise ValidationFailed(TOO_MANY_PIXELS)
             image.load()
             image = ImageOps.exif_transpose(image)
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow's own limit, met at open for sizes far beyond ours (a 50,000² PNG header).
-        raise ValidationFailed(*TOO_MANY_PIXELS) from exc
+        raise ValidationFailed(TOO_MANY_PIXELS) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ValidationFailed(
-            "照片须为 JPEG、PNG 或 WebP 图片", "the photo must be a JPEG, PNG or WebP image"
-        ) from exc
+        raise ValidationFailed(msg("照片须为 JPEG、PNG 或 WebP 图片")) from exc
     image = image.convert("RGB")
     # Nothing of the upload but its pixels: Pillow would write info["comment"] back as a JPEG
     # comment (where a JPEG+HTML polyglot keeps its page, or a PNG its text chunk).
@@ -67,7 +66,7 @@ CSV_MAX_BYTES = 1024 * 1024  # every CSV upload, consignments and orders alike
 def decode_csv(data: bytes) -> str:
     """An uploaded CSV file as text (consignments and orders): at most 1 MB."""
     if len(data) > CSV_MAX_BYTES:
-        raise ValidationFailed("文件过大（最大 1 MB）", "file too large (max 1 MB)")
+        raise ValidationFailed(msg("文件过大（最大 1 MB）"))
     # Excel on Chinese Windows saves GB18030/GBK; everything else sends UTF-8 (maybe with a BOM).
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -75,8 +74,6 @@ def decode_csv(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         if "\x00" in text:  # no text file holds one, and PostgreSQL cannot store it
-            raise ValidationFailed(
-                "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV"
-            )
+            raise ValidationFailed(msg("文件含有空字符（NUL），不是文本 CSV"))
         return text
-    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unreadable encoding (use UTF-8)")
+    raise ValidationFailed(msg("文件编码无法识别（请用 UTF-8）"))

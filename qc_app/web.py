@@ -37,6 +37,7 @@ from qc_app.authz import Guarded, allows
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
 from qc_app.errors import DomainError, Forbidden, TooManyAttempts
+from qc_app.i18n import Message, msg, verbatim
 from qc_app.items.workflow import STATE_LABELS
 from qc_app.sqltypes import utcnow
 from qc_app.units import cg_to_mass, format_fen
@@ -98,6 +99,11 @@ def _translations() -> Any:
     return found
 
 
+def translate(message: Message) -> str:
+    """A Message in the request's language (flash messages, texts a view hands a template)."""
+    return message.render(_translations())
+
+
 def permission_required(what: Guarded) -> Callable[[F], F]:
     """The page needs a signed-in user whom `authz.allows` lets do `what` (a permission or a
     workflow transition, whose table row names the roles)."""
@@ -108,7 +114,7 @@ def permission_required(what: Guarded) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not allows(actor(), what):
-                raise Forbidden("您的角色无权访问此页面", "your role may not open this page")
+                raise Forbidden(msg("您的角色无权访问此页面"))
             return view(*args, **kwargs)
 
         wrapped.qc_roles = tuple(sorted(what.roles))  # type: ignore[attr-defined]
@@ -185,6 +191,10 @@ def init_app(app: Flask) -> None:
             "format_fen": format_fen,
         }
 
+    @app.template_filter("tr")
+    def _tr(message: Message) -> str:
+        return translate(message)
+
     @app.template_filter("grams")
     def _grams(centigrams: int | None) -> str:
         return "—" if centigrams is None else f"{cg_to_mass(centigrams)} g"
@@ -253,11 +263,11 @@ def _register_errors(app: Flask) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if _wants_json():
             body, status = error_json(
-                exc.code, exc.message_en, exc.status, message_zh=exc.message_zh
+                exc.code, exc.message.render("en"), exc.status, message_zh=exc.message.render("zh")
             )
             return body, status, headers
         if request.method == "POST" and exc.status in (409, 422, 400) and request.referrer:
-            flash(exc.message(locale()), "error")
+            flash(translate(exc.message), "error")
             return redirect(safe_next(urlsplit(request.referrer).path) or request.path)
         return render_template("error.html", error=exc, status=exc.status), exc.status, headers
 
@@ -266,9 +276,7 @@ def _register_errors(app: Flask) -> None:
         return render_template(
             "error.html",
             status=400,
-            error=DomainError(
-                "表单已失效，请刷新页面后重试", "the form expired; reload the page and retry"
-            ),
+            error=DomainError(msg("表单已失效，请刷新页面后重试")),
         ), 400
 
     @app.errorhandler(HTTPException)
@@ -278,7 +286,7 @@ def _register_errors(app: Flask) -> None:
             # A Flask-Limiter limit: said in words, with the wait, as the check-code budgets are.
             current = limiter.current_limit
             wait_s = current.reset_at - time.time() if current else 60.0
-            return _domain(TooManyAttempts("请求过于频繁。", "Too many requests.", wait_s=wait_s))
+            return _domain(TooManyAttempts(msg("请求过于频繁。"), wait_s=wait_s))
         # What the exception says besides its page, e.g. the Allow header of a 405.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if _wants_json():
@@ -293,7 +301,7 @@ def _register_errors(app: Flask) -> None:
             render_template(
                 "error.html",
                 status=status,
-                error=DomainError(exc.name, exc.description or exc.name),
+                error=DomainError(verbatim(exc.description or exc.name)),
             ),
             status,
             headers,
@@ -309,7 +317,7 @@ def _register_errors(app: Flask) -> None:
         return render_template(
             "error.html",
             status=500,
-            error=DomainError("系统错误，请稍后重试", "internal error; please retry later"),
+            error=DomainError(msg("系统错误，请稍后重试")),
             request_id=requestid.current(),
         ), 500
 

@@ -30,7 +30,8 @@ from qc_app.claims import services as claims
 from qc_app.claims.models import Programme
 from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
-from qc_app.errors import BadRequest, Forbidden, Unauthorized, not_found
+from qc_app.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from qc_app.i18n import msg
 from qc_app.inspection import services as inspection
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.intake import services as intake
@@ -66,11 +67,10 @@ def token_permission(what: Guarded) -> Callable[[F], F]:
                 else None
             )
             if user is None:
-                raise Unauthorized("缺少或无效的令牌", "missing or invalid bearer token")
+                raise Unauthorized(msg("缺少或无效的令牌"))
             if not allows(user, what):
                 raise Forbidden(
-                    f"角色 {user.role} 无权调用此接口",
-                    f"role {user.role} may not call this endpoint",
+                    msg("角色 {role} 无权调用此接口", role=user.role),
                 )
             g.api_user = user
             return view(*args, **kwargs)
@@ -88,7 +88,7 @@ def caller() -> User:
 def body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象", "the request body must be a JSON object")
+        raise BadRequest(msg("请求体须为 JSON 对象"))
     return data
 
 
@@ -152,7 +152,7 @@ def create_listing() -> Any:
 def create_consignment() -> Any:
     items = body().get("items")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise BadRequest("items 须为对象数组", "items must be an array of objects")
+        raise BadRequest(msg("items 须为对象数组"))
     consignment = intake.create_consignment(
         session=request_session(), actor=caller(), items=items, now=now()
     )
@@ -194,7 +194,7 @@ def record_inspection(code: str) -> Any:
     data = body()
     raw = data.get("measurements", data)
     if not isinstance(raw, dict):
-        raise BadRequest("measurements 须为对象", "measurements must be an object")
+        raise BadRequest(msg("measurements 须为对象"))
     found = inspection.record_inspection(
         session=request_session(), actor=caller(), code=code, raw=raw, now=now()
     )
@@ -263,7 +263,7 @@ def get_certificate(number: str) -> Any:
     found = lookup.find(request_session(), normalize(number))
     if found is None:
         throttle.spend(number)
-        raise not_found("证书", "certificate")
+        raise NotFound(msg("未找到证书"))
     return jsonify(
         {
             "number": found.number,
@@ -458,7 +458,7 @@ def set_listing_labels(listing_id: int) -> Any:
     data = body()
     flags = {k: data.get(k, False) for k in ("authentic", "guarantee")}
     if not all(isinstance(v, bool) for v in flags.values()):
-        raise BadRequest("authentic / guarantee 须为布尔值", "authentic and guarantee are booleans")
+        raise BadRequest(msg("authentic / guarantee 须为布尔值"))
     found = set_labels(
         session=request_session(),
         actor=caller(),
@@ -487,9 +487,16 @@ def import_consignment() -> Any:
             session=request_session(), actor=caller(), data=request.get_data(), now=now()
         )
     except intake.CsvRejected as exc:
-        rows = [{"line": line, "message": en, "message_zh": zh} for line, zh, en in exc.rows]
+        rows = [
+            {"line": line, "message": said.render("en"), "message_zh": said.render("zh")}
+            for line, said in exc.rows
+        ]
         return error_json(
-            exc.code, exc.message_en, exc.status, message_zh=exc.message_zh, rows=rows
+            exc.code,
+            exc.message.render("en"),
+            exc.status,
+            message_zh=exc.message.render("zh"),
+            rows=rows,
         )
     rows = intake.consignment_items(session=request_session(), consignment=found)
     return jsonify({"code": found.code, "items": [item_json(i) for i in rows]}), 201
@@ -554,7 +561,7 @@ def decide_claim(number: str) -> Any:
     data = body()
     decision = text(data, "decision")
     if decision not in ("uphold", "reject"):
-        raise BadRequest("decision 须为 uphold 或 reject", "decision must be uphold or reject")
+        raise BadRequest(msg("decision 须为 uphold 或 reject"))
     claim = claims.decide(
         session=request_session(),
         actor=caller(),

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 
 _hasher = PasswordHasher()
 # Verified when the user does not exist, so both paths cost the same time (no user enumeration).
@@ -17,8 +18,11 @@ MAX_LENGTH = 128
 def check_policy(password: str) -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise ValidationFailed(
-            f"密码长度须为 {MIN_LENGTH}–{MAX_LENGTH} 个字符",
-            f"passwords must be {MIN_LENGTH} to {MAX_LENGTH} characters",
+            msg(
+                "密码长度须为 {min_length}–{max_length} 个字符",
+                min_length=MIN_LENGTH,
+                max_length=MAX_LENGTH,
+            ),
         )
 
 

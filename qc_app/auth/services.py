@@ -14,6 +14,7 @@ from qc_app.auth.passwords import hash_password, verify_password
 from qc_app.authz import Role
 from qc_app.db import write
 from qc_app.errors import Conflict, Unauthorized, ValidationFailed
+from qc_app.i18n import msg
 
 
 def _digest(token: str) -> str:
@@ -34,12 +35,12 @@ def create_user(
 ) -> User:
     role = Role(role)
     if role == Role.MERCHANT and merchant_id is None:
-        raise ValidationFailed("商家账号必须关联商家", "a merchant user needs a merchant")
+        raise ValidationFailed(msg("商家账号必须关联商家"))
     if role in (Role.ANALYST, Role.REVIEWER) and testing_body_id is None:
-        raise ValidationFailed("检测人员必须属于检测机构", "lab staff need a testing body")
+        raise ValidationFailed(msg("检测人员必须属于检测机构"))
     with write(session):
         if session.exec(select(User).where(User.username == username)).first():
-            raise Conflict(f"用户名已存在：{username}", f"username taken: {username}")
+            raise Conflict(msg("用户名已存在：{username}", username=username))
         user = User(
             username=username,
             display_name=display_name,
@@ -77,7 +78,7 @@ def login(*, session: Session, username: str, password: str, now: datetime) -> t
                 entity_id=username[:64],
                 at=now,
             )
-            raise Unauthorized("用户名或密码错误", "wrong username or password")
+            raise Unauthorized(msg("用户名或密码错误"))
         token = secrets.token_urlsafe(32)
         session.add(
             UserSession(
@@ -130,7 +131,7 @@ def logout(*, session: Session, token: str, now: datetime) -> None:
 def create_token(*, session: Session, username: str, now: datetime) -> str:
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise ValidationFailed(f"没有用户 {username}", f"no user {username}")
+        raise ValidationFailed(msg("没有用户 {username}", username=username))
     token = "qct_" + secrets.token_urlsafe(32)
     with write(session):
         session.add(ApiToken(token_hash=_digest(token), user_id=user.id or 0, created_at=now))

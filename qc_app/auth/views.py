@@ -13,11 +13,11 @@ from qc_app.web import (
     Principal,
     config,
     limiter,
-    locale,
     now,
     permission_required,
     public,
     safe_next,
+    translate,
 )
 
 bp = Blueprint("auth", __name__)
@@ -53,7 +53,7 @@ def login() -> Any:
                 now=now(),
             )
         except Unauthorized as exc:
-            error = exc.message(locale())
+            error = translate(exc.message)
         else:
             lang = session.get("lang")
             session.clear()  # a new session on login: nothing from before carries over

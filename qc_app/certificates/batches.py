@@ -18,7 +18,8 @@ from qc_app.certificates.issuance import IssuingSetup, issue_certificate
 from qc_app.certificates.models import Certificate, IssuanceBatch
 from qc_app.codes import normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.items import workflow
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
@@ -73,17 +74,18 @@ def start_batch(*, session: Session, actor: User, codes: list[str], now: datetim
     authorize(actor, BATCH)
     codes = list(dict.fromkeys(normalize(code) for code in codes if code.strip()))
     if not codes:
-        raise ValidationFailed("没有选择物品", "no items selected")
+        raise ValidationFailed(msg("没有选择物品"))
     if len(codes) > BATCH_LIMIT:
-        raise ValidationFailed(
-            f"一批最多 {BATCH_LIMIT} 件", f"at most {BATCH_LIMIT} items per batch"
-        )
+        raise ValidationFailed(msg("一批最多 {batch_limit} 件", batch_limit=BATCH_LIMIT))
     found = session.exec(select(Item).where(col(Item.code).in_(codes))).all()
     approved = {item.code for item in found if item.state == ItemState.APPROVED}
     if not_ready := [code for code in codes if code not in approved]:
         raise Conflict(
-            "以下物品不在待出证状态：" + "、".join(not_ready[:10]),
-            "not awaiting a certificate: " + ", ".join(not_ready[:10]),
+            msg(
+                "以下物品不在待出证状态：{not_ready_zh}",
+                not_ready_zh="、".join(not_ready[:10]),
+                not_ready_en=", ".join(not_ready[:10]),
+            ),
             code="illegal_transition",
         )
     batch = IssuanceBatch(
@@ -103,7 +105,7 @@ def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
     authorize(actor, BATCH)
     batch = session.get(IssuanceBatch, batch_id)
     if batch is None:
-        raise not_found("出证批次", "issuance batch")
+        raise NotFound(msg("未找到出证批次"))
     return batch
 
 
@@ -223,7 +225,7 @@ def _record_failure(
     now: datetime,
 ) -> None:
     message = (
-        f"{exc.message_zh} / {exc.message_en}"
+        f"{exc.message.render('zh')} / {exc.message.render('en')}"
         if isinstance(exc, DomainError)
         else f"存储失败 / storage failed: {exc}"
     )

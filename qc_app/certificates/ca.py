@@ -16,7 +16,8 @@ from qc_app.auth.models import User
 from qc_app.certificates import pades, pki, signing
 from qc_app.certificates.models import CredentialKind, PdfSigningCredential
 from qc_app.db import write
-from qc_app.errors import Conflict, not_found
+from qc_app.errors import Conflict, NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.models import TestingBody
 
 CA_NAME = "QC Platform Certificate Authority"
@@ -83,7 +84,7 @@ def issue_body_credential(
     signed stay valid: they carry the certificate, and the CA still vouches for it)."""
     body = session.exec(select(TestingBody).where(TestingBody.code == body_code)).first()
     if body is None:
-        raise not_found("检测机构", "testing body")
+        raise NotFound(msg("未找到检测机构"))
     ca = ensure_platform_ca(session=session, passphrase=passphrase, now=now)
     credential = pki.issue_body_certificate(
         ca=pki.Credential(
@@ -143,8 +144,7 @@ def pades_signer_for(session: Session, passphrase: str, body: TestingBody) -> pa
     ca = platform_ca(session)
     if credential is None or ca is None:
         raise Conflict(
-            "检测机构没有 PDF 签名证书，请运行 flask qc ca init",
-            "the testing body has no PDF-signing certificate: run `flask --app qc_app qc ca init`",
+            msg("检测机构没有 PDF 签名证书，请运行 flask qc ca init"),
         )
     return pades.cached_signer(
         credential.certificate_pem, credential.private_key_pem, ca.certificate_pem, passphrase

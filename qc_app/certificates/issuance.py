@@ -35,6 +35,7 @@ from qc_app.codes import (
 from qc_app.config import Config
 from qc_app.db import write
 from qc_app.errors import Conflict
+from qc_app.i18n import msg
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.items import guards, workflow
@@ -83,14 +84,14 @@ Context = tuple[Inspection, TestingBody, Merchant, Listing, User, User]
 def context_of(session: Session, item: Item) -> Context:
     inspection = latest_approved(session=session, item=item)
     if inspection is None:
-        raise Conflict("该物品没有审核通过的检测结果", "the item has no approved inspection")
+        raise Conflict(msg("该物品没有审核通过的检测结果"))
     body = session.get(TestingBody, inspection.testing_body_id)
     merchant = session.get(Merchant, item.merchant_id)
     listing = session.get(Listing, item.listing_id)
     analyst = session.get(User, inspection.analyst_id)
     reviewer = session.get(User, inspection.reviewer_id) if inspection.reviewer_id else None
     if not (body and merchant and listing and analyst and reviewer):
-        raise Conflict("出证所需的记录不完整", "records needed for the certificate are missing")
+        raise Conflict(msg("出证所需的记录不完整"))
     return inspection, body, merchant, listing, analyst, reviewer
 
 

@@ -17,6 +17,7 @@ from qc_app.certificates.ca import ca_jwk, platform_ca
 from qc_app.certificates.models import SigningKey
 from qc_app.db import write
 from qc_app.errors import Conflict
+from qc_app.i18n import msg
 
 
 def ensure_signing_key(*, session: Session, passphrase: str, now: datetime) -> SigningKey:
@@ -56,8 +57,7 @@ def signer_for(session: Session, passphrase: str) -> signing.Signer:
     key = current_key(session)
     if key is None:
         raise Conflict(
-            "没有可用的签名密钥，请运行 flask qc keys init",
-            "no signing key: run `flask --app qc_app qc keys init`",
+            msg("没有可用的签名密钥，请运行 flask qc keys init"),
         )
     return _signer(key.kid, key.private_key_pem, passphrase)
 

@@ -11,7 +11,8 @@ from qc_app.auth.models import User
 from qc_app.authz import ensure_visible
 from qc_app.certificates.models import Certificate
 from qc_app.codes import normalize
-from qc_app.errors import not_found
+from qc_app.errors import NotFound
+from qc_app.i18n import msg
 from qc_app.items.models import Item
 
 
@@ -22,9 +23,9 @@ def find(session: Session, number: str) -> Certificate | None:
 def get_certificate(*, session: Session, actor: User, number: str) -> Certificate:
     certificate = find(session, normalize(number))
     if certificate is None:
-        raise not_found("证书", "certificate")
+        raise NotFound(msg("未找到证书"))
     item = session.get(Item, certificate.item_id)
-    ensure_visible(actor, item.merchant_id if item else -1, "证书", "certificate")
+    ensure_visible(actor, item.merchant_id if item else -1, msg("未找到证书"))
     return certificate
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
+from qc_app.i18n import msg
 from qc_app.sqltypes import JSONText, UTCDateTime, unique_index
 
 
@@ -41,7 +42,7 @@ class Certificate(SQLModel, table=True):
         unique_index(
             "uq_certificates_item_valid",
             "item_id",
-            refusal=("该物品已有有效证书", "the item already has a valid certificate"),
+            refusal=msg("该物品已有有效证书"),
             where="status = 'valid'",
         ),
     )

@@ -21,7 +21,8 @@ from qc_app.certificates.issuance import (
 from qc_app.certificates.lookup import get_certificate
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.db import write
-from qc_app.errors import Conflict, ValidationFailed, not_found
+from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.items.models import Item
 
 
@@ -37,13 +38,11 @@ def revoke(
     authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("吊销需要原因", "a revocation needs a reason")
+        raise ValidationFailed(msg("吊销需要原因"))
     certificate = get_certificate(session=session, actor=actor, number=number)
     with write(session, certificate):
         if certificate.status == CertificateStatus.REVOKED:
-            raise Conflict(
-                "证书已被吊销", "the certificate is already revoked", code="illegal_transition"
-            )
+            raise Conflict(msg("证书已被吊销"), code="illegal_transition")
         _mark_revoked(certificate, reason, now)
         session.add(certificate)
         audit.record(
@@ -66,12 +65,12 @@ def reissue(
     authorize(actor, PLATFORM)
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("重新签发需要原因", "a reissue needs a reason")
+        raise ValidationFailed(msg("重新签发需要原因"))
     old = get_certificate(session=session, actor=actor, number=number)
     _ensure_valid(old)  # before anything is signed: no replacement PDF for a refused reissue
     item = session.get(Item, old.item_id)
     if item is None:
-        raise not_found("物品", "item")
+        raise NotFound(msg("未找到物品"))
     context = context_of(session, item)
     signers = signers_for(session=session, setup=setup, body=context[1], now=now)
     prepared = prepare(
@@ -114,6 +113,6 @@ def reissue(
 def _ensure_valid(certificate: Certificate) -> None:
     if certificate.status != CertificateStatus.VALID:
         raise Conflict(
-            "只能重新签发有效的证书", "only a valid certificate can be reissued",
+            msg("只能重新签发有效的证书"),
             code="illegal_transition",
         )  # fmt: skip

@@ -7,11 +7,12 @@ nor hides one it would accept. No Flask, no session, no clock: the caller passes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from qc_app.errors import Conflict, DomainError, Forbidden, NotFound
+from qc_app.i18n import Message, msg
 
 
 @dataclass(frozen=True)
@@ -57,37 +58,16 @@ class Gap(StrEnum):
 
 
 # What the consumer reads (page) or gets as the refusal (claim): plain words, both languages.
-_WORDS: dict[Gap, tuple[str, str]] = {
-    Gap.REVOKED: (
-        "证书已吊销，不能再凭它申请理赔。",
-        "The certificate has been revoked, so it can no longer back a claim.",
+_WORDS: dict[Gap, Message] = {
+    Gap.REVOKED: msg("证书已吊销，不能再凭它申请理赔。"),
+    Gap.SUPERSEDED: msg("这张证书已被新证书替代，请查看新证书。"),
+    Gap.NO_ORDER: msg("这件商品没有对应的订单，因此不享受理赔保障。"),
+    Gap.PROGRAMME_NOT_RUNNING: msg("下单时该保障计划未在实行，因此本订单不享受理赔保障。"),
+    Gap.NOT_OFFERED: msg(
+        "下单时该店铺未开通保障服务，或商品未带保障标签，因此本订单不享受理赔保障。"
     ),
-    Gap.SUPERSEDED: (
-        "这张证书已被新证书替代，请查看新证书。",
-        "This certificate was replaced by a new one; please look at the new certificate.",
-    ),
-    Gap.NO_ORDER: (
-        "这件商品没有对应的订单，因此不享受理赔保障。",
-        "This item was not sold on an order, so no guarantee applies.",
-    ),
-    Gap.PROGRAMME_NOT_RUNNING: (
-        "下单时该保障计划未在实行，因此本订单不享受理赔保障。",
-        "The guarantee programme was not running when the order was placed, so no guarantee "
-        "applies.",
-    ),
-    Gap.NOT_OFFERED: (
-        "下单时该店铺未开通保障服务，或商品未带保障标签，因此本订单不享受理赔保障。",
-        "When the order was placed, the shop had not joined the guarantee or the listing did not "
-        "carry its label, so no guarantee applies.",
-    ),
-    Gap.NOT_DELIVERED: (
-        "订单尚未签收。签收后才能申请理赔。",
-        "The order has not been delivered yet. A claim can be filed once it is.",
-    ),
-    Gap.WINDOW_CLOSED: (
-        "签收已超过 {days} 天，理赔期已过。",
-        "More than {days} days have passed since delivery; the claim window has closed.",
-    ),
+    Gap.NOT_DELIVERED: msg("订单尚未签收。签收后才能申请理赔。"),
+    Gap.WINDOW_CLOSED: msg("签收已超过 {days} 天，理赔期已过。"),
 }
 _REFUSALS: dict[Gap, type[DomainError]] = {
     Gap.REVOKED: Conflict,
@@ -110,21 +90,17 @@ class Coverage:
     def covered(self) -> bool:
         return self.gap is None
 
-    def words(self) -> tuple[str, str]:
-        """Why not covered, in Chinese and English."""
+    @property
+    def message(self) -> Message:
+        """Why not covered."""
         assert self.gap is not None
         days = self.terms.window_days if self.terms else 0
-        zh, en = _WORDS[self.gap]
-        return zh.format(days=days), en.format(days=days)
-
-    def message(self, locale: str) -> str:
-        zh, en = self.words()
-        return en if locale.startswith("en") else zh
+        return replace(_WORDS[self.gap], params=(("days", days),))  # the closed window's length
 
     def refusal(self) -> DomainError:
         """The error a claim gets when the order is not covered."""
         assert self.gap is not None
-        return _REFUSALS[self.gap](*self.words(), code=self.gap.value)
+        return _REFUSALS[self.gap](self.message, code=self.gap.value)
 
 
 def decide(facts: Facts, now: datetime) -> Coverage:

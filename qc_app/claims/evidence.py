@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from qc_app.claims import pdfguard
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.uploads import clean_image
 
 MAX_FILES = 6
@@ -20,7 +21,7 @@ MAX_PDF_BYTES = 10 * 1024 * 1024
 MAX_PDF_PAGES = 50
 # What the consumer can do instead: a photo or screenshot carries the report's content and is
 # re-encoded, so nothing active survives.
-REMEDY = ("请改为上传报告的照片或截图", "upload photos or screenshots of the report instead")
+REMEDY = msg("请改为上传报告的照片或截图")
 
 
 @dataclass(frozen=True)
@@ -30,24 +31,21 @@ class CheckedFile:
     original_sha256: str
 
 
-def _refuse_pdf(en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"PDF 证据无效：{zh}；{REMEDY[0]}", f"PDF evidence refused: {en}; {REMEDY[1]}"
-    )
+def _refuse_pdf(reason: Message) -> ValidationFailed:
+    return ValidationFailed(msg("PDF 证据无效：{reason}；{remedy}", reason=reason, remedy=REMEDY))
 
 
 def check_pdf(data: bytes) -> CheckedFile:
     if len(data) > MAX_PDF_BYTES:
-        raise _refuse_pdf("larger than 10 MB", "超过 10 MB")
+        raise _refuse_pdf(msg("超过 10 MB"))
     if not data.startswith(b"%PDF-"):
-        raise _refuse_pdf("not a PDF file", "不是 PDF 文件")
+        raise _refuse_pdf(msg("不是 PDF 文件"))
     try:
         pages = pdfguard.inspect(data)
     except pdfguard.PdfRefused as exc:
-        zh, en = pdfguard.REASONS[exc.reason]
-        raise _refuse_pdf(en, zh) from exc
+        raise _refuse_pdf(pdfguard.REASONS[exc.reason]) from exc
     if not 1 <= pages <= MAX_PDF_PAGES:
-        raise _refuse_pdf(f"it must have 1–{MAX_PDF_PAGES} pages", f"页数须为 1–{MAX_PDF_PAGES}")
+        raise _refuse_pdf(msg("页数须为 1–{max_pages}", max_pages=MAX_PDF_PAGES))
     return CheckedFile(data, "pdf", hashlib.sha256(data).hexdigest())
 
 
@@ -62,7 +60,5 @@ def check_file(data: bytes) -> CheckedFile:
 def check_files(files: list[bytes]) -> list[CheckedFile]:
     files = [f for f in files if f]
     if len(files) > MAX_FILES:
-        raise ValidationFailed(
-            f"最多上传 {MAX_FILES} 个证据文件", f"at most {MAX_FILES} evidence files"
-        )
+        raise ValidationFailed(msg("最多上传 {max_files} 个证据文件", max_files=MAX_FILES))
     return [check_file(f) for f in files]

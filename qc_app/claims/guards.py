@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from qc_app.claims.models import RejectionGround
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.statemachine import Actor
 
 
@@ -39,24 +40,20 @@ def _text(value: str | None) -> str:
 
 def guard_dispute(claim: object, actor: Actor, facts: Note) -> None:
     if not _text(facts.note):
-        raise ValidationFailed("异议须说明理由", "a dispute needs the merchant's reasons")
+        raise ValidationFailed(msg("异议须说明理由"))
 
 
 def guard_reinspect(claim: object, actor: Actor, facts: Note) -> None:
     if not _text(facts.note):
-        raise ValidationFailed("复检须说明原因", "a re-inspection needs a reason")
+        raise ValidationFailed(msg("复检须说明原因"))
 
 
 def guard_uphold(claim: object, actor: Actor, facts: Postage) -> None:
     postage = facts.postage_fen
     if not isinstance(postage, int) or isinstance(postage, bool) or postage < 0:
-        raise ValidationFailed(
-            "邮费须为非负整数（分）", "postage must be a whole number of fen ≥ 0"
-        )
+        raise ValidationFailed(msg("邮费须为非负整数（分）"))
 
 
 def guard_reject(claim: object, actor: Actor, facts: Ground) -> None:
     if facts.ground not in set(RejectionGround):
-        raise ValidationFailed(
-            "驳回须选择驳回理由", "a rejection needs one of the rejection grounds"
-        )
+        raise ValidationFailed(msg("驳回须选择驳回理由"))

@@ -7,6 +7,7 @@ from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from qc_app.claims.coverage import Terms
+from qc_app.i18n import msg
 from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
 DEFAULT_PROGRAMME = "JYPS"  # 假一赔十
@@ -68,10 +69,7 @@ _claim_version = Column("version", Integer, nullable=False)
 ACTIVE_STATES_SQL = "state IN ('filed', 'accepted', 'disputed', 'reinspection', 'upheld')"
 # One refusal for both indexes below: SQLite names the columns a unique index refused, not the
 # index, and both are on order_id.
-ONE_CLAIM = (
-    "该订单已有处理中或已成立的理赔（每笔订单最多赔付一次）",
-    "this order already has an open or upheld claim (an order is paid out once at most)",
-)
+ONE_CLAIM = msg("该订单已有处理中或已成立的理赔（每笔订单最多赔付一次）")
 
 
 class Claim(SQLModel, table=True):

@@ -32,23 +32,25 @@ from pypdf.generic import (
     read_object,
 )
 
+from qc_app.i18n import Message, msg
+
 # Why a PDF is refused: (中文, English), most serious first; a file with several is refused
 # for the first of its reasons in this order.
-REASONS: dict[str, tuple[str, str]] = {
-    "javascript": ("含有 JavaScript 脚本", "it contains JavaScript"),
-    "launch": ("含有启动程序的动作", "it contains an action that launches a program"),
-    "attachment": ("含有附件或嵌入的文件", "it carries attached or embedded files"),
-    "xfa": ("含有 XFA 动态表单", "it contains an XFA form"),
-    "submit_form": ("含有向外提交表单的动作", "it contains an action that submits a form"),
-    "import_data": ("含有导入外部数据的动作", "it contains an action that imports outside data"),
-    "reset_form": ("含有重置表单的动作", "it contains an action that resets a form"),
-    "remote_file": ("会打开或引用其他文件", "it opens or draws on another file"),
-    "uri": ("含有网址链接或网络地址", "it contains web links or addresses"),
-    "multimedia": ("含有音视频或富媒体", "it contains sound, video or rich media"),
-    "action": ("含有打开或点击时执行的动作", "it contains an action run on opening or clicking"),
-    "encrypted": ("已加密", "it is encrypted"),
-    "too_complex": ("结构过于复杂", "its structure is too complex"),
-    "malformed": ("无法解析", "it does not parse"),
+REASONS: dict[str, Message] = {
+    "javascript": msg("含有 JavaScript 脚本"),
+    "launch": msg("含有启动程序的动作"),
+    "attachment": msg("含有附件或嵌入的文件"),
+    "xfa": msg("含有 XFA 动态表单"),
+    "submit_form": msg("含有向外提交表单的动作"),
+    "import_data": msg("含有导入外部数据的动作"),
+    "reset_form": msg("含有重置表单的动作"),
+    "remote_file": msg("会打开或引用其他文件"),
+    "uri": msg("含有网址链接或网络地址"),
+    "multimedia": msg("含有音视频或富媒体"),
+    "action": msg("含有打开或点击时执行的动作"),
+    "encrypted": msg("已加密"),
+    "too_complex": msg("结构过于复杂"),
+    "malformed": msg("无法解析"),
 }
 
 # Keys whose mere presence means the reason (lower-cased: readers differ in case sensitivity).
@@ -140,7 +142,7 @@ class PdfRefused(ValueError):
     """The PDF is refused; `reason` is a key of REASONS."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(REASONS[reason][1])
+        super().__init__(REASONS[reason].render("en"))
         self.reason = reason
 
 

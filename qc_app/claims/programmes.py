@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from qc_app.claims.models import DEFAULT_PROGRAMME, Programme
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.units import clean_text
 
 CODE = re.compile(r"[A-Z0-9_]{1,16}")
@@ -42,11 +43,9 @@ def by_code(session: Session, code: object, now: datetime) -> Programme:
         else None
     )
     if found is None:
-        raise ValidationFailed(
-            f"未知的保障计划：{wanted}", f"unknown guarantee programme: {wanted}"
-        )
+        raise ValidationFailed(msg("未知的保障计划：{wanted}", wanted=wanted))
     if not found.terms().in_force_at(now):
         raise ValidationFailed(
-            f"保障计划 {found.name_zh} 当前未实行", f"the programme {found.name_en} is not running"
+            msg("保障计划 {name_zh} 当前未实行", name_zh=found.name_zh, name_en=found.name_en)
         )
     return found

@@ -32,7 +32,8 @@ from qc_app.claims.models import (
 from qc_app.claims.workflow import ClaimChange, ClaimState
 from qc_app.codes import new_claim_number, new_claim_secret, normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, ValidationFailed, not_found
+from qc_app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.items import guards as item_guards
 from qc_app.items.models import Item
 from qc_app.items.services import apply
@@ -55,27 +56,18 @@ ACTIVE = frozenset(
 MAX_POSTAGE_FEN = 100_000  # ¥1,000: more than any parcel of jewellery costs to send back
 
 # What the guarantee does not cover, and why (shown instead of filing a claim).
-OUT_OF_SCOPE: dict[ClaimReason, tuple[str, str]] = {
-    ClaimReason.WEIGHT: (
-        "克重差异不在假一赔十保障范围内。证书上的质量由质检仓称重（精确到 0.01 克）；"
-        "如对克重有疑问，请联系商家或平台客服。",
-        "Weight differences are not covered by the guarantee. The mass on the certificate was "
-        "weighed at the warehouse to 0.01 g; ask the shop or platform support about weight.",
+OUT_OF_SCOPE: dict[ClaimReason, Message] = {
+    ClaimReason.WEIGHT: msg(
+        "克重差异不在假一赔十保障范围内。证书上的质量由质检仓称重（精确到 0.01 克"
+        "）；如对克重有疑问，请联系商家或平台客服。"
     ),
-    ClaimReason.ORIGIN: (
-        "产地（如缅甸、新疆）不在保障范围内：常规检测无法确定产地，证书不对产地作保证。",
-        "Origin (e.g. Myanmar, Xinjiang) is not covered: routine testing cannot establish it, "
-        "and the certificate does not vouch for it.",
+    ClaimReason.ORIGIN: msg(
+        "产地（如缅甸、新疆）不在保障范围内：常规检测无法确定产地，证书不对产地作保证。"
     ),
-    ClaimReason.VARIETY: (
-        "品种、种水等商业描述不在保障范围内；保障的是检测定名（材质）是否真实。",
-        "Variety and trade grades are not covered; the guarantee covers the tested material name.",
+    ClaimReason.VARIETY: msg(
+        "品种、种水等商业描述不在保障范围内；保障的是检测定名（材质）是否真实。"
     ),
-    ClaimReason.SKIN: (
-        "皮色不在保障范围内：皮色可以人工染色或自然形成，证书不对皮色作保证。",
-        "Skin colour is not covered: it can be natural or dyed, and the certificate does not "
-        "vouch for it.",
-    ),
+    ClaimReason.SKIN: msg("皮色不在保障范围内：皮色可以人工染色或自然形成，证书不对皮色作保证。"),
 }
 
 
@@ -120,16 +112,14 @@ def parse_reason(value: object) -> ClaimReason:
     try:
         return ClaimReason(str(value))
     except ValueError:
-        raise ValidationFailed("请选择理赔原因", "choose the reason of the claim") from None
+        raise ValidationFailed(msg("请选择理赔原因")) from None
 
 
 def parse_postage(value: object) -> int:
     try:
         return parse_int(value or 0, field="postage_fen", low=0, high=MAX_POSTAGE_FEN)
     except ValidationFailed:
-        raise ValidationFailed(
-            "邮费须为 0–100000 分的整数", "postage must be a whole number of fen, 0 to 100000"
-        ) from None
+        raise ValidationFailed(msg("邮费须为 0–100000 分的整数")) from None
 
 
 def programme_of(session: Session, order: Order) -> Programme:
@@ -192,11 +182,10 @@ def file_claim(
     order = session.exec(select(Order).where(Order.order_no == order_no.strip()[:40])).first()
     item = session.get(Item, certificate.item_id)
     if order is None or item is None or item.order_id != order.id:
-        raise not_found("与该证书对应的订单", "an order matching this certificate")
+        raise NotFound(msg("未找到与该证书对应的订单"))
     programme = programme_of(session, order)
     if not programme.covers(why):
-        zh, en = OUT_OF_SCOPE.get(why, ("不在保障范围内", "not covered"))
-        raise OutOfScope(zh, en)
+        raise OutOfScope(OUT_OF_SCOPE.get(why, msg("不在保障范围内")))
     covered = coverage_of(session, certificate=certificate, order=order, now=now)
     if not covered.covered:
         raise covered.refusal()
@@ -204,13 +193,11 @@ def file_claim(
     postage = parse_postage(postage_fen)
     checked = evidence.check_files(uploads)
     if not checked:
-        raise ValidationFailed(
-            "请上传至少一份证据（照片或检测报告）", "add at least one piece of evidence"
-        )
+        raise ValidationFailed(msg("请上传至少一份证据（照片或检测报告）"))
     if session.exec(
         select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(ACTIVE)))  # type: ignore[attr-defined]
     ).first():
-        raise Conflict(*ONE_CLAIM)
+        raise Conflict(ONE_CLAIM)
     secret = new_claim_secret()
     with write(session):
         claim = Claim(
@@ -250,8 +237,8 @@ def file_claim(
 def get_claim(*, session: Session, actor: User, number: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
     if claim is None or not allows(actor, CLAIMS):
-        raise not_found("理赔", "claim")
-    ensure_visible(actor, claim.merchant_id, "理赔", "claim")
+        raise NotFound(msg("未找到理赔"))
+    ensure_visible(actor, claim.merchant_id, msg("未找到理赔"))
     return claim
 
 
@@ -260,7 +247,7 @@ def track(*, session: Session, number: str, secret: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
     expected = claim.secret_hash if claim else _digest("no such claim")
     if not hmac.compare_digest(expected, _secret_key(secret)) or claim is None:
-        raise not_found("理赔（请核对编号和查询码）", "claim (check the number and the secret)")
+        raise NotFound(msg("未找到理赔（请核对编号和查询码）"))
     return claim
 
 
@@ -284,7 +271,7 @@ def evidence_file(
     claim = get_claim(session=session, actor=actor, number=number)
     row = session.get(Evidence, evidence_id)
     if row is None or row.claim_id != claim.id:
-        raise not_found("证据", "evidence")
+        raise NotFound(msg("未找到证据"))
     return row, storage.load(files, "evidence", row.sha256, "." + row.kind)
 
 
@@ -342,7 +329,7 @@ def reinspect(*, session: Session, actor: User, number: str, note: str, now: dat
     certificate = session.get(Certificate, claim.certificate_id)
     item = session.get(Item, certificate.item_id) if certificate else None
     if item is None:
-        raise not_found("物品", "item")
+        raise NotFound(msg("未找到物品"))
     reason = f"{claim.number}: {note.strip()}"[:200]
     workflow.MACHINE.check(claim, "reinspect", actor, guards.Note(note))
     with write(session, claim, item):

@@ -13,7 +13,8 @@ from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
 from qc_app.claims.workflow import MACHINE, STATE_LABELS, ClaimState
 from qc_app.db import request_session
-from qc_app.errors import DomainError, ValidationFailed, not_found
+from qc_app.errors import DomainError, NotFound, ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.units import yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
@@ -22,10 +23,10 @@ from qc_app.web import (
     actor,
     config,
     limiter,
-    locale,
     now,
     permission_required,
     public,
+    translate,
     upload_response,
 )
 
@@ -87,7 +88,7 @@ def new(number: str) -> Any:
     try:
         view = _certificate(number)
         if view.record is None or view.verdict != Verdict.VALID:
-            raise not_found("有效证书（请核对校验码）", "a valid certificate (check the code)")
+            raise NotFound(msg("未找到有效证书（请核对校验码）"))
         filed = services.file_claim(
             session=request_session(),
             certificate=request_session().get_one(Certificate, view.record.id),
@@ -101,7 +102,7 @@ def new(number: str) -> Any:
         )
     except services.OutOfScope as exc:
         return render_template(
-            "claims/out_of_scope.html", number=number, proof=proof, message=exc.message(locale())
+            "claims/out_of_scope.html", number=number, proof=proof, message=translate(exc.message)
         ), 200
     except DomainError as exc:
         if exc.status == 429:
@@ -111,7 +112,7 @@ def new(number: str) -> Any:
             number=number,
             proof=proof,
             form=form,
-            error=exc.message(locale()),
+            error=translate(exc.message),
             **_labels(),
         ), exc.status
     return render_template("claims/filed.html", claim=filed.claim, secret=filed.secret, **_labels())
@@ -153,19 +154,19 @@ def detail(number: str) -> Any:
     )
 
 
-def _pressed(number: str, field: str, first: str, second: str, zh: str, en: str) -> bool:
+def _pressed(number: str, field: str, first: str, second: str, neither: Message) -> bool:
     """Which of a form's two buttons was pressed (True: the first). A post naming neither (a
     client that dropped the button) is refused, never read as the other decision; only once
     the claim is known to be the user's (another shop's claim stays a 404)."""
     services.get_claim(session=request_session(), actor=actor(), number=number)
     value = request.form.get(field)
     if value not in (first, second):
-        raise ValidationFailed(zh, en)
+        raise ValidationFailed(neither)
     return value == first
 
 
-def _done(number: str, zh: str, en: str) -> Response:
-    flash(zh if locale() == "zh" else en, "success")
+def _done(number: str, done: Message) -> Response:
+    flash(translate(done), "success")
     return redirect(url_for("claims.detail", number=number))
 
 
@@ -177,8 +178,7 @@ def answer(number: str) -> Any:
         "answer",
         "accept",
         "dispute",
-        "请选择认可理赔或提出异议",
-        "choose to accept or to dispute",
+        msg("请选择认可理赔或提出异议"),
     )
     services.merchant_answer(
         session=request_session(),
@@ -190,7 +190,7 @@ def answer(number: str) -> Any:
         files=config().INSTANCE_PATH,
         now=now(),
     )
-    return _done(number, "已提交答复", "answer recorded")
+    return _done(number, msg("已提交答复"))
 
 
 @bp.post("/claims/<number>/reinspect")
@@ -203,7 +203,7 @@ def reinspect(number: str) -> Any:
         note=request.form.get("note", ""),
         now=now(),
     )
-    return _done(number, "已安排复检", "re-inspection ordered")
+    return _done(number, msg("已安排复检"))
 
 
 @bp.post("/claims/<number>/decide")
@@ -215,8 +215,7 @@ def decide(number: str) -> Any:
         "decision",
         "uphold",
         "reject",
-        "请选择理赔成立或驳回理赔",
-        "choose to uphold or to reject",
+        msg("请选择理赔成立或驳回理赔"),
     )
     postage = None
     if uphold and form.get("postage_yuan", "").strip():
@@ -231,7 +230,7 @@ def decide(number: str) -> Any:
         postage_fen=postage,
         now=now(),
     )
-    return _done(number, "已裁定", "decision recorded")
+    return _done(number, msg("已裁定"))
 
 
 @bp.get("/claims/<number>/evidence/<int:evidence_id>")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from qc_app.authz import Role, Viewer, ensure_visible
 from qc_app.claims import guards
+from qc_app.i18n import msg
 from qc_app.statemachine import Change, StateMachine, Transition, row
 
 
@@ -46,7 +47,7 @@ class ClaimLike(Protocol):
 
 
 def _visible(claim: ClaimLike, actor: Viewer) -> None:
-    ensure_visible(actor, claim.merchant_id, "理赔", "claim")
+    ensure_visible(actor, claim.merchant_id, msg("未找到理赔"))
 
 
 S = ClaimState

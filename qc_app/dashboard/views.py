@@ -9,9 +9,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from qc_app.authz import CLEAR_ALARMS, DASHBOARD, PLATFORM, allows
 from qc_app.dashboard import charts, stats
 from qc_app.db import request_session
+from qc_app.i18n import msg
 from qc_app.items import services as items
 from qc_app.items.workflow import STATE_LABELS, ItemState
-from qc_app.web import actor, locale, now, permission_required
+from qc_app.web import actor, locale, now, permission_required, translate
 
 bp = Blueprint("dashboard", __name__)
 
@@ -79,5 +80,5 @@ def clear_alarm(alarm_id: int) -> Any:
         note=request.form.get("note", ""),
         now=now(),
     )
-    flash(("警报已解除 " if locale() == "zh" else "Alarm cleared ") + item.code, "success")
+    flash((translate(msg("警报已解除 "))) + item.code, "success")
     return redirect(url_for("dashboard.index"))

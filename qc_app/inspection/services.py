@@ -15,7 +15,8 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
 from qc_app.inspection.models import Inspection, TestingBody
@@ -37,7 +38,7 @@ def stored_measurements(values: engine.Measurements) -> dict[str, str | bool]:
 def _body_of(session: Session, actor: User) -> TestingBody:
     body = session.get(TestingBody, actor.testing_body_id) if actor.testing_body_id else None
     if body is None:
-        raise Forbidden("检测人员未关联检测机构", "the analyst belongs to no testing body")
+        raise Forbidden(msg("检测人员未关联检测机构"))
     return body
 
 
@@ -103,7 +104,7 @@ def get_inspection(*, session: Session, inspection_id: int) -> tuple[Inspection,
     inspection = session.get(Inspection, inspection_id)
     item = session.get(Item, inspection.item_id) if inspection else None
     if inspection is None or item is None:
-        raise not_found("检测记录", "inspection")
+        raise NotFound(msg("未找到检测记录"))
     return inspection, item
 
 
@@ -278,7 +279,7 @@ def testing_bodies(*, session: Session) -> list[tuple[TestingBody, list[User]]]:
 def get_testing_body(*, session: Session, body_id: int) -> TestingBody:
     body = session.get(TestingBody, body_id)
     if body is None:
-        raise not_found("检测机构", "testing body")
+        raise NotFound(msg("未找到检测机构"))
     return body
 
 
@@ -319,29 +320,28 @@ def _body_values(
     code = clean_text(fields.get("code"), "code", required=True, max_length=16).upper()
     prefix = clean_text(fields.get("cert_prefix"), "cert_prefix", required=True, max_length=6)
     if not CODE_PATTERN.match(code):
-        raise ValidationFailed(
-            "机构代码须为 2–16 位大写字母或数字", "code: 2-16 capitals or digits"
-        )
+        raise ValidationFailed(msg("机构代码须为 2–16 位大写字母或数字"))
     if not PREFIX_PATTERN.match(prefix.upper()):
-        raise ValidationFailed("证书前缀须为 2–6 位大写字母", "cert_prefix: 2-6 capital letters")
+        raise ValidationFailed(msg("证书前缀须为 2–6 位大写字母"))
     for column, value in (("code", code), ("cert_prefix", prefix.upper())):
         clash = session.exec(
             select(TestingBody).where(getattr(TestingBody, column) == value)
         ).first()
         if clash is not None and clash.id != body_id:
-            raise Conflict(f"{column} {value} 已被使用", f"{column} {value} is already in use")
+            raise Conflict(msg("{column} {value} 已被使用", column=column, value=value))
     valid_from = _date(fields.get("accredited_from"), "accredited_from", required=False)
     valid_until = _date(fields.get("accredited_until"), "accredited_until", required=True)
     if valid_from is not None and valid_until is not None and valid_from > valid_until:
-        raise ValidationFailed(
-            "资质有效期起始晚于截止", "accredited_from is after accredited_until"
-        )
+        raise ValidationFailed(msg("资质有效期起始晚于截止"))
     families = engine.load_ruleset().families
     scope = sorted(set(fields.get("scope") or []))
     if not scope or not set(scope) <= set(families):
         raise ValidationFailed(
-            f"资质范围须为以下类别中的一个或多个：{'、'.join(families)}",
-            f"scope must be one or more of: {', '.join(families)}",
+            msg(
+                "资质范围须为以下类别中的一个或多个：{families_zh}",
+                families_zh="、".join(families),
+                families_en=", ".join(families),
+            ),
         )
     return {
         "code": code,
@@ -365,6 +365,4 @@ def _date(value: object, field: str, *, required: bool) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(
-            f"{field} 须为日期（YYYY-MM-DD）", f"{field} must be a date (YYYY-MM-DD)"
-        ) from None
+        raise ValidationFailed(msg("{field} 须为日期（YYYY-MM-DD）", field=field)) from None

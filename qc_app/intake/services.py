@@ -19,7 +19,8 @@ from qc_app.codes import (
     normalize,
 )
 from qc_app.db import parse_id, write
-from qc_app.errors import LostRace, ValidationFailed, not_found
+from qc_app.errors import LostRace, NotFound, ValidationFailed
+from qc_app.i18n import Message, joined, msg
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.inspection.services import decisive_reasons
 from qc_app.intake.models import Consignment
@@ -51,19 +52,17 @@ def create_consignment(
     authorize(actor, MERCHANT_PORTAL)
     assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     if not items or len(items) > MAX_ITEMS:
-        raise ValidationFailed(
-            f"送检单须有 1–{MAX_ITEMS} 件物品", f"a consignment needs 1 to {MAX_ITEMS} items"
-        )
+        raise ValidationFailed(msg("送检单须有 1–{max_items} 件物品", max_items=MAX_ITEMS))
     images = {}
     for row, spec in enumerate(items, start=1):
         if spec.get("photo"):
             if files is None:
-                raise ValidationFailed("无法保存照片", "photos cannot be stored here")
+                raise ValidationFailed(msg("无法保存照片"))
             try:
                 images[row] = clean_image(spec["photo"])
             except ValidationFailed as exc:
                 raise ValidationFailed(
-                    f"第 {row} 件照片：{exc.message_zh}", f"item {row} photo: {exc.message_en}"
+                    msg("第 {row} 件照片：{problem}", row=row, problem=exc.message)
                 ) from exc
     # Stored (content-addressed) before the transaction: no file I/O while holding the lock.
     digests = {
@@ -114,16 +113,14 @@ def _declared_item(
     try:
         listing = session.get(Listing, parse_id(spec.get("listing_id"), field="listing_id"))
         if listing is None or listing.merchant_id != actor.merchant_id:
-            raise ValidationFailed("商品不存在", "listing not found")
+            raise ValidationFailed(msg("商品不存在"))
         material = str(spec.get("declared_material") or listing.material_code)
         rules.declaration(material)
         mass = parse_mass_g(spec.get("mass_g"))
         price = parse_price_fen(spec.get("price_fen", listing.price_fen))
         order_id = _order_for(session, listing, spec.get("order_no"))
     except ValidationFailed as exc:
-        raise ValidationFailed(
-            f"第 {row} 件：{exc.message_zh}", f"item {row}: {exc.message_en}"
-        ) from exc
+        raise ValidationFailed(msg("第 {row} 件：{problem}", row=row, problem=exc.message)) from exc
     return Item(
         code=new_item_code(),
         consignment_id=consignment.id or 0,
@@ -146,11 +143,11 @@ def _order_for(session: Session, listing: Listing, order_no: object) -> int | No
 
     order = session.exec(select(Order).where(Order.order_no == str(order_no).strip())).first()
     if order is None or order.listing_id != listing.id:
-        raise ValidationFailed("订单不存在或不属于该商品", "no such order for this listing")
+        raise ValidationFailed(msg("订单不存在或不属于该商品"))
     if order.state != OrderState.OPEN:
-        raise ValidationFailed("订单已不在待发货状态", "the order is no longer open")
+        raise ValidationFailed(msg("订单已不在待发货状态"))
     if item_of(session, order) is not None:
-        raise ValidationFailed("该订单已有送检物品", "the order already has an item")
+        raise ValidationFailed(msg("该订单已有送检物品"))
     return order.id
 
 
@@ -159,8 +156,8 @@ def get_consignment(*, session: Session, actor: User, code: str) -> Consignment:
         select(Consignment).where(Consignment.code == normalize(code))
     ).first()
     if consignment is None:
-        raise not_found("送检单", "consignment")
-    ensure_visible(actor, consignment.merchant_id, "送检单", "consignment")
+        raise NotFound(msg("未找到送检单"))
+    ensure_visible(actor, consignment.merchant_id, msg("未找到送检单"))
     return consignment
 
 
@@ -181,25 +178,23 @@ class ScanResult:
     outcome: str  # received | held | already_received | go | extra_held | missing_held | ...
     code: str
     level: str
-    message_zh: str
-    message_en: str
+    message: Message
     replay: bool = False
 
-    def message(self, locale: str) -> str:
-        return self.message_en if locale.startswith("en") else self.message_zh
-
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome as stored for a replay: the message unrendered, so a replay is shown in
+        the language of whoever sees it."""
         return {
             "outcome": self.outcome,
             "code": self.code,
             "level": self.level,
-            "message_zh": self.message_zh,
-            "message_en": self.message_en,
+            "message": self.message.as_data(),
         }
 
     @classmethod
-    def replayed(cls, data: Mapping[str, str]) -> ScanResult:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data}, replay=True)
+    def replayed(cls, data: Mapping[str, Any]) -> ScanResult:
+        said = Message.from_data(data["message"])
+        return cls(data["outcome"], data["code"], data["level"], said, replay=True)
 
 
 def receive_item(
@@ -294,8 +289,7 @@ def _already_received(item: Item) -> ScanResult:
         "already_received",
         item.code,
         "warn",
-        f"{item.code} 已收货（{weighed}），未重复记录",
-        f"{item.code} was already received ({weighed}); nothing recorded twice",
+        msg("{code} 已收货（{weighed}），未重复记录", code=item.code, weighed=weighed),
     )
 
 
@@ -327,30 +321,27 @@ def _receive(
     )
     if image and digest:
         session.add(photo_row(item, image, digest, "intake", actor, now))
-    problems: list[tuple[str, str]] = []
+    problems: list[Message] = []
     finding = mass.intake_finding(item.declared_mass_cg, mass_cg)
     if finding:
-        problems.append((finding.zh, finding.en))
+        problems.append(finding.message)
     if damage.strip():
-        problems.append((f"破损：{damage.strip()}", f"damaged: {damage.strip()}"))
+        problems.append(msg("破损：{damage}", damage=damage.strip()))
     grams = f"{cg_to_mass(mass_cg)} g"
     if not problems:
         return ScanResult(
             "received",
             item.code,
             "ok",
-            f"已收货 {item.code} · {grams}",
-            f"Received {item.code} · {grams}",
+            msg("已收货 {code} · {grams}", code=item.code, grams=grams),
         )
-    reason_zh = "；".join(zh for zh, _ in problems)
-    reason_en = "; ".join(en for _, en in problems)
-    hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
+    reason = joined(problems)
+    hold(session, actor, item, reason, now, station=station)
     return ScanResult(
         "held",
         item.code,
         "error",
-        f"已收货但挂起 {item.code}：{reason_zh}",
-        f"Received {item.code} but put on hold: {reason_en}",
+        msg("已收货但挂起 {code}：{reason}", code=item.code, reason=reason),
     )
 
 
@@ -401,21 +392,25 @@ def scan_at_consignment(
             "unknown",
             scanned,
             "error",
-            f"未知标签 {scanned}：不是本系统的物品编号，请人工核对",
-            f"unknown label {scanned}: not an item code of this system; check by hand",
+            msg("未知标签 {scanned}：不是本系统的物品编号，请人工核对", scanned=scanned),
         )
     if item.received_at is not None:
         return _already_received(item)
     if item.consignment_id == consignment.id:
         if item.state == ItemState.DECLARED:
-            return ScanResult("go", item.code, "ok", f"请称重 {item.code}", f"Weigh {item.code}")
+            return ScanResult("go", item.code, "ok", msg("请称重 {code}", code=item.code))
         zh, en = workflow.STATE_LABELS[ItemState(item.state)]
         return ScanResult(
             "not_waiting",
             item.code,
             "warn",
-            f"{item.code} 当前为“{zh}”：{item.hold_reason or ''}",
-            f"{item.code} is {en.lower()}: {item.hold_reason or ''}",
+            msg(
+                "{code} 当前为“{text_zh}”：{value}",
+                code=item.code,
+                text_zh=zh,
+                value=item.hold_reason or "",
+                lower_en=en.lower(),
+            ),
         )
     if item.state != ItemState.DECLARED:
         zh, en = workflow.STATE_LABELS[ItemState(item.state)]
@@ -423,22 +418,23 @@ def scan_at_consignment(
             "not_waiting",
             item.code,
             "warn",
-            f"{item.code} 当前为“{zh}”",
-            f"{item.code} is {en.lower()}",
+            msg("{code} 当前为“{text_zh}”", code=item.code, text_zh=zh, lower_en=en.lower()),
         )
     home = session.get(Consignment, item.consignment_id)
     home_code = home.code if home else "?"
-    reason_zh = f"多余物品：随送检单 {consignment.code} 到货，申报在 {home_code}"
-    reason_en = f"extra item: arrived with {consignment.code}, declared in {home_code}"
+    reason = msg(
+        "多余物品：随送检单 {consignment} 到货，申报在 {home}",
+        consignment=consignment.code,
+        home=home_code,
+    )
     try:
         with write(session):
-            hold(session, actor, item, reason_zh, now, reason_en=reason_en, station=station)
+            hold(session, actor, item, reason, now, station=station)
             result = ScanResult(
                 "extra_held",
                 item.code,
                 "error",
-                f"已挂起 {item.code}：{reason_zh}",
-                f"Put {item.code} on hold: {reason_en}",
+                msg("已挂起 {code}：{reason}", code=item.code, reason=reason),
             )
             once.remember(
                 session,
@@ -474,9 +470,8 @@ def close_consignment(
                 session,
                 actor,
                 item,
-                f"缺失：送检单 {consignment.code} 收货完成时未到",
+                msg("缺失：送检单 {consignment} 收货完成时未到", consignment=consignment.code),
                 now,
-                reason_en=f"missing: not in the parcel of {consignment.code}",
                 station=station,
             )
         audit.record(
@@ -519,14 +514,13 @@ CSV_REQUIRED = ("listing_id", "mass_g")
 
 
 class CsvRejected(ValidationFailed):
-    """The whole file is refused; `rows` lists (line number, 中文, English) for every bad row."""
+    """The whole file is refused; `rows` lists (line number, message) for every bad row."""
 
     code = "csv_rejected"
 
-    def __init__(self, rows: list[tuple[int, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[int, Message]]) -> None:
         super().__init__(
-            f"CSV 有 {len(rows)} 处错误，未保存任何物品",
-            f"the CSV has {len(rows)} error(s); nothing was saved",
+            msg("CSV 有 {rows} 处错误，未保存任何物品", rows=len(rows)),
         )
         self.rows = rows
 
@@ -539,14 +533,14 @@ def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = decode_csv(data)
     except ValidationFailed as exc:
-        raise CsvRejected([(1, exc.message_zh, exc.message_en)]) from None
+        raise CsvRejected([(1, exc.message)]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise CsvRejected([(1, "文件为空", "the file is empty")]) from None
+        raise CsvRejected([(1, msg("文件为空"))]) from None
     except csv.Error as exc:
-        raise CsvRejected([(1, f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")]) from None
+        raise CsvRejected([(1, msg("CSV 格式错误：{exc}", exc=exc))]) from None
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [h for h in CSV_REQUIRED if h not in header]
     if unknown or missing or len(set(header)) != len(header):
@@ -554,9 +548,11 @@ def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
             [
                 (
                     1,
-                    f"表头须为 {', '.join(CSV_COLUMNS)} 中的列，且包含 {', '.join(CSV_REQUIRED)}",
-                    f"the header must use the columns {', '.join(CSV_COLUMNS)} and include "
-                    f"{', '.join(CSV_REQUIRED)}",
+                    msg(
+                        "表头须为 {csv_columns} 中的列，且包含 {csv_required}",
+                        csv_columns=", ".join(CSV_COLUMNS),
+                        csv_required=", ".join(CSV_REQUIRED),
+                    ),
                 )
             ]
         )
@@ -579,9 +575,7 @@ def csv_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
                 spec.pop("price_fen", None)
             rows.append((line, spec))
     except csv.Error as exc:
-        raise CsvRejected(
-            [(reader.line_num, f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")]
-        ) from None
+        raise CsvRejected([(reader.line_num, msg("CSV 格式错误：{exc}", exc=exc))]) from None
     return rows
 
 
@@ -594,21 +588,20 @@ def import_consignment_csv(
     assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     rows = csv_rows(data)
     if not rows:
-        raise CsvRejected([(2, "没有物品行", "no item rows")])
+        raise CsvRejected([(2, msg("没有物品行"))])
     if len(rows) > MAX_ITEMS:
-        raise CsvRejected([(1, f"最多 {MAX_ITEMS} 行", f"at most {MAX_ITEMS} rows")])
+        raise CsvRejected([(1, msg("最多 {max_items} 行", max_items=MAX_ITEMS))])
     rules = load_ruleset()
     probe = Consignment(
         id=0, code="", merchant_id=actor.merchant_id, created_by_id=0, created_at=now
     )
-    errors: list[tuple[int, str, str]] = []
+    errors: list[tuple[int, Message]] = []
     for line, spec in rows:
         if "_error" in spec:
             errors.append(
                 (
                     line,
-                    f"列数为 {spec['_error']}，与表头不符",
-                    f"{spec['_error']} columns, header differs",
+                    msg("列数为 {_error}，与表头不符", _error=spec["_error"]),
                 )
             )
             continue
@@ -616,7 +609,7 @@ def import_consignment_csv(
             _declared_item(session, actor, probe, rules, spec, line, now)
         except ValidationFailed as exc:
             reason = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else exc
-            errors.append((line, reason.message_zh, reason.message_en))
+            errors.append((line, reason.message))
     if errors:
         raise CsvRejected(errors)
     return create_consignment(

@@ -11,7 +11,8 @@ from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allo
 from qc_app.certificates.lookup import certificate_of
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.errors import DomainError, NotFound, not_found
+from qc_app.errors import DomainError, NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.services import history
 from qc_app.intake import services
 from qc_app.items import services as items
@@ -19,7 +20,15 @@ from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings.services import merchant_listings
 from qc_app.warehouse import alarms, once
-from qc_app.web import actor, back, config, locale, now, permission_required, upload_response
+from qc_app.web import (
+    actor,
+    back,
+    config,
+    now,
+    permission_required,
+    translate,
+    upload_response,
+)
 
 bp = Blueprint("intake", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +77,7 @@ def station(kind: str) -> str:
 
 
 def show(result: services.ScanResult) -> None:
-    flash(result.message(locale()), LEVELS[result.level])
+    flash(translate(result.message), LEVELS[result.level])
 
 
 def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
@@ -87,7 +96,7 @@ def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
             except DomainError as exc:
                 if exc.status not in (400, 404, 409, 422):
                     raise
-                flash(exc.message(locale()), "error")
+                flash(translate(exc.message), "error")
                 return redirect(target(**kwargs))
 
         return wrapped  # type: ignore[return-value]
@@ -117,7 +126,7 @@ def index() -> Any:
         try:
             items.get_item(session=db, actor=actor(), code=code)
         except NotFound as exc:
-            flash(exc.message(locale()), "error")
+            flash(translate(exc.message), "error")
             return redirect(url_for("intake.index"))
         return redirect(url_for("intake.receive_form", code=code))
     return render_template(
@@ -169,17 +178,12 @@ def close(code: str) -> Any:
     if missing:
         codes = ", ".join(i.code for i in missing)
         flash(
-            (
-                f"缺失 {len(missing)} 件，已挂起："
-                if locale() == "zh"
-                else f"{len(missing)} missing, put on hold: "
-            )
-            + codes,
+            (translate(msg("缺失 {missing} 件，已挂起：", missing=len(missing)))) + codes,
             "error",
         )
     else:
         flash(
-            "送检单收货完成，无缺失" if locale() == "zh" else "Intake complete, nothing missing",
+            translate(msg("送检单收货完成，无缺失")),
             "success",
         )
     return redirect(url_for("intake.consignment_scan", code=code))
@@ -289,6 +293,6 @@ def photo(code: str, digest: str) -> Any:
     db = request_session()
     found = items.get_item(session=db, actor=actor(), code=code)
     if digest not in {p.sha256 for p in items.item_photos(session=db, item=found)}:
-        raise not_found("照片", "photo")
+        raise NotFound(msg("未找到照片"))
     data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -7,11 +7,11 @@ Separation of duties (intake ≠ analyst ≠ reviewer, 四眼原则) is enforced
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.statemachine import Actor, NoFacts
 
 
@@ -94,14 +94,13 @@ def _text(value: str | None) -> str:
 
 def guard_receive(item: ItemLike, actor: Actor, facts: Weighing) -> None:
     if facts.mass_cg is None:
-        raise ValidationFailed("收货必须称重", "intake needs the measured mass")
+        raise ValidationFailed(msg("收货必须称重"))
 
 
 def guard_start_inspection(item: ItemLike, actor: Actor, facts: NoFacts) -> None:
     if actor.id is not None and actor.id == item.received_by_id:
         raise Forbidden(
-            "收货人不能检测同一物品",
-            "the intake inspector cannot inspect the item",
+            msg("收货人不能检测同一物品"),
             code="separation_of_duties",
         )
 
@@ -109,8 +108,7 @@ def guard_start_inspection(item: ItemLike, actor: Actor, facts: NoFacts) -> None
 def _accredited(accredited: bool) -> None:
     if not accredited:
         raise Forbidden(
-            "检测机构资质（CMA）不在有效期内，不能出具或签发结果",
-            "the testing body's accreditation (CMA) is not valid today: it cannot sign off",
+            msg("检测机构资质（CMA）不在有效期内，不能出具或签发结果"),
             code="accreditation_lapsed",
         )
 
@@ -119,8 +117,7 @@ def guard_submit_result(item: ItemLike, actor: Actor, facts: LabResult) -> None:
     _accredited(facts.accredited)
     if not facts.in_scope:
         raise Forbidden(
-            f"检测机构的资质范围不含该材质类别（{facts.family}）",
-            f"the material family '{facts.family}' is outside the testing body's scope",
+            msg("检测机构的资质范围不含该材质类别（{family}）", family=facts.family),
             code="outside_scope",
         )
 
@@ -130,20 +127,17 @@ def _four_eyes(item: ItemLike, actor: Actor, facts: Review) -> None:
     and belongs to the testing body that made the inspection."""
     if actor.id is None or actor.id == facts.analyst_id:
         raise Forbidden(
-            "审核人不能审核自己录入的检测结果",
-            "a reviewer cannot approve their own inspection",
+            msg("审核人不能审核自己录入的检测结果"),
             code="separation_of_duties",
         )
     if actor.id == item.received_by_id:
         raise Forbidden(
-            "收货人不能审核同一物品",
-            "the intake inspector cannot review the item",
+            msg("收货人不能审核同一物品"),
             code="separation_of_duties",
         )
     if not facts.same_body:
         raise Forbidden(
-            "审核人须属于出具该检测结果的检测机构",
-            "the reviewer must belong to the testing body that made the inspection",
+            msg("审核人须属于出具该检测结果的检测机构"),
             code="other_testing_body",
         )
 
@@ -156,47 +150,41 @@ def guard_approve(item: ItemLike, actor: Actor, facts: Review) -> None:
 def guard_send_back(item: ItemLike, actor: Actor, facts: SendBack) -> None:
     _four_eyes(item, actor, facts)
     if not _text(facts.note):
-        raise ValidationFailed("退回复检需要说明原因", "sending back needs a note for the analyst")
+        raise ValidationFailed(msg("退回复检需要说明原因"))
 
 
 def guard_issue_certificate(item: ItemLike, actor: Actor, facts: Verdict) -> None:
     if facts.verdict != "pass":
-        raise Conflict("只有合格的物品才能出证", "only items that passed can be certified")
+        raise Conflict(msg("只有合格的物品才能出证"))
 
 
-def mismatches(facts: Packing) -> list[tuple[str, str]]:
-    """Everything that does not belong together at the packing station, in both languages."""
+def mismatches(facts: Packing) -> list[Message]:
+    """Everything that does not belong together at the packing station."""
     checks = [
-        (not facts.order_open, "订单不是待打包状态", "order is not open"),
+        (not facts.order_open, msg("订单不是待打包状态")),
         (
             facts.item_listing_id != facts.order_listing_id
             or facts.item_merchant_id != facts.order_merchant_id,
-            "物品不属于该订单的商品",
-            "item is from another listing",
+            msg("物品不属于该订单的商品"),
         ),
         (
             facts.item_order_id is not None and facts.item_order_id != facts.order_id,
-            "物品已绑定其他订单",
-            "item is bound to another order",
+            msg("物品已绑定另一订单"),
         ),
         (
             facts.bound_item_id is not None and facts.bound_item_id != facts.item_id,
-            "订单已绑定其他物品",
-            "the order is bound to another item",
+            msg("订单已绑定其他物品"),
         ),
-        (
-            facts.certificate_item_id != facts.item_id,
-            "证书不属于该物品",
-            "certificate is for another item",
-        ),
-        (not facts.certificate_valid, "证书已吊销", "certificate is revoked"),
+        (facts.certificate_item_id != facts.item_id, msg("证书不属于该物品")),
+        (not facts.certificate_valid, msg("该证书已吊销")),
     ]
-    problems = [(zh, en) for failed, zh, en in checks if failed]
+    problems = [said for failed, said in checks if failed]
     if facts.seal_used_by is not None:
         problems.append(
-            (
-                f"封签 {facts.seal_no} 已用于另一个包裹（订单 {facts.seal_used_by}）",
-                f"seal {facts.seal_no} is already on another parcel (order {facts.seal_used_by})",
+            msg(
+                "封签 {seal} 已用于另一个包裹（订单 {order_no}）",
+                seal=facts.seal_no,
+                order_no=facts.seal_used_by,
             )
         )
     return problems
@@ -204,24 +192,18 @@ def mismatches(facts: Packing) -> list[tuple[str, str]]:
 
 def guard_pack(item: ItemLike, actor: Actor, facts: Packing) -> None:
     """Item, certificate, order and listing must all belong together, under a scanned seal."""
-    problems: Sequence[tuple[str, str]] = mismatches(facts)
+    problems = mismatches(facts)
     if problems:
-        raise Conflict(
-            "不匹配：" + "；".join(zh for zh, _ in problems),
-            "mismatch: " + "; ".join(en for _, en in problems),
-            code="packing_mismatch",
-        )
+        raise Conflict(msg("不匹配：{problems}", problems=tuple(problems)), code="packing_mismatch")
     if not _text(facts.seal_no):
-        raise ValidationFailed(
-            "请扫描防拆袋封签号", "scan the seal number of the tamper-evident bag"
-        )
+        raise ValidationFailed(msg("请扫描防拆袋封签号"))
 
 
 def guard_hold(item: ItemLike, actor: Actor, facts: Reason) -> None:
     if not _text(facts.reason):
-        raise ValidationFailed("挂起需要原因", "a hold needs a reason")
+        raise ValidationFailed(msg("挂起需要原因"))
 
 
 def guard_release(item: ItemLike, actor: Actor, facts: NoFacts) -> None:
     if not item.held_from:
-        raise Conflict("无法确定挂起前的状态", "the state before the hold is unknown")
+        raise Conflict(msg("无法确定挂起前的状态"))

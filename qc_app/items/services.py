@@ -13,7 +13,8 @@ from qc_app.auth.models import User
 from qc_app.authz import CLEAR_ALARMS, SEE_ALARMS, allows, ensure_visible
 from qc_app.codes import normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, ValidationFailed, not_found
+from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item, Photo
 from qc_app.items.workflow import ItemChange, ItemState
@@ -67,8 +68,8 @@ def apply(
 def get_item(*, session: Session, actor: User, code: str) -> Item:
     item = session.exec(select(Item).where(Item.code == normalize(code))).first()
     if item is None:
-        raise not_found(f"物品 {code}", f"item {code}")
-    ensure_visible(actor, item.merchant_id, f"物品 {code}", f"item {code}")
+        raise NotFound(msg("未找到物品 {code}", code=code))
+    ensure_visible(actor, item.merchant_id, msg("未找到物品 {code}", code=code))
     return item
 
 
@@ -81,15 +82,17 @@ def hold(
     session: Session,
     actor: User,
     item: Item,
-    reason_zh: str,
+    reason: Message | str,
     now: datetime,
     *,
-    reason_en: str = "",
     station: str = "",
 ) -> None:
     """Put the item on hold with the reason, inside the caller's transaction: a discrepancy at
-    intake, an extra or missing item, a mass drift at packing, or a hold by hand."""
-    item.hold_reason = reason_zh.strip()[:200]
+    intake, an extra or missing item, a mass drift at packing (a Message, recorded in both
+    languages), or a hold by hand (the person's own words)."""
+    said = reason if isinstance(reason, str) else reason.render("zh")
+    reason_en = "" if isinstance(reason, str) else reason.render("en")
+    item.hold_reason = said.strip()[:200]
     apply(
         session,
         item,
@@ -121,12 +124,10 @@ def release_item(*, session: Session, actor: User, code: str, now: datetime) -> 
         # The hold ends when the alarm is cleared with a note, never around it.
         if not allows(actor, CLEAR_ALARMS):
             raise Forbidden(
-                "该物品有未解除的警报，只有主管可以处理",
-                "the item has an open alarm; a supervisor must clear it",
+                msg("该物品有未解除的警报，只有主管可以处理"),
             )
         raise Conflict(
-            "请在看板上复核并解除警报，挂起随之解除",
-            "clear the alarm on the dashboard (with a note); that ends the hold",
+            msg("请在看板上复核并解除警报，挂起随之解除"),
             code="alarm_open",
         )
     with write(session, item):
@@ -140,7 +141,7 @@ def return_shipped(
 ) -> Item:
     item = get_item(session=session, actor=actor, code=code)
     if not waybill_no.strip():
-        raise ValidationFailed("请填写退货运单号", "the return waybill number is required")
+        raise ValidationFailed(msg("请填写退货运单号"))
     with write(session, item):
         item.return_waybill_no = waybill_no.strip()[:40]
         apply(session, item, "return_shipped", actor, now, waybill_no=item.return_waybill_no)
@@ -153,7 +154,7 @@ def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now:
         alarm = alarms.clear(session, actor=actor, alarm_id=alarm_id, note=note, now=now)
         item = session.get(Item, alarm.item_id)
         if item is None:
-            raise not_found("物品", "item")
+            raise NotFound(msg("未找到物品"))
         audit.record(
             session,
             actor=actor,

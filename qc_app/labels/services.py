@@ -6,6 +6,7 @@ from sqlmodel import Session, col, select
 
 from qc_app.auth.models import User
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.intake import services as intake
 from qc_app.intake.models import Consignment
 from qc_app.items import services as items
@@ -22,7 +23,11 @@ def check_size(size: str | None, *, sheet: bool = True) -> str:
     chosen = size or "60x40"
     if chosen not in allowed:
         raise ValidationFailed(
-            f"标签尺寸须为 {' / '.join(allowed)}", f"size must be one of {', '.join(allowed)}"
+            msg(
+                "标签尺寸须为 {allowed_zh}",
+                allowed_zh=" / ".join(allowed),
+                allowed_en=", ".join(allowed),
+            )
         )
     return chosen
 

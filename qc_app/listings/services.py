@@ -12,7 +12,8 @@ from qc_app.certificates.models import Certificate
 from qc_app.claims import programmes
 from qc_app.claims.models import Programme
 from qc_app.db import write
-from qc_app.errors import not_found
+from qc_app.errors import NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.items.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
@@ -95,8 +96,8 @@ def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
     # Every caller's id comes through an <int:> route, which web.DatabaseInt stops at MAX_DB_INT.
     listing = session.get(Listing, listing_id)
     if listing is None:
-        raise not_found("商品", "listing")
-    ensure_visible(actor, listing.merchant_id, "商品", "listing")
+        raise NotFound(msg("未找到商品"))
+    ensure_visible(actor, listing.merchant_id, msg("未找到商品"))
     return listing
 
 

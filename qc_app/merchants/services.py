@@ -13,7 +13,8 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM, authorize
 from qc_app.db import write
-from qc_app.errors import Conflict, ValidationFailed, not_found
+from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.listings.services import get_listing
 from qc_app.merchants import programme
@@ -38,7 +39,7 @@ def _own_merchant(session: Session, actor: User) -> Merchant:
     authorize(actor, MERCHANT_PORTAL)
     merchant = session.get(Merchant, actor.merchant_id)
     if merchant is None:
-        raise not_found("商家", "merchant")
+        raise NotFound(msg("未找到商家"))
     return merchant
 
 
@@ -71,20 +72,22 @@ def join_programme(
     failed = [c for c in programme.eligibility(merchant) if not c.ok]
     if failed:
         raise ValidationFailed(
-            "未满足开通条件：" + "；".join(c.zh for c in failed),
-            "not eligible: " + "; ".join(c.en for c in failed),
+            msg(
+                "未满足开通条件：{failed_zh}",
+                failed_zh="；".join(c.zh for c in failed),
+                failed_en="; ".join(c.en for c in failed),
+            ),
             code="not_eligible",
         )
     if not accepted:
-        raise ValidationFailed("请阅读并同意服务协议", "read and accept the agreement first")
+        raise ValidationFailed(msg("请阅读并同意服务协议"))
     if agreement_sha256 != programme.agreement_sha256():
         raise Conflict(
-            "协议已更新，请刷新页面阅读新版本后再签署",
-            "the agreement changed; reload and read the new version before signing",
+            msg("协议已更新，请刷新页面阅读新版本后再签署"),
         )
     with write(session):
         if current_membership(session, merchant.id or 0) is not None:
-            raise Conflict("已开通鉴定验真服务", "already in the programme")
+            raise Conflict(msg("已开通鉴定验真服务"))
         membership = Membership(
             merchant_id=merchant.id or 0,
             agreement_version=programme.AGREEMENT_VERSION,
@@ -114,7 +117,7 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
     with write(session):
         membership = current_membership(session, merchant.id or 0)
         if membership is None:
-            raise Conflict("尚未开通鉴定验真服务", "not in the programme")
+            raise Conflict(msg("尚未开通鉴定验真服务"))
         membership.left_at = now
         membership.left_by_id = actor.id
         membership.leave_reason = text
@@ -197,14 +200,12 @@ def set_labels(
     authorize(actor, MERCHANT_PORTAL)
     if guarantee and not authentic:
         raise ValidationFailed(
-            "开通假一赔十须同时开通鉴定验真",
-            "the 10x guarantee label needs the authentication label",
+            msg("开通假一赔十须同时开通鉴定验真"),
         )
     with write(session):
         if (authentic or guarantee) and current_membership(session, listing.merchant_id) is None:
             raise Conflict(
-                "请先在权益中心签署协议，开通鉴定验真服务",
-                "join the programme in the rights centre before switching labels on",
+                msg("请先在权益中心签署协议，开通鉴定验真服务"),
                 code="not_in_programme",
             )
         before = {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee}
@@ -279,11 +280,11 @@ def set_standing(
     authorize(actor, PLATFORM)
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:
-        raise not_found("商家", "merchant")
+        raise NotFound(msg("未找到商家"))
     violations = parse_int(serious_violations, field="serious_violations", low=0, high=1000)
     unknown = [c for c in categories if c not in programme.ALL_CATEGORIES]
     if unknown:
-        raise ValidationFailed(f"未知类目：{unknown[0]}", f"unknown category: {unknown[0]}")
+        raise ValidationFailed(msg("未知类目：{unknown}", unknown=unknown[0]))
     with write(session):
         before = {
             "legal_rep_verified": merchant.legal_rep_verified,

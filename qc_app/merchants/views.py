@@ -8,11 +8,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
+from qc_app.i18n import msg
 from qc_app.intake import services as intake
 from qc_app.intake.views import NEW_ROWS
 from qc_app.merchants import programme, services
 from qc_app.units import yuan_to_fen
-from qc_app.web import actor, config, locale, now, permission_required
+from qc_app.web import actor, config, now, permission_required, translate
 
 bp = Blueprint("merchants", __name__)
 
@@ -52,9 +53,7 @@ def join() -> Any:
         now=now(),
     )
     flash(
-        "已签署协议，鉴定验真服务已开通"
-        if locale() == "zh"
-        else "Agreement signed: you are in the programme",
+        translate(msg("已签署协议，鉴定验真服务已开通")),
         "success",
     )
     return redirect(url_for("merchants.rights"))
@@ -67,9 +66,7 @@ def leave() -> Any:
         session=request_session(), actor=actor(), reason=request.form.get("reason"), now=now()
     )
     flash(
-        "已退出鉴定验真服务，标签已下线"
-        if locale() == "zh"
-        else "You left the programme; labels are off",
+        translate(msg("已退出鉴定验真服务，标签已下线")),
         "success",
     )
     return redirect(url_for("merchants.rights"))
@@ -119,7 +116,7 @@ def import_csv() -> Any:
         )
     except intake.CsvRejected as exc:
         return render_template("merchants/csv_errors.html", error=exc), 422
-    flash("已导入送检单" if locale() == "zh" else "Consignment imported", "success")
+    flash(translate(msg("已导入送检单")), "success")
     return redirect(url_for("intake.consignment", code=consignment.code))
 
 
@@ -161,5 +158,5 @@ def admin_standing(merchant_id: int) -> Any:
         categories=form.getlist("categories"),
         now=now(),
     )
-    flash("已保存" if locale() == "zh" else "Saved", "success")
+    flash(translate(msg("已保存")), "success")
     return redirect(url_for("merchants.admin_merchants"))

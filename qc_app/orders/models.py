@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
+from qc_app.i18n import msg
 from qc_app.orders.workflow import OrderState
 from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
@@ -23,7 +24,7 @@ class Order(SQLModel, table=True):
         unique_index(
             "uq_orders_seal_no",
             "seal_no",
-            refusal=("该封签号已用于另一个包裹", "this seal number is already on another parcel"),
+            refusal=msg("该封签号已用于另一个包裹"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -28,9 +28,10 @@ from qc_app.errors import (
     Conflict,
     DomainError,
     LostRace,
+    NotFound,
     ValidationFailed,
-    not_found,
 )
+from qc_app.i18n import Message, msg
 from qc_app.inspection.services import latest_approved
 from qc_app.items import guards
 from qc_app.items.models import Item
@@ -95,17 +96,17 @@ def _new_order(
     authorize(actor, PLATFORM)
     listing = session.get(Listing, listing_id)
     if listing is None:
-        raise not_found("商品", "listing")
+        raise NotFound(msg("未找到商品"))
     order_no, waybill_no = order_no.strip(), normalize(waybill_no)
     if not order_no or not waybill_no:
-        raise ValidationFailed("订单号和运单号必填", "order_no and waybill_no are required")
+        raise ValidationFailed(msg("订单号和运单号必填"))
     if len(order_no) > 40 or len(waybill_no) > 40:
-        raise ValidationFailed("订单号或运单号过长", "order_no and waybill_no allow 40 characters")
+        raise ValidationFailed(msg("订单号或运单号过长"))
     price = parse_price_fen(price_paid_fen, field="price_paid_fen")
     if session.exec(
         select(Order).where((Order.order_no == order_no) | (Order.waybill_no == waybill_no))
     ).first():
-        raise Conflict("订单号或运单号已存在", "order or waybill number already exists")
+        raise Conflict(msg("订单号或运单号已存在"))
     item = _stock_item(session, listing, item_code) if item_code.strip() else None
     chosen = (
         programmes.by_code(session, programme, now)
@@ -145,11 +146,11 @@ def _new_order(
 def _stock_item(session: Session, listing: Listing, item_code: str) -> Item:
     item = session.exec(select(Item).where(Item.code == normalize(item_code))).first()
     if item is None or item.listing_id != listing.id:
-        raise ValidationFailed("物品不存在或不属于该商品", "no such item for this listing")
+        raise ValidationFailed(msg("物品不存在或不属于该商品"))
     if item.order_id is not None:
-        raise Conflict("物品已绑定其他订单", "the item is already bound to an order")
+        raise Conflict(msg("物品已绑定其他订单"))
     if item.state in (ItemState.RETURN_TO_MERCHANT, ItemState.RETURNED):
-        raise Conflict("物品检测不合格，不能销售", "the item failed QC and cannot be sold")
+        raise Conflict(msg("物品检测不合格，不能销售"))
     return item
 
 
@@ -160,8 +161,7 @@ MAX_CSV_ROWS = 5000
 @dataclass(frozen=True)
 class RowError:
     row: int  # the line in the file, header = 1
-    message_zh: str
-    message_en: str
+    message: Message
 
 
 @dataclass
@@ -183,20 +183,16 @@ def import_orders_csv(*, session: Session, actor: User, data: bytes, now: dateti
     reader = csv.DictReader(io.StringIO(decode_csv(data)))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise ValidationFailed(
-            "缺少列：" + ", ".join(missing), "missing columns: " + ", ".join(missing)
-        )
+        raise ValidationFailed(msg("缺少列：{missing}", missing=", ".join(missing)))
     report = ImportReport()
     try:
         with write(session):
             for line, row in enumerate(reader, start=2):
                 if line - 1 > MAX_CSV_ROWS:
-                    raise ValidationFailed(
-                        f"最多 {MAX_CSV_ROWS} 行", f"at most {MAX_CSV_ROWS} rows per file"
-                    )
+                    raise ValidationFailed(msg("最多 {max_csv_rows} 行", max_csv_rows=MAX_CSV_ROWS))
                 _import_row(session, actor, line, row, now, report)
             if not report.created and not report.errors:
-                report.errors.append(RowError(1, "文件没有订单行", "the file has no order rows"))
+                report.errors.append(RowError(1, msg("文件没有订单行")))
             if report.errors:
                 raise _Abort
     except _Abort:
@@ -224,7 +220,7 @@ def _import_row(
             now,
         )
     except DomainError as exc:
-        report.errors.append(RowError(line, exc.message_zh, exc.message_en))
+        report.errors.append(RowError(line, exc.message))
         return
     report.created.append(order.order_no)
 
@@ -232,8 +228,8 @@ def _import_row(
 def get_order(*, session: Session, actor: User, order_no: str) -> Order:
     order = session.exec(select(Order).where(Order.order_no == order_no.strip())).first()
     if order is None:
-        raise not_found("订单", "order")
-    ensure_visible(actor, order.merchant_id, "订单", "order")
+        raise NotFound(msg("未找到订单"))
+    ensure_visible(actor, order.merchant_id, msg("未找到订单"))
     return order
 
 
@@ -244,7 +240,7 @@ def item_of(session: Session, order: Order) -> Item | None:
 def order_by_waybill(session: Session, waybill_no: str) -> Order:
     order = session.exec(select(Order).where(Order.waybill_no == normalize(waybill_no))).first()
     if order is None:
-        raise not_found(f"运单 {waybill_no}", f"waybill {waybill_no}")
+        raise NotFound(msg("未找到运单 {waybill_no}", waybill_no=waybill_no))
     return order
 
 
@@ -259,15 +255,14 @@ def certificate_from_scan(session: Session, scanned: str) -> Certificate:
             verifier(session).verify_url(number, query.get("s", [""])[0], query.get("k", [""])[0])
         except (signing.SignatureInvalid, signing.UnknownKey) as exc:
             raise Conflict(
-                "证书二维码签名无效：可能是伪造的",
-                "the certificate QR signature is invalid: it may be forged",
+                msg("证书二维码签名无效：可能是伪造的"),
                 code="packing_mismatch",
             ) from exc
     else:
         number = normalize(text)
     certificate = find(session, number)
     if certificate is None:
-        raise not_found(f"证书 {number}", f"certificate {number}")
+        raise NotFound(msg("未找到证书 {number}", number=number))
     return certificate
 
 
@@ -319,7 +314,7 @@ def pack(
     found = mass.drift(_readings(session, item, packed_cg))
     if found is not None:
         _quarantine(session, actor, item, found, packed_cg, station, now)
-        raise Conflict(found.zh, found.en, code="mass_drift")
+        raise Conflict(found.message, code="mass_drift")
     # Stored only once the photo will be linked, and before the transaction takes the lock.
     digest = storage.store(files, "photos", image.jpeg, ".jpg") if image and files else None
     try:
@@ -404,13 +399,13 @@ def _quarantine(
             kind=found.code,
             station=station,
             detail={
-                "message_zh": found.zh,
-                "message_en": found.en,
+                "message_zh": found.message.render("zh"),
+                "message_en": found.message.render("en"),
                 "packing_mass_g": str(cg_to_mass(packed_cg)),
             },
             now=now,
         )
-        hold(session, actor, item, found.zh, now, reason_en=found.en, station=station)
+        hold(session, actor, item, found.message, now, station=station)
 
 
 def _seal_number(scanned: str) -> str:
@@ -418,8 +413,7 @@ def _seal_number(scanned: str) -> str:
     seal = "".join(scanned.split()).upper()
     if len(seal) > SEAL_MAX:
         raise ValidationFailed(
-            f"封签号过长（最多 {SEAL_MAX} 个字符）",
-            f"seal numbers have at most {SEAL_MAX} characters",
+            msg("封签号过长（最多 {seal_max} 个字符）", seal_max=SEAL_MAX),
         )
     return seal
 
@@ -471,7 +465,7 @@ def _advance(session: Session, actor: User, waybill_no: str, now: datetime, step
     item = item_of(session, order)
     workflow.MACHINE.check(order, step, actor)
     if item is None:
-        raise Conflict("订单没有物品", "the order has no item", code="illegal_transition")
+        raise Conflict(msg("订单没有物品"), code="illegal_transition")
     with write(session, item, order):
         apply(session, item, step, actor, now, order=order.order_no)
     return order

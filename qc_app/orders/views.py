@@ -7,12 +7,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from qc_app.authz import PLATFORM, WAREHOUSE
 from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.intake.views import refusals_back_to, station
 from qc_app.orders import services
 from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
-from qc_app.web import actor, config, locale, now, permission_required
+from qc_app.web import actor, config, now, permission_required, translate
 
 bp = Blueprint("orders", __name__)
 
@@ -55,9 +56,15 @@ def pack() -> Any:
     seal, grams = order.seal_no or "", f"{cg_to_mass(order.packed_mass_cg or 0)} g"
     item_code = form.get("item_code", "").strip().upper()
     flash(
-        f"已打包 {order.order_no} · {item_code} · 封签 {seal} · {grams}"
-        if locale() == "zh"
-        else f"Packed {order.order_no} · {item_code} · seal {seal} · {grams}",
+        translate(
+            msg(
+                "已打包 {order_no} · {item_code} · 封签 {seal} · {grams}",
+                order_no=order.order_no,
+                item_code=item_code,
+                seal=seal,
+                grams=grams,
+            )
+        ),
         "success",
     )
     return redirect(url_for("orders.packing"))
@@ -70,7 +77,7 @@ def ship(waybill_no: str) -> Any:
     order = services.ship(
         session=request_session(), actor=actor(), waybill_no=waybill_no, now=now()
     )
-    flash(("已发货 " if locale() == "zh" else "Shipped ") + order.order_no, "success")
+    flash((translate(msg("已发货 "))) + order.order_no, "success")
     return redirect(url_for("orders.packing"))
 
 
@@ -90,7 +97,7 @@ def admin() -> Any:
 def import_csv() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ValidationFailed("请选择 CSV 文件", "choose a CSV file")
+        raise ValidationFailed(msg("请选择 CSV 文件"))
     report = services.import_orders_csv(
         session=request_session(), actor=actor(), data=upload.read(), now=now()
     )

@@ -26,6 +26,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.units import to_decimal
 
 DATA = Path(__file__).parent / "data"
@@ -107,9 +108,7 @@ class RuleSet:
         try:
             return self.declarations[code]
         except KeyError:
-            raise ValidationFailed(
-                f"未知的材质代码：{code}", f"unknown material code: {code}"
-            ) from None
+            raise ValidationFailed(msg("未知的材质代码：{code}", code=code)) from None
 
     def family_of(self, code: str) -> str:
         return str(self.declaration(code)["family"])
@@ -185,23 +184,19 @@ def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurement
     fields = rules.fields(family)
     unknown = sorted(str(key) for key in set(raw) - set(fields))
     if unknown:
-        raise ValidationFailed(
-            f"未知的测量项：{', '.join(unknown)}", f"unknown measurement keys: {', '.join(unknown)}"
-        )
+        raise ValidationFailed(msg("未知的测量项：{unknown}", unknown=", ".join(unknown)))
     parsed: Measurements = {}
     for key, spec in fields.items():
         value = raw.get(key)
         if value is None or value == "":
             if spec["required"]:
                 raise ValidationFailed(
-                    f"缺少测量项：{spec['label_zh']}（{key}）", f"missing measurement: {key}"
+                    msg("缺少测量项：{label_zh}（{key}）", label_zh=spec["label_zh"], key=key)
                 )
             continue
         parsed[key] = _parse_field(key, spec, value)
     if "ri_high" in parsed and Decimal(str(parsed["ri_high"])) < Decimal(str(parsed.get("ri", 0))):
-        raise ValidationFailed(
-            "折射率高值不能小于低值（ri_high ≥ ri）", "ri_high must not be below ri"
-        )
+        raise ValidationFailed(msg("折射率高值不能小于低值（ri_high ≥ ri）"))
     return parsed
 
 
@@ -212,26 +207,33 @@ def _parse_field(key: str, spec: Mapping[str, Any], value: Any) -> Value:
         low, high, unit = Decimal(spec["min"]), Decimal(spec["max"]), spec["unit"]
         if not low <= number <= high:
             raise ValidationFailed(
-                f"{spec['label_zh']}（{key}）超出范围 {low}–{high} {unit}：{number}",
-                f"{spec['label_en']} ({key}) out of range {low}–{high} {unit}: {number}",
+                msg(
+                    "{label_zh}（{key}）超出范围 {low}–{high} {unit}：{number}",
+                    label_zh=spec["label_zh"],
+                    key=key,
+                    low=low,
+                    high=high,
+                    unit=unit,
+                    number=number,
+                    label_en=spec["label_en"],
+                ),
             )
         return number
     if kind == "choice":
         if value not in spec["choices"]:
             allowed = " ".join(spec["choices"])
-            raise ValidationFailed(f"{key} 须为：{allowed}", f"{key} must be one of: {allowed}")
+            raise ValidationFailed(msg("{key} 须为：{allowed}", key=key, allowed=allowed))
         return str(value)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValidationFailed(f"{key} 须为 true/false", f"{key} must be true or false")
+            raise ValidationFailed(msg("{key} 须为 true/false", key=key))
         return value
     if not isinstance(value, str):
-        raise ValidationFailed(f"{key} 须为文字", f"{key} must be text")
+        raise ValidationFailed(msg("{key} 须为文字", key=key))
     text = value.strip()
     if len(text) > int(spec["max_length"]):
         raise ValidationFailed(
-            f"{key} 过长（最多 {spec['max_length']} 字）",
-            f"{key} is too long (at most {spec['max_length']} characters)",
+            msg("{key} 过长（最多 {max_length} 字）", key=key, max_length=spec["max_length"]),
         )
     return text
 
@@ -396,15 +398,17 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
     if growth in SYNTHETIC_GROWTH:
         if "synthetic_name_zh" not in spec:
             raise ValidationFailed(
-                f"{spec['name_zh']}没有合成品定名，请复核成因（growth）",
-                f"{spec['name_en']} has no synthetic form in the rules; check growth",
+                msg(
+                    "{name_zh}没有合成品定名，请复核成因（growth）",
+                    name_zh=spec["name_zh"],
+                    name_en=spec["name_en"],
+                ),
             )
         mods.add("synthetic")
     if m.get("reconstructed") is True:
         if not spec.get("reconstructable"):
             raise ValidationFailed(
-                f"「再造」不适用于{spec['name_zh']}",
-                f"reconstructed does not apply to {spec['name_en']}",
+                msg("「再造」不适用于{name_zh}", name_zh=spec["name_zh"], name_en=spec["name_en"]),
             )
         mods.add("reconstructed")
     methods = [
@@ -458,14 +462,15 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
     if growth in ("natural", *SYNTHETIC_GROWTH) and family == "diamond":
         if given not in (None, "diamond"):
             raise ValidationFailed(
-                f"成因为 {growth} 时品种只能是钻石；仿钻请选 simulant",
-                f"growth {growth} means a diamond; choose simulant for {given}",
+                msg(
+                    "成因为 {growth} 时品种只能是钻石；仿钻请选 simulant",
+                    growth=growth,
+                    given_en=given,
+                ),
             )
         given = "diamond"
     if given == "diamond" and growth == "simulant":
-        raise ValidationFailed(
-            "成因为仿钻（simulant）时品种不能是钻石", "a simulant cannot be identified as diamond"
-        )
+        raise ValidationFailed(msg("成因为仿钻（simulant）时品种不能是钻石"))
     treated = any(
         m.get(key) is True
         for key, field in rules.fields(family).items()
@@ -476,16 +481,18 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
         if misfits:
             spec = rules.species[given]
             raise ValidationFailed(
-                f"测量值与{spec['name_zh']}不符：{'；'.join(zh for zh, _ in misfits)}。"
-                "请复核读数或鉴定品种",
-                f"the readings do not fit {spec['name_en']}: "
-                f"{'; '.join(en for _, en in misfits)}. Check the readings or the species",
+                msg(
+                    "测量值与{name_zh}不符：{misfits_zh}。请复核读数或鉴定品种",
+                    name_zh=spec["name_zh"],
+                    misfits_zh="；".join((zh for zh, _ in misfits)),
+                    name_en=spec["name_en"],
+                    misfits_en="; ".join((en for _, en in misfits)),
+                ),
             )
         return given
     if "ri" not in m and "sg" not in m:
         raise ValidationFailed(
-            "请选择鉴定品种，或填写折射率 / 相对密度以便定名",
-            "choose the identified species, or give RI / SG so the rules can name it",
+            msg("请选择鉴定品种，或填写折射率 / 相对密度以便定名"),
         )
     pool = [c for c in choices if not (family == "diamond" and c == "diamond")]
     fits = [
@@ -497,14 +504,16 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
         return str(fits[0])
     if not fits:
         raise ValidationFailed(
-            "没有符合这些测量值的品种：请复核读数，或选择鉴定品种",
-            "no species in the rules fits these readings: check them or choose the species",
+            msg("没有符合这些测量值的品种：请复核读数，或选择鉴定品种"),
         )
     names_zh = "、".join(rules.species[c]["name_zh"] for c in fits)
     names_en = ", ".join(rules.species[c]["name_en"] for c in fits)
     raise ValidationFailed(
-        f"测量值同时符合{names_zh}：请选择鉴定品种（species）",
-        f"the readings fit {names_en}: choose the identified species",
+        msg(
+            "测量值同时符合{names_zh}：请选择鉴定品种（species）",
+            names_zh=names_zh,
+            names_en=names_en,
+        ),
     )
 
 

@@ -30,7 +30,8 @@ from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.claims.coverage import Coverage, Facts, Terms, decide
 from qc_app.codes import check_code_matches, is_certificate_number, normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, not_found
+from qc_app.errors import Conflict, NotFound
+from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
 from qc_app.sqltypes import UTCDateTime
 from qc_app.verification import scans
@@ -242,8 +243,7 @@ class AlreadyRegistered(Conflict):
     def __init__(self, registered_at: datetime) -> None:
         day = registered_at.date().isoformat()
         super().__init__(
-            f"该证书已于 {day} 登记过物主，不能再次登记。",
-            f"This certificate was already registered to its owner on {day}.",
+            msg("该证书已于 {day} 登记过物主，不能再次登记。", day=day),
         )
         self.registered_at = registered_at
 
@@ -263,7 +263,7 @@ def register_owner(
         else None
     )
     if found is None or not check_code_matches(key, number, check_code, found.check_code_hash):
-        raise not_found("证书（请核对证书编号和校验码）", "certificate (check the number and code)")
+        raise NotFound(msg("未找到证书（请核对证书编号和校验码）"))
     with write(session):
         claimed = session.connection().execute(
             update(Certificate)
@@ -289,6 +289,4 @@ def register_owner(
         return found
     if found.owner_registered_at is not None:
         raise AlreadyRegistered(found.owner_registered_at)
-    raise Conflict(
-        "证书已吊销，不能登记物主", "the certificate is revoked and cannot be registered"
-    )
+    raise Conflict(msg("证书已吊销，不能登记物主"))

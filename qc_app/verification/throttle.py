@@ -22,6 +22,7 @@ from limits import parse
 
 from qc_app.codes import normalize
 from qc_app.errors import TooManyAttempts
+from qc_app.i18n import msg
 from qc_app.web import config, limiter
 
 
@@ -47,7 +48,7 @@ def ensure_budget(number: str) -> None:
     ]
     if reset_at:
         wait_s = max(reset_at) - time.time()
-        raise TooManyAttempts("校验码输错次数过多。", "Too many wrong check codes.", wait_s=wait_s)
+        raise TooManyAttempts(msg("校验码输错次数过多。"), wait_s=wait_s)
 
 
 def spend(number: str) -> None:

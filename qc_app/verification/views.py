@@ -9,10 +9,11 @@ from flask.blueprints import BlueprintSetupState
 from qc_app import storage
 from qc_app.certificates.keys import jwks
 from qc_app.db import request_session
-from qc_app.errors import Conflict, NotFound, not_found
+from qc_app.errors import Conflict, NotFound
+from qc_app.i18n import msg
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, locale, now, public, upload_response
+from qc_app.web import config, limiter, now, public, translate, upload_response
 
 bp = Blueprint("verification", __name__)
 
@@ -81,7 +82,7 @@ def by_qr(number: str) -> Any:
 def photo(number: str) -> Any:
     view = _qr_view(number)
     if view.record is None or view.record.photo_sha256 is None:
-        raise not_found("照片", "photo")
+        raise NotFound(msg("未找到照片"))
     files = config().INSTANCE_PATH
     data = storage.load(files, "photos", view.record.photo_sha256, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
@@ -133,7 +134,7 @@ def register_owner(number: str) -> Any:
         throttle.spend(number)
         raise
     except Conflict as refused:  # already registered (with the date), or revoked meanwhile
-        return _page(_code_view(number, check_code), 409, (False, refused.message(locale())))
+        return _page(_code_view(number, check_code), 409, (False, translate(refused.message)))
     return _page(_code_view(number, check_code), 200, (True, ""))
 
 

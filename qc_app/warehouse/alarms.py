@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import CLEAR_ALARMS, authorize
-from qc_app.errors import Conflict, ValidationFailed, not_found
+from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.warehouse.models import Alarm
 
 
@@ -65,12 +66,12 @@ def clear(session: Session, *, actor: User, alarm_id: int, note: str, now: datet
     authorize(actor, CLEAR_ALARMS)
     note = note.strip()
     if not note:
-        raise ValidationFailed("解除警报需要说明", "clearing an alarm needs a note")
+        raise ValidationFailed(msg("解除警报需要说明"))
     alarm = session.get(Alarm, alarm_id)
     if alarm is None:
-        raise not_found("警报", "alarm")
+        raise NotFound(msg("未找到警报"))
     if alarm.cleared_at is not None:
-        raise Conflict("警报已解除", "the alarm is already cleared", code="illegal_transition")
+        raise Conflict(msg("警报已解除"), code="illegal_transition")
     alarm.cleared_by_id = actor.id
     alarm.cleared_at = now
     alarm.clear_note = note[:300]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from qc_app.i18n import Message, msg
 from qc_app.units import cg_to_mass
 
 ABSOLUTE_CG = 2  # two readings on a 0.01 g balance
@@ -24,8 +25,7 @@ def tolerance_cg(mass_cg: int) -> int:
 @dataclass(frozen=True)
 class Finding:
     code: str
-    zh: str
-    en: str
+    message: Message
 
 
 def intake_finding(declared_cg: int, measured_cg: int) -> Finding | None:
@@ -36,11 +36,14 @@ def intake_finding(declared_cg: int, measured_cg: int) -> Finding | None:
     if shortfall > limit:
         return Finding(
             "mass_short",
-            f"质量不符：实测 {cg_to_mass(measured_cg)} g，申报 {cg_to_mass(declared_cg)} g，"
-            f"轻 {cg_to_mass(shortfall)} g（允差 {cg_to_mass(limit)} g）",
-            f"mass off: measured {cg_to_mass(measured_cg)} g, "
-            f"declared {cg_to_mass(declared_cg)} g, "
-            f"{cg_to_mass(shortfall)} g short (tolerance {cg_to_mass(limit)} g)",
+            msg(
+                "质量不符：实测 {measured_cg} g，申报 {declared_cg} g，轻 {shortfall} g（"
+                "允差 {limit} g）",
+                measured_cg=cg_to_mass(measured_cg),
+                declared_cg=cg_to_mass(declared_cg),
+                shortfall=cg_to_mass(shortfall),
+                limit=cg_to_mass(limit),
+            ),
         )
     return None
 
@@ -70,8 +73,11 @@ def drift(readings: Sequence[Reading]) -> Finding | None:
     listed_en = ", ".join(f"{r.stage} {cg_to_mass(r.mass_cg)} g" for r in readings)
     return Finding(
         "mass_drift",
-        f"质量漂移 {cg_to_mass(spread)} g（允差 {cg_to_mass(limit)} g）：{listed_zh}。"
-        "疑似调包，需主管处理",
-        f"mass drift of {cg_to_mass(spread)} g (tolerance {cg_to_mass(limit)} g): {listed_en}; "
-        "possible swap, a supervisor must clear it",
+        msg(
+            "质量漂移 {spread} g（允差 {limit} g）：{listed_zh}。疑似调包，需主管处理",
+            spread=cg_to_mass(spread),
+            limit=cg_to_mass(limit),
+            listed_zh=listed_zh,
+            listed_en=listed_en,
+        ),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
 from qc_app.warehouse.models import OnceToken
 
 MAX_KEY = 80
@@ -31,7 +32,7 @@ def clean_key(key: str | None) -> str | None:
     if not key:
         return None
     if len(key) > MAX_KEY or not key.isprintable():
-        raise ValidationFailed("幂等键无效", f"the idempotency key must be 1–{MAX_KEY} characters")
+        raise ValidationFailed(msg("幂等键无效", max_key_en=MAX_KEY))
     return key
 
 
@@ -59,13 +60,10 @@ def recall(
     if row is None:
         return None
     if row.scope != scope:
-        raise ValidationFailed(
-            "幂等键已用于其他操作", "the idempotency key was used for another call"
-        )
+        raise ValidationFailed(msg("幂等键已用于其他操作"))
     if row.request_sha256 != request:
         raise ValidationFailed(
-            "此表单（幂等键）已提交过不同的内容，请刷新后重试",
-            "the idempotency key (form) was already used with a different request; reload",
+            msg("此表单（幂等键）已提交过不同的内容，请刷新后重试"),
         )
     return row.outcome
 

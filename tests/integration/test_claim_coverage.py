@@ -137,7 +137,7 @@ def test_page_and_claim_agree(flow: Any, case: str) -> None:
     with pytest.raises(DomainError) as refused:
         file(flow, sold)
     assert refused.value.code == gap.value
-    assert refused.value.message_zh == coverage.message("zh")
+    assert refused.value.message.render("zh") == coverage.message.render("zh")
     assert flow.db.exec(select(Claim)).all() == []
 
 

@@ -61,7 +61,9 @@ def test_out_of_scope_reasons_get_an_explanation_not_a_claim(
 ) -> None:
     with pytest.raises(services.OutOfScope) as caught:
         file(flow, sold, reason=reason)
-    assert "不在" in caught.value.message_zh and "not covered" in caught.value.message_en
+    assert "不在" in caught.value.message.render(
+        "zh"
+    ) and "not covered" in caught.value.message.render("en")
     assert flow.db.exec(select(Claim)).all() == []
 
 

@@ -57,9 +57,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(db, world):
             f"{gold},,5.021,\n"  # 8: three decimals
             f"{gold},,5.02\n",  # 9: wrong column count
         )
-    lines = [line for line, _, _ in caught.value.rows]
+    lines = [line for line, _ in caught.value.rows]
     assert lines == [3, 4, 5, 7, 8, 9]
-    reasons = dict((line, en) for line, _, en in caught.value.rows)
+    reasons = {line: said.render("en") for line, said in caught.value.rows}
     assert "listing not found" in reasons[3] and "unknown material" in reasons[4]
     assert "listing_id must be a number" in reasons[7]
     assert db.exec(select(Consignment)).all() == [] and db.exec(select(Item)).all() == []
@@ -84,7 +84,7 @@ def test_a_file_holding_nul_is_refused_whole(db, world):
     gold = world.listing_gold.id
     with pytest.raises(CsvRejected) as caught:
         run(db, world, f"listing_id,mass_g,description\n{gold},5.02,戒指\x00一\n")
-    assert caught.value.rows == [
+    assert [(line, said.render("zh"), said.render("en")) for line, said in caught.value.rows] == [
         (1, "文件含有空字符（NUL），不是文本 CSV", "the file holds NUL: not a text CSV")
     ]
     assert db.exec(select(Item)).all() == []

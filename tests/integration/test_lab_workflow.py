@@ -178,7 +178,7 @@ def test_out_of_range_readings_are_refused_and_nothing_changes(flow: Flow, db: S
     item = jade_item(flow)
     with pytest.raises(ValidationFailed) as refused:
         measure(flow, item, A_JADE | {"ri": "7.2"})
-    assert "1.300–2.800" in refused.value.message_zh
+    assert "1.300–2.800" in refused.value.message.render("zh")
     db.rollback()
     db.refresh(item)
     assert item.state == ItemState.RECEIVED
@@ -201,7 +201,7 @@ def test_a_testing_body_needs_valid_accreditation_data(
 ) -> None:
     with pytest.raises(ValidationFailed) as refused:
         other_lab(db, world, **fields)
-    assert message in refused.value.message_en
+    assert message in refused.value.message.render("en")
     db.rollback()
     assert db.exec(select(TestingBody).where(TestingBody.code == "NDC")).first() is None
 

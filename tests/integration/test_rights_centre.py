@@ -56,7 +56,7 @@ def test_ineligible_merchant_cannot_sign(db, world, verified, categories, failed
     make_eligible(db, world.merchant_a, verified=verified, categories=categories)
     with pytest.raises(ValidationFailed) as caught:
         join(db, world)
-    assert failed in caught.value.message_zh
+    assert failed in caught.value.message.render("zh")
     assert db.exec(select(Membership)).all() == []
 
 

@@ -303,7 +303,7 @@ def test_stock_item_bound_at_order_time_must_be_the_one_packed(
     order(flow, item_code=bound.code)
     with pytest.raises(Conflict) as refused:
         pack(flow, other, other_cert)
-    assert "订单已绑定其他物品" in refused.value.message_zh
+    assert "订单已绑定其他物品" in refused.value.message.render("zh")
 
 
 # -- packing: mass drift ----------------------------------------------------------------------
@@ -325,7 +325,7 @@ def test_mass_drift_raises_an_alarm_holds_the_item_and_refuses_to_pack(
     order(flow)
     with pytest.raises(Conflict) as refused:
         pack(flow, item, issued, mass_g="4.61")
-    assert refused.value.code == "mass_drift" and "4.61" in refused.value.message_zh
+    assert refused.value.code == "mass_drift" and "4.61" in refused.value.message.render("zh")
     flow.db.rollback()
     found = items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code)
     assert found.state == "on_hold" and found.held_from == "certified"
@@ -421,7 +421,7 @@ def test_csv_import_reports_each_bad_row_and_saves_nothing(flow: Flow) -> None:
     )
     assert report.created == []
     assert [e.row for e in report.errors] == [3, 4, 5, 6]
-    assert "已存在" in report.errors[2].message_zh
+    assert "已存在" in report.errors[2].message.render("zh")
     flow.db.rollback()
     assert orders.recent_orders(session=flow.db) == []
 

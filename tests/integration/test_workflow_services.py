@@ -319,5 +319,5 @@ def test_concurrent_change_makes_the_stale_transition_fail(
 def test_domain_errors_of_the_workflow_carry_both_languages() -> None:
     with pytest.raises(DomainError) as refused:
         MACHINE.transition(FakeItem(ItemState.DECLARED), "ship", FakeActor("inspector"))
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message.render("zh") and refused.value.message.render("en")
     assert refused.value.status == 409

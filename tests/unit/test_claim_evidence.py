@@ -35,9 +35,12 @@ def test_active_pdf_is_refused_with_its_reason(make: Callable[[], bytes], reason
     refused = refusal(make())
     assert isinstance(refused.__cause__, pdfguard.PdfRefused)
     assert refused.__cause__.reason == reason
-    zh, en = pdfguard.REASONS[reason]
-    assert zh in refused.message_zh and "照片或截图" in refused.message_zh
-    assert en in refused.message_en and "photos or screenshots" in refused.message_en
+    said = pdfguard.REASONS[reason]
+    zh, en = said.render("zh"), said.render("en")
+    assert zh in refused.message.render("zh") and "照片或截图" in refused.message.render("zh")
+    assert en in refused.message.render("en") and "photos or screenshots" in refused.message.render(
+        "en"
+    )
 
 
 @pytest.mark.parametrize(("make", "reason"), HOSTILE.values(), ids=HOSTILE.keys())
@@ -84,11 +87,11 @@ def test_more_than_fifty_pages_is_refused() -> None:
         writer.add_blank_page(100, 100)
     out = io.BytesIO()
     writer.write(out)
-    assert "1–50" in refusal(out.getvalue()).message_en
+    assert "1–50" in refusal(out.getvalue()).message.render("en")
 
 
 def test_pdf_larger_than_ten_megabytes_is_refused() -> None:
-    assert "10 MB" in refusal(b"%PDF-" + b"0" * evidence.MAX_PDF_BYTES).message_en
+    assert "10 MB" in refusal(b"%PDF-" + b"0" * evidence.MAX_PDF_BYTES).message.render("en")
 
 
 def test_image_is_re_encoded_without_exif() -> None:

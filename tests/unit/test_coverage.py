@@ -88,11 +88,11 @@ def test_the_refusal_names_the_gap_in_both_languages(
     coverage = decide(facts, DELIVERED + timedelta(days=100))
     refusal = coverage.refusal()
     assert isinstance(refusal, error) and refusal.status == status and refusal.code == gap.value
-    assert refusal.message_zh == coverage.message("zh") and refusal.message_en == coverage.message(
+    assert refusal.message.render("zh") == coverage.message.render("zh") and refusal.message.render(
         "en"
-    )
+    ) == coverage.message.render("en")
 
 
 def test_the_closed_window_says_how_long_it_was() -> None:
     coverage = decide(COVERED, DELIVERED + timedelta(days=91))
-    assert "90 天" in coverage.message("zh") and "90 days" in coverage.message("en")
+    assert "90 天" in coverage.message.render("zh") and "90 days" in coverage.message.render("en")

@@ -1093,8 +1093,8 @@ def test_refused(refusal: Refusal) -> None:
     with pytest.raises(ValidationFailed) as refused:
         run(c)
     for mention in refusal.mentions:
-        assert mention in refused.value.message_zh + refused.value.message_en
-    assert refused.value.message_zh and refused.value.message_en
+        assert mention in refused.value.message.render("zh") + refused.value.message.render("en")
+    assert refused.value.message.render("zh") and refused.value.message.render("en")
 
 
 def test_the_same_readings_with_the_polariscope_are_named() -> None:

@@ -47,6 +47,27 @@ def test_every_template_msgid_is_in_catalog(catalog: Catalog) -> None:
     assert not missing, f"run pybabel extract/update: not in messages.po: {missing}"
 
 
+def test_every_message_msgid_is_translated(catalog: Catalog) -> None:
+    """Every `msg("中文")` in qc_app (Babel's python extractor, keyword msg) has English."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = {
+        message: f"{filename}:{lineno}"
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords={"msg": None}
+        )
+        if filename.startswith("qc_app")
+    }
+    assert found, "no msg(...) extracted from qc_app"
+    missing = sorted(f"{at} {msgid}" for msgid, at in found.items() if not _english(catalog, msgid))
+    assert not missing, f"not translated in messages.po: {missing}"
+
+
+def _english(catalog: Catalog, msgid: str) -> str:
+    found = catalog.get(msgid)
+    return str(found.string) if found is not None and not found.fuzzy else ""
+
+
 def test_committed_mo_matches_po(catalog: Catalog) -> None:
     """The compiled catalog says what the .po says: compared message by message (the header,
     which each Babel release writes its own way, is left out)."""

@@ -21,7 +21,11 @@ def test_intake_holds_only_a_shortfall_beyond_the_tolerance(measured: int, held:
     finding = intake_finding(502, measured)
     assert (finding is not None) == held
     if finding:
-        assert finding.code == "mass_short" and "4.99" in finding.zh and "5.02" in finding.en
+        assert (
+            finding.code == "mass_short"
+            and "4.99" in finding.message.render("zh")
+            and "5.02" in finding.message.render("en")
+        )
 
 
 def test_readings_within_the_balance_tolerance_are_no_drift() -> None:
@@ -31,7 +35,9 @@ def test_readings_within_the_balance_tolerance_are_no_drift() -> None:
 def test_a_swapped_stone_is_a_drift_naming_every_reading() -> None:
     found = drift([Reading("intake", 503), Reading("lab", 503), Reading("packing", 480)])
     assert found is not None and found.code == "mass_drift"
-    assert "打包 4.80 g" in found.zh and "intake 5.03 g" in found.en
+    assert "打包 4.80 g" in found.message.render("zh") and "intake 5.03 g" in found.message.render(
+        "en"
+    )
 
 
 def test_a_single_reading_cannot_drift() -> None:
