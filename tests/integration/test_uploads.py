@@ -152,6 +152,7 @@ def _png_header(width: int, height: int) -> bytes:
     )
 
 
+@pytest.mark.no_cover  # timed: the coverage tracer's overhead is no part of what it times
 @pytest.mark.parametrize(
     "size", [(1, MAX_PIXELS + 1), (50_000, 50_000)], ids=["one-pixel-over", "50000x50000"]
 )

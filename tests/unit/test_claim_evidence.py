@@ -41,6 +41,7 @@ def test_active_pdf_is_refused_with_its_reason(make: Callable[[], bytes], reason
     assert en in refused.message_en and "photos or screenshots" in refused.message_en
 
 
+@pytest.mark.no_cover  # timed: the coverage tracer's overhead is no part of what it times
 @pytest.mark.parametrize(("make", "reason"), HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_structure_is_refused_within_a_second_or_two(
     make: Callable[[], bytes], reason: str

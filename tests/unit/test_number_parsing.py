@@ -33,6 +33,7 @@ HUGE = [
 ]
 
 
+@pytest.mark.no_cover  # timed: the coverage tracer's overhead is no part of what it times
 @pytest.mark.parametrize("value", HUGE, ids=range(len(HUGE)))
 @pytest.mark.parametrize(
     "parse",
@@ -52,6 +53,7 @@ def test_huge_numbers_are_refused_in_milliseconds(parse: Any, value: Any) -> Non
     assert refused.value.status == 422
 
 
+@pytest.mark.no_cover  # timed: the coverage tracer's overhead is no part of what it times
 @pytest.mark.parametrize("text", ["1e300000", "1e-300000", "9" * 5000, "0E+999999999x"])
 def test_yuan_that_is_no_amount_is_passed_on_at_once(text: str) -> None:
     started = time.perf_counter()
