@@ -9,7 +9,7 @@ import io
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,7 +29,13 @@ from sqlmodel import Session
 from qc_app import create_app
 from qc_app.auth import passwords
 from qc_app.auth.models import User
-from qc_app.auth.services import create_token, create_user
+from qc_app.auth.second_factor import new_secret
+from qc_app.auth.services import (
+    create_token,
+    create_user,
+    needs_second_factor,
+    provision_second_factor,
+)
 from qc_app.certificates.issuance import IssuingSetup, issue_certificate
 from qc_app.certificates.keys import ensure_signing_key
 from qc_app.config import Config
@@ -43,6 +49,7 @@ from qc_app.listings.services import create_listing
 from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade
 from qc_app.sqltypes import utcnow
+from tests.auth_support import TOTP
 
 PASSWORD = "test-password-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -325,6 +332,13 @@ def world(app: Flask, db: Session) -> World:
         )
         for name, (role, mid, bid) in people.items()
     }
+    for name, user in users.items():
+        if needs_second_factor(user):
+            secret = new_secret()
+            users[name] = provision_second_factor(
+                session=db, actor=None, user_id=user.id or 0, secret=secret, now=now
+            )
+            TOTP.enrol(name, secret)
     ensure_signing_key(session=db, passphrase=app.config["QC"].KEY_PASSPHRASE, now=now)
     gold = create_listing(
         session=db,
@@ -482,10 +496,63 @@ def flow(app: Flask, db: Session, world: World) -> Flow:
 @pytest.fixture
 def token(db: Session, world: World) -> Any:
     def make(username: str) -> dict[str, str]:
-        value = create_token(session=db, username=username, now=utcnow())
+        code = TOTP.code(username) if username in TOTP.secrets else ""
+        _row, value = create_token(session=db, username=username, code=code, now=utcnow())
         return {"Authorization": f"Bearer {value}"}
 
     return make
+
+
+# -- other workers of one deployment, with rate limits on ---------------------------------------
+
+REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+    """Another worker of `source`'s deployment: same database, SECRET_KEY and check-code key,
+    limits on."""
+    qc = source.config["QC"]
+    settings: dict[str, Any] = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": storage,
+        "RATELIMIT_KEY_PREFIX": f"qc-test-{uuid.uuid4().hex}",
+        "CHECK_CODE_BUDGET_PER_CLIENT_NUMBER": "3/hour",
+        "CHECK_CODE_BUDGET_PER_CLIENT": "5/hour",
+        "SECRET_KEY": qc.SECRET_KEY,
+        "CHECK_CODE_SECRET": qc.CHECK_CODE_SECRET,
+    }
+    config = Config.for_tests(
+        tmp_path / "instance",
+        engine_of(source).url.render_as_string(hide_password=False),
+        **(settings | overrides),
+    )
+    return create_app(config)
+
+
+@pytest.fixture
+def limited_app() -> Iterator[Callable[..., Flask]]:
+    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, source, storage, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"REDIS MISSING: no Redis at {REDIS_URL}; cross-worker limits NOT tested")
+    yield REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,18 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.auth_support import TOTP
 from tests.claims_support import Sold
 from tests.conftest import PASSWORD, jpeg_bytes
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def client_at(app: Any, address: str) -> Any:
+    """A browser on its own connection (Flask-Limiter tells clients apart by address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
 
 
 def csrf(client: Any, url: str) -> str:
@@ -27,8 +35,12 @@ def post_form(client: Any, form_url: str, action: str, data: dict[str, Any], **k
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """Password, then (staff) the authenticator's code, as a person signs in."""
     response = post_form(client, "/login", "/login", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/login/code"):
+        response = post_form(client, "/login/code", "/login/code", {"code": TOTP.code(username)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 
