@@ -498,8 +498,8 @@ def import_consignment() -> Any:
             message_zh=exc.message.render("zh"),
             rows=rows,
         )
-    rows = intake.consignment_items(session=request_session(), consignment=found)
-    return jsonify({"code": found.code, "items": [item_json(i) for i in rows]}), 201
+    items = intake.consignment_items(session=request_session(), consignment=found)
+    return jsonify({"code": found.code, "items": [item_json(i) for i in items]}), 201
 
 
 @bp.get("/items/<code>/label.pdf")

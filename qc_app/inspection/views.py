@@ -147,7 +147,7 @@ def body_form(body_id: int | None = None) -> Any:
 @bp.post("/admin/testing-bodies/<int:body_id>")
 @permission_required(PLATFORM)
 def save_body(body_id: int | None = None) -> Any:
-    fields = {key: request.form.get(key, "") for key in BODY_FIELDS}
+    fields: dict[str, str | list[str]] = {key: request.form.get(key, "") for key in BODY_FIELDS}
     fields["scope"] = request.form.getlist("scope")
     try:
         services.save_testing_body(

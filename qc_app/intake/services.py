@@ -21,16 +21,18 @@ from qc_app.codes import (
 from qc_app.db import parse_id, write
 from qc_app.errors import LostRace, NotFound, ValidationFailed
 from qc_app.i18n import Message, joined, msg
-from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.models import Inspection
 from qc_app.inspection.services import decisive_reasons
+from qc_app.inspection.workflow import InspectionState
 from qc_app.intake.models import Consignment
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
-from qc_app.orders.models import Order, OrderState
+from qc_app.orders.models import Order
 from qc_app.orders.services import item_of
+from qc_app.orders.workflow import OrderState
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import clean_image, decode_csv
