@@ -7,7 +7,7 @@ import itertools
 import re
 from pathlib import Path
 
-from qc_app.i18n import Message, catalog_for, msg
+from qc_app.i18n import Message, catalog_for, msg, pmsg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +20,9 @@ class Catalog:
 
     def gettext(self, message: str, /) -> str:
         return self.entries.get(message, message)
+
+    def pgettext(self, context: str, message: str, /) -> str:
+        return self.entries.get(f"{context}\x04{message}", message)
 
 
 def test_chinese_is_the_msgid_with_its_fields_filled() -> None:
@@ -42,6 +45,19 @@ def test_a_field_that_is_a_message_is_rendered_in_the_same_language() -> None:
     message = msg("{what}请重试", what=msg("请求过于频繁。"))
     assert message.render(english) == "Too many requests. Please retry."
     assert message.render("zh") == "请求过于频繁。请重试"
+
+
+def test_a_context_tells_one_msgids_meanings_apart() -> None:
+    english = Catalog({"state\x04挂起": "On hold", "action\x04挂起": "put on hold"})
+    assert pmsg("state", "挂起").render(english) == "On hold"
+    assert pmsg("action", "挂起").render(english) == "put on hold"
+    assert pmsg("state", "挂起").render("zh") == "挂起"
+    assert pmsg("state", "挂起") != msg("挂起")
+
+
+def test_a_kept_message_keeps_its_context() -> None:
+    kept = msg("{code} 当前为“{state}”", code="A1", state=pmsg("state in a sentence", "挂起"))
+    assert Message.from_data(kept.as_data()) == kept
 
 
 def test_doubled_braces_are_literal_and_field_values_are_not_formats() -> None:
