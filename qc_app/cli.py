@@ -449,7 +449,8 @@ def totp_code(username: str) -> None:
 @qc.command("demo")
 def demo() -> None:
     """Load the demo data into an empty database."""
-    from qc_app.demo import DEMO_PASSWORD, load_demo
+    from qc_app.auth.passwords import DEMO_PASSWORD
+    from qc_app.demo import load_demo
 
     created = load_demo(session=request_session(), config=current_app.config["QC"])
     if not created:

@@ -38,7 +38,7 @@ def clean_image(data: bytes) -> CleanImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationFailed(TOO_MANY_PIXELS)
             image.load()

@@ -160,7 +160,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=locale)
     # Templates look the catalogue up once per request; flask-babel's own callables resolve
     # the request context and locale again for every string (half the consumer page's render).
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n's
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         newstyle=True,
@@ -170,7 +170,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "请先登录 Please log in"
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
+    @login_manager.user_loader  # type: ignore[untyped-decorator]  # flask-login is unannotated
     def _load(token: str) -> Principal | None:
         qc = config()
         user = user_for_session(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM
 from qc_app.certificates.models import Certificate
@@ -165,7 +165,7 @@ def _pressed(number: str, field: str, first: str, second: str, neither: Message)
     return value == first
 
 
-def _done(number: str, done: Message) -> Response:
+def _done(number: str, done: Message) -> Any:
     flash(translate(done), "success")
     return redirect(url_for("claims.detail", number=number))
 

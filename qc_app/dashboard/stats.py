@@ -13,7 +13,8 @@ from sqlmodel import Session, col, func, select
 
 from qc_app.certificates.models import Certificate
 from qc_app.claims.models import Claim
-from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.models import Inspection
+from qc_app.inspection.workflow import InspectionState
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
 from qc_app.merchants.models import Merchant

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
@@ -206,7 +206,7 @@ def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection
         select(Inspection, Item)
         .join(Item, Item.id == Inspection.item_id)  # type: ignore[arg-type]
         .where(Inspection.state == InspectionState.SUBMITTED)
-        .order_by(Inspection.id)
+        .order_by(col(Inspection.id))
     )
     return [(i, it) for i, it in session.exec(query.limit(limit))]
 
@@ -254,7 +254,7 @@ def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, 
         label = spec["label_zh"] if lang != "en" else spec["label_en"]
         value = values[key]
         if isinstance(value, bool):
-            shown = ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
+            shown = (msg("是") if value else msg("否")).render(lang)
         elif spec["type"] == "choice":
             shown = choice_label(rules, key, spec, str(value), lang != "en")
         else:
@@ -293,12 +293,15 @@ def save_testing_body(
 ) -> TestingBody:
     """Create or change a testing body: accreditation numbers, validity, scope."""
     authorize(actor, PLATFORM)
-    body = TestingBody() if body_id is None else get_testing_body(session=session, body_id=body_id)
-    before = body.model_dump(mode="json") if body_id is not None else None
     values = _body_values(session, fields, body_id)
-    with write(session):
+    if body_id is None:
+        body, before = TestingBody(**values), None
+    else:
+        body = get_testing_body(session=session, body_id=body_id)
+        before = body.model_dump(mode="json")
         for key, value in values.items():
             setattr(body, key, value)
+    with write(session):
         session.add(body)
         session.flush()
         audit.record(

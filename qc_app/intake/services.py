@@ -21,16 +21,18 @@ from qc_app.codes import (
 from qc_app.db import parse_id, write
 from qc_app.errors import LostRace, NotFound, ValidationFailed
 from qc_app.i18n import Message, joined, msg
-from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.models import Inspection
 from qc_app.inspection.services import decisive_reasons
+from qc_app.inspection.workflow import InspectionState
 from qc_app.intake.models import Consignment
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
-from qc_app.orders.models import Order, OrderState
+from qc_app.orders.models import Order
 from qc_app.orders.services import item_of
+from qc_app.orders.workflow import OrderState
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import clean_image, decode_csv
@@ -399,26 +401,24 @@ def scan_at_consignment(
     if item.consignment_id == consignment.id:
         if item.state == ItemState.DECLARED:
             return ScanResult("go", item.code, "ok", msg("请称重 {code}", code=item.code))
-        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
         return ScanResult(
             "not_waiting",
             item.code,
             "warn",
             msg(
-                "{code} 当前为“{text_zh}”：{value}",
+                "{code} 当前为“{state}”：{value}",
                 code=item.code,
-                text_zh=zh,
+                state=workflow.STATE_WORDS[ItemState(item.state)],
                 value=item.hold_reason or "",
-                lower_en=en.lower(),
             ),
         )
     if item.state != ItemState.DECLARED:
-        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
+        state = workflow.STATE_WORDS[ItemState(item.state)]
         return ScanResult(
             "not_waiting",
             item.code,
             "warn",
-            msg("{code} 当前为“{text_zh}”", code=item.code, text_zh=zh, lower_en=en.lower()),
+            msg("{code} 当前为“{state}”", code=item.code, state=state),
         )
     home = session.get(Consignment, item.consignment_id)
     home_code = home.code if home else "?"

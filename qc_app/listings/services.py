@@ -14,7 +14,8 @@ from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.errors import NotFound
 from qc_app.i18n import msg
-from qc_app.inspection.models import Inspection, InspectionState
+from qc_app.inspection.models import Inspection
+from qc_app.inspection.workflow import InspectionState
 from qc_app.items.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import Listing
@@ -155,10 +156,10 @@ def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingVi
     rows: list[ItemRow] = []
     passed = failed = 0
     for item in items:
-        inspection = approved.get(item.id)
+        inspection = approved.get(item.id or 0)
         verdict = inspection.verdict if inspection else None
         passed += verdict == "pass"
         failed += verdict == "fail"
-        rows.append(ItemRow(item, certificates.get(item.id), verdict))
+        rows.append(ItemRow(item, certificates.get(item.id or 0), verdict))
     warnings = check_title(listing.title, listing.material_code, load_ruleset())
     return ListingView(listing, warnings, rows, passed, failed)

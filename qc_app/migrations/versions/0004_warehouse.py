@@ -5,7 +5,7 @@ Revises: 0003
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 import qc_app.sqltypes
 from alembic import op

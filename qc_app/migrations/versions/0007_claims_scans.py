@@ -7,7 +7,7 @@ Revises: 0006
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 import qc_app.sqltypes
 from alembic import op

@@ -11,7 +11,7 @@ item), which keep it too: the column is read, the chain stays untouched.
 import json
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 from alembic import op
 

@@ -13,7 +13,7 @@ upgrade, so no integration stops at the upgrade itself.
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 import qc_app.sqltypes
 
