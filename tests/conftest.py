@@ -495,10 +495,15 @@ def flow(app: Flask, db: Session, world: World) -> Flow:
 
 @pytest.fixture
 def token(db: Session, world: World) -> Any:
+    made: dict[str, dict[str, str]] = {}
+
     def make(username: str) -> dict[str, str]:
-        code = TOTP.code(username) if username in TOTP.secrets else ""
-        _row, value = create_token(session=db, username=username, code=code, now=utcnow())
-        return {"Authorization": f"Bearer {value}"}
+        """One token per user and test: staff give a second-factor code for each new one."""
+        if username not in made:
+            code = TOTP.code(username) if username in TOTP.secrets else ""
+            _row, value = create_token(session=db, username=username, code=code, now=utcnow())
+            made[username] = {"Authorization": f"Bearer {value}"}
+        return made[username]
 
     return make
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     make_response,
     redirect,
@@ -134,8 +133,7 @@ def second_factor() -> Any:
     try:
         user = _pending_user()
     except Unauthorized as exc:
-        flash(translate(exc.message), "error")
-        return redirect(url_for("auth.login"))
+        return _refused("auth/login.html", exc)  # the password again, with the reason
     if request.method == "GET":
         return render_template("auth/second_factor.html")
     try:
@@ -164,8 +162,7 @@ def enrol() -> Any:
     try:
         user, uri = services.enrolment(session=request_session(), token=_pending_token(), now=now())
     except Unauthorized as exc:
-        flash(translate(exc.message), "error")
-        return redirect(url_for("auth.login"))
+        return _refused("auth/login.html", exc)
     qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(uri)).decode()
     context = {"qr": qr, "secret": user.totp_secret, "username": user.username}
     if request.method == "GET":
@@ -308,39 +305,75 @@ def user(user_id: int) -> Any:
     )
 
 
-@bp.post("/admin/users/<int:user_id>/<action>")
-@permission_required(PLATFORM)
-def change_user(user_id: int, action: str) -> Any:
-    """One change to an account: each a service with its audit event; errors come back to
-    the user's page as a message."""
-    db, form, at = request_session(), request.form, now()
-    if action in ("deactivate", "activate"):
-        services.set_active(
-            session=db, actor=actor(), user_id=user_id, active=action == "activate", now=at
-        )
-    elif action == "password":
-        services.reset_password(
-            session=db, actor=actor(), user_id=user_id, password=form.get("password", ""), now=at
-        )
-    elif action == "role":
-        services.change_role(
-            session=db,
-            actor=actor(),
-            user_id=user_id,
-            role=_role(form.get("role", "")),
-            testing_body_id=_optional_id(form.get("testing_body_id"), "testing_body_id"),
-            merchant_id=_optional_id(form.get("merchant_id"), "merchant_id"),
-            now=at,
-        )
-    elif action == "second-factor":
-        services.reset_second_factor(session=db, actor=actor(), user_id=user_id, now=at)
-    elif action == "revoke-token":
-        token_id = parse_id(form.get("token_id"), field="token_id")
-        services.revoke_token(session=db, actor=actor(), token_id=token_id, now=at)
-    else:
-        abort(404)
+def _changed(user_id: int) -> Any:
     flash(translate(msg("已保存")), "success")
     return redirect(url_for("auth.user", user_id=user_id))
+
+
+# One form per change to an account, each a service with its audit event; a refusal comes back
+# to the user's page as a message (web._register_errors).
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@permission_required(PLATFORM)
+def deactivate_user(user_id: int) -> Any:
+    db = request_session()
+    services.set_active(session=db, actor=actor(), user_id=user_id, active=False, now=now())
+    return _changed(user_id)
+
+
+@bp.post("/admin/users/<int:user_id>/activate")
+@permission_required(PLATFORM)
+def activate_user(user_id: int) -> Any:
+    db = request_session()
+    services.set_active(session=db, actor=actor(), user_id=user_id, active=True, now=now())
+    return _changed(user_id)
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@permission_required(PLATFORM)
+def reset_password(user_id: int) -> Any:
+    services.reset_password(
+        session=request_session(),
+        actor=actor(),
+        user_id=user_id,
+        password=request.form.get("password", ""),
+        now=now(),
+    )
+    return _changed(user_id)
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@permission_required(PLATFORM)
+def change_role(user_id: int) -> Any:
+    form = request.form
+    services.change_role(
+        session=request_session(),
+        actor=actor(),
+        user_id=user_id,
+        role=_role(form.get("role", "")),
+        testing_body_id=_optional_id(form.get("testing_body_id"), "testing_body_id"),
+        merchant_id=_optional_id(form.get("merchant_id"), "merchant_id"),
+        now=now(),
+    )
+    return _changed(user_id)
+
+
+@bp.post("/admin/users/<int:user_id>/second-factor")
+@permission_required(PLATFORM)
+def reset_second_factor(user_id: int) -> Any:
+    services.reset_second_factor(
+        session=request_session(), actor=actor(), user_id=user_id, now=now()
+    )
+    return _changed(user_id)
+
+
+@bp.post("/admin/users/<int:user_id>/revoke-token")
+@permission_required(PLATFORM)
+def revoke_token(user_id: int) -> Any:
+    token_id = parse_id(request.form.get("token_id"), field="token_id")
+    services.revoke_token(session=request_session(), actor=actor(), token_id=token_id, now=now())
+    return _changed(user_id)
 
 
 @bp.get("/admin/logins")
