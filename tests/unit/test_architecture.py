@@ -37,6 +37,8 @@ PURE_DIRS = {"rules"}
 RENDERERS = {"certificates/pdf.py", "certificates/layout.py", "labels/pdf.py", "labels/zpl.py"}
 # The app factory and the CLIs wire everything up, and load what a command needs when it runs.
 FACTORY = {"__init__.py", "cli.py", "labels/cli.py"}
+# The attributes a state machine keeps its state in (StateMachine's `field`).
+STATE_FIELDS = {"state", "status"}
 
 # What issue 17 has not untangled yet. Shrink these; never grow them.
 KNOWN_CYCLE = {
@@ -173,3 +175,35 @@ def test_no_cross_package_import_hides_in_a_function() -> None:
                 if target and target != source:
                     found.append(f"{rel}:{name}")
     assert found == sorted(KNOWN_HIDDEN), found
+
+
+def _state_assignments(tree: ast.AST) -> Iterator[ast.AST]:
+    """`x.state = …`, `x.status = …` (also augmented, annotated) and `setattr(x, "state", …)`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Attribute) and part.attr in STATE_FIELDS:
+                        yield node
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in STATE_FIELDS
+        ):
+            yield node
+
+
+def test_state_is_assigned_only_by_the_state_machine() -> None:
+    """Items, claims, orders, inspections and certificates change state through
+    `StateMachine.transition` alone (a new object is created in its first state)."""
+    found = [
+        f"{rel}:{node.lineno}"
+        for rel, tree in _modules()
+        if rel != "statemachine.py"
+        for node in _state_assignments(tree)
+    ]
+    assert not found
