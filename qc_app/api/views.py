@@ -25,9 +25,7 @@ from qc_app.authz import (
 )
 from qc_app.certificates import issuance, lookup, revocation
 from qc_app.certificates.views import issuing_setup, pdf_response
-from qc_app.claims import programmes
 from qc_app.claims import services as claims
-from qc_app.claims.models import Programme
 from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
 from qc_app.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -43,6 +41,8 @@ from qc_app.listings import services as listings
 from qc_app.listings.consistency import check_title
 from qc_app.merchants.services import set_labels
 from qc_app.orders import services as orders
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
 from qc_app.verification import throttle

@@ -9,8 +9,6 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, authorize, ensure_visible
 from qc_app.certificates.models import Certificate
-from qc_app.claims import programmes
-from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.errors import NotFound
 from qc_app.i18n import msg
@@ -18,6 +16,8 @@ from qc_app.inspection.models import Inspection, InspectionState
 from qc_app.items.models import Item
 from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import Listing
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import clean_text, parse_price_fen
 

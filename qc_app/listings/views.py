@@ -5,12 +5,12 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from qc_app.authz import MERCHANT_PORTAL
-from qc_app.claims import programmes
-from qc_app.claims.models import Programme
 from qc_app.db import request_session
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
 from qc_app.merchants.models import Merchant
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
 from qc_app.web import actor, now, permission_required

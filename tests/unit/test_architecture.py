@@ -29,6 +29,7 @@ DOMAIN = {
     "listings",
     "merchants",
     "orders",
+    "programmes",
     "verification",
     "warehouse",
 }
@@ -43,13 +44,11 @@ STATE_FIELDS = {"state", "status"}
 # What issue 17 has not untangled yet. Shrink these; never grow them.
 KNOWN_CYCLE = {
     "certificates",
-    "claims",
     "inspection",
     "intake",
     "listings",
     "merchants",
     "orders",
-    "verification",
 }
 KNOWN_HIDDEN: list[str] = []
 KNOWN_VIEW_IMPORTS = {
