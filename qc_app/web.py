@@ -142,6 +142,39 @@ def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
 
 
+# -- scanner terminals (intake, packing) ----------------------------------------------------------
+
+
+def station(kind: str) -> str:
+    """Where a custody event happened: the station kind and the terminal (cookie or address)."""
+    terminal = request.cookies.get("qc_terminal") or request.remote_addr or "?"
+    return f"{kind}@{terminal}"[:40]
+
+
+def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
+    """A refused scan shows the red panel on the scanner page and the input is ready again.
+
+    The generic handler returns to the Referer, and only for 400/409/422; a scanner step goes
+    to the page of the next scan (the consignment, not the weighing form), and an unknown code
+    (404) is a refusal too: a scanner terminal must never land on a dead-end error page.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                if exc.status not in (400, 404, 409, 422):
+                    raise
+                flash(translate(exc.message), "error")
+                return redirect(target(**kwargs))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
 class DatabaseInt(IntegerConverter):
     """`<int:…>` route arguments stop at the database's integer range: a larger id is a plain
     404, not a PostgreSQL overflow error (500)."""

@@ -39,7 +39,7 @@ from qc_app.labels import services as labels
 from qc_app.labels.views import labels_pdf_response, labels_zpl_response
 from qc_app.listings import services as listings
 from qc_app.listings.consistency import check_title
-from qc_app.merchants.services import set_labels
+from qc_app.listings.services import set_labels
 from qc_app.orders import services as orders
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme

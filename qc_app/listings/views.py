@@ -88,7 +88,7 @@ def programme(listing_id: int) -> Any:
 @bp.post("/listings/<int:listing_id>/labels")
 @permission_required(MERCHANT_PORTAL)
 def labels(listing_id: int) -> Any:
-    merchants.set_labels(
+    services.set_labels(
         session=request_session(),
         actor=actor(),
         listing_id=listing_id,
