@@ -12,11 +12,16 @@ from qc_app.db import request_session
 from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.inspection.services import history
-from qc_app.intake import services
+from qc_app.intake import results, services
 from qc_app.items import services as items
 from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
+from qc_app.listings import consistency
 from qc_app.listings.services import merchant_listings
+from qc_app.merchants.models import Merchant
+from qc_app.merchants.services import current_membership
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
 from qc_app.warehouse import alarms, once
@@ -114,6 +119,25 @@ def csv_template() -> Any:
         "\ufeff" + body,
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="consignment-template.csv"'},
+    )
+
+
+@bp.get("/m/listings/<int:listing_id>")
+@permission_required(MERCHANT_PORTAL)
+def listing(listing_id: int) -> Any:
+    db = request_session()
+    view = results.listing_view(session=db, actor=actor(), listing_id=listing_id)
+    return render_template(
+        "listings/show.html",
+        view=view,
+        listing=view.listing,
+        material=load_ruleset().declaration(view.listing.material_code),
+        merchant=db.get(Merchant, view.listing.merchant_id),
+        member=current_membership(db, view.listing.merchant_id) is not None,
+        covers=consistency.COVERS,
+        excludes=consistency.EXCLUDES,
+        programme=db.get_one(Programme, view.listing.programme_id),
+        programmes=programmes.running(db, now()),
     )
 
 

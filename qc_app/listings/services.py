@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, and_, col, or_, select
@@ -8,13 +7,9 @@ from sqlmodel import Session, and_, col, or_, select
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, authorize, ensure_visible
-from qc_app.certificates.models import Certificate
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
-from qc_app.inspection.models import Inspection, InspectionState
-from qc_app.items.models import Item
-from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.services import current_membership
 from qc_app.programmes import services as programmes
@@ -105,64 +100,6 @@ def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
 def merchant_listings(*, session: Session, actor: User) -> list[Listing]:
     query = select(Listing).where(Listing.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Listing.id.desc())))  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    item: Item
-    certificate: Certificate | None
-    verdict: str | None  # the approved inspection's verdict, if any
-
-
-@dataclass(frozen=True)
-class ListingView:
-    listing: Listing
-    warnings: list[TitleWarning]
-    items: list[ItemRow]
-    passed: int
-    failed: int
-
-    @property
-    def pass_rate(self) -> str:
-        judged = self.passed + self.failed
-        return "—" if not judged else f"{self.passed * 100 // judged}%"
-
-
-def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingView:
-    """A listing with its consistency warnings, its items, certificates and pass rate."""
-    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
-    items = list(
-        session.exec(select(Item).where(Item.listing_id == listing.id).order_by(col(Item.id)))
-    )
-    ids = [item.id for item in items]
-    # Ascending ids into a dict: the latest approved inspection and certificate win, as in
-    # inspection.services.latest_approved and certificates.lookup.certificate_of.
-    approved = {
-        i.item_id: i
-        for i in session.exec(
-            select(Inspection)
-            .where(col(Inspection.item_id).in_(ids), Inspection.state == InspectionState.APPROVED)
-            .order_by(col(Inspection.id))
-        )
-    }
-    certificates = {
-        c.item_id: c
-        for c in session.exec(
-            select(Certificate)
-            .where(col(Certificate.item_id).in_(ids))
-            .order_by(col(Certificate.id))
-        )
-    }
-    rows: list[ItemRow] = []
-    passed = failed = 0
-    for item in items:
-        inspection = approved.get(item.id)
-        verdict = inspection.verdict if inspection else None
-        passed += verdict == "pass"
-        failed += verdict == "fail"
-        rows.append(ItemRow(item, certificates.get(item.id), verdict))
-    warnings = check_title(listing.title, listing.material_code, load_ruleset())
-    return ListingView(listing, warnings, rows, passed, failed)
 
 
 def _set_labels(
