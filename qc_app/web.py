@@ -99,6 +99,11 @@ def _translations() -> Any:
     return found
 
 
+def public_limit() -> str:
+    """The rate limit of the pages and calls anyone may make (the consumer's)."""
+    return config().PUBLIC_RATE_LIMIT
+
+
 def translate(message: Message) -> str:
     """A Message in the request's language (flash messages, texts a view hands a template)."""
     return message.render(_translations())
@@ -275,6 +280,13 @@ def upload_response(
     response.headers["Cache-Control"] = cache
     if disposition:
         response.headers["Content-Disposition"] = disposition
+    return response
+
+
+def download(data: bytes, mimetype: str, filename: str) -> Response:
+    """A file we made (a certificate PDF, labels), shown inline under `filename`."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
