@@ -55,7 +55,9 @@ def _retire(
             **details,
         )
 
-    workflow.MACHINE.transition(certificate, name, actor, reason, record=record)
+    workflow.MACHINE.transition(
+        certificate, name, actor, reason, record=record, session=session, now=now
+    )
 
 
 def revoke(
