@@ -54,11 +54,14 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _connect_hooks() -> None:
     """Reactions across packages (STYLE.md 11): an order follows its item (packed, shipped,
-    delivered, cancelled when the item fails); an upheld claim revokes its certificate. Each
-    runs inside the transaction of the change that fires it. Connecting twice is a no-op."""
+    delivered, cancelled when the item fails); an upheld claim revokes its certificate; a
+    merchant leaving the programme takes its listings' labels off. Each runs inside the
+    transaction of the change that fires it. Connecting twice is a no-op."""
     from qc_app.certificates.hooks import revoke_for_upheld_claim
     from qc_app.claims.workflow import MACHINE as CLAIMS
+    from qc_app.listings import hooks as listings
     from qc_app.orders import hooks as orders
 
     orders.connect()
+    listings.connect()
     CLAIMS.changed.connect(revoke_for_upheld_claim, sender="uphold")
