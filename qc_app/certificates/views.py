@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, issuance, lookup, revocation
-from qc_app.certificates.models import Certificate
 from qc_app.certificates.pages import issuing_setup, pdf_response
+from qc_app.certificates.workflow import STATUS_LABELS
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
@@ -101,14 +101,11 @@ def pdf(number: str) -> Any:
 @bp.get("/admin/certificates")
 @permission_required(PLATFORM)
 def admin() -> Any:
-    from sqlmodel import col, select
-
-    recent = (
-        request_session()
-        .exec(select(Certificate).order_by(col(Certificate.id).desc()).limit(50))
-        .all()
+    return render_template(
+        "certificates/admin.html",
+        certificates=lookup.recent(request_session()),
+        status_labels=STATUS_LABELS,
     )
-    return render_template("certificates/admin.html", certificates=recent)
 
 
 @bp.post("/admin/certificates/<number>/revoke")
