@@ -36,6 +36,18 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
     return value
 
 
+def _hops(value: str) -> int:
+    try:
+        hops = int(value or "0")
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise ConfigError(
+            f"QC_TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}."
+        )
+    return hops
+
+
 @dataclass
 class Config:
     SECRET_KEY: str
@@ -50,6 +62,10 @@ class Config:
     CJK_FONT: str | None = None
     COOKIE_SECURE: bool = True
     RATELIMIT_STORAGE_URI: str = "memory://"
+    # Proxy hops in front of the app (QC_TRUSTED_PROXIES): their X-Forwarded-For/-Proto/-Host
+    # are believed (werkzeug's ProxyFix), so limits key on the client, not on the proxy. 0: the
+    # headers are ignored, as anyone can send them.
+    TRUSTED_PROXIES: int = 0
     RATELIMIT_ENABLED: bool = True
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
     LOGIN_RATE_LIMIT: str = "10/minute"
@@ -86,6 +102,7 @@ class Config:
             CJK_FONT=env.get("QC_CJK_FONT") or None,
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
             RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
+            TRUSTED_PROXIES=_hops(env.get("QC_TRUSTED_PROXIES", "")),
         )
 
     @classmethod
