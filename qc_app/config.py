@@ -147,6 +147,11 @@ class Config:
             "WTF_CSRF_TIME_LIMIT": None,
             "WTF_CSRF_SSL_STRICT": self.COOKIE_SECURE,
             "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
+            # Redis down: each process limits on its own memory instead (one warning per outage)
+            # and goes back to Redis once it answers again. A Redis that does not answer costs
+            # a request half a second, not a hang: then the fallback, with re-checks spaced out.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
             "RATELIMIT_KEY_PREFIX": self.RATELIMIT_KEY_PREFIX,
             "RATELIMIT_HEADERS_ENABLED": True,
