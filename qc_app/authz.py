@@ -72,10 +72,7 @@ class TransitionLike(Protocol):
     def roles(self) -> frozenset[Role]: ...
 
     @property
-    def label_zh(self) -> str: ...
-
-    @property
-    def label_en(self) -> str: ...
+    def label(self) -> Message: ...
 
 
 # What authorisation is asked about: a permission or a workflow transition.
@@ -97,10 +94,9 @@ def authorize(actor: Viewer, what: Guarded) -> None:
         raise Forbidden(what.refusal)
     raise Forbidden(
         msg(
-            "角色 {role} 不能执行“{label_zh}”",
+            "角色 {role} 不能执行“{action}”",
             role=actor.role,
-            label_zh=what.label_zh,
-            label_en=what.label_en,
+            action=what.label,
         ),
         code="role_not_allowed",
     )

@@ -29,7 +29,7 @@ from blinker import Signal
 
 from qc_app.authz import Role, authorize
 from qc_app.errors import IllegalTransition
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg
 
 StateT = TypeVar("StateT", bound=StrEnum)
 ObjT = TypeVar("ObjT")
@@ -71,8 +71,7 @@ class Transition(Generic[StateT, ObjT]):
     sources: frozenset[StateT]
     target: StateT | None  # None: back to the state the object was held from
     roles: frozenset[Role]
-    label_zh: str
-    label_en: str
+    label: Message  # what it does, as a sentence says it ("put on hold"): context "action"
     guard: Guard[ObjT]
     facts: type
 
@@ -82,7 +81,7 @@ def row(
     sources: Iterable[StateT],
     target: StateT | None,
     roles: Iterable[Role],
-    label: tuple[str, str],
+    label: Message,
     guard: Callable[[ObjT, ActorT, FactsT], None] | None = None,
     facts: type[FactsT] | None = None,
 ) -> Transition[StateT, ObjT]:
@@ -94,8 +93,7 @@ def row(
         frozenset(sources),
         target,
         frozenset(roles),
-        label[0],
-        label[1],
+        label,
         guard if guard is not None else _no_guard,
         facts if facts is not None else NoFacts,
     )
@@ -115,18 +113,22 @@ class StateMachine(Generic[StateT, ObjT]):
         self,
         *,
         states: type[StateT],
-        labels: Mapping[StateT, tuple[str, str]],
-        noun: tuple[str, str],
+        labels: Mapping[StateT, Message],
+        noun: Message,
         transitions: Iterable[Transition[StateT, ObjT]],
         visible: Callable[[ObjT, Any], None] | None = None,
         hold: str | None = None,
+        in_sentence: Mapping[StateT, Message] | None = None,
     ) -> None:
-        """`visible` refuses an actor who may not see the object at all (merchant isolation);
+        """`labels` name the states on their own ("On hold"), `in_sentence` inside a sentence
+        ("the item is on hold"; the labels if they read the same), `noun` the object in one.
+        `visible` refuses an actor who may not see the object at all (merchant isolation);
         `hold` names the transition that remembers its source state in `held_from`, to which a
         transition without a target returns."""
         self.states = states
         self.labels = labels
-        self.noun_zh, self.noun_en = noun
+        self.in_sentence = in_sentence if in_sentence is not None else labels
+        self.noun = noun
         self.transitions: Mapping[str, Transition[StateT, ObjT]] = {t.name: t for t in transitions}
         self.visible = visible
         self.hold = hold
@@ -145,16 +147,12 @@ class StateMachine(Generic[StateT, ObjT]):
         authorize(actor, spec)
         state = self.state_of(obj)
         if state not in spec.sources:
-            zh, en = self.labels[state]
             raise IllegalTransition(
                 msg(
-                    "{noun_zh}当前状态为“{text_zh}”，不能{label_zh}",
-                    noun_zh=self.noun_zh,
-                    text_zh=zh,
-                    label_zh=spec.label_zh,
-                    label_en=spec.label_en,
-                    noun_en=self.noun_en,
-                    lower_en=en.lower(),
+                    "{noun}当前状态为“{state}”，不能{action}",
+                    noun=self.noun,
+                    state=self.in_sentence[state],
+                    action=spec.label,
                 ),
             )
         if not isinstance(facts, spec.facts):

@@ -428,7 +428,12 @@ def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
         "labels": {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee},
         "programme": programme_json(named[listing.programme_id]),
         "title_warnings": [
-            {"kind": w.kind, "term": w.term, "message": w.en, "message_zh": w.zh}
+            {
+                "kind": w.kind,
+                "term": w.term,
+                "message": w.text.render("en"),
+                "message_zh": w.text.render("zh"),
+            }
             for w in check_title(listing.title, listing.material_code, load_ruleset())
         ],
     }

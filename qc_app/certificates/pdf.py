@@ -35,6 +35,7 @@ from qc_app.certificates.fonts import draws_cjk, register_cjk_font
 from qc_app.certificates.layout import Emblem, Layout, Seal
 from qc_app.certificates.properties import PropertyRow
 from qc_app.certificates.qr import qr_matrix
+from qc_app.i18n import Message, pmsg
 
 PAYLOAD_ATTACHMENT = "qc-payload.json"
 SIGNATURE_ATTACHMENT = "qc-signature.json"
@@ -292,9 +293,9 @@ def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> flo
     title_left = sheet.left + PAD + _draw_logo(sheet, layout, bottom, height)
     _draw_title(sheet, layout, title_left, bottom)
     right = sheet.right - PAD
-    _draw_header_field(sheet, right, bottom + 16 * MM, ("证书编号", "Certificate No."), doc.number)
+    _draw_header_field(sheet, right, bottom + 16 * MM, pmsg("certificate", "证书编号"), doc.number)
     _draw_header_field(
-        sheet, right, bottom + 5 * MM, ("签发日期", "Date of issue"), _issue_date(doc)
+        sheet, right, bottom + 5 * MM, pmsg("certificate", "签发日期"), _issue_date(doc)
     )
     return bottom - RULE
 
@@ -344,10 +345,10 @@ def _draw_title(sheet: _Sheet, layout: Layout, left: float, band_bottom: float) 
 
 
 def _draw_header_field(
-    sheet: _Sheet, right: float, baseline: float, label: tuple[str, str], value: str
+    sheet: _Sheet, right: float, baseline: float, label: Message, value: str
 ) -> None:
     canvas, styles = sheet.canvas, sheet.styles
-    label_zh, label_en = label
+    label_zh, label_en = _both(label)
     canvas.setFillColor(_tint(styles.accent, 0.55))
     canvas.setFont(LATIN, 6.5)
     canvas.drawRightString(right, baseline + 4 * MM, label_en)
@@ -397,7 +398,7 @@ def _verification_rows(
 ) -> list[list[object]]:
     """On A4 everything fits beside the QR; on A5 the codes are stacked beside it and the
     instructions run across a second row."""
-    qr = [_QrCode(doc.verify_url, QR_SIZE), _caption(styles, "扫码验证", "Scan to verify")]
+    qr = [_QrCode(doc.verify_url, QR_SIZE), _caption(styles, pmsg("certificate", "扫码验证"))]
     # No built-in quiet zone, so the bars line up with the text; the cell padding and the
     # QR column leave more than the 10 blank modules a scanner needs on either side.
     barcode = Code128(
@@ -408,12 +409,12 @@ def _verification_rows(
         quiet=False,
     )
     number = [
-        _label(styles, "证书编号", "Certificate No."),
+        _label(styles, pmsg("certificate", "证书编号")),
         barcode,
         Paragraph(escape(doc.number), styles.number),
     ]
     check_code = [
-        _label(styles, "校验码", "Check code"),
+        _label(styles, pmsg("certificate", "校验码")),
         Paragraph(escape(doc.check_code), styles.check_code),
     ]
     small_print = f"规则版本 Rule version {doc.rule_version}  ·  密钥 Key ID {doc.kid}"
@@ -489,7 +490,7 @@ def _opening(
         Spacer(0, 4 * MM),
         _conclusion(styles, doc, width),
         Spacer(0, 4 * MM),
-        _heading(styles, "检测机构", "Testing laboratory"),
+        _heading(styles, pmsg("certificate heading", "检测机构")),
         _laboratory(styles, doc, layout, width),
     ]
 
@@ -497,9 +498,8 @@ def _opening(
 def _photo(styles: _Styles, jpeg: bytes | None, width: float) -> list[Flowable]:
     height = width
     if jpeg is None:
-        content: Flowable = Paragraph(
-            f"无照片<br/>{_latin('No photo', 7, styles.muted)}", styles.caption
-        )
+        zh, en = _both(pmsg("certificate", "无照片"))
+        content: Flowable = Paragraph(f"{zh}<br/>{_latin(en, 7, styles.muted)}", styles.caption)
     else:
         reader = ImageReader(io.BytesIO(jpeg))
         pixel_width, pixel_height = reader.getSize()
@@ -520,20 +520,20 @@ def _photo(styles: _Styles, jpeg: bytes | None, width: float) -> list[Flowable]:
             ]
         ),
     )
-    return [_heading(styles, "样品照片", "Photo"), frame]
+    return [_heading(styles, pmsg("certificate heading", "样品照片")), frame]
 
 
 def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Flowable]:
     rows = [
-        _row(styles, ("名称", "Item"), doc.item_name_zh, doc.item_name_en),
-        _row(styles, ("样品编号", "Item code"), doc.item_code),
+        _row(styles, _both(pmsg("certificate", "名称")), doc.item_name_zh, doc.item_name_en),
+        _row(styles, _both(pmsg("certificate", "样品编号")), doc.item_code),
         *(
             _row(styles, (row.label_zh, row.label_en), row.value, row.value_en)
             for row in doc.measurements
         ),
-        *([_row(styles, ("备注", "Remarks"), doc.remarks)] if doc.remarks else []),
-        _row(styles, ("商家", "Merchant"), doc.merchant_name),
-        _row(styles, ("商品", "Listing"), doc.listing_title),
+        *([_row(styles, _both(pmsg("certificate", "备注")), doc.remarks)] if doc.remarks else []),
+        _row(styles, _both(pmsg("certificate", "商家")), doc.merchant_name),
+        _row(styles, _both(pmsg("certificate", "商品")), doc.listing_title),
     ]
     label_width = 31 * MM
     table = Table(
@@ -541,7 +541,7 @@ def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Fl
         colWidths=[label_width, width - label_width],
         style=_ruled(styles, label_cells=[((0, 0), (0, -1))]),
     )
-    return [_heading(styles, "检验结果", "Results"), table]
+    return [_heading(styles, pmsg("certificate heading", "检验结果")), table]
 
 
 def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
@@ -551,7 +551,7 @@ def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Tabl
         Paragraph(escape(doc.conclusion_en), styles.value_en),
     ]
     return Table(
-        [[_bilingual_label(styles, "检验结论", "Conclusion"), text]],
+        [[_bilingual_label(styles, *_both(pmsg("certificate", "检验结论"))), text]],
         colWidths=[label_width, width - label_width],
         style=TableStyle(
             [
@@ -595,14 +595,17 @@ def _laboratory_table(styles: _Styles, doc: CertificateDocument, width: float) -
         _value(styles, doc.testing_body_en, english=True),
     ]
     accreditation = (
-        [_bilingual_label(styles, "实验室认可", "CNAS No."), _value(styles, doc.cnas_no)]
+        [
+            _bilingual_label(styles, *_both(pmsg("certificate", "实验室认可"))),
+            _value(styles, doc.cnas_no),
+        ]
         if doc.cnas_no
         else ["", ""]
     )
     rows = [
-        [_bilingual_label(styles, "检测机构", "Testing body"), body, "", ""],
+        [_bilingual_label(styles, *_both(pmsg("certificate", "检测机构"))), body, "", ""],
         [
-            _bilingual_label(styles, "资质认定", "CMA No."),
+            _bilingual_label(styles, *_both(pmsg("certificate", "资质认定"))),
             _value(styles, doc.cma_no),
             *accreditation,
         ],
@@ -635,9 +638,9 @@ def _ruled(styles: _Styles, *, label_cells: list[tuple[Cell, Cell]]) -> TableSty
 def _signatures(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
     """Who tested, who reviewed, when issued: names over a rule, as a lab report signs off."""
     columns = [
-        (("检测员", "Analyst"), doc.analyst_name),
-        (("审核员", "Reviewer"), doc.reviewer_name),
-        (("签发日期", "Date of issue"), _issue_date(doc)),
+        (pmsg("certificate", "检测员"), doc.analyst_name),
+        (pmsg("certificate", "审核员"), doc.reviewer_name),
+        (pmsg("certificate", "签发日期"), _issue_date(doc)),
     ]
     gap = 12 * MM
     column_width = (width - gap * (len(columns) - 1)) / len(columns)
@@ -645,7 +648,7 @@ def _signatures(styles: _Styles, doc: CertificateDocument, width: float) -> Tabl
     labels: list[object] = []
     for label, value in columns:
         names += [_value(styles, value), ""]
-        labels += [_label(styles, *label), ""]
+        labels += [_label(styles, label), ""]
     return Table(
         [names[:-1], labels[:-1]],
         colWidths=[column_width, gap] * (len(columns) - 1) + [column_width],
@@ -683,19 +686,28 @@ def _value(styles: _Styles, text: str, *, english: bool = False) -> Paragraph:
     return Paragraph(escape(text), styles.value_en if english else styles.value_zh)
 
 
+def _both(label: Message) -> tuple[str, str]:
+    """The certificate prints both languages: a fixed label in Chinese, then in English."""
+    return label.render("zh"), label.render("en")
+
+
 def _bilingual_label(styles: _Styles, zh: str, en: str) -> list[Flowable]:
+    """A label in both languages, ours (`_both`) or a layout's or the rules' data."""
     return [Paragraph(zh, styles.label_zh), Paragraph(en, styles.label_en)]
 
 
-def _label(styles: _Styles, zh: str, en: str) -> Paragraph:
+def _label(styles: _Styles, label: Message) -> Paragraph:
+    zh, en = _both(label)
     return Paragraph(f"{zh} {_latin(en, 6.5, styles.muted)}", styles.inline_label)
 
 
-def _caption(styles: _Styles, zh: str, en: str) -> Paragraph:
+def _caption(styles: _Styles, label: Message) -> Paragraph:
+    zh, en = _both(label)
     return Paragraph(f"{zh} {_latin(en, 6, styles.muted)}", styles.caption)
 
 
-def _heading(styles: _Styles, zh: str, en: str) -> Paragraph:
+def _heading(styles: _Styles, label: Message) -> Paragraph:
+    zh, en = _both(label)
     return Paragraph(f"{zh}  {_latin(en.upper(), 7.5, styles.muted)}", styles.heading)
 
 

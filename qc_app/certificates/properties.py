@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from qc_app.i18n import pmsg
+
 VOCABULARY_FILE = "properties.json"
 ABSENT = "—"
 ALWAYS_SHOWN = ("mass_g", "shape", "colour")
@@ -73,7 +75,8 @@ def _rule_row(key: str, value: object, spec: Mapping[str, Any] | None) -> Proper
         return PropertyRow(zh, en, ABSENT)
     if spec.get("type") == "bool":
         found = text.lower() == "true"
-        return PropertyRow(zh, en, *(("检出", "Detected") if found else ("未检出", "Not detected")))
+        shown = pmsg("certificate", "检出") if found else pmsg("certificate", "未检出")
+        return PropertyRow(zh, en, shown.render("zh"), shown.render("en"))
     named = spec.get("choice_labels_zh", {}).get(text)
     if named is not None:
         return PropertyRow(zh, en, named, text.replace("_", " "))

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from qc_app.authz import Role, Viewer, ensure_visible
 from qc_app.claims import guards
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg, pmsg
 from qc_app.statemachine import Change, StateMachine, Transition, row
 
 
@@ -31,13 +31,24 @@ class ClaimState(StrEnum):
     REJECTED = "rejected"
 
 
-STATE_LABELS: Mapping[ClaimState, tuple[str, str]] = {
-    ClaimState.FILED: ("已提交，待商家答复", "Filed, awaiting the merchant"),
-    ClaimState.ACCEPTED: ("商家认可，待平台裁定", "Merchant accepts; awaiting the platform"),
-    ClaimState.DISPUTED: ("商家有异议，待平台裁定", "Merchant disputes; awaiting the platform"),
-    ClaimState.REINSPECTION: ("退回质检仓复检中", "Re-inspection at the warehouse"),
-    ClaimState.UPHELD: ("理赔成立", "Upheld"),
-    ClaimState.REJECTED: ("理赔驳回", "Rejected"),
+# A state's name on its own (a badge, a table cell).
+STATE_LABELS: Mapping[ClaimState, Message] = {
+    ClaimState.FILED: pmsg("state", "已提交，待商家答复"),
+    ClaimState.ACCEPTED: pmsg("state", "商家认可，待平台裁定"),
+    ClaimState.DISPUTED: pmsg("state", "商家有异议，待平台裁定"),
+    ClaimState.REINSPECTION: pmsg("state", "退回质检仓复检中"),
+    ClaimState.UPHELD: pmsg("state", "理赔成立"),
+    ClaimState.REJECTED: pmsg("state", "理赔驳回"),
+}
+
+# The same names inside a sentence ("… the claim is upheld"): lower-case English.
+STATE_WORDS: Mapping[ClaimState, Message] = {
+    ClaimState.FILED: pmsg("state in a sentence", "已提交，待商家答复"),
+    ClaimState.ACCEPTED: pmsg("state in a sentence", "商家认可，待平台裁定"),
+    ClaimState.DISPUTED: pmsg("state in a sentence", "商家有异议，待平台裁定"),
+    ClaimState.REINSPECTION: pmsg("state in a sentence", "退回质检仓复检中"),
+    ClaimState.UPHELD: pmsg("state in a sentence", "理赔成立"),
+    ClaimState.REJECTED: pmsg("state in a sentence", "理赔驳回"),
 }
 
 
@@ -56,16 +67,17 @@ MERCHANT, ADMIN = {Role.MERCHANT}, {Role.ADMIN}
 MACHINE: StateMachine[ClaimState, Any] = StateMachine(
     states=ClaimState,
     labels=STATE_LABELS,
-    noun=("理赔", "claim"),
+    in_sentence=STATE_WORDS,
+    noun=pmsg("noun", "理赔"),
     visible=_visible,
     transitions=[
-        row("merchant_accept", {S.FILED}, S.ACCEPTED, MERCHANT, ("认可理赔", "accept the claim")),
+        row("merchant_accept", {S.FILED}, S.ACCEPTED, MERCHANT, pmsg("action", "认可理赔")),
         row(
             "merchant_dispute",
             {S.FILED},
             S.DISPUTED,
             MERCHANT,
-            ("提出异议", "dispute the claim"),
+            pmsg("action", "提出异议"),
             guards.guard_dispute,
             guards.Note,
         ),
@@ -74,7 +86,7 @@ MACHINE: StateMachine[ClaimState, Any] = StateMachine(
             {S.FILED, S.ACCEPTED, S.DISPUTED},
             S.REINSPECTION,
             ADMIN,
-            ("安排复检", "order a re-inspection"),
+            pmsg("action", "安排复检"),
             guards.guard_reinspect,
             guards.Note,
         ),
@@ -83,7 +95,7 @@ MACHINE: StateMachine[ClaimState, Any] = StateMachine(
             ANSWERED,
             S.UPHELD,
             ADMIN,
-            ("裁定理赔成立", "uphold the claim"),
+            pmsg("action", "裁定理赔成立"),
             guards.guard_uphold,
             guards.Postage,
         ),
@@ -92,7 +104,7 @@ MACHINE: StateMachine[ClaimState, Any] = StateMachine(
             ANSWERED,
             S.REJECTED,
             ADMIN,
-            ("驳回理赔", "reject the claim"),
+            pmsg("action", "驳回理赔"),
             guards.guard_reject,
             guards.Ground,
         ),

@@ -12,7 +12,7 @@ from qc_app.db import request_session
 from qc_app.i18n import msg
 from qc_app.items import services as items
 from qc_app.items.workflow import STATE_LABELS, ItemState
-from qc_app.web import actor, locale, now, permission_required, translate
+from qc_app.web import actor, now, permission_required, translate
 
 bp = Blueprint("dashboard", __name__)
 
@@ -21,36 +21,32 @@ bp = Blueprint("dashboard", __name__)
 @permission_required(DASHBOARD)
 def index() -> Any:
     view = stats.overview(request_session(), today=now().date())
-    zh = locale() == "zh"
-
-    def label(state: str) -> str:
-        return STATE_LABELS[ItemState(state)][0 if zh else 1]
-
     return render_template(
         "dashboard/index.html",
         view=view,
         state_chart=charts.bar_chart(
-            [(label(s), n) for s, n in view.states], title="物品状态" if zh else "Items by state"
+            [(translate(STATE_LABELS[ItemState(s)]), n) for s, n in view.states],
+            title=translate(msg("物品状态")),
         ),
         daily_chart=charts.column_chart(
             [(day[5:], received) for day, received, _ in view.daily],
-            title="每日收货件数" if zh else "Items received per day",
+            title=translate(msg("每日收货件数")),
         ),
         certified_chart=charts.column_chart(
             [(day[5:], issued) for day, _, issued in view.daily],
-            title="每日出证数" if zh else "Certificates per day",
+            title=translate(msg("每日出证数")),
             colour="#8a6d1d",
         ),
         material_chart=charts.bar_chart(
             [(r.key, r.percent) for r in view.by_material],
-            title="合格率（按材质）" if zh else "Pass rate by material",
+            title=translate(msg("合格率（按材质）")),
             unit="%",
             maximum=100,
             colour="#157347",
         ),
         merchant_chart=charts.bar_chart(
             [(r.key, r.percent) for r in view.by_merchant],
-            title="合格率（按商家）" if zh else "Pass rate by merchant",
+            title=translate(msg("合格率（按商家）")),
             unit="%",
             maximum=100,
             colour="#157347",

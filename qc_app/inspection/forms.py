@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from qc_app.i18n import Message, msg
 from qc_app.rules.engine import RuleSet
 
-GROUPS = (
-    ("measure", "测量", "Measurements"),
-    ("screening", "处理与合成检测", "Treatment and synthesis screening"),
-    ("notes", "记录", "Notes"),
-)
+GROUPS: dict[str, Message] = {
+    "measure": msg("测量"),
+    "screening": msg("处理与合成检测"),
+    "notes": msg("记录"),
+}
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,16 @@ def group_of(spec: Mapping[str, Any]) -> str:
 
 def measurement_form(
     rules: RuleSet, family: str, lang: str, values: Mapping[str, Any]
-) -> list[tuple[str, list[FieldView]]]:
-    """(group title, fields) in the order the analyst works: measure, screen, note."""
+) -> list[tuple[Message, list[FieldView]]]:
+    """(group title, fields) in the order the analyst works: measure, screen, note. The rules'
+    own labels are data in both languages, picked by `lang`."""
     zh = lang != "en"
-    grouped: dict[str, list[FieldView]] = {key: [] for key, _, _ in GROUPS}
+    grouped: dict[str, list[FieldView]] = {key: [] for key in GROUPS}
     for key, spec in rules.fields(family).items():
         grouped[group_of(spec)].append(_field(rules, key, spec, zh, values.get(key)))
     first = grouped["measure"][0]
     grouped["measure"][0] = FieldView(**{**first.__dict__, "autofocus": True})
-    titles = {key: (title_zh if zh else title_en) for key, title_zh, title_en in GROUPS}
-    return [(titles[key], fields) for key, fields in grouped.items() if fields]
+    return [(GROUPS[key], fields) for key, fields in grouped.items() if fields]
 
 
 def _field(rules: RuleSet, key: str, spec: Mapping[str, Any], zh: bool, value: Any) -> FieldView:

@@ -254,7 +254,7 @@ def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, 
         label = spec["label_zh"] if lang != "en" else spec["label_en"]
         value = values[key]
         if isinstance(value, bool):
-            shown = ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
+            shown = (msg("是") if value else msg("否")).render(lang)
         elif spec["type"] == "choice":
             shown = choice_label(rules, key, spec, str(value), lang != "en")
         else:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from qc_app.authz import Role
+from qc_app.i18n import Message, pmsg
 from qc_app.statemachine import StateMachine, row
 
 
@@ -23,25 +24,26 @@ class InspectionState(StrEnum):
     SENT_BACK = "sent_back"
 
 
-STATE_LABELS: Mapping[InspectionState, tuple[str, str]] = {
-    InspectionState.SUBMITTED: ("待审核", "awaiting review"),
-    InspectionState.APPROVED: ("已审核", "approved"),
-    InspectionState.SENT_BACK: ("退回复检", "sent back"),
+# Lower-case in English already, so the state machine's refusal says them as they are.
+STATE_LABELS: Mapping[InspectionState, Message] = {
+    InspectionState.SUBMITTED: pmsg("review", "待审核"),
+    InspectionState.APPROVED: pmsg("review", "已审核"),
+    InspectionState.SENT_BACK: pmsg("review", "退回复检"),
 }
 
 S = InspectionState
 MACHINE: StateMachine[InspectionState, Any] = StateMachine(
     states=InspectionState,
     labels=STATE_LABELS,
-    noun=("检测结果", "inspection"),
+    noun=pmsg("noun", "检测结果"),
     transitions=[
-        row("approve", {S.SUBMITTED}, S.APPROVED, {Role.REVIEWER}, ("审核", "approve")),
+        row("approve", {S.SUBMITTED}, S.APPROVED, {Role.REVIEWER}, pmsg("action", "审核")),
         row(
             "send_back",
             {S.SUBMITTED},
             S.SENT_BACK,
             {Role.REVIEWER},
-            ("退回复检", "send back for retest"),
+            pmsg("action", "退回复检"),
         ),
     ],
 )

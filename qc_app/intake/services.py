@@ -401,26 +401,24 @@ def scan_at_consignment(
     if item.consignment_id == consignment.id:
         if item.state == ItemState.DECLARED:
             return ScanResult("go", item.code, "ok", msg("请称重 {code}", code=item.code))
-        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
         return ScanResult(
             "not_waiting",
             item.code,
             "warn",
             msg(
-                "{code} 当前为“{text_zh}”：{value}",
+                "{code} 当前为“{state}”：{value}",
                 code=item.code,
-                text_zh=zh,
+                state=workflow.STATE_WORDS[ItemState(item.state)],
                 value=item.hold_reason or "",
-                lower_en=en.lower(),
             ),
         )
     if item.state != ItemState.DECLARED:
-        zh, en = workflow.STATE_LABELS[ItemState(item.state)]
+        state = workflow.STATE_WORDS[ItemState(item.state)]
         return ScanResult(
             "not_waiting",
             item.code,
             "warn",
-            msg("{code} 当前为“{text_zh}”", code=item.code, text_zh=zh, lower_en=en.lower()),
+            msg("{code} 当前为“{state}”", code=item.code, state=state),
         )
     home = session.get(Consignment, item.consignment_id)
     home_code = home.code if home else "?"

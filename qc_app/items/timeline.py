@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from qc_app.i18n import Message, pmsg, verbatim
 from qc_app.items.workflow import TRANSITIONS
 
-EXTRA_LABELS: Mapping[str, tuple[str, str]] = {
-    "declare": ("申报", "declared"),
-    "alarm_raised": ("警报", "alarm raised"),
-    "alarm_cleared": ("警报解除", "alarm cleared"),
+EXTRA_LABELS: Mapping[str, Message] = {
+    "declare": pmsg("action", "申报"),
+    "alarm_raised": pmsg("action", "警报"),
+    "alarm_cleared": pmsg("action", "警报解除"),
 }
 NOTE_KEYS = ("reason", "note", "order", "certificate", "seal_no", "waybill_no", "consignment")
 
@@ -29,8 +30,7 @@ class EventLike(Protocol):
 class CustodyRow:
     at: datetime
     action: str
-    label_zh: str
-    label_en: str
+    label: Message
     actor: str
     station: str
     mass_g: str
@@ -38,15 +38,11 @@ class CustodyRow:
     notes: tuple[tuple[str, str], ...]
     alarm: bool
 
-    def label(self, locale: str) -> str:
-        return self.label_en if locale.startswith("en") else self.label_zh
 
-
-def _label(action: str) -> tuple[str, str]:
+def _label(action: str) -> Message:
     if action in TRANSITIONS:
-        spec = TRANSITIONS[action]
-        return spec.label_zh, spec.label_en
-    return EXTRA_LABELS.get(action, (action, action))
+        return TRANSITIONS[action].label
+    return EXTRA_LABELS.get(action) or verbatim(action)
 
 
 def custody_rows(events: Iterable[EventLike]) -> list[CustodyRow]:
@@ -56,14 +52,12 @@ def custody_rows(events: Iterable[EventLike]) -> list[CustodyRow]:
             data: dict[str, Any] = json.loads(event.data)
         except ValueError:
             data = {}
-        zh, en = _label(event.action)
         digest = data.get("photo_sha256")
         rows.append(
             CustodyRow(
                 at=event.at,
                 action=event.action,
-                label_zh=zh,
-                label_en=en,
+                label=_label(event.action),
                 actor=event.actor,
                 station=str(data.get("station") or ""),
                 mass_g=str(data.get("mass_g") or data.get("packing_mass_g") or ""),

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from qc_app.authz import LAB, Role
+from qc_app.i18n import Message, pmsg
 from qc_app.items import guards
 from qc_app.statemachine import Change, NoFacts, StateMachine, Transition, row
 
@@ -37,19 +38,36 @@ class ItemState(StrEnum):
     ON_HOLD = "on_hold"
 
 
-STATE_LABELS: Mapping[ItemState, tuple[str, str]] = {
-    ItemState.DECLARED: ("已申报", "Declared"),
-    ItemState.RECEIVED: ("已收货", "Received"),
-    ItemState.IN_INSPECTION: ("检测中", "In inspection"),
-    ItemState.REVIEW: ("待审核", "Awaiting review"),
-    ItemState.APPROVED: ("审核通过", "Approved"),
-    ItemState.CERTIFIED: ("已出证", "Certified"),
-    ItemState.PACKED: ("已打包", "Packed"),
-    ItemState.SHIPPED: ("已发货", "Shipped"),
-    ItemState.DELIVERED: ("已签收", "Delivered"),
-    ItemState.RETURN_TO_MERCHANT: ("待退回商家", "Return to merchant"),
-    ItemState.RETURNED: ("已退回", "Returned"),
-    ItemState.ON_HOLD: ("挂起", "On hold"),
+# A state's name on its own (a badge, a table cell).
+STATE_LABELS: Mapping[ItemState, Message] = {
+    ItemState.DECLARED: pmsg("state", "已申报"),
+    ItemState.RECEIVED: pmsg("state", "已收货"),
+    ItemState.IN_INSPECTION: pmsg("state", "检测中"),
+    ItemState.REVIEW: pmsg("state", "待审核"),
+    ItemState.APPROVED: pmsg("state", "审核通过"),
+    ItemState.CERTIFIED: pmsg("state", "已出证"),
+    ItemState.PACKED: pmsg("state", "已打包"),
+    ItemState.SHIPPED: pmsg("state", "已发货"),
+    ItemState.DELIVERED: pmsg("state", "已签收"),
+    ItemState.RETURN_TO_MERCHANT: pmsg("state", "待退回商家"),
+    ItemState.RETURNED: pmsg("state", "已退回"),
+    ItemState.ON_HOLD: pmsg("state", "挂起"),
+}
+
+# The same names inside a sentence ("cannot pack: the item is on hold"): lower-case English.
+STATE_WORDS: Mapping[ItemState, Message] = {
+    ItemState.DECLARED: pmsg("state in a sentence", "已申报"),
+    ItemState.RECEIVED: pmsg("state in a sentence", "已收货"),
+    ItemState.IN_INSPECTION: pmsg("state in a sentence", "检测中"),
+    ItemState.REVIEW: pmsg("state in a sentence", "待审核"),
+    ItemState.APPROVED: pmsg("state in a sentence", "审核通过"),
+    ItemState.CERTIFIED: pmsg("state in a sentence", "已出证"),
+    ItemState.PACKED: pmsg("state in a sentence", "已打包"),
+    ItemState.SHIPPED: pmsg("state in a sentence", "已发货"),
+    ItemState.DELIVERED: pmsg("state in a sentence", "已签收"),
+    ItemState.RETURN_TO_MERCHANT: pmsg("state in a sentence", "待退回商家"),
+    ItemState.RETURNED: pmsg("state in a sentence", "已退回"),
+    ItemState.ON_HOLD: pmsg("state in a sentence", "挂起"),
 }
 
 TERMINAL = frozenset({ItemState.DELIVERED, ItemState.RETURNED})
@@ -61,7 +79,8 @@ FLOOR = {Role.INSPECTOR, Role.ADMIN}
 MACHINE: StateMachine[ItemState, Any] = StateMachine(
     states=ItemState,
     labels=STATE_LABELS,
-    noun=("物品", "item"),
+    in_sentence=STATE_WORDS,
+    noun=pmsg("noun", "物品"),
     hold="hold",
     transitions=[
         row(
@@ -69,7 +88,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.DECLARED},
             S.RECEIVED,
             INSPECTOR,
-            ("收货", "receive"),
+            pmsg("action", "收货"),
             guards.guard_receive,
             guards.Weighing,
         ),
@@ -78,7 +97,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.RECEIVED},
             S.IN_INSPECTION,
             LAB,
-            ("开始检测", "start inspection"),
+            pmsg("action", "开始检测"),
             guards.guard_start_inspection,
             NoFacts,
         ),
@@ -87,7 +106,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.IN_INSPECTION},
             S.REVIEW,
             LAB,
-            ("提交检测结果", "submit result"),
+            pmsg("action", "提交检测结果"),
             guards.guard_submit_result,
             guards.LabResult,
         ),
@@ -96,7 +115,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.REVIEW},
             S.APPROVED,
             REVIEWER,
-            ("审核通过（合格）", "approve (pass)"),
+            pmsg("action", "审核通过（合格）"),
             guards.guard_approve,
             guards.Review,
         ),
@@ -105,7 +124,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.REVIEW},
             S.RETURN_TO_MERCHANT,
             REVIEWER,
-            ("审核通过（不合格）", "approve (fail)"),
+            pmsg("action", "审核通过（不合格）"),
             guards.guard_approve,
             guards.Review,
         ),
@@ -114,7 +133,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.REVIEW},
             S.IN_INSPECTION,
             REVIEWER,
-            ("退回复检", "send back for retest"),
+            pmsg("action", "退回复检"),
             guards.guard_send_back,
             guards.SendBack,
         ),
@@ -123,7 +142,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.APPROVED},
             S.CERTIFIED,
             INSPECTOR,
-            ("出具证书", "issue certificate"),
+            pmsg("action", "出具证书"),
             guards.guard_issue_certificate,
             guards.Verdict,
         ),
@@ -132,18 +151,18 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.CERTIFIED},
             S.PACKED,
             INSPECTOR,
-            ("打包", "pack"),
+            pmsg("action", "打包"),
             guards.guard_pack,
             guards.Packing,
         ),
-        row("ship", {S.PACKED}, S.SHIPPED, INSPECTOR, ("发货", "ship")),
-        row("deliver", {S.SHIPPED}, S.DELIVERED, ADMIN, ("签收", "deliver")),
+        row("ship", {S.PACKED}, S.SHIPPED, INSPECTOR, pmsg("action", "发货")),
+        row("deliver", {S.SHIPPED}, S.DELIVERED, ADMIN, pmsg("action", "签收")),
         row(
             "return_shipped",
             {S.RETURN_TO_MERCHANT},
             S.RETURNED,
             INSPECTOR,
-            ("退回商家", "ship back to merchant"),
+            pmsg("action", "退回商家"),
         ),
         row(
             # 假一赔十 claim (issue 5): the consumer's item comes back for re-inspection.
@@ -151,7 +170,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.SHIPPED, S.DELIVERED},
             S.RECEIVED,
             ADMIN,
-            ("理赔退回复检", "return for claim re-inspection"),
+            pmsg("action", "理赔退回复检"),
             guards.guard_hold,
             guards.Reason,
         ),
@@ -160,7 +179,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             HOLDABLE,
             S.ON_HOLD,
             FLOOR,
-            ("挂起", "put on hold"),
+            pmsg("action", "挂起"),
             guards.guard_hold,
             guards.Reason,
         ),
@@ -169,7 +188,7 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             {S.ON_HOLD},
             None,
             FLOOR,
-            ("解除挂起", "release hold"),
+            pmsg("action", "解除挂起"),
             guards.guard_release,
             NoFacts,
         ),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from qc_app.i18n import Message, msg, pmsg
+
 # Fineness words a title may use, longest first so 千足金 is not read as 足金.
 # (pattern, metal, per-mille the word promises, label)
 FINENESS_WORDS: tuple[tuple[str, str, Decimal, str], ...] = (
@@ -27,11 +29,11 @@ FINENESS_WORDS: tuple[tuple[str, str, Decimal, str], ...] = (
     (r"足银|S990", "Ag", Decimal("990"), "足银"),
     (r"(?<!\d)925(?!\d)|S925", "Ag", Decimal("925"), "925银"),
 )
-METAL_NAMES = {
-    "Au": ("金", "gold"),
-    "Pt": ("铂", "platinum"),
-    "Ag": ("银", "silver"),
-    "Pd": ("钯", "palladium"),
+METAL_NAMES: dict[str, Message] = {
+    "Au": pmsg("metal", "金"),
+    "Pt": pmsg("metal", "铂"),
+    "Ag": pmsg("metal", "银"),
+    "Pd": pmsg("metal", "钯"),
 }
 
 
@@ -39,8 +41,7 @@ METAL_NAMES = {
 class TitleWarning:
     kind: str  # origin | variety | skin_colour | fineness | metal
     term: str
-    zh: str
-    en: str
+    text: Message
 
 
 def check_title(title: str, material_code: str, rules: Any) -> list[TitleWarning]:
@@ -55,10 +56,13 @@ def check_title(title: str, material_code: str, rules: Any) -> list[TitleWarning
                     TitleWarning(
                         kind,
                         term,
-                        f"标题中的“{term}”是{spec['label_zh']}描述：证书不鉴定{spec['label_zh']}，"
-                        f"假一赔十不保障{spec['label_zh']}",
-                        f"'{term}' in the title describes {spec['label_en']}: certificates do "
-                        f"not test {spec['label_en']} and the 10x guarantee does not cover it",
+                        # The rules' name of what the term describes is data in both languages.
+                        msg(
+                            "标题中的“{term}”是{what_zh}描述：证书不鉴定{what_zh}，假一赔十不保障{what_zh}",
+                            term=term,
+                            what_zh=spec["label_zh"],
+                            what_en=spec["label_en"],
+                        ),
                     )
                 )
     warnings.extend(_fineness(upper, rules.declaration(material_code)))
@@ -73,17 +77,19 @@ def _fineness(upper: str, declared: Any) -> list[TitleWarning]:
             found.append((metal, permille, label))
             rest = re.sub(pattern, " ", rest)
     out: list[TitleWarning] = []
-    name = declared["name_zh"]
     for metal, permille, label in found:
         if "metal" not in declared or declared["metal"] != metal:
-            zh, en = METAL_NAMES[metal]
             out.append(
                 TitleWarning(
                     "metal",
                     label,
-                    f"标题写“{label}”（{zh}），但申报材质是{name}：证书只会写{name}",
-                    f"the title says '{label}' ({en}) but the declared material is "
-                    f"{declared['name_en']}",
+                    msg(
+                        "标题写“{label}”（{metal}），但申报材质是{name_zh}：证书只会写{name_zh}",
+                        label=label,
+                        metal=METAL_NAMES[metal],
+                        name_zh=declared["name_zh"],
+                        name_en=declared["name_en"],
+                    ),
                 )
             )
         elif permille > Decimal(declared["min_permille"]):
@@ -91,16 +97,25 @@ def _fineness(upper: str, declared: Any) -> list[TitleWarning]:
                 TitleWarning(
                     "fineness",
                     label,
-                    f"标题写“{label}”（≥{permille}‰），申报为{name}（≥{declared['min_permille']}‰）："
-                    f"证书按{name}出具，标题承诺了更高的成色",
-                    f"the title says '{label}' (≥{permille}‰) but the declaration is "
-                    f"{declared['name_en']} (≥{declared['min_permille']}‰): the title promises "
-                    "a higher fineness than the certificate will state",
+                    msg(
+                        "标题写“{label}”（≥{permille}‰），申报为{name_zh}（≥{declared}‰）："
+                        "证书按{name_zh}出具，标题承诺了更高的成色",
+                        label=label,
+                        permille=permille,
+                        declared=declared["min_permille"],
+                        name_zh=declared["name_zh"],
+                        name_en=declared["name_en"],
+                    ),
                 )
             )
     return out
 
 
 # What the programme covers and does not, shown next to every listing.
-COVERS = (("品牌", "brand"), ("材质", "material"))
-EXCLUDES = (("重量", "weight"), ("产地", "origin"), ("品种", "variety"), ("皮色", "skin colour"))
+COVERS = (pmsg("coverage", "品牌"), pmsg("coverage", "材质"))
+EXCLUDES = (
+    pmsg("coverage", "重量"),
+    pmsg("coverage", "产地"),
+    pmsg("coverage", "品种"),
+    pmsg("coverage", "皮色"),
+)

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from qc_app.i18n import Message, msg, pmsg
+
 AGREEMENT_VERSION = "2026.11"
 AGREEMENT_ZH = (
     "鉴定验真与假一赔十服务协议（版本 2026.11）\n\n"
@@ -39,18 +41,18 @@ def agreement_sha256(text: str = AGREEMENT_ZH) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# The category whitelist of the programme: code → (中文, English).
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "jewelry": ("珠宝", "Jewellery"),
-    "diamond": ("钻石", "Diamonds"),
-    "jadeite": ("翡翠", "Jadeite"),
-    "gold": ("黄金", "Gold"),
-    "collectibles": ("文玩/收藏品", "Collectibles"),
+# The category whitelist of the programme: code → its name.
+CATEGORIES: dict[str, Message] = {
+    "jewelry": pmsg("category", "珠宝"),
+    "diamond": pmsg("category", "钻石"),
+    "jadeite": pmsg("category", "翡翠"),
+    "gold": pmsg("category", "黄金"),
+    "collectibles": pmsg("category", "文玩/收藏品"),
 }
-OTHER_CATEGORIES: dict[str, tuple[str, str]] = {
-    "apparel": ("服饰", "Apparel"),
-    "cosmetics": ("美妆", "Cosmetics"),
-    "electronics": ("数码", "Electronics"),
+OTHER_CATEGORIES: dict[str, Message] = {
+    "apparel": pmsg("category", "服饰"),
+    "cosmetics": pmsg("category", "美妆"),
+    "electronics": pmsg("category", "数码"),
 }
 # Every category a merchant may be recorded under: the whitelist plus the others.
 ALL_CATEGORIES = CATEGORIES | OTHER_CATEGORIES
@@ -83,8 +85,7 @@ class Standing(Protocol):
 class Check:
     code: str
     ok: bool
-    zh: str
-    en: str
+    text: Message
 
 
 def category_codes(categories: str) -> list[str]:
@@ -99,25 +100,21 @@ def eligibility(merchant: Standing) -> list[Check]:
         Check(
             "licence",
             valid_licence_no(merchant.licence_no),
-            "营业执照统一社会信用代码有效",
-            "business licence number (unified social credit code) is valid",
+            msg("营业执照统一社会信用代码有效"),
         ),
         Check(
             "legal_rep",
             bool(merchant.legal_rep_verified),
-            "法定代表人身份已核验",
-            "legal representative's identity verified",
+            msg("法定代表人身份已核验"),
         ),
         Check(
             "categories",
             bool(codes) and not outside,
-            "经营类目在白名单内（珠宝/钻石/翡翠/黄金、文玩/收藏品）",
-            "categories are on the whitelist (jewellery, diamonds, jadeite, gold, collectibles)",
+            msg("经营类目在白名单内（珠宝/钻石/翡翠/黄金、文玩/收藏品）"),
         ),
         Check(
             "violations",
             merchant.serious_violations == 0,
-            "无严重违规记录",
-            "no serious violations",
+            msg("无严重违规记录"),
         ),
     ]

@@ -72,11 +72,7 @@ def join_programme(
     failed = [c for c in programme.eligibility(merchant) if not c.ok]
     if failed:
         raise ValidationFailed(
-            msg(
-                "未满足开通条件：{failed_zh}",
-                failed_zh="；".join(c.zh for c in failed),
-                failed_en="; ".join(c.en for c in failed),
-            ),
+            msg("未满足开通条件：{failed}", failed=tuple(c.text for c in failed)),
             code="not_eligible",
         )
     if not accepted:

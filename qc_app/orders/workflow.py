@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from qc_app.authz import Role
+from qc_app.i18n import Message, pmsg
 from qc_app.statemachine import StateMachine, row
 
 
@@ -27,30 +28,41 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
-ORDER_STATE_LABELS: Mapping[OrderState, tuple[str, str]] = {
-    OrderState.OPEN: ("待打包", "Open"),
-    OrderState.PACKED: ("已打包", "Packed"),
-    OrderState.SHIPPED: ("已发货", "Shipped"),
-    OrderState.DELIVERED: ("已签收", "Delivered"),
-    OrderState.CANCELLED: ("已取消", "Cancelled"),
+# A state's name on its own (a badge, a table cell).
+ORDER_STATE_LABELS: Mapping[OrderState, Message] = {
+    OrderState.OPEN: pmsg("state", "待打包"),
+    OrderState.PACKED: pmsg("state", "已打包"),
+    OrderState.SHIPPED: pmsg("state", "已发货"),
+    OrderState.DELIVERED: pmsg("state", "已签收"),
+    OrderState.CANCELLED: pmsg("state", "已取消"),
+}
+
+# The same names inside a sentence ("cannot ship: the order is cancelled"): lower-case English.
+STATE_WORDS: Mapping[OrderState, Message] = {
+    OrderState.OPEN: pmsg("state in a sentence", "待打包"),
+    OrderState.PACKED: pmsg("state in a sentence", "已打包"),
+    OrderState.SHIPPED: pmsg("state in a sentence", "已发货"),
+    OrderState.DELIVERED: pmsg("state in a sentence", "已签收"),
+    OrderState.CANCELLED: pmsg("state in a sentence", "已取消"),
 }
 
 S = OrderState
 MACHINE: StateMachine[OrderState, Any] = StateMachine(
     states=OrderState,
     labels=ORDER_STATE_LABELS,
-    noun=("订单", "order"),
+    in_sentence=STATE_WORDS,
+    noun=pmsg("noun", "订单"),
     transitions=[
-        row("pack", {S.OPEN}, S.PACKED, {Role.INSPECTOR}, ("打包", "pack")),
-        row("ship", {S.PACKED}, S.SHIPPED, {Role.INSPECTOR}, ("发货", "ship")),
-        row("deliver", {S.SHIPPED}, S.DELIVERED, {Role.ADMIN}, ("签收", "deliver")),
+        row("pack", {S.OPEN}, S.PACKED, {Role.INSPECTOR}, pmsg("action", "打包")),
+        row("ship", {S.PACKED}, S.SHIPPED, {Role.INSPECTOR}, pmsg("action", "发货")),
+        row("deliver", {S.SHIPPED}, S.DELIVERED, {Role.ADMIN}, pmsg("action", "签收")),
         # The reviewer who failed the order's item (approve_fail) cancels it through the hook.
         row(
             "cancel",
             {S.OPEN, S.PACKED},
             S.CANCELLED,
             {Role.REVIEWER},
-            ("因检测不合格取消", "cancel (item failed QC)"),
+            pmsg("action", "因检测不合格取消"),
         ),
     ],
 )

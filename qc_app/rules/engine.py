@@ -26,7 +26,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from qc_app.errors import ValidationFailed
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg
 from qc_app.units import to_decimal
 
 DATA = Path(__file__).parent / "data"
@@ -55,6 +55,11 @@ class Reason:
     zh: str
     en: str
     decisive: bool  # True: this reason fails the item; False: recorded only
+
+    @classmethod
+    def said(cls, code: str, text: Message, decisive: bool) -> Reason:
+        """A reason of ours: one Message, kept (with the inspection) and sent in both languages."""
+        return cls(code, text.render("zh"), text.render("en"), decisive)
 
     def as_dict(self) -> ReasonRecord:
         return {"code": self.code, "zh": self.zh, "en": self.en, "decisive": self.decisive}
@@ -308,31 +313,45 @@ def _metal_reasons(
     if metal != declared["metal"]:
         found = rules.metals[metal]
         reasons.append(
-            Reason(
+            Reason.said(
                 "metal_mismatch",
-                f"申报为{declared['name_zh']}，检测主要成分为{found['name_zh']}",
-                f"declared {declared['name_en']}, the main element found is {found['name_en']}",
+                msg(
+                    "申报为{declared_zh}，检测主要成分为{found_zh}",
+                    declared_zh=declared["name_zh"],
+                    declared_en=declared["name_en"],
+                    found_zh=found["name_zh"],
+                    found_en=found["name_en"],
+                ),
                 True,
             )
         )
     elif fineness < Decimal(declared["min_permille"]):
         reasons.append(
-            Reason(
+            Reason.said(
                 "fineness_below_declared",
-                f"含量 {fineness}‰ 低于{declared['name_zh']}要求的 {declared['min_permille']}‰"
-                f"（不允许负公差），应定名为{outcome.name_zh}",
-                f"fineness {fineness}‰ is below the {declared['min_permille']}‰ that "
-                f"{declared['name_en']} requires (no negative tolerance); the correct name is "
-                f"{outcome.name_en}",
+                msg(
+                    "含量 {fineness}‰ 低于{declared_zh}要求的 {minimum}‰（不允许负公差），"
+                    "应定名为{named_zh}",
+                    fineness=fineness,
+                    minimum=declared["min_permille"],
+                    declared_zh=declared["name_zh"],
+                    declared_en=declared["name_en"],
+                    named_zh=outcome.name_zh,
+                    named_en=outcome.name_en,
+                ),
                 True,
             )
         )
     elif outcome.code != declared_code:
         reasons.append(
-            Reason(
+            Reason.said(
                 "fineness_above_declared",
-                f"含量 {fineness}‰ 高于申报，按实测定名为{outcome.name_zh}",
-                f"fineness {fineness}‰ is above the declaration; named {outcome.name_en}",
+                msg(
+                    "含量 {fineness}‰ 高于申报，按实测定名为{named_zh}",
+                    fineness=fineness,
+                    named_zh=outcome.name_zh,
+                    named_en=outcome.name_en,
+                ),
                 False,
             )
         )
@@ -350,6 +369,7 @@ def _stamp_reasons(rules: RuleSet, stamp: str, metal: str, fineness: Decimal) ->
     """
     normalised = re.sub(r"[\s:：]", "", stamp).upper()
     reasons = [
+        # The rules' notes are data in both languages, as the rule set is versioned.
         Reason("stamp_withdrawn_designation", note["note_zh"], note["note_en"], False)
         for note in rules.raw.get("stamp_notes", [])
         if note["pattern"] in normalised
@@ -365,20 +385,30 @@ def _stamp_reasons(rules: RuleSet, stamp: str, metal: str, fineness: Decimal) ->
         others = "、".join(mark for mark, _, _ in marks)
         return [
             *reasons,
-            Reason(
+            Reason.said(
                 "stamp_overstates",
-                f"印记「{stamp}」标称{others}，实测主要成分为{rules.metals[metal]['name_zh']}",
-                f"the stamp '{stamp}' claims {others}, but the main element found is {metal}",
+                msg(
+                    "印记「{stamp}」标称{others}，实测主要成分为{metal_zh}",
+                    stamp=stamp,
+                    others=others,
+                    metal_zh=rules.metals[metal]["name_zh"],
+                    metal=metal,
+                ),
                 True,
             ),
         ]
     for mark, minimum in own:
         if fineness < minimum:
             reasons.append(
-                Reason(
+                Reason.said(
                     "stamp_overstates",
-                    f"印记「{stamp}」标称 {mark}（≥{minimum}‰），实测 {fineness}‰",
-                    f"the stamp '{stamp}' claims {mark} (≥{minimum}‰); {fineness}‰ was measured",
+                    msg(
+                        "印记「{stamp}」标称 {mark}（≥{minimum}‰），实测 {fineness}‰",
+                        stamp=stamp,
+                        mark=mark,
+                        minimum=minimum,
+                        fineness=fineness,
+                    ),
                     True,
                 )
             )
@@ -423,15 +453,12 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
         # and imitation material need not be, so they are recorded and the name stays.
         if spec["class"] in NATURAL_CLASSES and "synthetic" not in mods:
             mods.add("treated")
-            notes.append(
-                Reason("treatment_found", f"处理方法：{zh}", f"treatment found: {en}", False)
-            )
+            notes.append(Reason.said("treatment_found", msg("处理方法：{zh}", zh=zh, en=en), False))
         else:
             notes.append(
-                Reason(
+                Reason.said(
                     "treatment_of_imitation",
-                    f"检测到{zh}（人工或仿制材料，不改变定名）",
-                    f"{en} found (artificial or imitation material: the name is unchanged)",
+                    msg("检测到{zh}（人工或仿制材料，不改变定名）", zh=zh, en=en),
                     False,
                 )
             )
@@ -482,11 +509,10 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
             spec = rules.species[given]
             raise ValidationFailed(
                 msg(
-                    "测量值与{name_zh}不符：{misfits_zh}。请复核读数或鉴定品种",
+                    "测量值与{name_zh}不符：{misfits}。请复核读数或鉴定品种",
                     name_zh=spec["name_zh"],
-                    misfits_zh="；".join((zh for zh, _ in misfits)),
                     name_en=spec["name_en"],
-                    misfits_en="; ".join((en for _, en in misfits)),
+                    misfits=tuple(misfits),
                 ),
             )
         return given
@@ -521,9 +547,9 @@ def _has_constants(spec: Mapping[str, Any]) -> bool:
     return "ri" in spec and "sg" in spec
 
 
-def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[tuple[str, str]]:
-    """Readings outside the species' constants, as (zh, en) explanations."""
-    out: list[tuple[str, str]] = []
+def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[Message]:
+    """Readings outside the species' constants, each explained."""
+    out: list[Message] = []
     # A coating film is what the refractometer touches (翡翠覆膜 reads ≈1.53).
     ri_range = (
         spec.get("ri_coated")
@@ -543,16 +569,18 @@ def _misfits(spec: Mapping[str, Any], m: Measurements, treated: bool) -> list[tu
         low, high = Decimal(bounds[0]), Decimal(bounds[1])
         if not low <= Decimal(str(value)) <= high:
             out.append(
-                (f"{label_zh} {value} 不在 {low}–{high}", f"{key} {value} is outside {low}–{high}")
+                msg(
+                    "{label_zh} {value} 不在 {low}–{high}",
+                    label_zh=label_zh,
+                    key=key,
+                    value=value,
+                    low=low,
+                    high=high,
+                )
             )
     optic = m.get("optic")
     if optic is not None and optic != spec["optic"]:
-        out.append(
-            (
-                f"偏光镜 {optic}，应为 {spec['optic']}",
-                f"polariscope {optic}, expected {spec['optic']}",
-            )
-        )
+        out.append(msg("偏光镜 {optic}，应为 {expected}", optic=optic, expected=spec["optic"]))
     return out
 
 
@@ -560,10 +588,15 @@ def _material_reasons(declared: Mapping[str, Any], outcome: Outcome) -> list[Rea
     accepts: Mapping[str, list[str]] = declared["accepts"]
     if outcome.species is None or outcome.species not in accepts:
         return [
-            Reason(
+            Reason.said(
                 "material_mismatch",
-                f"检测为{outcome.name_zh}，与申报的{declared['name_zh']}不符",
-                f"identified as {outcome.name_en}, not the declared {declared['name_en']}",
+                msg(
+                    "检测为{named_zh}，与申报的{declared_zh}不符",
+                    named_zh=outcome.name_zh,
+                    named_en=outcome.name_en,
+                    declared_zh=declared["name_zh"],
+                    declared_en=declared["name_en"],
+                ),
                 True,
             )
         ]
@@ -572,11 +605,15 @@ def _material_reasons(declared: Mapping[str, Any], outcome: Outcome) -> list[Rea
         allowed = {mod for kind in kinds for mod in kind.split("+")}
         undeclared = [mod for mod in outcome.kind.split("+") if mod not in allowed | {PLAIN}]
         return [
-            Reason(
+            Reason.said(
                 f"{undeclared[0]}_not_declared" if undeclared else "material_mismatch",
-                f"检测为{outcome.name_zh}，申报为{declared['name_zh']}：材质不符",
-                f"identified as {outcome.name_en}, declared {declared['name_en']}: "
-                "the material does not match",
+                msg(
+                    "检测为{named_zh}，申报为{declared_zh}：材质不符",
+                    named_zh=outcome.name_zh,
+                    named_en=outcome.name_en,
+                    declared_zh=declared["name_zh"],
+                    declared_en=declared["name_en"],
+                ),
                 True,
             )
         ]
@@ -592,28 +629,23 @@ def _brand_reasons(declared_brand: str, mark: Value | None) -> list[Reason]:
         return []
     if mark == "differs":
         return [
-            Reason(
-                "brand_mismatch",
-                f"品牌标记与商品品牌「{brand}」不符",
-                f"the brand mark does not match the listing's brand '{brand}'",
-                True,
+            Reason.said(
+                "brand_mismatch", msg("品牌标记与商品品牌「{brand}」不符", brand=brand), True
             )
         ]
     if mark == "absent":
         return [
-            Reason(
+            Reason.said(
                 "brand_mark_missing",
-                f"商品标注品牌「{brand}」，实物无品牌标记",
-                f"the listing names the brand '{brand}' but the piece carries no brand mark",
+                msg("商品标注品牌「{brand}」，实物无品牌标记", brand=brand),
                 True,
             )
         ]
     if mark is None:
         return [
-            Reason(
+            Reason.said(
                 "brand_not_checked",
-                f"未核对品牌标记（商品品牌「{brand}」）",
-                f"the brand mark was not checked (listing brand '{brand}')",
+                msg("未核对品牌标记（商品品牌「{brand}」）", brand=brand),
                 False,
             )
         ]
@@ -630,20 +662,28 @@ def _mass_reasons(
     shortfall = declared - measured
     if shortfall > tolerance:
         return [
-            Reason(
+            Reason.said(
                 "mass_short",
-                f"实测质量 {measured} g 比申报 {declared} g 轻 {shortfall} g（允差 {tolerance} g）",
-                f"measured {measured} g is {shortfall} g lighter than the declared {declared} g "
-                f"(tolerance {tolerance} g)",
+                msg(
+                    "实测质量 {measured} g 比申报 {declared} g 轻 {shortfall} g"
+                    "（允差 {tolerance} g）",
+                    measured=measured,
+                    declared=declared,
+                    shortfall=shortfall,
+                    tolerance=tolerance,
+                ),
                 True,
             )
         ]
     if measured > declared:
         return [
-            Reason(
+            Reason.said(
                 "mass_over",
-                f"实测质量 {measured} g 高于申报 {declared} g",
-                f"measured {measured} g is heavier than the declared {declared} g",
+                msg(
+                    "实测质量 {measured} g 高于申报 {declared} g",
+                    measured=measured,
+                    declared=declared,
+                ),
                 False,
             )
         ]
@@ -661,11 +701,14 @@ def _recorded_claims(rules: RuleSet, declared_text: str, m: Measurements) -> lis
         if found:
             terms = "、".join(dict.fromkeys(found))
             reasons.append(
-                Reason(
+                Reason.said(
                     f"{kind}_recorded",
-                    f"{spec['label_zh']}「{terms}」仅记录，不在鉴定结论与假一赔十范围内",
-                    f"{spec['label_en']} '{terms}' recorded only: outside the conclusion "
-                    "and the 假一赔十 guarantee",
+                    msg(
+                        "{what_zh}「{terms}」仅记录，不在鉴定结论与假一赔十范围内",
+                        what_zh=spec["label_zh"],
+                        what_en=spec["label_en"],
+                        terms=terms,
+                    ),
                     False,
                 )
             )

@@ -20,7 +20,7 @@ class Event:
 def test_receive_event_becomes_a_row_with_station_mass_and_photo() -> None:
     data = {"mass_g": "5.03", "photo_sha256": "ab" * 32, "station": "intake@t1"}
     (row,) = custody_rows([Event("receive", json.dumps(data))])
-    assert (row.label("zh"), row.label("en")) == ("收货", "receive")
+    assert (row.label.render("zh"), row.label.render("en")) == ("收货", "receive")
     assert (row.station, row.mass_g, row.photos) == ("intake@t1", "5.03", ("ab" * 32,))
 
 
@@ -37,4 +37,4 @@ def test_alarm_and_hold_rows_carry_their_reason() -> None:
 
 def test_unknown_action_and_broken_data_still_show() -> None:
     (row,) = custody_rows([Event("something_new", "not json")])
-    assert row.label("en") == "something_new" and row.notes == ()
+    assert row.label.render("en") == "something_new" and row.notes == ()

@@ -48,23 +48,29 @@ def test_every_template_msgid_is_in_catalog(catalog: Catalog) -> None:
 
 
 def test_every_message_msgid_is_translated(catalog: Catalog) -> None:
-    """Every `msg("中文")` in qc_app (Babel's python extractor, keyword msg) has English."""
+    """Every `msg("中文")` and `pmsg(context, "中文")` in qc_app (Babel's python extractor,
+    keywords msg and pmsg:1c,2) has English, in its context."""
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = {
-        message: f"{filename}:{lineno}"
-        for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords={"msg": None}
+        (message, context): f"{filename}:{lineno}"
+        for filename, lineno, message, _comments, context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords={"msg": None, "pmsg": ((1, "c"), 2)}
         )
         if filename.startswith("qc_app")
     }
     assert found, "no msg(...) extracted from qc_app"
-    missing = sorted(f"{at} {msgid}" for msgid, at in found.items() if not _english(catalog, msgid))
+    assert any(context for _msgid, context in found), "no pmsg(...) extracted from qc_app"
+    missing = sorted(
+        f"{at} {context or ''} {msgid}"
+        for (msgid, context), at in found.items()
+        if not _english(catalog, msgid, context)
+    )
     assert not missing, f"not translated in messages.po: {missing}"
 
 
-def _english(catalog: Catalog, msgid: str) -> str:
-    found = catalog.get(msgid)
+def _english(catalog: Catalog, msgid: str, context: str | None) -> str:
+    found = catalog.get(msgid, context=context)
     return str(found.string) if found is not None and not found.fuzzy else ""
 
 
