@@ -9,7 +9,7 @@ import io
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -269,6 +269,39 @@ def db(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def client(app: Flask) -> Any:
     return app.test_client()
+
+
+def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+    """Another worker of `source`'s deployment: same database and SECRET_KEY (hence the same
+    check-code key), limits on."""
+    qc = source.config["QC"]
+    config = Config.for_tests(
+        tmp_path / "instance",
+        engine_of(source).url.render_as_string(hide_password=False),
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
+        CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
+        CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
+        CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
+        **overrides,
+    )
+    return create_app(config)
+
+
+@pytest.fixture
+def limited_app() -> Iterator[Callable[..., Flask]]:
+    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, source, storage, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
 
 
 @dataclass

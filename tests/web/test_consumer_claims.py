@@ -16,18 +16,28 @@ import pytest
 from flask import Flask
 from sqlmodel import select
 
-from qc_app import create_app, storage
+from qc_app import storage
 from qc_app.certificates.models import CertificateStatus
 from qc_app.claims import services
 from qc_app.claims.models import Claim, Evidence
 from qc_app.config import Config
-from qc_app.db import engine_of, write
+from qc_app.db import write
 from qc_app.sqltypes import utcnow
 from qc_app.verification.scans import ScanHour
 from tests.claims_support import Sold, accept, file, sell
 from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_bytes, jpeg_html_polyglot
 from tests.evidence_pdfs import ATTACKS, lab_report
-from tests.web.helpers import claim_url, csrf, file_claim, login, post_form, qr_path
+from tests.web.helpers import (
+    claim_url,
+    client_at,
+    csrf,
+    file_claim,
+    login,
+    post_form,
+    qr_path,
+    type_code,
+    typed,
+)
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -85,55 +95,6 @@ def test_english_page(client: Any, sold: Sold) -> None:
 
 
 # -- rate limits and check-code budgets -----------------------------------------------------------
-
-
-def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
-    """Another worker of `source`'s deployment: same database and SECRET_KEY (hence the same
-    check-code key), limits on."""
-    qc = source.config["QC"]
-    config = Config.for_tests(
-        tmp_path / "instance",
-        engine_of(source).url.render_as_string(hide_password=False),
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI=storage,
-        RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
-        CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
-        CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
-        CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
-        **overrides,
-    )
-    return create_app(config)
-
-
-@pytest.fixture
-def limited_app() -> Iterator[Callable[..., Flask]]:
-    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
-    made: list[Flask] = []
-
-    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
-        made.append(_limited_app(tmp_path, source, storage, **overrides))
-        return made[-1]
-
-    yield make
-    for app in made:
-        engine_of(app).dispose()
-        app.extensions["qc_counter_engine"].dispose()
-
-
-def client_at(app: Flask, address: str) -> Any:
-    """A browser on its own connection (Flask-Limiter tells clients apart by address)."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
-
-
-def type_code(client: Any, number: str, code: str) -> int:
-    return int(typed(client, number, code).status_code)
-
-
-def typed(client: Any, number: str, code: str) -> Any:
-    token = csrf(client, "/verify")
-    return client.post("/verify", data={"csrf_token": token, "number": number, "check_code": code})
 
 
 @pytest.fixture
