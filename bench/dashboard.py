@@ -19,7 +19,6 @@ from sqlalchemy import select, text
 
 from qc_app.auth.models import User
 from qc_app.certificates.models import Certificate, SigningKey
-from qc_app.claims.models import Programme
 from qc_app.dashboard import stats
 from qc_app.db import make_engine, new_session
 from qc_app.inspection.models import Inspection, TestingBody
@@ -28,6 +27,7 @@ from qc_app.items.models import Item
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade
+from qc_app.programmes.models import Programme
 
 STATES = [
     "declared",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from qc_app.config import ROOT, Config
 
@@ -14,6 +15,13 @@ def create_app(config: Config | None = None) -> Flask:
         __name__, template_folder=str(ROOT / "templates"), instance_path=str(config.INSTANCE_PATH)
     )
     app.config.update(config.flask_settings())
+    if config.TRUSTED_PROXIES:
+        # request.remote_addr is then the address the outermost trusted proxy saw (N-th from
+        # the right of X-Forwarded-For; what a client prepends is never read): what every
+        # per-client limit and the check-code budget key on.
+        hops = config.TRUSTED_PROXIES
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
     from qc_app import cli, db, web
     from qc_app.api.views import bp as api_bp
@@ -54,11 +62,14 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _connect_hooks() -> None:
     """Reactions across packages (STYLE.md 11): an order follows its item (packed, shipped,
-    delivered, cancelled when the item fails); an upheld claim revokes its certificate. Each
-    runs inside the transaction of the change that fires it. Connecting twice is a no-op."""
+    delivered, cancelled when the item fails); an upheld claim revokes its certificate; a
+    merchant leaving the programme takes its listings' labels off. Each runs inside the
+    transaction of the change that fires it. Connecting twice is a no-op."""
     from qc_app.certificates.hooks import revoke_for_upheld_claim
     from qc_app.claims.workflow import MACHINE as CLAIMS
+    from qc_app.listings import hooks as listings
     from qc_app.orders import hooks as orders
 
     orders.connect()
+    listings.connect()
     CLAIMS.changed.connect(revoke_for_upheld_claim, sender="uphold")

@@ -38,6 +38,18 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
     return value
 
 
+def _hops(value: str) -> int:
+    try:
+        hops = int(value or "0")
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise ConfigError(
+            f"QC_TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}."
+        )
+    return hops
+
+
 @dataclass
 class Config:
     SECRET_KEY: str
@@ -52,6 +64,10 @@ class Config:
     CJK_FONT: str | None = None
     COOKIE_SECURE: bool = True
     RATELIMIT_STORAGE_URI: str = "memory://"
+    # Proxy hops in front of the app (QC_TRUSTED_PROXIES): their X-Forwarded-For/-Proto/-Host
+    # are believed (werkzeug's ProxyFix), so limits key on the client, not on the proxy. 0: the
+    # headers are ignored, as anyone can send them.
+    TRUSTED_PROXIES: int = 0
     RATELIMIT_ENABLED: bool = True
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
     # Failed logins (a wrong password or second-factor code; auth/throttle.py): windows of
@@ -100,6 +116,7 @@ class Config:
             CJK_FONT=env.get("QC_CJK_FONT") or None,
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
             RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
+            TRUSTED_PROXIES=_hops(env.get("QC_TRUSTED_PROXIES", "")),
         )
 
     @classmethod
@@ -144,6 +161,11 @@ class Config:
             "WTF_CSRF_TIME_LIMIT": None,
             "WTF_CSRF_SSL_STRICT": self.COOKIE_SECURE,
             "RATELIMIT_STORAGE_URI": self.RATELIMIT_STORAGE_URI,
+            # Redis down: each process limits on its own memory instead (one warning per outage)
+            # and goes back to Redis once it answers again. A Redis that does not answer costs
+            # a request half a second, not a hang: then the fallback, with re-checks spaced out.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
             "RATELIMIT_KEY_PREFIX": self.RATELIMIT_KEY_PREFIX,
             "RATELIMIT_HEADERS_ENABLED": True,

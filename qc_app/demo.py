@@ -26,10 +26,10 @@ from qc_app.i18n import msg
 from qc_app.inspection.models import TestingBody
 from qc_app.inspection.services import approve, record_inspection
 from qc_app.intake.services import consignment_items, create_consignment, receive_item
-from qc_app.listings.services import create_listing
+from qc_app.listings.services import create_listing, set_labels
 from qc_app.merchants import programme
 from qc_app.merchants.models import Merchant
-from qc_app.merchants.services import join_programme, set_labels
+from qc_app.merchants.services import join_programme
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
 

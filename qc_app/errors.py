@@ -45,14 +45,16 @@ class NotFound(DomainError):
     code = "not_found"
 
 
-class IllegalTransition(DomainError):
-    status = 409
-    code = "illegal_transition"
-
-
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class IllegalTransition(Conflict):
+    """The object's current state does not allow the transition: a conflict with what it is
+    now (a revoked certificate cannot be revoked again)."""
+
+    code = "illegal_transition"
 
 
 class LostRace(Conflict):

@@ -1,4 +1,4 @@
-"""ActorT state machine transition as a service step: assign, audit, then the hooks, all inside the
+"""A state machine transition as a service step: assign, audit, then the hooks, all inside the
 caller's transaction (the caller holds `db.write`).
 
 The hooks (`StateMachine.changed`) receive `session`, `now` and the event's `details` besides

@@ -8,13 +8,14 @@ from qc_app.certificates.models import (
     PdfSigningCredential,
     SigningKey,
 )
-from qc_app.claims.models import Claim, Evidence, Programme
+from qc_app.claims.models import Claim, Evidence
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Item, Photo
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
+from qc_app.programmes.models import Programme
 from qc_app.verification.scans import ScanHour
 from qc_app.warehouse.models import Alarm, OnceToken
 

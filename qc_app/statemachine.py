@@ -1,12 +1,13 @@
 """One state machine for every lifecycle (items, claims, orders, inspections, certificates).
 
-ActorT machine is a table of transitions. `transition` runs its checks in this one order, and the
+A machine is a table of transitions. `transition` runs its checks in this one order, and the
 first that fails refuses with a clear message, having changed nothing:
 
     1. the transition is known                         (KeyError: a programming error)
     2. the actor may see the object and holds a role   (authz: 404 another shop's, 403 a role)
        the transition's row allows
-    3. the object is in one of the transition's source states          (409 IllegalTransition)
+    3. the object is in one of the transition's source states          (409 IllegalTransition,
+       with the row's own refusal when it has one)
     4. the facts are the type the guard declares, and the guard allows    (TypeError; its own)
 
 Then it assigns the state (the only code that does), lets the caller record the change (the
@@ -74,6 +75,7 @@ class Transition(Generic[StateT, ObjT]):
     label: Message  # what it does, as a sentence says it ("put on hold"): context "action"
     guard: Guard[ObjT]
     facts: type
+    refusal: Message | None = None  # said instead of the generic message to a wrong state
 
 
 def row(
@@ -84,6 +86,8 @@ def row(
     label: Message,
     guard: Callable[[ObjT, ActorT, FactsT], None] | None = None,
     facts: type[FactsT] | None = None,
+    *,
+    refusal: Message | None = None,
 ) -> Transition[StateT, ObjT]:
     """One table row; the guard and the facts class it takes are checked against each other."""
     if (guard is None) != (facts is None):
@@ -96,6 +100,7 @@ def row(
         label,
         guard if guard is not None else _no_guard,
         facts if facts is not None else NoFacts,
+        refusal,
     )
 
 
@@ -119,12 +124,13 @@ class StateMachine(Generic[StateT, ObjT]):
         visible: Callable[[ObjT, Any], None] | None = None,
         hold: str | None = None,
         in_sentence: Mapping[StateT, Message] | None = None,
+        field: str = "state",
     ) -> None:
         """`labels` name the states on their own ("On hold"), `in_sentence` inside a sentence
         ("the item is on hold"; the labels if they read the same), `noun` the object in one.
         `visible` refuses an actor who may not see the object at all (merchant isolation);
         `hold` names the transition that remembers its source state in `held_from`, to which a
-        transition without a target returns."""
+        transition without a target returns; `field` is the attribute holding the state."""
         self.states = states
         self.labels = labels
         self.in_sentence = in_sentence if in_sentence is not None else labels
@@ -132,10 +138,11 @@ class StateMachine(Generic[StateT, ObjT]):
         self.transitions: Mapping[str, Transition[StateT, ObjT]] = {t.name: t for t in transitions}
         self.visible = visible
         self.hold = hold
+        self.field = field
         self.changed = Signal()
 
     def state_of(self, obj: ObjT) -> StateT:
-        return self.states(getattr(obj, "state"))  # noqa: B009 - the one generic reader
+        return self.states(getattr(obj, self.field))
 
     def check(
         self, obj: ObjT, name: str, actor: Actor, facts: object = NO_FACTS
@@ -147,6 +154,8 @@ class StateMachine(Generic[StateT, ObjT]):
         authorize(actor, spec)
         state = self.state_of(obj)
         if state not in spec.sources:
+            if spec.refusal is not None:
+                raise IllegalTransition(spec.refusal)
             raise IllegalTransition(
                 msg(
                     "{noun}当前状态为“{state}”，不能{action}",
@@ -179,7 +188,7 @@ class StateMachine(Generic[StateT, ObjT]):
             after = self.states(getattr(obj, "held_from", None) or "")
         if self.hold is not None:
             obj.held_from = before.value if name == self.hold else None  # type: ignore[attr-defined]
-        obj.state = after  # type: ignore[attr-defined]
+        setattr(obj, self.field, after)
         change = Change(name, before, after)
         if record is not None:
             record(change)

@@ -99,6 +99,11 @@ def _translations() -> Any:
     return found
 
 
+def public_limit() -> str:
+    """The rate limit of the pages and calls anyone may make (the consumer's)."""
+    return config().PUBLIC_RATE_LIMIT
+
+
 def translate(message: Message) -> str:
     """A Message in the request's language (flash messages, texts a view hands a template)."""
     return message.render(_translations())
@@ -140,6 +145,39 @@ def safe_next(target: str | None) -> str | None:
 
 def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
+
+
+# -- scanner terminals (intake, packing) ----------------------------------------------------------
+
+
+def station(kind: str) -> str:
+    """Where a custody event happened: the station kind and the terminal (cookie or address)."""
+    terminal = request.cookies.get("qc_terminal") or request.remote_addr or "?"
+    return f"{kind}@{terminal}"[:40]
+
+
+def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
+    """A refused scan shows the red panel on the scanner page and the input is ready again.
+
+    The generic handler returns to the Referer, and only for 400/409/422; a scanner step goes
+    to the page of the next scan (the consignment, not the weighing form), and an unknown code
+    (404) is a refusal too: a scanner terminal must never land on a dead-end error page.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                if exc.status not in (400, 404, 409, 422):
+                    raise
+                flash(translate(exc.message), "error")
+                return redirect(target(**kwargs))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
 
 
 class DatabaseInt(IntegerConverter):
@@ -242,6 +280,13 @@ def upload_response(
     response.headers["Cache-Control"] = cache
     if disposition:
         response.headers["Content-Disposition"] = disposition
+    return response
+
+
+def download(data: bytes, mimetype: str, filename: str) -> Response:
+    """A file we made (a certificate PDF, labels), shown inline under `filename`."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 

@@ -278,6 +278,39 @@ def client(app: Flask) -> Any:
     return app.test_client()
 
 
+def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+    """Another worker of `source`'s deployment: same database and SECRET_KEY (hence the same
+    check-code key), limits on."""
+    qc = source.config["QC"]
+    config = Config.for_tests(
+        tmp_path / "instance",
+        engine_of(source).url.render_as_string(hide_password=False),
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_KEY_PREFIX=f"qc-test-{uuid.uuid4().hex}",
+        CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
+        CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
+        CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
+        **overrides,
+    )
+    return create_app(config)
+
+
+@pytest.fixture
+def limited_app() -> Iterator[Callable[..., Flask]]:
+    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
+        made.append(_limited_app(tmp_path, source, storage, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
+
+
 @dataclass
 class World:
     """Two shops, one accredited lab, and one account per role (two reviewers for four-eyes)."""
@@ -508,45 +541,9 @@ def token(db: Session, world: World) -> Any:
     return make
 
 
-# -- other workers of one deployment, with rate limits on ---------------------------------------
+# -- Redis, where the rate limits of several workers meet --------------------------------------
 
 REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
-    """Another worker of `source`'s deployment: same database, SECRET_KEY and check-code key,
-    limits on."""
-    qc = source.config["QC"]
-    settings: dict[str, Any] = {
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": storage,
-        "RATELIMIT_KEY_PREFIX": f"qc-test-{uuid.uuid4().hex}",
-        "CHECK_CODE_BUDGET_PER_CLIENT_NUMBER": "3/hour",
-        "CHECK_CODE_BUDGET_PER_CLIENT": "5/hour",
-        "SECRET_KEY": qc.SECRET_KEY,
-        "CHECK_CODE_SECRET": qc.CHECK_CODE_SECRET,
-    }
-    config = Config.for_tests(
-        tmp_path / "instance",
-        engine_of(source).url.render_as_string(hide_password=False),
-        **(settings | overrides),
-    )
-    return create_app(config)
-
-
-@pytest.fixture
-def limited_app() -> Iterator[Callable[..., Flask]]:
-    """Apps with limits on (each a 'worker'); their connections are closed after the test."""
-    made: list[Flask] = []
-
-    def make(tmp_path: Path, source: Flask, storage: str, **overrides: Any) -> Flask:
-        made.append(_limited_app(tmp_path, source, storage, **overrides))
-        return made[-1]
-
-    yield make
-    for app in made:
-        engine_of(app).dispose()
-        app.extensions["qc_counter_engine"].dispose()
 
 
 @pytest.fixture

@@ -24,10 +24,8 @@ from qc_app.authz import (
     allows,
 )
 from qc_app.certificates import issuance, lookup, revocation
-from qc_app.certificates.views import issuing_setup, pdf_response
-from qc_app.claims import programmes
+from qc_app.certificates.pages import issuing_setup, pdf_response
 from qc_app.claims import services as claims
-from qc_app.claims.models import Programme
 from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
 from qc_app.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -38,16 +36,17 @@ from qc_app.intake import services as intake
 from qc_app.items import services as items
 from qc_app.items.models import Item
 from qc_app.labels import services as labels
-from qc_app.labels.views import labels_pdf_response, labels_zpl_response
+from qc_app.labels.pages import labels_pdf_response, labels_zpl_response
 from qc_app.listings import services as listings
 from qc_app.listings.consistency import check_title
-from qc_app.merchants.services import set_labels
+from qc_app.listings.services import set_labels
 from qc_app.orders import services as orders
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass
 from qc_app.verification import throttle
-from qc_app.verification.views import _limit
-from qc_app.web import config, error_json, limiter, now, public
+from qc_app.web import config, error_json, limiter, now, public, public_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -255,7 +254,7 @@ def issue(code: str) -> Any:
 
 @bp.get("/certificates/<number>")
 @public
-@limiter.limit(_limit)
+@limiter.limit(public_limit)
 def get_certificate(number: str) -> Any:
 
     # Unknown numbers spend the same budget as wrong check codes: no enumeration via the API.

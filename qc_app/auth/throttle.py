@@ -7,6 +7,10 @@ terminal the account has logged in from before spends a budget of its own for th
 instead: the device cookie, signed with SECRET_KEY and set on every complete login, names the
 terminal and the accounts that logged in there. An attack on the account from elsewhere does
 not slow the inspector at their own terminal.
+
+The login pages also carry the public request limit (`limiter.limit`): with Redis down, its
+check runs first and switches `limiter.limiter` to the per-process memory fallback, so the
+budgets keep counting (verification/throttle.py does the same).
 """
 
 from __future__ import annotations

@@ -28,9 +28,11 @@ from qc_app.units import parse_int
 from qc_app.web import (
     Principal,
     actor,
+    limiter,
     now,
     permission_required,
     public,
+    public_limit,
     safe_next,
     translate,
 )
@@ -63,6 +65,7 @@ def _refused(template: str, exc: DomainError, **context: Any) -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(public_limit, methods=["POST"])
 def login() -> Any:
     if request.method == "GET":
         return render_template("auth/login.html")
@@ -128,6 +131,7 @@ def _pending_user() -> User:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
+@limiter.limit(public_limit, methods=["POST"])
 def second_factor() -> Any:
     """The second step: the six digits of the authenticator app, or a recovery code."""
     try:
@@ -156,6 +160,7 @@ def second_factor() -> Any:
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @public
+@limiter.limit(public_limit, methods=["POST"])
 def enrol() -> Any:
     """Staff without a second factor: scan the QR code into an authenticator app, type its
     first code; the login completes and the recovery codes are shown, this once."""

@@ -16,6 +16,11 @@ from qc_app.i18n import msg
 from qc_app.items.models import Item
 
 
+def recent(session: Session, *, limit: int = 50) -> list[Certificate]:
+    """The newest certificates first, for the platform's certificate admin page."""
+    return list(session.exec(select(Certificate).order_by(col(Certificate.id).desc()).limit(limit)))
+
+
 def find(session: Session, number: str) -> Certificate | None:
     return session.exec(select(Certificate).where(Certificate.number == number)).first()
 

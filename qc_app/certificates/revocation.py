@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.authz import PLATFORM, authorize
+from qc_app.certificates import guards, workflow
 from qc_app.certificates.issuance import (
     Issued,
     IssuingSetup,
@@ -21,38 +21,58 @@ from qc_app.certificates.issuance import (
 from qc_app.certificates.lookup import get_certificate
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.db import write
-from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.items.models import Item
+from qc_app.statemachine import Change
 
 
-def _mark_revoked(certificate: Certificate, reason: str, now: datetime) -> None:
-    certificate.status = CertificateStatus.REVOKED
-    certificate.revoked_at = now
-    certificate.revoke_reason = reason[:300]
+def _retire(
+    session: Session,
+    certificate: Certificate,
+    name: str,
+    actor: User,
+    reason: guards.Reason,
+    now: datetime,
+    *,
+    action: str,
+    **details: object,
+) -> None:
+    """Run `name` (revoke or reissue) and record it as `action`, inside the caller's write."""
+
+    def record(change: Change[CertificateStatus]) -> None:
+        certificate.revoked_at = now
+        certificate.revoke_reason = reason.text.strip()[:300]
+        session.add(certificate)
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            entity="certificate",
+            entity_id=certificate.number,
+            at=now,
+            reason=certificate.revoke_reason,
+            **details,
+        )
+
+    workflow.MACHINE.transition(
+        certificate, name, actor, reason, record=record, session=session, now=now
+    )
 
 
 def revoke(
     *, session: Session, actor: User, number: str, reason: str, now: datetime
 ) -> Certificate:
-    authorize(actor, PLATFORM)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed(msg("吊销需要原因"))
     certificate = get_certificate(session=session, actor=actor, number=number)
     with write(session, certificate):
-        if certificate.status == CertificateStatus.REVOKED:
-            raise Conflict(msg("证书已被吊销"), code="illegal_transition")
-        _mark_revoked(certificate, reason, now)
-        session.add(certificate)
-        audit.record(
+        _retire(
             session,
-            actor=actor,
+            certificate,
+            "revoke",
+            actor,
+            guards.Reason(reason),
+            now,
             action="certificate_revoked",
-            entity="certificate",
-            entity_id=certificate.number,
-            at=now,
-            reason=certificate.revoke_reason,
         )
     return certificate
 
@@ -62,12 +82,10 @@ def reissue(
 ) -> Issued:
     """Revoke a valid certificate and issue its replacement from the same approved result;
     the old one points to the new one (`superseded_by`) and back (`reissue_of`)."""
-    authorize(actor, PLATFORM)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed(msg("重新签发需要原因"))
     old = get_certificate(session=session, actor=actor, number=number)
-    _ensure_valid(old)  # before anything is signed: no replacement PDF for a refused reissue
+    facts = guards.Reason(reason)
+    # Refused before anything is signed: no replacement PDF for a refused reissue.
+    workflow.MACHINE.check(old, "reissue", actor, facts)
     item = session.get(Item, old.item_id)
     if item is None:
         raise NotFound(msg("未找到物品"))
@@ -86,33 +104,23 @@ def reissue(
     new.reissue_of = old.number
 
     def commit() -> None:
+        # The old one is read again under the lock: of parallel reissues one finds it valid.
         with write(session, old):
-            _ensure_valid(old)  # again under the lock: of parallel reissues one finds it valid
-            _mark_revoked(old, reason, now)
             old.superseded_by = new.number
-            session.add(old)
+            _retire(
+                session,
+                old,
+                "reissue",
+                actor,
+                facts,
+                now,
+                action="certificate_reissued",
+                replacement=new.number,
+                pdf_sha256=new.pdf_sha256,
+            )
             # The old row leaves 'valid' before the new one arrives (one valid per item).
             session.flush()
             session.add(new)
-            audit.record(
-                session,
-                actor=actor,
-                action="certificate_reissued",
-                entity="certificate",
-                entity_id=old.number,
-                at=now,
-                replacement=new.number,
-                reason=old.revoke_reason,
-                pdf_sha256=new.pdf_sha256,
-            )
 
     store_then_commit(session, setup, prepared, commit)
     return Issued(new, prepared.check_code, prepared.verify_url)
-
-
-def _ensure_valid(certificate: Certificate) -> None:
-    if certificate.status != CertificateStatus.VALID:
-        raise Conflict(
-            msg("只能重新签发有效的证书"),
-            code="illegal_transition",
-        )  # fmt: skip

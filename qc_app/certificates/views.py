@@ -2,31 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, issuance, lookup, revocation
-from qc_app.certificates.models import Certificate
-from qc_app.codes import normalize
+from qc_app.certificates.pages import issuing_setup, pdf_response
+from qc_app.certificates.workflow import STATUS_LABELS
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
 from qc_app.web import actor, back, config, now, permission_required
 
 bp = Blueprint("certificates", __name__)
-
-
-def issuing_setup() -> issuance.IssuingSetup:
-    return issuance.IssuingSetup.from_config(config())
-
-
-def pdf_response(data: bytes, number: str) -> Response:
-    """The PDF of a certificate found by `number`; its file name has the number as stored (the
-    URL's may hold a newline, which no header can carry)."""
-    response = Response(data, mimetype="application/pdf")
-    name = f"certificate-{normalize(number)}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
 
 
 @bp.get("/certify")
@@ -114,14 +101,11 @@ def pdf(number: str) -> Any:
 @bp.get("/admin/certificates")
 @permission_required(PLATFORM)
 def admin() -> Any:
-    from sqlmodel import col, select
-
-    recent = (
-        request_session()
-        .exec(select(Certificate).order_by(col(Certificate.id).desc()).limit(50))
-        .all()
+    return render_template(
+        "certificates/admin.html",
+        certificates=lookup.recent(request_session()),
+        status_labels=STATUS_LABELS,
     )
-    return render_template("certificates/admin.html", certificates=recent)
 
 
 @bp.post("/admin/certificates/<number>/revoke")

@@ -20,13 +20,12 @@ from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
 from qc_app.authz import CLAIMS, Role, allows, ensure_visible
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.claims import coverage, evidence, guards, workflow
+from qc_app.claims import evidence, guards, workflow
 from qc_app.claims.models import (
     ONE_CLAIM,
     Claim,
     ClaimReason,
     Evidence,
-    Programme,
     RejectionGround,
 )
 from qc_app.claims.workflow import ClaimChange, ClaimState
@@ -39,6 +38,8 @@ from qc_app.items.models import Item
 from qc_app.items.services import apply
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
+from qc_app.programmes import coverage
+from qc_app.programmes.models import Programme
 from qc_app.statemachine import NO_FACTS
 from qc_app.units import clean_text, parse_int
 
@@ -123,7 +124,7 @@ def parse_postage(value: object) -> int:
 
 
 def programme_of(session: Session, order: Order) -> Programme:
-    """The programme the order was placed under (claims.programmes names it then)."""
+    """The programme the order was placed under (programmes.services names it then)."""
     return session.get_one(Programme, order.programme_id)
 
 

@@ -26,6 +26,7 @@ from qc_app.web import (
     now,
     permission_required,
     public,
+    public_limit,
     translate,
     upload_response,
 )
@@ -33,10 +34,6 @@ from qc_app.web import (
 bp = Blueprint("claims", __name__)
 COVERED = (ClaimReason.BRAND, ClaimReason.MATERIAL)
 NOT_COVERED = (ClaimReason.WEIGHT, ClaimReason.ORIGIN, ClaimReason.VARIETY, ClaimReason.SKIN)
-
-
-def _public_limit() -> str:
-    return config().PUBLIC_RATE_LIMIT
 
 
 def _claim_limit() -> str:
@@ -78,7 +75,7 @@ def _certificate(number: str) -> verification.PublicView:
 
 @bp.route("/v/<number>/claim", methods=["GET", "POST"])
 @public
-@limiter.limit(_public_limit)
+@limiter.limit(public_limit)
 @limiter.limit(_claim_limit, exempt_when=_post_only)
 def new(number: str) -> Any:
     form = request.form
@@ -120,7 +117,7 @@ def new(number: str) -> Any:
 
 @bp.route("/claims/track", methods=["GET", "POST"])
 @public
-@limiter.limit(_public_limit)
+@limiter.limit(public_limit)
 @limiter.limit(_claim_limit, exempt_when=_post_only)
 def track() -> Any:
     if request.method == "GET":

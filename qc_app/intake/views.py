@@ -1,24 +1,29 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from qc_app import storage
 from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allows
 from qc_app.certificates.lookup import certificate_of
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.errors import DomainError, NotFound
+from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.inspection.services import history
-from qc_app.intake import services
+from qc_app.intake import results, services
 from qc_app.items import services as items
 from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
+from qc_app.listings import consistency
 from qc_app.listings.services import merchant_listings
+from qc_app.merchants.models import Merchant
+from qc_app.merchants.services import current_membership
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
+from qc_app.rules.engine import load_ruleset
+from qc_app.units import yuan_to_fen
 from qc_app.warehouse import alarms, once
 from qc_app.web import (
     actor,
@@ -26,13 +31,20 @@ from qc_app.web import (
     config,
     now,
     permission_required,
+    refusals_back_to,
+    station,
     translate,
     upload_response,
 )
 
 bp = Blueprint("intake", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
-NEW_ROWS = 5  # rows on the new-consignment form; merchants.views reads the same rows back
+NEW_ROWS = 5  # rows on the new-consignment form; create_consignment reads the same rows back
+
+
+@bp.app_context_processor
+def _declared_materials() -> dict[str, Any]:
+    # The merchant consignment pages name declared materials.
+    return {"declared_materials": load_ruleset().declarations}
 
 
 # -- merchant: consignments --------------------------------------------------------------------
@@ -47,6 +59,85 @@ def consignments() -> Any:
         consignments=services.merchant_consignments(session=db, actor=actor()),
         listings=merchant_listings(session=db, actor=actor()),
         rows=range(NEW_ROWS),
+    )
+
+
+@bp.post("/m/consignments/new")
+@permission_required(MERCHANT_PORTAL)
+def create_consignment() -> Any:
+    """The portal's form: per row a listing, declared material, mass, price, note and photo."""
+    form, uploads = request.form, request.files
+    rows = []
+    for i in range(NEW_ROWS):
+        if not form.get(f"listing_{i}"):
+            continue
+        spec: dict[str, Any] = {
+            "listing_id": form.get(f"listing_{i}"),
+            "mass_g": form.get(f"mass_{i}"),
+            "description": form.get(f"description_{i}", ""),
+            "order_no": form.get(f"order_{i}", "").strip(),
+        }
+        if form.get(f"material_{i}"):
+            spec["declared_material"] = form.get(f"material_{i}")
+        if form.get(f"price_{i}", "").strip():
+            spec["price_fen"] = yuan_to_fen(form.get(f"price_{i}", ""))
+        upload = uploads.get(f"photo_{i}")
+        if upload and upload.filename:
+            spec["photo"] = upload.read()
+        rows.append(spec)
+    consignment = services.create_consignment(
+        session=request_session(),
+        actor=actor(),
+        items=rows,
+        now=now(),
+        files=config().INSTANCE_PATH,
+    )
+    return redirect(url_for("intake.consignment", code=consignment.code))
+
+
+@bp.post("/m/consignments/import")
+@permission_required(MERCHANT_PORTAL)
+def import_csv() -> Any:
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    try:
+        consignment = services.import_consignment_csv(
+            session=request_session(), actor=actor(), data=data, now=now()
+        )
+    except services.CsvRejected as exc:
+        return render_template("merchants/csv_errors.html", error=exc), 422
+    flash(translate(msg("已导入送检单")), "success")
+    return redirect(url_for("intake.consignment", code=consignment.code))
+
+
+@bp.get("/m/consignments/template.csv")
+@permission_required(MERCHANT_PORTAL)
+def csv_template() -> Any:
+    # The import's columns; people fill in price_yuan (price_fen, the same price, is for programs).
+    body = ",".join(c for c in services.CSV_COLUMNS if c != "price_fen") + "\n"
+    return Response(
+        "\ufeff" + body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="consignment-template.csv"'},
+    )
+
+
+@bp.get("/m/listings/<int:listing_id>")
+@permission_required(MERCHANT_PORTAL)
+def listing(listing_id: int) -> Any:
+    db = request_session()
+    view = results.listing_view(session=db, actor=actor(), listing_id=listing_id)
+    return render_template(
+        "listings/show.html",
+        view=view,
+        listing=view.listing,
+        material=load_ruleset().declaration(view.listing.material_code),
+        merchant=db.get(Merchant, view.listing.merchant_id),
+        member=current_membership(db, view.listing.merchant_id) is not None,
+        covers=consistency.COVERS,
+        excludes=consistency.EXCLUDES,
+        programme=db.get_one(Programme, view.listing.programme_id),
+        programmes=programmes.running(db, now()),
     )
 
 
@@ -70,38 +161,8 @@ def consignment(code: str) -> Any:
 LEVELS = {"ok": "success", "warn": "warning", "error": "error"}
 
 
-def station(kind: str) -> str:
-    """Where a custody event happened: the station kind and the terminal (cookie or address)."""
-    terminal = request.cookies.get("qc_terminal") or request.remote_addr or "?"
-    return f"{kind}@{terminal}"[:40]
-
-
 def show(result: services.ScanResult) -> None:
     flash(translate(result.message), LEVELS[result.level])
-
-
-def refusals_back_to(target: Callable[..., str]) -> Callable[[F], F]:
-    """A refused scan shows the red panel on the scanner page and the input is ready again.
-
-    The generic handler returns to the Referer, and only for 400/409/422; a scanner step goes
-    to the page of the next scan (the consignment, not the weighing form), and an unknown code
-    (404) is a refusal too: a scanner terminal must never land on a dead-end error page.
-    """
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return view(*args, **kwargs)
-            except DomainError as exc:
-                if exc.status not in (400, 404, 409, 422):
-                    raise
-                flash(translate(exc.message), "error")
-                return redirect(target(**kwargs))
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorate
 
 
 def _consignment_page(code: str) -> str:

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 
 from qc_app.authz import PARCELS
 from qc_app.certificates.fonts import find_cjk_font
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.labels import pdf, services, zpl
-from qc_app.web import actor, config, limiter, permission_required
+from qc_app.labels import pdf, services
+from qc_app.labels.pages import labels_pdf_response, labels_zpl_response
+from qc_app.web import actor, config, download, limiter, permission_required
 
 bp = Blueprint("labels", __name__)
 PRINT_LIMIT = "120 per minute"
-
-
-def download(data: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
-def labels_pdf_response(labels: Any, size: str, name: str) -> Response:
-    data = pdf.labels_pdf(labels, size, find_cjk_font(config().CJK_FONT))
-    return download(data, "application/pdf", f"labels-{name}-{size}.pdf")
-
-
-def labels_zpl_response(labels: Any, size: str, name: str) -> Response:
-    data = zpl.labels_zpl(labels, size)
-    return download(data, "text/plain; charset=utf-8", f"labels-{name}-{size}.zpl")
 
 
 @bp.get("/m/items/<code>/label.pdf")

@@ -24,7 +24,7 @@ class Listing(SQLModel, table=True):
     # The labels shown now; their history (for claims) is in LabelPeriod.
     label_authentic: bool = Field(default=False)  # 鉴定验真
     label_guarantee: bool = Field(default=False)  # 假一赔十
-    # The guarantee programme the label names (claims.programmes; default 假一赔十).
+    # The guarantee programme the label names (programmes.services; default 假一赔十).
     programme_id: int = Field(foreign_key="programmes.id")
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

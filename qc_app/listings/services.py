@@ -1,24 +1,19 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, authorize, ensure_visible
-from qc_app.certificates.models import Certificate
-from qc_app.claims import programmes
-from qc_app.claims.models import Programme
 from qc_app.db import write
-from qc_app.errors import NotFound
+from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
-from qc_app.inspection.models import Inspection
-from qc_app.inspection.workflow import InspectionState
-from qc_app.items.models import Item
-from qc_app.listings.consistency import TitleWarning, check_title
-from qc_app.listings.models import Listing
+from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.merchants.services import current_membership
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import clean_text, parse_price_fen
 
@@ -107,59 +102,94 @@ def merchant_listings(*, session: Session, actor: User) -> list[Listing]:
     return list(session.exec(query.order_by(Listing.id.desc())))  # type: ignore[union-attr]
 
 
-@dataclass(frozen=True)
-class ItemRow:
-    item: Item
-    certificate: Certificate | None
-    verdict: str | None  # the approved inspection's verdict, if any
+def _set_labels(
+    session: Session, listing: Listing, *, authentic: bool, guarantee: bool, now: datetime
+) -> None:
+    """Assign the labels and keep their periods; inside the caller's transaction."""
+    closing: dict[str, list[int]] = {}
+    for label, wanted in (("authentic", authentic), ("guarantee", guarantee)):
+        was = getattr(listing, f"label_{label}")
+        if was == wanted:
+            continue
+        setattr(listing, f"label_{label}", wanted)
+        if wanted:
+            session.add(LabelPeriod(listing_id=listing.id or 0, label=label, on_at=now))
+        else:
+            closing[label] = [listing.id or 0]
+    _close_periods(session, closing, now)
+    session.add(listing)
 
 
-@dataclass(frozen=True)
-class ListingView:
-    listing: Listing
-    warnings: list[TitleWarning]
-    items: list[ItemRow]
-    passed: int
-    failed: int
+def _close_periods(session: Session, closing: dict[str, list[int]], now: datetime) -> None:
+    """End the open periods of each label on the listings given for it, in one query."""
+    wanted = [
+        and_(LabelPeriod.label == label, col(LabelPeriod.listing_id).in_(ids))
+        for label, ids in closing.items()
+        if ids
+    ]
+    if not wanted:
+        return
+    query = select(LabelPeriod).where(or_(*wanted), LabelPeriod.off_at == None)  # noqa: E711
+    for period in session.exec(query):
+        period.off_at = now
+        session.add(period)
 
-    @property
-    def pass_rate(self) -> str:
-        judged = self.passed + self.failed
-        return "—" if not judged else f"{self.passed * 100 // judged}%"
 
+def set_labels(
+    *,
+    session: Session,
+    actor: User,
+    listing_id: int,
+    authentic: bool,
+    guarantee: bool,
+    now: datetime,
+) -> Listing:
+    """Switch a listing's labels. 假一赔十 rides on 鉴定验真: no guarantee without the test."""
 
-def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingView:
-    """A listing with its consistency warnings, its items, certificates and pass rate."""
     listing = get_listing(session=session, actor=actor, listing_id=listing_id)
-    items = list(
-        session.exec(select(Item).where(Item.listing_id == listing.id).order_by(col(Item.id)))
+    authorize(actor, MERCHANT_PORTAL)
+    if guarantee and not authentic:
+        raise ValidationFailed(
+            msg("开通假一赔十须同时开通鉴定验真"),
+        )
+    with write(session):
+        if (authentic or guarantee) and current_membership(session, listing.merchant_id) is None:
+            raise Conflict(
+                msg("请先在权益中心签署协议，开通鉴定验真服务"),
+                code="not_in_programme",
+            )
+        before = {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee}
+        _set_labels(session, listing, authentic=authentic, guarantee=guarantee, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="listing_labels",
+            entity="listing",
+            entity_id=listing.id or 0,
+            at=now,
+            before=before,
+            after={"authentic": authentic, "guarantee": guarantee},
+        )
+    return listing
+
+
+def switch_labels_off(session: Session, merchant_id: int, now: datetime) -> int:
+    """Every label of the merchant's listings off (it left the programme), inside the caller's
+    transaction; returns how many listings had one."""
+    labelled = list(
+        session.exec(
+            select(Listing).where(
+                Listing.merchant_id == merchant_id,
+                or_(col(Listing.label_authentic), col(Listing.label_guarantee)),
+            )
+        )
     )
-    ids = [item.id for item in items]
-    # Ascending ids into a dict: the latest approved inspection and certificate win, as in
-    # inspection.services.latest_approved and certificates.lookup.certificate_of.
-    approved = {
-        i.item_id: i
-        for i in session.exec(
-            select(Inspection)
-            .where(col(Inspection.item_id).in_(ids), Inspection.state == InspectionState.APPROVED)
-            .order_by(col(Inspection.id))
-        )
+    closing = {
+        "authentic": [x.id or 0 for x in labelled if x.label_authentic],
+        "guarantee": [x.id or 0 for x in labelled if x.label_guarantee],
     }
-    certificates = {
-        c.item_id: c
-        for c in session.exec(
-            select(Certificate)
-            .where(col(Certificate.item_id).in_(ids))
-            .order_by(col(Certificate.id))
-        )
-    }
-    rows: list[ItemRow] = []
-    passed = failed = 0
-    for item in items:
-        inspection = approved.get(item.id or 0)
-        verdict = inspection.verdict if inspection else None
-        passed += verdict == "pass"
-        failed += verdict == "fail"
-        rows.append(ItemRow(item, certificates.get(item.id or 0), verdict))
-    warnings = check_title(listing.title, listing.material_code, load_ruleset())
-    return ListingView(listing, warnings, rows, passed, failed)
+    for listing in labelled:
+        listing.label_authentic = listing.label_guarantee = False
+        session.add(listing)
+    _close_periods(session, closing, now)
+    return len(labelled)

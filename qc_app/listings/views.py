@@ -5,12 +5,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from qc_app.authz import MERCHANT_PORTAL
-from qc_app.claims import programmes
-from qc_app.claims.models import Programme
 from qc_app.db import request_session
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
-from qc_app.merchants.models import Merchant
+from qc_app.programmes import services as programmes
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
 from qc_app.web import actor, now, permission_required
@@ -50,26 +48,7 @@ def create() -> Any:
         programme=form.get("programme"),
         now=now(),
     )
-    return redirect(url_for("listings.show", listing_id=listing.id))
-
-
-@bp.get("/listings/<int:listing_id>")
-@permission_required(MERCHANT_PORTAL)
-def show(listing_id: int) -> Any:
-    db = request_session()
-    view = services.listing_view(session=db, actor=actor(), listing_id=listing_id)
-    return render_template(
-        "listings/show.html",
-        view=view,
-        listing=view.listing,
-        material=load_ruleset().declaration(view.listing.material_code),
-        merchant=db.get(Merchant, view.listing.merchant_id),
-        member=merchants.current_membership(db, view.listing.merchant_id) is not None,
-        covers=consistency.COVERS,
-        excludes=consistency.EXCLUDES,
-        programme=db.get_one(Programme, view.listing.programme_id),
-        programmes=programmes.running(db, now()),
-    )
+    return redirect(url_for("intake.listing", listing_id=listing.id))
 
 
 @bp.post("/listings/<int:listing_id>/programme")
@@ -82,13 +61,13 @@ def programme(listing_id: int) -> Any:
         programme=request.form.get("programme"),
         now=now(),
     )
-    return redirect(url_for("listings.show", listing_id=listing_id))
+    return redirect(url_for("intake.listing", listing_id=listing_id))
 
 
 @bp.post("/listings/<int:listing_id>/labels")
 @permission_required(MERCHANT_PORTAL)
 def labels(listing_id: int) -> Any:
-    merchants.set_labels(
+    services.set_labels(
         session=request_session(),
         actor=actor(),
         listing_id=listing_id,
@@ -96,4 +75,4 @@ def labels(listing_id: int) -> Any:
         guarantee=request.form.get("guarantee") == "yes",
         now=now(),
     )
-    return redirect(url_for("listings.show", listing_id=listing_id))
+    return redirect(url_for("intake.listing", listing_id=listing_id))

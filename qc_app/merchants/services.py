@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from blinker import Signal
 from sqlalchemy import bindparam, text
-from sqlmodel import Session, and_, col, or_, select
+from sqlmodel import Session, select
 
 from qc_app import audit
 from qc_app.auth.models import User
@@ -15,12 +16,14 @@ from qc_app.authz import MERCHANT_PORTAL, PLATFORM, authorize
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
-from qc_app.listings.models import LabelPeriod, Listing
-from qc_app.listings.services import get_listing
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.sqltypes import UTCDateTime
 from qc_app.units import clean_text, parse_int
+
+# Sent inside the transaction that ends a merchant's membership (sender: the Merchant, with
+# `session` and `now`); each receiver answers how many listings it took a label off.
+programme_left = Signal()
 
 
 @dataclass(frozen=True)
@@ -118,23 +121,8 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
         membership.left_by_id = actor.id
         membership.leave_reason = text
         session.add(membership)
-        labelled = list(
-            session.exec(
-                select(Listing).where(
-                    Listing.merchant_id == merchant.id,
-                    or_(col(Listing.label_authentic), col(Listing.label_guarantee)),
-                )
-            )
-        )
-        closing = {
-            "authentic": [x.id or 0 for x in labelled if x.label_authentic],
-            "guarantee": [x.id or 0 for x in labelled if x.label_guarantee],
-        }
-        for listing in labelled:
-            listing.label_authentic = listing.label_guarantee = False
-            session.add(listing)
-        _close_periods(session, closing, now)
-        switched = len(labelled)
+        # The labels the programme allowed go off in this transaction (listings.hooks).
+        switched = sum(n for _, n in programme_left.send(merchant, session=session, now=now))
         audit.record(
             session,
             actor=actor,
@@ -146,77 +134,6 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
             labels_switched_off=switched,
         )
     return membership
-
-
-def _set_labels(
-    session: Session, listing: Listing, *, authentic: bool, guarantee: bool, now: datetime
-) -> None:
-    """Assign the labels and keep their periods; inside the caller's transaction."""
-    closing: dict[str, list[int]] = {}
-    for label, wanted in (("authentic", authentic), ("guarantee", guarantee)):
-        was = getattr(listing, f"label_{label}")
-        if was == wanted:
-            continue
-        setattr(listing, f"label_{label}", wanted)
-        if wanted:
-            session.add(LabelPeriod(listing_id=listing.id or 0, label=label, on_at=now))
-        else:
-            closing[label] = [listing.id or 0]
-    _close_periods(session, closing, now)
-    session.add(listing)
-
-
-def _close_periods(session: Session, closing: dict[str, list[int]], now: datetime) -> None:
-    """End the open periods of each label on the listings given for it, in one query."""
-    wanted = [
-        and_(LabelPeriod.label == label, col(LabelPeriod.listing_id).in_(ids))
-        for label, ids in closing.items()
-        if ids
-    ]
-    if not wanted:
-        return
-    query = select(LabelPeriod).where(or_(*wanted), LabelPeriod.off_at == None)  # noqa: E711
-    for period in session.exec(query):
-        period.off_at = now
-        session.add(period)
-
-
-def set_labels(
-    *,
-    session: Session,
-    actor: User,
-    listing_id: int,
-    authentic: bool,
-    guarantee: bool,
-    now: datetime,
-) -> Listing:
-    """Switch a listing's labels. 假一赔十 rides on 鉴定验真: no guarantee without the test."""
-
-    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
-    authorize(actor, MERCHANT_PORTAL)
-    if guarantee and not authentic:
-        raise ValidationFailed(
-            msg("开通假一赔十须同时开通鉴定验真"),
-        )
-    with write(session):
-        if (authentic or guarantee) and current_membership(session, listing.merchant_id) is None:
-            raise Conflict(
-                msg("请先在权益中心签署协议，开通鉴定验真服务"),
-                code="not_in_programme",
-            )
-        before = {"authentic": listing.label_authentic, "guarantee": listing.label_guarantee}
-        _set_labels(session, listing, authentic=authentic, guarantee=guarantee, now=now)
-        audit.record(
-            session,
-            actor=actor,
-            action="listing_labels",
-            entity="listing",
-            entity_id=listing.id or 0,
-            at=now,
-            before=before,
-            after={"authentic": authentic, "guarantee": guarantee},
-        )
-    return listing
 
 
 def guarantee_in_force(merchant: str, listing: str, placed: str) -> str:

@@ -43,7 +43,7 @@ class Order(SQLModel, table=True):
     cancel_reason: str | None = Field(default=None, max_length=300)
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Claims (issue 5): the order's guarantee programme, named when it is placed (its own, or
-    # its listing's then: claims.programmes) and kept, and the moment it completed, which
+    # its listing's then: programmes.services) and kept, and the moment it completed, which
     # opens the claim window.
     programme_id: int = Field(foreign_key="programmes.id")
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -20,8 +20,6 @@ from qc_app.certificates import signing
 from qc_app.certificates.keys import verifier
 from qc_app.certificates.lookup import find
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.claims import programmes
-from qc_app.claims.models import Programme
 from qc_app.codes import normalize
 from qc_app.db import parse_id, write
 from qc_app.errors import (
@@ -42,6 +40,8 @@ from qc_app.listings.models import Listing
 from qc_app.orders import workflow
 from qc_app.orders.models import Order
 from qc_app.orders.workflow import OrderState
+from qc_app.programmes import services as programmes
+from qc_app.programmes.models import Programme
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
 from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import alarms, mass, once

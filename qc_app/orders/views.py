@@ -8,12 +8,19 @@ from qc_app.authz import PLATFORM, WAREHOUSE
 from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
-from qc_app.intake.views import refusals_back_to, station
 from qc_app.orders import services
 from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
-from qc_app.web import actor, config, now, permission_required, translate
+from qc_app.web import (
+    actor,
+    config,
+    now,
+    permission_required,
+    refusals_back_to,
+    station,
+    translate,
+)
 
 bp = Blueprint("orders", __name__)
 

@@ -7,7 +7,7 @@ Hot path (every scan): one read query for everything the page shows (`_RECORD`: 
 certificate, its replacement, the latest photo, the testing body, the parcel's order, its
 guarantee programme and whether the shop offered it when the order was placed, and the scan
 counts so far), built into plain dataclasses, not ORM objects. Whether a claim can be filed is
-claims.coverage.decide over those facts, the very function a filed claim is checked with.
+programmes.coverage.decide over those facts, the very function a filed claim is checked with.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from qc_app import audit
 from qc_app.certificates import signing
 from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import Certificate, CertificateStatus
-from qc_app.claims.coverage import Coverage, Facts, Terms, decide
 from qc_app.codes import check_code_matches, is_certificate_number, normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
+from qc_app.programmes.coverage import Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
 from qc_app.verification import scans
 

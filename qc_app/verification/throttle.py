@@ -7,6 +7,11 @@ per window (against 2^40 codes), and CHECK_CODE_BUDGET_PER_CLIENT over all numbe
 codes nor numbers can be enumerated: a typed number that does not exist costs the same as a
 wrong code, and after the budget the answer is 429 whatever is typed.
 
+The client is request.remote_addr: behind QC_TRUSTED_PROXIES proxies, the address the outermost
+of them saw (create_app's ProxyFix). With Redis down, `limiter.limiter` is Flask-Limiter's
+per-process memory fallback: each view that spends budget carries a `limiter.limit`, whose check
+runs first and makes the switch (and, once Redis answers again, the switch back).
+
 The budget is keyed on the number as the lookup reads it (codes.normalize), so the same
 number typed with spaces, in lower case or with O for 0 draws on the same budget.
 """

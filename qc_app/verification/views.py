@@ -13,13 +13,17 @@ from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import msg
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
-from qc_app.web import config, limiter, now, public, translate, upload_response
+from qc_app.web import (
+    config,
+    limiter,
+    now,
+    public,
+    public_limit,
+    translate,
+    upload_response,
+)
 
 bp = Blueprint("verification", __name__)
-
-
-def _limit() -> str:
-    return config().PUBLIC_RATE_LIMIT
 
 
 def _role() -> str | None:
@@ -69,7 +73,7 @@ def _qr_view(number: str) -> services.PublicView:
 
 @bp.get("/v/<number>")
 @public
-@limiter.limit(_limit)
+@limiter.limit(public_limit)
 def by_qr(number: str) -> Any:
     view = _qr_view(number)
     status = 404 if view.verdict in (Verdict.NOT_FOUND, Verdict.FORGED) else 200
@@ -78,7 +82,7 @@ def by_qr(number: str) -> Any:
 
 @bp.get("/v/<number>/photo.jpg")
 @public
-@limiter.limit(_limit)
+@limiter.limit(public_limit)
 def photo(number: str) -> Any:
     view = _qr_view(number)
     if view.record is None or view.record.photo_sha256 is None:
@@ -90,7 +94,7 @@ def photo(number: str) -> Any:
 
 @bp.route("/verify", methods=["GET", "POST"])
 @public
-@limiter.limit(_limit)
+@limiter.limit(public_limit)
 def verify_form() -> Any:
     if request.method == "GET":
         return render_template("verification/form.html")
@@ -116,7 +120,7 @@ def _code_view(number: str, check_code: str) -> services.PublicView:
 
 @bp.post("/v/<number>/owner")
 @public
-@limiter.limit(_limit)
+@limiter.limit(public_limit)
 def register_owner(number: str) -> Any:
     """Register ownership with the check code (from the page reached by number + code, or
     typed on the QR's page). A wrong code spends the same budget as on /verify."""

@@ -13,12 +13,13 @@ from sqlmodel import select
 
 from qc_app.certificates import lookup, revocation
 from qc_app.claims import services
-from qc_app.claims.coverage import Gap
-from qc_app.claims.models import Claim, Programme
+from qc_app.claims.models import Claim
 from qc_app.db import write
 from qc_app.errors import DomainError
 from qc_app.listings.models import LabelPeriod
 from qc_app.merchants.models import Membership
+from qc_app.programmes.coverage import Gap
+from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
 from qc_app.verification.services import PublicView, by_qr
 from tests.claims_support import Sold, sell

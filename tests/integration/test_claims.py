@@ -11,9 +11,10 @@ from sqlmodel import select
 from qc_app import audit
 from qc_app.certificates.models import CertificateStatus
 from qc_app.claims import services
-from qc_app.claims.models import Claim, Evidence, Programme
+from qc_app.claims.models import Claim, Evidence
 from qc_app.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from qc_app.items.workflow import ItemState
+from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, file, pdf_bytes, sell
 

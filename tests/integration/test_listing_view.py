@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qc_app.certificates.lookup import certificate_of
 from qc_app.inspection.services import latest_approved
-from qc_app.listings.services import listing_view
+from qc_app.intake.results import listing_view
 
 
 def test_listing_view_rows_match_latest_approved_and_certificate_of(db, flow, world):

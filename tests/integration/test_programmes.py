@@ -10,13 +10,13 @@ import pytest
 from sqlmodel import Session, select
 
 from qc_app.claims import services as claims
-from qc_app.claims.models import Programme
 from qc_app.db import write
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.listings.services import set_programme
 from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.orders.services import deliver, pack, ship
+from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
 from tests.conftest import jpeg_bytes
 from tests.web.helpers import csrf, login, post_form

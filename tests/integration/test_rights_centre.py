@@ -11,6 +11,7 @@ from sqlmodel import select
 from qc_app.audit import AuditEvent
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.listings import services as listings
 from qc_app.listings.models import LabelPeriod
 from qc_app.merchants import programme, services
 from qc_app.merchants.models import Membership
@@ -97,7 +98,7 @@ def test_signing_twice_is_a_conflict(db, world):
 
 
 def set_labels(db, world, listing, authentic=True, guarantee=True, user="merchant1", now=None):
-    return services.set_labels(
+    return listings.set_labels(
         session=db,
         actor=world[user],
         listing_id=listing.id,

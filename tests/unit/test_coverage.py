@@ -1,4 +1,5 @@
-"""claims.coverage.decide: when an order is covered, and why not, in the order the page says it."""
+"""programmes.coverage.decide: when an order is covered, and why not, in the order the page
+says it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from qc_app.claims.coverage import Facts, Gap, Terms, decide
 from qc_app.errors import Conflict, Forbidden, NotFound
+from qc_app.programmes.coverage import Facts, Gap, Terms, decide
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 JYPS = Terms("JYPS", "假一赔十", "Fake one, pay ten", 10, 90, T0 - timedelta(days=365), None)

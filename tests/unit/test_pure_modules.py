@@ -15,7 +15,7 @@ PURE = [
     "qc_app/items/timeline.py",
     "qc_app/claims/evidence.py",
     "qc_app/claims/pdfguard.py",
-    "qc_app/claims/coverage.py",
+    "qc_app/programmes/coverage.py",
 ]
 FORBIDDEN = ("flask", "sqlmodel", "sqlalchemy", "qc_app.db")
 

@@ -8,18 +8,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import Flask
+
 from tests.auth_support import TOTP
 from tests.claims_support import Sold
 from tests.conftest import PASSWORD, jpeg_bytes
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def client_at(app: Any, address: str) -> Any:
-    """A browser on its own connection (Flask-Limiter tells clients apart by address)."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def csrf(client: Any, url: str) -> str:
@@ -72,3 +67,19 @@ def file_claim(client: Any, sold: Sold, reason: str = "brand", **extra: Any) -> 
     )
     fields.update(extra)
     return client.post(urlsplit(url).path, data=fields, content_type="multipart/form-data")
+
+
+def client_at(app: Flask, address: str) -> Any:
+    """A browser on its own connection (Flask-Limiter tells clients apart by address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def typed(client: Any, number: str, code: str) -> Any:
+    token = csrf(client, "/verify")
+    return client.post("/verify", data={"csrf_token": token, "number": number, "check_code": code})
+
+
+def type_code(client: Any, number: str, code: str) -> int:
+    return int(typed(client, number, code).status_code)

@@ -99,6 +99,30 @@ def test_admin_reissues_on_the_web_and_the_old_code_shows_superseded(
     assert 'class="verdict valid"' in new_page
 
 
+@pytest.mark.parametrize(
+    ("lang", "valid", "revoked"), [("zh", "有效", "已吊销"), ("en", "Valid", "Revoked")]
+)
+def test_admin_page_names_each_status_in_the_readers_language(
+    app: Any, flow: Any, lang: str, valid: str, revoked: str
+) -> None:
+    _, kept = flow.certified()
+    _, gone = flow.certified()
+    client = app.test_client()
+    login(client, "admin1")
+    post_form(
+        client,
+        "/admin/certificates",
+        f"/admin/certificates/{gone.certificate.number}/revoke",
+        {"reason": "照片与实物不符"},
+    )
+    page = client.get(f"/admin/certificates?lang={lang}").get_data(as_text=True)
+    rows = {
+        n: re.search(rf"{n}</a></td><td>[^<]*</td>\s*<td>([^<:]*)", page).group(1)
+        for n in (kept.certificate.number, gone.certificate.number)
+    }
+    assert rows == {kept.certificate.number: valid, gone.certificate.number: revoked}
+
+
 def test_api_reissue(client: Any, flow: Any, token: Any, db: Any) -> None:
     _, issued = flow.certified()
     headers = token("admin1")

@@ -34,6 +34,8 @@ from tests.web.helpers import (
     login,
     post_form,
     qr_path,
+    type_code,
+    typed,
 )
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -91,15 +93,6 @@ def test_english_page(client: Any, sold: Sold) -> None:
 
 
 # -- rate limits and check-code budgets -----------------------------------------------------------
-
-
-def type_code(client: Any, number: str, code: str) -> int:
-    return int(typed(client, number, code).status_code)
-
-
-def typed(client: Any, number: str, code: str) -> Any:
-    token = csrf(client, "/verify")
-    return client.post("/verify", data={"csrf_token": token, "number": number, "check_code": code})
 
 
 @pytest.fixture

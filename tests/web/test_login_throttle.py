@@ -35,7 +35,9 @@ def try_password(client: Any, username: str, password: str) -> int:
 
 def attack(apps: list[Flask], username: str, attempts: int, addresses: int) -> list[int]:
     """Wrong passwords for `username`, spread round-robin over the workers and addresses."""
-    clients = [client_at(apps[i % len(apps)], f"203.0.113.{i + 1}") for i in range(addresses)]
+    # Each attack from its own range of addresses: the spread is what varies, nothing else.
+    net = f"10.{addresses}"
+    clients = [client_at(apps[i % len(apps)], f"{net}.0.{i + 1}") for i in range(addresses)]
     return [
         try_password(clients[i % addresses], username, f"wrong-guess-{i:04d}")
         for i in range(attempts)
@@ -62,7 +64,7 @@ def test_throttling_starts_at_the_documented_count(memory_app: Flask, addresses:
 
 def test_the_refusal_says_how_long_to_wait(memory_app: Flask) -> None:
     attack([memory_app], "inspector1", FREE_FAILURES, 1)
-    client = client_at(memory_app, "203.0.113.1")
+    client = client_at(memory_app, "10.1.0.1")
     response = client.post(
         "/login",
         data={"csrf_token": csrf(client, "/login"), "username": "inspector1", "password": "x"},
@@ -92,7 +94,7 @@ def test_every_failed_login_is_recorded_even_the_throttled_ones(
     assert len(events) == 20
     reasons = [e.details()["reason"] for e in events]
     assert reasons == ["password"] * FREE_FAILURES + ["throttled"] * 15
-    assert {e.details()["address"] for e in events} == {f"203.0.113.{i}" for i in range(1, 21)}
+    assert {e.details()["address"] for e in events} == {f"10.20.0.{i}" for i in range(1, 21)}
     assert {e.entity_id for e in events} == {"inspector1"}
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from qc_app.claims.models import DEFAULT_PROGRAMME, Programme
 from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
+from qc_app.programmes.models import DEFAULT_PROGRAMME, Programme
 from qc_app.units import clean_text
 
 CODE = re.compile(r"[A-Z0-9_]{1,16}")
