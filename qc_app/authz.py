@@ -27,6 +27,8 @@ class Role(StrEnum):
 
 LAB = frozenset({Role.ANALYST, Role.REVIEWER})
 STAFF = frozenset(Role) - {Role.MERCHANT}
+# Shared terminals at the warehouse and the lab: the shorter idle limit (config.IDLE_TIMEOUTS).
+TERMINALS = frozenset({Role.INSPECTOR, Role.ANALYST, Role.REVIEWER})
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,12 @@ def allows(actor: Viewer | None, what: Guarded) -> bool:
     if actor is None or actor.role not in what.roles:
         return False
     return actor.role != Role.MERCHANT or actor.merchant_id is not None
+
+
+def second_factor_required(actor: Viewer) -> bool:
+    """Staff decide what a consumer is told and what a merchant pays: their logins, and their
+    API tokens, need the TOTP second factor (ASVS 6.3.3). Merchants may enrol one."""
+    return actor.role in STAFF
 
 
 def authorize(actor: Viewer, what: Guarded) -> None:

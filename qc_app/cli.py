@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 
+from qc_app.auth.models import User
+from qc_app.authz import Role
 from qc_app.db import engine_of, request_session
 from qc_app.errors import DomainError
 from qc_app.sqltypes import utcnow
@@ -225,7 +228,7 @@ def users_group() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["merchant", "inspector", "analyst", "reviewer", "admin"]),
+    type=click.Choice([r.value for r in Role]),
 )
 @click.option(
     "--name", "display_name", required=True, help="the name shown on pages and certificates"
@@ -244,21 +247,12 @@ def users_create(
     password: str,
 ) -> None:
     """Create an account; lab staff are tied to their testing body."""
-    from sqlmodel import select
-
     from qc_app.auth.services import create_user
-    from qc_app.inspection.models import TestingBody
 
-    session = request_session()
-    body_id = None
-    if body_code:
-        body = session.exec(select(TestingBody).where(TestingBody.code == body_code)).first()
-        if body is None:
-            raise click.ClickException(f"no testing body {body_code}")
-        body_id = body.id
+    body_id = _body_id(body_code)
     try:
         user = create_user(
-            session=session,
+            session=request_session(),
             actor=None,
             username=username,
             password=password,
@@ -273,6 +267,139 @@ def users_create(
     click.echo(f"created {user.username} ({user.role})")
 
 
+def _body_id(body_code: str | None) -> int | None:
+    """The id of the testing body with this code (analysts and reviewers belong to one)."""
+    from sqlmodel import select
+
+    from qc_app.inspection.models import TestingBody
+
+    if not body_code:
+        return None
+    query = select(TestingBody).where(TestingBody.code == body_code)
+    body = request_session().exec(query).first()
+    if body is None:
+        raise click.ClickException(f"no testing body {body_code}")
+    return body.id
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Every account: user name, role, second factor, active or not."""
+    from qc_app.auth.services import list_users
+
+    for user in list_users(session=request_session(), actor=None):
+        factor = "totp" if user.totp_confirmed_at else "-"
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.username:20} {user.role:10} {factor:5} {state}")
+
+
+def _user_id(username: str) -> int:
+    from qc_app.auth.services import user_by_name
+
+    try:
+        return user_by_name(session=request_session(), actor=None, username=username).id or 0
+    except DomainError as exc:
+        fail(exc)
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    """End every session of USERNAME and refuse their logins and tokens."""
+    from qc_app.auth.services import set_active
+
+    _account_change(set_active, username, active=False)
+
+
+@users_group.command("activate")
+@click.argument("username")
+def users_activate(username: str) -> None:
+    """Let a deactivated USERNAME log in again."""
+    from qc_app.auth.services import set_active
+
+    _account_change(set_active, username, active=True)
+
+
+@users_group.command("reset-password")
+@click.argument("username")
+@click.password_option(help="at least 12 characters; asked twice when not given")
+def users_reset_password(username: str, password: str) -> None:
+    """A new password for USERNAME; their sessions end."""
+    from qc_app.auth.services import reset_password
+
+    _account_change(reset_password, username, password=password)
+
+
+@users_group.command("set-role")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--body", "body_code", help="testing body code (analysts and reviewers)")
+@click.option("--merchant-id", type=int, help="the shop of a merchant account")
+def users_set_role(
+    username: str, role: str, body_code: str | None, merchant_id: int | None
+) -> None:
+    """A new role (with its testing body or shop) for USERNAME; their sessions end."""
+    from qc_app.auth.services import change_role
+
+    _account_change(
+        change_role,
+        username,
+        role=role,
+        testing_body_id=_body_id(body_code),
+        merchant_id=merchant_id,
+    )
+
+
+@users_group.command("reset-2fa")
+@click.argument("username")
+def users_reset_second_factor(username: str) -> None:
+    """A lost phone: USERNAME enrols a new authenticator at their next login."""
+    from qc_app.auth.services import reset_second_factor
+
+    _account_change(reset_second_factor, username)
+
+
+@users_group.command("tokens")
+@click.argument("username")
+def users_tokens(username: str) -> None:
+    """USERNAME's API tokens: id, name, created, last used, expiry, state."""
+    from qc_app.auth.services import tokens_of
+
+    now = utcnow()
+    for row in tokens_of(session=request_session(), actor=None, user_id=_user_id(username)):
+        used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
+        state = "revoked" if row.revoked_at else ("expired" if row.expires_at <= now else "live")
+        click.echo(
+            f"{row.id:6} {row.name:24} created {row.created_at.isoformat(timespec='minutes')}"
+            f"  used {used}  expires {row.expires_at.date()}  {state}"
+        )
+
+
+@users_group.command("revoke-token")
+@click.argument("token_id", type=int)
+def users_revoke_token(token_id: int) -> None:
+    """Revoke the API token TOKEN_ID (from `users tokens`)."""
+    from qc_app.auth.services import revoke_token
+
+    try:
+        row = revoke_token(session=request_session(), actor=None, token_id=token_id, now=utcnow())
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"revoked token {row.id} ({row.name})")
+
+
+def _account_change(service: Callable[..., User], username: str, **changes: object) -> None:
+    """Run one account service as the operator at the CLI (its own audit event)."""
+    user_id = _user_id(username)
+    try:
+        user = service(
+            session=request_session(), actor=None, user_id=user_id, now=utcnow(), **changes
+        )
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"{user.username}: {service.__name__.replace('_', ' ')} done")
+
+
 @qc.group("token")
 def token_group() -> None:
     """API tokens."""
@@ -280,12 +407,41 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.argument("username")
-def token_create(username: str) -> None:
-    """Print a new bearer token for USERNAME (shown once)."""
-    from qc_app.auth.services import create_token
+@click.option("--name", default="token", show_default=True, help="what the token is for")
+@click.option("--days", type=click.IntRange(1, 365), default=90, show_default=True)
+@click.option("--code", default="", help="USERNAME's second-factor code (asked for staff)")
+def token_create(username: str, name: str, days: int, code: str) -> None:
+    """Print a new bearer token for USERNAME (shown once); staff give their TOTP code."""
+    from datetime import timedelta
+
+    from qc_app.auth.services import create_token, needs_second_factor, user_by_name
+
+    session = request_session()
+    try:
+        user = user_by_name(session=session, actor=None, username=username)
+        if needs_second_factor(user) and not code:
+            code = click.prompt(f"second-factor code of {username}")
+        _row, token = create_token(
+            session=session,
+            username=username,
+            name=name,
+            lifetime=timedelta(days=days),
+            code=code,
+            now=utcnow(),
+        )
+    except DomainError as exc:
+        fail(exc)
+    click.echo(token)
+
+
+@qc.command("totp-code")
+@click.argument("username")
+def totp_code(username: str) -> None:
+    """Demo accounts only: the current second-factor code of USERNAME."""
+    from qc_app.demo import demo_totp_code
 
     try:
-        click.echo(create_token(session=request_session(), username=username, now=utcnow()))
+        click.echo(demo_totp_code(session=request_session(), username=username, now=utcnow()))
     except DomainError as exc:
         fail(exc)
 
@@ -293,13 +449,20 @@ def token_create(username: str) -> None:
 @qc.command("demo")
 def demo() -> None:
     """Load the demo data into an empty database."""
-    from qc_app.demo import DEMO_PASSWORD, load_demo
+    from qc_app.auth.passwords import DEMO_PASSWORD
+    from qc_app.demo import load_demo
 
     created = load_demo(session=request_session(), config=current_app.config["QC"])
     if not created:
         click.echo("demo data already present")
         return
     click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
+    click.echo(
+        "staff log in with a second factor: `flask --app qc_app qc totp-code USERNAME` prints"
+        " the current code, or add these to an authenticator app:"
+    )
+    for line in created.authenticators:
+        click.echo(f"  {line}")
     for line in created.certificates:
         click.echo(f"demo certificate, {line}")
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from qc_app.authz import TERMINALS, Role
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -68,7 +70,13 @@ class Config:
     TRUSTED_PROXIES: int = 0
     RATELIMIT_ENABLED: bool = True
     PUBLIC_RATE_LIMIT: str = "60/minute;600/hour"
-    LOGIN_RATE_LIMIT: str = "10/minute"
+    # Failed logins (a wrong password or second-factor code; auth/throttle.py): windows of
+    # growing length per account name from anywhere, and per client address over all names.
+    # The 6th failure for one account within a minute waits out the minute, the 11th within
+    # 15 minutes the quarter hour, the 21st within an hour the hour. The owner's own terminal
+    # (device cookie) has a budget of its own for the account.
+    LOGIN_FAILURES_PER_ACCOUNT: str = "5/minute;10/15 minutes;20/hour"
+    LOGIN_FAILURES_PER_ADDRESS: str = "10/minute;30/hour"
     RATELIMIT_KEY_PREFIX: str = ""
     # Wrong check codes (or unknown numbers) typed on /verify or to register ownership: per
     # client and certificate number, and per client over all numbers (verification/throttle.py).
@@ -81,7 +89,13 @@ class Config:
     # Consumer scans are written together at most this often per process (verification/scans.Tally).
     SCAN_FLUSH_SECONDS: float = 1.0
     MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
-    IDLE_TIMEOUT: timedelta = timedelta(minutes=30)
+    # Idle limits per role: 15 minutes at the shared warehouse and lab terminals, 30 for
+    # merchants and admins at their own desks; every session ends 12 hours after its login.
+    IDLE_TIMEOUTS: dict[Role, timedelta] = field(
+        default_factory=lambda: {
+            role: timedelta(minutes=15 if role in TERMINALS else 30) for role in Role
+        }
+    )
     ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

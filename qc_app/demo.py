@@ -12,13 +12,17 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from qc_app import audit
+from qc_app.auth import second_factor
 from qc_app.auth.models import User
-from qc_app.auth.services import create_user
+from qc_app.auth.passwords import DEMO_PASSWORD, verify_password
+from qc_app.auth.services import create_user, needs_second_factor, provision_second_factor
 from qc_app.certificates.fonts import FontMissing, find_cjk_font
 from qc_app.certificates.issuance import Issued, IssuingSetup, issue_certificate
 from qc_app.certificates.keys import ensure_signing_key
 from qc_app.config import Config
 from qc_app.db import write
+from qc_app.errors import NotFound
+from qc_app.i18n import msg
 from qc_app.inspection.models import TestingBody
 from qc_app.inspection.services import approve, record_inspection
 from qc_app.intake.services import consignment_items, create_consignment, receive_item
@@ -29,13 +33,12 @@ from qc_app.merchants.services import join_programme
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo accounts, demo mode only
-
 
 @dataclass
 class DemoCreated:
     users: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)  # "what it shows: verify URL"
+    authenticators: list[str] = field(default_factory=list)  # "user: otpauth URI" of staff
 
 
 def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
@@ -104,8 +107,19 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
             merchant_id=merchant_id,
             testing_body_id=body_id,
             now=now,
+            demo=True,
         )
         created.users.append(username)
+        if needs_second_factor(users[username]):
+            user = provision_second_factor(
+                session=session,
+                actor=None,
+                user_id=users[username].id or 0,
+                secret=second_factor.new_secret(),
+                now=now,
+            )
+            uri = second_factor.provisioning_uri(user.totp_secret or "", username)
+            created.authenticators.append(f"{username}: {uri}")
     ensure_signing_key(session=session, passphrase=config.KEY_PASSPHRASE, now=now)
     m1 = users["merchant1"]
     ring = create_listing(
@@ -320,3 +334,17 @@ def _demo_photo() -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=88)
     return out.getvalue()
+
+
+def demo_totp_code(*, session: Session, username: str, now: datetime) -> str:
+    """The current second-factor code of a demo account (its password is the public demo
+    password), so the demo can be tried without an authenticator app. Any other account is
+    refused: its code comes from its owner's phone only."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if (
+        user is None
+        or user.totp_secret is None
+        or not verify_password(user.password_hash, DEMO_PASSWORD)
+    ):
+        raise NotFound(msg("{username} 不是启用了动态验证码的演示账号", username=username))
+    return second_factor.code_at(user.totp_secret, now)

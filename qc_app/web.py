@@ -215,7 +215,7 @@ def init_app(app: Flask) -> None:
             session=request_session(),
             token=token,
             now=now(),
-            idle=qc.IDLE_TIMEOUT,
+            idle=qc.IDLE_TIMEOUTS,
             absolute=qc.ABSOLUTE_TIMEOUT,
         )
         return Principal(user, token) if user else None

@@ -29,7 +29,13 @@ from sqlmodel import Session
 from qc_app import create_app
 from qc_app.auth import passwords
 from qc_app.auth.models import User
-from qc_app.auth.services import create_token, create_user
+from qc_app.auth.second_factor import new_secret
+from qc_app.auth.services import (
+    create_token,
+    create_user,
+    needs_second_factor,
+    provision_second_factor,
+)
 from qc_app.certificates.issuance import IssuingSetup, issue_certificate
 from qc_app.certificates.keys import ensure_signing_key
 from qc_app.config import Config
@@ -43,6 +49,7 @@ from qc_app.listings.services import create_listing
 from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade
 from qc_app.sqltypes import utcnow
+from tests.auth_support import TOTP
 
 PASSWORD = "test-password-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -358,6 +365,13 @@ def world(app: Flask, db: Session) -> World:
         )
         for name, (role, mid, bid) in people.items()
     }
+    for name, user in users.items():
+        if needs_second_factor(user):
+            secret = new_secret()
+            users[name] = provision_second_factor(
+                session=db, actor=None, user_id=user.id or 0, secret=secret, now=now
+            )
+            TOTP.enrol(name, secret)
     ensure_signing_key(session=db, passphrase=app.config["QC"].KEY_PASSPHRASE, now=now)
     gold = create_listing(
         session=db,
@@ -514,11 +528,33 @@ def flow(app: Flask, db: Session, world: World) -> Flow:
 
 @pytest.fixture
 def token(db: Session, world: World) -> Any:
+    made: dict[str, dict[str, str]] = {}
+
     def make(username: str) -> dict[str, str]:
-        value = create_token(session=db, username=username, now=utcnow())
-        return {"Authorization": f"Bearer {value}"}
+        """One token per user and test: staff give a second-factor code for each new one."""
+        if username not in made:
+            code = TOTP.code(username) if username in TOTP.secrets else ""
+            _row, value = create_token(session=db, username=username, code=code, now=utcnow())
+            made[username] = {"Authorization": f"Bearer {value}"}
+        return made[username]
 
     return make
+
+
+# -- Redis, where the rate limits of several workers meet --------------------------------------
+
+REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"REDIS MISSING: no Redis at {REDIS_URL}; cross-worker limits NOT tested")
+    yield REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ def token_permission(what: Guarded) -> Callable[[F], F]:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             user = (
-                user_for_token(session=request_session(), token=token.strip())
+                user_for_token(session=request_session(), token=token.strip(), now=now())
                 if scheme.lower() == "bearer" and token.strip()
                 else None
             )

@@ -31,10 +31,14 @@ NO_ACTOR = {
     # the consumer, who has no account: filing a claim, registering as the owner
     "claims/services.py:file_claim",
     "verification/services.py:register_owner",
-    # signing in and out, and the session that proves it
+    # signing in and out, the second factor, and the session or token that proves it
     "auth/services.py:login",
+    "auth/services.py:record_failed_login",
+    "auth/services.py:complete_login",
+    "auth/services.py:confirm_enrolment",
     "auth/services.py:logout",
     "auth/services.py:user_for_session",
+    "auth/services.py:user_for_token",
     # set-up by the operator from the CLI (flask qc ...), which holds the keys
     "auth/services.py:create_user",
     "auth/services.py:create_token",

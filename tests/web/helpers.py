@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from tests.auth_support import TOTP
 from tests.claims_support import Sold
 from tests.conftest import PASSWORD, jpeg_bytes
 
@@ -29,8 +30,12 @@ def post_form(client: Any, form_url: str, action: str, data: dict[str, Any], **k
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """Password, then (staff) the authenticator's code, as a person signs in."""
     response = post_form(client, "/login", "/login", {"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/login/code"):
+        response = post_form(client, "/login/code", "/login/code", {"code": TOTP.code(username)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 

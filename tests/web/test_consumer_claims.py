@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,6 @@ from tests.web.helpers import (
 )
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
-REDIS_URL = os.environ.get("QC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -154,17 +152,6 @@ def test_unknown_numbers_spend_the_clients_budget(memory_app: Flask, sold: Sold)
 def test_right_code_costs_nothing(memory_app: Flask, sold: Sold) -> None:
     client = memory_app.test_client()
     assert {type_code(client, sold.number, sold.issued.check_code) for _ in range(8)} == {200}
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"REDIS MISSING: no Redis at {REDIS_URL}; cross-worker limits NOT tested")
-    yield REDIS_URL
 
 
 def test_budget_holds_across_workers_with_redis(

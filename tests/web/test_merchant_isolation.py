@@ -46,6 +46,7 @@ def theirs(db, flow, world) -> dict[str, list[Any]]:
         "evidence_id": [1, 10**6],
         "claim_number": [random_code("CL", 10)],
         "waybill_no": ["WB-NOT-THERE"],
+        "user_id": [world["merchant2"].id, 10**6],
     }
 
 
