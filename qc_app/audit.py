@@ -1,7 +1,7 @@
 """Append-only, hash-chained audit events, written without a global lock.
 
 Writers and the chain are apart, as in a Certificate Transparency log (RFC 9162 §4; Trillian's
-queue of unsequenced leaves and its sequencer): `record` inserts the event and a queue entry in
+queue of unsequenced leaves and its sequencer): `record` inserts the event (a trigger queues it) in
 the writer's own transaction, taking no lock and reading nothing, so audited writes run side by
 side. `sequence` is the one writer of the chain: one at a time (an advisory lock on PostgreSQL,
 the single writer on SQLite) it takes queued events in batches, in id order, and appends one
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Integer, Text, delete, exists, text
+from sqlalchemy import Column, Integer, Text, delete, exists, insert, text
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from qc_app.db import write
@@ -123,7 +123,8 @@ def record(
     at: datetime,
     **data: Any,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction, and queue it for the chain."""
+    """Append one event inside the caller's transaction; the database queues it for the chain
+    (a trigger, migration 0014: one round trip, and no event stored without its queue entry)."""
     event = AuditEvent(
         at=at,
         actor_id=actor.id if actor is not None else None,
@@ -133,10 +134,8 @@ def record(
         entity_id=str(entity_id),
         data=_canonical(data).decode(),
     )
-    session.add(event)
-    session.flush()  # the id the queue entry names
-    assert event.id is not None
-    session.add(AuditQueued(event_id=event.id))
+    stored = insert(AuditEvent).values(event.model_dump(exclude={"id"}))
+    event.id = session.execute(stored.returning(col(AuditEvent.id))).scalar_one()
     return event
 
 
