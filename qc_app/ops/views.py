@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response
 
 from qc_app.db import engine_of
 from qc_app.ops import health, metrics
-from qc_app.web import config, limiter
+from qc_app.web import config, limiter, public
 
 bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
 @limiter.exempt
+@public
 def healthz() -> Any:
     """The process answers: what a supervisor restarts it on."""
     return jsonify({"status": "ok"})
@@ -28,6 +29,7 @@ def healthz() -> Any:
 
 @bp.get("/readyz")
 @limiter.exempt
+@public
 def readyz() -> Any:
     """Every part a request needs, each with what was found: what a load balancer routes on."""
     qc = config()
@@ -46,6 +48,7 @@ def readyz() -> Any:
 
 @bp.get("/metrics")
 @limiter.exempt
+@public  # no login: the local network or the token (`_may_scrape`)
 def scrape() -> Response:
     if not _may_scrape():
         abort(404)
