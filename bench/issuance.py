@@ -82,7 +82,7 @@ class World:
             )
             for name, (role, mid, bid) in roles.items()
         }
-        keys.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)
+        keys.ensure_signing_key(session=self.db, passphrase=config.signing_passphrase(), now=now)
         self.listing = create_listing(
             session=self.db, actor=self.users["merchant1"], title="足金古法素圈戒指",
             brand="金福", material_code="AU990", price_fen=328000, now=now,
@@ -158,7 +158,7 @@ def main() -> None:
         doc, layout = seen["doc"], seen["layout"]
         styles = pdf_module._Styles.build(layout, register_cjk_font(find_cjk_font(None)))
         lab = world.db.get(TestingBody, 1)
-        pades_signer = ca.pades_signer_for(world.db, world.config.KEY_PASSPHRASE, lab)
+        pades_signer = ca.pades_signer_for(world.db, world.config.signing_passphrase(), lab)
         bare_page = pdf_module._draw_certificate(doc, layout, styles)
 
         def bare() -> None:

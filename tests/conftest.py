@@ -372,7 +372,7 @@ def world(app: Flask, db: Session) -> World:
                 session=db, actor=None, user_id=user.id or 0, secret=secret, now=now
             )
             TOTP.enrol(name, secret)
-    ensure_signing_key(session=db, passphrase=app.config["QC"].KEY_PASSPHRASE, now=now)
+    ensure_signing_key(session=db, passphrase=app.config["QC"].signing_passphrase(), now=now)
     gold = create_listing(
         session=db,
         actor=users["merchant1"],
