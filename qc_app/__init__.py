@@ -42,7 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     _connect_hooks()
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
-    queue.init_app(app, config.QUEUE_URL)
+    queue.init_app(app, config.QUEUE_URL, config.QUEUE_NAME)
     for blueprint in (
         auth_bp,
         listings_bp,

@@ -125,6 +125,8 @@ class Config:
     # The task queue (qc_app.queue): sqlite:///PATH (default instance/queue.db), redis://…
     # (QC_QUEUE_URL, else REDIS_URL), or immediate:// where tests run a task inside enqueue.
     QUEUE_URL: str = "immediate://"
+    # Tells apart deployments (or test runs) sharing one Redis (QC_QUEUE_NAME).
+    QUEUE_NAME: str = "qc"
     # How long an API issue request waits for its job before answering 202 with a status URL.
     ISSUE_WAIT_SECONDS: float = 5.0
     # A batch with no sign of life from its job for this long is interrupted: the next worker's
@@ -153,6 +155,7 @@ class Config:
             QUEUE_URL=env.get("QC_QUEUE_URL")
             or env.get("REDIS_URL")
             or f"sqlite:///{instance / 'queue.db'}",
+            QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
             ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
             BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
         )

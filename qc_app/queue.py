@@ -53,20 +53,20 @@ class Queue:
     tasks: dict[str, TaskWrapper] = field(default_factory=dict)
 
 
-def make_huey(url: str) -> Huey:
+def make_huey(url: str, name: str = "qc") -> Huey:
     if url.startswith("redis://") or url.startswith("rediss://"):
-        return RedisHuey("qc", url=url, results=False)
+        return RedisHuey(name, url=url, results=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("qc", filename=str(path), results=False, fsync=True)
+        return SqliteHuey(name, filename=str(path), results=False, fsync=True)
     if url == "immediate://":
-        return Huey("qc", results=False, immediate=True)
+        return Huey(name, results=False, immediate=True)
     raise ValueError(f"QC_QUEUE_URL must be sqlite:///PATH, redis://… or immediate://, not {url!r}")
 
 
-def init_app(app: Flask, url: str) -> Queue:
-    huey = make_huey(url)
+def init_app(app: Flask, url: str, name: str = "qc") -> Queue:
+    huey = make_huey(url, name)
     queue = Queue(huey)
     for name, fn in _TASKS.items():
         queue.tasks[name] = huey.task(name=name)(_in_app_context(app, fn))

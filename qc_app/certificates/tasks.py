@@ -64,8 +64,12 @@ def _run_issuing_job(app: Flask, job_id: str, kind: str) -> None:
                 now=utcnow(),
             )
     except DomainError as exc:
-        earlier = kind == ISSUE and issuance.issued_since(
-            session=session, code=job.params["code"], since=job.created_at
+        earlier = (
+            kind == ISSUE
+            and job.attempts > 1
+            and issuance.issued_since(
+                session=session, code=job.params["code"], since=job.created_at
+            )
         )
         if earlier:
             # Issued by an earlier run of this job whose worker died before it could say so:

@@ -31,6 +31,8 @@ class Job(SQLModel, table=True):
     params: dict[str, Any] = Field(sa_column=Column(JSONText(), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Runs taken so far: more than one means a worker died with it (or an enqueue doubled).
+    attempts: int = 0
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONText()))
     # Part of the result only the requester sees, once (a certificate's check code): erased at

@@ -83,6 +83,7 @@ def start_job(*, session: Session, job_id: str, now: datetime) -> Job | None:
         return None
     with write(session, job):
         job.started_at = now
+        job.attempts += 1
         session.add(job)
     return job
 

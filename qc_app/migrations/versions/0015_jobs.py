@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('params', qc_app.sqltypes.JSONText(), nullable=False),
         sa.Column('created_at', qc_app.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('started_at', qc_app.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('finished_at', qc_app.sqltypes.UTCDateTime(), nullable=True),
         sa.Column('result', qc_app.sqltypes.JSONText(), nullable=True),
         sa.Column('secret_result', qc_app.sqltypes.JSONText(), nullable=True),
