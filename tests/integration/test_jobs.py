@@ -143,3 +143,10 @@ def test_the_job_page_waits_then_shows_the_refusal(app: Flask, flow: Flow, token
     assert 'data-outcome="failed"' in failed
     status = client.get(f"/api/v1/jobs/{job_id}", headers=token("inspector1")).get_json()
     assert status["status"] == "failed" and status["error"]["status"] == 409
+
+
+def test_signing_commands_name_the_missing_passphrase(app: Flask) -> None:
+    web = web_tier(app, queue_settings(app))
+    with web.app_context():
+        result = web.test_cli_runner().invoke(args=["qc", "keys", "rotate"])
+    assert result.exit_code == 1 and "QC_KEY_PASSPHRASE is not set" in result.output
