@@ -9,6 +9,7 @@ worker and the CLI only); a signing path without it raises SigningUnavailable.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -74,6 +75,26 @@ def _hops(value: str) -> int:
     return hops
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"QC_METRICS_NETWORKS: {network!r} is not a network") from None
+    return networks
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+# Loopback and the private ranges: where a Prometheus scraper on the local network stands.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
 @dataclass
 class Config:
     SECRET_KEY: str
@@ -132,6 +153,12 @@ class Config:
     # A batch with no sign of life from its job for this long is interrupted: the next worker's
     # periodic check resumes it (certificates.batches).
     BATCH_LEASE_SECONDS: float = 30.0
+    # /metrics answers these networks (QC_METRICS_NETWORKS, comma-separated CIDRs; the client
+    # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
+    METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
+    METRICS_TOKEN: str = ""
+    LOG_FORMAT: str = "json"  # QC_LOG_FORMAT: json (one object per line) or text
+    SENTRY_DSN: str = ""  # errors are also reported to Sentry when set
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -158,6 +185,10 @@ class Config:
             QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
             ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
             BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
+            METRICS_NETWORKS=_networks(env.get("QC_METRICS_NETWORKS", "")) or PRIVATE_NETWORKS,
+            METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
+            LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
+            SENTRY_DSN=env.get("SENTRY_DSN", ""),
         )
 
     @classmethod
