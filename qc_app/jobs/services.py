@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from qc_app.auth.models import User
-from qc_app.authz import Guarded, Role, authorize
+from qc_app.authz import Guarded, Permission, Role, allows, authorize
 from qc_app.db import write
 from qc_app.errors import (
     BadRequest,
@@ -59,14 +59,21 @@ def get_job(*, session: Session, actor: User, job_id: str) -> Job:
     """The requester's job, or one staff of a role that could have asked for it may see; for
     anyone else it does not exist (404, as another shop's records)."""
     job = session.get(Job, job_id) if len(job_id) <= 32 else None
-    if job is None or not (job.requested_by_id == actor.id or actor.role in job.readers):
+    if job is None or not _may_read(actor, job):
         raise NotFound(NOT_FOUND)
     return job
+
+
+def _may_read(actor: User, job: Job) -> bool:
+    readers = Permission("job_readers", frozenset(Role(r) for r in job.readers), NOT_FOUND)
+    return job.requested_by_id == actor.id or allows(actor, readers)
 
 
 def reveal(*, session: Session, actor: User, job: Job) -> dict[str, Any]:
     """The job's result for `actor`; the secret part goes to the requester, at the first read
     only, and is erased as it is read."""
+    if not _may_read(actor, job):
+        raise NotFound(NOT_FOUND)
     result = dict(job.result or {})
     if job.secret_result and job.requested_by_id == actor.id:
         result.update(job.secret_result)
