@@ -25,6 +25,8 @@ from qc_app.i18n import Message, msg
 from qc_app.jobs.models import Job
 
 NOT_FOUND = msg("未找到任务")
+ABANDONED = msg("任务多次未能完成，已放弃；请重新提交")
+MAX_ATTEMPTS = 3
 _BY_STATUS: dict[int, type[DomainError]] = {
     kind.status: kind
     for kind in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)
@@ -84,9 +86,14 @@ def reveal(*, session: Session, actor: User, job: Job) -> dict[str, Any]:
 
 
 def start_job(*, session: Session, job_id: str, now: datetime) -> Job | None:
-    """Take the job for this run; None when it is already finished (a task run twice)."""
+    """Take the job for this run; None when it is already finished (a task run twice), or
+    given up: a job taken MAX_ATTEMPTS times without an end (its run crashes, or kills its
+    worker) fails rather than come back every minute."""
     job = session.get(Job, job_id)
     if job is None or job.finished_at is not None:
+        return None
+    if job.attempts >= MAX_ATTEMPTS:
+        fail_job(session=session, job=job, error=Conflict(ABANDONED, code="job_abandoned"), now=now)
         return None
     with write(session, job):
         job.started_at = now

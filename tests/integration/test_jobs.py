@@ -150,3 +150,15 @@ def test_signing_commands_name_the_missing_passphrase(app: Flask) -> None:
     with web.app_context():
         result = web.test_cli_runner().invoke(args=["qc", "keys", "rotate"])
     assert result.exit_code == 1 and "QC_KEY_PASSPHRASE is not set" in result.output
+
+
+def test_a_job_that_never_finishes_is_given_up(app: Flask, flow: Flow, db: Session) -> None:
+    (item,) = flow.approved(1)
+    job = record_issue(flow, item.code)
+    with write(db, job):  # three runs took it and died with their workers
+        job.attempts, job.started_at = jobs.MAX_ATTEMPTS, utcnow()
+        db.add(job)
+    run(app, job)
+    db.refresh(job)
+    assert job.outcome == JobOutcome.FAILED and job.error and job.error["code"] == "job_abandoned"
+    assert certificates(db) == 0
