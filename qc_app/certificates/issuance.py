@@ -243,15 +243,22 @@ def store_then_commit(
         raise
 
 
+def check_issue(*, session: Session, actor: User, code: str) -> tuple[Item, Context]:
+    """Refuse what issuing would refuse, signing nothing: a web process asks before it puts an
+    issue on the queue, and issuance asks again before anything is signed or stored (no signed
+    PDF may exist for a refused issue)."""
+    item = get_item(session=session, actor=actor, code=code)
+    context = context_of(session, item)
+    verdict = guards.Verdict(context[0].verdict)
+    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    return item, context
+
+
 def issue_certificate(
     *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
 ) -> Issued:
-    item = get_item(session=session, actor=actor, code=code)
-    context = context_of(session, item)
-    inspection = context[0]
-    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    verdict = guards.Verdict(inspection.verdict)
-    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    item, context = check_issue(session=session, actor=actor, code=code)
+    verdict = guards.Verdict(context[0].verdict)
     signers = signers_for(session=session, setup=setup, body=context[1], now=now)
     prepared = prepare(
         session=session,

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from qc_app import queue
 from qc_app.auth.models import User
 from qc_app.authz import Guarded
-from qc_app.certificates import tasks
+from qc_app.certificates import issuance, tasks
 from qc_app.certificates.batches import BATCH
 from qc_app.certificates.workflow import MACHINE
 from qc_app.codes import normalize
@@ -31,6 +31,7 @@ def _enqueue_job(actor: User, kind: str, params: dict[str, str], guard: Guarded)
 
 
 def request_issue(actor: User, code: str) -> Job:
+    issuance.check_issue(session=request_session(), actor=actor, code=code)  # refused at once
     return _enqueue_job(actor, tasks.ISSUE, {"code": normalize(code)}, BATCH)
 
 
