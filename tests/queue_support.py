@@ -30,7 +30,7 @@ def queue_settings(app: Flask, redis_url: str | None = None) -> dict[str, str]:
     return {"QC_QUEUE_URL": url, "QC_QUEUE_NAME": f"qc-test-{uuid.uuid4().hex}"}
 
 
-def web_tier(app: Flask, queue: dict[str, str], **overrides: Any) -> Flask:
+def make_web_tier(app: Flask, queue: dict[str, str], **overrides: Any) -> Flask:
     """A web process of `app`'s deployment: same database, secrets and queue, no passphrase."""
     qc = app.config["QC"]
     config = Config.for_tests(
@@ -45,6 +45,10 @@ def web_tier(app: Flask, queue: dict[str, str], **overrides: Any) -> Flask:
         **overrides,
     )
     return create_app(config)
+
+
+# The `web_tier` fixture (conftest) makes these and closes their connections after the test.
+WebTier = Callable[..., Flask]
 
 
 def worker_env(app: Flask, font: Path, queue: dict[str, str], **extra: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from tests.batch_support import time_passes
 from tests.browser.conftest import serve
 from tests.browser.steps import log_in
 from tests.conftest import Flow, issuing_setup
-from tests.queue_support import queue_settings, start_worker, stop, wait_until, web_tier, worker_env
+from tests.queue_support import WebTier, queue_settings, start_worker, stop, wait_until, worker_env
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -37,7 +37,7 @@ def queue(app: Flask) -> dict[str, str]:
 
 
 @pytest.fixture
-def web_server(app: Flask, queue: dict[str, str]) -> Iterator[str]:
+def web_server(app: Flask, queue: dict[str, str], web_tier: WebTier) -> Iterator[str]:
     yield from serve(web_tier(app, queue))
 
 

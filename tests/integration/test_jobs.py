@@ -21,7 +21,7 @@ from qc_app.jobs.models import Job, JobOutcome
 from qc_app.sqltypes import utcnow
 from tests.batch_support import time_passes
 from tests.conftest import Flow
-from tests.queue_support import queue_settings, web_tier
+from tests.queue_support import WebTier, queue_settings
 from tests.web.helpers import login, post_form
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -127,7 +127,9 @@ def test_an_interrupted_batch_is_resumed_by_the_periodic_task(
     assert certificates(db) == 2
 
 
-def test_the_job_page_waits_then_shows_the_refusal(app: Flask, flow: Flow, token: Any) -> None:
+def test_the_job_page_waits_then_shows_the_refusal(
+    app: Flask, flow: Flow, token: Any, web_tier: WebTier
+) -> None:
     (item,) = flow.approved(1)
     queue = queue_settings(app)
     web = web_tier(app, queue)  # nobody consumes this queue: the job stays pending
@@ -146,7 +148,7 @@ def test_the_job_page_waits_then_shows_the_refusal(app: Flask, flow: Flow, token
     assert status["status"] == "failed" and status["error"]["status"] == 409
 
 
-def test_signing_commands_name_the_missing_passphrase(app: Flask) -> None:
+def test_signing_commands_name_the_missing_passphrase(app: Flask, web_tier: WebTier) -> None:
     web = web_tier(app, queue_settings(app))
     with web.app_context():
         result = web.test_cli_runner().invoke(args=["qc", "keys", "rotate"])

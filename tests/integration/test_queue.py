@@ -25,12 +25,12 @@ from qc_app.jobs.models import Job
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, stored_pdfs
 from tests.queue_support import (
+    WebTier,
     queue_settings,
     running_worker,
     start_worker,
     stop,
     wait_until,
-    web_tier,
     worker_env,
 )
 from tests.web.helpers import login, post_form
@@ -57,7 +57,9 @@ def events(app: Flask, action: str) -> int:
     return count(app, select(func.count()).where(AuditEvent.action == action))
 
 
-def test_a_web_process_without_the_passphrase_cannot_sign(app: Flask, flow: Flow) -> None:
+def test_a_web_process_without_the_passphrase_cannot_sign(
+    app: Flask, flow: Flow, web_tier: WebTier
+) -> None:
     web = web_tier(app, queue_settings(app))
     with pytest.raises(SigningUnavailable, match="QC_KEY_PASSPHRASE"):
         IssuingSetup.from_config(web.config["QC"])
@@ -71,7 +73,7 @@ def test_the_worker_refuses_to_start_without_the_passphrase(app: Flask, cjk_font
 
 
 def test_the_api_issues_through_the_worker_and_verifies_without_the_passphrase(
-    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any
+    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any, web_tier: WebTier
 ) -> None:
     (item,) = flow.approved(1)
     headers = token("inspector1")
@@ -88,7 +90,7 @@ def test_the_api_issues_through_the_worker_and_verifies_without_the_passphrase(
 
 
 def test_the_api_answers_202_then_the_job_url_gives_the_certificate_once(
-    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any
+    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any, web_tier: WebTier
 ) -> None:
     (item,) = flow.approved(1)
     headers = token("inspector1")
@@ -116,7 +118,7 @@ def test_the_api_answers_202_then_the_job_url_gives_the_certificate_once(
 
 
 def test_a_refused_issue_is_refused_at_once_with_nothing_queued(
-    app: Flask, flow: Flow, token: Any, cjk_font_path: Any
+    app: Flask, flow: Flow, token: Any, cjk_font_path: Any, web_tier: WebTier
 ) -> None:
     item, _ = flow.certified()  # certified already: issuing again is an illegal transition
     web = web_tier(app, queue_settings(app)).test_client()  # and no worker runs
@@ -128,7 +130,7 @@ def test_a_refused_issue_is_refused_at_once_with_nothing_queued(
 
 
 def test_parallel_requests_for_one_issue_give_one_certificate(
-    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any
+    app: Flask, flow: Flow, token: Any, queue: dict[str, str], cjk_font_path: Any, web_tier: WebTier
 ) -> None:
     (item,) = flow.approved(1)
     headers = token("inspector1")
@@ -149,7 +151,9 @@ def test_parallel_requests_for_one_issue_give_one_certificate(
     assert certificates(app) == 1 and events(app, "issue_certificate") == 1
 
 
-def test_the_web_page_issues_through_the_worker(app: Flask, flow: Flow, cjk_font_path: Any) -> None:
+def test_the_web_page_issues_through_the_worker(
+    app: Flask, flow: Flow, cjk_font_path: Any, web_tier: WebTier
+) -> None:
     (item,) = flow.approved(1)
     queue = queue_settings(app)
     client = web_tier(app, queue).test_client()
@@ -163,7 +167,7 @@ def test_the_web_page_issues_through_the_worker(app: Flask, flow: Flow, cjk_font
 
 
 def test_a_worker_killed_mid_batch_leaves_nothing_half_done_and_the_next_one_finishes(
-    app: Flask, flow: Flow, queue: dict[str, str], cjk_font_path: Any
+    app: Flask, flow: Flow, queue: dict[str, str], cjk_font_path: Any, web_tier: WebTier
 ) -> None:
     codes = [item.code for item in flow.approved(10)]
     env = worker_env(app, cjk_font_path, queue, QC_BATCH_LEASE_SECONDS="5")
