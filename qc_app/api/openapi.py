@@ -42,6 +42,19 @@ def _errors(*statuses: int) -> dict[str, Any]:
     }
 
 
+def _queued() -> dict[str, Any]:
+    """Signing happens on the issuance tier (the workers): an answer that is not ready within
+    QC_ISSUE_WAIT_SECONDS (5 s by default) is this, and the job's URL gives it later."""
+    return {
+        "202": {
+            "description": "queued: not finished within a few seconds; poll the job's "
+            "status_url (also the Location header) until it is done or failed",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+            "content": {JSON: {"schema": _ref("Job")}},
+        }
+    }
+
+
 def _op(
     summary: str,
     roles: str,
@@ -303,6 +316,35 @@ def _schemas() -> dict[str, Any]:
                 "number": {"type": "string"},
                 "check_code": {"type": "string"},
                 "verify_url": {"type": "string"},
+            },
+        },
+        "Job": {
+            "type": "object",
+            "required": ["job", "kind", "status", "status_url", "created_at"],
+            "properties": {
+                "job": {"type": "string"},
+                "kind": {"type": "string"},
+                "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
+                "status_url": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                "certificate": {
+                    "description": "done: the certificate (as the 201 answer; check_code at "
+                    "the requester's first read only)",
+                    **_ref("Reissued"),
+                },
+                "error": {
+                    "description": "failed: the error the call would have answered with, "
+                    "and its HTTP status",
+                    "type": "object",
+                    "required": ["code", "message", "status"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "message_zh": {"type": "string"},
+                        "status": {"type": "integer"},
+                    },
+                },
             },
         },
         "Reissued": {
@@ -709,8 +751,21 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "Issue the signed certificate",
                     "inspector",
-                    {**_ok("201", _ref("Issued"), "issued"), **_errors(401, 403, 404, 409)},
+                    {
+                        **_ok("201", _ref("Issued"), "issued"),
+                        **_queued(),
+                        **_errors(401, 403, 404, 409),
+                    },
                     params=[code],
+                )
+            },
+            "/api/v1/jobs/{job_id}": {
+                "get": _op(
+                    "A queued issue or reissue: pending, running, done with the certificate, "
+                    "or failed with the error",
+                    "whoever asked for it, or staff of a role that could have",
+                    {**_ok("200", _ref("Job"), "the job"), **_errors(401, 404)},
+                    params=[_path("job_id", "^[0-9a-f]{32}$")],
                 )
             },
             "/api/v1/certificates/{number}": {
@@ -753,6 +808,7 @@ def document() -> dict[str, Any]:
                     "admin",
                     {
                         **_ok("201", _ref("Reissued"), "the replacement"),
+                        **_queued(),
                         **_errors(400, 401, 403, 404, 409, 422),
                     },
                     body=_body(reason),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import storage
 from qc_app.auth.models import User
@@ -60,7 +60,7 @@ class IssuingSetup:
     @classmethod
     def from_config(cls, config: Config) -> IssuingSetup:
         return cls(
-            passphrase=config.KEY_PASSPHRASE,
+            passphrase=config.signing_passphrase(),
             files=config.INSTANCE_PATH,
             base_url=config.BASE_URL,
             certificates_dir=config.CERTIFICATES_DIR,
@@ -243,15 +243,22 @@ def store_then_commit(
         raise
 
 
+def check_issue(*, session: Session, actor: User, code: str) -> tuple[Item, Context]:
+    """Refuse what issuing would refuse, signing nothing: a web process asks before it puts an
+    issue on the queue, and issuance asks again before anything is signed or stored (no signed
+    PDF may exist for a refused issue)."""
+    item = get_item(session=session, actor=actor, code=code)
+    context = context_of(session, item)
+    verdict = guards.Verdict(context[0].verdict)
+    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    return item, context
+
+
 def issue_certificate(
     *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
 ) -> Issued:
-    item = get_item(session=session, actor=actor, code=code)
-    context = context_of(session, item)
-    inspection = context[0]
-    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    verdict = guards.Verdict(inspection.verdict)
-    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    item, context = check_issue(session=session, actor=actor, code=code)
+    verdict = guards.Verdict(context[0].verdict)
     signers = signers_for(session=session, setup=setup, body=context[1], now=now)
     prepared = prepare(
         session=session,
@@ -298,3 +305,17 @@ def sweep_orphan_pdfs(
             path.unlink(missing_ok=True)
             removed.append(digest)
     return removed
+
+
+def issued_since(*, session: Session, code: str, since: datetime) -> Certificate | None:
+    """The item's first certificate issued at or after `since`: how a job run again after its
+    worker died tells that its certificate was committed before the worker went."""
+    item = session.exec(select(Item).where(Item.code == code)).first()
+    if item is None:
+        return None
+    query = select(Certificate).where(
+        Certificate.item_id == item.id,
+        col(Certificate.issued_at) >= since,
+        col(Certificate.reissue_of).is_(None),
+    )
+    return session.exec(query).first()
