@@ -14,7 +14,7 @@ import qc_app.sqltypes
 from alembic import op
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
