@@ -110,6 +110,8 @@ def item_json(item: Item) -> dict[str, Any]:
         "price_fen": item.price_fen,
         "hold_reason": item.hold_reason,
         "return_waybill_no": item.return_waybill_no,
+        "article_type": item.article_type,
+        "components": item.components,
     }
 
 
