@@ -335,6 +335,15 @@ def _schemas() -> dict[str, Any]:
                 "reasons": {"type": "array", "items": {"type": "object"}},
                 "measurements": {"type": "object"},
                 "rule_version": {"type": "string"},
+                "components": {
+                    "type": ["array", "null"],
+                    "description": "a set piece: each component judged (name, verdict, reasons)",
+                    "items": {"type": "object"},
+                },
+                "grading": {
+                    "type": ["object", "null"],
+                    "description": "GB/T 16554 grading of a natural diamond",
+                },
             },
         },
         "Issued": {

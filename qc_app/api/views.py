@@ -213,6 +213,8 @@ def inspection_json(found: Any) -> dict[str, Any]:
         "reasons": found.reasons,
         "measurements": found.measurements,
         "rule_version": found.rule_version,
+        "components": found.parts,
+        "grading": found.grading,
     }
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qc_app.errors import ValidationFailed
 from qc_app.rules import pieces
@@ -361,7 +363,12 @@ CASES = [
         "material_mismatch",
     ),
     case(
-        "pearl-hanging", "hanging", "AU750; PEARL", [GOLD18, PEARL], "18K金镶淡水养殖珍珠挂件", "pass"
+        "pearl-hanging",
+        "hanging",
+        "AU750; PEARL",
+        [GOLD18, PEARL],
+        "18K金镶淡水养殖珍珠挂件",
+        "pass",
     ),
     case("nephrite-ornament", "ornament", "NEPHRITE", [NEPHRITE], "和田玉摆件", "pass"),
     case("gold-bracelet-no-stones", "bracelet", "AU990", [GOLD_FULL], "足金手链", "pass"),
@@ -516,3 +523,58 @@ def test_the_lab_measures_every_declared_component() -> None:
             },
         )
     assert "组成部分 2" in refused.value.message.render("zh")
+
+
+# -- properties over components ----------------------------------------------------------------
+
+METALS = {"AU750": GOLD18, "AU990": GOLD_FULL, "PT950": PT950, "AG925": SILVER925}
+STONES = {
+    "DIAMOND": [DIA, CVD, MOISS],
+    "JADEITE": [JADEITE, JADEITE_B, GLASS],
+    "NEPHRITE": [NEPHRITE, GLASS],
+    "RUBY": [RUBY, GLASS_GEM, SAPPHIRE],
+    "AMBER": [AMBER],
+}
+
+
+@st.composite
+def set_pieces(draw: st.DrawFn) -> tuple[str, str, list[dict[str, Any]]]:
+    article = draw(st.sampled_from(sorted(pieces.articles(RULES))))
+    parts, measured = [], []
+    if draw(st.booleans()):
+        code = draw(st.sampled_from(sorted(METALS)))
+        parts.append(code)
+        measured.append(draw(st.sampled_from(list(METALS.values()))))
+    for code in draw(
+        st.lists(st.sampled_from(sorted(STONES)), min_size=0 if parts else 1, max_size=4)
+    ):
+        parts.append(code)
+        measured.append(draw(st.sampled_from(STONES[code])))
+    return article, "; ".join(parts), measured
+
+
+@settings(max_examples=150, deadline=None)
+@given(set_pieces(), st.sampled_from(["2.00", "3.20", "9.99"]))
+def test_any_set_piece_is_named_from_the_vocabulary_and_any_failed_part_fails_it(
+    piece: tuple[str, str, list[dict[str, Any]]], measured_mass: str
+) -> None:
+    article, text, measured = piece
+    _article, declared = pieces.parse_declared(RULES, article, text)
+    values, parts = pieces.validate_piece(
+        RULES, declared, {"mass_g": measured_mass, "components": measured}
+    )
+    judged = pieces.judge_piece(
+        RULES,
+        article_type=article,
+        declared=declared,
+        declared_mass_g=Decimal("3.20"),
+        piece=values,
+        parts=parts,
+    )
+    vocabulary = RULES.vocabulary()
+    assert all(part.outcome.name_zh in vocabulary for part in judged.parts)
+    assert judged.name_zh.endswith(pieces.articles(RULES)[article]["zh"])
+    if any(part.verdict == "fail" for part in judged.parts):
+        assert judged.verdict == "fail"
+    if judged.verdict == "pass":
+        assert all(part.verdict == "pass" for part in judged.parts)
