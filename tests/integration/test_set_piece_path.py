@@ -175,3 +175,16 @@ def test_a_loose_diamond_is_graded_on_its_certificate(api: Api, cjk_font_path: A
     assert cert["payload"]["grading"]["colour_scale"] == "99"
     page = api.client.get(issued["verify_url"].replace("http://qc.test", "")).get_data(as_text=True)
     assert 'id="grading"' in page and "0.51 ct" in page
+
+
+def test_the_csv_import_declares_a_set_piece(api: Api) -> None:
+    listing = api.listing(material_code="AU750")
+    csv = (
+        "listing_id,mass_g,article_type,components\n"
+        f'{listing},3.20,ring,"AU750 stamp=18K; DIAMOND count=1 carat=0.30"\n'
+    ).encode()
+    answer = api.post("merchant1", "/consignments/import", data=csv, content_type="text/csv")
+    assert answer.status_code == 201, answer.get_json()
+    item = answer.get_json()["items"][0]
+    assert item["article_type"] == "ring"
+    assert item["components"][0] == {"material": "AU750", "stamp": "18K"}
