@@ -10,6 +10,7 @@ from typing import Any
 
 from qc_app.db import MAX_DB_INT
 from qc_app.rules.engine import load_ruleset
+from qc_app.rules.pieces import articles
 
 JSON = "application/json"
 
@@ -100,6 +101,19 @@ def _measurement_schema() -> dict[str, Any]:
             properties[key] = schema
         required = [k for k, spec in fields.items() if spec["required"]]
         per_family.append(f"{family}: {', '.join(fields)} (required: {', '.join(required)})")
+    parts = {
+        key: _field_schema(rules.raw["fields"][key])
+        for key in ("count", "bead_diameter_mm", "carat")
+    }
+    properties["components"] = {
+        "type": "array",
+        "maxItems": 12,
+        "description": "set pieces only: one object per declared component, in the declared "
+        "order, with the keys of that component's material family (mass_g optional) plus "
+        "count and bead_diameter_mm for stones and beads, and carat (estimated) for set "
+        "diamonds; the top level then holds only mass_g (total), brand_mark, observations",
+        "items": {"type": "object", "properties": {**properties, **parts}},
+    }
     return {
         "type": "object",
         "properties": properties,
@@ -131,7 +145,8 @@ def _field_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     decimal = {"oneOf": [{"type": "number"}, {"type": "string"}]}
-    materials = sorted(load_ruleset().declarations)
+    rules = load_ruleset()
+    materials = sorted(rules.declarations)
     return {
         "Error": {
             "type": "object",
@@ -269,9 +284,32 @@ def _schemas() -> dict[str, Any]:
                                 "type": "string",
                                 "description": "order-driven: the open order this item is for",
                             },
+                            "article_type": _ref("ArticleType"),
+                            "components": {
+                                "type": "array",
+                                "maxItems": 12,
+                                "description": "a set piece's parts (needs article_type): the "
+                                "metal (material, stamp) and each stone, jade or bead part "
+                                "(material, count; diamonds their total carat; beads their "
+                                "diameter). declared_material, when given, must be one of them",
+                                "items": _ref("ComponentIn"),
+                            },
                         },
                     },
                 }
+            },
+        },
+        "ArticleType": {"type": "string", "enum": sorted(articles(rules))},
+        "ComponentIn": {
+            "type": "object",
+            "required": ["material"],
+            "additionalProperties": False,
+            "properties": {
+                "material": _ref("MaterialCode"),
+                "stamp": {"type": "string", "maxLength": 40, "description": "metals only"},
+                "count": {"type": "integer", "minimum": 1, "maximum": 10000},
+                "carat": {**decimal, "description": "diamonds only: total carat, 2 decimals"},
+                "bead_diameter_mm": {**decimal, "description": "bead strings: 1 decimal"},
             },
         },
         "Item": {
@@ -286,6 +324,8 @@ def _schemas() -> dict[str, Any]:
                 "price_fen": {"type": "integer"},
                 "hold_reason": {"type": ["string", "null"]},
                 "return_waybill_no": {"type": ["string", "null"]},
+                "article_type": {"type": ["string", "null"]},
+                "components": {"type": ["array", "null"], "items": {"type": "object"}},
             },
         },
         "Consignment": {
@@ -308,6 +348,15 @@ def _schemas() -> dict[str, Any]:
                 "reasons": {"type": "array", "items": {"type": "object"}},
                 "measurements": {"type": "object"},
                 "rule_version": {"type": "string"},
+                "components": {
+                    "type": ["array", "null"],
+                    "description": "a set piece: each component judged (name, verdict, reasons)",
+                    "items": {"type": "object"},
+                },
+                "grading": {
+                    "type": ["object", "null"],
+                    "description": "GB/T 16554 grading of a natural diamond",
+                },
             },
         },
         "Issued": {

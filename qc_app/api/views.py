@@ -112,6 +112,8 @@ def item_json(item: Item) -> dict[str, Any]:
         "price_fen": item.price_fen,
         "hold_reason": item.hold_reason,
         "return_waybill_no": item.return_waybill_no,
+        "article_type": item.article_type,
+        "components": item.components,
     }
 
 
@@ -213,6 +215,8 @@ def inspection_json(found: Any) -> dict[str, Any]:
         "reasons": found.reasons,
         "measurements": found.measurements,
         "rule_version": found.rule_version,
+        "components": found.parts,
+        "grading": found.grading,
     }
 
 

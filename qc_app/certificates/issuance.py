@@ -25,7 +25,7 @@ from qc_app.certificates.keys import signer_for
 from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
-from qc_app.certificates.properties import load_vocabulary, value_text
+from qc_app.certificates.properties import grading_rows, load_vocabulary, part_rows, value_text
 from qc_app.codes import (
     check_code_digest,
     format_check_code,
@@ -176,6 +176,8 @@ def prepare(
         issued_at=now.isoformat(timespec="seconds"),
         rule_version=inspection.rule_version,
         kid=signer.kid,
+        components=payload.signed_parts(inspection.parts),
+        grading=dict(inspection.grading) if inspection.grading else None,
     )
     signature = signer.sign(signed)
     observations = measured.get("observations")
@@ -191,7 +193,9 @@ def prepare(
         conclusion_en=f"{inspection.material_name_en}; matches the declaration",
         measurements=load_vocabulary(setup.certificates_dir).rows(
             measured, load_ruleset(inspection.rule_version).fields(inspection.family)
-        ),
+        )
+        + part_rows(inspection.parts or [])
+        + grading_rows(inspection.grading),
         merchant_name=merchant.name,
         listing_title=listing.title,
         testing_body_zh=body.name_zh,
