@@ -94,12 +94,14 @@
   }
 
   // The terminal's camera: a live preview; F2 takes a still; submitting without a still takes
-  // one. The JPEG goes into the form's file input, so the upload is an ordinary multipart post
-  // (and the file input stays as the fallback when there is no camera).
+  // one. The JPEG goes into the form's next empty file input (the intake set has one per view:
+  // front, back, stamp, detail), so the upload is an ordinary multipart post (and the file
+  // inputs stay as the fallback when there is no camera).
   document.querySelectorAll("form[data-camera-form]").forEach(function (form) {
     var box = form.querySelector("[data-camera]");
-    var input = box && box.querySelector("input[type=file]");
-    if (!box || !input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
+    var inputs = box ? Array.prototype.slice.call(box.querySelectorAll("input[type=file]")) : [];
+    function nextEmpty() { return inputs.find(function (i) { return !i.files.length; }); }
+    if (!box || !inputs.length || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
         !window.DataTransfer) { return; }
     var video = box.querySelector("video");
     var canvas = box.querySelector("canvas");
@@ -119,13 +121,14 @@
         if (status) { status.textContent = box.dataset.onText || status.textContent; }
         // From now on a submit without a still takes one first.
         beforeSend.set(form, function (send) {
-          if (input.files.length) { send(); } else { capture(send); }
+          if (!nextEmpty()) { send(); } else { capture(send); }
         });
       })
       .catch(function () { /* no camera or no permission: the file input remains */ });
 
     function capture(done) {
-      if (!live || video.readyState < 2) { done(false); return; }
+      var input = nextEmpty();
+      if (!input || !live || video.readyState < 2) { done(false); return; }
       var scale = Math.min(1, 1600 / (video.videoWidth || 1600));
       canvas.width = Math.round((video.videoWidth || 640) * scale);
       canvas.height = Math.round((video.videoHeight || 480) * scale);
