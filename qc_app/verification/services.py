@@ -12,18 +12,20 @@ programmes.coverage.decide over those facts, the very function a filed claim is 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, bindparam, text, update
 from sqlmodel import Session, col, select
 
-from qc_app import audit
+from qc_app import audit, storage
 from qc_app.certificates import signing
 from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import Certificate, CertificateStatus
@@ -68,6 +70,24 @@ class Record:
     scans: scans.Counts
 
 
+class PhotoCheck(StrEnum):
+    """A signed photo against the stored one: the same bytes, other bytes, or none stored."""
+
+    INTACT = "intact"
+    ALTERED = "altered"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ProofPhoto:
+    """One photo of the signed intake set, as the consumer page shows it."""
+
+    view: str
+    sha256: str
+    check: PhotoCheck
+    url: str
+
+
 @dataclass(frozen=True)
 class PublicView:
     verdict: Verdict
@@ -81,6 +101,31 @@ class PublicView:
         if r is None or r.photo_sha256 is None:
             return None
         return signing.qr_path(r.number, r.kid, r.url_signature, "/photo.jpg")
+
+    def signed_photos(self) -> list[tuple[str, str]]:
+        """(view, SHA-256) of the intake set the certificate signs; none for older ones."""
+        proof = (self.payload or {}).get("proof") or {}
+        return [(p["view"], p["sha256"]) for p in proof.get("photos", [])]
+
+
+def proof_photos(*, view: PublicView, files: Path) -> list[ProofPhoto]:
+    """Each signed intake photo checked against the stored bytes (a photo replaced in the
+    store, or lost, says so on the page: the picture must be this very piece's)."""
+    r = view.record
+    if r is None:
+        return []
+    shown = []
+    for name, digest in view.signed_photos():
+        try:
+            data = storage.load(files, "photos", digest, ".jpg")
+        except FileNotFoundError:
+            check = PhotoCheck.MISSING
+        else:
+            same = hashlib.sha256(data).hexdigest() == digest
+            check = PhotoCheck.INTACT if same else PhotoCheck.ALTERED
+        url = signing.qr_path(r.number, r.kid, r.url_signature, f"/photos/{digest}.jpg")
+        shown.append(ProofPhoto(name, digest, check, url))
+    return shown
 
 
 # Built from constant fragments only; every value is a bound parameter.

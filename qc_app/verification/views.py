@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -11,6 +12,7 @@ from qc_app.certificates.keys import jwks
 from qc_app.db import request_session
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import msg
+from qc_app.items.proof import VIEW_LABELS, dimension
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
@@ -57,7 +59,14 @@ def _page(
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
         )
     return render_template(
-        "verification/result.html", view=view, extra=extra, proof=proof, owner=owner
+        "verification/result.html",
+        view=view,
+        extra=extra,
+        proof=proof,
+        owner=owner,
+        intake_photos=services.proof_photos(view=view, files=config().INSTANCE_PATH),
+        view_labels=VIEW_LABELS,
+        dimension=dimension,
     ), status
 
 
@@ -89,6 +98,20 @@ def photo(number: str) -> Any:
         raise NotFound(msg("未找到照片"))
     files = config().INSTANCE_PATH
     data = storage.load(files, "photos", view.record.photo_sha256, ".jpg")
+    return upload_response(data, "image/jpeg", cache="private, max-age=3600")
+
+
+@bp.get("/v/<number>/photos/<digest>.jpg")
+@public
+@limiter.limit(public_limit)
+def proof_photo(number: str, digest: str) -> Any:
+    """One photo of the signed intake set, served only as signed: a replaced one is not."""
+    view = _qr_view(number)
+    if digest not in {signed for _, signed in view.signed_photos()}:
+        raise NotFound(msg("未找到照片"))
+    data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise NotFound(msg("照片与证书签名不符"))
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
