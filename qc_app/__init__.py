@@ -40,6 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
     _connect_hooks()
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
+    # One store of files per app; services are handed it (web.files() in views).
+    app.extensions["qc_storage"] = config.make_storage()
     for blueprint in (
         auth_bp,
         listings_bp,

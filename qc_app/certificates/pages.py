@@ -7,11 +7,11 @@ from werkzeug.wrappers import Response
 
 from qc_app.certificates.issuance import IssuingSetup
 from qc_app.codes import normalize
-from qc_app.web import config, download
+from qc_app.web import config, download, files
 
 
 def issuing_setup() -> IssuingSetup:
-    return IssuingSetup.from_config(config())
+    return IssuingSetup.from_config(config(), files())
 
 
 def pdf_response(data: bytes, number: str) -> Response:

@@ -11,7 +11,7 @@ from qc_app.certificates.workflow import STATUS_LABELS
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
-from qc_app.web import actor, back, config, now, permission_required
+from qc_app.web import actor, back, files, now, permission_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -93,7 +93,7 @@ def batch_step(batch_id: int) -> Any:
 @permission_required(SIGNED_IN)
 def pdf(number: str) -> Any:
     data = lookup.certificate_pdf(
-        session=request_session(), actor=actor(), number=number, files=config().INSTANCE_PATH
+        session=request_session(), actor=actor(), number=number, files=files()
     )
     return pdf_response(data, number)
 

@@ -26,10 +26,12 @@ from qc_app.certificates import (
 from qc_app.certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.orphans import sweep_orphans
 from qc_app.sqltypes import utcnow
+from qc_app.storage import Storage
 from qc_app.verification import services as verification
 from qc_app.verification.services import Verdict
-from tests.conftest import issuing_setup, stored_pdfs
+from tests.conftest import issuing_setup, stored_files, stored_pdfs
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
 
@@ -39,7 +41,7 @@ def pdf_of(flow: Any, number: str) -> bytes:
         session=flow.db,
         actor=flow.world["admin1"],
         number=number,
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
     )
 
 
@@ -329,7 +331,7 @@ def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
     real_store = storage.store
     calls = {"n": 0}
 
-    def flaky_store(root: Path, kind: str, data: bytes, suffix: str) -> str:
+    def flaky_store(root: Storage, kind: str, data: bytes, suffix: str) -> str:
         if kind == "certificates":
             calls["n"] += 1
             if calls["n"] == 2:
@@ -363,11 +365,11 @@ def test_commit_failure_removes_the_pdf_it_stored(
 
 def test_sweep_removes_pdfs_left_by_a_hard_crash(flow: Any, cjk_font_path: Path) -> None:
     _, issued = flow.certified()
-    files = flow.app.config["QC"].INSTANCE_PATH
+    files = stored_files(flow.app)
     orphan = storage.store(files, "certificates", b"%PDF-1.4 left by a crash", ".pdf")
     later = utcnow() + timedelta(hours=1)
-    removed = issuance.sweep_orphan_pdfs(session=flow.db, files=files, now=later)
-    assert removed == [orphan]
+    removed = sweep_orphans(session=flow.db, files=files, now=later)
+    assert removed == [f"certificates/{orphan[:2]}/{orphan}.pdf"]
     assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}
 
 
