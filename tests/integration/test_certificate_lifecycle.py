@@ -4,6 +4,7 @@ rotation and windows, revocation and reissue, and batch issuance that survives f
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,19 @@ def test_batch_status_comes_from_the_certificates(flow: Any, cjk_font_path: Path
     status = batches.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
     assert list(status.issued) == [items[0].code]
     assert status.pending == [items[1].code]
+
+
+@pytest.mark.skipif(os.environ.get("TEST_STORAGE") == "s3", reason="ages a file in the folder")
+def test_the_sweep_command_removes_an_old_orphan_from_the_instance_folder(
+    flow: Any, cjk_font_path: Path
+) -> None:
+    _, issued = flow.certified()
+    orphan = storage.store(stored_files(flow.app), "certificates", b"%PDF-1.4 crash", ".pdf")
+    path = flow.app.config["QC"].INSTANCE_PATH / "certificates" / orphan[:2] / f"{orphan}.pdf"
+    an_hour_ago = (utcnow() - timedelta(hours=1)).timestamp()
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    with flow.app.app_context():
+        swept = flow.app.test_cli_runner().invoke(args=["qc", "storage", "sweep"])
+    assert swept.exit_code == 0, swept.output
+    assert f"removed certificates/{orphan[:2]}/{orphan}.pdf" in swept.output
+    assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}
