@@ -29,7 +29,7 @@ from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
 from qc_app.orphans import sweep_orphans
 from qc_app.sqltypes import utcnow
-from qc_app.storage import Storage
+from qc_app.storage import Storage, StorageError
 from qc_app.verification import services as verification
 from qc_app.verification.services import Verdict
 from tests.conftest import issuing_setup, stored_files, stored_pdfs
@@ -325,8 +325,11 @@ def test_batch_is_refused_to_analysts(flow: Any) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "failure", [OSError("disk full"), StorageError("disk full: the S3 store refused")]
+)
 def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
-    flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch
+    flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
 ) -> None:
     items = flow.approved(4)
     real_store = storage.store
@@ -336,7 +339,7 @@ def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
         if kind == "certificates":
             calls["n"] += 1
             if calls["n"] == 2:
-                raise OSError("disk full")
+                raise failure
         return real_store(root, kind, data, suffix)
 
     monkeypatch.setattr(storage, "store", flaky_store)
