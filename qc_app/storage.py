@@ -10,6 +10,7 @@ row pointing at nothing. Audit checkpoints are named objects (`checkpoints/<seq>
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -218,13 +219,15 @@ class S3Storage:
     def put(self, key: str, data: bytes) -> None:
         # Content-addressed and immutable: an existing key already holds these bytes, and a copy
         # onto itself renews its time. (Servers such as Swift ignore If-None-Match on PUT, hence
-        # the look first.)
+        # the look first.) Under concurrent puts of one key the copy may not find it yet: then
+        # it is stored as new.
         if self.exists(key):
             source = {"Bucket": self.bucket, "Key": self.prefix + key}
-            self._call(
-                "renewing", key, "copy_object", CopySource=source, MetadataDirective="REPLACE"
-            )
-            return
+            with contextlib.suppress(StoredFileMissing):
+                self._call(
+                    "renewing", key, "copy_object", CopySource=source, MetadataDirective="REPLACE"
+                )
+                return
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         self._call("storing", key, "put_object", Body=data, ContentMD5=md5)
 
