@@ -495,8 +495,8 @@ def _checkpoint_key(seq: int) -> str:
 @audit_group.command("checkpoint")
 @click.option("--out", type=click.Path(dir_okay=False), help="also append it to this file")
 def audit_checkpoint(out: str | None) -> None:
-    """Sign the chain's head and store it (kind `checkpoints`, one object per chain position;
-    keep the store, or a copy, off this machine)."""
+    """Chain what is queued, sign the chain's head and store it (kind `checkpoints`, one object
+    per chain position; keep the store, or a copy, off this machine)."""
     from pathlib import Path
 
     from qc_app.audit import make_checkpoint
@@ -517,6 +517,15 @@ def audit_checkpoint(out: str | None) -> None:
             file.write(line)
 
 
+@audit_group.command("sequence")
+def audit_sequence() -> None:
+    """Chain the events committed since the last run (the worker also runs this periodically)."""
+    from qc_app.audit import sequence
+
+    chained = sequence(request_session())
+    click.echo(f"{chained} events chained")
+
+
 @audit_group.command("verify")
 @click.option(
     "--checkpoints",
@@ -524,11 +533,12 @@ def audit_checkpoint(out: str | None) -> None:
     help="read the checkpoints from this file (a copy kept elsewhere) instead of the store",
 )
 def audit_verify(checkpoints: str | None) -> None:
-    """Recompute the chain and check it against the signed checkpoints; exit 1 at the first
-    altered, missing or inserted event, or when the newest events were cut off or rewritten."""
+    """Chain what is queued, then recompute the chain and check it against the signed
+    checkpoints; exit 1 at the first altered, missing or inserted event, at an event that was
+    never chained, or when the newest events were cut off or rewritten."""
     from pathlib import Path
 
-    from qc_app.audit import Checkpoint, verify_chain
+    from qc_app.audit import Checkpoint, sequence, verify_chain
     from qc_app.certificates.keys import verifier
     from qc_app.certificates.signing import SignatureInvalid, UnknownKey
 
@@ -554,6 +564,7 @@ def audit_verify(checkpoints: str | None) -> None:
         except (SignatureInvalid, UnknownKey) as exc:
             raise click.ClickException(f"checkpoint at {where} is not genuine: {exc}") from exc
         signed.append(checkpoint)
+    sequence(session)
     report = verify_chain(session, signed)
     if not report.ok:
         raise click.ClickException(
@@ -562,6 +573,7 @@ def audit_verify(checkpoints: str | None) -> None:
     click.echo(
         f"audit chain intact: {report.events} events, head {report.head}"
         + (f", {len(signed)} signed checkpoints agree" if signed else "")
+        + (f"; {report.pending} events since are not chained yet" if report.pending else "")
     )
 
 
