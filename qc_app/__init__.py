@@ -34,6 +34,8 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.labels.views import bp as labels_bp
     from qc_app.listings.views import bp as listings_bp
     from qc_app.merchants.views import bp as merchants_bp
+    from qc_app.ops import logs
+    from qc_app.ops import views as ops
     from qc_app.orders.views import bp as orders_bp
     from qc_app.verification.views import bp as verification_bp
 
@@ -42,6 +44,8 @@ def create_app(config: Config | None = None) -> Flask:
     web.init_app(app)
     # One store of files per app; services are handed it (web.files() in views).
     app.extensions["qc_storage"] = config.make_storage()
+    logs.init_app(app, kind=config.LOG_FORMAT, sentry_dsn=config.SENTRY_DSN)
+    ops.init_app(app)
     for blueprint in (
         auth_bp,
         listings_bp,

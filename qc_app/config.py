@@ -7,6 +7,7 @@ start-up with a clear message (scripts/serve writes them into instance/secrets.e
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -59,6 +60,26 @@ def _storage_url(value: str) -> str:
     except StorageUrlInvalid as exc:
         raise ConfigError(str(exc)) from exc
     return value
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"QC_METRICS_NETWORKS: {network!r} is not a network") from None
+    return networks
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+# Loopback and the private ranges: where a Prometheus scraper on the local network stands.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 @dataclass
@@ -115,6 +136,12 @@ class Config:
     S3_ENDPOINT_URL: str | None = None
     S3_REGION: str | None = None
     S3_CREDENTIALS: S3Credentials | None = None
+    # /metrics answers these networks (QC_METRICS_NETWORKS, comma-separated CIDRs; the client
+    # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
+    METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
+    METRICS_TOKEN: str = ""
+    LOG_FORMAT: str = "json"  # QC_LOG_FORMAT: json (one object per line) or text
+    SENTRY_DSN: str = ""  # errors are also reported to Sentry when set
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -150,6 +177,10 @@ class Config:
                 if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")
                 else None
             ),
+            METRICS_NETWORKS=_networks(env.get("QC_METRICS_NETWORKS", "")) or PRIVATE_NETWORKS,
+            METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
+            LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
+            SENTRY_DSN=env.get("SENTRY_DSN", ""),
         )
 
     @classmethod
