@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -253,6 +254,38 @@ def storage_sweep(grace_minutes: int) -> None:
     for key in removed:
         click.echo(f"removed {key}")
     click.echo(f"removed {len(removed)} unreferenced file(s)")
+
+
+@qc.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Copy the database (while it serves) and every stored file into FOLDER (new or empty),
+    with a manifest of SHA-256 digests. Secrets are not copied: keep instance/secrets.env apart."""
+    from qc_app.ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(engine=engine_of(current_app), files=files(), folder=folder, now=utcnow())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(manifest.rows.values())
+    click.echo(f"backed up {rows} rows and {len(manifest.files)} files into {folder}")
+
+
+@qc.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(folder: Path) -> None:
+    """Restore a backup into this instance's database, which must be empty (a new instance
+    with the same QC_KEY_PASSPHRASE and QC_CHECK_CODE_KEY), and its store."""
+    from qc_app.ops.backup import BackupError, restore
+
+    try:
+        manifest = restore(engine=engine_of(current_app), files=files(), folder=folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored {sum(manifest.rows.values())} rows and {len(manifest.files)} files "
+        f"from the backup of {manifest.created_at}"
+    )
 
 
 @qc.group("users")
