@@ -12,14 +12,12 @@ programmes.coverage.decide over those facts, the very function a filed claim is 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, bindparam, text, update
@@ -36,6 +34,7 @@ from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
 from qc_app.programmes.coverage import Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
+from qc_app.storage import Storage
 from qc_app.verification import scans
 
 KEYS_MAX_AGE_S = 1.0  # public-key rows may be this old on a scan; a refusal re-reads them
@@ -108,7 +107,7 @@ class PublicView:
         return [(p["view"], p["sha256"]) for p in proof.get("photos", [])]
 
 
-def proof_photos(*, view: PublicView, files: Path) -> list[ProofPhoto]:
+def proof_photos(*, view: PublicView, files: Storage) -> list[ProofPhoto]:
     """Each signed intake photo checked against the stored bytes (a photo replaced in the
     store, or lost, says so on the page: the picture must be this very piece's)."""
     r = view.record
@@ -117,12 +116,12 @@ def proof_photos(*, view: PublicView, files: Path) -> list[ProofPhoto]:
     shown = []
     for name, digest in view.signed_photos():
         try:
-            data = storage.load(files, "photos", digest, ".jpg")
-        except FileNotFoundError:
+            storage.load(files, "photos", digest, ".jpg")  # checks the bytes against the digest
+            check = PhotoCheck.INTACT
+        except storage.StoredFileCorrupt:
+            check = PhotoCheck.ALTERED
+        except storage.StoredFileMissing:
             check = PhotoCheck.MISSING
-        else:
-            same = hashlib.sha256(data).hexdigest() == digest
-            check = PhotoCheck.INTACT if same else PhotoCheck.ALTERED
         url = signing.qr_path(r.number, r.kid, r.url_signature, f"/photos/{digest}.jpg")
         shown.append(ProofPhoto(name, digest, check, url))
     return shown

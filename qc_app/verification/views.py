@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import atexit
-import hashlib
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -17,6 +16,7 @@ from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
     config,
+    files,
     limiter,
     now,
     public,
@@ -64,7 +64,7 @@ def _page(
         extra=extra,
         proof=proof,
         owner=owner,
-        intake_photos=services.proof_photos(view=view, files=config().INSTANCE_PATH),
+        intake_photos=services.proof_photos(view=view, files=files()),
         view_labels=VIEW_LABELS,
         dimension=dimension,
     ), status
@@ -96,8 +96,7 @@ def photo(number: str) -> Any:
     view = _qr_view(number)
     if view.record is None or view.record.photo_sha256 is None:
         raise NotFound(msg("未找到照片"))
-    files = config().INSTANCE_PATH
-    data = storage.load(files, "photos", view.record.photo_sha256, ".jpg")
+    data = storage.load(files(), "photos", view.record.photo_sha256, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
@@ -109,9 +108,10 @@ def proof_photo(number: str, digest: str) -> Any:
     view = _qr_view(number)
     if digest not in {signed for _, signed in view.signed_photos()}:
         raise NotFound(msg("未找到照片"))
-    data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise NotFound(msg("照片与证书签名不符"))
+    try:
+        data = storage.load(files(), "photos", digest, ".jpg")
+    except storage.StoredFileCorrupt:
+        raise NotFound(msg("照片与证书签名不符")) from None
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 

@@ -20,7 +20,7 @@ from qc_app.intake.services import receive_scan
 from qc_app.items import proof
 from qc_app.items.models import Item, Photo
 from qc_app.sqltypes import utcnow
-from tests.conftest import Flow, jpeg_bytes, proof_set
+from tests.conftest import Flow, jpeg_bytes, proof_set, stored_files
 from tests.integration.test_api_path import API, Api, assert_error
 from tests.integration.test_set_piece_path import MEASURED, RING_SIZE, api, consign_piece
 
@@ -91,8 +91,7 @@ def test_the_consumer_page_shows_the_photos_and_dimensions_and_a_replaced_photo(
     assert api.client.get(photo_url).status_code == 200
 
     # Someone replaces the stored back photo with a picture of another piece.
-    files = app.config["QC"].INSTANCE_PATH
-    path = files / "photos" / back[:2] / f"{back}.jpg"
+    path = app.config["QC"].INSTANCE_PATH / "photos" / back[:2] / f"{back}.jpg"
     path.write_bytes(jpeg_bytes(colour=(10, 200, 10)))
     page = api.client.get(url).get_data(as_text=True)
     assert page.count("✓ 与签名一致") == 2 and "照片已被替换，与签名不符" in page
@@ -152,7 +151,7 @@ def test_an_incomplete_set_is_refused_and_nothing_is_stored(
             mass_g="5.03",
             photo=sent.pop("front", None),
             views=sent,
-            files=flow.app.config["QC"].INSTANCE_PATH,
+            files=stored_files(flow.app),
             now=utcnow(),
         )
     assert refused.value.message.render("zh") == problem
@@ -193,5 +192,5 @@ def test_every_photo_of_the_set_is_stored_under_its_digest(flow: Flow, db: Sessi
     photos = {p.view: p.sha256 for p in db.exec(select(Photo).where(Photo.item_id == item.id))}
     assert set(photos) == {"front", "back", "detail"}
     for digest in photos.values():
-        stored = storage.load(flow.app.config["QC"].INSTANCE_PATH, "photos", digest, ".jpg")
+        stored = storage.load(stored_files(flow.app), "photos", digest, ".jpg")
         assert hashlib.sha256(stored).hexdigest() == digest
