@@ -51,6 +51,22 @@
     });
   });
 
+  // A long measuring form (a set piece's, a section per component): Enter moves to the next
+  // field, filled or not, whatever its kind (a scanner or balance ends its reading with Enter);
+  // only Enter in the last field sends the form.
+  document.querySelectorAll("form[data-enter-next]").forEach(function (form) {
+    var fields = Array.prototype.slice.call(
+      form.querySelectorAll("input:not([type=hidden]):not([type=file]), select"));
+    fields.forEach(function (field, index) {
+      field.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") { return; }
+        event.preventDefault();
+        var next = fields[index + 1];
+        if (next) { next.focus(); } else { form.requestSubmit(); }
+      });
+    });
+  });
+
   // Esc leaves a step and goes back to the scanner page it came from.
   var escape = document.querySelector("a[data-escape]");
   if (escape) {
