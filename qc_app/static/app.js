@@ -155,7 +155,9 @@
         transfer.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
         input.files = transfer.files;
         if (still) { still.src = URL.createObjectURL(blob); still.hidden = false; }
-        box.dataset.captured = "1";
+        // How many stills the form holds (the intake set takes one per view).
+        box.dataset.captured = String(inputs.length - inputs.filter(function (i) {
+          return !i.files.length; }).length);
         done(true);
       }, "image/jpeg", 0.85);
     }
