@@ -166,6 +166,20 @@
       if (event.key === "F2") { event.preventDefault(); capture(function () {}); }
     });
   });
+  // A signed photo on the consumer's page: its route serves only the signed bytes, so a photo
+  // that loads is the one signed, and one that does not was replaced or lost.
+  document.querySelectorAll("figure[data-photo-check]").forEach(function (figure) {
+    var img = figure.querySelector("img");
+    function mark(ok) {
+      figure.dataset.checked = ok ? "ok" : "bad";
+      figure.classList.toggle("altered", !ok);
+      figure.querySelector(ok ? "[data-ok]" : "[data-bad]").hidden = false;
+      if (!ok) { img.hidden = true; }
+    }
+    if (img.complete) { mark(img.naturalWidth > 0); return; }
+    img.addEventListener("load", function () { mark(true); });
+    img.addEventListener("error", function () { mark(false); });
+  });
   // Scripts have run: the page's guards are in place (tests wait for this before typing).
   document.documentElement.dataset.ready = "1";
 })();

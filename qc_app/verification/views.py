@@ -64,7 +64,7 @@ def _page(
         extra=extra,
         proof=proof,
         owner=owner,
-        intake_photos=services.proof_photos(view=view, files=files()),
+        intake_photos=services.proof_photos(view),
         view_labels=VIEW_LABELS,
         dimension=dimension,
     ), status
@@ -104,7 +104,8 @@ def photo(number: str) -> Any:
 @public
 @limiter.limit(public_limit)
 def proof_photo(number: str, digest: str) -> Any:
-    """One photo of the signed intake set, served only as signed: a replaced one is not."""
+    """One photo of the signed intake set, served only as signed: a replaced or lost one is a
+    404 (the page then says the photo could not be checked)."""
     view = _qr_view(number)
     if digest not in {signed for _, signed in view.signed_photos()}:
         raise NotFound(msg("未找到照片"))
@@ -112,6 +113,8 @@ def proof_photo(number: str, digest: str) -> Any:
         data = storage.load(files(), "photos", digest, ".jpg")
     except storage.StoredFileCorrupt:
         raise NotFound(msg("照片与证书签名不符")) from None
+    except storage.StoredFileMissing:
+        raise NotFound(msg("未找到照片")) from None
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
