@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from qc_app import storage
@@ -75,6 +76,8 @@ def test_the_pdf_carries_the_photo_digests_and_the_dimensions(
         hashlib.sha256(b).hexdigest() for b in sent.values()
     }
     assert signed["photo_sha256"] == rows[0].sha256  # the front is the certificate's picture
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "戒圈（港号）" in text and "主石长" in text and "4.3 mm" in text
 
 
 def test_the_consumer_page_links_the_signed_photos_and_lists_the_dimensions(
