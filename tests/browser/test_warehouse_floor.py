@@ -104,6 +104,7 @@ def test_intake_by_scanner_balance_and_camera(
     # Esc leaves the weighing step without recording anything.
     scan(page, third)
     expect(page.locator("#mass_g")).to_be_focused()
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")  # Esc's handler is on
     page.keyboard.press("Escape")
     expect(page.locator("#item_code")).to_be_focused()
 
