@@ -7,7 +7,6 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, issuance, lookup, revocation
 from qc_app.certificates.pages import issuing_setup, pdf_response
-from qc_app.certificates.workflow import STATUS_LABELS
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
@@ -104,7 +103,6 @@ def admin() -> Any:
     return render_template(
         "certificates/admin.html",
         certificates=lookup.recent(request_session()),
-        status_labels=STATUS_LABELS,
     )
 
 

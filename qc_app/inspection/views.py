@@ -69,7 +69,6 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
         item=item,
         family=rules.families[family],
         groups=forms.measurement_form(rules, family, locale(), values),
-        declared=rules.declaration(item.declared_material),
         history=services.history(session=db, item=item),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         error=error,
@@ -95,7 +94,6 @@ def review(inspection_id: int) -> Any:
         item=item,
         measurements=services.labelled_measurements(inspection, locale()),
         reasons=inspection.reasons,
-        declared=load_ruleset().declaration(item.declared_material),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         history=[h for h in services.history(session=db, item=item) if h.id != inspection.id],
     )

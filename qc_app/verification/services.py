@@ -32,7 +32,7 @@ from qc_app.db import write
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
-from qc_app.programmes.coverage import Coverage, Facts, Terms, decide
+from qc_app.programmes.coverage import ACTIVE_STATES_SQL, Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
 from qc_app.verification import scans
 
@@ -61,6 +61,8 @@ class Record:
     superseded_by: str | None
     replacement_url: str | None  # the reissued certificate's QR link
     photo_sha256: str | None
+    issued_at: datetime
+    pdf_sha256: str  # the signed certificate PDF as issued (storage "certificates")
     body_name_en: str | None
     seal_no: str | None
     coverage: Coverage  # the order's programme, and whether a claim can be filed now
@@ -82,19 +84,39 @@ class PublicView:
             return None
         return signing.qr_path(r.number, r.kid, r.url_signature, "/photo.jpg")
 
+    @property
+    def qr_url(self) -> str | None:
+        """The page as the printed QR opens it: what a result reached by the check code links
+        to for another language (the check code is never put in a URL)."""
+        r = self.record
+        return None if r is None else signing.qr_path(r.number, r.kid, r.url_signature)
+
+    @property
+    def pdf_url(self) -> str | None:
+        r = self.record
+        return (
+            None
+            if r is None
+            else signing.qr_path(r.number, r.kid, r.url_signature, "/certificate.pdf")
+        )
+
 
 # Built from constant fragments only; every value is a bound parameter.
 _RECORD = (
     text(
         "SELECT c.id, c.number, c.kid, c.url_signature, c.status, c.revoke_reason, "  # noqa: S608
         "c.superseded_by, c.payload, c.signature, c.issued_at, c.check_code_hash, "
-        "c.owner_registered_at, "
+        "c.owner_registered_at, c.pdf_sha256, "
         "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
         "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
         "b.name_en AS body_name_en, o.seal_no, o.created_at AS placed_at, o.delivered_at, "
         "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, p.starts_at, p.ends_at, "
         + guarantee_in_force("o.merchant_id", "o.listing_id", "o.created_at")
         + " AS offered, "
+        # 假一赔十 pays once per order: the claims' own definition of a claim that holds it.
+        "EXISTS (SELECT 1 FROM claims cl WHERE cl.order_id = o.id AND cl."
+        + ACTIVE_STATES_SQL
+        + ") AS claimed, "
         + scans.aggregate_columns("c.id")
         + " FROM certificates c"
         " JOIN items i ON i.id = c.item_id"
@@ -140,6 +162,7 @@ def _coverage(row: Any, now: datetime) -> Coverage:
         placed_at=row.placed_at,
         delivered_at=row.delivered_at,
         offered=bool(row.offered),
+        claimed=bool(row.claimed),
     )
     return decide(facts, now)
 
@@ -158,6 +181,8 @@ def _record(row: Any, now: datetime) -> Record:
         superseded_by=row.superseded_by,
         replacement_url=replacement_url,
         photo_sha256=row.photo,
+        issued_at=row.issued_at,
+        pdf_sha256=row.pdf_sha256,
         body_name_en=row.body_name_en,
         seal_no=row.seal_no,
         coverage=_coverage(row, now),

@@ -98,11 +98,13 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/api/v1/certificates/<number>",
         "/api/v1/openapi.json",
         "/claims/track",
+        "/favicon.ico",
         "/login",
         # the password's second step: the authenticator's code, or enrolling one
         "/login/code",
         "/login/enrol",
         "/v/<number>",
+        "/v/<number>/certificate.pdf",
         "/v/<number>/claim",
         "/v/<number>/owner",
         "/v/<number>/photo.jpg",
