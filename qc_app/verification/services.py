@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,7 @@ from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
 from qc_app.programmes.coverage import ACTIVE_STATES_SQL, Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
+from qc_app.units import local_time
 from qc_app.verification import scans
 
 KEYS_MAX_AGE_S = 1.0  # public-key rows may be this old on a scan; a refusal re-reads them
@@ -265,8 +266,8 @@ class AlreadyRegistered(Conflict):
 
     code = "already_registered"
 
-    def __init__(self, registered_at: datetime) -> None:
-        day = registered_at.date().isoformat()
+    def __init__(self, registered_at: datetime, zone: tzinfo) -> None:
+        day = local_time(registered_at, zone, "%Y-%m-%d")
         super().__init__(
             msg("该证书已于 {day} 登记过物主，不能再次登记。", day=day),
         )
@@ -274,13 +275,14 @@ class AlreadyRegistered(Conflict):
 
 
 def register_owner(
-    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime, zone: tzinfo
 ) -> Certificate:
     """The buyer registers ownership with the check code (security.md §4: the one-time secret
     printed on the certificate, never in the QR). Once per certificate: a conditional UPDATE,
     so of any number of parallel registrations exactly one wins and every other is refused with
     the winner's date. A wrong code reads as not found, as on the verify form (the view spends
-    the same budget). Nothing about the person is stored: the time is the registration."""
+    the same budget). Nothing about the person is stored: the time is the registration, told
+    in `zone` to whoever tries again."""
     number = normalize(number)
     found = (
         session.exec(select(Certificate).where(Certificate.number == number)).first()
@@ -313,5 +315,5 @@ def register_owner(
     if won:
         return found
     if found.owner_registered_at is not None:
-        raise AlreadyRegistered(found.owner_registered_at)
+        raise AlreadyRegistered(found.owner_registered_at, zone)
     raise Conflict(msg("证书已吊销，不能登记物主"))

@@ -164,6 +164,7 @@ def register_owner(number: str) -> Any:
             check_code=check_code,
             key=config().CHECK_CODE_KEY,
             now=now(),
+            zone=config().zone,
         )
     except NotFound as wrong:
         raise NotFound(_with_tries(wrong.message, throttle.spend(number))) from None

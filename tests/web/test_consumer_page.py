@@ -179,6 +179,7 @@ def test_parallel_registrations_have_exactly_one_winner(app: Flask, flow: Any) -
                 check_code=sold.issued.check_code,
                 key=key,
                 now=utcnow(),
+                zone=app.config["QC"].zone,
             )
             outcomes.append("won")
         except services.AlreadyRegistered:
