@@ -34,12 +34,16 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.labels.views import bp as labels_bp
     from qc_app.listings.views import bp as listings_bp
     from qc_app.merchants.views import bp as merchants_bp
+    from qc_app.ops import logs
+    from qc_app.ops import views as ops
     from qc_app.orders.views import bp as orders_bp
     from qc_app.verification.views import bp as verification_bp
 
     _connect_hooks()
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
+    logs.init_app(app, kind=config.LOG_FORMAT, sentry_dsn=config.SENTRY_DSN)
+    ops.init_app(app)
     for blueprint in (
         auth_bp,
         listings_bp,

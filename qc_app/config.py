@@ -7,6 +7,7 @@ start-up with a clear message (scripts/serve writes them into instance/secrets.e
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -59,6 +60,26 @@ def _hops(value: str) -> int:
     return hops
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    networks = tuple(part.strip() for part in value.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(f"QC_METRICS_NETWORKS: {network!r} is not a network") from None
+    return networks
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+# Loopback and the private ranges: where a Prometheus scraper on the local network stands.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
 @dataclass
 class Config:
     SECRET_KEY: str
@@ -109,6 +130,12 @@ class Config:
         }
     )
     ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
+    # /metrics answers these networks (QC_METRICS_NETWORKS, comma-separated CIDRs; the client
+    # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
+    METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
+    METRICS_TOKEN: str = ""
+    LOG_FORMAT: str = "json"  # QC_LOG_FORMAT: json (one object per line) or text
+    SENTRY_DSN: str = ""  # errors are also reported to Sentry when set
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -130,6 +157,10 @@ class Config:
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
             RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
             TRUSTED_PROXIES=_hops(env.get("QC_TRUSTED_PROXIES", "")),
+            METRICS_NETWORKS=_networks(env.get("QC_METRICS_NETWORKS", "")) or PRIVATE_NETWORKS,
+            METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
+            LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
+            SENTRY_DSN=env.get("SENTRY_DSN", ""),
         )
 
     @classmethod

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 SCRIPTS = Path(__file__).parent / "migrations"
@@ -61,3 +63,12 @@ def _foreign_keys(connection: Connection, *, on: bool) -> None:
 def revision(engine: Engine, message: str) -> None:
     with engine.begin() as connection:
         command.revision(_config(connection), message=message, autogenerate=True)
+
+
+def revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the heads of the migration scripts): equal when the
+    schema is up to date."""
+    heads = set(ScriptDirectory.from_config(_config(None)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, heads

@@ -51,6 +51,3 @@ def init_app(app: Flask) -> None:
     for target in (app.logger, default_handler):
         if not any(isinstance(f, RequestIdFilter) for f in target.filters):
             target.addFilter(RequestIdFilter())
-    default_handler.setFormatter(
-        logging.Formatter("[%(asctime)s] %(levelname)s %(request_id)s in %(module)s: %(message)s")
-    )

@@ -22,6 +22,8 @@ from sqlalchemy import Column, DateTime, Integer, bindparam, func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from qc_app.ops import metrics
+
 log = logging.getLogger(__name__)
 
 NOT_COUNTED_ROLES = frozenset({"merchant", "inspector", "analyst", "reviewer", "admin"})
@@ -112,6 +114,7 @@ class Tally:
         self._since: float | None = None
 
     def add(self, certificate_id: int, hour: datetime) -> None:
+        metrics.SCANS.inc()
         with self._lock:
             self._pending[(certificate_id, hour)] += 1
             self._by_certificate[certificate_id] += 1

@@ -253,4 +253,7 @@ NOT_LINKED = {
     "verification.photo",  # an <img>, not a link
     "verification.jwks_document",  # JSON for verifiers
     "favicon",  # the tab's icon
+    "ops.healthz",  # for the operator's monitoring, not people (tests/web/test_operations.py)
+    "ops.readyz",
+    "ops.scrape",
 }

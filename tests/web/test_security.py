@@ -99,10 +99,13 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/api/v1/openapi.json",
         "/claims/track",
         "/favicon.ico",
+        "/healthz",
         "/login",
         # the password's second step: the authenticator's code, or enrolling one
         "/login/code",
         "/login/enrol",
+        "/metrics",  # the local network or a bearer token only (tests/web/test_operations.py)
+        "/readyz",
         "/v/<number>",
         "/v/<number>/certificate.pdf",
         "/v/<number>/claim",
