@@ -42,6 +42,7 @@ from qc_app.db import MAX_DB_INT, request_session
 from qc_app.errors import DomainError, Forbidden, TooManyAttempts
 from qc_app.i18n import Message, msg, verbatim
 from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
+from qc_app.inspection.workflow import VERDICT_LABELS
 from qc_app.items.workflow import STATE_LABELS
 from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.rules.engine import load_ruleset
@@ -60,6 +61,7 @@ LOCALES = ("zh", "en")
 KEY_LABELS: dict[str, Mapping[Any, Message]] = {
     "item": STATE_LABELS,
     "review": REVIEW_LABELS,
+    "verdict": VERDICT_LABELS,
     "order": ORDER_STATE_LABELS,
     "certificate": CERTIFICATE_LABELS,
     "claim": CLAIM_LABELS,
@@ -246,7 +248,6 @@ def init_app(app: Flask) -> None:
         return {
             "lang": locale(),
             "lang_url": lang_url,
-            "state_labels": STATE_LABELS,
             "format_fen": format_fen,
         }
 

@@ -7,10 +7,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from qc_app.authz import LAB_TERMINAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
-from qc_app.i18n import pmsg
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
-from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
 from qc_app.items.services import get_item, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
@@ -18,12 +16,6 @@ from qc_app.units import cg_to_mass
 from qc_app.web import actor, locale, now, permission_required
 
 bp = Blueprint("inspection", __name__)
-VERDICT_LABELS = {"pass": pmsg("verdict", "合格"), "fail": pmsg("verdict", "不合格")}
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {"verdict_labels": VERDICT_LABELS, "review_labels": REVIEW_LABELS}
 
 
 @bp.get("/lab")

@@ -65,7 +65,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 def raw_keys() -> frozenset[str]:
     rules = load_ruleset()
-    keys = {str(value) for enum in ENUMS for value in enum}
+    keys = {str(value) for enum in ENUMS for value in enum} | {"pass", "fail"}
     keys |= {
         name
         for machine in (ITEMS, INSPECTIONS, ORDERS, CLAIMS, CERTIFICATES)
