@@ -492,7 +492,8 @@ CHECKPOINTS = "audit-checkpoints.jsonl"
 @audit_group.command("checkpoint")
 @click.option("--out", type=click.Path(dir_okay=False), help=f"default: instance/{CHECKPOINTS}")
 def audit_checkpoint(out: str | None) -> None:
-    """Sign the chain's head and append it to the checkpoint file (copy it off this machine)."""
+    """Chain what is queued, sign the chain's head and append it to the checkpoint file (copy
+    it off this machine)."""
     from pathlib import Path
 
     from qc_app.audit import make_checkpoint
@@ -507,16 +508,26 @@ def audit_checkpoint(out: str | None) -> None:
     click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {path}")
 
 
+@audit_group.command("sequence")
+def audit_sequence() -> None:
+    """Chain the events committed since the last run (the worker also runs this periodically)."""
+    from qc_app.audit import sequence
+
+    chained = sequence(request_session())
+    click.echo(f"{chained} events chained")
+
+
 @audit_group.command("verify")
 @click.option("--checkpoints", type=click.Path(exists=True, dir_okay=False))
 def audit_verify(checkpoints: str | None) -> None:
-    """Recompute the chain; exit 1 at the first altered, missing or inserted event.
+    """Chain what is queued, then recompute the chain; exit 1 at the first altered, missing or
+    inserted event, or at an event that was never chained.
 
     With --checkpoints, also exit 1 when the newest events were cut off or rewritten.
     """
     from pathlib import Path
 
-    from qc_app.audit import Checkpoint, verify_chain
+    from qc_app.audit import Checkpoint, sequence, verify_chain
     from qc_app.certificates.keys import verifier
     from qc_app.certificates.signing import SignatureInvalid, UnknownKey
 
@@ -537,6 +548,7 @@ def audit_verify(checkpoints: str | None) -> None:
                     f"checkpoint on line {number} is not genuine: {exc}"
                 ) from exc
             signed.append(checkpoint)
+    sequence(session)
     report = verify_chain(session, signed)
     if not report.ok:
         raise click.ClickException(
@@ -545,6 +557,7 @@ def audit_verify(checkpoints: str | None) -> None:
     click.echo(
         f"audit chain intact: {report.events} events, head {report.head}"
         + (f", {len(signed)} signed checkpoints agree" if signed else "")
+        + (f"; {report.pending} events since are not chained yet" if report.pending else "")
     )
 
 

@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from qc_app.audit import AuditEvent
+from qc_app.audit import AuditEvent, AuditLink, AuditQueued
 from qc_app.auth.models import ApiToken, User, UserSession
 from qc_app.certificates.models import (
     Certificate,
@@ -23,6 +23,8 @@ __all__ = [
     "Alarm",
     "ApiToken",
     "AuditEvent",
+    "AuditLink",
+    "AuditQueued",
     "Certificate",
     "Claim",
     "Consignment",

@@ -454,7 +454,7 @@ def tokens_of(*, session: Session, actor: User | None, user_id: int) -> list[Api
 def failed_logins(*, session: Session, actor: User | None, limit: int = 200) -> list[AuditEvent]:
     _admin(actor)
     query = select(AuditEvent).where(AuditEvent.action == "login_failed")
-    return list(session.exec(query.order_by(col(AuditEvent.seq).desc()).limit(limit)))
+    return list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)))
 
 
 def _end_sessions(session: Session, user: User, now: datetime) -> None:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from qc_app.audit import AuditEvent
 from qc_app.db import write
@@ -148,7 +148,7 @@ def test_leaving_switches_labels_off_and_keeps_earlier_orders_covered(db, world)
     assert not services.guarantee_covers(
         db, world.merchant_b.id, world.listing_gold.id, t0 + timedelta(days=1)
     )
-    actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+    actions = [e.action for e in db.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
     assert actions[-3:] == ["programme_joined", "listing_labels", "programme_left"]
 
 
@@ -269,6 +269,6 @@ def test_leaving_closes_every_open_period_and_counts_the_labelled_listings(db, w
         ]
     )
     assert all(p.off_at == t_leave for p in periods)
-    left = db.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    left = db.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
     assert left.action == "programme_left"
     assert left.details()["labels_switched_off"] == 2

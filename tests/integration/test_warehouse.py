@@ -281,7 +281,7 @@ def test_order_driven_item_that_fails_cancels_its_order_in_the_same_transaction(
     assert "检测不合格" in (found.cancel_reason or "")
     cancelled = flow.db.exec(select(AuditEvent).where(AuditEvent.action == "order_cancelled")).one()
     approved = flow.db.exec(select(AuditEvent).where(AuditEvent.action == "approve_fail")).one()
-    assert cancelled.seq == approved.seq + 1 and cancelled.at == approved.at
+    assert cancelled.id == approved.id + 1 and cancelled.at == approved.at
     assert cancelled.details()["notify"] == "consumer"
 
 

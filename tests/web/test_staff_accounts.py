@@ -56,7 +56,7 @@ def code_step(client: Any, code: str) -> Any:
 def events(db: Session, action: str) -> list[AuditEvent]:
     db.rollback()
     query = select(AuditEvent).where(AuditEvent.action == action)
-    return list(db.exec(query.order_by(col(AuditEvent.seq))))
+    return list(db.exec(query.order_by(col(AuditEvent.id))))
 
 
 # -- check 14: every staff login needs the second factor -----------------------------------------

@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from qc_app.audit import verify_chain
+from qc_app.audit import sequence, verify_chain
 from qc_app.items.models import Item
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
@@ -145,6 +145,7 @@ def test_pass_path_from_declaration_to_shipping(app, db, world):
     shipped = post_form(inspector, "/packing", "/packing/SF777/ship", {})
     assert shipped.status_code == 302
     assert item_state(db, code) == "shipped"
+    sequence(db)
     report = verify_chain(db)
     assert report.ok and report.events > 10
 
