@@ -7,12 +7,17 @@ attached, the PAdES signature, the file written with fsync, the row + transition
 committed (SQLite, synchronous=FULL), in a temporary instance. Compared in the same run with
 the bare reportlab rendering of the same page, and with that plus a bare pyHanko signature.
 Rounds interleave the variants; each figure is the best round (the machine is shared).
+Then the queue: `--queue-items` single-issue jobs (as the API and the pages enqueue them) on a
+SQLite queue, consumed by 1 and then 2 `flask qc worker` processes; certificates per second
+from the first enqueue to the last job's end (workers warmed up by one job each first).
 Prints figures only: never part of the pass/fail test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,10 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qc_app import create_app  # noqa: E402
+from qc_app import create_app, queue  # noqa: E402
 from qc_app.auth.services import create_user  # noqa: E402
-from qc_app.certificates import ca, issuance, keys  # noqa: E402
+from qc_app.certificates import ca, issuance, keys, tasks  # noqa: E402
 from qc_app.certificates import pdf as pdf_module  # noqa: E402
+from qc_app.certificates.batches import BATCH  # noqa: E402
 from qc_app.certificates.fonts import find_cjk_font, register_cjk_font  # noqa: E402
 from qc_app.config import Config  # noqa: E402
 from qc_app.db import engine_of, new_session, write  # noqa: E402
@@ -36,6 +42,8 @@ from qc_app.demo import _demo_photo  # noqa: E402
 from qc_app.inspection.models import TestingBody  # noqa: E402
 from qc_app.inspection.services import approve, record_inspection  # noqa: E402
 from qc_app.intake.services import consignment_items, create_consignment, receive_item  # noqa: E402
+from qc_app.jobs.models import Job  # noqa: E402
+from qc_app.jobs.services import create_job  # noqa: E402
 from qc_app.listings.services import create_listing  # noqa: E402
 from qc_app.merchants.models import Merchant  # noqa: E402
 from qc_app.migrate import upgrade  # noqa: E402
@@ -44,7 +52,9 @@ from qc_app.sqltypes import utcnow  # noqa: E402
 
 class World:
     def __init__(self, instance: Path) -> None:
-        config = Config.for_tests(instance, RATELIMIT_ENABLED=False)
+        config = Config.for_tests(
+            instance, RATELIMIT_ENABLED=False, QUEUE_URL=f"sqlite:///{instance / 'queue.db'}"
+        )
         self.app = create_app(config)
         self.config = config
         upgrade(engine_of(self.app))
@@ -82,7 +92,7 @@ class World:
             )
             for name, (role, mid, bid) in roles.items()
         }
-        keys.ensure_signing_key(session=self.db, passphrase=config.KEY_PASSPHRASE, now=now)
+        keys.ensure_signing_key(session=self.db, passphrase=config.signing_passphrase(), now=now)
         self.listing = create_listing(
             session=self.db, actor=self.users["merchant1"], title="足金古法素圈戒指",
             brand="金福", material_code="AU990", price_fen=328000, now=now,
@@ -120,6 +130,63 @@ class World:
             now=utcnow(),
         )  # fmt: skip
 
+    def enqueue_issues(self, codes: list[str]) -> list[str]:
+        ids = []
+        for code in codes:
+            job = create_job(
+                session=self.db, actor=self.users["inspector1"], kind=tasks.ISSUE,
+                params={"code": code}, guard=BATCH, now=utcnow(),
+            )  # fmt: skip
+            queue.enqueue(self.app, tasks.ISSUE, job_id=job.id)
+            ids.append(job.id)
+        return ids
+
+    def wait_finished(self, ids: list[str]) -> None:
+        while True:
+            self.db.rollback()
+            jobs = [self.db.get_one(Job, job_id) for job_id in ids]
+            for job in jobs:
+                self.db.refresh(job)
+            if all(job.finished_at is not None for job in jobs):
+                failed = [job.error for job in jobs if job.error]
+                assert not failed, failed[:3]
+                return
+            time.sleep(0.05)
+
+    def worker_env(self) -> dict[str, str]:
+        qc = self.config
+        return {
+            **os.environ,
+            "SECRET_KEY": qc.SECRET_KEY,
+            "QC_KEY_PASSPHRASE": qc.signing_passphrase(),
+            "QC_CHECK_CODE_KEY": qc.CHECK_CODE_SECRET,
+            "QC_INSTANCE_PATH": str(qc.INSTANCE_PATH),
+            "QC_BASE_URL": qc.BASE_URL,
+            "DATABASE_URL": qc.DATABASE_URL,
+            "QC_QUEUE_URL": qc.QUEUE_URL,
+            "QC_CJK_FONT": str(find_cjk_font(None)),
+        }
+
+
+def queue_throughput(world: World, workers: int, count: int) -> float:
+    """Certificates per second through the queue with `workers` worker processes."""
+    command = [sys.executable, "-m", "flask", "--app", "qc_app", "qc", "worker"]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=world.worker_env(), stderr=subprocess.DEVNULL)
+        for _ in range(workers)
+    ]
+    try:
+        world.wait_finished(world.enqueue_issues(world.approved_items(workers)))  # warm-up
+        codes = world.approved_items(count)
+        started = time.perf_counter()
+        world.wait_finished(world.enqueue_issues(codes))
+        return count / (time.perf_counter() - started)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
 
 class _NoPdfSignature:
     def sign(self, pdf: bytes) -> bytes:
@@ -137,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-round", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--queue-items", type=int, default=30)
     args = parser.parse_args()
     n, rounds = args.per_round, args.rounds
     with tempfile.TemporaryDirectory(prefix="qc-bench-") as tmp:
@@ -158,7 +226,7 @@ def main() -> None:
         doc, layout = seen["doc"], seen["layout"]
         styles = pdf_module._Styles.build(layout, register_cjk_font(find_cjk_font(None)))
         lab = world.db.get(TestingBody, 1)
-        pades_signer = ca.pades_signer_for(world.db, world.config.KEY_PASSPHRASE, lab)
+        pades_signer = ca.pades_signer_for(world.db, world.config.signing_passphrase(), lab)
         bare_page = pdf_module._draw_certificate(doc, layout, styles)
 
         def bare() -> None:
@@ -197,6 +265,11 @@ def main() -> None:
         signed = best["full path (with PAdES)"] / best["bare page + bare pyHanko signature"]
         print(f"  full path / bare rendering               {plain:6.0%}  (target >= 80%)")
         print(f"  full path with PAdES / bare + pyHanko    {signed:6.0%}  (target >= 80%)")
+        jobs, cores = args.queue_items, os.cpu_count()
+        print(f"on the queue (SQLite storage), {jobs} single-issue jobs, {cores} cores:")
+        for workers in (1, 2):
+            rate = queue_throughput(world, workers, args.queue_items)
+            print(f"  {workers} x flask qc worker                     {rate:7.1f} /s")
         world.db.close()
         engine_of(world.app).dispose()
 

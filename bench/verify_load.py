@@ -57,11 +57,11 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
     started = time.perf_counter()
     with app.app_context():
         session = request_session()
-        ensure_signing_key(session=session, passphrase=config.KEY_PASSPHRASE, now=utcnow())
+        ensure_signing_key(session=session, passphrase=config.signing_passphrase(), now=utcnow())
         load_demo(session=session, config=config)
         template = session.exec(select(Certificate)).first()
         assert template is not None, "demo data issued no certificate (is the CJK font installed?)"
-        signer = signer_for(session, config.KEY_PASSPHRASE)
+        signer = signer_for(session, config.signing_passphrase())
     prefix = template.number.split("-")[0]
     body = json.loads(template.payload)
     rng = random.Random(42)

@@ -23,14 +23,16 @@ def create_app(config: Config | None = None) -> Flask:
         proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
         app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
-    from qc_app import cli, db, web
+    from qc_app import cli, db, queue, web
     from qc_app.api.views import bp as api_bp
     from qc_app.auth.views import bp as auth_bp
+    from qc_app.certificates import tasks as _certificate_tasks  # noqa: F401  (registers them)
     from qc_app.certificates.views import bp as certificates_bp
     from qc_app.claims.views import bp as claims_bp
     from qc_app.dashboard.views import bp as dashboard_bp
     from qc_app.inspection.views import bp as inspection_bp
     from qc_app.intake.views import bp as intake_bp
+    from qc_app.jobs import tasks as _job_tasks  # noqa: F401  (registers them)
     from qc_app.labels.views import bp as labels_bp
     from qc_app.listings.views import bp as listings_bp
     from qc_app.merchants.views import bp as merchants_bp
@@ -44,6 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     web.init_app(app)
     logs.init_app(app, kind=config.LOG_FORMAT, sentry_dsn=config.SENTRY_DSN)
     ops.init_app(app)
+    queue.init_app(app, config.QUEUE_URL, config.QUEUE_NAME)
     for blueprint in (
         auth_bp,
         listings_bp,

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from qc_app.auth.models import User
 from qc_app.authz import Role
+from qc_app.config import ConfigError
 from qc_app.db import engine_of, request_session
 from qc_app.errors import DomainError
 from qc_app.sqltypes import utcnow
@@ -19,6 +20,25 @@ qc = click.Group("qc", help="qc_app administration")
 
 def fail(exc: DomainError) -> NoReturn:
     raise click.ClickException(f"{exc.message.render('zh')} / {exc.message.render('en')}") from exc
+
+
+def passphrase() -> str:
+    """The key passphrase: the commands that sign are the issuance tier, and say so without it."""
+    try:
+        return current_app.config["QC"].signing_passphrase()  # type: ignore[no-any-return]
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@qc.command("worker")
+@click.option("--workers", default=1, show_default=True, help="threads taking tasks")
+def worker(workers: int) -> None:
+    """Run queued tasks (batch and single issuance, periodic resumption) until SIGTERM/SIGINT.
+    The issuance tier: needs QC_KEY_PASSPHRASE, and says so at once without it."""
+    from qc_app.queue import run_worker
+
+    passphrase()
+    run_worker(current_app._get_current_object(), threads=workers)  # type: ignore[attr-defined]
 
 
 @qc.group("db")
@@ -55,7 +75,9 @@ def keys_init() -> None:
     from qc_app.certificates.keys import ensure_signing_key
 
     key = ensure_signing_key(
-        session=request_session(), passphrase=current_app.config["QC"].KEY_PASSPHRASE, now=utcnow()
+        session=request_session(),
+        passphrase=passphrase(),
+        now=utcnow(),
     )
     click.echo(f"signing key {key.kid}")
 
@@ -68,7 +90,7 @@ def keys_rotate() -> None:
     key = rotate_signing_key(
         session=request_session(),
         actor=None,
-        passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+        passphrase=passphrase(),
         now=utcnow(),
     )
     click.echo(f"new signing key {key.kid}")
@@ -96,7 +118,7 @@ def ca_init() -> None:
 
     for row in ensure_pdf_signing(
         session=request_session(),
-        passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+        passphrase=passphrase(),
         now=utcnow(),
     ):
         if row.retired_at is None:
@@ -113,7 +135,7 @@ def ca_issue_body(body_code: str) -> None:
         row = issue_body_credential(
             session=request_session(),
             actor=None,
-            passphrase=current_app.config["QC"].KEY_PASSPHRASE,
+            passphrase=passphrase(),
             body_code=body_code,
             now=utcnow(),
         )
@@ -500,7 +522,7 @@ def audit_checkpoint(out: str | None) -> None:
     from qc_app.certificates.keys import signer_for
 
     session = request_session()
-    signer = signer_for(session, current_app.config["QC"].KEY_PASSPHRASE)
+    signer = signer_for(session, passphrase())
     checkpoint = make_checkpoint(session, kid=signer.kid, sign=signer.sign, now=utcnow())
     path = Path(out or current_app.config["QC"].INSTANCE_PATH / CHECKPOINTS)
     with path.open("a", encoding="utf-8") as file:

@@ -1,7 +1,9 @@
 """Configuration: read from the environment inside the factory, never at import time.
 
-There are no default secrets: a missing SECRET_KEY, check-code key or key passphrase stops
-start-up with a clear message (scripts/serve writes them into instance/secrets.env).
+There are no default secrets: a missing SECRET_KEY or check-code key stops start-up with a clear
+message (scripts/serve writes them into instance/secrets.env). The key passphrase is optional:
+only the issuance tier has it (scripts/serve keeps it in instance/signing.env and hands it to the
+worker and the CLI only); a signing path without it raises SigningUnavailable.
 """
 
 from __future__ import annotations
@@ -31,6 +33,28 @@ def read_secrets_file(path: Path) -> dict[str, str]:
         return {}
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {key.strip(): value.strip() for key, value in pairs}
+
+
+class SigningUnavailable(ConfigError):
+    """A signing path ran in a process without QC_KEY_PASSPHRASE: only the issuance tier (the
+    `flask qc worker` processes and the CLI) holds it; web processes verify and enqueue."""
+
+
+def _optional_secret(env: dict[str, str], name: str) -> str | None:
+    value = env.get(name, "")
+    if value and len(value) < 32:
+        raise ConfigError(f"{name} is shorter than 32 characters.")
+    return value or None
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    try:
+        seconds = float(env.get(name) or default)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise ConfigError(f"{name} must be a number of seconds (0 or more), not {env[name]!r}.")
+    return seconds
 
 
 def _require(env: dict[str, str], name: str, hint: str) -> str:
@@ -83,7 +107,8 @@ PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "19
 @dataclass
 class Config:
     SECRET_KEY: str
-    KEY_PASSPHRASE: str
+    # Only the issuance tier (workers, CLI) is given QC_KEY_PASSPHRASE; see `signing_passphrase`.
+    KEY_PASSPHRASE: str | None
     # Keys the stored digests of the printed check codes (QC_CHECK_CODE_KEY). Its own secret, not
     # SECRET_KEY: rotating the session key must not retire every check code ever printed.
     CHECK_CODE_SECRET: str
@@ -130,6 +155,16 @@ class Config:
         }
     )
     ABSOLUTE_TIMEOUT: timedelta = timedelta(hours=12)
+    # The task queue (qc_app.queue): sqlite:///PATH (default instance/queue.db), redis://…
+    # (QC_QUEUE_URL, else REDIS_URL), or immediate:// where tests run a task inside enqueue.
+    QUEUE_URL: str = "immediate://"
+    # Tells apart deployments (or test runs) sharing one Redis (QC_QUEUE_NAME).
+    QUEUE_NAME: str = "qc"
+    # How long an API issue request waits for its job before answering 202 with a status URL.
+    ISSUE_WAIT_SECONDS: float = 5.0
+    # A batch with no sign of life from its job for this long is interrupted: the next worker's
+    # periodic check resumes it (certificates.batches).
+    BATCH_LEASE_SECONDS: float = 30.0
     # /metrics answers these networks (QC_METRICS_NETWORKS, comma-separated CIDRs; the client
     # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
     METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
@@ -147,7 +182,7 @@ class Config:
         hint = "Run scripts/serve once (it creates instance/secrets.env) or export it."
         return cls(
             SECRET_KEY=_require(env, "SECRET_KEY", hint),
-            KEY_PASSPHRASE=_require(env, "QC_KEY_PASSPHRASE", hint),
+            KEY_PASSPHRASE=_optional_secret(env, "QC_KEY_PASSPHRASE"),
             CHECK_CODE_SECRET=_require(env, "QC_CHECK_CODE_KEY", hint),
             INSTANCE_PATH=instance,
             DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{instance / 'qc.db'}",
@@ -157,6 +192,12 @@ class Config:
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
             RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
             TRUSTED_PROXIES=_hops(env.get("QC_TRUSTED_PROXIES", "")),
+            QUEUE_URL=env.get("QC_QUEUE_URL")
+            or env.get("REDIS_URL")
+            or f"sqlite:///{instance / 'queue.db'}",
+            QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
+            ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
+            BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
             METRICS_NETWORKS=_networks(env.get("QC_METRICS_NETWORKS", "")) or PRIVATE_NETWORKS,
             METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
             LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
@@ -180,6 +221,15 @@ class Config:
         for key, value in overrides.items():
             setattr(config, key, value)
         return config
+
+    def signing_passphrase(self) -> str:
+        """The passphrase of the signing keys, in the issuance tier only."""
+        if self.KEY_PASSPHRASE is None:
+            raise SigningUnavailable(
+                "QC_KEY_PASSPHRASE is not set in this process: only the issuance tier "
+                "(`flask qc worker`, the `flask qc` commands) signs; web processes enqueue."
+            )
+        return self.KEY_PASSPHRASE
 
     @property
     def CHECK_CODE_KEY(self) -> bytes:

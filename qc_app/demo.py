@@ -120,7 +120,7 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
             )
             uri = second_factor.provisioning_uri(user.totp_secret or "", username)
             created.authenticators.append(f"{username}: {uri}")
-    ensure_signing_key(session=session, passphrase=config.KEY_PASSPHRASE, now=now)
+    ensure_signing_key(session=session, passphrase=config.signing_passphrase(), now=now)
     m1 = users["merchant1"]
     ring = create_listing(
         session=session,

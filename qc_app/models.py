@@ -12,6 +12,7 @@ from qc_app.claims.models import Claim, Evidence
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Item, Photo
+from qc_app.jobs.models import Job
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
@@ -32,6 +33,7 @@ __all__ = [
     "Inspection",
     "IssuanceBatch",
     "Item",
+    "Job",
     "LabelPeriod",
     "Listing",
     "Membership",

@@ -50,6 +50,7 @@ from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade
 from qc_app.sqltypes import utcnow
 from tests.auth_support import TOTP
+from tests.queue_support import WebTier, make_web_tier
 
 PASSWORD = "test-password-123"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -311,6 +312,22 @@ def limited_app() -> Iterator[Callable[..., Flask]]:
         app.extensions["qc_counter_engine"].dispose()
 
 
+@pytest.fixture
+def web_tier() -> Iterator[WebTier]:
+    """Web processes of a test app's deployment without the key passphrase, on a real queue
+    (tests/queue_support.py); their connections are closed after the test."""
+    made: list[Flask] = []
+
+    def make(app: Flask, queue: dict[str, str], **overrides: Any) -> Flask:
+        made.append(make_web_tier(app, queue, **overrides))
+        return made[-1]
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+        app.extensions["qc_counter_engine"].dispose()
+
+
 @dataclass
 class World:
     """Two shops, one accredited lab, and one account per role (two reviewers for four-eyes)."""
@@ -372,7 +389,7 @@ def world(app: Flask, db: Session) -> World:
                 session=db, actor=None, user_id=user.id or 0, secret=secret, now=now
             )
             TOTP.enrol(name, secret)
-    ensure_signing_key(session=db, passphrase=app.config["QC"].KEY_PASSPHRASE, now=now)
+    ensure_signing_key(session=db, passphrase=app.config["QC"].signing_passphrase(), now=now)
     gold = create_listing(
         session=db,
         actor=users["merchant1"],

@@ -10,6 +10,7 @@ from typing import Any
 
 from qc_app.db import MAX_DB_INT
 from qc_app.rules.engine import load_ruleset
+from qc_app.rules.pieces import articles
 
 JSON = "application/json"
 
@@ -39,6 +40,19 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {
         str(s): {"description": text[s], "content": {JSON: {"schema": _ref("Error")}}}
         for s in statuses
+    }
+
+
+def _queued() -> dict[str, Any]:
+    """Signing happens on the issuance tier (the workers): an answer that is not ready within
+    QC_ISSUE_WAIT_SECONDS (5 s by default) is this, and the job's URL gives it later."""
+    return {
+        "202": {
+            "description": "queued: not finished within a few seconds; poll the job's "
+            "status_url (also the Location header) until it is done or failed",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+            "content": {JSON: {"schema": _ref("Job")}},
+        }
     }
 
 
@@ -87,6 +101,19 @@ def _measurement_schema() -> dict[str, Any]:
             properties[key] = schema
         required = [k for k, spec in fields.items() if spec["required"]]
         per_family.append(f"{family}: {', '.join(fields)} (required: {', '.join(required)})")
+    parts = {
+        key: _field_schema(rules.raw["fields"][key])
+        for key in ("count", "bead_diameter_mm", "carat")
+    }
+    properties["components"] = {
+        "type": "array",
+        "maxItems": 12,
+        "description": "set pieces only: one object per declared component, in the declared "
+        "order, with the keys of that component's material family (mass_g optional) plus "
+        "count and bead_diameter_mm for stones and beads, and carat (estimated) for set "
+        "diamonds; the top level then holds only mass_g (total), brand_mark, observations",
+        "items": {"type": "object", "properties": {**properties, **parts}},
+    }
     return {
         "type": "object",
         "properties": properties,
@@ -118,7 +145,8 @@ def _field_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     decimal = {"oneOf": [{"type": "number"}, {"type": "string"}]}
-    materials = sorted(load_ruleset().declarations)
+    rules = load_ruleset()
+    materials = sorted(rules.declarations)
     return {
         "Error": {
             "type": "object",
@@ -256,9 +284,32 @@ def _schemas() -> dict[str, Any]:
                                 "type": "string",
                                 "description": "order-driven: the open order this item is for",
                             },
+                            "article_type": _ref("ArticleType"),
+                            "components": {
+                                "type": "array",
+                                "maxItems": 12,
+                                "description": "a set piece's parts (needs article_type): the "
+                                "metal (material, stamp) and each stone, jade or bead part "
+                                "(material, count; diamonds their total carat; beads their "
+                                "diameter). declared_material, when given, must be one of them",
+                                "items": _ref("ComponentIn"),
+                            },
                         },
                     },
                 }
+            },
+        },
+        "ArticleType": {"type": "string", "enum": sorted(articles(rules))},
+        "ComponentIn": {
+            "type": "object",
+            "required": ["material"],
+            "additionalProperties": False,
+            "properties": {
+                "material": _ref("MaterialCode"),
+                "stamp": {"type": "string", "maxLength": 40, "description": "metals only"},
+                "count": {"type": "integer", "minimum": 1, "maximum": 10000},
+                "carat": {**decimal, "description": "diamonds only: total carat, 2 decimals"},
+                "bead_diameter_mm": {**decimal, "description": "bead strings: 1 decimal"},
             },
         },
         "Item": {
@@ -273,6 +324,8 @@ def _schemas() -> dict[str, Any]:
                 "price_fen": {"type": "integer"},
                 "hold_reason": {"type": ["string", "null"]},
                 "return_waybill_no": {"type": ["string", "null"]},
+                "article_type": {"type": ["string", "null"]},
+                "components": {"type": ["array", "null"], "items": {"type": "object"}},
             },
         },
         "Consignment": {
@@ -295,6 +348,15 @@ def _schemas() -> dict[str, Any]:
                 "reasons": {"type": "array", "items": {"type": "object"}},
                 "measurements": {"type": "object"},
                 "rule_version": {"type": "string"},
+                "components": {
+                    "type": ["array", "null"],
+                    "description": "a set piece: each component judged (name, verdict, reasons)",
+                    "items": {"type": "object"},
+                },
+                "grading": {
+                    "type": ["object", "null"],
+                    "description": "GB/T 16554 grading of a natural diamond",
+                },
             },
         },
         "Issued": {
@@ -303,6 +365,35 @@ def _schemas() -> dict[str, Any]:
                 "number": {"type": "string"},
                 "check_code": {"type": "string"},
                 "verify_url": {"type": "string"},
+            },
+        },
+        "Job": {
+            "type": "object",
+            "required": ["job", "kind", "status", "status_url", "created_at"],
+            "properties": {
+                "job": {"type": "string"},
+                "kind": {"type": "string"},
+                "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
+                "status_url": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                "certificate": {
+                    "description": "done: the certificate (as the 201 answer; check_code at "
+                    "the requester's first read only)",
+                    **_ref("Reissued"),
+                },
+                "error": {
+                    "description": "failed: the error the call would have answered with, "
+                    "and its HTTP status",
+                    "type": "object",
+                    "required": ["code", "message", "status"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "message_zh": {"type": "string"},
+                        "status": {"type": "integer"},
+                    },
+                },
             },
         },
         "Reissued": {
@@ -709,8 +800,21 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "Issue the signed certificate",
                     "inspector",
-                    {**_ok("201", _ref("Issued"), "issued"), **_errors(401, 403, 404, 409)},
+                    {
+                        **_ok("201", _ref("Issued"), "issued"),
+                        **_queued(),
+                        **_errors(401, 403, 404, 409),
+                    },
                     params=[code],
+                )
+            },
+            "/api/v1/jobs/{job_id}": {
+                "get": _op(
+                    "A queued issue or reissue: pending, running, done with the certificate, "
+                    "or failed with the error",
+                    "whoever asked for it, or staff of a role that could have",
+                    {**_ok("200", _ref("Job"), "the job"), **_errors(401, 404)},
+                    params=[_path("job_id", "^[0-9a-f]{32}$")],
                 )
             },
             "/api/v1/certificates/{number}": {
@@ -753,6 +857,7 @@ def document() -> dict[str, Any]:
                     "admin",
                     {
                         **_ok("201", _ref("Reissued"), "the replacement"),
+                        **_queued(),
                         **_errors(400, 401, 403, 404, 409, 422),
                     },
                     body=_body(reason),

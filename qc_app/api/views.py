@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 
 from qc_app.api.openapi import document
 from qc_app.auth.models import User
@@ -23,8 +23,8 @@ from qc_app.authz import (
     Guarded,
     allows,
 )
-from qc_app.certificates import issuance, lookup, revocation
-from qc_app.certificates.pages import issuing_setup, pdf_response
+from qc_app.certificates import lookup, revocation
+from qc_app.certificates.pages import pdf_response, request_issue, request_reissue, wait_for
 from qc_app.claims import services as claims
 from qc_app.codes import normalize
 from qc_app.db import parse_id, request_session
@@ -35,6 +35,8 @@ from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.intake import services as intake
 from qc_app.items import services as items
 from qc_app.items.models import Item
+from qc_app.jobs.models import Job, JobOutcome
+from qc_app.jobs.services import get_job, job_error, reveal
 from qc_app.labels import services as labels
 from qc_app.labels.pages import labels_pdf_response, labels_zpl_response
 from qc_app.listings import services as listings
@@ -110,6 +112,8 @@ def item_json(item: Item) -> dict[str, Any]:
         "price_fen": item.price_fen,
         "hold_reason": item.hold_reason,
         "return_waybill_no": item.return_waybill_no,
+        "article_type": item.article_type,
+        "components": item.components,
     }
 
 
@@ -211,6 +215,8 @@ def inspection_json(found: Any) -> dict[str, Any]:
         "reasons": found.reasons,
         "measurements": found.measurements,
         "rule_version": found.rule_version,
+        "components": found.parts,
+        "grading": found.grading,
     }
 
 
@@ -240,16 +246,56 @@ def reject(inspection_id: int) -> Any:
 @bp.post("/items/<code>/certificate")
 @token_permission(WAREHOUSE)
 def issue(code: str) -> Any:
-    issued = issuance.issue_certificate(
-        session=request_session(), actor=caller(), code=code, setup=issuing_setup(), now=now()
-    )
-    return jsonify(
-        {
-            "number": issued.certificate.number,
-            "check_code": issued.check_code,
-            "verify_url": issued.verify_url,
+    """Signed by the issuance tier: 201 with the certificate when its job finishes within
+    QC_ISSUE_WAIT_SECONDS, else 202 with the job's status URL."""
+    return job_answer(request_issue(caller(), code), ("number", "check_code", "verify_url"))
+
+
+def job_answer(job: Job, fields: tuple[str, ...]) -> Any:
+    job = wait_for(job, config().ISSUE_WAIT_SECONDS)
+    if job.outcome == JobOutcome.DONE:
+        result = reveal(session=request_session(), actor=caller(), job=job)
+        return jsonify({key: result.get(key) for key in fields}), 201
+    error = job_error(job)
+    if error is not None:
+        raise error
+    status_url = url_for("api.get_job_status", job_id=job.id)
+    return jsonify(job_json(job)), 202, {"Location": status_url}
+
+
+def job_json(job: Job, result: dict[str, Any] | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "job": job.id,
+        "kind": job.kind,
+        "status": str(job.outcome),
+        "status_url": url_for("api.get_job_status", job_id=job.id),
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+    if result is not None:
+        found["certificate"] = result
+    error = job_error(job)
+    if error is not None:
+        # The shape of every API error (web.py), with the status it would have answered with.
+        found["error"] = {
+            "code": error.code,
+            "message": error.message.render("en"),
+            "message_zh": error.message.render("zh"),
+            "status": error.status,
         }
-    ), 201
+    return found
+
+
+@bp.get("/jobs/<job_id>")
+@token_permission(SIGNED_IN)
+def get_job_status(job_id: str) -> Any:
+    """A job the caller asked for (or, staff, could have): pending, running, done with the
+    certificate (its check code at the requester's first read only), failed with the error."""
+    session = request_session()
+    job = get_job(session=session, actor=caller(), job_id=job_id)
+    done = job.outcome == JobOutcome.DONE
+    result = reveal(session=session, actor=caller(), job=job) if done else None
+    return jsonify(job_json(job, result))
 
 
 @bp.get("/certificates/<number>")
@@ -307,22 +353,8 @@ def revoke(number: str) -> Any:
 @bp.post("/certificates/<number>/reissue")
 @token_permission(PLATFORM)
 def reissue(number: str) -> Any:
-    issued = revocation.reissue(
-        session=request_session(),
-        actor=caller(),
-        number=number,
-        reason=text(body(), "reason"),
-        setup=issuing_setup(),
-        now=now(),
-    )
-    return jsonify(
-        {
-            "number": issued.certificate.number,
-            "check_code": issued.check_code,
-            "verify_url": issued.verify_url,
-            "reissue_of": issued.certificate.reissue_of,
-        }
-    ), 201
+    job = request_reissue(caller(), number, text(body(), "reason"))
+    return job_answer(job, ("number", "check_code", "verify_url", "reissue_of"))
 
 
 def programme_json(programme: Programme) -> dict[str, Any]:

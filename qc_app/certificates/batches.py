@@ -1,9 +1,11 @@
 """Batch issuance: a tray of approved items recorded once, then issued step by step (each
-certificate in its own transaction) by whoever drives the batch, resumable after a crash."""
+certificate in its own transaction) by a worker's job (or the CLI), resumable after a crash:
+a batch whose job died is resumed by the next worker (`interrupted_batches`)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,9 +30,10 @@ BATCH_LIMIT = 500
 # Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
 # role the transition refuses would only collect a failure per item.
 BATCH = workflow.TRANSITIONS["issue_certificate"]
-# A step issues for about two seconds and whoever drives the batch (the progress page, the CLI)
+# A step issues for about two seconds and whoever drives the batch (a worker's job, the CLI)
 # calls the next one at once: a batch with no sign of life for this long is not being driven
-# any more (its process was killed, the page closed), and a step left holding it has died.
+# any more (its process was killed), and a step left holding it has died. Deployments set it
+# with QC_BATCH_LEASE_SECONDS (Config.BATCH_LEASE_SECONDS).
 BATCH_LEASE = timedelta(seconds=30)
 
 
@@ -109,15 +112,20 @@ def get_batch(*, session: Session, actor: User, batch_id: int) -> IssuanceBatch:
     return batch
 
 
-def _batch_state(batch: IssuanceBatch, now: datetime) -> BatchState:
+def _batch_state(batch: IssuanceBatch, now: datetime, lease: timedelta) -> BatchState:
     if batch.finished_at is not None:
         return BatchState.FINISHED
     alive = batch.stepped_at or batch.created_at
-    return BatchState.RUNNING if now - alive < BATCH_LEASE else BatchState.INTERRUPTED
+    return BatchState.RUNNING if now - alive < lease else BatchState.INTERRUPTED
 
 
 def batch_status(
-    session: Session, batch: IssuanceBatch, *, now: datetime, busy: bool = False
+    session: Session,
+    batch: IssuanceBatch,
+    *,
+    now: datetime,
+    busy: bool = False,
+    lease: timedelta = BATCH_LEASE,
 ) -> BatchStatus:
     """Read from the items' certificates, so the figures are true even after a crash."""
     codes = batch.item_codes
@@ -132,19 +140,48 @@ def batch_status(
     failures = {code: message for code, message in batch.failures.items() if code not in issued}
     pending = [code for code in codes if code not in issued and code not in failures]
     return BatchStatus(
-        batch.id or 0, len(codes), issued, failures, pending, _batch_state(batch, now), busy
+        batch.id or 0, len(codes), issued, failures, pending, _batch_state(batch, now, lease), busy
     )
 
 
 def unfinished_batches(
-    *, session: Session, actor: User, now: datetime, limit: int = 20
+    *, session: Session, actor: User, now: datetime, limit: int = 20, lease: timedelta = BATCH_LEASE
 ) -> list[BatchStatus]:
     """The batches not finished yet, newest first: running, or interrupted and waiting to be
     resumed (the batch page lists them)."""
     authorize(actor, BATCH)
     query = select(IssuanceBatch).where(col(IssuanceBatch.finished_at).is_(None))
     found = session.exec(query.order_by(col(IssuanceBatch.id).desc()).limit(limit)).all()
-    return [batch_status(session, batch, now=now) for batch in found]
+    return [batch_status(session, batch, now=now, lease=lease) for batch in found]
+
+
+def interrupted_batches(
+    *, session: Session, now: datetime, lease: timedelta = BATCH_LEASE
+) -> list[IssuanceBatch]:
+    """Unfinished batches nothing has issued for within `lease`: their job died with its
+    worker (or was never taken). Whoever resumes them runs as the inspector who started them."""
+    query = select(IssuanceBatch).where(col(IssuanceBatch.finished_at).is_(None))
+    found = session.exec(query.order_by(col(IssuanceBatch.id))).all()
+    return [b for b in found if _batch_state(b, now, lease) == BatchState.INTERRUPTED]
+
+
+def run_batch(
+    *,
+    session: Session,
+    actor: User,
+    batch_id: int,
+    setup: IssuingSetup,
+    clock: Callable[[], datetime],
+    lease: timedelta = BATCH_LEASE,
+) -> BatchStatus:
+    """Issue the batch to its end, step after step (the worker's job). Returns early, issuing
+    nothing more, when another live step holds the batch: that one carries it on."""
+    while True:
+        status = run_batch_step(
+            session=session, actor=actor, batch_id=batch_id, setup=setup, now=clock(), lease=lease
+        )
+        if status.finished or status.busy:
+            return status
 
 
 def run_batch_step(
@@ -155,15 +192,16 @@ def run_batch_step(
     setup: IssuingSetup,
     now: datetime,
     budget_seconds: float = 2.0,
+    lease: timedelta = BATCH_LEASE,
 ) -> BatchStatus:
     """Issue pending items of the batch for about `budget_seconds`, each certificate in its
     own transaction (all or nothing per certificate), and report progress. Called again and
-    again by the progress page (or the CLI) until nothing is pending; safe to repeat, and to
+    again by the worker's job (or the CLI) until nothing is pending; safe to repeat, and to
     call from two places at once: one step at a time holds the batch, the other returns busy.
     A step on an interrupted batch resumes it where it stands."""
     batch = get_batch(session=session, actor=actor, batch_id=batch_id)
-    if not _take_step(session, actor, batch, now):
-        return batch_status(session, batch, now=now, busy=batch.finished_at is None)
+    if not _take_step(session, actor, batch, now, lease):
+        return batch_status(session, batch, now=now, busy=batch.finished_at is None, lease=lease)
     started = time.monotonic()
     try:
         for code in batch_status(session, batch, now=now).pending:
@@ -176,18 +214,20 @@ def run_batch_step(
     finally:
         ended = now + timedelta(seconds=time.monotonic() - started)
         _end_step(session, actor, batch, ended)
-    return batch_status(session, batch, now=ended)
+    return batch_status(session, batch, now=ended, lease=lease)
 
 
-def _take_step(session: Session, actor: User, batch: IssuanceBatch, now: datetime) -> bool:
+def _take_step(
+    session: Session, actor: User, batch: IssuanceBatch, now: datetime, lease: timedelta
+) -> bool:
     """Hold the batch for one step, unless it is finished or another live step holds it."""
     with write(session, batch):
         if batch.finished_at is not None:
             return False
         held = batch.step_started_at
-        if held is not None and now - held < BATCH_LEASE:
+        if held is not None and now - held < lease:
             return False
-        if _batch_state(batch, now) == BatchState.INTERRUPTED:
+        if _batch_state(batch, now, lease) == BatchState.INTERRUPTED:
             audit.record(
                 session, actor=actor, action="certificate_batch_resumed",
                 entity="issuance_batch", entity_id=str(batch.id), at=now,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import storage
 from qc_app.auth.models import User
@@ -25,7 +25,7 @@ from qc_app.certificates.keys import signer_for
 from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
-from qc_app.certificates.properties import load_vocabulary, value_text
+from qc_app.certificates.properties import grading_rows, load_vocabulary, part_rows, value_text
 from qc_app.codes import (
     check_code_digest,
     format_check_code,
@@ -61,7 +61,7 @@ class IssuingSetup:
     @classmethod
     def from_config(cls, config: Config) -> IssuingSetup:
         return cls(
-            passphrase=config.KEY_PASSPHRASE,
+            passphrase=config.signing_passphrase(),
             files=config.INSTANCE_PATH,
             base_url=config.BASE_URL,
             certificates_dir=config.CERTIFICATES_DIR,
@@ -178,6 +178,8 @@ def prepare(
         issued_at=now.isoformat(timespec="seconds"),
         rule_version=inspection.rule_version,
         kid=signer.kid,
+        components=payload.signed_parts(inspection.parts),
+        grading=dict(inspection.grading) if inspection.grading else None,
     )
     signature = signer.sign(signed)
     observations = measured.get("observations")
@@ -193,7 +195,9 @@ def prepare(
         conclusion_en=f"{inspection.material_name_en}; matches the declaration",
         measurements=load_vocabulary(setup.certificates_dir).rows(
             measured, load_ruleset(inspection.rule_version).fields(inspection.family)
-        ),
+        )
+        + part_rows(inspection.parts or [])
+        + grading_rows(inspection.grading),
         merchant_name=merchant.name,
         listing_title=listing.title,
         testing_body_zh=body.name_zh,
@@ -246,15 +250,22 @@ def store_then_commit(
         raise
 
 
+def check_issue(*, session: Session, actor: User, code: str) -> tuple[Item, Context]:
+    """Refuse what issuing would refuse, signing nothing: a web process asks before it puts an
+    issue on the queue, and issuance asks again before anything is signed or stored (no signed
+    PDF may exist for a refused issue)."""
+    item = get_item(session=session, actor=actor, code=code)
+    context = context_of(session, item)
+    verdict = guards.Verdict(context[0].verdict)
+    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    return item, context
+
+
 def issue_certificate(
     *, session: Session, actor: User, code: str, setup: IssuingSetup, now: datetime
 ) -> Issued:
-    item = get_item(session=session, actor=actor, code=code)
-    context = context_of(session, item)
-    inspection = context[0]
-    # Refuse before anything is signed or stored: no signed PDF may exist for a refused issue.
-    verdict = guards.Verdict(inspection.verdict)
-    workflow.MACHINE.check(item, "issue_certificate", actor, verdict)
+    item, context = check_issue(session=session, actor=actor, code=code)
+    verdict = guards.Verdict(context[0].verdict)
     signers = signers_for(session=session, setup=setup, body=context[1], now=now)
     prepared = prepare(
         session=session,
@@ -301,3 +312,17 @@ def sweep_orphan_pdfs(
             path.unlink(missing_ok=True)
             removed.append(digest)
     return removed
+
+
+def issued_since(*, session: Session, code: str, since: datetime) -> Certificate | None:
+    """The item's first certificate issued at or after `since`: how a job run again after its
+    worker died tells that its certificate was committed before the worker went."""
+    item = session.exec(select(Item).where(Item.code == code)).first()
+    if item is None:
+        return None
+    query = select(Certificate).where(
+        Certificate.item_id == item.id,
+        col(Certificate.issued_at) >= since,
+        col(Certificate.reissue_of).is_(None),
+    )
+    return session.exec(query).first()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 FORMAT = "qc-cert/1"
@@ -78,9 +79,15 @@ def certificate_payload(
     issued_at: str,
     rule_version: str,
     kid: str,
+    components: list[dict[str, Any]] | None = None,
+    grading: dict[str, Any] | None = None,
 ) -> bytes:
+    """A set piece adds `components` (each part's declaration, name, result and readings), a
+    graded diamond `grading` (GB/T 16554); certificates without them keep their old bytes."""
+    optional = {"components": components, "grading": grading}
     return canonical(
         {
+            **{key: value for key, value in optional.items() if value is not None},
             "format": FORMAT,
             "number": number,
             "item": item,
@@ -96,3 +103,26 @@ def certificate_payload(
             "kid": kid,
         }
     )
+
+
+def signed_parts(parts: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """A set piece's components as signed: declaration, name, result and readings, as text
+    (the inspection's stored parts; the reasons stay with the inspection)."""
+    if not parts:
+        return None
+    return [
+        {
+            "index": int(part["index"]),
+            "declared": {k: str(v) for k, v in part["declared"].items()},
+            "name_zh": part["name_zh"],
+            "name_en": part["name_en"],
+            "result": part["verdict"],
+            "measured": {
+                k: str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in part["measured"].items()
+                if k != "observations"
+            },
+            "grading": dict(part["grading"]) if part.get("grading") else None,
+        }
+        for part in parts
+    ]

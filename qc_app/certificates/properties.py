@@ -10,13 +10,14 @@ name only when neither knows it, rather than failing the issue. Shape and colour
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from qc_app.i18n import pmsg
+from qc_app.rules.grading import GradingRecord
 
 VOCABULARY_FILE = "properties.json"
 ABSENT = "—"
@@ -94,3 +95,65 @@ def value_text(value: object) -> str:
 def load_vocabulary(certificates_dir: Path) -> Vocabulary:
     data = json.loads((certificates_dir / VOCABULARY_FILE).read_text(encoding="utf-8"))
     return Vocabulary(order=tuple(data["order"]), properties=data["properties"])
+
+
+def part_rows(parts: Sequence[Mapping[str, Any]]) -> tuple[PropertyRow, ...]:
+    """A set piece: one row per component, its name, count and result."""
+    rows = []
+    for part in parts:
+        label = pmsg("certificate", "组成部分 {index}", index=part["index"])
+        result = (
+            pmsg("certificate", "与申报一致")
+            if part["verdict"] == "pass"
+            else pmsg("certificate", "与申报不符")
+        )
+        count = part["declared"].get("count")
+        times = f" ×{count}" if count and count != "1" else ""
+        rows.append(
+            PropertyRow(
+                label.render("zh"),
+                label.render("en"),
+                f"{part['name_zh']}{times}：{result.render('zh')}",
+                f"{part['name_en']}{times}: {result.render('en')}",
+            )
+        )
+        if part.get("grading"):
+            rows += grading_rows(part["grading"])
+    return tuple(rows)
+
+
+def grading_rows(grading: GradingRecord | None) -> tuple[PropertyRow, ...]:
+    """GB/T 16554 diamond grading: carat, colour (letter and 100–90 scale), clarity, then cut
+    and fluorescence when graded."""
+    if not grading:
+        return ()
+    label = pmsg("certificate", "钻石分级（{standard}）", standard=grading["standard"])
+    said = [
+        pmsg(
+            "certificate",
+            "{carat} ct，颜色 {colour}（{scale}），净度 {clarity}",
+            carat=grading["carat"],
+            colour=grading["colour"],
+            scale=grading["colour_scale"],
+            clarity=grading["clarity"],
+        )
+    ]
+    if grading.get("cut"):
+        said.append(
+            pmsg("certificate", "切工 {cut}", cut=CUT_NAMES.get(grading["cut"], grading["cut"]))
+        )
+    if grading.get("fluorescence"):
+        said.append(
+            pmsg("certificate", "荧光 {fluorescence}", fluorescence=grading["fluorescence"])
+        )
+    return (
+        PropertyRow(
+            label.render("zh"),
+            label.render("en"),
+            "，".join(m.render("zh") for m in said),
+            ", ".join(m.render("en") for m in said),
+        ),
+    )
+
+
+CUT_NAMES = {"excellent": "EX", "very_good": "VG", "good": "G", "fair": "F", "poor": "P"}

@@ -1,18 +1,26 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
-from qc_app.certificates import batches, issuance, lookup, revocation
-from qc_app.certificates.pages import issuing_setup, pdf_response
+from qc_app.certificates import batches, lookup, revocation, tasks
+from qc_app.certificates.pages import pdf_response, request_issue, request_reissue, wait_for
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
+from qc_app.jobs.models import JobOutcome
+from qc_app.jobs.services import get_job, job_error, reveal
+from qc_app.queue import enqueue
 from qc_app.web import actor, back, config, now, permission_required
 
 bp = Blueprint("certificates", __name__)
+
+
+def batch_lease() -> timedelta:
+    return timedelta(seconds=config().BATCH_LEASE_SECONDS)
 
 
 @bp.get("/certify")
@@ -27,10 +35,25 @@ def queue() -> Any:
 @bp.post("/certify/<code>")
 @permission_required(WAREHOUSE)
 def issue(code: str) -> Any:
-    issued = issuance.issue_certificate(
-        session=request_session(), actor=actor(), code=code, setup=issuing_setup(), now=now()
-    )
-    return render_template("certificates/issued.html", issued=issued)
+    """The issuance tier signs: the job goes on the queue, its page follows it."""
+    job = request_issue(actor(), code)
+    return redirect(url_for("certificates.job_page", job_id=job.id))
+
+
+@bp.get("/certify/jobs/<job_id>")
+@permission_required(SIGNED_IN)
+def job_page(job_id: str) -> Any:
+    """A job asked for on these pages: waiting (the page reloads itself), the certificate, or
+    why it was refused. Waits a moment first, so a quick job shows its result at once."""
+    session = request_session()
+    job = wait_for(get_job(session=session, actor=actor(), job_id=job_id), 2.0)
+    if job.outcome == JobOutcome.DONE:
+        result = reveal(session=session, actor=actor(), job=job)
+        return render_template("certificates/issued.html", issued=result)
+    error = job_error(job)
+    if error is not None:
+        return render_template("certificates/job_failed.html", message=error.message)
+    return render_template("certificates/job_pending.html", job=job)
 
 
 @bp.get("/certify/batch")
@@ -40,7 +63,9 @@ def batch_form() -> Any:
     return render_template(
         "certificates/batch_form.html",
         items=items_in(session=session, states=[ItemState.APPROVED], limit=batches.BATCH_LIMIT),
-        unfinished=batches.unfinished_batches(session=session, actor=actor(), now=now()),
+        unfinished=batches.unfinished_batches(
+            session=session, actor=actor(), now=now(), lease=batch_lease()
+        ),
     )
 
 
@@ -50,6 +75,7 @@ def batch_start() -> Any:
     batch = batches.start_batch(
         session=request_session(), actor=actor(), codes=request.form.getlist("code"), now=now()
     )
+    enqueue(current_app, tasks.RUN_BATCH, batch_id=batch.id)
     return redirect(url_for("certificates.batch_page", batch_id=batch.id))
 
 
@@ -58,9 +84,8 @@ def batch_start() -> Any:
 def batch_page(batch_id: int) -> Any:
     session = request_session()
     batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
-    return render_template(
-        "certificates/batch.html", status=batches.batch_status(session, batch, now=now())
-    )
+    status = batches.batch_status(session, batch, now=now(), lease=batch_lease())
+    return render_template("certificates/batch.html", status=status)
 
 
 @bp.get("/certify/batches/<int:batch_id>/status")
@@ -68,23 +93,16 @@ def batch_page(batch_id: int) -> Any:
 def batch_status(batch_id: int) -> Any:
     session = request_session()
     batch = batches.get_batch(session=session, actor=actor(), batch_id=batch_id)
-    return jsonify(batches.batch_status(session, batch, now=now()).as_json())
+    return jsonify(batches.batch_status(session, batch, now=now(), lease=batch_lease()).as_json())
 
 
-@bp.post("/certify/batches/<int:batch_id>/step")
+@bp.post("/certify/batches/<int:batch_id>/resume")
 @permission_required(batches.BATCH)
-def batch_step(batch_id: int) -> Any:
-    """The progress page calls this until nothing is pending: each call issues for ~2 s. The
-    page's 继续签发 button posts here too, to resume an interrupted batch."""
-    status = batches.run_batch_step(
-        session=request_session(),
-        actor=actor(),
-        batch_id=batch_id,
-        setup=issuing_setup(),
-        now=now(),
-    )
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(status.as_json())
+def batch_resume(batch_id: int) -> Any:
+    """继续签发: put the batch's job on the queue again at once, rather than wait for a worker's
+    periodic check (a live job holding the batch makes the new one return at once)."""
+    batch = batches.get_batch(session=request_session(), actor=actor(), batch_id=batch_id)
+    enqueue(current_app, tasks.RUN_BATCH, batch_id=batch.id)
     return redirect(url_for("certificates.batch_page", batch_id=batch_id))
 
 
@@ -122,12 +140,5 @@ def revoke(number: str) -> Any:
 @bp.post("/admin/certificates/<number>/reissue")
 @permission_required(PLATFORM)
 def reissue(number: str) -> Any:
-    issued = revocation.reissue(
-        session=request_session(),
-        actor=actor(),
-        number=number,
-        reason=request.form.get("reason", ""),
-        setup=issuing_setup(),
-        now=now(),
-    )
-    return render_template("certificates/issued.html", issued=issued)
+    job = request_reissue(actor(), number, request.form.get("reason", ""))
+    return redirect(url_for("certificates.job_page", job_id=job.id))

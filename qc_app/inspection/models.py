@@ -7,7 +7,8 @@ from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 from qc_app.inspection.workflow import InspectionState
-from qc_app.rules.engine import ReasonRecord, load_ruleset
+from qc_app.rules.engine import PartRecord, ReasonRecord, load_ruleset
+from qc_app.rules.grading import GradingRecord
 from qc_app.sqltypes import JSONText, UTCDateTime
 
 
@@ -56,6 +57,12 @@ class Inspection(SQLModel, table=True):
     # In the rules' order (the order the pages list them in).
     reasons: list[ReasonRecord] = Field(sa_column=Column(JSONText(sort_keys=False), nullable=False))
     rule_version: str = Field(max_length=24)
+    # A set piece: each component as measured and judged, in the declared order.
+    parts: list[PartRecord] | None = Field(
+        default=None, sa_column=Column(JSONText(sort_keys=False), nullable=True)
+    )
+    # GB/T 16554 grading of a loose diamond (a set stone's is in its part).
+    grading: GradingRecord | None = Field(default=None, sa_column=Column(JSONText(), nullable=True))
     state: InspectionState = Field(sa_column=Column(String(16), nullable=False))
     reviewer_id: int | None = Field(default=None, foreign_key="users.id")
     reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -26,7 +26,7 @@ from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
-from qc_app.rules import engine
+from qc_app.rules import engine, pieces
 from qc_app.units import cg_to_mass, clean_text, field_label
 
 
@@ -50,16 +50,34 @@ def record_inspection(
     body = _body_of(session, actor)
     rules = engine.load_ruleset()
     family = rules.family_of(item.declared_material)
-    values = engine.validate(rules, family, raw)
     listing = session.get(Listing, item.listing_id)
-    judgement = engine.judge(
-        rules,
-        declared_code=item.declared_material,
-        declared_mass_g=cg_to_mass(item.declared_mass_cg),
-        measurements=values,
-        declared_brand=listing.brand if listing else "",
-        declared_text=" ".join([item.description, listing.title if listing else ""]),
-    )
+    declared_brand = listing.brand if listing else ""
+    declared_text = " ".join([item.description, listing.title if listing else ""])
+    if item.components and item.article_type:
+        values, parts = pieces.validate_piece(rules, item.components, raw)
+        judgement = pieces.judge_piece(
+            rules,
+            article_type=item.article_type,
+            declared=item.components,
+            declared_mass_g=cg_to_mass(item.declared_mass_cg),
+            piece=values,
+            parts=parts,
+            declared_brand=declared_brand,
+            declared_text=declared_text,
+        )
+        families = sorted({rules.family_of(c["material"]) for c in item.components})
+    else:
+        values = engine.validate(rules, family, raw)
+        judgement = engine.judge(
+            rules,
+            declared_code=item.declared_material,
+            declared_mass_g=cg_to_mass(item.declared_mass_cg),
+            measurements=values,
+            declared_brand=declared_brand,
+            declared_text=declared_text,
+        )
+        families = [family]
+    outside = [f for f in families if f not in body.scope]
     with write(session, item):
         if item.state == ItemState.RECEIVED:
             apply(session, item, "start_inspection", actor, now, testing_body=body.code)
@@ -75,6 +93,8 @@ def record_inspection(
             verdict=judgement.verdict,
             reasons=[r.as_dict() for r in judgement.reasons],
             rule_version=judgement.rule_version,
+            parts=[part.as_dict() for part in judgement.parts] or None,
+            grading=judgement.grading,
             state=InspectionState.SUBMITTED,
             created_at=now,
         )
@@ -88,8 +108,8 @@ def record_inspection(
             now,
             guards.LabResult(
                 accredited=body.accredited_on(now.date()),
-                in_scope=family in body.scope,
-                family=family,
+                in_scope=not outside,
+                family=", ".join(outside or families),
             ),
             inspection_id=inspection.id,
             material=judgement.material_code,

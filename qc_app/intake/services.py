@@ -33,6 +33,7 @@ from qc_app.listings.models import Listing
 from qc_app.orders.models import Order
 from qc_app.orders.services import item_of
 from qc_app.orders.workflow import OrderState
+from qc_app.rules import pieces
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import clean_image, decode_csv
@@ -116,7 +117,10 @@ def _declared_item(
         listing = session.get(Listing, parse_id(spec.get("listing_id"), field="listing_id"))
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed(msg("商品不存在"))
-        material = str(spec.get("declared_material") or listing.material_code)
+        article, components = pieces.parse_declared(
+            rules, spec.get("article_type"), spec.get("components")
+        )
+        material = _main_material(spec, listing, components)
         rules.declaration(material)
         mass = parse_mass_g(spec.get("mass_g"))
         price = parse_price_fen(spec.get("price_fen", listing.price_fen))
@@ -132,10 +136,26 @@ def _declared_item(
         declared_mass_cg=mass_to_cg(mass),
         price_fen=price,
         description=str(spec.get("description") or "")[:200],
+        article_type=article,
+        components=list(components) or None,
         state=ItemState.DECLARED,
         order_id=order_id,
         created_at=now,
     )
+
+
+def _main_material(
+    spec: Mapping[str, Any], listing: Listing, components: Sequence[Mapping[str, str]]
+) -> str:
+    """The item's material code: declared, else the listing's; a set piece's is one of its
+    components (the listing's when it is one of them, else the first)."""
+    given = str(spec.get("declared_material") or "").strip()
+    parts = [c["material"] for c in components]
+    if not parts:
+        return given or listing.material_code
+    if given and given not in parts:
+        raise ValidationFailed(msg("申报材质 {material} 不在组成部分之中", material=given))
+    return given or (listing.material_code if listing.material_code in parts else parts[0])
 
 
 def _order_for(session: Session, listing: Listing, order_no: object) -> int | None:
@@ -509,6 +529,8 @@ CSV_COLUMNS = (
     "price_yuan",
     "price_fen",
     "description",
+    "article_type",
+    "components",  # a set piece's parts, as pieces.parse_text reads them
 )
 CSV_REQUIRED = ("listing_id", "mass_g")
 

@@ -23,6 +23,7 @@ from qc_app.merchants.services import current_membership
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
+from qc_app.rules.pieces import articles
 from qc_app.units import yuan_to_fen
 from qc_app.warehouse import alarms, once
 from qc_app.web import (
@@ -43,8 +44,9 @@ NEW_ROWS = 5  # rows on the new-consignment form; create_consignment reads the s
 
 @bp.app_context_processor
 def _declared_materials() -> dict[str, Any]:
-    # The merchant consignment pages name declared materials.
-    return {"declared_materials": load_ruleset().declarations}
+    # The merchant consignment pages name declared materials and article types.
+    rules = load_ruleset()
+    return {"declared_materials": rules.declarations, "article_types": articles(rules)}
 
 
 # -- merchant: consignments --------------------------------------------------------------------
@@ -79,6 +81,9 @@ def create_consignment() -> Any:
         }
         if form.get(f"material_{i}"):
             spec["declared_material"] = form.get(f"material_{i}")
+        if form.get(f"article_{i}"):
+            spec["article_type"] = form.get(f"article_{i}")
+            spec["components"] = form.get(f"components_{i}", "")
         if form.get(f"price_{i}", "").strip():
             spec["price_fen"] = yuan_to_fen(form.get(f"price_{i}", ""))
         upload = uploads.get(f"photo_{i}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from qc_app.items.workflow import ItemState
-from qc_app.sqltypes import UTCDateTime, fen_column
+from qc_app.sqltypes import JSONText, UTCDateTime, fen_column
 
 # Optimistic lock: a concurrent change of the same row fails with StaleDataError (409).
 _item_version = Column("version", Integer, nullable=False)
@@ -28,6 +29,12 @@ class Item(SQLModel, table=True):
     declared_mass_cg: int
     price_fen: int = Field(sa_column=fen_column())
     description: str = Field(default="", max_length=200)
+    # A set piece (rules/pieces.py): its article type and declared components, in order;
+    # None for an item of one material.
+    article_type: str | None = Field(default=None, max_length=16)
+    components: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSONText(sort_keys=False), nullable=True)
+    )
     state: ItemState = Field(sa_column=Column(String(24), nullable=False, index=True))
     held_from: str | None = Field(default=None, max_length=24)
     hold_reason: str | None = Field(default=None, max_length=200)

@@ -27,10 +27,12 @@ from typing_extensions import TypedDict
 
 from qc_app.errors import ValidationFailed
 from qc_app.i18n import Message, bilingual, msg, verbatim
+from qc_app.rules import grading
+from qc_app.rules.grading import GradingRecord
 from qc_app.units import to_decimal
 
 DATA = Path(__file__).parent / "data"
-CURRENT_VERSION = "2026.11-2"
+CURRENT_VERSION = "2026.11-3"
 
 Value = Decimal | str | bool
 Measurements = dict[str, Value]
@@ -65,6 +67,49 @@ class Reason:
         return {"code": self.code, "zh": self.zh, "en": self.en, "decisive": self.decisive}
 
 
+class PartRecord(TypedDict):
+    """A judged component as stored with its inspection, signed and printed."""
+
+    index: int
+    declared: dict[str, str]
+    name_zh: str
+    name_en: str
+    verdict: str
+    reasons: list[ReasonRecord]
+    measured: dict[str, str | bool]
+    grading: GradingRecord | None
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One component of a set piece: what it was declared as, what it is, and its verdict."""
+
+    index: int  # 1-based, in the declared order
+    declared: Mapping[str, str]
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    measured: Measurements
+    grading: GradingRecord | None = None
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self.reasons)
+
+    def as_dict(self) -> PartRecord:
+        return {
+            "index": self.index,
+            "declared": dict(self.declared),
+            "name_zh": self.outcome.name_zh,
+            "name_en": self.outcome.name_en,
+            "verdict": self.verdict,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "measured": {
+                k: str(v) if isinstance(v, Decimal) else v for k, v in self.measured.items()
+            },
+            "grading": self.grading,
+        }
+
+
 @dataclass(frozen=True)
 class Judgement:
     material_code: str
@@ -74,6 +119,8 @@ class Judgement:
     reasons: tuple[Reason, ...]
     rule_version: str
     species: str | None = None
+    grading: GradingRecord | None = None  # GB/T 16554, when a natural diamond was graded
+    parts: tuple[PartResult, ...] = ()  # each declared component of a set piece, in order
 
 
 @dataclass(frozen=True)
@@ -196,7 +243,13 @@ def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
 
 def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurements:
     """Parse a measurement form or JSON body: exact decimals, in range, no unknown keys."""
-    fields = rules.fields(family)
+    return validate_fields(rules.fields(family), raw)
+
+
+def validate_fields(
+    fields: Mapping[str, Mapping[str, Any]], raw: Mapping[str, Any]
+) -> Measurements:
+    """`validate` over any set of field definitions (a family's, a set piece's or a part's)."""
     unknown = sorted(str(key) for key in set(raw) - set(fields))
     if unknown:
         raise ValidationFailed(msg("未知的测量项：{unknown}", unknown=", ".join(unknown)))
@@ -278,30 +331,76 @@ def judge(
     `declared_text` is what the merchant wrote (item description, listing title): claims of
     origin, variety or skin colour found there are recorded, never decisive.
     """
-    declared = rules.declaration(declared_code)
     m = measurements
-    if declared["family"] == "precious_metal":
-        outcome = _metal_outcome(rules, m)
-        reasons = _metal_reasons(rules, declared_code, declared, outcome, m)
-        tolerance_key = str(declared["metal"])
-    else:
-        outcome = _gem_outcome(rules, str(declared["family"]), m)
-        reasons = _material_reasons(declared, outcome)
-        tolerance_key = "default"
-    reasons += outcome.notes
-    reasons += _brand_reasons(declared_brand, m.get("brand_mark"))
-    reasons += _mass_reasons(rules, tolerance_key, declared_mass_g, Decimal(str(m["mass_g"])))
-    reasons += _recorded_claims(rules, declared_text, m)
-    verdict = "fail" if any(r.decisive for r in reasons) else "pass"
+    outcome, reasons = judge_material(rules, declared_code, m)
+    graded = None
+    if grading.requested(m):
+        grams = m.get("diamond_mass_g")
+        graded = grading.grade(
+            rules.raw["diamond_grading"],
+            species=outcome.species,
+            kind=outcome.kind,
+            m=m,
+            carat=grading.carat_of(Decimal(str(grams))) if grams is not None else None,
+            mounted=False,
+        )
+    reasons += piece_reasons(
+        rules,
+        tolerance_key=mass_tolerance_key(rules, declared_code),
+        declared_mass_g=declared_mass_g,
+        m=m,
+        declared_brand=declared_brand,
+        declared_text=declared_text,
+    )
     return Judgement(
         outcome.code,
         outcome.name_zh,
         outcome.name_en,
-        verdict,
+        verdict_of(reasons),
         tuple(reasons),
         rules.version,
         outcome.species,
+        graded,
     )
+
+
+def verdict_of(reasons: Iterable[Reason]) -> str:
+    return "fail" if any(r.decisive for r in reasons) else "pass"
+
+
+def judge_material(
+    rules: RuleSet, declared_code: str, m: Measurements
+) -> tuple[Outcome, list[Reason]]:
+    """What one material (a whole item, or one part of a set piece) is, against its declaration."""
+    declared = rules.declaration(declared_code)
+    if declared["family"] == "precious_metal":
+        outcome = _metal_outcome(rules, m)
+        reasons = _metal_reasons(rules, declared_code, declared, outcome, m)
+    else:
+        outcome = _gem_outcome(rules, str(declared["family"]), m)
+        reasons = _material_reasons(declared, outcome)
+    return outcome, reasons + list(outcome.notes)
+
+
+def mass_tolerance_key(rules: RuleSet, declared_code: str) -> str:
+    """The mass tolerance that applies: the metal's, else the default."""
+    return str(rules.declaration(declared_code).get("metal", "default"))
+
+
+def piece_reasons(
+    rules: RuleSet,
+    *,
+    tolerance_key: str,
+    declared_mass_g: Decimal,
+    m: Measurements,
+    declared_brand: str,
+    declared_text: str,
+) -> list[Reason]:
+    """What is judged of the whole piece: brand mark, total mass, recorded claims."""
+    reasons = _brand_reasons(declared_brand, m.get("brand_mark"))
+    reasons += _mass_reasons(rules, tolerance_key, declared_mass_g, Decimal(str(m["mass_g"])))
+    reasons += _recorded_claims(rules, declared_text, m)
+    return reasons
 
 
 # metals

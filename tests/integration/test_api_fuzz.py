@@ -26,9 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from qc_app.certificates.batches import BATCH
+from qc_app.certificates.tasks import ISSUE
 from qc_app.claims import services as claims
 from qc_app.inspection.models import Inspection
 from qc_app.intake.models import Consignment
+from qc_app.jobs.services import create_job
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.claims_support import sell
@@ -209,6 +212,10 @@ def target(app: Flask, flow: Flow, token: Any, cjk_font_path: Any) -> Target:
         waybill_no="SF-FUZZ",
         now=utcnow(),
     )
+    job = create_job(
+        session=db, actor=world["inspector1"], kind=ISSUE, params={"code": certified.code},
+        guard=BATCH, now=utcnow(),
+    )  # fmt: skip
     operations, keys = documented(app)
     return Target(
         operations=operations,
@@ -228,6 +235,7 @@ def target(app: Flask, flow: Flow, token: Any, cjk_font_path: Any) -> Target:
             "listing_id": [str(world.listing_gold.id), str(world.listing_b.id)],
             "waybill_no": [order.waybill_no, sold.order.waybill_no],
             "order_no": [order.order_no, sold.order.order_no],
+            "job_id": [job.id],
         },
         bodies={
             "/api/v1/listings": {

@@ -131,7 +131,7 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
     new_key = keys.rotate_signing_key(
         session=flow.db,
         actor=None,
-        passphrase=flow.app.config["QC"].KEY_PASSPHRASE,
+        passphrase=flow.app.config["QC"].signing_passphrase(),
         now=utcnow(),
     )
     assert new_key.kid != old_kid
@@ -154,7 +154,7 @@ def test_jwks_lists_current_and_retired_keys_with_windows(flow: Any) -> None:
     keys.rotate_signing_key(
         session=flow.db,
         actor=None,
-        passphrase=flow.app.config["QC"].KEY_PASSPHRASE,
+        passphrase=flow.app.config["QC"].signing_passphrase(),
         now=utcnow(),
     )
     ed25519 = [k for k in keys.jwks(flow.db)["keys"] if k["kty"] == "OKP"]
@@ -169,7 +169,7 @@ def test_jwks_lists_current_and_retired_keys_with_windows(flow: Any) -> None:
 def test_payload_dated_outside_its_keys_window_is_refused(flow: Any) -> None:
     key = keys.current_key(flow.db)
     assert key is not None
-    signer = keys.signer_for(flow.db, flow.app.config["QC"].KEY_PASSPHRASE)
+    signer = keys.signer_for(flow.db, flow.app.config["QC"].signing_passphrase())
     before_key = (key.not_before - timedelta(days=30)).isoformat(timespec="seconds")
     data = payload.canonical(
         {"format": payload.FORMAT, "number": "GTC-X", "issued_at": before_key, "kid": key.kid}

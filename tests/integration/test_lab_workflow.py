@@ -27,6 +27,7 @@ from qc_app.inspection.services import (
 )
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
+from qc_app.rules.engine import CURRENT_VERSION
 from qc_app.sqltypes import utcnow
 from tests.conftest import PASSWORD, Flow, World
 
@@ -83,7 +84,7 @@ def test_treated_jadeite_is_named_and_fails_with_its_reasons(flow: Flow) -> None
     reasons = {r["code"]: r["decisive"] for r in found.reasons}
     assert reasons["treated_not_declared"] is True
     assert reasons["treatment_found"] is False
-    assert found.rule_version == "2026.11-2"
+    assert found.rule_version == CURRENT_VERSION
 
 
 def test_a_failed_item_goes_back_to_the_merchant_with_the_reasons(flow: Flow) -> None:
@@ -240,4 +241,4 @@ def test_a_passing_jadeite_is_certified_with_its_readings(flow: Flow, db: Sessio
     assert "偏光镜" in text and "集合体" in text and "鉴定品种" in text
     assert "false" not in text and "true" not in text
     payload = json.loads(read_embedded_payload(pdf).payload_json)
-    assert payload["rule_version"] == "2026.11-2"
+    assert payload["rule_version"] == CURRENT_VERSION

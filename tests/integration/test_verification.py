@@ -75,7 +75,7 @@ def test_an_altered_qr_signature_is_forged(flow: Any) -> None:
 
 def test_a_code_we_signed_without_a_record_is_not_found(flow: Any, app: Any) -> None:
     flow.certified()
-    signer = keys.signer_for(flow.db, app.config["QC"].KEY_PASSPHRASE)
+    signer = keys.signer_for(flow.db, app.config["QC"].signing_passphrase())
     number = new_certificate_number("GTC")
     view = scan(flow, qr(number, signer.kid, signer.sign_url(number)))
     assert view.verdict == Verdict.NOT_FOUND and view.record is None
@@ -119,7 +119,7 @@ def test_a_certificate_signed_just_after_a_key_rotation_verifies_at_once(
     keys.rotate_signing_key(
         session=flow.db,
         actor=flow.world["admin1"],
-        passphrase=app.config["QC"].KEY_PASSPHRASE,
+        passphrase=app.config["QC"].signing_passphrase(),
         now=utcnow(),
     )
     _, after = flow.certified()

@@ -24,6 +24,7 @@ DOMAIN = {
     "inspection",
     "intake",
     "items",
+    "jobs",
     "labels",
     "listings",
     "merchants",

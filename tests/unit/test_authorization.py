@@ -48,6 +48,10 @@ NO_ACTOR = {
     "certificates/ca.py:issue_body_credential",
     "certificates/ca.py:ensure_body_credential",
     "certificates/ca.py:ensure_pdf_signing",
+    # the queue's worker running a job whose requester was authorised when it was recorded
+    "jobs/services.py:start_job",
+    "jobs/services.py:finish_job",
+    "jobs/services.py:fail_job",
 }
 
 

@@ -284,7 +284,7 @@ def test_stored_private_key_loads_with_the_configured_passphrase(
     app: Flask, db: Session, world: Any
 ) -> None:
     stored = db.exec(select(SigningKey)).one()
-    loaded = Signer(stored.kid, stored.private_key_pem, app.config["QC"].KEY_PASSPHRASE)
+    loaded = Signer(stored.kid, stored.private_key_pem, app.config["QC"].signing_passphrase())
     verifier = Verifier([public_key(stored.kid, stored.public_key, stored.not_before, None)])
     data = real_payload()
     assert verifier.verify(data, loaded.sign(data), stored.kid, at=stored.not_before) is None

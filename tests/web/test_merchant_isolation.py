@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import random
 import string
+import uuid
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from qc_app.certificates.batches import BATCH
+from qc_app.certificates.tasks import ISSUE
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Photo
+from qc_app.jobs.services import create_job
+from qc_app.sqltypes import utcnow
 from tests.web.helpers import csrf, login
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -30,6 +35,10 @@ def theirs(db, flow, world) -> dict[str, list[Any]]:
     consignment = db.get(Consignment, item.consignment_id)
     photo = db.exec(select(Photo).where(Photo.item_id == item.id)).first()
     number = issued.certificate.number
+    job = create_job(
+        session=db, actor=world["inspector1"], kind=ISSUE, params={"code": item.code},
+        guard=BATCH, now=utcnow(),
+    )  # fmt: skip
     return {
         "code": [item.code, consignment.code, number]
         + [random_code() for _ in range(3)]
@@ -41,6 +50,7 @@ def theirs(db, flow, world) -> dict[str, list[Any]]:
         "inspection_id": [1, 10**6],
         "body_id": [world.lab.id],
         "batch_id": [1, 10**6],
+        "job_id": [job.id, uuid.uuid4().hex, "0" * 32],
         "order_no": ["DY-NOT-THERE"],
         "alarm_id": [1, 10**6],
         "evidence_id": [1, 10**6],
@@ -136,6 +146,7 @@ def test_a_thousand_foreign_and_guessed_ids_all_get_404(app, db, theirs, token, 
         "order_no": theirs["order_no"] + [random_code("DY", 12) for _ in range(10)],
         "evidence_id": theirs["evidence_id"],
         "claim_number": theirs["claim_number"],
+        "job_id": theirs["job_id"] + [uuid.uuid4().hex for _ in range(20)],
     }
     web = app.test_client()
     login(web, "merchant1")

@@ -346,5 +346,5 @@ def test_csv_template_names_the_import_columns_with_prices_in_yuan(app, world):
     login(web, "merchant1")
     response = web.get("/m/consignments/template.csv")
     assert response.get_data(as_text=True) == (
-        "\ufefflisting_id,declared_material,mass_g,price_yuan,description\n"
+        "\ufefflisting_id,declared_material,mass_g,price_yuan,description,article_type,components\n"
     )

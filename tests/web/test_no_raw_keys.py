@@ -250,6 +250,7 @@ NOT_LINKED = {
     "auth.second_factor",
     "certificates.batch_page",  # only while a batch is issued (tests/browser/test_batch_page.py)
     "certificates.batch_status",
+    "certificates.job_page",  # follows an issue or reissue POST (test_certificate_pages.py)
     "verification.photo",  # an <img>, not a link
     "verification.jwks_document",  # JSON for verifiers
     "favicon",  # the tab's icon

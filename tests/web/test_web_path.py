@@ -92,7 +92,9 @@ def test_pass_path_from_declaration_to_shipping(app, db, world):
 
     inspector = fresh(app)
     login(inspector, "inspector1")
-    issued = post_form(inspector, "/certify", f"/certify/{code}", {})
+    asked = post_form(inspector, "/certify", f"/certify/{code}", {})
+    assert asked.status_code == 302  # to the job's page (the queue runs in the request here)
+    issued = inspector.get(asked.headers["Location"])
     assert issued.status_code == 200
     page = issued.get_data(as_text=True)
     number = re.search(r"(GTC-[0-9A-Z]{13})", page).group(1)

@@ -1,0 +1,365 @@
+"""Set pieces: the declared components of an item, each judged, and the piece's name.
+
+An item may declare its article type (戒指, 吊坠 …) and components: the metal (material code
+and stamp) and each stone or jade part (material code, count; diamonds their carat; bead
+strings the bead diameter). Every component is judged like a whole item of its material; one
+that is not what was declared fails the piece, named in the reasons. The naming of set pieces
+is data (`set_naming`, recalled until checked against GB/T 16552-2017 §5.5). Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from qc_app.errors import ValidationFailed
+from qc_app.i18n import msg
+from qc_app.rules import grading
+from qc_app.rules.engine import (
+    Judgement,
+    Measurements,
+    PartResult,
+    Reason,
+    RuleSet,
+    judge_material,
+    mass_tolerance_key,
+    piece_reasons,
+    validate_fields,
+    verdict_of,
+)
+from qc_app.units import to_decimal
+
+METAL = "precious_metal"
+Declared = dict[str, str]  # one component as declared: material, stamp / count, carat, bead_…
+PART_KEYS = {
+    METAL: ("material", "stamp"),
+    "other": ("material", "count", "carat", "bead_diameter_mm"),
+}
+
+
+def articles(rules: RuleSet) -> Mapping[str, Mapping[str, str]]:
+    return rules.raw["articles"]["types"]  # type: ignore[no-any-return]
+
+
+def parse_text(text: str) -> list[dict[str, str]]:
+    """The form's and the CSV's spelling: `AU750 stamp=18K; DIAMOND count=1 carat=0.30`."""
+    parts = []
+    for chunk in re.split(r"[;；]", text):
+        tokens = chunk.split()
+        if not tokens:
+            continue
+        part = {"material": tokens[0].upper()}
+        for token in tokens[1:]:
+            key, sep, value = token.partition("=")
+            if not sep or not key or not value:
+                raise ValidationFailed(
+                    msg("组成部分写法应为「材质代码 键=值」，无法识别：{token}", token=token)
+                )
+            part[key] = value
+        parts.append(part)
+    return parts
+
+
+def parse_declared(
+    rules: RuleSet, article_type: object, components: object
+) -> tuple[str | None, list[Declared]]:
+    """The article type and the components as declared, checked and normalised (exact text)."""
+    article = str(article_type).strip() if article_type not in (None, "") else None
+    if article is not None and article not in articles(rules):
+        raise ValidationFailed(
+            msg(
+                "未知的款式：{article}（可选 {choices}）",
+                article=article,
+                choices=" ".join(articles(rules)),
+            )
+        )
+    if isinstance(components, str):
+        components = parse_text(components)
+    if components in (None, []):
+        return article, []
+    spec = rules.raw["components"]
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise ValidationFailed(msg("components 须为对象数组"))
+    if len(components) > int(spec["max_parts"]):
+        raise ValidationFailed(msg("组成部分最多 {max_parts} 个", max_parts=spec["max_parts"]))
+    if article is None:
+        raise ValidationFailed(msg("声明组成部分时须注明款式（article_type）"))
+    declared = []
+    for index, raw in enumerate(components, start=1):
+        try:
+            declared.append(_declared_part(rules, raw))
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                msg("组成部分 {index}：{problem}", index=index, problem=exc.message)
+            ) from exc
+    metals = sum(1 for d in declared if rules.family_of(d["material"]) == METAL)
+    if metals > int(spec["max_metals"]):
+        raise ValidationFailed(msg("一件物品最多申报 {n} 种金属", n=spec["max_metals"]))
+    return article, declared
+
+
+def _declared_part(rules: RuleSet, raw: Mapping[str, Any]) -> Declared:
+    code = str(raw.get("material") or "").strip().upper()
+    if not code:
+        raise ValidationFailed(msg("缺少材质代码（material）"))
+    family = rules.family_of(code)
+    allowed = PART_KEYS[METAL if family == METAL else "other"]
+    unknown = sorted(str(k) for k in set(raw) - set(allowed))
+    if unknown:
+        raise ValidationFailed(msg("该材质不适用的项：{unknown}", unknown=", ".join(unknown)))
+    part: Declared = {"material": code}
+    if family == METAL:
+        stamp = str(raw.get("stamp") or "").strip()
+        if len(stamp) > 40:
+            raise ValidationFailed(msg("印记过长（最多 40 字）"))
+        if stamp:
+            part["stamp"] = stamp
+        return part
+    count = to_decimal(raw.get("count", 1), field="count", places=Decimal(1))
+    if not 1 <= count <= 10000:
+        raise ValidationFailed(msg("数量须为 1–10000"))
+    part["count"] = str(count)
+    if raw.get("carat") not in (None, ""):
+        if family != "diamond":
+            raise ValidationFailed(msg("只有钻石申报克拉（carat）"))
+        carat = to_decimal(raw["carat"], field="carat", places=Decimal("0.01"))
+        if not Decimal("0.01") <= carat <= 500:
+            raise ValidationFailed(msg("克拉须为 0.01–500"))
+        part["carat"] = str(carat)
+    if raw.get("bead_diameter_mm") not in (None, ""):
+        diameter = to_decimal(
+            raw["bead_diameter_mm"], field="bead_diameter_mm", places=Decimal("0.1")
+        )
+        if not 1 <= diameter <= 50:
+            raise ValidationFailed(msg("珠径须为 1.0–50.0 mm"))
+        part["bead_diameter_mm"] = str(diameter)
+    return part
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def piece_fields(rules: RuleSet) -> Mapping[str, Mapping[str, Any]]:
+    """What the lab records of the whole piece: total mass, brand mark, observations."""
+    shared = rules.raw["fields"]
+    own = rules.raw["components"]["piece_fields"]
+    return {key: {**shared[key], **override} for key, override in own.items()}
+
+
+def part_fields(rules: RuleSet, material: str) -> Mapping[str, Mapping[str, Any]]:
+    """A component's form: its family's, with the mass optional (a set piece is weighed whole;
+    a metal mass only when it can be weighed without its stones, never guessed), plus count and
+    bead diameter for stones, and the estimated carat of set diamonds."""
+    family = rules.family_of(material)
+    fields = {
+        key: {**spec, "required": False} if key == "mass_g" else spec
+        for key, spec in rules.fields(family).items()
+        if key != "brand_mark"
+    }
+    if family != METAL:
+        shared = rules.raw["fields"]
+        for key, override in rules.raw["components"]["part_fields"].items():
+            fields[key] = {**shared[key], **override}
+        if family == "diamond":
+            fields["carat"] = {**shared["carat"], "required": False}
+    return fields
+
+
+def validate_piece(
+    rules: RuleSet, declared: Sequence[Declared], raw: Mapping[str, Any]
+) -> tuple[Measurements, list[Measurements]]:
+    """The lab's body for a set piece: the piece's own fields and `components`, one object per
+    declared component in the declared order."""
+    given = raw.get("components")
+    if not isinstance(given, list) or len(given) != len(declared):
+        raise ValidationFailed(
+            msg("须为每个申报的组成部分给出一组测量值（components，共 {n} 组）", n=len(declared))
+        )
+    piece = validate_fields(
+        piece_fields(rules), {k: v for k, v in raw.items() if k != "components"}
+    )
+    parts = []
+    for index, (part, values) in enumerate(zip(declared, given, strict=True), start=1):
+        if not isinstance(values, dict):
+            raise ValidationFailed(msg("组成部分 {index} 的测量值须为对象", index=index))
+        try:
+            parts.append(validate_fields(part_fields(rules, part["material"]), values))
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                msg("组成部分 {index}：{problem}", index=index, problem=exc.message)
+            ) from exc
+    return piece, parts
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+def judge_piece(
+    rules: RuleSet,
+    *,
+    article_type: str,
+    declared: Sequence[Declared],
+    declared_mass_g: Decimal,
+    piece: Measurements,
+    parts: Sequence[Measurements],
+    declared_brand: str = "",
+    declared_text: str = "",
+) -> Judgement:
+    """Judge every component, then the piece (brand, total mass, recorded claims)."""
+    results = [
+        _judge_part(rules, index, part, m)
+        for index, (part, m) in enumerate(zip(declared, parts, strict=True), start=1)
+    ]
+    reasons = [_named(rules, result, r) for result in results for r in result.reasons]
+    metal = next((d["material"] for d in declared if rules.family_of(d["material"]) == METAL), None)
+    reasons += piece_reasons(
+        rules,
+        tolerance_key=mass_tolerance_key(rules, metal) if metal else "default",
+        declared_mass_g=declared_mass_g,
+        m=piece,
+        declared_brand=declared_brand,
+        declared_text=declared_text,
+    )
+    name_zh, name_en = piece_name(rules, article_type, results)
+    return Judgement(
+        f"SET_{article_type.upper()}",
+        name_zh,
+        name_en,
+        verdict_of(reasons),
+        tuple(reasons),
+        rules.version,
+        parts=tuple(results),
+    )
+
+
+def _judge_part(rules: RuleSet, index: int, part: Declared, m: Measurements) -> PartResult:
+    outcome, reasons = judge_material(rules, part["material"], m)
+    graded = None
+    if rules.family_of(part["material"]) == METAL:
+        reasons += _stamp_as_declared(part, m)
+    else:
+        reasons += _count_as_declared(part, m)
+        carat = _measured_carat(m)
+        reasons += _carat_as_declared(rules, part, carat)
+        if grading.requested(m):
+            graded = grading.grade(
+                rules.raw["diamond_grading"],
+                species=outcome.species,
+                kind=outcome.kind,
+                m=m,
+                carat=carat,
+                mounted=True,
+            )
+    return PartResult(index, part, outcome, tuple(reasons), m, graded)
+
+
+def _measured_carat(m: Measurements) -> Decimal | None:
+    if "diamond_mass_g" in m:
+        return grading.carat_of(Decimal(str(m["diamond_mass_g"])))
+    if "carat" in m:
+        return Decimal(str(m["carat"]))
+    return None
+
+
+def _stamp_as_declared(part: Declared, m: Measurements) -> list[Reason]:
+    declared = part.get("stamp")
+    if not declared:
+        return []
+    found = m.get("stamp")
+    if not isinstance(found, str) or not found:
+        return [
+            Reason.said(
+                "stamp_missing", msg("申报印记「{stamp}」，实物未见印记", stamp=declared), True
+            )
+        ]
+    if _plain(found) != _plain(declared):
+        return [
+            Reason.said(
+                "stamp_not_as_declared",
+                msg(
+                    "申报印记「{declared}」，实物印记为「{found}」", declared=declared, found=found
+                ),
+                True,
+            )
+        ]
+    return []
+
+
+def _plain(stamp: str) -> str:
+    return re.sub(r"[\s:：]", "", stamp).upper()
+
+
+def _count_as_declared(part: Declared, m: Measurements) -> list[Reason]:
+    found = m.get("count")
+    if found is None or Decimal(str(found)) == Decimal(part["count"]):
+        return []
+    return [
+        Reason.said(
+            "count_mismatch",
+            msg("申报 {declared} 粒，实测 {found} 粒", declared=part["count"], found=found),
+            True,
+        )
+    ]
+
+
+def _carat_as_declared(rules: RuleSet, part: Declared, carat: Decimal | None) -> list[Reason]:
+    if "carat" not in part or carat is None:
+        return []
+    tolerance = Decimal(rules.raw["components"]["carat_tolerance_ct"]["value"])
+    if Decimal(part["carat"]) - carat > tolerance:
+        return [
+            Reason.said(
+                "carat_short",
+                msg(
+                    "实测 {carat} ct，低于申报的 {declared} ct", carat=carat, declared=part["carat"]
+                ),
+                True,
+            )
+        ]
+    return []
+
+
+def _named(rules: RuleSet, result: PartResult, reason: Reason) -> Reason:
+    """A component's reason, saying which component: the piece's reasons name each one."""
+    declared = rules.declaration(result.declared["material"])
+    label = msg(
+        "组成部分 {index}（{declared_zh}）",
+        index=result.index,
+        declared_zh=declared["name_zh"],
+        declared_en=declared["name_en"],
+    )
+    zh, en = label.render("zh"), label.render("en")
+    return Reason(reason.code, f"{zh}：{reason.zh}", f"{en}: {reason.en}", reason.decisive)
+
+
+def piece_name(rules: RuleSet, article_type: str, results: Sequence[PartResult]) -> tuple[str, str]:
+    """The certificate name of a set piece (metal first, then the stones, then the article)."""
+    naming = rules.raw["set_naming"]
+    article = articles(rules)[article_type]
+    metals = [r for r in results if rules.family_of(r.declared["material"]) == METAL]
+    stones = [r for r in results if r not in metals]
+    names = list(dict.fromkeys((r.outcome.name_zh, r.outcome.name_en) for r in stones))
+    shown = names[: int(naming["max_named_stones"])]
+    stones_zh = naming["stone_separator_zh"].join(zh for zh, _ in shown)
+    stones_en = naming["stone_separator_en"].join(en.lower() for _, en in shown)
+    if len(names) > len(shown):
+        stones_zh += naming["more_suffix_zh"]
+        stones_en += naming["more_suffix_en"]
+    if not metals:
+        en = naming["pattern_en_unset"].format(stones=stones_en, article=article["en"])
+        return stones_zh + article["zh"], en[:1].upper() + en[1:]
+    metal = metals[0].outcome
+    if not stones:
+        return metal.name_zh + article["zh"], f"{metal.name_en} {article['en']}"
+    joiners = naming["joiner_zh"]
+    modified = any(r.outcome.kind != "plain" for r in stones)
+    families = {rules.family_of(r.declared["material"]) for r in stones}
+    joiner = (
+        joiners["modified"]
+        if modified
+        else next((joiners[f] for f in sorted(families) if f in joiners), joiners["default"])
+    )
+    en = naming["pattern_en"].format(metal=metal.name_en, article=article["en"], stones=stones_en)
+    return metal.name_zh + joiner + stones_zh + article["zh"], en
