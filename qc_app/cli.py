@@ -516,25 +516,39 @@ def totp_code(username: str) -> None:
         fail(exc)
 
 
+DEMO_URLS = "demo-urls.txt"
+
+
 @qc.command("demo")
 def demo() -> None:
-    """Load the demo data into an empty database."""
+    """Load the demo data into an empty database; print the demo URLs every time (scripts/serve
+    runs this on each start). The check codes exist only when issued, so the URLs are kept in
+    the instance folder."""
     from qc_app.auth.passwords import DEMO_PASSWORD
     from qc_app.demo import load_demo
 
-    created = load_demo(session=request_session(), config=current_app.config["QC"], files=files())
-    if not created:
+    config = current_app.config["QC"]
+    urls = config.INSTANCE_PATH / DEMO_URLS
+    created = load_demo(session=request_session(), config=config, files=files())
+    if created:
+        click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
+        click.echo(
+            "staff log in with a second factor: `flask --app qc_app qc totp-code USERNAME` prints"
+            " the current code, or add these to an authenticator app:"
+        )
+        for line in created.authenticators:
+            click.echo(f"  {line}")
+        lines = [
+            f"staff login:      {config.BASE_URL}/login",
+            f"merchant portal:  {config.BASE_URL}/m/listings  (merchant1)",
+            *(f"consumer page of a demo certificate, {line}" for line in created.certificates),
+        ]
+        urls.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        urls.chmod(0o600)  # the demo certificates' check codes
+    elif not urls.exists():
         click.echo("demo data already present")
         return
-    click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
-    click.echo(
-        "staff log in with a second factor: `flask --app qc_app qc totp-code USERNAME` prints"
-        " the current code, or add these to an authenticator app:"
-    )
-    for line in created.authenticators:
-        click.echo(f"  {line}")
-    for line in created.certificates:
-        click.echo(f"demo certificate, {line}")
+    click.echo(urls.read_text(encoding="utf-8"), nl=False)
 
 
 @qc.group("audit")
