@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -33,7 +34,30 @@ from tests.queue_support import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = "http://qc.test"  # the load balancer's address, printed in every QR link
-GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2"]
+BLOCK = re.compile(r"<!-- production-commands.*?```sh\n(.*?)```", re.S)
+
+
+def production_commands() -> dict[str, list[str]]:
+    """The README's production block, by program: what an operator runs, run here as is but
+    for the listening address (and the passphrase, given in the environment instead)."""
+    found = BLOCK.search((ROOT / "README.md").read_text())
+    assert found, "README.md has no production-commands block"
+    commands = {}
+    for line in found.group(1).splitlines():
+        words = shlex.split(line, comments=True)
+        if words and words[0].startswith("QC_KEY_PASSPHRASE="):
+            words = words[1:]
+        if words:
+            program = words[0]
+            commands[" ".join(words[:5]) if program == "flask" else program] = words
+    return commands
+
+
+def runnable(words: list[str], port: int | None = None) -> list[str]:
+    """The command with this interpreter's modules, and a free local port to bind."""
+    if port is not None:
+        words = [f"127.0.0.1:{port}" if w == "0.0.0.0:8000" else w for w in words]
+    return [sys.executable, "-m", *words]
 
 
 def free_port() -> int:
@@ -147,7 +171,10 @@ def cluster(
     def instance(name: str, env: dict[str, str]) -> dict[str, str]:
         return {**env, "QC_INSTANCE_PATH": str(tmp_path / name)}
 
+    commands = production_commands()
     cli = instance("cli", signing)
+    upgrade = commands["flask --app qc_app qc db"]
+    assert subprocess.run(runnable(upgrade), cwd=ROOT, env=cli, timeout=300).returncode == 0
     for step in (("keys", "init"), ("demo",), ("ca", "init")):
         flask(cli, *step)
     tokens = {}
@@ -156,7 +183,7 @@ def cluster(
         tokens[user] = flask(cli, "token", "create", user, "--code", code).strip()
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "qc_app", "qc", "worker"],
+        runnable(commands["flask --app qc_app qc worker"]),
         cwd=ROOT,
         env=instance("worker", signing),
         stdout=subprocess.DEVNULL,
@@ -166,10 +193,12 @@ def cluster(
     try:
         for name in ("a", "b"):
             port = free_port()
+            metrics = tmp_path / f"{name}-metrics"
+            metrics.mkdir()
             process = subprocess.Popen(
-                [*GUNICORN, "--bind", f"127.0.0.1:{port}", "qc_app:create_app()"],
+                runnable(commands["gunicorn"], port),
                 cwd=ROOT,
-                env=instance(name, shared),
+                env={**instance(name, shared), "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
@@ -259,6 +288,20 @@ def test_two_nodes_and_a_worker_share_the_database_the_store_the_queue_and_the_l
     digest = hashlib.sha256(served.body).hexdigest()
     assert cluster.store.exists(f"photos/{digest[:2]}/{digest}.jpg")  # served from the store
     assert not (cluster.instances / "b" / "photos").exists()  # node B keeps no files itself
+
+    # Each node is ready on every part it shares, and B's /metrics adds up its gunicorn workers.
+    for node in (cluster.a, cluster.b):
+        ready = node.call("GET", "/readyz")
+        assert ready.status == 200, ready.body
+        assert set(ready.json()["parts"]) == {"database", "redis", "storage", "queue"}
+    for _ in range(8):
+        assert cluster.b.call("GET", "/healthz").status == 200
+    scraped = cluster.b.call("GET", "/metrics").body.decode()
+    served = re.findall(
+        r'qc_http_requests_total\{endpoint="ops.healthz".*status="200"\} (\S+)', scraped
+    )
+    assert served and float(served[0]) >= 8
+    assert "qc_consumer_scans_total 1.0" in scraped
 
     # A rate limit spent on A holds on B.
     spent = 0
