@@ -146,6 +146,7 @@ class Config:
     # (device cookie) has a budget of its own for the account.
     LOGIN_FAILURES_PER_ACCOUNT: str = "5/minute;10/15 minutes;20/hour"
     LOGIN_FAILURES_PER_ADDRESS: str = "10/minute;30/hour"
+    # Tells apart deployments sharing one Redis for their limits (QC_RATELIMIT_KEY_PREFIX).
     RATELIMIT_KEY_PREFIX: str = ""
     # Wrong check codes (or unknown numbers) typed on /verify or to register ownership: per
     # client and certificate number, and per client over all numbers (verification/throttle.py).
@@ -217,6 +218,7 @@ class Config:
             or env.get("REDIS_URL")
             or f"sqlite:///{instance / 'queue.db'}",
             QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
+            RATELIMIT_KEY_PREFIX=env.get("QC_RATELIMIT_KEY_PREFIX", ""),
             ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
             BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
             STORAGE_URL=_storage_url(env.get("QC_STORAGE_URL", "")),
