@@ -11,7 +11,6 @@ from qc_app.i18n import msg
 from qc_app.items import services as items
 from qc_app.items.proof import VIEW_LABELS
 from qc_app.orders import services
-from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
 from qc_app.web import (
@@ -42,7 +41,6 @@ def packing() -> Any:
     return render_template(
         "orders/packing.html",
         orders=services.open_orders(session=db),
-        order_labels=ORDER_STATE_LABELS,
         once=once.new_token(),
         compared=compared,
         view_labels=VIEW_LABELS,
@@ -107,7 +105,6 @@ def admin() -> Any:
     return render_template(
         "orders/admin.html",
         orders=services.recent_orders(session=request_session()),
-        order_labels=ORDER_STATE_LABELS,
         report=None,
     )
 
@@ -125,6 +122,5 @@ def import_csv() -> Any:
     return render_template(
         "orders/admin.html",
         orders=services.recent_orders(session=request_session()),
-        order_labels=ORDER_STATE_LABELS,
         report=report,
     ), status
