@@ -28,8 +28,9 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from qc_app.items import proof
 from qc_app.storage import S3Storage, s3_client
-from tests.conftest import S3_BUCKET, S3_KEYS, jpeg_bytes
+from tests.conftest import S3_BUCKET, S3_KEYS, proof_set
 from tests.queue_support import stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,14 +230,21 @@ def certified_through_a(cluster: Cluster) -> tuple[dict[str, Any], bytes]:
     )
     assert consigned.status == 201, consigned.body
     code = consigned.json()["items"][0]["code"]
-    photo = jpeg_bytes()
+    views = proof_set()  # the intake set: front, back, detail
+    photo = views["front"]
+    fields = proof.photo_fields()
     received = a.call(
         "POST",
         f"/api/v1/items/{code}/receive",
         token=token["inspector1"],
         form={
             "mass_g": "5.03",
-            "photo": FileStorage(io.BytesIO(photo), filename="item.jpg", content_type="image/jpeg"),
+            **{
+                fields[view]: FileStorage(
+                    io.BytesIO(data), filename=f"{view}.jpg", content_type="image/jpeg"
+                )
+                for view, data in views.items()
+            },
         },
     )
     assert received.status == 200, received.body
