@@ -191,23 +191,18 @@ class Round:
 def deliver_round(
     session: Session, *, key: bytes, policy: Policy, clock: Callable[[], datetime]
 ) -> Round:
-    """Sequence, then send what is due until nothing is (a delivery that succeeds may unblock
-    the next event of its subject at once)."""
+    """Sequence, then send what is due; again while some were accepted (an accepted event
+    lets the next one of its subject go at once), not when every one failed (an endpoint that
+    is down is not hammered within one round)."""
     sequence(session, now=clock())
-    sent = 0
-    while True:
+    sent, accepted = 0, True
+    while accepted:
         sends = claim(session, now=clock(), key=key, policy=policy)
-        if not sends:
-            break
+        accepted = False
         for send in sends:
-            at = clock()
-            record(
-                session,
-                send=send,
-                outcome=post(send, at=at, timeout=policy.timeout),
-                now=clock(),
-                policy=policy,
-            )
+            outcome = post(send, at=clock(), timeout=policy.timeout)
+            record(session, send=send, outcome=outcome, now=clock(), policy=policy)
+            accepted = accepted or outcome.ok
         sent += len(sends)
     return Round(sent, next_due(session))
 

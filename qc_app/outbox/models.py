@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from qc_app.sqltypes import JSONText, UTCDateTime
@@ -68,7 +68,9 @@ class Delivery(SQLModel, table=True):
     # The event's subject and position, copied: what the in-order check reads.
     subject: str = Field(max_length=80)
     position: int = Field(sa_column=Column(BigInteger(), nullable=False))
-    outcome: DeliveryState = Field(default=DeliveryState.PENDING, max_length=16)
+    outcome: DeliveryState = Field(
+        default=DeliveryState.PENDING, sa_column=Column(String(16), nullable=False)
+    )
     attempts: int = 0
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column('event_id', sa.Integer(), nullable=False),
         sa.Column('subject', S(length=80), nullable=False),
         sa.Column('position', sa.BigInteger(), nullable=False),
-        sa.Column('outcome', S(length=16), nullable=False),
+        sa.Column('outcome', sa.String(length=16), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('created_at', qc_app.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('next_attempt_at', qc_app.sqltypes.UTCDateTime(), nullable=False),
