@@ -21,6 +21,7 @@ from qc_app.sqltypes import utcnow
 
 log = logging.getLogger("qc_app")
 DELIVER = "outbox.deliver"
+WAKE = "outbox.wake-scheduled"
 
 
 def policy_of(app: Flask) -> Policy:
@@ -36,6 +37,8 @@ def policy_of(app: Flask) -> Policy:
 @queue.periodic("outbox.deliver_due")
 @queue.task(DELIVER)
 def deliver(app: Flask) -> None:
+    huey = queue.queue_of(app).huey
+    huey.delete(WAKE)  # whatever wake-up was waiting, this run is it
     done = deliver_round(
         request_session(),
         key=app.config["QC"].WEBHOOK_SEAL_KEY,
@@ -45,7 +48,9 @@ def deliver(app: Flask) -> None:
     if done.next_due is None:
         return
     wait = (done.next_due - utcnow()).total_seconds()
-    if done.sent and wait < 60:  # sooner than the periodic run; a run that sent nothing adds none
+    # A retry due before the periodic run gets a run of its own; one waiting run is enough
+    # (the mark in the queue's storage), however many commits woke the workers meanwhile.
+    if wait < 60 and huey.put_if_empty(WAKE, "1"):
         queue.schedule(app, DELIVER, delay=max(wait, 0.0))
 
 
