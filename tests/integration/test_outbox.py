@@ -215,3 +215,31 @@ def test_the_feed_pages_in_commit_order_and_a_merchant_sees_its_own(
     refused = client.get("/api/v1/events", headers=token("inspector1"))
     assert refused.status_code == 403
     assert client.get("/api/v1/events?limit=0", headers=admin).status_code == 422
+
+
+def test_the_api_manages_subscriptions_and_shows_a_secret_once(
+    app: Flask, world: World, token: Any
+) -> None:
+    client = app.test_client()
+    admin = token("admin1")
+    made = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://platform.test/qc", "event_types": ["order.cancelled"]},
+        headers=admin,
+    )
+    assert made.status_code == 201
+    secret, number = made.get_json()["secret"], made.get_json()["id"]
+    listed = client.get("/api/v1/webhooks", headers=admin).get_json()
+    assert secret not in str(listed) and listed["webhooks"][0]["event_types"] == ["order.cancelled"]
+    paused = client.post(f"/api/v1/webhooks/{number}/active", json={"active": False}, headers=admin)
+    assert paused.get_json()["active"] is False
+    bad = client.post("/api/v1/webhooks", json={"url": "ftp://x", "event_types": []}, headers=admin)
+    assert bad.status_code == 422
+    unknown = client.post(
+        "/api/v1/webhooks", json={"url": "https://x.test", "event_types": ["nope"]}, headers=admin
+    )
+    assert unknown.status_code == 422
+    assert client.get("/api/v1/webhooks", headers=token("merchant1")).status_code == 403
+    deliveries = client.get(f"/api/v1/webhooks/{number}/deliveries?state=dead", headers=admin)
+    assert deliveries.get_json() == {"deliveries": []}
+    assert client.get("/api/v1/webhooks/999/deliveries", headers=admin).status_code == 404
