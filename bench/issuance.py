@@ -97,7 +97,8 @@ class World:
             session=self.db, actor=self.users["merchant1"], title="足金古法素圈戒指",
             brand="金福", material_code="AU990", price_fen=328000, now=now,
         )  # fmt: skip
-        self.setup = issuance.IssuingSetup.from_config(config)
+        self.files = config.make_storage()
+        self.setup = issuance.IssuingSetup.from_config(config, self.files)
         self.photo = _demo_photo()
 
     def approved_items(self, count: int) -> list[str]:
@@ -112,7 +113,7 @@ class World:
         for code in codes:
             receive_item(
                 session=self.db, actor=self.users["inspector1"], code=code, mass_g="5.03",
-                photo=self.photo, files=self.config.INSTANCE_PATH, now=now,
+                photo=self.photo, files=self.files, now=now,
             )  # fmt: skip
             inspection = record_inspection(
                 session=self.db, actor=self.users["analyst1"], code=code, now=now,

@@ -58,7 +58,7 @@ def seed(instance: Path, rows: int, sample: int) -> list[str]:
     with app.app_context():
         session = request_session()
         ensure_signing_key(session=session, passphrase=config.signing_passphrase(), now=utcnow())
-        load_demo(session=session, config=config)
+        load_demo(session=session, config=config, files=app.extensions["qc_storage"])
         template = session.exec(select(Certificate)).first()
         assert template is not None, "demo data issued no certificate (is the CJK font installed?)"
         signer = signer_for(session, config.signing_passphrase())

@@ -46,6 +46,8 @@ def create_app(config: Config | None = None) -> Flask:
     _connect_hooks()
     db.init_app(app, config.DATABASE_URL)
     web.init_app(app)
+    # One store of files per app; services are handed it (web.files() in views).
+    app.extensions["qc_storage"] = config.make_storage()
     logs.init_app(app, kind=config.LOG_FORMAT, sentry_dsn=config.SENTRY_DSN)
     ops.init_app(app)
     queue.init_app(app, config.QUEUE_URL, config.QUEUE_NAME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -14,6 +15,7 @@ from qc_app.config import ConfigError
 from qc_app.db import engine_of, request_session
 from qc_app.errors import DomainError
 from qc_app.sqltypes import utcnow
+from qc_app.web import files
 
 qc = click.Group("qc", help="qc_app administration")
 
@@ -206,7 +208,7 @@ def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[
                 )
             ]
             batch = start_batch(session=session, actor=user, codes=wanted, now=utcnow())
-        setup = IssuingSetup.from_config(current_app.config["QC"])
+        setup = IssuingSetup.from_config(current_app.config["QC"], files())
         while True:
             status = run_batch_step(
                 session=session, actor=user, batch_id=batch.id or 0, setup=setup, now=utcnow()
@@ -229,15 +231,61 @@ def certificates_issue_batch(username: str, resume_id: int | None, codes: tuple[
         click.echo(f"  {code}: {reason}")
 
 
-@certificates_group.command("sweep")
-def certificates_sweep() -> None:
-    """Delete certificate PDFs that no row refers to (left by a crash mid-issue)."""
-    from qc_app.certificates.issuance import sweep_orphan_pdfs
+@qc.group("storage")
+def storage_group() -> None:
+    """The stored files (QC_STORAGE_URL)."""
 
-    removed = sweep_orphan_pdfs(
-        session=request_session(), files=current_app.config["QC"].INSTANCE_PATH, now=utcnow()
+
+@storage_group.command("sweep")
+@click.option("--grace-minutes", default=10, show_default=True, type=click.IntRange(min=1))
+def storage_sweep(grace_minutes: int) -> None:
+    """Delete stored PDFs, photos and evidence no row refers to (left by a crash or a refused
+    request), once older than the grace period."""
+    from datetime import timedelta
+
+    from qc_app.orphans import sweep_orphans
+
+    removed = sweep_orphans(
+        session=request_session(),
+        files=files(),
+        now=utcnow(),
+        grace=timedelta(minutes=grace_minutes),
     )
-    click.echo(f"removed {len(removed)} orphaned PDF(s)")
+    for key in removed:
+        click.echo(f"removed {key}")
+    click.echo(f"removed {len(removed)} unreferenced file(s)")
+
+
+@qc.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Copy the database (while it serves) and every stored file into FOLDER (new or empty),
+    with a manifest of SHA-256 digests. Secrets are not copied: keep instance/secrets.env apart."""
+    from qc_app.ops.backup import BackupError, backup
+
+    try:
+        manifest = backup(engine=engine_of(current_app), files=files(), folder=folder, now=utcnow())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(manifest.rows.values())
+    click.echo(f"backed up {rows} rows and {len(manifest.files)} files into {folder}")
+
+
+@qc.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(folder: Path) -> None:
+    """Restore a backup into this instance's database, which must be empty (a new instance
+    with the same QC_KEY_PASSPHRASE and QC_CHECK_CODE_KEY), and its store."""
+    from qc_app.ops.backup import BackupError, restore
+
+    try:
+        manifest = restore(engine=engine_of(current_app), files=files(), folder=folder)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored {sum(manifest.rows.values())} rows and {len(manifest.files)} files "
+        f"from the backup of {manifest.created_at}"
+    )
 
 
 @qc.group("users")
@@ -474,7 +522,7 @@ def demo() -> None:
     from qc_app.auth.passwords import DEMO_PASSWORD
     from qc_app.demo import load_demo
 
-    created = load_demo(session=request_session(), config=current_app.config["QC"])
+    created = load_demo(session=request_session(), config=current_app.config["QC"], files=files())
     if not created:
         click.echo("demo data already present")
         return
@@ -494,14 +542,16 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
-CHECKPOINTS = "audit-checkpoints.jsonl"
+def _checkpoint_key(seq: int) -> str:
+    # Named by the chain position, zero-padded, so the store lists them in order.
+    return f"checkpoints/{seq:012d}.json"
 
 
 @audit_group.command("checkpoint")
-@click.option("--out", type=click.Path(dir_okay=False), help=f"default: instance/{CHECKPOINTS}")
+@click.option("--out", type=click.Path(dir_okay=False), help="also append it to this file")
 def audit_checkpoint(out: str | None) -> None:
-    """Chain what is queued, sign the chain's head and append it to the checkpoint file (copy
-    it off this machine)."""
+    """Chain what is queued, sign the chain's head and store it (kind `checkpoints`, one object
+    per chain position; keep the store, or a copy, off this machine)."""
     from pathlib import Path
 
     from qc_app.audit import make_checkpoint
@@ -510,10 +560,16 @@ def audit_checkpoint(out: str | None) -> None:
     session = request_session()
     signer = signer_for(session, passphrase())
     checkpoint = make_checkpoint(session, kid=signer.kid, sign=signer.sign, now=utcnow())
-    path = Path(out or current_app.config["QC"].INSTANCE_PATH / CHECKPOINTS)
-    with path.open("a", encoding="utf-8") as file:
-        file.write(checkpoint.to_json() + "\n")
-    click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {path}")
+    line = checkpoint.to_json() + "\n"
+    key = _checkpoint_key(checkpoint.seq)
+    if files().exists(key):
+        click.echo(f"checkpoint {checkpoint.seq} already stored: no event since")
+    else:
+        files().put(key, line.encode())
+        click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {key}")
+    if out:
+        with Path(out).open("a", encoding="utf-8") as file:
+            file.write(line)
 
 
 @audit_group.command("sequence")
@@ -526,13 +582,15 @@ def audit_sequence() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--checkpoints", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--checkpoints",
+    type=click.Path(exists=True, dir_okay=False),
+    help="read the checkpoints from this file (a copy kept elsewhere) instead of the store",
+)
 def audit_verify(checkpoints: str | None) -> None:
-    """Chain what is queued, then recompute the chain; exit 1 at the first altered, missing or
-    inserted event, or at an event that was never chained.
-
-    With --checkpoints, also exit 1 when the newest events were cut off or rewritten.
-    """
+    """Chain what is queued, then recompute the chain and check it against the signed
+    checkpoints; exit 1 at the first altered, missing or inserted event, at an event that was
+    never chained, or when the newest events were cut off or rewritten."""
     from pathlib import Path
 
     from qc_app.audit import Checkpoint, sequence, verify_chain
@@ -540,22 +598,27 @@ def audit_verify(checkpoints: str | None) -> None:
     from qc_app.certificates.signing import SignatureInvalid, UnknownKey
 
     session = request_session()
-    signed = []
     if checkpoints:
-        keys = verifier(session)
-        for number, line in enumerate(Path(checkpoints).read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            checkpoint = Checkpoint.from_json(line)
-            try:
-                keys.verify(
-                    checkpoint.signed_bytes(), checkpoint.signature, checkpoint.kid, at=None
-                )
-            except (SignatureInvalid, UnknownKey) as exc:
-                raise click.ClickException(
-                    f"checkpoint on line {number} is not genuine: {exc}"
-                ) from exc
-            signed.append(checkpoint)
+        lines = [
+            (f"line {n}", line)
+            for n, line in enumerate(Path(checkpoints).read_text().splitlines(), 1)
+        ]
+    else:
+        store = files()
+        lines = [
+            (stored.key, store.get(stored.key).decode()) for stored in store.list("checkpoints")
+        ]
+    signed = []
+    keys = verifier(session)
+    for where, line in lines:
+        if not line.strip():
+            continue
+        checkpoint = Checkpoint.from_json(line)
+        try:
+            keys.verify(checkpoint.signed_bytes(), checkpoint.signature, checkpoint.kid, at=None)
+        except (SignatureInvalid, UnknownKey) as exc:
+            raise click.ClickException(f"checkpoint at {where} is not genuine: {exc}") from exc
+        signed.append(checkpoint)
     sequence(session)
     report = verify_chain(session, signed)
     if not report.ok:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qc_app.authz import TERMINALS, Role
+from qc_app.storage import S3Credentials, Storage, StorageUrlInvalid, check_url, storage_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,16 @@ def _hops(value: str) -> int:
             f"QC_TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}."
         )
     return hops
+
+
+def _storage_url(value: str) -> str:
+    if not value:
+        return ""  # the instance folder (Config.__post_init__)
+    try:
+        check_url(value)
+    except StorageUrlInvalid as exc:
+        raise ConfigError(str(exc)) from exc
+    return value
 
 
 def _networks(value: str) -> tuple[str, ...]:
@@ -153,6 +164,13 @@ class Config:
     # A batch with no sign of life from its job for this long is interrupted: the next worker's
     # periodic check resumes it (certificates.batches).
     BATCH_LEASE_SECONDS: float = 30.0
+    # Where stored files go (QC_STORAGE_URL): file:///abs/path (default: the instance folder) or
+    # s3://bucket/prefix on AWS or any S3-compatible server at S3_ENDPOINT_URL (QC_S3_ENDPOINT_URL),
+    # with the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN / AWS_REGION.
+    STORAGE_URL: str = ""
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
+    S3_CREDENTIALS: S3Credentials | None = None
     # /metrics answers these networks (QC_METRICS_NETWORKS, comma-separated CIDRs; the client
     # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
     METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
@@ -167,6 +185,9 @@ class Config:
     SENTRY_DSN: str = ""  # errors are also reported to Sentry when set
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.STORAGE_URL = self.STORAGE_URL or self.INSTANCE_PATH.as_uri()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -191,6 +212,18 @@ class Config:
             QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
             ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
             BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
+            STORAGE_URL=_storage_url(env.get("QC_STORAGE_URL", "")),
+            S3_ENDPOINT_URL=env.get("QC_S3_ENDPOINT_URL") or None,
+            S3_REGION=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            S3_CREDENTIALS=(
+                S3Credentials(
+                    env["AWS_ACCESS_KEY_ID"],
+                    env["AWS_SECRET_ACCESS_KEY"],
+                    env.get("AWS_SESSION_TOKEN") or None,
+                )
+                if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY")
+                else None
+            ),
             METRICS_NETWORKS=_networks(env.get("QC_METRICS_NETWORKS", "")) or PRIVATE_NETWORKS,
             METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
             LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
@@ -241,6 +274,15 @@ class Config:
         out of the database, in every process, and not rotated with SECRET_KEY."""
         label = b"qc webhook secret seal key v1"
         return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()
+
+    def make_storage(self) -> Storage:
+        """The file store STORAGE_URL names (create_app makes the app's one)."""
+        return storage_from_url(
+            self.STORAGE_URL,
+            endpoint_url=self.S3_ENDPOINT_URL,
+            region=self.S3_REGION,
+            credentials=self.S3_CREDENTIALS,
+        )
 
     def flask_settings(self) -> dict[str, Any]:
         cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"

@@ -32,6 +32,7 @@ from qc_app.merchants.models import Merchant
 from qc_app.merchants.services import join_programme
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
+from qc_app.storage import Storage
 
 
 @dataclass
@@ -41,7 +42,7 @@ class DemoCreated:
     authenticators: list[str] = field(default_factory=list)  # "user: otpauth URI" of staff
 
 
-def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
+def load_demo(*, session: Session, config: Config, files: Storage) -> DemoCreated | None:
     if session.exec(select(User)).first() is not None:
         return None
     now = utcnow()
@@ -161,7 +162,7 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
     set_labels(
         session=session, actor=m1, listing_id=ring.id or 0, authentic=True, guarantee=True, now=now
     )
-    _jade_and_pearls(session, config, users, now)
+    _jade_and_pearls(session, files, users, now)
     create_consignment(
         session=session,
         actor=m1,
@@ -190,12 +191,12 @@ def load_demo(*, session: Session, config: Config) -> DemoCreated | None:
         waybill_no="SF1000000002",
         now=now,
     )
-    created.certificates = _certified_examples(session, config, users, ring.id or 0)
+    created.certificates = _certified_examples(session, config, files, users, ring.id or 0)
     return created
 
 
 def _jade_and_pearls(
-    session: Session, config: Config, users: dict[str, User], now: datetime
+    session: Session, files: Storage, users: dict[str, User], now: datetime
 ) -> None:
     """A second shop's jade and pearls, received and waiting in the lab queue."""
     shop = users["merchant2"]
@@ -236,13 +237,13 @@ def _jade_and_pearls(
             code=item.code,
             mass_g=mass,
             photo=None,
-            files=config.INSTANCE_PATH,
+            files=files,
             now=now,
         )
 
 
 def _certified_examples(
-    session: Session, config: Config, users: dict[str, User], listing_id: int
+    session: Session, config: Config, files: Storage, users: dict[str, User], listing_id: int
 ) -> list[str]:
     """Two rings through intake, lab, review and issuance, when the CJK font is installed: the
     first waits for packing into SF1000000001; the second is packed, shipped and delivered."""
@@ -250,7 +251,9 @@ def _certified_examples(
         find_cjk_font(config.CJK_FONT)
     except FontMissing:
         return []
-    to_pack, delivered = (_certified_ring(session, config, users, listing_id) for _ in range(2))
+    to_pack, delivered = (
+        _certified_ring(session, config, files, users, listing_id) for _ in range(2)
+    )
     now = utcnow()
     admin, inspector = users["admin1"], users["inspector1"]
     order = create_order(
@@ -282,7 +285,7 @@ def _certified_examples(
 
 
 def _certified_ring(
-    session: Session, config: Config, users: dict[str, User], listing_id: int
+    session: Session, config: Config, files: Storage, users: dict[str, User], listing_id: int
 ) -> tuple[str, Issued]:
     now = utcnow()
     consignment = create_consignment(
@@ -300,7 +303,7 @@ def _certified_ring(
         code=code,
         mass_g="5.03",
         photo=_demo_photo(),
-        files=config.INSTANCE_PATH,
+        files=files,
         now=now,
     )
     inspection = record_inspection(
@@ -316,7 +319,7 @@ def _certified_ring(
         actor=users["inspector1"],
         code=code,
         now=now,
-        setup=IssuingSetup.from_config(config),
+        setup=IssuingSetup.from_config(config, files),
     )
     return code, issued
 

@@ -67,6 +67,13 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class Unavailable(DomainError):
+    """A service this request needs (the file store) does not answer; nothing was changed."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooManyAttempts(DomainError):
     """A rate limit or budget is spent: the message says how long to wait, in plain words,
     and web.py sends the same wait as the Retry-After header."""

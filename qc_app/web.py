@@ -36,10 +36,11 @@ from qc_app.auth.services import user_for_session
 from qc_app.authz import Guarded, allows
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
-from qc_app.errors import DomainError, Forbidden, TooManyAttempts
+from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable
 from qc_app.i18n import Message, msg, verbatim
 from qc_app.items.workflow import STATE_LABELS
 from qc_app.sqltypes import utcnow
+from qc_app.storage import Storage, StorageError
 from qc_app.units import cg_to_mass, format_fen
 
 log = logging.getLogger("qc_app")
@@ -69,6 +70,13 @@ def config() -> Config:
     from flask import current_app
 
     return current_app.config["QC"]  # type: ignore[no-any-return]
+
+
+def files() -> Storage:
+    """The app's file store (made by create_app from QC_STORAGE_URL)."""
+    from flask import current_app
+
+    return current_app.extensions["qc_storage"]  # type: ignore[no-any-return]
 
 
 def now() -> datetime:
@@ -315,6 +323,12 @@ def _register_errors(app: Flask) -> None:
             flash(translate(exc.message), "error")
             return redirect(safe_next(urlsplit(request.referrer).path) or request.path)
         return render_template("error.html", error=exc, status=exc.status), exc.status, headers
+
+    @app.errorhandler(StorageError)
+    def _storage(exc: StorageError) -> Any:
+        # Files are stored before their row commits: a store that fails leaves no row behind.
+        log.error("file store failed on %s %s: %s", request.method, request.path, exc)
+        return _domain(Unavailable(msg("文件存储暂时无法访问，本次操作未生效，请稍后重试")))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

@@ -19,7 +19,7 @@ from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.orders.services import create_order, deliver, pack, ship
 from qc_app.sqltypes import utcnow
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, stored_files
 
 
 @dataclass
@@ -101,7 +101,7 @@ def file(flow: Any, sold: Sold, **kw: Any) -> claims.Filed:
         "description": "戒指在别家检测为镀金",
         "postage_fen": "1200",
         "uploads": [jpeg_bytes(exif_gps=True)],
-        "files": flow.app.config["QC"].INSTANCE_PATH,
+        "files": stored_files(flow.app),
         "now": utcnow(),
     }
     args.update(kw)
@@ -132,6 +132,6 @@ def accept(flow: Any, number: str) -> None:
         accept=True,
         note="",
         uploads=[],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     )

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from argon2 import PasswordHasher
+from botocore.exceptions import EndpointConnectionError
 from flask import Flask
 from jinja2 import BytecodeCache, FileSystemBytecodeCache
 from PIL import Image
@@ -49,6 +50,7 @@ from qc_app.listings.services import create_listing
 from qc_app.merchants.models import Merchant
 from qc_app.migrate import upgrade
 from qc_app.sqltypes import utcnow
+from qc_app.storage import S3Credentials, Storage, s3_client
 from tests.auth_support import TOTP
 from tests.queue_support import WebTier, make_web_tier
 
@@ -255,9 +257,60 @@ def _compiled_templates(tmp_path_factory: pytest.TempPathFactory) -> BytecodeCac
     return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
 
 
+# -- the S3 store: the Swift server scripts/s3-server starts (scripts/test exports its URL) ----
+
+S3_ENDPOINT = os.environ.get("TEST_S3_ENDPOINT_URL", "")
+S3_BUCKET = "qc-test"
+S3_KEYS = S3Credentials("test:tester", "testing")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """The S3 server's URL, with the tests' bucket made; a loud skip when there is none."""
+    if not S3_ENDPOINT:
+        pytest.skip("S3 MISSING: TEST_S3_ENDPOINT_URL unset (scripts/s3-server); S3 NOT tested")
+    client = s3_client(endpoint_url=S3_ENDPOINT, region="us-east-1", credentials=S3_KEYS)
+    try:
+        client.create_bucket(Bucket=S3_BUCKET)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    except EndpointConnectionError:
+        pytest.skip(f"S3 MISSING: nothing answers at {S3_ENDPOINT}; S3 NOT tested")
+    return S3_ENDPOINT
+
+
+def s3_settings(endpoint: str) -> dict[str, Any]:
+    """Config settings for a store of its own: a fresh prefix in the tests' bucket, so tests
+    (and xdist workers) never see each other's objects."""
+    return {
+        "STORAGE_URL": f"s3://{S3_BUCKET}/t-{uuid.uuid4().hex}",
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": "us-east-1",
+        "S3_CREDENTIALS": S3_KEYS,
+    }
+
+
+def stored_files(app: Flask) -> Storage:
+    """The app's file store (what web.files() answers inside a request)."""
+    return app.extensions["qc_storage"]  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def app(tmp_path: Path, database_url: str, _compiled_templates: BytecodeCache) -> Iterator[Flask]:
-    config = Config.for_tests(tmp_path / "instance", database_url, RATELIMIT_ENABLED=False)
+def app(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    database_url: str,
+    _compiled_templates: BytecodeCache,
+) -> Iterator[Flask]:
+    # TEST_STORAGE=s3 runs the tests on the S3 store instead of the instance folder.
+    storage = (
+        s3_settings(request.getfixturevalue("s3_endpoint"))
+        if os.environ.get("TEST_STORAGE") == "s3"
+        else {}
+    )
+    config = Config.for_tests(
+        tmp_path / "instance", database_url, RATELIMIT_ENABLED=False, **storage
+    )
     app = create_app(config)
     app.jinja_env.bytecode_cache = _compiled_templates
     # No app context stays pushed: each test request gets its own, as in production
@@ -292,6 +345,10 @@ def _limited_app(tmp_path: Path, source: Flask, storage: str, **overrides: Any) 
         CHECK_CODE_BUDGET_PER_CLIENT_NUMBER="3/hour",
         CHECK_CODE_BUDGET_PER_CLIENT="5/hour",
         CHECK_CODE_SECRET=qc.CHECK_CODE_SECRET,
+        STORAGE_URL=qc.STORAGE_URL,  # and the same file store
+        S3_ENDPOINT_URL=qc.S3_ENDPOINT_URL,
+        S3_REGION=qc.S3_REGION,
+        S3_CREDENTIALS=qc.S3_CREDENTIALS,
         **overrides,
     )
     return create_app(config)
@@ -428,9 +485,8 @@ def jpeg_bytes(
 
 
 def stored_pdfs(app: Flask) -> set[str]:
-    """The digests of the certificate PDFs on disk."""
-    root = app.config["QC"].INSTANCE_PATH / "certificates"
-    return {path.stem for path in root.glob("*/*.pdf")}
+    """The digests of the certificate PDFs in the app's store."""
+    return {str(o.digest) for o in stored_files(app).list("certificates")}
 
 
 # What an attacker uploads where a photo is expected (security.md §8 check 19): each would run
@@ -452,7 +508,7 @@ def jpeg_html_polyglot() -> bytes:
 
 
 def issuing_setup(app: Flask) -> IssuingSetup:
-    return IssuingSetup.from_config(app.config["QC"])
+    return IssuingSetup.from_config(app.config["QC"], stored_files(app))
 
 
 class Flow:
@@ -487,7 +543,7 @@ class Flow:
             code=item.code,
             mass_g=mass_g,
             photo=jpeg_bytes() if photo else None,
-            files=self.app.config["QC"].INSTANCE_PATH,
+            files=stored_files(self.app),
             now=utcnow(),
         )
 

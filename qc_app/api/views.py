@@ -54,7 +54,7 @@ from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import cg_to_mass, parse_int
 from qc_app.verification import throttle
-from qc_app.web import config, error_json, limiter, now, public, public_limit
+from qc_app.web import config, error_json, files, limiter, now, public, public_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,7 +190,7 @@ def receive(code: str) -> Any:
         code=code,
         mass_g=mass,
         photo=photo,
-        files=config().INSTANCE_PATH,
+        files=files(),
         now=now(),
         once_key=request.headers.get("Idempotency-Key"),
     )
@@ -336,7 +336,7 @@ def get_certificate(number: str) -> Any:
 @token_permission(SIGNED_IN)
 def certificate_pdf(number: str) -> Any:
     data = lookup.certificate_pdf(
-        session=request_session(), actor=caller(), number=number, files=config().INSTANCE_PATH
+        session=request_session(), actor=caller(), number=number, files=files()
     )
     return pdf_response(data, number)
 
@@ -435,7 +435,7 @@ def pack() -> Any:
         seal_no=text(data, "seal_no"),
         mass_g=data.get("mass_g"),
         photo=photo,
-        files=config().INSTANCE_PATH,
+        files=files(),
         station="packing@api",
         once_key=request.headers.get("Idempotency-Key"),
         now=now(),

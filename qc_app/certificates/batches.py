@@ -25,6 +25,7 @@ from qc_app.i18n import msg
 from qc_app.items import workflow
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
+from qc_app.storage import StorageError
 
 BATCH_LIMIT = 500
 # Whoever may issue one certificate may start a batch, and nobody else: a batch started by a
@@ -207,7 +208,7 @@ def run_batch_step(
         for code in batch_status(session, batch, now=now).pending:
             try:
                 issue_certificate(session=session, actor=actor, code=code, setup=setup, now=now)
-            except (DomainError, OSError) as exc:
+            except (DomainError, OSError, StorageError) as exc:
                 _record_failure(session, actor, batch, code, exc, now)
             if time.monotonic() - started >= budget_seconds:
                 break

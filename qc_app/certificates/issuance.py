@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from qc_app.items.services import apply, get_item, item_photos
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
+from qc_app.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,17 @@ class IssuingSetup:
     """What issuance needs from the deployment, passed in explicitly."""
 
     passphrase: str
-    files: Path
+    files: Storage
     base_url: str
     certificates_dir: Path
     font: str | None
     check_code_key: bytes  # only the keyed digest of a check code is stored (codes.py)
 
     @classmethod
-    def from_config(cls, config: Config) -> IssuingSetup:
+    def from_config(cls, config: Config, files: Storage) -> IssuingSetup:
         return cls(
             passphrase=config.signing_passphrase(),
-            files=config.INSTANCE_PATH,
+            files=files,
             base_url=config.BASE_URL,
             certificates_dir=config.CERTIFICATES_DIR,
             font=config.CJK_FONT,
@@ -235,9 +236,9 @@ def prepare(
 def store_then_commit(
     session: Session, setup: IssuingSetup, prepared: Prepared, commit: Callable[[], None]
 ) -> None:
-    """The PDF is on disk before the row commits, and removed again if the commit fails: no
+    """The PDF is stored before the row commits, and removed again if the commit fails: no
     number without its PDF, no PDF without its row. (A power cut between the two can leave an
-    unreferenced file; `sweep_orphan_pdfs` removes those.)"""
+    unreferenced file; `qc_app.orphans` sweeps those.)"""
     digest = storage.store(setup.files, "certificates", prepared.pdf, ".pdf")
     prepared.certificate.pdf_sha256 = digest
     try:
@@ -293,22 +294,6 @@ def issue_certificate(
 
     store_then_commit(session, setup, prepared, commit)
     return Issued(certificate, prepared.check_code, prepared.verify_url)
-
-
-def sweep_orphan_pdfs(
-    *, session: Session, files: Path, now: datetime, grace: timedelta = timedelta(minutes=10)
-) -> list[str]:
-    """Delete certificate PDFs no row refers to, older than `grace` (an issue in flight writes
-    its PDF just before its row commits). Returns the digests removed."""
-    referenced = set(session.exec(select(Certificate.pdf_sha256)).all())
-    removed = []
-    cutoff = (now - grace).timestamp()
-    for path in sorted((files / "certificates").glob("*/*.pdf")):
-        digest = path.stem
-        if digest not in referenced and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed.append(digest)
-    return removed
 
 
 def issued_since(*, session: Session, code: str, since: datetime) -> Certificate | None:

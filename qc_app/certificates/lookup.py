@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import Session, col, select
 
 from qc_app import storage
@@ -14,6 +12,7 @@ from qc_app.codes import normalize
 from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.items.models import Item
+from qc_app.storage import Storage
 
 
 def recent(session: Session, *, limit: int = 50) -> list[Certificate]:
@@ -34,7 +33,7 @@ def get_certificate(*, session: Session, actor: User, number: str) -> Certificat
     return certificate
 
 
-def certificate_pdf(*, session: Session, actor: User, number: str, files: Path) -> bytes:
+def certificate_pdf(*, session: Session, actor: User, number: str, files: Storage) -> bytes:
     certificate = get_certificate(session=session, actor=actor, number=number)
     return storage.load(files, "certificates", certificate.pdf_sha256, ".pdf")
 

@@ -14,12 +14,13 @@ from qc_app.auth.models import User
 from qc_app.authz import Guarded
 from qc_app.certificates import issuance, tasks
 from qc_app.certificates.batches import BATCH
+from qc_app.certificates.issuance import IssuingSetup
 from qc_app.certificates.workflow import MACHINE
 from qc_app.codes import normalize
 from qc_app.db import request_session
 from qc_app.jobs.models import Job
 from qc_app.jobs.services import create_job
-from qc_app.web import download, now
+from qc_app.web import config, download, files, now
 
 
 def _enqueue_job(actor: User, kind: str, params: dict[str, str], guard: Guarded) -> Job:
@@ -53,6 +54,10 @@ def wait_for(job: Job, seconds: float) -> Job:
         session.rollback()  # end the read: the next one sees what the worker committed
         session.refresh(job)
     return job
+
+
+def issuing_setup() -> IssuingSetup:
+    return IssuingSetup.from_config(config(), files())
 
 
 def pdf_response(data: bytes, number: str) -> Response:

@@ -19,6 +19,7 @@ from qc_app.errors import DomainError, NotFound
 from qc_app.i18n import msg
 from qc_app.jobs import services as jobs
 from qc_app.sqltypes import utcnow
+from qc_app.web import files
 
 ISSUE = "certificates.issue"
 REISSUE = "certificates.reissue"
@@ -49,7 +50,7 @@ def _run_issuing_job(app: Flask, job_id: str, kind: str) -> None:
         actor = session.get(User, job.requested_by_id)
         if actor is None or not actor.active:
             raise NotFound(msg("未找到用户"))
-        setup = IssuingSetup.from_config(app.config["QC"])
+        setup = IssuingSetup.from_config(app.config["QC"], files())
         if kind == ISSUE:
             issued = issuance.issue_certificate(
                 session=session, actor=actor, code=job.params["code"], setup=setup, now=utcnow()
@@ -105,7 +106,7 @@ def run_batch(app: Flask, *, batch_id: int) -> None:
         session=session,
         actor=actor,
         batch_id=batch_id,
-        setup=IssuingSetup.from_config(app.config["QC"]),
+        setup=IssuingSetup.from_config(app.config["QC"], files()),
         clock=utcnow,
         lease=lease_of(app),
     )

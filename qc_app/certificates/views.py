@@ -15,7 +15,7 @@ from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import JobOutcome
 from qc_app.jobs.services import get_job, job_error, reveal
 from qc_app.queue import enqueue
-from qc_app.web import actor, back, config, now, permission_required
+from qc_app.web import actor, back, config, files, now, permission_required
 
 bp = Blueprint("certificates", __name__)
 
@@ -111,7 +111,7 @@ def batch_resume(batch_id: int) -> Any:
 @permission_required(SIGNED_IN)
 def pdf(number: str) -> Any:
     data = lookup.certificate_pdf(
-        session=request_session(), actor=actor(), number=number, files=config().INSTANCE_PATH
+        session=request_session(), actor=actor(), number=number, files=files()
     )
     return pdf_response(data, number)
 

@@ -12,7 +12,6 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -42,6 +41,7 @@ from qc_app.outbox.events import emit
 from qc_app.programmes import coverage
 from qc_app.programmes.models import Programme
 from qc_app.statemachine import NO_FACTS
+from qc_app.storage import Storage
 from qc_app.units import clean_text, parse_int
 
 # The states that hold the order, open or upheld: one such claim per order (the unique index
@@ -145,12 +145,12 @@ def coverage_of(
     return coverage.decide(facts, now)
 
 
-def _store(files: Path, checked: evidence.CheckedFile) -> str:
+def _store(files: Storage, checked: evidence.CheckedFile) -> str:
     return storage.store(files, "evidence", checked.data, "." + checked.kind)
 
 
 def _evidence_rows(
-    claim: Claim, party: str, checked: Sequence[evidence.CheckedFile], files: Path, now: datetime
+    claim: Claim, party: str, checked: Sequence[evidence.CheckedFile], files: Storage, now: datetime
 ) -> list[Evidence]:
     return [
         Evidence(
@@ -175,7 +175,7 @@ def file_claim(
     description: object,
     postage_fen: object,
     uploads: list[bytes],
-    files: Path,
+    files: Storage,
     now: datetime,
 ) -> Filed:
     """A consumer files a claim from the certificate's page; the order must be the one this
@@ -282,7 +282,7 @@ def evidence_of(session: Session, claim: Claim) -> list[Evidence]:
 
 
 def evidence_file(
-    *, session: Session, actor: User, number: str, evidence_id: int, files: Path
+    *, session: Session, actor: User, number: str, evidence_id: int, files: Storage
 ) -> tuple[Evidence, bytes]:
     claim = get_claim(session=session, actor=actor, number=number)
     row = session.get(Evidence, evidence_id)
@@ -323,7 +323,7 @@ def merchant_answer(
     accept: bool,
     note: str,
     uploads: list[bytes],
-    files: Path,
+    files: Storage,
     now: datetime,
 ) -> Claim:
     claim = get_claim(session=session, actor=actor, number=number)

@@ -22,6 +22,7 @@ from qc_app.verification.services import Verdict
 from qc_app.web import (
     actor,
     config,
+    files,
     limiter,
     now,
     permission_required,
@@ -94,7 +95,7 @@ def new(number: str) -> Any:
             description=form.get("description", ""),
             postage_fen=yuan_to_fen(form.get("postage_yuan", "")),
             uploads=[f.read() for f in request.files.getlist("evidence")],
-            files=config().INSTANCE_PATH,
+            files=files(),
             now=now(),
         )
     except services.OutOfScope as exc:
@@ -184,7 +185,7 @@ def answer(number: str) -> Any:
         accept=accept,
         note=request.form.get("note", ""),
         uploads=[f.read() for f in request.files.getlist("evidence")],
-        files=config().INSTANCE_PATH,
+        files=files(),
         now=now(),
     )
     return _done(number, msg("已提交答复"))
@@ -238,7 +239,7 @@ def evidence(number: str, evidence_id: int) -> Any:
         actor=actor(),
         number=number,
         evidence_id=evidence_id,
-        files=config().INSTANCE_PATH,
+        files=files(),
     )
     # A PDF is downloaded, never rendered in the browser under our origin.
     mimetype, disposition = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -35,6 +34,7 @@ from qc_app.orders.services import item_of
 from qc_app.orders.workflow import OrderState
 from qc_app.rules import pieces
 from qc_app.rules.engine import load_ruleset
+from qc_app.storage import Storage
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
 from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import mass, once
@@ -48,7 +48,7 @@ def create_consignment(
     actor: User,
     items: Sequence[Mapping[str, Any]],
     now: datetime,
-    files: Path | None = None,
+    files: Storage | None = None,
 ) -> Consignment:
     """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
     photo is checked before anything is written, and stored under `files`."""
@@ -226,7 +226,7 @@ def receive_item(
     code: str,
     mass_g: object,
     photo: bytes | None,
-    files: Path,
+    files: Storage,
     now: datetime,
     once_key: str | None = None,
 ) -> Item:
@@ -253,7 +253,7 @@ def receive_scan(
     code: str,
     mass_g: object,
     photo: bytes | None,
-    files: Path,
+    files: Storage,
     now: datetime,
     damage: str = "",
     station: str = "",

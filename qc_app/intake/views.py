@@ -29,7 +29,7 @@ from qc_app.warehouse import alarms, once
 from qc_app.web import (
     actor,
     back,
-    config,
+    files,
     now,
     permission_required,
     refusals_back_to,
@@ -95,7 +95,7 @@ def create_consignment() -> Any:
         actor=actor(),
         items=rows,
         now=now(),
-        files=config().INSTANCE_PATH,
+        files=files(),
     )
     return redirect(url_for("intake.consignment", code=consignment.code))
 
@@ -278,7 +278,7 @@ def receive(code: str) -> Any:
         code=code,
         mass_g=request.form.get("mass_g"),
         photo=photo.read() if photo and photo.filename else None,
-        files=config().INSTANCE_PATH,
+        files=files(),
         now=now(),
         damage=request.form.get("damage", "")[:150],
         station=station("intake"),
@@ -360,5 +360,5 @@ def photo(code: str, digest: str) -> Any:
     found = items.get_item(session=db, actor=actor(), code=code)
     if digest not in {p.sha256 for p in items.item_photos(session=db, item=found)}:
         raise NotFound(msg("未找到照片"))
-    data = storage.load(config().INSTANCE_PATH, "photos", digest, ".jpg")
+    data = storage.load(files(), "photos", digest, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")

@@ -3,16 +3,14 @@ it found and never a secret (no URL, no password, no path)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from qc_app import migrate
+from qc_app.storage import Storage, StorageError
 
 
 @dataclass(frozen=True)
@@ -50,13 +48,12 @@ def redis_store(url: str) -> Part:
     return Part("redis", True, "answers")
 
 
-def folder_writable(name: str, folder: Path) -> Part:
+def file_store(files: Storage) -> Part:
+    """The file store (folder or S3) takes a write: one small probe object, written once and
+    then renewed (a put of an existing key), so probing stores nothing new."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-") as probe:
-            probe.write(b"ready")
-            probe.flush()
-            os.fsync(probe.fileno())
-    except OSError as exc:
-        return Part(name, False, f"not writable ({exc.strerror or type(exc).__name__})")
-    return Part(name, True, "writable")
+        files.put("ready/probe", b"ready")
+    except (OSError, StorageError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+        return Part("storage", False, f"not writable ({detail or type(exc).__name__})")
+    return Part("storage", True, "writable")

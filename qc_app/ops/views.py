@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from qc_app.db import engine_of
 from qc_app.ops import health, metrics
-from qc_app.web import config, limiter, public
+from qc_app.web import config, files, limiter, public
 
 bp = Blueprint("ops", __name__)
 
@@ -36,7 +36,7 @@ def readyz() -> Any:
     parts = [
         health.database(engine_of(current_app)),
         health.redis_store(qc.RATELIMIT_STORAGE_URI),
-        health.folder_writable("storage", qc.INSTANCE_PATH),
+        health.file_store(files()),
     ]
     ready = all(part.ok for part in parts)
     body = {

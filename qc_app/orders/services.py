@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +41,7 @@ from qc_app.orders.models import Order
 from qc_app.orders.workflow import OrderState
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme
+from qc_app.storage import Storage
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen
 from qc_app.uploads import clean_image, decode_csv
 from qc_app.warehouse import alarms, mass, once
@@ -280,7 +280,7 @@ def pack(
     mass_g: object,
     now: datetime,
     photo: bytes | None = None,
-    files: Path | None = None,
+    files: Storage | None = None,
     station: str = "",
     once_key: str | None = None,
 ) -> Order:

@@ -14,7 +14,7 @@ from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
 from qc_app.web import (
     actor,
-    config,
+    files,
     now,
     permission_required,
     refusals_back_to,
@@ -55,7 +55,7 @@ def pack() -> Any:
         seal_no=form.get("seal_no", ""),
         mass_g=form.get("mass_g"),
         photo=photo.read() if photo and photo.filename else None,
-        files=config().INSTANCE_PATH,
+        files=files(),
         station=station("packing"),
         once_key=form.get("once"),
         now=now(),

@@ -15,6 +15,7 @@ from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
     config,
+    files,
     limiter,
     now,
     public,
@@ -87,8 +88,7 @@ def photo(number: str) -> Any:
     view = _qr_view(number)
     if view.record is None or view.record.photo_sha256 is None:
         raise NotFound(msg("未找到照片"))
-    files = config().INSTANCE_PATH
-    data = storage.load(files, "photos", view.record.photo_sha256, ".jpg")
+    data = storage.load(files(), "photos", view.record.photo_sha256, ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 

@@ -35,7 +35,7 @@ from qc_app.jobs.services import create_job
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.claims_support import sell
-from tests.conftest import Flow, jpeg_bytes
+from tests.conftest import Flow, jpeg_bytes, stored_files
 
 EXAMPLES = int(os.environ.get("QC_FUZZ_EXAMPLES", "300"))
 USERS = {
@@ -195,7 +195,7 @@ def target(app: Flask, flow: Flow, token: Any, cjk_font_path: Any) -> Target:
         description="专柜说不是该品牌",
         postage_fen="800",
         uploads=[jpeg_bytes()],
-        files=app.config["QC"].INSTANCE_PATH,
+        files=stored_files(app),
         now=utcnow(),
     )
     declared, received, inspected = flow.declare(), flow.declare(), flow.declare()

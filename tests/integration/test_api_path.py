@@ -17,7 +17,7 @@ from qc_app.certificates.models import Certificate
 from qc_app.certificates.signing import verifier_from_jwks
 from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
-from tests.conftest import World, jpeg_bytes
+from tests.conftest import World, jpeg_bytes, stored_files
 
 API = "/api/v1"
 GOLD = {"mass_g": "5.03", "fineness_permille": 999.2, "metal": "Au"}
@@ -304,8 +304,7 @@ def test_refused_certificate_leaves_no_signed_pdf(api: Api, app: Flask, cjk_font
     code, found = api.received_item(GOLD_750)
     api.approve(found["id"])
     assert api.post("inspector1", f"/items/{code}/certificate").status_code == 409
-    stored = app.config["QC"].INSTANCE_PATH / "certificates"
-    assert list(stored.rglob("*.pdf")) == []
+    assert stored_files(app).list("certificates") == []
 
 
 # -- the error contract -----------------------------------------------------------------------

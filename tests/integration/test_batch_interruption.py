@@ -17,16 +17,17 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from qc_app.audit import AuditEvent
-from qc_app.certificates import batches, issuance
+from qc_app.certificates import batches
 from qc_app.certificates.batches import BatchState
 from qc_app.certificates.models import Certificate, IssuanceBatch
 from qc_app.config import ROOT
 from qc_app.db import engine_of, new_session, write
 from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
+from qc_app.orphans import sweep_orphans
 from qc_app.sqltypes import utcnow
 from tests.batch_support import LATER, time_passes
-from tests.conftest import Flow, issuing_setup, stored_pdfs
+from tests.conftest import Flow, issuing_setup, stored_files, stored_pdfs
 from tests.web.helpers import csrf, login
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -82,6 +83,17 @@ def cli_env(app: Flask, cjk_font_path: Any) -> dict[str, str]:
         "QC_KEY_PASSPHRASE": qc.KEY_PASSPHRASE,
         "QC_CHECK_CODE_KEY": qc.CHECK_CODE_SECRET,
         "QC_INSTANCE_PATH": str(qc.INSTANCE_PATH),
+        "QC_STORAGE_URL": qc.STORAGE_URL,
+        "QC_S3_ENDPOINT_URL": qc.S3_ENDPOINT_URL or "",
+        **(
+            {
+                "AWS_ACCESS_KEY_ID": qc.S3_CREDENTIALS.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": qc.S3_CREDENTIALS.secret_access_key,
+                "AWS_REGION": qc.S3_REGION,
+            }
+            if qc.S3_CREDENTIALS
+            else {}
+        ),
         "DATABASE_URL": engine_of(app).url.render_as_string(hide_password=False),
         "QC_CJK_FONT": str(cjk_font_path),
     }
@@ -116,9 +128,7 @@ def test_a_batch_killed_mid_way_is_interrupted_and_resumes_on_the_pages(
     assert status_of(app, batch.id or 0, now=utcnow() + LATER).state == BatchState.INTERRUPTED
     # A kill between storing a PDF and committing its row leaves at most that file: swept.
     with fresh(app) as db:
-        issuance.sweep_orphan_pdfs(
-            session=db, files=app.config["QC"].INSTANCE_PATH, now=utcnow() + timedelta(hours=1)
-        )
+        sweep_orphans(session=db, files=stored_files(app), now=utcnow() + timedelta(hours=1))
         assert stored_pdfs(app) == set(db.exec(select(Certificate.pdf_sha256)).all())
 
     time_passes(app, batch.id or 0)

@@ -4,6 +4,7 @@ rotation and windows, revocation and reissue, and batch issuance that survives f
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,12 @@ from qc_app.certificates import (
 from qc_app.certificates.models import Certificate, CertificateStatus, IssuanceBatch
 from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import Conflict, Forbidden, ValidationFailed
+from qc_app.orphans import sweep_orphans
 from qc_app.sqltypes import utcnow
+from qc_app.storage import Storage, StorageError
 from qc_app.verification import services as verification
 from qc_app.verification.services import Verdict
-from tests.conftest import issuing_setup, stored_pdfs
+from tests.conftest import issuing_setup, stored_files, stored_pdfs
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
 
@@ -39,7 +42,7 @@ def pdf_of(flow: Any, number: str) -> bytes:
         session=flow.db,
         actor=flow.world["admin1"],
         number=number,
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
     )
 
 
@@ -322,18 +325,21 @@ def test_batch_is_refused_to_analysts(flow: Any) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "failure", [OSError("disk full"), StorageError("disk full: the S3 store refused")]
+)
 def test_storage_failure_mid_batch_leaves_no_orphan_rows_or_files(
-    flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch
+    flow: Any, cjk_font_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
 ) -> None:
     items = flow.approved(4)
     real_store = storage.store
     calls = {"n": 0}
 
-    def flaky_store(root: Path, kind: str, data: bytes, suffix: str) -> str:
+    def flaky_store(root: Storage, kind: str, data: bytes, suffix: str) -> str:
         if kind == "certificates":
             calls["n"] += 1
             if calls["n"] == 2:
-                raise OSError("disk full")
+                raise failure
         return real_store(root, kind, data, suffix)
 
     monkeypatch.setattr(storage, "store", flaky_store)
@@ -363,11 +369,11 @@ def test_commit_failure_removes_the_pdf_it_stored(
 
 def test_sweep_removes_pdfs_left_by_a_hard_crash(flow: Any, cjk_font_path: Path) -> None:
     _, issued = flow.certified()
-    files = flow.app.config["QC"].INSTANCE_PATH
+    files = stored_files(flow.app)
     orphan = storage.store(files, "certificates", b"%PDF-1.4 left by a crash", ".pdf")
     later = utcnow() + timedelta(hours=1)
-    removed = issuance.sweep_orphan_pdfs(session=flow.db, files=files, now=later)
-    assert removed == [orphan]
+    removed = sweep_orphans(session=flow.db, files=files, now=later)
+    assert removed == [f"certificates/{orphan[:2]}/{orphan}.pdf"]
     assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}
 
 
@@ -382,3 +388,19 @@ def test_batch_status_comes_from_the_certificates(flow: Any, cjk_font_path: Path
     status = batches.batch_status(flow.db, flow.db.get(IssuanceBatch, batch.id), now=utcnow())
     assert list(status.issued) == [items[0].code]
     assert status.pending == [items[1].code]
+
+
+@pytest.mark.skipif(os.environ.get("TEST_STORAGE") == "s3", reason="ages a file in the folder")
+def test_the_sweep_command_removes_an_old_orphan_from_the_instance_folder(
+    flow: Any, cjk_font_path: Path
+) -> None:
+    _, issued = flow.certified()
+    orphan = storage.store(stored_files(flow.app), "certificates", b"%PDF-1.4 crash", ".pdf")
+    path = flow.app.config["QC"].INSTANCE_PATH / "certificates" / orphan[:2] / f"{orphan}.pdf"
+    an_hour_ago = (utcnow() - timedelta(hours=1)).timestamp()
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    with flow.app.app_context():
+        swept = flow.app.test_cli_runner().invoke(args=["qc", "storage", "sweep"])
+    assert swept.exit_code == 0, swept.output
+    assert f"removed certificates/{orphan[:2]}/{orphan}.pdf" in swept.output
+    assert stored_pdfs(flow.app) == {issued.certificate.pdf_sha256}

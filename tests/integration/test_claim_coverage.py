@@ -23,7 +23,7 @@ from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
 from qc_app.verification.services import PublicView, by_qr
 from tests.claims_support import Sold, sell
-from tests.conftest import issuing_setup, jpeg_bytes
+from tests.conftest import issuing_setup, jpeg_bytes, stored_files
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -51,7 +51,7 @@ def file(flow: Any, sold: Sold) -> Claim:
         description="专柜鉴定不是该品牌",
         postage_fen="0",
         uploads=[jpeg_bytes()],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     ).claim
 

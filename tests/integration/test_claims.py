@@ -17,6 +17,7 @@ from qc_app.items.workflow import ItemState
 from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, file, pdf_bytes, sell
+from tests.conftest import stored_files
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -42,8 +43,9 @@ def test_filing_stores_only_the_secrets_hash_and_clean_evidence(flow: Any, sold:
     assert filed.secret not in claim.secret_hash and len(filed.secret) >= 20
     evidence = flow.db.exec(select(Evidence).where(Evidence.claim_id == claim.id)).all()
     assert [e.kind for e in evidence] == ["jpg"]
-    stored = (flow.app.config["QC"].INSTANCE_PATH / "evidence").rglob("*.jpg")
-    assert all(b"Exif" not in p.read_bytes()[:200] for p in stored)
+    store = stored_files(flow.app)
+    stored = [store.get(o.key) for o in store.list("evidence")]
+    assert stored and all(b"Exif" not in data[:200] for data in stored)
     assert services.track(session=flow.db, number=claim.number, secret=filed.secret).id == claim.id
     # Typed by hand: lower case, without the dashes, O for 0 — still the same secret.
     typed = filed.secret.replace("-", " ").lower().replace("0", "o")
@@ -140,7 +142,7 @@ def upheld(flow: Any, sold: Sold, multiplier_code: str = "JYPS") -> Claim:
         accept=True,
         note="",
         uploads=[],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     )
     return services.decide(
@@ -247,7 +249,7 @@ def test_dispute_needs_reasons_and_rejection_needs_a_ground(flow: Any, sold: Sol
         number=filed.claim.number,
         accept=False,
         uploads=[pdf_bytes()],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     )
     with pytest.raises(ValidationFailed):

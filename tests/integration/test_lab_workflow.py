@@ -29,7 +29,7 @@ from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import CURRENT_VERSION
 from qc_app.sqltypes import utcnow
-from tests.conftest import PASSWORD, Flow, World
+from tests.conftest import PASSWORD, Flow, World, stored_files
 
 B_JADE = {"mass_g": "12.41", "species": "jadeite", "ri": "1.66", "sg": "3.10", "ir_polymer": True}
 A_JADE = {"mass_g": "12.41", "species": "jadeite", "ri": "1.66", "sg": "3.33", "ir_polymer": False}
@@ -232,7 +232,7 @@ def test_a_passing_jadeite_is_certified_with_its_readings(flow: Flow, db: Sessio
         session=db,
         actor=flow.world["admin1"],
         number=issued.certificate.number,
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
     )
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "翡翠" in text and "（处理）" not in text

@@ -18,7 +18,7 @@ from qc_app.orders.models import Order
 from qc_app.orders.services import deliver, pack, ship
 from qc_app.programmes.models import Programme
 from qc_app.sqltypes import utcnow
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, stored_files
 from tests.web.helpers import csrf, login, post_form
 
 
@@ -163,7 +163,7 @@ def test_an_order_on_anxin_pays_refund_plus_three_times_plus_postage(
         description="检测为镀金",
         postage_fen="1500",
         uploads=[jpeg_bytes()],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=now,
     )
     claims.merchant_answer(
@@ -173,7 +173,7 @@ def test_an_order_on_anxin_pays_refund_plus_three_times_plus_postage(
         accept=True,
         note="",
         uploads=[],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=now,
     )
     upheld = claims.decide(

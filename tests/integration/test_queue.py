@@ -23,7 +23,7 @@ from qc_app.items.models import Item
 from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import Job
 from qc_app.sqltypes import utcnow
-from tests.conftest import Flow, stored_pdfs
+from tests.conftest import Flow, stored_files, stored_pdfs
 from tests.queue_support import (
     WebTier,
     queue_settings,
@@ -62,7 +62,7 @@ def test_a_web_process_without_the_passphrase_cannot_sign(
 ) -> None:
     web = web_tier(app, queue_settings(app))
     with pytest.raises(SigningUnavailable, match="QC_KEY_PASSPHRASE"):
-        IssuingSetup.from_config(web.config["QC"])
+        IssuingSetup.from_config(web.config["QC"], stored_files(web))
 
 
 def test_the_worker_refuses_to_start_without_the_passphrase(app: Flask, cjk_font_path: Any) -> None:

@@ -33,7 +33,7 @@ from qc_app.orders.models import Order, OrderState
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, sell
-from tests.conftest import Flow, jpeg_bytes, stored_pdfs
+from tests.conftest import Flow, jpeg_bytes, stored_files, stored_pdfs
 from tests.web.helpers import csrf, login
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -149,7 +149,7 @@ def answered_claim(flow: Flow) -> tuple[Sold, str]:
         description="送检结果为镀金",
         postage_fen="1200",
         uploads=[jpeg_bytes()],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     )
     claims.merchant_answer(
@@ -159,7 +159,7 @@ def answered_claim(flow: Flow) -> tuple[Sold, str]:
         accept=True,
         note="",
         uploads=[],
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
     )
     return sold, filed.claim.number
@@ -254,7 +254,7 @@ def test_parallel_answers_on_the_pages_record_one(
         description="专柜说不是该品牌",
         postage_fen="0",
         uploads=[jpeg_bytes()],
-        files=app.config["QC"].INSTANCE_PATH,
+        files=stored_files(app),
         now=utcnow(),
     )
     number = filed.claim.number

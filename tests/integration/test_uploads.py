@@ -21,7 +21,15 @@ from qc_app.db import engine_of, new_session
 from qc_app.items.models import Item, Photo
 from qc_app.uploads import MAX_PIXELS
 from tests.claims_support import pdf_bytes
-from tests.conftest import HTML_IN_JPEG, HTML_PAGE, SVG_IMAGE, Flow, jpeg_bytes, jpeg_html_polyglot
+from tests.conftest import (
+    HTML_IN_JPEG,
+    HTML_PAGE,
+    SVG_IMAGE,
+    Flow,
+    jpeg_bytes,
+    jpeg_html_polyglot,
+    stored_files,
+)
 
 GPS_IFD = 0x8825
 
@@ -72,7 +80,7 @@ def test_gps_exif_is_stripped_from_the_stored_photo(app: Flask, send: Send) -> N
     assert state == "received"
     [photo] = photos
     assert photo.original_sha256 == hashlib.sha256(original).hexdigest()
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    kept = storage.load(stored_files(app), "photos", photo.sha256, ".jpg")
     assert hashlib.sha256(kept).hexdigest() == photo.sha256 != photo.original_sha256
     image = Image.open(io.BytesIO(kept))
     assert image.format == "JPEG"
@@ -85,7 +93,7 @@ def test_png_is_stored_as_jpeg(app: Flask, send: Send) -> None:
     answer = send(png((64, 48), "RGBA"), "photo.png")
     assert answer.status_code == 200, answer.get_json()
     [photo] = stored(app, send.code)[1]
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    kept = storage.load(stored_files(app), "photos", photo.sha256, ".jpg")
     assert Image.open(io.BytesIO(kept)).format == "JPEG"
     assert (photo.width, photo.height) == (64, 48)
 
@@ -129,7 +137,7 @@ def test_jpeg_html_polyglot_is_stored_re_encoded_without_the_html(app: Flask, se
     answer = send(polyglot, "photo.jpg")
     assert answer.status_code == 200, answer.get_json()
     [photo] = stored(app, send.code)[1]
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    kept = storage.load(stored_files(app), "photos", photo.sha256, ".jpg")
     assert Image.open(io.BytesIO(kept)).format == "JPEG"
     assert photo.original_sha256 == hashlib.sha256(polyglot).hexdigest() != photo.sha256
     assert b"<script" not in kept and HTML_IN_JPEG not in kept

@@ -19,6 +19,7 @@ from pypdf.generic import NameObject
 
 from qc_app.certificates import keys, lookup, pki, signing
 from qc_app.certificates.pdf import PAYLOAD_ATTACHMENT, SIGNATURE_ATTACHMENT
+from tests.conftest import stored_files
 
 pytestmark = [pytest.mark.cjk_font, pytest.mark.usefixtures("cjk_font_path")]
 
@@ -49,7 +50,7 @@ def issued(flow: Any, cjk_font_path: Path, tmp_path: Path) -> dict[str, Any]:
             session=flow.db,
             actor=flow.world["admin1"],
             number=certificate.certificate.number,
-            files=flow.app.config["QC"].INSTANCE_PATH,
+            files=stored_files(flow.app),
         )
         path = tmp_path / f"certificate-{index}.pdf"
         path.write_bytes(data)

@@ -21,7 +21,7 @@ from qc_app.orders import services as orders
 from qc_app.orders.models import Order, OrderState
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import Alarm, OnceToken
-from tests.conftest import Flow, World, jpeg_bytes
+from tests.conftest import Flow, World, jpeg_bytes, stored_files
 
 
 def events(db: Session, code: str, action: str) -> int:
@@ -37,7 +37,7 @@ def scan_receive(flow: Flow, item: Item, mass_g: str = "5.03", **kw: Any) -> int
         code=item.code,
         mass_g=mass_g,
         photo=kw.pop("photo", None),
-        files=flow.app.config["QC"].INSTANCE_PATH,
+        files=stored_files(flow.app),
         now=utcnow(),
         station="intake@t1",
         **kw,
@@ -173,7 +173,7 @@ def test_concurrent_double_submit_creates_one_record(app: Any, flow: Flow, world
                 code=item.code,
                 mass_g="5.03",
                 photo=None,
-                files=app.config["QC"].INSTANCE_PATH,
+                files=stored_files(app),
                 now=utcnow(),
                 once_key="same-form",
             )
@@ -312,7 +312,7 @@ def test_stock_item_bound_at_order_time_must_be_the_one_packed(
 def test_packing_records_mass_seal_and_photo(flow: Flow, cjk_font_path: Any) -> None:
     item, issued = flow.certified()
     order(flow)
-    packed = pack(flow, item, issued, photo=jpeg_bytes(), files=flow.app.config["QC"].INSTANCE_PATH)
+    packed = pack(flow, item, issued, photo=jpeg_bytes(), files=stored_files(flow.app))
     assert (packed.state, packed.seal_no, packed.packed_mass_cg) == ("packed", "SEAL-1", 503)
     kinds = [p.kind for p in items.item_photos(session=flow.db, item=item)]
     assert kinds == ["intake", "packing"]

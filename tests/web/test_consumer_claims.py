@@ -24,7 +24,7 @@ from qc_app.db import write
 from qc_app.sqltypes import utcnow
 from qc_app.verification.scans import ScanHour
 from tests.claims_support import Sold, accept, file, sell
-from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_bytes, jpeg_html_polyglot
+from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_bytes, jpeg_html_polyglot, stored_files
 from tests.evidence_pdfs import ATTACKS, lab_report
 from tests.web.helpers import (
     claim_url,
@@ -237,7 +237,7 @@ def test_claim_with_an_active_pdf_is_refused_and_nothing_is_stored(
     assert "PDF 证据无效：含有向外提交表单的动作" in page
     assert "专柜说不是该品牌" in page  # the form is kept
     assert db.exec(select(Claim)).all() == []
-    assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
+    assert stored_files(app).list("evidence") == []
 
 
 def test_claim_form_states_what_a_pdf_may_not_carry(client: Any, sold: Sold) -> None:
@@ -255,7 +255,7 @@ def test_evidence_neither_image_nor_pdf_is_refused(
     assert response.status_code == 422
     assert "照片须为 JPEG、PNG 或 WebP 图片" in response.get_data(as_text=True)
     assert db.exec(select(Claim)).all() == []
-    assert not (app.config["QC"].INSTANCE_PATH / "evidence").exists()
+    assert stored_files(app).list("evidence") == []
 
 
 def test_polyglot_evidence_is_stored_re_encoded(
@@ -264,7 +264,7 @@ def test_polyglot_evidence_is_stored_re_encoded(
     response = file_claim(client, sold, evidence=(io.BytesIO(jpeg_html_polyglot()), "photo.jpg"))
     assert response.status_code == 200
     [row] = db.exec(select(Evidence)).all()
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "evidence", row.sha256, ".jpg")
+    kept = storage.load(stored_files(app), "evidence", row.sha256, ".jpg")
     assert row.kind == "jpg" and kept.startswith(b"\xff\xd8") and b"<script" not in kept
 
 
@@ -274,7 +274,7 @@ def test_pdf_named_as_a_photo_is_kept_as_a_pdf(
     report = lab_report()
     assert file_claim(client, sold, evidence=(io.BytesIO(report), "photo.jpg")).status_code == 200
     [row] = db.exec(select(Evidence)).all()
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "evidence", row.sha256, ".pdf")
+    kept = storage.load(stored_files(app), "evidence", row.sha256, ".pdf")
     assert (row.kind, kept) == ("pdf", report)
 
 

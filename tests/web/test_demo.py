@@ -12,16 +12,18 @@ from sqlmodel import Session, select
 
 from qc_app.claims.models import Claim
 from qc_app.demo import load_demo
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, stored_files
 from tests.web.helpers import post_form
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
 
 def test_delivered_demo_ring_can_be_verified_and_claimed(app: Flask, db: Session) -> None:
-    created = load_demo(session=db, config=app.config["QC"])
+    created = load_demo(session=db, config=app.config["QC"], files=stored_files(app))
     assert created is not None and len(created.certificates) == 2
-    assert load_demo(session=db, config=app.config["QC"]) is None  # only into an empty database
+    assert (
+        load_demo(session=db, config=app.config["QC"], files=stored_files(app)) is None
+    )  # only into an empty database
     delivered = created.certificates[1]
     assert "DY202611220003" in delivered
     url = urlsplit(re.search(r"(/v/\S+)", delivered).group(1))  # type: ignore[union-attr]

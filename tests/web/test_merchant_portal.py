@@ -15,7 +15,7 @@ from qc_app.listings.models import Listing
 from qc_app.merchants.models import Membership
 from qc_app.merchants.programme import agreement_sha256
 from tests.claims_support import pdf_bytes
-from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_html_polyglot
+from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_html_polyglot, stored_files
 from tests.web.helpers import csrf, login, post_form
 
 
@@ -255,7 +255,7 @@ def test_consignment_form_refuses_a_bad_photo_and_saves_nothing(app, db, world, 
     assert "JPEG" in web.get("/m/consignments").get_data(as_text=True)
     db.rollback()
     assert db.exec(select(Item)).all() == []
-    assert not (app.config["QC"].INSTANCE_PATH / "photos").exists()
+    assert stored_files(app).list("photos") == []
 
 
 def test_consignment_form_stores_a_polyglot_photo_re_encoded(app, db, world):
@@ -264,7 +264,7 @@ def test_consignment_form_stores_a_polyglot_photo_re_encoded(app, db, world):
     assert post_consignment_with_photo(web, world, jpeg_html_polyglot()).status_code == 302
     db.rollback()
     photo = db.exec(select(Photo)).one()
-    kept = storage.load(app.config["QC"].INSTANCE_PATH, "photos", photo.sha256, ".jpg")
+    kept = storage.load(stored_files(app), "photos", photo.sha256, ".jpg")
     assert kept.startswith(b"\xff\xd8") and b"<script" not in kept
 
 

@@ -23,6 +23,7 @@ from qc_app.config import Config
 from qc_app.db import engine_of
 from qc_app.ops.logs import formatter
 from qc_app.requestid import RequestIdFilter
+from qc_app.storage import FolderStorage, S3Storage, s3_client
 from tests.web.helpers import client_at
 
 PUBLIC = "203.0.113.7"
@@ -95,11 +96,23 @@ def test_readyz_is_503_when_the_configured_redis_does_not_answer(
 def test_readyz_is_503_when_storage_cannot_be_written(app: Flask) -> None:
     blocked = Path(app.instance_path) / "blocked"
     blocked.write_bytes(b"a file where the folder should be")
-    app.config["QC"].INSTANCE_PATH = blocked / "instance"
+    app.extensions["qc_storage"] = FolderStorage(blocked / "instance")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["parts"]["storage"]["ok"] is False
     assert str(blocked) not in response.get_data(as_text=True)
+
+
+def test_readyz_is_503_when_the_s3_store_does_not_answer(app: Flask) -> None:
+    client = s3_client(endpoint_url="http://127.0.0.1:9", region="us-east-1", credentials=None)
+    app.extensions["qc_storage"] = S3Storage(client, "qc-files", "ready")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["parts"]["storage"] == {
+        "ok": False,
+        "detail": "not writable (StorageError)",
+    }
+    assert "127.0.0.1" not in response.get_data(as_text=True)
 
 
 def test_metrics_count_requests_by_endpoint_and_status(app: Flask) -> None:

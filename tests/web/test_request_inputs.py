@@ -19,7 +19,7 @@ from qc_app.orders.models import Order
 from qc_app.rules.engine import load_ruleset
 from qc_app.sqltypes import utcnow
 from tests.claims_support import Sold, sell
-from tests.conftest import Flow, World, jpeg_bytes
+from tests.conftest import Flow, World, jpeg_bytes, stored_files
 from tests.web.helpers import TOKEN, login, post_form
 from tests.web.test_consumer_claims import file_claim
 
@@ -232,7 +232,7 @@ def test_every_form_with_the_same_hostile_value_in_every_field_is_never_a_500(
         description="专柜说不是该品牌",
         postage_fen="800",
         uploads=[jpeg_bytes()],
-        files=app.config["QC"].INSTANCE_PATH,
+        files=stored_files(app),
         now=utcnow(),
     )
     item, issued = flow.certified()

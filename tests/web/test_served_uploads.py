@@ -19,7 +19,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.items.models import Photo
 from qc_app.sqltypes import utcnow
 from tests.claims_support import sell
-from tests.conftest import Flow, jpeg_html_polyglot
+from tests.conftest import Flow, jpeg_html_polyglot, stored_files
 from tests.evidence_pdfs import lab_report
 from tests.web.helpers import file_claim, login, qr_path
 
@@ -40,7 +40,6 @@ class Served:
 @pytest.fixture
 def served(app: Flask, db: Any, flow: Flow) -> Served:
     sold = sell(flow)  # received with a photo, certified with it, sold and delivered
-    files = app.config["QC"].INSTANCE_PATH
     declared = create_consignment(
         session=db,
         actor=flow.world["merchant1"],
@@ -52,7 +51,7 @@ def served(app: Flask, db: Any, flow: Flow) -> Served:
             }
         ],
         now=utcnow(),
-        files=files,
+        files=stored_files(app),
     )
     [own_photo_item] = consignment_items(session=db, consignment=declared)
     public = app.test_client()

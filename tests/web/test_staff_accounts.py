@@ -22,7 +22,7 @@ from qc_app.auth.services import create_token
 from qc_app.demo import load_demo
 from qc_app.sqltypes import utcnow
 from tests.auth_support import TOTP
-from tests.conftest import PASSWORD, Flow, World
+from tests.conftest import PASSWORD, Flow, World, stored_files
 from tests.web.helpers import csrf, login, post_form
 
 STAFF = ["inspector1", "analyst1", "reviewer1", "admin1"]
@@ -110,7 +110,7 @@ def test_a_wrong_or_reused_code_is_refused_and_recorded(
 
 
 def test_no_staff_account_of_the_demo_is_without_a_second_factor(app: Flask, db: Session) -> None:
-    created = load_demo(session=db, config=app.config["QC"])
+    created = load_demo(session=db, config=app.config["QC"], files=stored_files(app))
     assert created is not None
     staff = [u for u in db.exec(select(User)) if u.role != "merchant"]
     assert len(staff) == 4
