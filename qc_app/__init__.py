@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.listings.views import bp as listings_bp
     from qc_app.merchants.views import bp as merchants_bp
     from qc_app.ops import logs
+    from qc_app.ops import tasks as _ops_tasks  # noqa: F401  (registers them)
     from qc_app.ops import views as ops
     from qc_app.orders.views import bp as orders_bp
     from qc_app.outbox import tasks as outbox_tasks

@@ -240,11 +240,28 @@ def make_checkpoint(
     return Checkpoint(seq, head, unsigned.at, kid, sign(unsigned.signed_bytes()))
 
 
-def verify_chain(session: Session, checkpoints: Sequence[Checkpoint] = ()) -> ChainReport:
+def verify_chain(
+    session: Session, checkpoints: Sequence[Checkpoint] = (), *, since: Checkpoint | None = None
+) -> ChainReport:
     """Walk the chain; with checkpoints (signatures already checked), also find a cut tail.
 
+    `since` (a checkpoint whose signature was checked) starts the walk after its position: the
+    link there must still hold the signed hash, and every later one is recomputed. What came
+    before is vouched for by that signature as far as cuts and rewrites of the chain go; an edit
+    of an older event's content is found by a walk from the first event (no `since`).
     Reads only: run `sequence` first to have every committed event checked."""
-    report = _walk(session, {c.seq: c for c in checkpoints})
+    start = (0, GENESIS)
+    anchor = None
+    if since is not None:
+        anchor = session.exec(select(AuditLink).where(AuditLink.seq == since.seq)).first()
+    # No link where the checkpoint signed one: the tail was cut; the walk from the first event
+    # says which events are missing.
+    if since is not None and anchor is not None:
+        if anchor.hash != since.hash:
+            problem = f"differs from the checkpoint signed at {since.at}"
+            return ChainReport(False, since.seq - 1, GENESIS, since.seq, problem)
+        start = (since.seq, since.hash)
+    report = _walk(session, {c.seq: c for c in checkpoints}, start)
     pending = session.exec(select(func.count()).select_from(AuditQueued)).one()
     if report.ok:
         report = _lost(session, report)
@@ -253,11 +270,16 @@ def verify_chain(session: Session, checkpoints: Sequence[Checkpoint] = ()) -> Ch
     )
 
 
-def _walk(session: Session, checkpoints: dict[int, Checkpoint]) -> ChainReport:
-    prev, expected_seq, count = GENESIS, 1, 0
+def _walk(
+    session: Session, checkpoints: dict[int, Checkpoint], start: tuple[int, str]
+) -> ChainReport:
+    """`count` is the chain's length so far: from `start` (position, hash) on, each link must
+    follow its predecessor."""
+    (count, prev), expected_seq = start, start[0] + 1
     links = (
         select(AuditLink, AuditEvent)
         .join(AuditEvent, col(AuditEvent.id) == col(AuditLink.event_id), isouter=True)
+        .where(col(AuditLink.seq) > start[0])
         .order_by(col(AuditLink.seq))
     )
     for link, event in session.exec(links):

@@ -9,12 +9,13 @@ Pure: no Flask, no session.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 from qc_app.errors import Forbidden, NotFound
-from qc_app.i18n import Message, msg
+from qc_app.i18n import Message, msg, pmsg
 
 
 class Role(StrEnum):
@@ -25,6 +26,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+ROLE_LABELS: Mapping[Role, Message] = {
+    Role.MERCHANT: pmsg("role", "商家"),
+    Role.INSPECTOR: pmsg("role", "质检员"),
+    Role.ANALYST: pmsg("role", "检测员"),
+    Role.REVIEWER: pmsg("role", "审核员"),
+    Role.ADMIN: pmsg("role", "平台管理员"),
+}
 LAB = frozenset({Role.ANALYST, Role.REVIEWER})
 STAFF = frozenset(Role) - {Role.MERCHANT}
 # Shared terminals at the warehouse and the lab: the shorter idle limit (config.IDLE_TIMEOUTS).

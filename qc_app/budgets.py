@@ -49,6 +49,16 @@ def ensure(budgets: Iterable[Budget], what: Message) -> None:
         raise TooManyAttempts(what, wait_s=max(reset_at) - time.time())
 
 
+def remaining(budgets: Iterable[Budget]) -> int | None:
+    """Failures left before the first window is spent (None: budgets are off)."""
+    if not config().RATELIMIT_ENABLED:
+        return None
+    strategy = limiter.limiter
+    return min(
+        strategy.get_window_stats(window, *key).remaining for window, key in _windows(budgets)
+    )
+
+
 def spend(budgets: Iterable[Budget]) -> None:
     """One failure against every window of every budget."""
     if not config().RATELIMIT_ENABLED:

@@ -516,25 +516,39 @@ def totp_code(username: str) -> None:
         fail(exc)
 
 
+DEMO_URLS = "demo-urls.txt"
+
+
 @qc.command("demo")
 def demo() -> None:
-    """Load the demo data into an empty database."""
+    """Load the demo data into an empty database; print the demo URLs every time (scripts/serve
+    runs this on each start). The check codes exist only when issued, so the URLs are kept in
+    the instance folder."""
     from qc_app.auth.passwords import DEMO_PASSWORD
     from qc_app.demo import load_demo
 
-    created = load_demo(session=request_session(), config=current_app.config["QC"], files=files())
-    if not created:
+    config = current_app.config["QC"]
+    urls = config.INSTANCE_PATH / DEMO_URLS
+    created = load_demo(session=request_session(), config=config, files=files())
+    if created:
+        click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
+        click.echo(
+            "staff log in with a second factor: `flask --app qc_app qc totp-code USERNAME` prints"
+            " the current code, or add these to an authenticator app:"
+        )
+        for line in created.authenticators:
+            click.echo(f"  {line}")
+        lines = [
+            f"staff login:      {config.BASE_URL}/login",
+            f"merchant portal:  {config.BASE_URL}/m/listings  (merchant1)",
+            *(f"consumer page of a demo certificate, {line}" for line in created.certificates),
+        ]
+        urls.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        urls.chmod(0o600)  # the demo certificates' check codes
+    elif not urls.exists():
         click.echo("demo data already present")
         return
-    click.echo(f"demo accounts (password: {DEMO_PASSWORD}): " + ", ".join(created.users))
-    click.echo(
-        "staff log in with a second factor: `flask --app qc_app qc totp-code USERNAME` prints"
-        " the current code, or add these to an authenticator app:"
-    )
-    for line in created.authenticators:
-        click.echo(f"  {line}")
-    for line in created.certificates:
-        click.echo(f"demo certificate, {line}")
+    click.echo(urls.read_text(encoding="utf-8"), nl=False)
 
 
 @qc.group("audit")
@@ -542,34 +556,27 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
-def _checkpoint_key(seq: int) -> str:
-    # Named by the chain position, zero-padded, so the store lists them in order.
-    return f"checkpoints/{seq:012d}.json"
-
-
 @audit_group.command("checkpoint")
 @click.option("--out", type=click.Path(dir_okay=False), help="also append it to this file")
 def audit_checkpoint(out: str | None) -> None:
     """Chain what is queued, sign the chain's head and store it (kind `checkpoints`, one object
-    per chain position; keep the store, or a copy, off this machine)."""
+    per chain position; keep the store, or a copy, off this machine). The worker does this
+    every hour and as it stops."""
     from pathlib import Path
 
-    from qc_app.audit import make_checkpoint
-    from qc_app.certificates.keys import signer_for
+    from qc_app.ops import checkpoints
 
-    session = request_session()
-    signer = signer_for(session, passphrase())
-    checkpoint = make_checkpoint(session, kid=signer.kid, sign=signer.sign, now=utcnow())
-    line = checkpoint.to_json() + "\n"
-    key = _checkpoint_key(checkpoint.seq)
-    if files().exists(key):
-        click.echo(f"checkpoint {checkpoint.seq} already stored: no event since")
+    written = checkpoints.write(
+        session=request_session(), files=files(), passphrase=passphrase(), now=utcnow()
+    )
+    checkpoint = written.checkpoint
+    if written.stored:
+        click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {written.key}")
     else:
-        files().put(key, line.encode())
-        click.echo(f"checkpoint {checkpoint.seq} {checkpoint.hash} -> {key}")
+        click.echo(f"checkpoint {checkpoint.seq} already stored: no event since")
     if out:
         with Path(out).open("a", encoding="utf-8") as file:
-            file.write(line)
+            file.write(checkpoint.to_json() + "\n")
 
 
 @audit_group.command("sequence")
@@ -587,47 +594,43 @@ def audit_sequence() -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="read the checkpoints from this file (a copy kept elsewhere) instead of the store",
 )
-def audit_verify(checkpoints: str | None) -> None:
-    """Chain what is queued, then recompute the chain and check it against the signed
-    checkpoints; exit 1 at the first altered, missing or inserted event, at an event that was
-    never chained, or when the newest events were cut off or rewritten."""
+@click.option(
+    "--full",
+    is_flag=True,
+    help="recompute every event from the first, not only those after the latest checkpoint",
+)
+def audit_verify(checkpoints: str | None, full: bool) -> None:
+    """Chain what is queued, then check the chain against the signed checkpoints: from the
+    latest one on (its link must still hold the signed hash), or every event with --full.
+    Exit 1 at the first altered, missing or inserted event, at an event that was never
+    chained, or when the newest events were cut off or rewritten."""
     from pathlib import Path
 
-    from qc_app.audit import Checkpoint, sequence, verify_chain
-    from qc_app.certificates.keys import verifier
-    from qc_app.certificates.signing import SignatureInvalid, UnknownKey
+    from qc_app.audit import sequence, verify_chain
+    from qc_app.ops import checkpoints as stored_checkpoints
 
     session = request_session()
     if checkpoints:
-        lines = [
-            (f"line {n}", line)
-            for n, line in enumerate(Path(checkpoints).read_text().splitlines(), 1)
-        ]
+        text = Path(checkpoints).read_text()
+        lines = [(f"line {n}", line) for n, line in enumerate(text.splitlines(), 1)]
     else:
-        store = files()
-        lines = [
-            (stored.key, store.get(stored.key).decode()) for stored in store.list("checkpoints")
-        ]
-    signed = []
-    keys = verifier(session)
-    for where, line in lines:
-        if not line.strip():
-            continue
-        checkpoint = Checkpoint.from_json(line)
-        try:
-            keys.verify(checkpoint.signed_bytes(), checkpoint.signature, checkpoint.kid, at=None)
-        except (SignatureInvalid, UnknownKey) as exc:
-            raise click.ClickException(f"checkpoint at {where} is not genuine: {exc}") from exc
-        signed.append(checkpoint)
+        lines = stored_checkpoints.stored(files())
+    try:
+        signed = stored_checkpoints.signed(session, lines)
+    except stored_checkpoints.CheckpointForged as exc:
+        raise click.ClickException(str(exc)) from exc
     sequence(session)
-    report = verify_chain(session, signed)
+    since = None if full or not signed else max(signed, key=lambda c: c.seq)
+    report = verify_chain(session, signed, since=since)
     if not report.ok:
         raise click.ClickException(
             f"audit chain broken at event {report.broken_at}: {report.problem}"
         )
+    checked = report.events - (since.seq if since else 0)
     click.echo(
         f"audit chain intact: {report.events} events, head {report.head}"
         + (f", {len(signed)} signed checkpoints agree" if signed else "")
+        + (f"; {checked} events after checkpoint {since.seq} recomputed" if since else "")
         + (f"; {report.pending} events since are not chained yet" if report.pending else "")
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qc_app.authz import TERMINALS, Role
 from qc_app.storage import S3Credentials, Storage, StorageUrlInvalid, check_url, storage_from_url
@@ -62,6 +63,14 @@ def _require(env: dict[str, str], name: str, hint: str) -> str:
     if len(value) < 32:
         raise ConfigError(f"{name} is missing or shorter than 32 characters. {hint}")
     return value
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"QC_TIMEZONE={name!r} is not a time zone (e.g. Asia/Shanghai)") from None
+    return name
 
 
 def _hops(value: str) -> int:
@@ -117,6 +126,9 @@ class Config:
     INSTANCE_PATH: Path
     DATABASE_URL: str
     BASE_URL: str = "http://127.0.0.1:5000"
+    # Every time a person reads (pages, certificates, labels) is in this zone (QC_TIMEZONE);
+    # times are stored in UTC.
+    TIMEZONE: str = "Asia/Shanghai"
     CERTIFICATES_DIR: Path = ROOT / "certificates"
     CJK_FONT: str | None = None
     COOKIE_SECURE: bool = True
@@ -134,6 +146,7 @@ class Config:
     # (device cookie) has a budget of its own for the account.
     LOGIN_FAILURES_PER_ACCOUNT: str = "5/minute;10/15 minutes;20/hour"
     LOGIN_FAILURES_PER_ADDRESS: str = "10/minute;30/hour"
+    # Tells apart deployments sharing one Redis for their limits (QC_RATELIMIT_KEY_PREFIX).
     RATELIMIT_KEY_PREFIX: str = ""
     # Wrong check codes (or unknown numbers) typed on /verify or to register ownership: per
     # client and certificate number, and per client over all numbers (verification/throttle.py).
@@ -202,6 +215,7 @@ class Config:
             INSTANCE_PATH=instance,
             DATABASE_URL=env.get("DATABASE_URL") or f"sqlite:///{instance / 'qc.db'}",
             BASE_URL=env.get("QC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            TIMEZONE=_zone(env.get("QC_TIMEZONE") or "Asia/Shanghai"),
             CJK_FONT=env.get("QC_CJK_FONT") or None,
             COOKIE_SECURE=env.get("QC_COOKIE_SECURE", "1") != "0",
             RATELIMIT_STORAGE_URI=(env["REDIS_URL"] if env.get("REDIS_URL") else "memory://"),
@@ -210,6 +224,7 @@ class Config:
             or env.get("REDIS_URL")
             or f"sqlite:///{instance / 'queue.db'}",
             QUEUE_NAME=env.get("QC_QUEUE_NAME") or "qc",
+            RATELIMIT_KEY_PREFIX=env.get("QC_RATELIMIT_KEY_PREFIX", ""),
             ISSUE_WAIT_SECONDS=_seconds(env, "QC_ISSUE_WAIT_SECONDS", 5.0),
             BATCH_LEASE_SECONDS=_seconds(env, "QC_BATCH_LEASE_SECONDS", 30.0),
             STORAGE_URL=_storage_url(env.get("QC_STORAGE_URL", "")),
@@ -283,6 +298,11 @@ class Config:
             region=self.S3_REGION,
             credentials=self.S3_CREDENTIALS,
         )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone of TIMEZONE, in which every time is shown."""
+        return ZoneInfo(self.TIMEZONE)
 
     def flask_settings(self) -> dict[str, Any]:
         cookie = "__Host-qc_session" if self.COOKIE_SECURE else "qc_session"

@@ -79,6 +79,13 @@ def verbatim(text: str) -> Message:
     return Message("{text}", (("text", text),))
 
 
+def bilingual(zh: str, en: str) -> Message:
+    """Words that come as data in both languages (a material's name and a measurement's label
+    in the rules, a programme's name): the catalogue's one entry "{zh}" → "{en}" picks the
+    reader's, so they render like any other Message."""
+    return msg("{zh}", zh=zh, en=en)
+
+
 def joined(items: Iterable[Message]) -> Message:
     """Several messages as one list, in any language (nothing of its own to translate)."""
     return Message("{items}", (("items", tuple(items)),))

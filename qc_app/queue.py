@@ -10,6 +10,7 @@ context of its own. Services never import this module: a view, the API or a task
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,14 @@ from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 
+log = logging.getLogger(__name__)
+
 # A task: called with the app and the keyword arguments it was enqueued with.
 Task = Callable[..., None]
 
 _TASKS: dict[str, Task] = {}
 _PERIODIC: dict[str, tuple[Task, int]] = {}
+_AT_STOP: dict[str, Task] = {}
 
 
 def task(name: str) -> Callable[[Task], Task]:
@@ -36,12 +40,17 @@ def task(name: str) -> Callable[[Task], Task]:
     return register
 
 
-def periodic(name: str, *, every_minutes: int = 1) -> Callable[[Task], Task]:
-    """Register `fn(app)` to run every `every_minutes` on some worker, and once when a worker
-    starts (what was left undone while none ran is picked up at once)."""
+def periodic(name: str, *, every_minutes: int = 1, at_stop: bool = False) -> Callable[[Task], Task]:
+    """Register `fn(app)` to run every `every_minutes` (under an hour, or whole hours) on some
+    worker, and once when a worker starts (what was left undone while none ran is picked up at
+    once); with `at_stop`, also in each worker as it stops (SIGTERM/SIGINT, not kill -9)."""
+    if not (0 < every_minutes < 60 or every_minutes % 60 == 0):
+        raise ValueError(f"{name}: every_minutes must be under 60 or whole hours")
 
     def register(fn: Task) -> Task:
         _PERIODIC[name] = (fn, every_minutes)
+        if at_stop:
+            _AT_STOP[name] = fn
         return fn
 
     return register
@@ -71,7 +80,11 @@ def init_app(app: Flask, url: str, name: str = "qc") -> Queue:
     for name, fn in _TASKS.items():
         queue.tasks[name] = huey.task(name=name)(_in_app_context(app, fn))
     for name, (fn, minutes) in _PERIODIC.items():
-        every = crontab(minute=f"*/{minutes}")
+        every = (
+            crontab(minute=f"*/{minutes}")
+            if minutes < 60
+            else crontab(minute="0", hour=f"*/{minutes // 60}")
+        )
         queue.tasks[name] = huey.periodic_task(every, name=name)(_in_app_context(app, fn))
     app.extensions["qc_queue"] = queue
     return queue
@@ -109,3 +122,8 @@ def run_worker(app: Flask, *, threads: int = 1) -> None:
         workers=threads, worker_type="thread", periodic=True, max_delay=1.0
     )
     consumer.run()
+    for name, fn in _AT_STOP.items():
+        try:
+            _in_app_context(app, fn)()
+        except Exception:  # one failing stop task must not keep the others from running
+            log.exception("%s failed as the worker stopped", name)

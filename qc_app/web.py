@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -33,15 +33,23 @@ from werkzeug.wrappers import Response
 from qc_app import inputs, requestid
 from qc_app.auth.models import User
 from qc_app.auth.services import user_for_session
-from qc_app.authz import Guarded, allows
+from qc_app.authz import ROLE_LABELS, Guarded, allows
+from qc_app.certificates.workflow import STATUS_LABELS as CERTIFICATE_LABELS
+from qc_app.claims.models import GROUND_LABELS, REASON_LABELS
+from qc_app.claims.workflow import STATE_LABELS as CLAIM_LABELS
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
 from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable
 from qc_app.i18n import Message, msg, verbatim
+from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
+from qc_app.inspection.workflow import VERDICT_LABELS
 from qc_app.items.workflow import STATE_LABELS
+from qc_app.orders.workflow import ORDER_STATE_LABELS
+from qc_app.rules.engine import load_ruleset
 from qc_app.sqltypes import utcnow
 from qc_app.storage import Storage, StorageError
-from qc_app.units import cg_to_mass, format_fen
+from qc_app.units import FIELD_LABELS, cg_to_mass, format_fen, local_time
+from qc_app.warehouse.mass import ALARM_LABELS
 
 log = logging.getLogger("qc_app")
 csrf = CSRFProtect()
@@ -49,6 +57,21 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 F = TypeVar("F", bound=Callable[..., Any])
 LOCALES = ("zh", "en")
+# Every kind of key a page may name, with its words: `{{ key|label('role') }}`. The tables live
+# with their domain (each workflow's states, claims' reasons, the warehouse's alarms, ...).
+KEY_LABELS: dict[str, Mapping[Any, Message]] = {
+    "item": STATE_LABELS,
+    "review": REVIEW_LABELS,
+    "verdict": VERDICT_LABELS,
+    "order": ORDER_STATE_LABELS,
+    "certificate": CERTIFICATE_LABELS,
+    "claim": CLAIM_LABELS,
+    "reason": REASON_LABELS,
+    "ground": GROUND_LABELS,
+    "alarm": ALARM_LABELS,
+    "role": ROLE_LABELS,
+    "field": FIELD_LABELS,
+}
 
 
 class Principal(UserMixin):  # type: ignore[misc]
@@ -233,7 +256,6 @@ def init_app(app: Flask) -> None:
         return {
             "lang": locale(),
             "lang_url": lang_url,
-            "state_labels": STATE_LABELS,
             "format_fen": format_fen,
         }
 
@@ -241,10 +263,31 @@ def init_app(app: Flask) -> None:
     def _tr(message: Message) -> str:
         return translate(message)
 
+    @app.template_filter("label")
+    def _label(key: str | None, kind: str) -> str:
+        found = KEY_LABELS[kind].get(key)
+        return translate(found) if found is not None else str(key or "")
+
+    @app.template_filter("material")
+    def _material(code: str | None) -> str:
+        return translate(load_ruleset().material_name(code)) if code else "—"
+
+    @app.template_filter("when")
+    def _when(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+        """Every time a page shows, in Config.TIMEZONE (stored in UTC)."""
+        return "—" if moment is None else local_time(moment, config().zone, pattern)
+
     @app.template_filter("grams")
     def _grams(centigrams: int | None) -> str:
         return "—" if centigrams is None else f"{cg_to_mass(centigrams)} g"
 
+    @public
+    def _favicon() -> Response:
+        response = app.send_static_file("favicon.ico")
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.after_request(_security_headers)
     _register_errors(app)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +57,7 @@ class IssuingSetup:
     certificates_dir: Path
     font: str | None
     check_code_key: bytes  # only the keyed digest of a check code is stored (codes.py)
+    zone: tzinfo  # the certificate's issue date is printed in this zone
 
     @classmethod
     def from_config(cls, config: Config, files: Storage) -> IssuingSetup:
@@ -67,6 +68,7 @@ class IssuingSetup:
             certificates_dir=config.CERTIFICATES_DIR,
             font=config.CJK_FONT,
             check_code_key=config.CHECK_CODE_KEY,
+            zone=config.zone,
         )
 
 
@@ -211,6 +213,7 @@ def prepare(
         payload_json=signed,
         signature_b64=signature,
         remarks=str(observations) if observations else None,
+        zone=setup.zone,
     )
     rendered = render_certificate_pdf(
         document, layout_for(setup.certificates_dir, body.code), font_path=find_cjk_font(setup.font)

@@ -12,7 +12,7 @@ import io
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -36,11 +36,12 @@ from qc_app.certificates.layout import Emblem, Layout, Seal
 from qc_app.certificates.properties import PropertyRow
 from qc_app.certificates.qr import qr_matrix
 from qc_app.i18n import Message, pmsg
+from qc_app.units import local_time
 
 PAYLOAD_ATTACHMENT = "qc-payload.json"
 SIGNATURE_ATTACHMENT = "qc-signature.json"
 SIGNATURE_ALG = "EdDSA"
-# China has kept UTC+8 without daylight saving since 1991, so no tz database is needed.
+# The default zone of the issue date: China has kept UTC+8 without daylight saving since 1991.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 # Fixed English labels are Helvetica and the codes (ASCII by construction) Courier; every
 # other string from data or the layout uses the CJK font, which covers Latin as well.
@@ -85,6 +86,7 @@ class CertificateDocument:
     payload_json: bytes  # exactly the signed bytes
     signature_b64: str  # base64url Ed25519 signature of payload_json
     remarks: str | None = None  # the analyst's observations, printed as 备注
+    zone: tzinfo = SHANGHAI  # the issue date is printed in this zone (Config.TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> flo
 
 
 def _issue_date(doc: CertificateDocument) -> str:
-    return doc.issued_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    return local_time(doc.issued_at, doc.zone, "%Y-%m-%d")
 
 
 def _draw_logo(sheet: _Sheet, layout: Layout, band_bottom: float, band_height: float) -> float:

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, lookup, revocation, tasks
 from qc_app.certificates.pages import pdf_response, request_issue, request_reissue, wait_for
-from qc_app.certificates.workflow import STATUS_LABELS
 from qc_app.db import request_session
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
@@ -122,7 +121,6 @@ def admin() -> Any:
     return render_template(
         "certificates/admin.html",
         certificates=lookup.recent(request_session()),
-        status_labels=STATUS_LABELS,
     )
 
 

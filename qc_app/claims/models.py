@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from qc_app.i18n import msg
+from qc_app.i18n import Message, pmsg
+from qc_app.programmes.coverage import ACTIVE_STATES_SQL, ONE_CLAIM
 from qc_app.sqltypes import UTCDateTime, fen_column, unique_index
 
 
@@ -27,14 +29,26 @@ class RejectionGround(StrEnum):
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 
+REASON_LABELS: Mapping[ClaimReason, Message] = {
+    ClaimReason.BRAND: pmsg("claim reason", "品牌是假的"),
+    ClaimReason.MATERIAL: pmsg("claim reason", "材质是假的（与证书定名不符）"),
+    ClaimReason.WEIGHT: pmsg("claim reason", "克重不符"),
+    ClaimReason.ORIGIN: pmsg("claim reason", "产地不符"),
+    ClaimReason.VARIETY: pmsg("claim reason", "品种不符"),
+    ClaimReason.SKIN: pmsg("claim reason", "皮色不符"),
+}
+GROUND_LABELS: Mapping[RejectionGround, Message] = {
+    RejectionGround.BRAND_OWNER: pmsg("rejection ground", "申请人为品牌方"),
+    RejectionGround.ITEM_SWAPPED: pmsg("rejection ground", "物品已被调换"),
+    RejectionGround.NOT_CONSUMER: pmsg("rejection ground", "非消费者购买"),
+    RejectionGround.INSUFFICIENT_EVIDENCE: pmsg("rejection ground", "证据不足"),
+}
+
 # Optimistic lock: two admins deciding at once → one StaleDataError (409), never two payouts.
 _claim_version = Column("version", Integer, nullable=False)
-# The claim states that hold the order: open (filed … re-inspection) or upheld (paid out).
-# claims.services.ACTIVE names the same states; a test keeps the two equal.
-ACTIVE_STATES_SQL = "state IN ('filed', 'accepted', 'disputed', 'reinspection', 'upheld')"
-# One refusal for both indexes below: SQLite names the columns a unique index refused, not the
-# index, and both are on order_id.
-ONE_CLAIM = msg("该订单已有处理中或已成立的理赔（每笔订单最多赔付一次）")
+# The claim states that hold the order (ACTIVE_STATES_SQL) and the one refusal for both
+# indexes below (SQLite names the columns a unique index refused, not the index, and both are
+# on order_id) are the programmes' rule "paid once per order": the consumer's page asks it too.
 
 
 class Claim(SQLModel, table=True):

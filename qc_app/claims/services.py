@@ -21,7 +21,6 @@ from qc_app.authz import CLAIMS, Role, allows, ensure_visible
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.claims import evidence, guards, workflow
 from qc_app.claims.models import (
-    ONE_CLAIM,
     Claim,
     ClaimReason,
     Evidence,
@@ -30,7 +29,7 @@ from qc_app.claims.models import (
 from qc_app.claims.workflow import ClaimChange, ClaimState
 from qc_app.codes import new_claim_number, new_claim_secret, normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from qc_app.errors import DomainError, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
 from qc_app.items import guards as item_guards
 from qc_app.items.models import Item
@@ -141,6 +140,10 @@ def coverage_of(
         placed_at=order.created_at,
         delivered_at=order.delivered_at,
         offered=guarantee_covers(session, order.merchant_id, order.listing_id, order.created_at),
+        claimed=session.exec(
+            select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(ACTIVE)))  # type: ignore[attr-defined]
+        ).first()
+        is not None,
     )
     return coverage.decide(facts, now)
 
@@ -191,15 +194,11 @@ def file_claim(
     covered = coverage_of(session, certificate=certificate, order=order, now=now)
     if not covered.covered:
         raise covered.refusal()
-    text = clean_text(description, "情况说明", required=True, max_length=2000)
+    text = clean_text(description, "description", required=True, max_length=2000)
     postage = parse_postage(postage_fen)
     checked = evidence.check_files(uploads)
     if not checked:
         raise ValidationFailed(msg("请上传至少一份证据（照片或检测报告）"))
-    if session.exec(
-        select(Claim).where(Claim.order_id == order.id, Claim.state.in_(list(ACTIVE)))  # type: ignore[attr-defined]
-    ).first():
-        raise Conflict(ONE_CLAIM)
     secret = new_claim_secret()
     with write(session):
         claim = Claim(

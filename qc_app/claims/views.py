@@ -11,7 +11,7 @@ from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM
 from qc_app.certificates.models import Certificate
 from qc_app.claims import services
 from qc_app.claims.models import ClaimReason, RejectionGround
-from qc_app.claims.workflow import MACHINE, STATE_LABELS, ClaimState
+from qc_app.claims.workflow import MACHINE, ClaimState
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
@@ -47,7 +47,6 @@ def _post_only() -> bool:
 
 def _labels() -> dict[str, Any]:
     return {
-        "claim_states": STATE_LABELS,
         "covered": COVERED,
         "not_covered": NOT_COVERED,
         "grounds": list(RejectionGround),

@@ -12,6 +12,7 @@ from qc_app.db import request_session
 from qc_app.i18n import msg
 from qc_app.items import services as items
 from qc_app.items.workflow import STATE_LABELS, ItemState
+from qc_app.rules.engine import load_ruleset
 from qc_app.web import actor, now, permission_required, translate
 
 bp = Blueprint("dashboard", __name__)
@@ -38,7 +39,7 @@ def index() -> Any:
             colour="#8a6d1d",
         ),
         material_chart=charts.bar_chart(
-            [(r.key, r.percent) for r in view.by_material],
+            [(translate(load_ruleset().material_name(r.key)), r.percent) for r in view.by_material],
             title=translate(msg("合格率（按材质）")),
             unit="%",
             maximum=100,

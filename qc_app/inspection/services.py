@@ -27,7 +27,7 @@ from qc_app.items.services import apply, get_item
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.rules import engine, pieces
-from qc_app.units import cg_to_mass, clean_text
+from qc_app.units import cg_to_mass, clean_text, field_label
 
 
 def stored_measurements(values: engine.Measurements) -> dict[str, str | bool]:
@@ -388,4 +388,6 @@ def _date(value: object, field: str, *, required: bool) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(msg("{field} 须为日期（YYYY-MM-DD）", field=field)) from None
+        raise ValidationFailed(
+            msg("{field} 须为日期（YYYY-MM-DD）", field=field_label(field))
+        ) from None

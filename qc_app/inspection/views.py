@@ -7,10 +7,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from qc_app.authz import LAB_TERMINAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
-from qc_app.i18n import pmsg
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
-from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
 from qc_app.items.services import get_item, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
@@ -18,12 +16,6 @@ from qc_app.units import cg_to_mass
 from qc_app.web import actor, locale, now, permission_required
 
 bp = Blueprint("inspection", __name__)
-VERDICT_LABELS = {"pass": pmsg("verdict", "合格"), "fail": pmsg("verdict", "不合格")}
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {"verdict_labels": VERDICT_LABELS, "review_labels": REVIEW_LABELS}
 
 
 @bp.get("/lab")
@@ -69,7 +61,6 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
         item=item,
         family=rules.families[family],
         groups=forms.measurement_form(rules, family, locale(), values),
-        declared=rules.declaration(item.declared_material),
         history=services.history(session=db, item=item),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         error=error,
@@ -95,7 +86,6 @@ def review(inspection_id: int) -> Any:
         item=item,
         measurements=services.labelled_measurements(inspection, locale()),
         reasons=inspection.reasons,
-        declared=load_ruleset().declaration(item.declared_material),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         history=[h for h in services.history(session=db, item=item) if h.id != inspection.id],
     )

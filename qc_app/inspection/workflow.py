@@ -31,6 +31,12 @@ STATE_LABELS: Mapping[InspectionState, Message] = {
     InspectionState.SENT_BACK: pmsg("review", "退回复检"),
 }
 
+# The rules' verdict on a result (Inspection.verdict).
+VERDICT_LABELS: Mapping[str, Message] = {
+    "pass": pmsg("verdict", "合格"),
+    "fail": pmsg("verdict", "不合格"),
+}
+
 S = InspectionState
 MACHINE: StateMachine[InspectionState, Any] = StateMachine(
     states=InspectionState,

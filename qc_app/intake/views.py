@@ -136,7 +136,6 @@ def listing(listing_id: int) -> Any:
         "listings/show.html",
         view=view,
         listing=view.listing,
-        material=load_ruleset().declaration(view.listing.material_code),
         merchant=db.get(Merchant, view.listing.merchant_id),
         member=current_membership(db, view.listing.merchant_id) is not None,
         covers=consistency.COVERS,

@@ -10,13 +10,24 @@ from typing import Any, Protocol
 
 from qc_app.i18n import Message, pmsg, verbatim
 from qc_app.items.workflow import TRANSITIONS
+from qc_app.warehouse.mass import ALARM_LABELS
 
 EXTRA_LABELS: Mapping[str, Message] = {
     "declare": pmsg("action", "申报"),
     "alarm_raised": pmsg("action", "警报"),
     "alarm_cleared": pmsg("action", "警报解除"),
 }
-NOTE_KEYS = ("reason", "note", "order", "certificate", "seal_no", "waybill_no", "consignment")
+# The event's details worth a line of their own, by name.
+NOTES: Mapping[str, Message] = {
+    "kind": pmsg("field", "警报类型"),
+    "reason": pmsg("field", "原因"),
+    "note": pmsg("field", "备注"),
+    "order": pmsg("field", "订单"),
+    "certificate": pmsg("field", "证书"),
+    "seal_no": pmsg("field", "封签号"),
+    "waybill_no": pmsg("field", "运单号"),
+    "consignment": pmsg("field", "送检单"),
+}
 
 
 class EventLike(Protocol):
@@ -35,7 +46,7 @@ class CustodyRow:
     station: str
     mass_g: str
     photos: tuple[str, ...]
-    notes: tuple[tuple[str, str], ...]
+    notes: tuple[tuple[Message, Message], ...]
     alarm: bool
 
 
@@ -43,6 +54,12 @@ def _label(action: str) -> Message:
     if action in TRANSITIONS:
         return TRANSITIONS[action].label
     return EXTRA_LABELS.get(action) or verbatim(action)
+
+
+def _note(key: str, value: object) -> Message:
+    if key == "kind":
+        return ALARM_LABELS.get(str(value)) or verbatim(str(value))
+    return verbatim(str(value))
 
 
 def custody_rows(events: Iterable[EventLike]) -> list[CustodyRow]:
@@ -62,7 +79,7 @@ def custody_rows(events: Iterable[EventLike]) -> list[CustodyRow]:
                 station=str(data.get("station") or ""),
                 mass_g=str(data.get("mass_g") or data.get("packing_mass_g") or ""),
                 photos=(digest,) if isinstance(digest, str) else (),
-                notes=tuple((k, str(data[k])) for k in NOTE_KEYS if data.get(k)),
+                notes=tuple((name, _note(k, data[k])) for k, name in NOTES.items() if data.get(k)),
                 alarm=event.action == "alarm_raised",
             )
         )

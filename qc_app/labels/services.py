@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from sqlmodel import Session, col, select
 
 from qc_app.auth.models import User
@@ -15,7 +17,7 @@ from qc_app.labels.data import SHEET_SIZES, SIZES, ItemLabel, PackingList, Packi
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
-from qc_app.units import cg_to_mass, format_fen
+from qc_app.units import cg_to_mass, format_fen, local_time
 
 
 def check_size(size: str | None, *, sheet: bool = True) -> str:
@@ -56,7 +58,8 @@ def consignment_labels(*, session: Session, actor: User, code: str) -> list[Item
     return [_label(session, item, consignment.code) for item in items]
 
 
-def packing_list(*, session: Session, actor: User, code: str) -> PackingList:
+def packing_list(*, session: Session, actor: User, code: str, zone: tzinfo) -> PackingList:
+    """The consignment's packing list; its creation time is printed in `zone`."""
     consignment = intake.get_consignment(session=session, actor=actor, code=code)
     items = intake.consignment_items(session=session, consignment=consignment)
     merchant = session.get(Merchant, consignment.merchant_id)
@@ -83,6 +86,6 @@ def packing_list(*, session: Session, actor: User, code: str) -> PackingList:
     return PackingList(
         consignment_code=consignment.code,
         merchant=merchant.name if merchant else "",
-        created=consignment.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        created=local_time(consignment.created_at, zone),
         rows=tuple(rows),
     )

@@ -58,6 +58,8 @@ def consignment_zpl(code: str) -> Any:
 @permission_required(PARCELS)
 @limiter.limit(PRINT_LIMIT)
 def packing_list(code: str) -> Any:
-    packing = services.packing_list(session=request_session(), actor=actor(), code=code)
+    packing = services.packing_list(
+        session=request_session(), actor=actor(), code=code, zone=config().zone
+    )
     data = pdf.packing_list_pdf(packing, find_cjk_font(config().CJK_FONT))
     return download(data, "application/pdf", f"packing-list-{packing.consignment_code}.pdf")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
+from huey import Huey
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -57,3 +58,12 @@ def file_store(files: Storage) -> Part:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
         return Part("storage", False, f"not writable ({detail or type(exc).__name__})")
     return Part("storage", True, "writable")
+
+
+def task_queue(huey: Huey) -> Part:
+    """The queue's storage answers (Redis, or the SQLite file): a worker can be handed work."""
+    try:
+        waiting = huey.pending_count()
+    except Exception as exc:  # the storage's own errors (redis, sqlite3) differ by backend
+        return Part("queue", False, f"unreachable ({type(exc).__name__})")
+    return Part("queue", True, f"{waiting} tasks waiting")

@@ -2,16 +2,19 @@
 
 Counters and histograms of what this process did (requests, scans, refusals) are kept per
 process; under gunicorn, `PROMETHEUS_MULTIPROC_DIR` (set by scripts/serve before the workers
-start) makes every worker write them to files that one scrape adds up. Totals that the database
-already knows for every node at once (certificates by status) are read from it when scraped,
-so they are the same whoever answers and never drift from the rows.
+start) makes every worker write them to files that one scrape adds up. Totals that the database,
+the queue or the store already know for every node at once (certificates by status, jobs, queue
+depth, checkpoint age) are read from them when scraped, so they are the same whoever answers and
+never drift from the rows.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 
+from huey import Huey
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -24,6 +27,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from qc_app.ops import checkpoints
+from qc_app.storage import Storage
 
 REQUESTS = Counter(
     "qc_http_requests",
@@ -42,32 +48,62 @@ REFUSALS = Counter(
 )
 
 
-class DatabaseTotals(Collector):
-    """What the rows say at scrape time: certificates by status."""
+class SharedTotals(Collector):
+    """What the database, the queue and the store say at scrape time, the same on every node:
+    certificates by status, jobs waiting and failed, tasks on the queue, the age of the newest
+    signed audit checkpoint and the audit events not yet chained."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, huey: Huey, files: Storage, now: datetime) -> None:
+        self.engine, self.huey, self.files, self.now = engine, huey, files, now
 
     def collect(self) -> Iterator[Metric]:
         certificates = GaugeMetricFamily(
-            "qc_certificates", "Certificates by status (all nodes)", labels=["status"]
+            "qc_certificates", "Certificates by status", labels=["status"]
+        )
+        jobs = GaugeMetricFamily(
+            "qc_jobs", "Issuance jobs by outcome (unfinished or failed)", labels=["outcome"]
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(
+            for status, count in connection.execute(
                 text("SELECT status, COUNT(*) FROM certificates GROUP BY status")
-            ).all()
-        for status, count in rows:
-            certificates.add_metric([str(status)], float(count))
+            ):
+                certificates.add_metric([str(status)], float(count))
+            unfinished, failed = connection.execute(
+                text(
+                    "SELECT COUNT(*) - COUNT(finished_at),"
+                    " COUNT(CASE WHEN error IS NOT NULL THEN 1 END) FROM jobs"
+                )
+            ).one()
+            unchained = connection.execute(text("SELECT COUNT(*) FROM audit_queue")).scalar_one()
+        jobs.add_metric(["unfinished"], float(unfinished))
+        jobs.add_metric(["failed"], float(failed))
         yield certificates
+        yield jobs
+        yield GaugeMetricFamily(
+            "qc_audit_unchained_events",
+            "Audit events committed but not yet chained (the sequencer runs every minute)",
+            value=float(unchained),
+        )
+        yield GaugeMetricFamily(
+            "qc_queue_depth", "Tasks waiting on the queue", value=float(self.huey.pending_count())
+        )
+        newest = checkpoints.latest(self.files)
+        if newest is not None:
+            age = self.now - datetime.fromisoformat(newest.at)
+            yield GaugeMetricFamily(
+                "qc_audit_checkpoint_age_seconds",
+                "Seconds since the newest signed audit checkpoint in the store",
+                value=age.total_seconds(),
+            )
 
 
-def exposition(engine: Engine) -> bytes:
-    """The text a scraper reads: this node's processes, then the database's totals."""
+def exposition(engine: Engine, huey: Huey, files: Storage, now: datetime) -> bytes:
+    """The text a scraper reads: this node's processes, then the shared totals."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
     else:
         processes = REGISTRY
     totals = CollectorRegistry(auto_describe=False)
-    totals.register(DatabaseTotals(engine))
+    totals.register(SharedTotals(engine, huey, files, now))
     return generate_latest(processes) + generate_latest(totals)

@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response
 
 from qc_app.db import engine_of
 from qc_app.ops import health, metrics
-from qc_app.web import config, files, limiter, public
+from qc_app.queue import queue_of
+from qc_app.web import config, files, limiter, now, public
 
 bp = Blueprint("ops", __name__)
 
@@ -37,6 +38,7 @@ def readyz() -> Any:
         health.database(engine_of(current_app)),
         health.redis_store(qc.RATELIMIT_STORAGE_URI),
         health.file_store(files()),
+        health.task_queue(queue_of(current_app).huey),
     ]
     ready = all(part.ok for part in parts)
     body = {
@@ -52,7 +54,8 @@ def readyz() -> Any:
 def scrape() -> Response:
     if not _may_scrape():
         abort(404)
-    return Response(metrics.exposition(engine_of(current_app)), content_type=CONTENT_TYPE_LATEST)
+    text = metrics.exposition(engine_of(current_app), queue_of(current_app).huey, files(), now())
+    return Response(text, content_type=CONTENT_TYPE_LATEST)
 
 
 def _may_scrape() -> bool:

@@ -9,7 +9,6 @@ from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
 from qc_app.orders import services
-from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
 from qc_app.web import (
@@ -31,7 +30,6 @@ def packing() -> Any:
     return render_template(
         "orders/packing.html",
         orders=services.open_orders(session=request_session()),
-        order_labels=ORDER_STATE_LABELS,
         once=once.new_token(),
     )
 
@@ -94,7 +92,6 @@ def admin() -> Any:
     return render_template(
         "orders/admin.html",
         orders=services.recent_orders(session=request_session()),
-        order_labels=ORDER_STATE_LABELS,
         report=None,
     )
 
@@ -112,6 +109,5 @@ def import_csv() -> Any:
     return render_template(
         "orders/admin.html",
         orders=services.recent_orders(session=request_session()),
-        order_labels=ORDER_STATE_LABELS,
         report=report,
     ), status

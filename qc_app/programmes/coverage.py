@@ -43,6 +43,16 @@ class Facts:
     # The shop was in the programme and the listing carried the guarantee label when the order
     # was placed (merchants.services.guarantee_covers; leaving later keeps earlier orders).
     offered: bool
+    # A claim on this order is open or was upheld (ACTIVE_STATES_SQL): 假一赔十 pays once per
+    # order, so no second claim can succeed.
+    claimed: bool = False
+
+
+# The claim states that hold an order: open (filed … re-inspection) or upheld (paid out). The
+# claims' unique indexes use it; claims.services.ACTIVE names the same states (a test keeps the
+# two equal).
+ACTIVE_STATES_SQL = "state IN ('filed', 'accepted', 'disputed', 'reinspection', 'upheld')"
+ONE_CLAIM = msg("该订单已有处理中或已成立的理赔（每笔订单最多赔付一次）")
 
 
 class Gap(StrEnum):
@@ -55,6 +65,7 @@ class Gap(StrEnum):
     NOT_OFFERED = "not_offered"
     NOT_DELIVERED = "not_delivered"
     WINDOW_CLOSED = "window_closed"
+    CLAIMED = "claimed"
 
 
 # What the consumer reads (page) or gets as the refusal (claim): plain words, both languages.
@@ -68,6 +79,7 @@ _WORDS: dict[Gap, Message] = {
     ),
     Gap.NOT_DELIVERED: msg("订单尚未签收。签收后才能申请理赔。"),
     Gap.WINDOW_CLOSED: msg("签收已超过 {days} 天，理赔期已过。"),
+    Gap.CLAIMED: ONE_CLAIM,
 }
 _REFUSALS: dict[Gap, type[DomainError]] = {
     Gap.REVOKED: Conflict,
@@ -77,6 +89,7 @@ _REFUSALS: dict[Gap, type[DomainError]] = {
     Gap.NOT_OFFERED: Forbidden,
     Gap.NOT_DELIVERED: Conflict,
     Gap.WINDOW_CLOSED: Conflict,
+    Gap.CLAIMED: Conflict,
 }
 
 
@@ -105,8 +118,8 @@ class Coverage:
 
 def decide(facts: Facts, now: datetime) -> Coverage:
     """Covered when the certificate is still valid, the order was placed while its programme
-    ran and the shop offered it on that listing, and the order was delivered no more than the
-    programme's window ago."""
+    ran and the shop offered it on that listing, the order was delivered no more than the
+    programme's window ago, and no claim on it is open or upheld."""
     terms = facts.terms
     if not facts.certificate_valid:
         return Coverage(terms, Gap.SUPERSEDED if facts.superseded else Gap.REVOKED)
@@ -121,4 +134,6 @@ def decide(facts: Facts, now: datetime) -> Coverage:
     until = facts.delivered_at + timedelta(days=terms.window_days)
     if now > until:
         return Coverage(terms, Gap.WINDOW_CLOSED)
+    if facts.claimed:
+        return Coverage(terms, Gap.CLAIMED, until)
     return Coverage(terms, None, until)

@@ -26,7 +26,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from qc_app.errors import ValidationFailed
-from qc_app.i18n import Message, msg
+from qc_app.i18n import Message, bilingual, msg, verbatim
 from qc_app.rules import grading
 from qc_app.rules.grading import GradingRecord
 from qc_app.units import to_decimal
@@ -162,6 +162,16 @@ class RuleSet:
         except KeyError:
             raise ValidationFailed(msg("未知的材质代码：{code}", code=code)) from None
 
+    def material_name(self, code: str) -> Message:
+        """A material code (AU750, JADEITE) as people call it: 18K金 / 18K gold."""
+        spec = self.declarations.get(code)
+        return bilingual(spec["name_zh"], spec["name_en"]) if spec else verbatim(code)
+
+    def field_label(self, key: str) -> Message:
+        """A measurement key (fineness_permille) as the lab form names it: 含量（XRF）."""
+        spec = self.raw["fields"].get(key)
+        return bilingual(spec["label_zh"], spec["label_en"]) if spec else verbatim(key)
+
     def family_of(self, code: str) -> str:
         return str(self.declaration(code)["family"])
 
@@ -248,50 +258,58 @@ def validate_fields(
         value = raw.get(key)
         if value is None or value == "":
             if spec["required"]:
-                raise ValidationFailed(
-                    msg("缺少测量项：{label_zh}（{key}）", label_zh=spec["label_zh"], key=key)
-                )
+                raise ValidationFailed(msg("缺少测量项：{field}", field=_label(spec)))
             continue
-        parsed[key] = _parse_field(key, spec, value)
+        parsed[key] = _parse_field(spec, value)
     if "ri_high" in parsed and Decimal(str(parsed["ri_high"])) < Decimal(str(parsed.get("ri", 0))):
-        raise ValidationFailed(msg("折射率高值不能小于低值（ri_high ≥ ri）"))
+        raise ValidationFailed(
+            msg("{high}不能小于{low}", high=_label(fields["ri_high"]), low=_label(fields["ri"]))
+        )
     return parsed
 
 
-def _parse_field(key: str, spec: Mapping[str, Any], value: Any) -> Value:
+def _label(spec: Mapping[str, Any]) -> Message:
+    return bilingual(spec["label_zh"], spec["label_en"])
+
+
+def _parse_field(spec: Mapping[str, Any], value: Any) -> Value:
     kind = spec["type"]
     if kind == "decimal":
-        number = to_decimal(value, field=key, places=Decimal(spec["places"]))
+        number = to_decimal(value, field=_label(spec), places=Decimal(spec["places"]))
         low, high, unit = Decimal(spec["min"]), Decimal(spec["max"]), spec["unit"]
         if not low <= number <= high:
             raise ValidationFailed(
                 msg(
-                    "{label_zh}（{key}）超出范围 {low}–{high} {unit}：{number}",
-                    label_zh=spec["label_zh"],
-                    key=key,
+                    "{field}超出范围 {low}–{high} {unit}：{number}",
+                    field=_label(spec),
                     low=low,
                     high=high,
                     unit=unit,
                     number=number,
-                    label_en=spec["label_en"],
                 ),
             )
         return number
     if kind == "choice":
         if value not in spec["choices"]:
             allowed = " ".join(spec["choices"])
-            raise ValidationFailed(msg("{key} 须为：{allowed}", key=key, allowed=allowed))
+            raise ValidationFailed(
+                msg("{field}须为：{allowed}", field=_label(spec), allowed=allowed)
+            )
         return str(value)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValidationFailed(msg("{key} 须为 true/false", key=key))
+            raise ValidationFailed(msg("{field}须为 true/false", field=_label(spec)))
         return value
     if not isinstance(value, str):
-        raise ValidationFailed(msg("{key} 须为文字", key=key))
+        raise ValidationFailed(msg("{field}须为文字", field=_label(spec)))
     text = value.strip()
     if len(text) > int(spec["max_length"]):
         raise ValidationFailed(
-            msg("{key} 过长（最多 {max_length} 字）", key=key, max_length=spec["max_length"]),
+            msg(
+                "{field}过长（最多 {max_length} 字）",
+                field=_label(spec),
+                max_length=spec["max_length"],
+            ),
         )
     return text
 

@@ -30,10 +30,12 @@ def extras(
     record: Record,
     role: str | None,
     limits: scans.Thresholds,
+    count: bool = True,
 ) -> Extras:
-    """A consumer's scan is tallied and counted in; due tallies are written to `counter`."""
+    """A consumer's scan is tallied and counted in (unless `count` is false: the same page
+    again in another language); due tallies are written to `counter`."""
     seen = record.scans
-    if scans.counts(role):
+    if count and scans.counts(role):
         tally.add(record.id, seen.hour)
     unwritten, in_this_hour = tally.pending(record.id, seen.hour)
     seen = seen.plus(unwritten, in_this_hour)

@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -32,8 +32,9 @@ from qc_app.db import write
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import msg
 from qc_app.merchants.services import guarantee_in_force
-from qc_app.programmes.coverage import Coverage, Facts, Terms, decide
+from qc_app.programmes.coverage import ACTIVE_STATES_SQL, Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
+from qc_app.units import local_time
 from qc_app.verification import scans
 
 KEYS_MAX_AGE_S = 1.0  # public-key rows may be this old on a scan; a refusal re-reads them
@@ -61,6 +62,8 @@ class Record:
     superseded_by: str | None
     replacement_url: str | None  # the reissued certificate's QR link
     photo_sha256: str | None
+    issued_at: datetime
+    pdf_sha256: str  # the signed certificate PDF as issued (storage "certificates")
     body_name_en: str | None
     seal_no: str | None
     coverage: Coverage  # the order's programme, and whether a claim can be filed now
@@ -82,19 +85,39 @@ class PublicView:
             return None
         return signing.qr_path(r.number, r.kid, r.url_signature, "/photo.jpg")
 
+    @property
+    def qr_url(self) -> str | None:
+        """The page as the printed QR opens it: what a result reached by the check code links
+        to for another language (the check code is never put in a URL)."""
+        r = self.record
+        return None if r is None else signing.qr_path(r.number, r.kid, r.url_signature)
+
+    @property
+    def pdf_url(self) -> str | None:
+        r = self.record
+        return (
+            None
+            if r is None
+            else signing.qr_path(r.number, r.kid, r.url_signature, "/certificate.pdf")
+        )
+
 
 # Built from constant fragments only; every value is a bound parameter.
 _RECORD = (
     text(
         "SELECT c.id, c.number, c.kid, c.url_signature, c.status, c.revoke_reason, "  # noqa: S608
         "c.superseded_by, c.payload, c.signature, c.issued_at, c.check_code_hash, "
-        "c.owner_registered_at, "
+        "c.owner_registered_at, c.pdf_sha256, "
         "r.number AS r_number, r.kid AS r_kid, r.url_signature AS r_url_signature, "
         "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1) AS photo, "
         "b.name_en AS body_name_en, o.seal_no, o.created_at AS placed_at, o.delivered_at, "
         "p.code, p.name_zh, p.name_en, p.multiplier, p.window_days, p.starts_at, p.ends_at, "
         + guarantee_in_force("o.merchant_id", "o.listing_id", "o.created_at")
         + " AS offered, "
+        # 假一赔十 pays once per order: the claims' own definition of a claim that holds it.
+        "EXISTS (SELECT 1 FROM claims cl WHERE cl.order_id = o.id AND cl."
+        + ACTIVE_STATES_SQL
+        + ") AS claimed, "
         + scans.aggregate_columns("c.id")
         + " FROM certificates c"
         " JOIN items i ON i.id = c.item_id"
@@ -140,6 +163,7 @@ def _coverage(row: Any, now: datetime) -> Coverage:
         placed_at=row.placed_at,
         delivered_at=row.delivered_at,
         offered=bool(row.offered),
+        claimed=bool(row.claimed),
     )
     return decide(facts, now)
 
@@ -158,6 +182,8 @@ def _record(row: Any, now: datetime) -> Record:
         superseded_by=row.superseded_by,
         replacement_url=replacement_url,
         photo_sha256=row.photo,
+        issued_at=row.issued_at,
+        pdf_sha256=row.pdf_sha256,
         body_name_en=row.body_name_en,
         seal_no=row.seal_no,
         coverage=_coverage(row, now),
@@ -240,8 +266,8 @@ class AlreadyRegistered(Conflict):
 
     code = "already_registered"
 
-    def __init__(self, registered_at: datetime) -> None:
-        day = registered_at.date().isoformat()
+    def __init__(self, registered_at: datetime, zone: tzinfo) -> None:
+        day = local_time(registered_at, zone, "%Y-%m-%d")
         super().__init__(
             msg("该证书已于 {day} 登记过物主，不能再次登记。", day=day),
         )
@@ -249,13 +275,14 @@ class AlreadyRegistered(Conflict):
 
 
 def register_owner(
-    *, session: Session, number: str, check_code: str, key: bytes, now: datetime
+    *, session: Session, number: str, check_code: str, key: bytes, now: datetime, zone: tzinfo
 ) -> Certificate:
     """The buyer registers ownership with the check code (security.md §4: the one-time secret
     printed on the certificate, never in the QR). Once per certificate: a conditional UPDATE,
     so of any number of parallel registrations exactly one wins and every other is refused with
     the winner's date. A wrong code reads as not found, as on the verify form (the view spends
-    the same budget). Nothing about the person is stored: the time is the registration."""
+    the same budget). Nothing about the person is stored: the time is the registration, told
+    in `zone` to whoever tries again."""
     number = normalize(number)
     found = (
         session.exec(select(Certificate).where(Certificate.number == number)).first()
@@ -288,5 +315,5 @@ def register_owner(
     if won:
         return found
     if found.owner_registered_at is not None:
-        raise AlreadyRegistered(found.owner_registered_at)
+        raise AlreadyRegistered(found.owner_registered_at, zone)
     raise Conflict(msg("证书已吊销，不能登记物主"))

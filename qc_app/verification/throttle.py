@@ -42,6 +42,9 @@ def ensure_budget(number: str) -> None:
     budgets.ensure(_budgets(number), msg("校验码输错次数过多。"))
 
 
-def spend(number: str) -> None:
-    """One miss (wrong code or unknown number) against both budgets."""
-    budgets.spend(_budgets(number))
+def spend(number: str) -> int | None:
+    """One miss (wrong code or unknown number) against both budgets; returns the tries left
+    (None: budgets are off)."""
+    found = _budgets(number)
+    budgets.spend(found)
+    return budgets.remaining(found)

@@ -8,9 +8,10 @@ from flask.blueprints import BlueprintSetupState
 
 from qc_app import storage
 from qc_app.certificates.keys import jwks
+from qc_app.certificates.pages import pdf_response
 from qc_app.db import request_session
 from qc_app.errors import Conflict, NotFound
-from qc_app.i18n import msg
+from qc_app.i18n import Message, joined, msg
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
@@ -43,10 +44,16 @@ def _tally_scans(state: BlueprintSetupState) -> None:
 
 
 def _page(
-    view: services.PublicView, status: int, owner: tuple[bool, str] | None = None, **proof: str
+    view: services.PublicView,
+    status: int,
+    owner: tuple[bool, str] | None = None,
+    tries_left: int | None = None,
+    **proof: str,
 ) -> Any:
     """Render the verdict; count the scan and add the parcel facts when a record was found.
-    `owner`: a registration of ownership just tried: (registered, refusal in words)."""
+    `owner`: a registration of ownership just tried: (registered, refusal in words);
+    `tries_left`: after a wrong check code, how many more the budget allows. The same page in
+    another language (`lang` in the query: only our language links add it) is not a scan."""
     extra = None
     if view.record is not None:
         extra = consumer.extras(
@@ -56,9 +63,15 @@ def _page(
             record=view.record,
             role=_role(),
             limits=scans.Thresholds(*config().SCAN_THRESHOLDS),
+            count="lang" not in request.args,
         )
     return render_template(
-        "verification/result.html", view=view, extra=extra, proof=proof, owner=owner
+        "verification/result.html",
+        view=view,
+        extra=extra,
+        proof=proof,
+        owner=owner,
+        tries_left=tries_left,
     ), status
 
 
@@ -92,6 +105,19 @@ def photo(number: str) -> Any:
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
+@bp.get("/v/<number>/certificate.pdf")
+@public
+@limiter.limit(public_limit)
+def certificate_pdf(number: str) -> Any:
+    """The signed certificate PDF, the very file issued, for the consumer to keep: behind the
+    QR's signature like the photo (a forged or unknown code gets nothing)."""
+    view = _qr_view(number)
+    if view.record is None:
+        raise NotFound(msg("未找到证书"))
+    data = storage.load(files(), "certificates", view.record.pdf_sha256, ".pdf")
+    return pdf_response(data, view.number)
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @public
 @limiter.limit(public_limit)
@@ -103,9 +129,14 @@ def verify_form() -> Any:
     throttle.ensure_budget(number)
     view = _code_view(number, check_code)
     if view.verdict == Verdict.NOT_FOUND:
-        throttle.spend(number)
-        return _page(view, 404)
+        return _page(view, 404, tries_left=throttle.spend(number))
     return _page(view, 200, check_code=check_code)
+
+
+def _with_tries(said: Message, tries_left: int | None) -> Message:
+    if tries_left is None:
+        return said
+    return joined([said, msg("还可以再试 {n} 次。", n=tries_left)])
 
 
 def _code_view(number: str, check_code: str) -> services.PublicView:
@@ -133,10 +164,10 @@ def register_owner(number: str) -> Any:
             check_code=check_code,
             key=config().CHECK_CODE_KEY,
             now=now(),
+            zone=config().zone,
         )
-    except NotFound:
-        throttle.spend(number)
-        raise
+    except NotFound as wrong:
+        raise NotFound(_with_tries(wrong.message, throttle.spend(number))) from None
     except Conflict as refused:  # already registered (with the date), or revoked meanwhile
         return _page(_code_view(number, check_code), 409, (False, translate(refused.message)))
     return _page(_code_view(number, check_code), 200, (True, ""))

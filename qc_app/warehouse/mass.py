@@ -7,11 +7,11 @@ for heavy pieces (scale linearity). Anything beyond that is a different piece or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from qc_app.i18n import Message, msg
+from qc_app.i18n import Message, msg, pmsg
 from qc_app.units import cg_to_mass
 
 ABSOLUTE_CG = 2  # two readings on a 0.01 g balance
@@ -20,6 +20,13 @@ RELATIVE = Decimal("0.001")
 
 def tolerance_cg(mass_cg: int) -> int:
     return max(ABSOLUTE_CG, int(Decimal(mass_cg) * RELATIVE))
+
+
+# What an alarm of each finding's code is called in lists (the finding's message says the rest).
+ALARM_LABELS: Mapping[str, Message] = {
+    "mass_short": pmsg("alarm", "质量不符"),
+    "mass_drift": pmsg("alarm", "质量漂移（疑似调包）"),
+}
 
 
 @dataclass(frozen=True)

@@ -390,10 +390,11 @@ def test_non_json_body_is_400(api: Api, data: str, content_type: str) -> None:
 @pytest.mark.parametrize(
     ("measurements", "field"),
     [
-        ({**GOLD, "fineness_permille": 1200}, "fineness_permille"),
-        ({**GOLD, "fineness_permille": "1200"}, "fineness_permille"),
-        ({**GOLD, "mass_g": "abc"}, "mass_g"),
-        ({**GOLD, "metal": "Fe"}, "metal"),
+        # A measurement is named as the lab form names it; an unknown key by itself.
+        ({**GOLD, "fineness_permille": 1200}, "Fineness (XRF)"),
+        ({**GOLD, "fineness_permille": "1200"}, "Fineness (XRF)"),
+        ({**GOLD, "mass_g": "abc"}, "Mass"),
+        ({**GOLD, "metal": "Fe"}, "Main element"),
         ({**GOLD, "density": "19.3"}, "density"),
     ],
 )
@@ -577,8 +578,8 @@ def test_jadeite_is_judged_through_the_api_with_its_own_keys(api: Api) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"ri": 7.2}, "ri"),
-        ({"ir_polymer": "yes"}, "ir_polymer"),
+        ({"ri": 7.2}, "Refractive index"),
+        ({"ir_polymer": "yes"}, "IR: polymer / resin filling"),
         ({"species": "unobtainium"}, "species"),
         ({"fineness_permille": 999}, "fineness_permille"),
         ({"species": "jadeite", "ri": "1.540"}, "ri"),

@@ -61,7 +61,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(db, world):
     assert lines == [3, 4, 5, 7, 8, 9]
     reasons = {line: said.render("en") for line, said in caught.value.rows}
     assert "listing not found" in reasons[3] and "unknown material" in reasons[4]
-    assert "listing_id must be a number" in reasons[7]
+    assert "Listing must be a number" in reasons[7]
     assert db.exec(select(Consignment)).all() == [] and db.exec(select(Item)).all() == []
 
 

@@ -189,11 +189,11 @@ def test_out_of_range_readings_are_refused_and_nothing_changes(flow: Flow, db: S
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"cma_no": ""}, "cma_no"),
+        ({"cma_no": ""}, "CMA number"),
         ({"scope": []}, "scope"),
         ({"scope": ["jade", "moon_rock"]}, "scope"),
         ({"accredited_from": "2030-01-01", "accredited_until": "2029-01-01"}, "accredited_from"),
-        ({"accredited_until": "31/12/2099"}, "accredited_until"),
+        ({"accredited_until": "31/12/2099"}, "Accredited until"),
         ({"cert_prefix": "ndc-1"}, "cert_prefix"),
     ],
 )

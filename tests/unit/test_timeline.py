@@ -32,7 +32,11 @@ def test_alarm_and_hold_rows_carry_their_reason() -> None:
         ]
     )
     assert rows[0].alarm and rows[0].mass_g == "4.80"
-    assert rows[1].notes == (("reason", "质量漂移"),) and not rows[1].alarm
+    ((kind, drift),) = rows[0].notes
+    assert (kind.render("zh"), drift.render("zh")) == ("警报类型", "质量漂移（疑似调包）")
+    assert drift.render("en") == "Mass drift (possible swap)"
+    ((reason, text),) = rows[1].notes
+    assert (reason.render("en"), text.render("en")) == ("Reason", "质量漂移") and not rows[1].alarm
 
 
 def test_unknown_action_and_broken_data_still_show() -> None:

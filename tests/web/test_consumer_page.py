@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -62,7 +63,8 @@ def test_covered_order_shows_the_programme_card_and_the_claim_button(
     sold = sell(flow)
     page = client.get(qr_path(sold)).get_data(as_text=True)
     assert 'id="guarantee"' in page and "假一赔十" in page and 'id="claim-link"' in page
-    until = (sold.order.delivered_at + timedelta(days=90)).strftime("%Y-%m-%d")
+    until = (sold.order.delivered_at + timedelta(days=90)).astimezone(ZoneInfo("Asia/Shanghai"))
+    until = until.strftime("%Y-%m-%d")
     assert f"（至 {until}）" in page and 'id="no-guarantee"' not in page
 
 
@@ -177,6 +179,7 @@ def test_parallel_registrations_have_exactly_one_winner(app: Flask, flow: Any) -
                 check_code=sold.issued.check_code,
                 key=key,
                 now=utcnow(),
+                zone=app.config["QC"].zone,
             )
             outcomes.append("won")
         except services.AlreadyRegistered:

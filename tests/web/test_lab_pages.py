@@ -43,7 +43,7 @@ def test_a_refused_reading_keeps_what_the_analyst_typed(app: Any, flow: Flow, db
     response = post_form(client, f"/lab/{code}", f"/lab/{code}", form)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "折射率（ri）超出范围 1.300–2.800" in page
+    assert "折射率超出范围 1.300–2.800" in page
     assert 'value="7.2"' in page and 'value="冰种"' in page
     assert re.search(r'id="ir_polymer"[^>]*checked', page)
     db.rollback()

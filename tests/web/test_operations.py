@@ -52,7 +52,7 @@ def test_readyz_reports_each_part_ready(client: Any) -> None:
     body = response.get_json()
     assert response.status_code == 200, body
     assert body["status"] == "ready"
-    assert set(body["parts"]) == {"database", "redis", "storage"}
+    assert set(body["parts"]) == {"database", "redis", "storage", "queue"}
     assert all(part["ok"] for part in body["parts"].values())
     assert body["parts"]["database"]["detail"].startswith("migrated to ")
 
@@ -263,3 +263,15 @@ def test_an_unhandled_error_reaches_sentry_with_the_request_id(
     assert event["tags"]["request_id"] == "lb-sentry-0001"
     assert event["exception"]["values"][0]["value"] == "the scale sent nonsense"
     assert "cookies" not in event.get("request", {})
+
+
+def test_metrics_report_the_queue_jobs_and_the_newest_checkpoint(app: Flask, flow: Any) -> None:
+    flow.declare()
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["qc", "audit", "checkpoint"]).exit_code == 0
+    found = samples(scrape(app).get_data(as_text=True))
+    assert found[("qc_queue_depth", ())] == 0
+    assert found[("qc_jobs", (("outcome", "unfinished"),))] == 0
+    assert found[("qc_jobs", (("outcome", "failed"),))] == 0
+    assert found[("qc_audit_unchained_events", ())] == 0  # the checkpoint chained them
+    assert 0 <= found[("qc_audit_checkpoint_age_seconds", ())] < 3600

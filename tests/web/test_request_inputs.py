@@ -104,7 +104,7 @@ def test_order_listing_id_out_of_range_is_a_422(
         '"waybill_no": "SF-X"}'
     )
     error = error_of(post_raw(client, "/api/v1/orders", body, token("admin1")), 422)
-    assert "listing_id" in error["message"] and message in error["message"]
+    assert "Listing" in error["message"] and message in error["message"]
     assert count(db, Order) == 0
 
 

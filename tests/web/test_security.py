@@ -98,6 +98,7 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/api/v1/certificates/<number>",
         "/api/v1/openapi.json",
         "/claims/track",
+        "/favicon.ico",
         "/healthz",
         "/login",
         # the password's second step: the authenticator's code, or enrolling one
@@ -106,6 +107,7 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/metrics",  # the local network or a bearer token only (tests/web/test_operations.py)
         "/readyz",
         "/v/<number>",
+        "/v/<number>/certificate.pdf",
         "/v/<number>/claim",
         "/v/<number>/owner",
         "/v/<number>/photo.jpg",

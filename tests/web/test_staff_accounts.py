@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -386,8 +387,9 @@ def test_tokens_are_listed_with_name_created_and_last_use_and_can_be_revoked(
     listing = admin.get(page).get_data(as_text=True)
     for shown in (
         "ERP sync",
-        f"{row.created_at:%Y-%m-%d %H:%M}",
-        f"{row.last_used_at:%Y-%m-%d %H:%M}",
+        # in China time (QC_TIMEZONE's default), stored in UTC
+        f"{row.created_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}",
+        f"{row.last_used_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}",
     ):
         assert shown in listing
     post_form(admin, page, f"{page}/revoke-token", {"token_id": str(row.id)})

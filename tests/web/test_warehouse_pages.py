@@ -193,7 +193,7 @@ def test_mass_drift_at_packing_is_an_alarm_on_dashboard_and_timeline(
     dashboard = admin.get("/dashboard").get_data(as_text=True)
     assert "未解除的警报" in dashboard and item.code in dashboard
     timeline = admin.get(f"/items/{item.code}").get_data(as_text=True)
-    assert "alarm_raised" in timeline and "packing@" in timeline and "4.10 g" in timeline
+    assert "质量漂移（疑似调包）" in timeline and "packing@" in timeline and "4.10 g" in timeline
 
     db.rollback()
     alarm = db.exec(select(Alarm)).one()

@@ -177,7 +177,7 @@ def test_failing_path_names_the_metal_and_returns_it(app, db, world):
     merchant = fresh(app)
     login(merchant, "merchant1")
     timeline = merchant.get(f"/items/{code}").get_data(as_text=True)
-    assert "approve_fail" in timeline and "return_shipped" in timeline and "18K金" in timeline
+    assert "审核通过（不合格）" in timeline and "退回商家" in timeline and "18K金" in timeline
 
 
 def test_packing_refuses_a_certificate_of_another_item(app, db, world, flow):
