@@ -302,7 +302,8 @@ def _certified_ring(
         actor=users["inspector1"],
         code=code,
         mass_g="5.03",
-        photo=_demo_photo(),
+        photo=_demo_photo("front"),
+        views={view: _demo_photo(view) for view in ("back", "stamp")},
         files=files,
         now=now,
     )
@@ -324,16 +325,22 @@ def _certified_ring(
     return code, issued
 
 
-def _demo_photo() -> bytes:
-    """A drawn gold ring on a light background: a stand-in for the intake camera."""
+def _demo_photo(view: str) -> bytes:
+    """A drawn gold ring on a light background: a stand-in for the intake camera's view (the
+    back seen thinner, the stamp as a close-up of the band)."""
     import io
 
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (600, 600), (246, 243, 236))
     draw = ImageDraw.Draw(image)
-    draw.ellipse((130, 150, 470, 490), outline=(201, 158, 62), width=56)
-    draw.ellipse((170, 190, 430, 450), outline=(236, 205, 120), width=10)
+    if view == "stamp":
+        draw.rectangle((60, 220, 540, 380), fill=(201, 158, 62))
+        draw.rectangle((230, 270, 370, 330), outline=(120, 90, 30), width=8)
+    else:
+        band = 56 if view == "front" else 30
+        draw.ellipse((130, 150, 470, 490), outline=(201, 158, 62), width=band)
+        draw.ellipse((170, 190, 430, 450), outline=(236, 205, 120), width=10)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=88)
     return out.getvalue()

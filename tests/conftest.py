@@ -484,6 +484,23 @@ def jpeg_bytes(
     return out.getvalue()
 
 
+def proof_set() -> dict[str, bytes]:
+    """An intake set of photos by view: front, back and a detail, each its own picture."""
+    return {
+        "front": jpeg_bytes(colour=(200, 160, 60)),
+        "back": jpeg_bytes(colour=(180, 140, 50)),
+        "detail": jpeg_bytes(colour=(220, 190, 90)),
+    }
+
+
+def other_views() -> dict[str, tuple[io.BytesIO, str]]:
+    """The multipart fields that complete an intake set whose front is sent as `photo`."""
+    views = proof_set()
+    return {
+        f"photo_{view}": (io.BytesIO(views[view]), f"{view}.jpg") for view in ("back", "detail")
+    }
+
+
 def stored_pdfs(app: Flask) -> set[str]:
     """The digests of the certificate PDFs in the app's store."""
     return {str(o.digest) for o in stored_files(app).list("certificates")}
@@ -536,13 +553,23 @@ class Flow:
         )
         return consignment_items(session=self.db, consignment=consignment)[0]
 
-    def receive(self, item: Item, mass_g: str = "5.03", photo: bool = True) -> Item:
+    def receive(
+        self,
+        item: Item,
+        mass_g: str = "5.03",
+        photo: bool = True,
+        dimensions: dict[str, str] | None = None,
+    ) -> Item:
+        """Intake with a complete set of photos (front, back, detail), or none."""
+        views = proof_set() if photo else {}
         return receive_item(
             session=self.db,
             actor=self.world["inspector1"],
             code=item.code,
             mass_g=mass_g,
-            photo=jpeg_bytes() if photo else None,
+            photo=views.pop("front", None),
+            views=views,
+            dimensions=dimensions,
             files=stored_files(self.app),
             now=utcnow(),
         )

@@ -9,11 +9,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from qc_app.db import MAX_DB_INT
+from qc_app.items import proof
 from qc_app.outbox.events import EVENT_TYPES
 from qc_app.rules.engine import load_ruleset
 from qc_app.rules.pieces import articles
 
 JSON = "application/json"
+PHOTO_FIELDS = proof.photo_fields()
+DIMENSIONS_TEXT = (
+    "the dimensions that identify the piece (items/data/proof.json: which ones each article "
+    "type needs), as numbers or exact decimal strings"
+)
+DIMENSIONS = {
+    "type": "object",
+    "description": DIMENSIONS_TEXT,
+    "properties": {
+        key: {"oneOf": [{"type": "number"}, {"type": "string"}]} for key in proof.dimension_keys()
+    },
+    "additionalProperties": False,
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -327,6 +341,11 @@ def _schemas() -> dict[str, Any]:
                 "return_waybill_no": {"type": ["string", "null"]},
                 "article_type": {"type": ["string", "null"]},
                 "components": {"type": ["array", "null"], "items": {"type": "object"}},
+                "dimensions": {
+                    "type": ["object", "null"],
+                    "description": "the identifying dimensions measured at intake, exact text",
+                    "additionalProperties": {"type": "string"},
+                },
             },
         },
         "Consignment": {
@@ -837,7 +856,7 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/items/{code}/receive": {
                 "post": _op(
-                    "Intake: measured mass, optional photo (multipart)",
+                    "Intake: measured mass, dimensions, and no photo or a complete set (multipart)",
                     "inspector",
                     {
                         **_ok("200", _ref("Item"), "received"),
@@ -853,7 +872,8 @@ def document() -> dict[str, Any]:
                                     "properties": {
                                         "mass_g": {
                                             "oneOf": [{"type": "number"}, {"type": "string"}]
-                                        }
+                                        },
+                                        "dimensions": DIMENSIONS,
                                     },
                                 }
                             },
@@ -863,9 +883,17 @@ def document() -> dict[str, Any]:
                                     "required": ["mass_g"],
                                     "properties": {
                                         "mass_g": {"type": "string"},
-                                        "photo": {
+                                        **{
+                                            field: {
+                                                "type": "string",
+                                                "contentMediaType": "image/jpeg",
+                                                "description": f"the {view} view",
+                                            }
+                                            for view, field in PHOTO_FIELDS.items()
+                                        },
+                                        "dimensions": {
                                             "type": "string",
-                                            "contentMediaType": "image/jpeg",
+                                            "description": "JSON text: " + DIMENSIONS_TEXT,
                                         },
                                     },
                                 }

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from qc_app.i18n import msg
 from qc_app.inspection import services as inspection
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.intake import services as intake
+from qc_app.items import proof
 from qc_app.items import services as items
 from qc_app.items.models import Item
 from qc_app.jobs.models import Job, JobOutcome
@@ -105,6 +107,20 @@ def text(data: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def form_json_object(form: Mapping[str, str], key: str) -> dict[str, Any]:
+    """A multipart field carrying a JSON object (the intake's `dimensions`); absent is empty."""
+    text = form.get(key, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise BadRequest(msg("{key} 须为 JSON 对象", key=key))
+    return value
+
+
 def item_json(item: Item) -> dict[str, Any]:
     return {
         "code": item.code,
@@ -120,6 +136,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "return_waybill_no": item.return_waybill_no,
         "article_type": item.article_type,
         "components": item.components,
+        "dimensions": item.dimensions,
     }
 
 
@@ -178,18 +195,26 @@ def get_item(code: str) -> Any:
 @bp.post("/items/<code>/receive")
 @token_permission(WAREHOUSE)
 def receive(code: str) -> Any:
+    photos: dict[str, bytes | None] = {}
     if request.mimetype == "multipart/form-data":
-        mass, upload = request.form.get("mass_g"), request.files.get("photo")
-        photo = upload.read() if upload else None
+        mass, dimensions = request.form.get("mass_g"), form_json_object(request.form, "dimensions")
+        for view, field in proof.photo_fields().items():
+            upload = request.files.get(field)
+            photos[view] = upload.read() if upload else None
     else:
-        mass, photo = body().get("mass_g"), None
+        data = body()
+        mass, dimensions = data.get("mass_g"), data.get("dimensions") or {}
+        if not isinstance(dimensions, dict):
+            raise BadRequest(msg("dimensions 须为对象"))
     # Without an Idempotency-Key a repeated receive is 409; with the same key, the first answer.
     item = intake.receive_item(
         session=request_session(),
         actor=caller(),
         code=code,
         mass_g=mass,
-        photo=photo,
+        photo=photos.pop("front", None),
+        views=photos,
+        dimensions=dimensions,
         files=files(),
         now=now(),
         once_key=request.headers.get("Idempotency-Key"),

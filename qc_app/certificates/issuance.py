@@ -25,7 +25,13 @@ from qc_app.certificates.keys import signer_for
 from qc_app.certificates.layout import Layout, layout_path, load_layout
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.certificates.pdf import CertificateDocument, render_certificate_pdf
-from qc_app.certificates.properties import grading_rows, load_vocabulary, part_rows, value_text
+from qc_app.certificates.properties import (
+    dimension_rows,
+    grading_rows,
+    load_vocabulary,
+    part_rows,
+    value_text,
+)
 from qc_app.codes import (
     check_code_digest,
     format_check_code,
@@ -40,7 +46,7 @@ from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item
-from qc_app.items.services import apply, get_item, item_photos
+from qc_app.items.services import apply, get_item, item_photos, proof_photos
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
 from qc_app.rules.engine import load_ruleset
@@ -154,7 +160,9 @@ def prepare(
     inspection, body, merchant, listing, analyst, reviewer = context
     signer, pdf_signer = signers.payload, signers.pdf
     photos = item_photos(session=session, item=item)
-    photo = photos[-1] if photos else None
+    views = proof_photos(photos)
+    # The certificate's picture: the front of the intake set, else the latest photo as before.
+    photo = views.get("front") or (photos[-1] if photos else None)
     photo_bytes = storage.load(setup.files, "photos", photo.sha256, ".jpg") if photo else None
     measured = inspection.measurements
     number = new_certificate_number(body.cert_prefix)
@@ -181,6 +189,9 @@ def prepare(
         kid=signer.kid,
         components=payload.signed_parts(inspection.parts),
         grading=dict(inspection.grading) if inspection.grading else None,
+        proof=payload.signed_proof(
+            [(view, p.sha256) for view, p in views.items()], item.dimensions
+        ),
     )
     signature = signer.sign(signed)
     observations = measured.get("observations")
@@ -198,7 +209,8 @@ def prepare(
             measured, load_ruleset(inspection.rule_version).fields(inspection.family)
         )
         + part_rows(inspection.parts or [])
-        + grading_rows(inspection.grading),
+        + grading_rows(inspection.grading)
+        + dimension_rows(item.dimensions),
         merchant_name=merchant.name,
         listing_title=listing.title,
         testing_body_zh=body.name_zh,

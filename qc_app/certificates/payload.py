@@ -81,10 +81,12 @@ def certificate_payload(
     kid: str,
     components: list[dict[str, Any]] | None = None,
     grading: dict[str, Any] | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> bytes:
     """A set piece adds `components` (each part's declaration, name, result and readings), a
-    graded diamond `grading` (GB/T 16554); certificates without them keep their old bytes."""
-    optional = {"components": components, "grading": grading}
+    graded diamond `grading` (GB/T 16554), an item received with the proof of this very piece
+    `proof` (signed_proof); certificates without them keep their old bytes."""
+    optional = {"components": components, "grading": grading, "proof": proof}
     return canonical(
         {
             **{key: value for key, value in optional.items() if value is not None},
@@ -103,6 +105,19 @@ def certificate_payload(
             "kid": kid,
         }
     )
+
+
+def signed_proof(
+    photos: Sequence[tuple[str, str]], dimensions: Mapping[str, str] | None
+) -> dict[str, Any] | None:
+    """The proof of this very piece as signed: the intake photos' SHA-256 by view, in the
+    order taken, and the identifying dimensions as exact text; None when there is neither."""
+    if not photos and not dimensions:
+        return None
+    return {
+        "photos": [{"view": view, "sha256": digest} for view, digest in photos],
+        "dimensions": dict(dimensions or {}),
+    }
 
 
 def signed_parts(parts: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qc_app.i18n import pmsg
+from qc_app.items import proof
 from qc_app.rules.grading import GradingRecord
 
 VOCABULARY_FILE = "properties.json"
@@ -119,6 +120,16 @@ def part_rows(parts: Sequence[Mapping[str, Any]]) -> tuple[PropertyRow, ...]:
         )
         if part.get("grading"):
             rows += grading_rows(part["grading"])
+    return tuple(rows)
+
+
+def dimension_rows(dimensions: Mapping[str, str] | None) -> tuple[PropertyRow, ...]:
+    """The dimensions that identify the piece, measured at intake (items/data/proof.json)."""
+    rows = []
+    for key, value in (dimensions or {}).items():
+        dim = proof.dimension(key)
+        shown = f"{value} {dim.unit}".strip()
+        rows.append(PropertyRow(dim.zh, dim.en, shown))
     return tuple(rows)
 
 

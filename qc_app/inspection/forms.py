@@ -1,16 +1,19 @@
-"""The analyst's measurement form for one material family, built from the rules data.
+"""The analyst's measurement form for one material family, or for a set piece (the piece's
+own fields, then one section per declared component), built from the rules data.
 
 Pure: the view passes the rules, the language and what the analyst typed; the template only
 loops over the result. Checkboxes are screening results: unticked means "tested, not found".
+A set piece's component fields are named `c<index>-<key>` (c1-metal, c2-species …).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qc_app.i18n import Message, msg
+from qc_app.i18n import Message, msg, verbatim
+from qc_app.rules import pieces
 from qc_app.rules.engine import RuleSet
 
 GROUPS: dict[str, Message] = {
@@ -22,7 +25,7 @@ GROUPS: dict[str, Message] = {
 
 @dataclass(frozen=True)
 class FieldView:
-    key: str
+    key: str  # the form field's name and id (a component's carries its prefix)
     kind: str  # decimal | choice | bool | text
     label: str
     hint: str
@@ -41,18 +44,103 @@ def group_of(spec: Mapping[str, Any]) -> str:
     return "measure"
 
 
-def measurement_form(
-    rules: RuleSet, family: str, lang: str, values: Mapping[str, Any]
-) -> list[tuple[Message, list[FieldView]]]:
+Groups = list[tuple[Message, list[FieldView]]]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a set piece's form: the whole piece, or one declared component."""
+
+    title: Message
+    groups: Groups
+
+
+def measurement_form(rules: RuleSet, family: str, lang: str, values: Mapping[str, Any]) -> Groups:
     """(group title, fields) in the order the analyst works: measure, screen, note. The rules'
     own labels are data in both languages, picked by `lang`."""
+    return _groups(rules, rules.fields(family), lang, values, prefix="", autofocus=True)
+
+
+def _groups(
+    rules: RuleSet,
+    specs: Mapping[str, Mapping[str, Any]],
+    lang: str,
+    values: Mapping[str, Any],
+    *,
+    prefix: str,
+    autofocus: bool,
+) -> Groups:
     zh = lang != "en"
     grouped: dict[str, list[FieldView]] = {key: [] for key in GROUPS}
-    for key, spec in rules.fields(family).items():
-        grouped[group_of(spec)].append(_field(rules, key, spec, zh, values.get(key)))
-    first = grouped["measure"][0]
-    grouped["measure"][0] = FieldView(**{**first.__dict__, "autofocus": True})
+    for key, spec in specs.items():
+        field = _field(rules, key, spec, zh, values.get(prefix + key))
+        grouped[group_of(spec)].append(FieldView(**{**field.__dict__, "key": prefix + key}))
+    if autofocus:
+        first = grouped["measure"][0]
+        grouped["measure"][0] = FieldView(**{**first.__dict__, "autofocus": True})
     return [(GROUPS[key], fields) for key, fields in grouped.items() if fields]
+
+
+def part_prefix(index: int) -> str:
+    return f"c{index}-"
+
+
+def piece_form(
+    rules: RuleSet, declared: Sequence[Mapping[str, str]], lang: str, values: Mapping[str, Any]
+) -> list[Section]:
+    """A set piece: the whole piece first (the total mass from the balance, brand mark,
+    observations), then one section per declared component (its family's fields: a metal's
+    XRF and stamp, a stone's identification, a diamond's grading); `values` is what was typed,
+    by field name."""
+    whole = _groups(rules, pieces.piece_fields(rules), lang, values, prefix="", autofocus=True)
+    sections = [Section(msg("整件"), whole)]
+    for index, part in enumerate(declared, start=1):
+        name = rules.declaration(part["material"])
+        said = " ".join(_declared_text(part))
+        title = msg(
+            "组成部分 {index}：{name}",
+            index=index,
+            name=verbatim(f"{name['name_zh'] if lang != 'en' else name['name_en']} {said}".strip()),
+        )
+        specs = pieces.part_fields(rules, part["material"])
+        groups = _groups(rules, specs, lang, values, prefix=part_prefix(index), autofocus=False)
+        sections.append(Section(title, groups))
+    return sections
+
+
+def _declared_text(part: Mapping[str, str]) -> list[str]:
+    """A component's declaration as the trade writes it: 18K, ×2, 0.30 ct, 8.0 mm."""
+    units = {"count": "×{}", "carat": "{} ct", "bead_diameter_mm": "{} mm"}
+    return [
+        units.get(key, "{}").format(value)
+        for key, value in part.items()
+        if key != "material" and not (key == "count" and str(value) == "1")
+    ]
+
+
+def parse_piece_form(
+    rules: RuleSet, declared: Sequence[Mapping[str, str]], form: Mapping[str, str]
+) -> dict[str, Any]:
+    """The set-piece form to the API's body: the piece's fields and `components`, one object
+    per declared component, as `pieces.validate_piece` reads them."""
+    raw = _parsed(pieces.piece_fields(rules), form, prefix="")
+    raw["components"] = [
+        _parsed(pieces.part_fields(rules, part["material"]), form, prefix=part_prefix(index))
+        for index, part in enumerate(declared, start=1)
+    ]
+    return raw
+
+
+def _parsed(
+    specs: Mapping[str, Mapping[str, Any]], form: Mapping[str, str], *, prefix: str
+) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for key, spec in specs.items():
+        if spec["type"] == "bool":
+            raw[key] = form.get(prefix + key) == "true"
+        elif form.get(prefix + key, "").strip():
+            raw[key] = form[prefix + key].strip()
+    return raw
 
 
 def _field(rules: RuleSet, key: str, spec: Mapping[str, Any], zh: bool, value: Any) -> FieldView:
@@ -83,12 +171,7 @@ def choice_label(rules: RuleSet, key: str, spec: Mapping[str, Any], choice: str,
 
 def parse_form(rules: RuleSet, family: str, form: Mapping[str, str]) -> dict[str, Any]:
     """Form strings to the API's vocabulary: empty means not measured, a checkbox is a bool."""
-    raw: dict[str, Any] = {}
-    for key, spec in rules.fields(family).items():
-        if spec["type"] == "bool":
-            raw[key] = form.get(key) == "true"
-        elif form.get(key, "").strip():
-            raw[key] = form[key].strip()
+    raw = _parsed(rules.fields(family), form, prefix="")
     unknown = set(form) - set(raw) - set(rules.fields(family)) - {"csrf_token"}
     raw.update({key: form[key] for key in unknown if form[key].strip()})
     return raw

@@ -7,11 +7,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from qc_app.authz import LAB_TERMINAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
+from qc_app.i18n import msg
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.items.services import get_item, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.rules.engine import load_ruleset
+from qc_app.rules.pieces import articles
 from qc_app.units import cg_to_mass
 from qc_app.web import actor, locale, now, permission_required
 
@@ -42,12 +44,16 @@ def record(code: str) -> Any:
     db = request_session()
     item = get_item(session=db, actor=actor(), code=code)
     rules = load_ruleset()
-    raw = forms.parse_form(rules, rules.family_of(item.declared_material), request.form)
+    if item.components:
+        raw = forms.parse_piece_form(rules, item.components, request.form)
+        typed: dict[str, Any] = request.form.to_dict()
+    else:
+        raw = typed = forms.parse_form(rules, rules.family_of(item.declared_material), request.form)
     try:
         services.record_inspection(session=db, actor=actor(), code=code, raw=raw, now=now())
     except ValidationFailed as exc:
         # Keep what the analyst typed: show the form again with the reason, nothing saved.
-        return _render_form(code, raw, error=exc), 422
+        return _render_form(code, typed, error=exc), 422
     return redirect(url_for("inspection.lab", done=code))
 
 
@@ -56,11 +62,18 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
     item = get_item(session=db, actor=actor(), code=code)
     rules = load_ruleset()
     family = rules.family_of(item.declared_material)
+    if item.components:
+        sections = forms.piece_form(rules, item.components, locale(), values)
+    else:
+        sections = [
+            forms.Section(msg("测量"), forms.measurement_form(rules, family, locale(), values))
+        ]
     return render_template(
         "inspection/form.html",
         item=item,
         family=rules.families[family],
-        groups=forms.measurement_form(rules, family, locale(), values),
+        sections=sections,
+        article=articles(rules).get(item.article_type or ""),
         history=services.history(session=db, item=item),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         error=error,

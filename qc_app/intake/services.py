@@ -24,7 +24,7 @@ from qc_app.inspection.models import Inspection
 from qc_app.inspection.services import decisive_reasons
 from qc_app.inspection.workflow import InspectionState
 from qc_app.intake.models import Consignment
-from qc_app.items import guards, workflow
+from qc_app.items import guards, proof, workflow
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import ItemState
@@ -36,7 +36,7 @@ from qc_app.rules import pieces
 from qc_app.rules.engine import load_ruleset
 from qc_app.storage import Storage
 from qc_app.units import cg_to_mass, mass_to_cg, parse_mass_g, parse_price_fen, yuan_to_fen
-from qc_app.uploads import clean_image, decode_csv
+from qc_app.uploads import CleanImage, clean_image, decode_csv
 from qc_app.warehouse import mass, once
 
 MAX_ITEMS = 500
@@ -229,6 +229,8 @@ def receive_item(
     files: Storage,
     now: datetime,
     once_key: str | None = None,
+    views: Mapping[str, bytes | None] | None = None,
+    dimensions: Mapping[str, object] | None = None,
 ) -> Item:
     """Intake through the API: a repeated receive is refused (409) unless it repeats an
     Idempotency-Key, which `receive_scan` answers with the first outcome."""
@@ -242,6 +244,8 @@ def receive_item(
         now=now,
         once_key=once_key,
         repeat_ok=False,
+        views=views,
+        dimensions=dimensions,
     )
     return get_item(session=session, actor=actor, code=code)
 
@@ -259,15 +263,26 @@ def receive_scan(
     station: str = "",
     once_key: str | None = None,
     repeat_ok: bool = True,
+    views: Mapping[str, bytes | None] | None = None,
+    dimensions: Mapping[str, object] | None = None,
 ) -> ScanResult:
     """Intake: the scanned item is weighed (and photographed) at the warehouse.
 
-    A discrepancy (lighter than declared beyond the balance tolerance, or damage noted by the
-    inspector) puts the item on hold with the reason, in the same transaction. A repeated scan
-    of a received item answers "already received" and records nothing.
+    `photo` is the front view; `views` the others (back, stamp, detail) and `dimensions` what
+    identifies the piece: `intake_proof` checks them. A discrepancy (lighter than declared
+    beyond the balance tolerance, or damage noted by the inspector) puts the item on hold with
+    the reason, in the same transaction. A repeated scan of a received item answers "already
+    received" and records nothing.
     """
     key = once.clean_key(once_key)
-    asked = once.digest(code=normalize(code), mass_g=mass_g, photo=photo, damage=damage)
+    asked = once.digest(
+        code=normalize(code),
+        mass_g=mass_g,
+        photo=photo,
+        damage=damage,
+        **{f"photo_{view}": data for view, data in (views or {}).items() if data},
+        **({"dimensions": sorted((dimensions or {}).items())} if dimensions else {}),
+    )
     item = get_item(session=session, actor=actor, code=code)
     # Recalled after reading the item: a concurrent submit that received it committed its key
     # in the same transaction, so an item read as received always comes with its key.
@@ -278,11 +293,13 @@ def receive_scan(
     if repeat_ok and item.received_at is not None:
         return _already_received(item)
     mass_cg = mass_to_cg(parse_mass_g(mass_g))
-    image = clean_image(photo) if photo else None
-    digest = storage.store(files, "photos", image.jpeg, ".jpg") if image else None
+    images, measured = intake_proof(item, {"front": photo, **(views or {})}, dimensions or {})
+    # Stored (content-addressed) before the transaction, as at declaration.
+    digests = {view: storage.store(files, "photos", i.jpeg, ".jpg") for view, i in images.items()}
     try:
         with write(session):
-            result = _receive(session, actor, item, mass_cg, image, digest, damage, station, now)
+            item.dimensions = measured or None
+            result = _receive(session, actor, item, mass_cg, images, digests, damage, station, now)
             once.remember(
                 session,
                 user_id=actor.id,
@@ -305,6 +322,46 @@ def receive_scan(
     return result
 
 
+def intake_proof(
+    item: Item, photos: Mapping[str, bytes | None], dimensions: Mapping[str, object]
+) -> tuple[dict[str, CleanImage], dict[str, str]]:
+    """The one rule of what intake must take (issue 19, proof of this very piece): photos are
+    none or a complete set (front, back, and the stamp or a detail), each a clean image; the
+    dimensions that identify the piece's article type (and its main stone's, for a set piece
+    with stones) are given and within range. Returns the cleaned photos by view and the
+    dimensions as they are signed; checks everything before anything is stored."""
+    unknown = sorted(v for v, data in photos.items() if data and v not in proof.views())
+    if unknown:
+        raise ValidationFailed(msg("未知的照片视角：{views}", views=", ".join(unknown)))
+    images = {}
+    for view, data in photos.items():
+        if not data:
+            continue
+        try:
+            images[view] = clean_image(data)
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                msg("照片（{view}）：{problem}", view=proof.VIEW_LABELS[view], problem=exc.message)
+            ) from exc
+    missing = proof.missing_views(images)
+    if images and missing:
+        raise ValidationFailed(msg("照片不全，还须拍：{views}", views=tuple(missing)))
+    measured = proof.parse_dimensions(
+        dimensions, article_type=item.article_type, has_stone=_has_stones(item)
+    )
+    return images, measured
+
+
+def identifying_dimensions(item: Item) -> list[proof.Dimension]:
+    """The dimensions intake must measure of this item (the intake page's fields)."""
+    return proof.required_dimensions(item.article_type, has_stone=_has_stones(item))
+
+
+def _has_stones(item: Item) -> bool:
+    rules = load_ruleset()
+    return any(rules.family_of(c["material"]) != pieces.METAL for c in item.components or ())
+
+
 def _already_received(item: Item) -> ScanResult:
     weighed = "—" if item.received_mass_cg is None else f"{cg_to_mass(item.received_mass_cg)} g"
     return ScanResult(
@@ -320,8 +377,8 @@ def _receive(
     actor: User,
     item: Item,
     mass_cg: int,
-    image: Any,
-    digest: str | None,
+    images: Mapping[str, CleanImage],
+    digests: Mapping[str, str],
     damage: str,
     station: str,
     now: datetime,
@@ -338,11 +395,13 @@ def _receive(
         guards.Weighing(mass_cg),
         mass_g=str(cg_to_mass(mass_cg)),
         declared_mass_g=str(cg_to_mass(item.declared_mass_cg)),
-        photo_sha256=digest,
+        photo_sha256=digests.get("front"),
         station=station,
+        **({"photos": dict(digests)} if len(digests) > 1 else {}),
+        **({"dimensions": item.dimensions} if item.dimensions else {}),
     )
-    if image and digest:
-        session.add(photo_row(item, image, digest, "intake", actor, now))
+    for view, image in images.items():
+        session.add(photo_row(item, image, digests[view], "intake", actor, now, view=view))
     problems: list[Message] = []
     finding = mass.intake_finding(item.declared_mass_cg, mass_cg)
     if finding:

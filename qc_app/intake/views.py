@@ -13,6 +13,7 @@ from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.inspection.services import history
 from qc_app.intake import results, services
+from qc_app.items import proof
 from qc_app.items import services as items
 from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
@@ -263,6 +264,11 @@ def receive_form(code: str) -> Any:
         item=item,
         consignment_code=request.args.get("c", ""),
         once=once.new_token(),
+        photo_views=[
+            (field, translate(proof.VIEW_LABELS[view]))
+            for view, field in proof.photo_fields().items()
+        ],
+        dimensions=services.identifying_dimensions(item),
     )
 
 
@@ -270,13 +276,23 @@ def receive_form(code: str) -> Any:
 @permission_required(WAREHOUSE)
 @refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
-    photo = request.files.get("photo")
+    photos = {
+        view: upload.read() if (upload := request.files.get(field)) and upload.filename else None
+        for view, field in proof.photo_fields().items()
+    }
+    dimensions = {
+        key: request.form[f"dim_{key}"]
+        for key in proof.dimension_keys()
+        if request.form.get(f"dim_{key}", "").strip()
+    }
     result = services.receive_scan(
         session=request_session(),
         actor=actor(),
         code=code,
         mass_g=request.form.get("mass_g"),
-        photo=photo.read() if photo and photo.filename else None,
+        photo=photos.pop("front"),
+        views=photos,
+        dimensions=dimensions,
         files=files(),
         now=now(),
         damage=request.form.get("damage", "")[:150],

@@ -35,6 +35,11 @@ class Item(SQLModel, table=True):
     components: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSONText(sort_keys=False), nullable=True)
     )
+    # Proof of this very piece (items/proof.py): the dimensions measured at intake, as exact
+    # text by key (ring_size, inner_diameter_mm …); None before intake or for older items.
+    dimensions: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSONText(), nullable=True)
+    )
     state: ItemState = Field(sa_column=Column(String(24), nullable=False, index=True))
     held_from: str | None = Field(default=None, max_length=24)
     hold_reason: str | None = Field(default=None, max_length=200)
@@ -57,6 +62,9 @@ class Photo(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     original_sha256: str = Field(max_length=64)
     kind: str = Field(max_length=16)
+    # An intake photo's view (front, back, stamp, detail: items/proof.py); None for the
+    # merchant's and the packing photos, and for intake photos taken before the views.
+    view: str | None = Field(default=None, max_length=8)
     width: int
     height: int
     created_by_id: int = Field(foreign_key="users.id")

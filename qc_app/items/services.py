@@ -15,7 +15,7 @@ from qc_app.codes import normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
-from qc_app.items import guards, workflow
+from qc_app.items import guards, proof, workflow
 from qc_app.items.models import Item, Photo
 from qc_app.items.workflow import ItemChange, ItemState
 from qc_app.outbox.events import emit
@@ -25,14 +25,23 @@ from qc_app.warehouse import alarms
 
 
 def photo_row(
-    item: Item, image: CleanImage, sha256: str, kind: str, actor: User, now: datetime
+    item: Item,
+    image: CleanImage,
+    sha256: str,
+    kind: str,
+    actor: User,
+    now: datetime,
+    *,
+    view: str | None = None,
 ) -> Photo:
-    """The row of a stored, cleaned photo of the item (merchant, intake or packing)."""
+    """The row of a stored, cleaned photo of the item (merchant, intake or packing; an intake
+    photo's view in a complete set: front, back, stamp, detail)."""
     return Photo(
         item_id=item.id or 0,
         sha256=sha256,
         original_sha256=image.original_sha256,
         kind=kind,
+        view=view,
         width=image.width,
         height=image.height,
         created_by_id=actor.id or 0,
@@ -110,6 +119,13 @@ def hold(
 def item_photos(*, session: Session, item: Item) -> list[Photo]:
     query = select(Photo).where(Photo.item_id == item.id)
     return list(session.exec(query.order_by(Photo.id)))  # type: ignore[arg-type]
+
+
+def proof_photos(photos: Sequence[Photo]) -> dict[str, Photo]:
+    """The intake set by view (front, back, stamp, detail): the latest of each view, in the
+    order the views are taken; empty for an item received without a set."""
+    latest = {p.view: p for p in photos if p.kind == "intake" and p.view}
+    return {view: latest[view] for view in proof.views() if view in latest}
 
 
 def hold_item(*, session: Session, actor: User, code: str, reason: str, now: datetime) -> Item:

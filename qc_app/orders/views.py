@@ -8,6 +8,8 @@ from qc_app.authz import PLATFORM, WAREHOUSE
 from qc_app.db import request_session
 from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
+from qc_app.items import services as items
+from qc_app.items.proof import VIEW_LABELS
 from qc_app.orders import services
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
@@ -27,10 +29,21 @@ bp = Blueprint("orders", __name__)
 @bp.get("/packing")
 @permission_required(WAREHOUSE)
 def packing() -> Any:
+    """The packing station; after a pack (`?item=`), the packing photo beside the intake set,
+    so the packer sees at once that the piece in the bag is the one received."""
+    db = request_session()
+    compared = None
+    if request.args.get("item"):
+        item = items.get_item(session=db, actor=actor(), code=request.args["item"])
+        photos = items.item_photos(session=db, item=item)
+        packed = [p for p in photos if p.kind == "packing"]
+        compared = (item, packed[-1] if packed else None, items.proof_photos(photos))
     return render_template(
         "orders/packing.html",
-        orders=services.open_orders(session=request_session()),
+        orders=services.open_orders(session=db),
         once=once.new_token(),
+        compared=compared,
+        view_labels=VIEW_LABELS,
     )
 
 
@@ -72,7 +85,7 @@ def pack() -> Any:
         ),
         "success",
     )
-    return redirect(url_for("orders.packing"))
+    return redirect(url_for("orders.packing", item=item_code))
 
 
 @bp.post("/packing/<waybill_no>/ship")

@@ -51,6 +51,22 @@
     });
   });
 
+  // A long measuring form (a set piece's, a section per component): Enter moves to the next
+  // field, filled or not, whatever its kind (a scanner or balance ends its reading with Enter);
+  // only Enter in the last field sends the form.
+  document.querySelectorAll("form[data-enter-next]").forEach(function (form) {
+    var fields = Array.prototype.slice.call(
+      form.querySelectorAll("input:not([type=hidden]):not([type=file]), select"));
+    fields.forEach(function (field, index) {
+      field.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") { return; }
+        event.preventDefault();
+        var next = fields[index + 1];
+        if (next) { next.focus(); } else { form.requestSubmit(); }
+      });
+    });
+  });
+
   // Esc leaves a step and goes back to the scanner page it came from.
   var escape = document.querySelector("a[data-escape]");
   if (escape) {
@@ -94,12 +110,14 @@
   }
 
   // The terminal's camera: a live preview; F2 takes a still; submitting without a still takes
-  // one. The JPEG goes into the form's file input, so the upload is an ordinary multipart post
-  // (and the file input stays as the fallback when there is no camera).
+  // one. The JPEG goes into the form's next empty file input (the intake set has one per view:
+  // front, back, stamp, detail), so the upload is an ordinary multipart post (and the file
+  // inputs stay as the fallback when there is no camera).
   document.querySelectorAll("form[data-camera-form]").forEach(function (form) {
     var box = form.querySelector("[data-camera]");
-    var input = box && box.querySelector("input[type=file]");
-    if (!box || !input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
+    var inputs = box ? Array.prototype.slice.call(box.querySelectorAll("input[type=file]")) : [];
+    function nextEmpty() { return inputs.find(function (i) { return !i.files.length; }); }
+    if (!box || !inputs.length || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
         !window.DataTransfer) { return; }
     var video = box.querySelector("video");
     var canvas = box.querySelector("canvas");
@@ -119,13 +137,14 @@
         if (status) { status.textContent = box.dataset.onText || status.textContent; }
         // From now on a submit without a still takes one first.
         beforeSend.set(form, function (send) {
-          if (input.files.length) { send(); } else { capture(send); }
+          if (!nextEmpty()) { send(); } else { capture(send); }
         });
       })
       .catch(function () { /* no camera or no permission: the file input remains */ });
 
     function capture(done) {
-      if (!live || video.readyState < 2) { done(false); return; }
+      var input = nextEmpty();
+      if (!input || !live || video.readyState < 2) { done(false); return; }
       var scale = Math.min(1, 1600 / (video.videoWidth || 1600));
       canvas.width = Math.round((video.videoWidth || 640) * scale);
       canvas.height = Math.round((video.videoHeight || 480) * scale);
@@ -136,7 +155,9 @@
         transfer.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
         input.files = transfer.files;
         if (still) { still.src = URL.createObjectURL(blob); still.hidden = false; }
-        box.dataset.captured = "1";
+        // How many stills the form holds (the intake set takes one per view).
+        box.dataset.captured = String(inputs.length - inputs.filter(function (i) {
+          return !i.files.length; }).length);
         done(true);
       }, "image/jpeg", 0.85);
     }
@@ -144,6 +165,20 @@
     document.addEventListener("keydown", function (event) {
       if (event.key === "F2") { event.preventDefault(); capture(function () {}); }
     });
+  });
+  // A signed photo on the consumer's page: its route serves only the signed bytes, so a photo
+  // that loads is the one signed, and one that does not was replaced or lost.
+  document.querySelectorAll("figure[data-photo-check]").forEach(function (figure) {
+    var img = figure.querySelector("img");
+    function mark(ok) {
+      figure.dataset.checked = ok ? "ok" : "bad";
+      figure.classList.toggle("altered", !ok);
+      figure.querySelector(ok ? "[data-ok]" : "[data-bad]").hidden = false;
+      if (!ok) { img.hidden = true; }
+    }
+    if (img.complete) { mark(img.naturalWidth > 0); return; }
+    img.addEventListener("load", function () { mark(true); });
+    img.addEventListener("error", function () { mark(false); });
   });
   // Scripts have run: the page's guards are in place (tests wait for this before typing).
   document.documentElement.dataset.ready = "1";

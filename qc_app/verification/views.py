@@ -12,6 +12,7 @@ from qc_app.certificates.pages import pdf_response
 from qc_app.db import request_session
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import Message, joined, msg
+from qc_app.items.proof import VIEW_LABELS, dimension
 from qc_app.verification import consumer, scans, services, throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
@@ -72,6 +73,9 @@ def _page(
         proof=proof,
         owner=owner,
         tries_left=tries_left,
+        intake_photos=services.proof_photos(view),
+        view_labels=VIEW_LABELS,
+        dimension=dimension,
     ), status
 
 
@@ -102,6 +106,24 @@ def photo(number: str) -> Any:
     if view.record is None or view.record.photo_sha256 is None:
         raise NotFound(msg("未找到照片"))
     data = storage.load(files(), "photos", view.record.photo_sha256, ".jpg")
+    return upload_response(data, "image/jpeg", cache="private, max-age=3600")
+
+
+@bp.get("/v/<number>/photos/<digest>.jpg")
+@public
+@limiter.limit(public_limit)
+def proof_photo(number: str, digest: str) -> Any:
+    """One photo of the signed intake set, served only as signed: a replaced or lost one is a
+    404 (the page then says the photo could not be checked)."""
+    view = _qr_view(number)
+    if digest not in {signed for _, signed in view.signed_photos()}:
+        raise NotFound(msg("未找到照片"))
+    try:
+        data = storage.load(files(), "photos", digest, ".jpg")
+    except storage.StoredFileCorrupt:
+        raise NotFound(msg("照片与证书签名不符")) from None
+    except storage.StoredFileMissing:
+        raise NotFound(msg("未找到照片")) from None
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 

@@ -37,6 +37,14 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
+def take_stills(page: Page, count: int) -> None:
+    """F2 takes the next view of the intake set (front, back …), one still at a time."""
+    expect(page.locator("[data-camera]")).to_have_attribute("data-live", "1", timeout=10_000)
+    for taken in range(1, count + 1):
+        page.keyboard.press("F2")
+        expect(page.locator("[data-camera]")).to_have_attribute("data-captured", str(taken))
+
+
 def test_intake_by_scanner_balance_and_camera(
     page: Page, live_server: str, flow: Flow, db: Any
 ) -> None:
@@ -54,10 +62,11 @@ def test_intake_by_scanner_balance_and_camera(
     expect(page.locator("h1")).to_contain_text(created.code)
     expect(page.locator(".tally")).to_contain_text("3")
 
-    # Item label, then the balance: Enter submits and the camera takes the photo itself.
+    # Item label; F2 takes the front and the back; then the balance: Enter submits and the
+    # camera takes the third view (the stamp) itself.
     scan(page, first)
     expect(page.locator("#mass_g")).to_be_focused()
-    expect(page.locator("[data-camera]")).to_have_attribute("data-live", "1", timeout=10_000)
+    take_stills(page, 2)
     shoot(page, "intake-weigh.png")
     scan(page, "5.03")
     panel = page.locator(".flash")
@@ -67,12 +76,13 @@ def test_intake_by_scanner_balance_and_camera(
     expect(page.locator("#item_code")).to_be_focused()
     db.rollback()
     photos = db.exec(select(Photo).where(Photo.kind == "intake")).all()
-    assert len(photos) == 1 and photos[0].width > 0
+    assert [p.view for p in photos] == ["front", "back", "stamp"] and photos[0].width > 0
 
     # A double Enter from the balance: one receive, one green panel.
     scan(page, second)
     expect(page.locator("#mass_g")).to_be_focused()
     expect(page.locator("html")).to_have_attribute("data-ready", "1")
+    take_stills(page, 2)
     page.keyboard.type("5.02")
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
@@ -94,6 +104,7 @@ def test_intake_by_scanner_balance_and_camera(
     # Esc leaves the weighing step without recording anything.
     scan(page, third)
     expect(page.locator("#mass_g")).to_be_focused()
+    expect(page.locator("html")).to_have_attribute("data-ready", "1")  # Esc's handler is on
     page.keyboard.press("Escape")
     expect(page.locator("#item_code")).to_be_focused()
 
@@ -140,6 +151,13 @@ def test_packing_station_refuses_a_mismatch_then_packs(
         scan(page, code)
     expect(page.locator(".flash")).to_have_class("flash success")
     expect(page.locator(".flash")).to_contain_text(f"已打包 DY-1 · {item.code} · 封签 SEAL-0001")
+    # The packing photo beside the intake set, every picture loaded.
+    compare = page.locator("#compare figure img")
+    expect(compare).to_have_count(4)
+    for index in range(4):
+        expect(compare.nth(index)).to_have_js_property("complete", True)
+        assert compare.nth(index).evaluate("img => img.naturalWidth") > 0
+    expect(page.locator("#compare figure.packing")).to_contain_text("打包照片")
     shoot(page, "packing-ok.png")
     assert count(db, "pack", item.code) == 1
     db.rollback()

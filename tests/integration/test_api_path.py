@@ -17,7 +17,7 @@ from qc_app.certificates.models import Certificate
 from qc_app.certificates.signing import verifier_from_jwks
 from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
-from tests.conftest import World, jpeg_bytes, stored_files
+from tests.conftest import World, jpeg_bytes, other_views, stored_files
 
 API = "/api/v1"
 GOLD = {"mass_g": "5.03", "fineness_permille": 999.2, "metal": "Au"}
@@ -65,8 +65,13 @@ class Api:
         assert answer.status_code == 201, answer.get_json()
         return str(answer.get_json()["items"][0]["code"])
 
-    def receive(self, code: str, mass_g: str = "5.03") -> Any:
-        answer = self.post("inspector1", f"/items/{code}/receive", {"mass_g": mass_g})
+    def receive(
+        self, code: str, mass_g: str = "5.03", dimensions: dict[str, str] | None = None
+    ) -> Any:
+        data: dict[str, Any] = {"mass_g": mass_g}
+        if dimensions:
+            data["dimensions"] = dimensions
+        answer = self.post("inspector1", f"/items/{code}/receive", data)
         assert answer.status_code == 200, answer.get_json()
         return answer.get_json()
 
@@ -188,14 +193,18 @@ def test_receive_multipart_stores_the_photo(api: Api, db: Session) -> None:
     answer = api.post(
         "inspector1",
         f"/items/{code}/receive",
-        data={"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "item.jpg")},
+        data={"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "item.jpg"), **other_views()},
         content_type="multipart/form-data",
     )
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["state"] == "received"
     item = db.exec(select(Item).where(Item.code == code)).one()
     photos = db.exec(select(Photo).where(Photo.item_id == item.id)).all()
-    assert [(p.kind, p.width, p.height) for p in photos] == [("intake", 320, 240)]
+    assert [(p.kind, p.view, p.width) for p in photos] == [
+        ("intake", "front", 320),
+        ("intake", "back", 320),
+        ("intake", "detail", 320),
+    ]
 
 
 def test_analyst_measurements_name_fine_gold(api: Api) -> None:

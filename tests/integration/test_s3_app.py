@@ -65,10 +65,10 @@ def digests(app: Flask, kind: str) -> set[str | None]:
 
 
 def test_a_received_photo_is_stored_in_s3_not_on_disk(app: Flask, flow: Flow) -> None:
-    item = flow.receive(flow.declare())
-    [photo] = flow.db.exec(select(Photo).where(Photo.item_id == item.id)).all()
+    item = flow.receive(flow.declare())  # the intake set: front, back, detail
+    photos = flow.db.exec(select(Photo).where(Photo.item_id == item.id)).all()
     assert isinstance(stored_files(app), S3Storage)
-    assert digests(app, "photos") == {photo.sha256}
+    assert digests(app, "photos") == {p.sha256 for p in photos} and len(photos) == 3
     assert not (app.config["QC"].INSTANCE_PATH / "photos").exists()
 
 
@@ -91,8 +91,12 @@ def test_the_consumer_page_serves_the_photo_from_s3(app: Flask, flow: Flow) -> N
     sold = sell(flow)
     served = app.test_client().get(photo_url(app, sold))
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    [photo] = flow.db.exec(select(Photo).where(Photo.item_id == sold.item.id)).all()
-    assert served.data == storage.load(stored_files(app), "photos", photo.sha256, ".jpg")
+    *_, latest = flow.db.exec(select(Photo).where(Photo.item_id == sold.item.id)).all()
+    assert served.data == storage.load(stored_files(app), "photos", latest.sha256, ".jpg")
+    # And a photo of the signed intake set, checked against its digest as S3 returns it.
+    front = json.loads(sold.issued.certificate.payload)["proof"]["photos"][0]["sha256"]
+    signed = app.test_client().get(qr_path(sold).replace("?", f"/photos/{front}.jpg?"))
+    assert signed.status_code == 200 and signed.mimetype == "image/jpeg"
 
 
 def test_claim_evidence_is_stored_in_s3(app: Flask, flow: Flow) -> None:

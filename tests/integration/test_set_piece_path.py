@@ -25,6 +25,8 @@ PIECE = {
         {"material": "RUBY", "count": 2},
     ],
 }
+# What identifies the ring at intake: its size and its main stone's (items/data/proof.json).
+RING_SIZE = {"ring_size": "14", "stone_length_mm": "4.30", "stone_width_mm": "4.3"}
 MEASURED = {
     "mass_g": "3.21",
     "components": [
@@ -77,7 +79,7 @@ def test_a_bad_component_is_a_422_naming_it(api: Api) -> None:
 
 def test_every_component_is_judged_and_the_piece_named(api: Api) -> None:
     code = consign_piece(api)
-    api.receive(code, "3.21")
+    api.receive(code, "3.21", RING_SIZE)
     found = api.inspect(code, MEASURED)
     assert (found["material_name"], found["verdict"]) == ("18K金钻石、红宝石戒指", "pass")
     assert [p["verdict"] for p in found["components"]] == ["pass", "pass", "pass"]
@@ -86,7 +88,7 @@ def test_every_component_is_judged_and_the_piece_named(api: Api) -> None:
 
 def test_a_component_not_as_declared_fails_the_piece_and_is_named(api: Api) -> None:
     code = consign_piece(api)
-    api.receive(code, "3.21")
+    api.receive(code, "3.21", RING_SIZE)
     lab_grown = {**MEASURED["components"][1], "growth": "cvd"}
     del lab_grown["colour_grade"], lab_grown["clarity_grade"]
     measured = {
@@ -102,7 +104,7 @@ def test_a_component_not_as_declared_fails_the_piece_and_is_named(api: Api) -> N
 
 def test_a_lab_grown_diamond_is_refused_grading_and_nothing_is_saved(api: Api) -> None:
     code = consign_piece(api)
-    api.receive(code, "3.21")
+    api.receive(code, "3.21", RING_SIZE)
     graded_cvd = {**MEASURED["components"][1], "growth": "cvd"}
     measured = {
         **MEASURED,
@@ -116,7 +118,7 @@ def test_a_lab_grown_diamond_is_refused_grading_and_nothing_is_saved(api: Api) -
 
 def test_the_certificate_lists_every_component(api: Api, cjk_font_path: Any) -> None:
     code = consign_piece(api)
-    api.receive(code, "3.21")
+    api.receive(code, "3.21", RING_SIZE)
     api.approve(api.inspect(code, MEASURED)["id"])
     issued = api.issue(code)
     cert = api.client.get(f"{API}/certificates/{issued['number']}").get_json()

@@ -28,6 +28,7 @@ from tests.conftest import (
     Flow,
     jpeg_bytes,
     jpeg_html_polyglot,
+    other_views,
     stored_files,
 )
 
@@ -36,7 +37,8 @@ GPS_IFD = 0x8825
 
 @dataclass
 class Send:
-    """Receives one declared item through the API, with a photo upload."""
+    """Receives one declared item through the API, with a photo upload as the front view (the
+    rest of the set is plain JPEGs)."""
 
     client: Any
     headers: dict[str, str]
@@ -46,7 +48,7 @@ class Send:
         return self.client.post(
             f"/api/v1/items/{self.code}/receive",
             headers=self.headers,
-            data={"mass_g": "5.03", "photo": (io.BytesIO(data), filename)},
+            data={"mass_g": "5.03", "photo": (io.BytesIO(data), filename), **other_views()},
             content_type="multipart/form-data",
         )
 
@@ -62,7 +64,8 @@ def send(client: Any, flow: Flow, token: Callable[[str], dict[str, str]]) -> Sen
 def stored(app: Flask, code: str) -> tuple[str, list[Photo]]:
     with new_session(engine_of(app)) as fresh:
         item = fresh.exec(select(Item).where(Item.code == code)).one()
-        return str(item.state), list(fresh.exec(select(Photo).where(Photo.item_id == item.id)))
+        query = select(Photo).where(Photo.item_id == item.id, Photo.view == "front")
+        return str(item.state), list(fresh.exec(query))
 
 
 def png(size: tuple[int, int], mode: str = "L") -> bytes:
@@ -165,5 +168,5 @@ def _png_header(width: int, height: int) -> bytes:
 def test_pixel_bomb_is_refused(app: Flask, send: Send, size: tuple[int, int]) -> None:
     answer = send(_png_header(*size), "photo.png")
     assert answer.status_code == 422
-    assert answer.get_json()["error"]["message"] == "the photo has too many pixels"
+    assert answer.get_json()["error"]["message"] == "photo (front): the photo has too many pixels"
     assert stored(app, send.code) == ("declared", [])

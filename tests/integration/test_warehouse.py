@@ -21,7 +21,7 @@ from qc_app.orders import services as orders
 from qc_app.orders.models import Order, OrderState
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import Alarm, OnceToken
-from tests.conftest import Flow, World, jpeg_bytes, stored_files
+from tests.conftest import Flow, World, jpeg_bytes, proof_set, stored_files
 
 
 def events(db: Session, code: str, action: str) -> int:
@@ -77,7 +77,8 @@ def pack(flow: Flow, item: Item, issued: Any, mass_g: str = "5.03", **kw: Any) -
 
 def test_receive_within_tolerance_is_received(flow: Flow) -> None:
     item = flow.declare(mass_g="5.02")
-    result = scan_receive(flow, item, "5.01", photo=jpeg_bytes())
+    views = proof_set()
+    result = scan_receive(flow, item, "5.01", photo=views.pop("front"), views=views)
     assert (result.outcome, result.level) == ("received", "ok")
     assert items.get_item(session=flow.db, actor=flow.world["admin1"], code=item.code).state == (
         "received"
@@ -314,8 +315,13 @@ def test_packing_records_mass_seal_and_photo(flow: Flow, cjk_font_path: Any) -> 
     order(flow)
     packed = pack(flow, item, issued, photo=jpeg_bytes(), files=stored_files(flow.app))
     assert (packed.state, packed.seal_no, packed.packed_mass_cg) == ("packed", "SEAL-1", 503)
-    kinds = [p.kind for p in items.item_photos(session=flow.db, item=item)]
-    assert kinds == ["intake", "packing"]
+    kinds = [(p.kind, p.view) for p in items.item_photos(session=flow.db, item=item)]
+    assert kinds == [
+        ("intake", "front"),
+        ("intake", "back"),
+        ("intake", "detail"),
+        ("packing", None),
+    ]
 
 
 def test_mass_drift_raises_an_alarm_holds_the_item_and_refuses_to_pack(

@@ -19,7 +19,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.items.models import Item, Photo
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import OnceToken
-from tests.conftest import Flow, jpeg_bytes
+from tests.conftest import Flow, jpeg_bytes, other_views
 from tests.web.helpers import login
 from tests.web.test_warehouse_pages import form_tokens
 
@@ -63,12 +63,12 @@ def same_browser(app: Flask, n: int, form_url: str) -> tuple[list[Any], dict[str
 
 
 def intake_rows(db: Session, item: Item) -> tuple[int, int, int]:
-    """(receive events, intake photos, claimed tokens) for the item."""
+    """(receive events, intake front photos, claimed tokens) for the item."""
     db.rollback()
     events = select(func.count()).where(
         AuditEvent.entity_id == item.code, AuditEvent.action == "receive"
     )
-    photos = select(func.count()).where(Photo.item_id == item.id, Photo.kind == "intake")
+    photos = select(func.count()).where(Photo.item_id == item.id, Photo.view == "front")
     tokens = select(func.count()).select_from(OnceToken)
     return int(db.exec(events).one()), int(db.exec(photos).one()), int(db.exec(tokens).one())
 
@@ -86,7 +86,7 @@ def waiting_item(flow: Flow) -> tuple[str, Item]:
 def post_intake(client: Any, item: Item, form: dict[str, str], photo: bytes) -> Any:
     return client.post(
         f"/intake/{item.code}",
-        data={**form, "photo": (io.BytesIO(photo), "cam.jpg")},
+        data={**form, "photo": (io.BytesIO(photo), "cam.jpg"), **other_views()},
         content_type="multipart/form-data",
     )
 

@@ -252,6 +252,7 @@ NOT_LINKED = {
     "certificates.batch_status",
     "certificates.job_page",  # follows an issue or reissue POST (test_certificate_pages.py)
     "verification.photo",  # an <img>, not a link
+    "verification.proof_photo",  # the signed intake set's <img>s (test_intake_proof.py)
     "verification.jwks_document",  # JSON for verifiers
     "favicon",  # the tab's icon
     "ops.healthz",  # for the operator's monitoring, not people (tests/web/test_operations.py)

@@ -111,6 +111,7 @@ def test_public_routes_are_exactly_the_consumer_side(app):
         "/v/<number>/claim",
         "/v/<number>/owner",
         "/v/<number>/photo.jpg",
+        "/v/<number>/photos/<digest>.jpg",
         "/verify",
     ]
 

@@ -15,7 +15,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import Alarm
-from tests.conftest import Flow, World, jpeg_bytes
+from tests.conftest import Flow, World, jpeg_bytes, other_views
 from tests.web.helpers import TOKEN, login
 
 ONCE = re.compile(r'name="once" value="([^"]+)"')
@@ -72,7 +72,7 @@ def test_scanner_intake_of_a_consignment(app: Any, db: Any, flow: Flow) -> None:
     photo = jpeg_bytes()
     first = client.post(
         f"/intake/{items[0]}",
-        data={**form, "photo": (io.BytesIO(photo), "cam.jpg")},
+        data={**form, "photo": (io.BytesIO(photo), "cam.jpg"), **other_views()},
         content_type="multipart/form-data",
     )
     assert first.headers["Location"].endswith(f"/intake/c/{code}")
@@ -83,7 +83,7 @@ def test_scanner_intake_of_a_consignment(app: Any, db: Any, flow: Flow) -> None:
     # The same form sent again (a double Enter that got through): one record, same answer.
     again = client.post(
         f"/intake/{items[0]}",
-        data={**form, "photo": (io.BytesIO(photo), "cam.jpg")},
+        data={**form, "photo": (io.BytesIO(photo), "cam.jpg"), **other_views()},
         content_type="multipart/form-data",
     )
     assert again.status_code == 302

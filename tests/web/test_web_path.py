@@ -16,7 +16,7 @@ from qc_app.audit import sequence, verify_chain
 from qc_app.items.models import Item
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, other_views
 from tests.web.helpers import login, post_form
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
@@ -49,7 +49,7 @@ def receive_by_web(app: Any, code: str) -> None:
         inspector,
         f"/intake/{code}",
         f"/intake/{code}",
-        {"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "ring.jpg")},
+        {"mass_g": "5.03", "photo": (io.BytesIO(jpeg_bytes()), "ring.jpg"), **other_views()},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302

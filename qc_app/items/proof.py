@@ -1,0 +1,126 @@
+"""Proof of this very piece: the photos and the dimensions taken at intake (issue 19).
+
+Which views make a complete set and which dimensions identify each article type are data
+(data/proof.json, with source and confidence); this module reads them and checks what the
+inspector gave. Pure: no session, no Flask. Dimensions are kept as exact decimal strings (they
+are signed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from qc_app.errors import ValidationFailed
+from qc_app.i18n import Message, msg, pmsg
+from qc_app.units import in_range, to_decimal
+
+DATA = Path(__file__).parent / "data" / "proof.json"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    zh: str
+    en: str
+    unit: str
+    low: Decimal
+    high: Decimal
+    places: Decimal
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@cache
+def _data() -> Mapping[str, Any]:
+    return json.loads(DATA.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def views() -> tuple[str, ...]:
+    """Every view an intake photo can be, in the order the terminal takes them."""
+    return tuple(_data()["views"]["order"])
+
+
+def photo_fields() -> dict[str, str]:
+    """The form and multipart field of each view: the front is `photo`, as the one photo was."""
+    return {view: "photo" if view == "front" else f"photo_{view}" for view in views()}
+
+
+def dimension_keys() -> tuple[str, ...]:
+    return tuple(_data()["dimensions"])
+
+
+VIEW_LABELS: Mapping[str, Message] = {
+    "front": pmsg("view", "正面"),
+    "back": pmsg("view", "背面"),
+    "stamp": pmsg("view", "印记"),
+    "detail": pmsg("view", "细节"),
+}
+
+
+def missing_views(given: Collection[str]) -> list[Message]:
+    """What a complete set still lacks: every required view, and one of `one_of`."""
+    spec = _data()["views"]
+    missing = [VIEW_LABELS[v] for v in spec["required"] if v not in given]
+    if not any(v in given for v in spec["one_of"]):
+        first, *others = (VIEW_LABELS[v] for v in spec["one_of"])
+        missing.append(msg("{first}或{others}", first=first, others=tuple(others)))
+    return missing
+
+
+def dimension(key: str) -> Dimension:
+    spec = _data()["dimensions"][key]
+    return Dimension(
+        key,
+        spec["zh"],
+        spec["en"],
+        spec["unit"],
+        Decimal(spec["min"]),
+        Decimal(spec["max"]),
+        Decimal(spec["places"]),
+    )
+
+
+def required_dimensions(article_type: str | None, *, has_stone: bool) -> list[Dimension]:
+    """What identifies a piece of this article type (a ring its size, a bangle its inner
+    diameter, a chain its length), and its main stone's size when it has one."""
+    data = _data()
+    keys = list(data["by_article"].get(article_type or "", []))
+    if has_stone:
+        keys += [k for k in data["with_stone"] if k not in keys]
+    return [dimension(k) for k in keys]
+
+
+def parse_dimensions(
+    given: Mapping[str, object], *, article_type: str | None, has_stone: bool
+) -> dict[str, str]:
+    """The dimensions as signed: every required one present, each within its range, at most
+    its decimals, as exact text; an empty value is not given, an unknown key is refused."""
+    known = _data()["dimensions"]
+    unknown = sorted(k for k, v in given.items() if k not in known and v not in (None, ""))
+    if unknown:
+        raise ValidationFailed(msg("未知的尺寸：{keys}", keys=", ".join(unknown)))
+    found: dict[str, str] = {}
+    for key, value in given.items():
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            continue
+        dim = dimension(key)
+        field = f"{dim.zh}（{key}）"
+        number = to_decimal(value, field=field, places=dim.places)
+        unit = f" {dim.unit}" if dim.unit else ""
+        exact = in_range(number, dim.low, dim.high, field=field, unit=unit)
+        found[key] = f"{exact.normalize():f}"  # 17.50 -> "17.5", 20.0 -> "20"
+    missing = [
+        f"{d.zh}（{d.key}）"
+        for d in required_dimensions(article_type, has_stone=has_stone)
+        if d.key not in found
+    ]
+    if missing:
+        raise ValidationFailed(msg("请填写尺寸：{names}", names=", ".join(missing)))
+    return found
