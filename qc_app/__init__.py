@@ -40,6 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.ops import tasks as _ops_tasks  # noqa: F401  (registers them)
     from qc_app.ops import views as ops
     from qc_app.orders.views import bp as orders_bp
+    from qc_app.outbox import tasks as outbox_tasks
+    from qc_app.outbox.views import bp as outbox_bp
     from qc_app.verification.views import bp as verification_bp
 
     _connect_hooks()
@@ -50,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     logs.init_app(app, kind=config.LOG_FORMAT, sentry_dsn=config.SENTRY_DSN)
     ops.init_app(app)
     queue.init_app(app, config.QUEUE_URL, config.QUEUE_NAME)
+    outbox_tasks.init_app(app)
     for blueprint in (
         auth_bp,
         listings_bp,
@@ -63,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         dashboard_bp,
         merchants_bp,
         labels_bp,
+        outbox_bp,
     ):
         app.register_blueprint(blueprint)
     web.exempt_api(app, api_bp)
@@ -73,13 +77,16 @@ def create_app(config: Config | None = None) -> Flask:
 def _connect_hooks() -> None:
     """Reactions across packages (STYLE.md 11): an order follows its item (packed, shipped,
     delivered, cancelled when the item fails); an upheld claim revokes its certificate; a
-    merchant leaving the programme takes its listings' labels off. Each runs inside the
+    merchant leaving the programme takes its listings' labels off; the outbox hears of the
+    transitions the platform must act on. Each runs inside the
     transaction of the change that fires it. Connecting twice is a no-op."""
     from qc_app.certificates.hooks import revoke_for_upheld_claim
     from qc_app.claims.workflow import MACHINE as CLAIMS
     from qc_app.listings import hooks as listings
     from qc_app.orders import hooks as orders
+    from qc_app.platform_events import hooks as platform_events
 
     orders.connect()
+    platform_events.connect()
     listings.connect()
     CLAIMS.changed.connect(revoke_for_upheld_claim, sender="uphold")

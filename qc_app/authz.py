@@ -65,6 +65,10 @@ CLAIMS = _p("claims", _M | _A, msg("您的角色无权查看理赔"))
 # A warehouse alarm and its hold end only with a supervisor's note.
 CLEAR_ALARMS = _p("clear_alarms", _A, msg("只有主管（平台管理员）可以解除警报"))
 SEE_ALARMS = _p("see_alarms", STAFF, msg("商家看不到质检仓的警报"))
+# Webhook subscriptions and their deliveries: the platform's integration, managed by admins.
+WEBHOOKS = _p("webhooks", _A, msg("只有平台管理员可以管理 Webhook 订阅"))
+# The pull feed of events: the platform (admin tokens) and each shop (its own events only).
+EVENTS = _p("events", _M | _A, msg("您的角色无权读取事件"))
 
 
 class Viewer(Protocol):

@@ -188,6 +188,12 @@ class Config:
     # address is the one ProxyFix believes) or a bearer token (QC_METRICS_TOKEN), else 404.
     METRICS_NETWORKS: tuple[str, ...] = PRIVATE_NETWORKS
     METRICS_TOKEN: str = ""
+    # Webhooks (qc_app.outbox): the n-th failed attempt waits BASE × 2^(n-1), at most MAX; a
+    # delivery still failing GIVE_UP after it was queued is dead-lettered (QC_WEBHOOK_*_SECONDS).
+    WEBHOOK_RETRY_BASE_SECONDS: float = 10.0
+    WEBHOOK_RETRY_MAX_SECONDS: float = 3600.0
+    WEBHOOK_GIVE_UP_SECONDS: float = 86400.0
+    WEBHOOK_TIMEOUT_SECONDS: float = 10.0
     LOG_FORMAT: str = "json"  # QC_LOG_FORMAT: json (one object per line) or text
     SENTRY_DSN: str = ""  # errors are also reported to Sentry when set
     TESTING: bool = False
@@ -237,6 +243,10 @@ class Config:
             METRICS_TOKEN=env.get("QC_METRICS_TOKEN", ""),
             LOG_FORMAT=_choice(env.get("QC_LOG_FORMAT", "json"), "QC_LOG_FORMAT", ("json", "text")),
             SENTRY_DSN=env.get("SENTRY_DSN", ""),
+            WEBHOOK_RETRY_BASE_SECONDS=_seconds(env, "QC_WEBHOOK_RETRY_BASE_SECONDS", 10.0),
+            WEBHOOK_RETRY_MAX_SECONDS=_seconds(env, "QC_WEBHOOK_RETRY_MAX_SECONDS", 3600.0),
+            WEBHOOK_GIVE_UP_SECONDS=_seconds(env, "QC_WEBHOOK_GIVE_UP_SECONDS", 86400.0),
+            WEBHOOK_TIMEOUT_SECONDS=_seconds(env, "QC_WEBHOOK_TIMEOUT_SECONDS", 10.0),
         )
 
     @classmethod
@@ -271,6 +281,13 @@ class Config:
         """The key of the certificates' check-code digests (qc_app.codes). Every process
         needs the same QC_CHECK_CODE_KEY; changing it retires every printed check code."""
         label = b"qc check-code digest key v1"
+        return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()
+
+    @property
+    def WEBHOOK_SEAL_KEY(self) -> bytes:
+        """The key that seals the webhook secrets in the database (qc_app.outbox.signing): kept
+        out of the database, in every process, and not rotated with SECRET_KEY."""
+        label = b"qc webhook secret seal key v1"
         return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()
 
     def make_storage(self) -> Storage:

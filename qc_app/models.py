@@ -16,6 +16,7 @@ from qc_app.jobs.models import Job
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.orders.models import Order
+from qc_app.outbox.models import Attempt, Delivery, OutboxEvent, Subscription
 from qc_app.programmes.models import Programme
 from qc_app.verification.scans import ScanHour
 from qc_app.warehouse.models import Alarm, OnceToken
@@ -23,12 +24,14 @@ from qc_app.warehouse.models import Alarm, OnceToken
 __all__ = [
     "Alarm",
     "ApiToken",
+    "Attempt",
     "AuditEvent",
     "AuditLink",
     "AuditQueued",
     "Certificate",
     "Claim",
     "Consignment",
+    "Delivery",
     "Evidence",
     "Inspection",
     "IssuanceBatch",
@@ -40,11 +43,13 @@ __all__ = [
     "Merchant",
     "OnceToken",
     "Order",
+    "OutboxEvent",
     "PdfSigningCredential",
     "Photo",
     "Programme",
     "ScanHour",
     "SigningKey",
+    "Subscription",
     "TestingBody",
     "User",
     "UserSession",

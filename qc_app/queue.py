@@ -108,6 +108,11 @@ def enqueue(app: Flask, name: str, **kwargs: Any) -> None:
     queue_of(app).tasks[name](**kwargs)
 
 
+def schedule(app: Flask, name: str, *, delay: float, **kwargs: Any) -> None:
+    """Put the task on the queue to run `delay` seconds from now."""
+    queue_of(app).tasks[name].schedule(kwargs=kwargs, delay=delay)
+
+
 def run_worker(app: Flask, *, threads: int = 1) -> None:
     """Consume until SIGTERM/SIGINT. Each periodic task is enqueued once first."""
     queue = queue_of(app)

@@ -10,6 +10,7 @@ from typing import Any
 
 from qc_app.db import MAX_DB_INT
 from qc_app.items import proof
+from qc_app.outbox.events import EVENT_TYPES
 from qc_app.rules.engine import load_ruleset
 from qc_app.rules.pieces import articles
 
@@ -571,6 +572,124 @@ def _claim_paths() -> dict[str, Any]:
     }
 
 
+def _event_paths() -> dict[str, Any]:
+    """The outbox (issue 15): the pull feed and webhook subscriptions."""
+    event = {
+        "type": "object",
+        "required": ["id", "type", "timestamp", "cursor", "data"],
+        "properties": {
+            "id": {"type": "string", "description": "stable id; the webhook-id header"},
+            "type": {"type": "string", "enum": list(EVENT_TYPES)},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "cursor": {"type": "string", "description": "position in commit order"},
+            "data": {"type": "object", "description": "codes, numbers, states; merchant_id"},
+        },
+    }
+    webhook = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "url": {"type": "string"},
+            "description": {"type": "string"},
+            "event_types": {"type": "array", "items": {"type": "string"}},
+            "secret_hint": {"type": "string"},
+            "active": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "secret": {"type": "string", "description": "whsec_…: in the 201 answer only"},
+        },
+    }
+    webhook_in = {
+        "type": "object",
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "maxLength": 500, "description": "http:// or https://"},
+            "event_types": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(EVENT_TYPES)},
+                "description": "empty or absent: every type",
+            },
+            "description": {"type": "string", "maxLength": 200},
+        },
+    }
+    subscription_id = {
+        "name": "subscription_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_DB_INT},
+    }
+
+    def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": schema}
+
+    return {
+        "/api/v1/events": {
+            "get": _op(
+                "Events after a cursor, in commit order (the webhooks' events, for polling). "
+                "Pass the answer's cursor as `after` for the next page",
+                "admin (every event), merchant (its own shop's)",
+                {
+                    **_ok(
+                        "200",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "events": {"type": "array", "items": event},
+                                "cursor": {"type": "string"},
+                            },
+                        },
+                        "a page of events",
+                    ),
+                    **_errors(401, 403, 422),
+                },
+                params=[
+                    query("after", {"type": "integer", "minimum": 0, "default": 0}),
+                    query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                ],
+            )
+        },
+        "/api/v1/webhooks": {
+            "get": _op(
+                "Webhook subscriptions, and the event types one can subscribe to",
+                "admin",
+                {**_ok("200", {"type": "object"}, "the subscriptions"), **_errors(401, 403)},
+            ),
+            "post": _op(
+                "Subscribe an endpoint: deliveries are signed the Standard Webhooks way with "
+                "the secret in the answer (shown once)",
+                "admin",
+                {**_ok("201", webhook, "created"), **_errors(400, 401, 403, 422)},
+                body=_body(webhook_in),
+            ),
+        },
+        "/api/v1/webhooks/{subscription_id}/active": {
+            "post": _op(
+                "Pause or resume a subscription (paused: events wait, none is lost)",
+                "admin",
+                {**_ok("200", webhook, "changed"), **_errors(400, 401, 403, 404)},
+                body=_body(
+                    {
+                        "type": "object",
+                        "required": ["active"],
+                        "properties": {"active": {"type": "boolean"}},
+                    }
+                ),
+                params=[subscription_id],
+            )
+        },
+        "/api/v1/webhooks/{subscription_id}/deliveries": {
+            "get": _op(
+                "A subscription's newest deliveries: state, attempts, last answer",
+                "admin",
+                {**_ok("200", {"type": "object"}, "the deliveries"), **_errors(400, 401, 403, 404)},
+                params=[
+                    subscription_id,
+                    query("state", {"type": "string", "enum": ["pending", "delivered", "dead"]}),
+                ],
+            )
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     code, number, inspection_id = (
         _path("code"),
@@ -952,5 +1071,6 @@ def document() -> dict[str, Any]:
                 )
             },
             **_claim_paths(),
+            **_event_paths(),
         },
     }

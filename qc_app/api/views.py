@@ -15,12 +15,14 @@ from qc_app.auth.models import User
 from qc_app.auth.services import user_for_token
 from qc_app.authz import (
     CLAIMS,
+    EVENTS,
     LAB_TERMINAL,
     MERCHANT_PORTAL,
     PARCELS,
     PLATFORM,
     SIGNED_IN,
     WAREHOUSE,
+    WEBHOOKS,
     Guarded,
     allows,
 )
@@ -45,10 +47,14 @@ from qc_app.listings import services as listings
 from qc_app.listings.consistency import check_title
 from qc_app.listings.services import set_labels
 from qc_app.orders import services as orders
+from qc_app.outbox import services as outbox
+from qc_app.outbox.events import EVENT_TYPES
+from qc_app.outbox.events import body as event_body
+from qc_app.outbox.models import DeliveryState, Subscription
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
-from qc_app.units import cg_to_mass
+from qc_app.units import cg_to_mass, parse_int
 from qc_app.verification import throttle
 from qc_app.web import config, error_json, files, limiter, now, public, public_limit
 
@@ -634,3 +640,109 @@ def decide_claim(number: str) -> Any:
         now=now(),
     )
     return jsonify(claim_json(claim))
+
+
+# -- the outbox: the pull feed and webhook subscriptions ---------------------------------------
+
+
+@bp.get("/events")
+@token_permission(EVENTS)
+def list_events() -> Any:
+    """Events after the cursor, in commit order (a merchant's token: its own shop's only)."""
+    after = parse_int(request.args.get("after", "0"), field="after", low=0, high=2**62)
+    limit = parse_int(
+        request.args.get("limit", "100"), field="limit", low=1, high=outbox.FEED_LIMIT
+    )
+    page = outbox.feed(
+        session=request_session(), actor=caller(), after=after, limit=limit, now=now()
+    )
+    return jsonify({"events": [event_body(e) for e in page.events], "cursor": str(page.cursor)})
+
+
+def subscription_json(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": subscription.id,
+        "url": subscription.url,
+        "description": subscription.description,
+        "event_types": subscription.event_types,
+        "secret_hint": subscription.secret_hint,
+        "active": subscription.active,
+        "created_at": subscription.created_at.isoformat(),
+    }
+
+
+@bp.get("/webhooks")
+@token_permission(WEBHOOKS)
+def list_webhooks() -> Any:
+    found = outbox.subscriptions(session=request_session(), actor=caller())
+    return jsonify(
+        {"webhooks": [subscription_json(s) for s in found], "event_types": list(EVENT_TYPES)}
+    )
+
+
+@bp.post("/webhooks")
+@token_permission(WEBHOOKS)
+def create_webhook() -> Any:
+    """The answer carries the secret: the only time it is shown."""
+    data = body()
+    subscription, secret = outbox.create_subscription(
+        session=request_session(),
+        actor=caller(),
+        url=data.get("url"),
+        event_types=data.get("event_types"),
+        description=data.get("description"),
+        key=config().WEBHOOK_SEAL_KEY,
+        now=now(),
+    )
+    return jsonify(subscription_json(subscription) | {"secret": secret}), 201
+
+
+@bp.post("/webhooks/<int:subscription_id>/active")
+@token_permission(WEBHOOKS)
+def set_webhook_active(subscription_id: int) -> Any:
+    active = body().get("active")
+    if not isinstance(active, bool):
+        raise BadRequest(msg("active 须为布尔值"))
+    subscription = outbox.set_active(
+        session=request_session(),
+        actor=caller(),
+        subscription_id=parse_id(subscription_id, field="subscription_id"),
+        active=active,
+        now=now(),
+    )
+    return jsonify(subscription_json(subscription))
+
+
+@bp.get("/webhooks/<int:subscription_id>/deliveries")
+@token_permission(WEBHOOKS)
+def list_deliveries(subscription_id: int) -> Any:
+    state = request.args.get("state")
+    if state is not None and state not in set(DeliveryState):
+        raise BadRequest(msg("state 须为 pending、delivered 或 dead"))
+    session = request_session()
+    outbox.get_subscription(
+        session=session, actor=caller(), subscription_id=parse_id(subscription_id, field="id")
+    )
+    rows = outbox.deliveries(
+        session=session,
+        actor=caller(),
+        subscription_id=subscription_id,
+        state=DeliveryState(state) if state else None,
+    )
+    return jsonify(
+        {
+            "deliveries": [
+                {
+                    "id": r.delivery.id,
+                    "event_id": r.event.uid,
+                    "type": r.event.type,
+                    "state": str(r.delivery.outcome),
+                    "attempts": r.delivery.attempts,
+                    "next_attempt_at": r.delivery.next_attempt_at.isoformat(),
+                    "last_status": r.delivery.last_status,
+                    "last_response": r.delivery.last_response,
+                }
+                for r in rows
+            ]
+        }
+    )

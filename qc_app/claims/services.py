@@ -36,6 +36,7 @@ from qc_app.items.models import Item
 from qc_app.items.services import apply
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
+from qc_app.outbox.events import emit
 from qc_app.programmes import coverage
 from qc_app.programmes.models import Programme
 from qc_app.statemachine import NO_FACTS
@@ -230,6 +231,20 @@ def file_claim(
             reason=why.value,
             evidence=[r.sha256 for r in rows],
             evidence_originals=[r.original_sha256 for r in rows],
+        )
+        emit(
+            session,
+            type="claim.filed",
+            subject=f"order:{order.order_no}",
+            merchant_id=order.merchant_id,
+            at=now,
+            claim_number=claim.number,
+            order_no=order.order_no,
+            waybill_no=order.waybill_no,
+            certificate_number=certificate.number,
+            state=claim.state,
+            reason=why.value,
+            postage_fen=postage,
         )
     return Filed(claim, secret)
 

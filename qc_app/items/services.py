@@ -18,6 +18,7 @@ from qc_app.i18n import Message, msg
 from qc_app.items import guards, proof, workflow
 from qc_app.items.models import Item, Photo
 from qc_app.items.workflow import ItemChange, ItemState
+from qc_app.outbox.events import emit
 from qc_app.statemachine import NO_FACTS
 from qc_app.uploads import CleanImage
 from qc_app.warehouse import alarms
@@ -180,6 +181,16 @@ def clear_alarm(*, session: Session, actor: User, alarm_id: int, note: str, now:
             at=now,
             alarm_id=alarm.id,
             note=alarm.clear_note,
+        )
+        emit(
+            session,
+            type="alarm.cleared",
+            subject=f"item:{item.code}",
+            merchant_id=item.merchant_id,
+            at=now,
+            alarm_id=alarm.id,
+            item_code=item.code,
+            kind=alarm.kind,
         )
         # The cleared alarm is flushed before the query (autoflush); the filter keeps it so.
         others = [a for a in alarms.open_alarms(session, item_id=item.id or 0) if a.id != alarm.id]

@@ -12,6 +12,7 @@ from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.merchants.services import current_membership
+from qc_app.outbox.events import emit
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
@@ -170,7 +171,23 @@ def set_labels(
             before=before,
             after={"authentic": authentic, "guarantee": guarantee},
         )
+        if before != {"authentic": authentic, "guarantee": guarantee}:
+            labels_changed(session, listing, now)
     return listing
+
+
+def labels_changed(session: Session, listing: Listing, now: datetime) -> None:
+    """Tell the platform the listing's labels now (it shows or drops them on the listing)."""
+    emit(
+        session,
+        type="listing.labels_changed",
+        subject=f"listing:{listing.id}",
+        merchant_id=listing.merchant_id,
+        at=now,
+        listing_id=listing.id,
+        authentic=listing.label_authentic,
+        guarantee=listing.label_guarantee,
+    )
 
 
 def switch_labels_off(session: Session, merchant_id: int, now: datetime) -> int:
@@ -191,5 +208,6 @@ def switch_labels_off(session: Session, merchant_id: int, now: datetime) -> int:
     for listing in labelled:
         listing.label_authentic = listing.label_guarantee = False
         session.add(listing)
+        labels_changed(session, listing, now)
     _close_periods(session, closing, now)
     return len(labelled)

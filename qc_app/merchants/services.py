@@ -18,6 +18,7 @@ from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
+from qc_app.outbox.events import emit
 from qc_app.sqltypes import UTCDateTime
 from qc_app.units import clean_text, parse_int
 
@@ -106,6 +107,15 @@ def join_programme(
             agreement_version=membership.agreement_version,
             agreement_sha256=membership.agreement_sha256,
         )
+        emit(
+            session,
+            type="merchant.joined",
+            subject=f"merchant:{merchant.id}",
+            merchant_id=merchant.id,
+            at=now,
+            licence_no=merchant.licence_no,
+            agreement_version=membership.agreement_version,
+        )
     return membership
 
 
@@ -131,6 +141,15 @@ def leave_programme(*, session: Session, actor: User, reason: object, now: datet
             entity_id=merchant.id or 0,
             at=now,
             reason=text,
+            labels_switched_off=switched,
+        )
+        emit(
+            session,
+            type="merchant.left",
+            subject=f"merchant:{merchant.id}",
+            merchant_id=merchant.id,
+            at=now,
+            licence_no=merchant.licence_no,
             labels_switched_off=switched,
         )
     return membership

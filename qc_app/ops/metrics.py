@@ -50,8 +50,8 @@ REFUSALS = Counter(
 
 class SharedTotals(Collector):
     """What the database, the queue and the store say at scrape time, the same on every node:
-    certificates by status, jobs waiting and failed, tasks on the queue, the age of the newest
-    signed audit checkpoint and the audit events not yet chained."""
+    certificates by status, jobs waiting and failed, tasks on the queue, the outbox backlog, the
+    age of the newest signed audit checkpoint and the audit events not yet chained."""
 
     def __init__(self, engine: Engine, huey: Huey, files: Storage, now: datetime) -> None:
         self.engine, self.huey, self.files, self.now = engine, huey, files, now
@@ -75,6 +75,12 @@ class SharedTotals(Collector):
                 )
             ).one()
             unchained = connection.execute(text("SELECT COUNT(*) FROM audit_queue")).scalar_one()
+            backlog = connection.execute(
+                text(
+                    "SELECT (SELECT COUNT(*) FROM outbox_events WHERE position IS NULL),"
+                    " (SELECT COUNT(*) FROM webhook_deliveries WHERE finished_at IS NULL)"
+                )
+            ).one()
         jobs.add_metric(["unfinished"], float(unfinished))
         jobs.add_metric(["failed"], float(failed))
         yield certificates
@@ -84,6 +90,14 @@ class SharedTotals(Collector):
             "Audit events committed but not yet chained (the sequencer runs every minute)",
             value=float(unchained),
         )
+        outbox = GaugeMetricFamily(
+            "qc_outbox_backlog",
+            "Platform events not yet in the feed, and webhook deliveries not yet finished",
+            labels=["stage"],
+        )
+        outbox.add_metric(["unsequenced"], float(backlog[0]))
+        outbox.add_metric(["undelivered"], float(backlog[1]))
+        yield outbox
         yield GaugeMetricFamily(
             "qc_queue_depth", "Tasks waiting on the queue", value=float(self.huey.pending_count())
         )

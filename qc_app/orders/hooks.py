@@ -35,8 +35,8 @@ def follow_item(
     order = _order(session, obj)
     if order is None:
         return
-    workflow.MACHINE.transition(order, name, actor)
     setattr(order, FOLLOWS[name], now)
+    workflow.MACHINE.transition(order, name, actor, session=session, now=now)
     session.add(order)
 
 

@@ -396,6 +396,7 @@ def _quarantine(
             actor=actor,
             item_id=item.id or 0,
             item_code=item.code,
+            merchant_id=item.merchant_id,
             kind=found.code,
             station=station,
             detail={

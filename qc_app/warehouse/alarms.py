@@ -12,6 +12,7 @@ from qc_app.auth.models import User
 from qc_app.authz import CLEAR_ALARMS, authorize
 from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
+from qc_app.outbox.events import emit
 from qc_app.warehouse.models import Alarm
 
 
@@ -21,6 +22,7 @@ def raise_alarm(
     actor: User,
     item_id: int,
     item_code: str,
+    merchant_id: int,
     kind: str,
     station: str,
     detail: dict[str, Any],
@@ -44,6 +46,18 @@ def raise_alarm(
         entity_id=item_code,
         at=now,
         alarm_id=alarm.id,
+        kind=kind,
+        station=station,
+        **detail,
+    )
+    emit(
+        session,
+        type="alarm.raised",
+        subject=f"item:{item_code}",
+        merchant_id=merchant_id,
+        at=now,
+        alarm_id=alarm.id,
+        item_code=item_code,
         kind=kind,
         station=station,
         **detail,

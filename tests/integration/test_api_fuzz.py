@@ -236,6 +236,7 @@ def target(app: Flask, flow: Flow, token: Any, cjk_font_path: Any) -> Target:
             "waybill_no": [order.waybill_no, sold.order.waybill_no],
             "order_no": [order.order_no, sold.order.order_no],
             "job_id": [job.id],
+            "subscription_id": ["1", "2"],
         },
         bodies={
             "/api/v1/listings": {

@@ -29,6 +29,8 @@ DOMAIN = {
     "listings",
     "merchants",
     "orders",
+    "outbox",
+    "platform_events",
     "programmes",
     "verification",
     "warehouse",

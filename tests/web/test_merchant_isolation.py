@@ -57,6 +57,8 @@ def theirs(db, flow, world) -> dict[str, list[Any]]:
         "claim_number": [random_code("CL", 10)],
         "waybill_no": ["WB-NOT-THERE"],
         "user_id": [world["merchant2"].id, 10**6],
+        "subscription_id": [1, 10**6],
+        "delivery_id": [1, 10**6],
     }
 
 

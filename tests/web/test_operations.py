@@ -274,4 +274,5 @@ def test_metrics_report_the_queue_jobs_and_the_newest_checkpoint(app: Flask, flo
     assert found[("qc_jobs", (("outcome", "unfinished"),))] == 0
     assert found[("qc_jobs", (("outcome", "failed"),))] == 0
     assert found[("qc_audit_unchained_events", ())] == 0  # the checkpoint chained them
+    assert found[("qc_outbox_backlog", (("stage", "undelivered"),))] == 0  # no subscription
     assert 0 <= found[("qc_audit_checkpoint_age_seconds", ())] < 3600
