@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -281,11 +282,17 @@ def init_app(app: Flask) -> None:
     def _grams(centigrams: int | None) -> str:
         return "—" if centigrams is None else f"{cg_to_mass(centigrams)} g"
 
+    # Kept in memory and sent whole: a browser that leaves the page while its icon is sent
+    # must not leave a static file's handle open (one ResourceWarning per dropped request).
+    icon = (Path(str(app.static_folder)) / "favicon.ico").read_bytes()
+
     @public
     def _favicon() -> Response:
-        response = app.send_static_file("favicon.ico")
-        response.headers["Cache-Control"] = "public, max-age=86400"
-        return response
+        return Response(
+            icon,
+            mimetype="image/vnd.microsoft.icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.after_request(_security_headers)
