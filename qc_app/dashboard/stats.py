@@ -187,9 +187,8 @@ def claim_outcomes(session: Session) -> ClaimOutcomes:
     ).one()
     upheld = int(by_state.pop(ClaimState.UPHELD.value, 0))
     rejected = int(by_state.pop(ClaimState.REJECTED.value, 0))
-    return ClaimOutcomes(
-        upheld, rejected, sum(int(n) for n in by_state.values()), int(paid), int(revoked)
-    )
+    still_open = sum(int(n) for n in by_state.values())
+    return ClaimOutcomes(upheld, rejected, still_open, int(paid or 0), int(revoked))
 
 
 def open_alarms(session: Session, limit: int = 50) -> list[tuple[Alarm, str]]:
