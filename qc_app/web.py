@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -31,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from qc_app import inputs, requestid
+from qc_app import inputs, lists, requestid
 from qc_app.auth.models import User
 from qc_app.auth.services import user_for_session
 from qc_app.authz import ROLE_LABELS, Guarded, allows
@@ -177,6 +178,62 @@ def safe_next(target: str | None) -> str | None:
 
 def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
+
+
+# -- list pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list template hands templates/_lists.html: the page, the filters the list offers,
+    the merchants its merchant filter names (staff lists), why a filter was refused."""
+
+    page: lists.Page
+    spec: lists.ListSpec
+    merchants: Sequence[tuple[int, str]] = ()
+
+    @property
+    def rows(self) -> list[Any]:
+        return self.page.rows
+
+    @property
+    def values(self) -> Mapping[str, str]:
+        return self.page.query.values
+
+    @property
+    def refusals(self) -> Mapping[str, Message]:
+        return self.page.query.refusals
+
+
+def list_page(
+    found: lists.ListFound,
+    *,
+    opens: Callable[[Any], str] | None = None,
+    merchants: Sequence[tuple[int, str]] = (),
+    size: int = lists.PAGE_SIZE,
+) -> Listing | Response:
+    """A list page's rows for the request's filters and cursor (`found`: what the list's
+    service selects, isolation included). A code a scanner sent that matches one row exactly
+    opens that row (`opens` gives its page) instead of listing it."""
+    spec, query = found
+    choices = lists.parse(
+        request.args, spec, zone=config().zone, materials=load_ruleset().declarations
+    )
+    if opens is not None:
+        sole = lists.sole(request_session(), query, spec, choices)
+        if sole is not None:
+            return redirect(opens(sole))
+    page = lists.page(request_session(), query, spec, choices, size=size)
+    return Listing(page=page, spec=spec, merchants=merchants)
+
+
+def render_list(template: str, listing: Listing | Response, **context: Any) -> Any:
+    """The list's template, or the record a scanner's code opened; a refused filter is said
+    next to it with status 422 (the page is still the list, ready for a corrected value)."""
+    if isinstance(listing, Response):
+        return listing
+    status = 422 if listing.refusals else 200
+    return render_template(template, listing=listing, **context), status
 
 
 # -- scanner terminals (intake, packing) ----------------------------------------------------------

@@ -9,12 +9,22 @@ from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
 from qc_app.certificates import batches, lookup, revocation, tasks
 from qc_app.certificates.pages import pdf_response, request_issue, request_reissue, wait_for
 from qc_app.db import request_session
-from qc_app.items.services import items_in
+from qc_app.items.services import item_list, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import JobOutcome
 from qc_app.jobs.services import get_job, job_error, reveal
+from qc_app.merchants.services import merchant_choices
 from qc_app.queue import enqueue
-from qc_app.web import actor, back, config, files, now, permission_required
+from qc_app.web import (
+    actor,
+    back,
+    config,
+    files,
+    list_page,
+    now,
+    permission_required,
+    render_list,
+)
 
 bp = Blueprint("certificates", __name__)
 
@@ -26,10 +36,13 @@ def batch_lease() -> timedelta:
 @bp.get("/certify")
 @permission_required(WAREHOUSE)
 def queue() -> Any:
-    return render_template(
-        "certificates/queue.html",
-        items=items_in(session=request_session(), states=[ItemState.APPROVED]),
+    """待出证: a scanner's item code + Enter in the search opens that item."""
+    found = list_page(
+        item_list([ItemState.APPROVED]),
+        opens=lambda row: url_for("intake.item", code=row[0].code),
+        merchants=merchant_choices(request_session()),
     )
+    return render_list("certificates/queue.html", found)
 
 
 @bp.post("/certify/<code>")
@@ -118,10 +131,12 @@ def pdf(number: str) -> Any:
 @bp.get("/admin/certificates")
 @permission_required(PLATFORM)
 def admin() -> Any:
-    return render_template(
-        "certificates/admin.html",
-        certificates=lookup.recent(request_session()),
+    found = list_page(
+        lookup.admin_list(),
+        opens=lambda row: url_for("intake.item", code=row[1]),
+        merchants=merchant_choices(request_session()),
     )
+    return render_list("certificates/admin.html", found)
 
 
 @bp.post("/admin/certificates/<number>/revoke")
