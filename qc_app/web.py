@@ -210,7 +210,7 @@ def list_page(
     *,
     opens: Callable[[Any], str] | None = None,
     merchants: Sequence[tuple[int, str]] = (),
-    size: int = lists.PAGE_SIZE,
+    size: int | None = None,
 ) -> Listing | Response:
     """A list page's rows for the request's filters and cursor (`found`: what the list's
     service selects, isolation included). A code a scanner sent that matches one row exactly
@@ -223,7 +223,7 @@ def list_page(
         sole = lists.sole(request_session(), query, spec, choices)
         if sole is not None:
             return redirect(opens(sole))
-    page = lists.page(request_session(), query, spec, choices, size=size)
+    page = lists.page(request_session(), query, spec, choices, size=size or lists.PAGE_SIZE)
     return Listing(page=page, spec=spec, merchants=merchants)
 
 
