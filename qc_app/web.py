@@ -41,7 +41,7 @@ from qc_app.claims.models import GROUND_LABELS, REASON_LABELS
 from qc_app.claims.workflow import STATE_LABELS as CLAIM_LABELS
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
-from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable
+from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable, ValidationFailed
 from qc_app.i18n import Message, msg, verbatim
 from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
 from qc_app.inspection.workflow import VERDICT_LABELS
@@ -422,9 +422,13 @@ def _register_errors(app: Flask) -> None:
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(exc.retry_after)
         if _wants_json():
-            body, status = error_json(
-                exc.code, exc.message.render("en"), exc.status, message_zh=exc.message.render("zh")
-            )
+            extra: dict[str, Any] = {"message_zh": exc.message.render("zh")}
+            if isinstance(exc, ValidationFailed) and exc.fields:
+                extra["fields"] = {
+                    name: {"message": m.render("en"), "message_zh": m.render("zh")}
+                    for name, m in exc.fields.items()
+                }
+            body, status = error_json(exc.code, exc.message.render("en"), exc.status, **extra)
             return body, status, headers
         if request.method == "POST" and exc.status in (409, 422, 400) and request.referrer:
             flash(translate(exc.message), "error")
