@@ -34,6 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
     from qc_app.intake.views import bp as intake_bp
     from qc_app.jobs import tasks as _job_tasks  # noqa: F401  (registers them)
     from qc_app.labels.views import bp as labels_bp
+    from qc_app.listings.views import admin_bp as listings_admin_bp
     from qc_app.listings.views import bp as listings_bp
     from qc_app.merchants.views import bp as merchants_bp
     from qc_app.ops import logs
@@ -56,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     for blueprint in (
         auth_bp,
         listings_bp,
+        listings_admin_bp,
         intake_bp,
         inspection_bp,
         certificates_bp,

@@ -7,7 +7,7 @@ Mass is stored in centigrams (10.02 g -> 1002), fineness in tenths of per mille
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from qc_app.errors import ValidationFailed
@@ -169,6 +169,12 @@ def local_time(moment: datetime, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") 
     (Config.TIMEZONE). The one formatter of every time a page, certificate or label shows."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone).strftime(pattern)
+
+
+def local_day_start(day: date, zone: tzinfo) -> datetime:
+    """The UTC moment a calendar day begins in `zone`: a date people pick (a list's from / to)
+    as the bound stored times are compared with."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 def format_fen(fen: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from qc_app import inputs, requestid
+from qc_app import inputs, lists, requestid
 from qc_app.auth.models import User
 from qc_app.auth.services import user_for_session
 from qc_app.authz import ROLE_LABELS, Guarded, allows
@@ -238,6 +238,60 @@ def confirm_or_act(confirmation: Confirmation, act: Callable[[str], Any]) -> Any
     if note is None:
         return confirm_page(confirmation)
     return act(note)
+# -- list pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list template hands templates/_lists.html: the page, the filters the list offers,
+    the merchants its merchant filter names (staff lists), why a filter was refused."""
+
+    page: lists.Page
+    spec: lists.ListSpec
+    merchants: Sequence[tuple[int, str]] = ()
+
+    @property
+    def rows(self) -> list[Any]:
+        return self.page.rows
+
+    @property
+    def values(self) -> Mapping[str, str]:
+        return self.page.query.values
+
+    @property
+    def refusals(self) -> Mapping[str, Message]:
+        return self.page.query.refusals
+
+
+def list_page(
+    found: lists.ListFound,
+    *,
+    opens: Callable[[Any], str] | None = None,
+    merchants: Sequence[tuple[int, str]] = (),
+    size: int | None = None,
+) -> Listing | Response:
+    """A list page's rows for the request's filters and cursor (`found`: what the list's
+    service selects, isolation included). A code a scanner sent that matches one row exactly
+    opens that row (`opens` gives its page) instead of listing it."""
+    spec, query = found
+    choices = lists.parse(
+        request.args, spec, zone=config().zone, materials=load_ruleset().declarations
+    )
+    if opens is not None:
+        sole = lists.sole(request_session(), query, spec, choices)
+        if sole is not None:
+            return redirect(opens(sole))
+    page = lists.page(request_session(), query, spec, choices, size=size or lists.PAGE_SIZE)
+    return Listing(page=page, spec=spec, merchants=merchants)
+
+
+def render_list(template: str, listing: Listing | Response, **context: Any) -> Any:
+    """The list's template, or the record a scanner's code opened; a refused filter is said
+    next to it with status 422 (the page is still the list, ready for a corrected value)."""
+    if isinstance(listing, Response):
+        return listing
+    status = 422 if listing.refusals else 200
+    return render_template(template, listing=listing, **context), status
 
 
 # -- scanner terminals (intake, packing) ----------------------------------------------------------

@@ -28,6 +28,7 @@ from qc_app.authz import LAB, PLATFORM, Role, authorize, second_factor_required
 from qc_app.db import new_session, write
 from qc_app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from qc_app.i18n import msg
+from qc_app.lists import ListFound, ListSpec
 
 # The second factor must follow the password within this time, or the password again.
 PENDING_LOGIN = timedelta(minutes=5)
@@ -422,6 +423,21 @@ def _admin(actor: User | None) -> None:
 def list_users(*, session: Session, actor: User | None) -> list[User]:
     _admin(actor)
     return list(session.exec(select(User).order_by(col(User.username))))
+
+
+def user_list() -> ListFound:
+    """The staff and merchant accounts, newest first; found by username or name (a username
+    typed exactly opens the account), narrowed by role and the day it was made."""
+    spec = ListSpec(
+        key=col(User.id),
+        search=(col(User.username), col(User.display_name)),
+        exact=(col(User.username),),
+        state=col(User.role),
+        states=tuple(Role),
+        state_kind="role",
+        when=col(User.created_at),
+    )
+    return spec, select(User)
 
 
 def get_user(*, session: Session, actor: User | None, user_id: int) -> User:

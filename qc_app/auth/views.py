@@ -29,10 +29,12 @@ from qc_app.web import (
     Principal,
     actor,
     limiter,
+    list_page,
     now,
     permission_required,
     public,
     public_limit,
+    render_list,
     safe_next,
     translate,
 )
@@ -249,9 +251,10 @@ ROLES = [role.value for role in Role]
 @bp.get("/admin/users")
 @permission_required(PLATFORM)
 def users() -> Any:
-    return render_template(
-        "auth/users.html", users=services.list_users(session=request_session(), actor=actor())
+    found = list_page(
+        services.user_list(), opens=lambda user: url_for("auth.user", user_id=user.id)
     )
+    return render_list("auth/users.html", found)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

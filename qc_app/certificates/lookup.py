@@ -7,17 +7,36 @@ from sqlmodel import Session, col, select
 from qc_app import storage
 from qc_app.auth.models import User
 from qc_app.authz import ensure_visible
-from qc_app.certificates.models import Certificate
+from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.codes import normalize
 from qc_app.errors import NotFound
 from qc_app.i18n import msg
 from qc_app.items.models import Item
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.storage import Storage
 
 
-def recent(session: Session, *, limit: int = 50) -> list[Certificate]:
-    """The newest certificates first, for the platform's certificate admin page."""
-    return list(session.exec(select(Certificate).order_by(col(Certificate.id).desc()).limit(limit)))
+def admin_list() -> ListFound:
+    """The platform's certificate list: each with its item's code and its shop's name; found
+    by number, item code or shop, narrowed by status, material, shop and issue date."""
+    query = (
+        select(Certificate, Item.code, Merchant.name)
+        .join(Item, col(Item.id) == col(Certificate.item_id))
+        .join(Merchant, col(Merchant.id) == col(Item.merchant_id))
+    )
+    spec = ListSpec(
+        key=col(Certificate.id),
+        search=(col(Certificate.number), col(Item.code), col(Merchant.name)),
+        exact=(col(Certificate.number), col(Item.code)),
+        state=col(Certificate.status),
+        states=tuple(CertificateStatus),
+        state_kind="certificate",
+        material=col(Item.declared_material),
+        merchant=col(Item.merchant_id),
+        when=col(Certificate.issued_at),
+    )
+    return spec, query
 
 
 def find(session: Session, number: str) -> Certificate | None:

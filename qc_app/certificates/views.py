@@ -21,10 +21,11 @@ from qc_app.certificates.pages import pdf_response, request_issue, request_reiss
 from qc_app.certificates.workflow import MACHINE
 from qc_app.db import request_session
 from qc_app.i18n import msg
-from qc_app.items.services import items_in
+from qc_app.items.services import item_list, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import JobOutcome
 from qc_app.jobs.services import get_job, job_error, reveal
+from qc_app.merchants.services import merchant_choices
 from qc_app.queue import enqueue
 from qc_app.web import (
     Confirmation,
@@ -32,8 +33,10 @@ from qc_app.web import (
     config,
     confirm_or_act,
     files,
+    list_page,
     now,
     permission_required,
+    render_list,
     translate,
 )
 
@@ -47,10 +50,13 @@ def batch_lease() -> timedelta:
 @bp.get("/certify")
 @permission_required(WAREHOUSE)
 def queue() -> Any:
-    return render_template(
-        "certificates/queue.html",
-        items=items_in(session=request_session(), states=[ItemState.APPROVED]),
+    """待出证: a scanner's item code + Enter in the search opens that item."""
+    found = list_page(
+        item_list([ItemState.APPROVED]),
+        opens=lambda row: url_for("intake.item", code=row[0].code),
+        merchants=merchant_choices(request_session()),
     )
+    return render_list("certificates/queue.html", found)
 
 
 @bp.post("/certify/<code>")
@@ -139,9 +145,14 @@ def pdf(number: str) -> Any:
 @bp.get("/admin/certificates")
 @permission_required(PLATFORM)
 def admin() -> Any:
-    return render_template(
+    found = list_page(
+        lookup.admin_list(),
+        opens=lambda row: url_for("intake.item", code=row[1]),
+        merchants=merchant_choices(request_session()),
+    )
+    return render_list(
         "certificates/admin.html",
-        certificates=lookup.recent(request_session()),
+        found,
         may_revoke=allows(actor(), MACHINE.transitions["revoke"]),
         may_reissue=allows(actor(), MACHINE.transitions["reissue"]),
     )

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import false
+from sqlmodel import Session, col, select
 
 from qc_app import audit, lifecycle, storage
 from qc_app.auth.models import User
@@ -34,6 +35,8 @@ from qc_app.i18n import Message, msg
 from qc_app.items import guards as item_guards
 from qc_app.items.models import Item
 from qc_app.items.services import apply
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.merchants.services import guarantee_covers
 from qc_app.orders.models import Order
 from qc_app.outbox.events import emit
@@ -277,13 +280,30 @@ def track(*, session: Session, number: str, secret: str) -> Claim:
     return claim
 
 
-def claims_for(*, session: Session, actor: User, limit: int = 200) -> list[Claim]:
-    if not allows(actor, CLAIMS):
-        return []
-    query = select(Claim)
-    if actor.role == Role.MERCHANT:  # isolation: a shop lists its own claims
-        query = query.where(Claim.merchant_id == actor.merchant_id)
-    return list(session.exec(query.order_by(Claim.id.desc()).limit(limit)))  # type: ignore[union-attr]
+def claim_list(*, actor: User) -> ListFound:
+    """The claims a user may see, newest first, with their order's number and their shop's
+    name: a merchant only its own whatever it asks for (no shop filter), the platform all."""
+    query = (
+        select(Claim, Order.order_no, Merchant.name)
+        .join(Order, col(Order.id) == col(Claim.order_id))
+        .join(Merchant, col(Merchant.id) == col(Claim.merchant_id))
+    )
+    shop = actor.role == Role.MERCHANT
+    if shop:  # isolation: a shop lists its own claims
+        query = query.where(col(Claim.merchant_id) == actor.merchant_id)
+    elif not allows(actor, CLAIMS):
+        query = query.where(false())
+    spec = ListSpec(
+        key=col(Claim.id),
+        search=(col(Claim.number), col(Order.order_no), col(Merchant.name)),
+        exact=(col(Claim.number), col(Order.order_no)),
+        state=col(Claim.state),
+        states=tuple(ClaimState),
+        state_kind="claim",
+        merchant=None if shop else col(Claim.merchant_id),
+        when=col(Claim.created_at),
+    )
+    return spec, query
 
 
 def evidence_of(session: Session, claim: Claim) -> list[Evidence]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM, allows
+from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM, Role, allows
 from qc_app.certificates.models import Certificate
 from qc_app.claims import casefile, services
 from qc_app.claims.models import GROUND_LABELS, Claim, ClaimReason, RejectionGround
@@ -15,6 +15,7 @@ from qc_app.claims.workflow import MACHINE, ClaimState
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
+from qc_app.merchants.services import merchant_choices
 from qc_app.units import format_fen, yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
@@ -26,10 +27,12 @@ from qc_app.web import (
     confirm_or_act,
     files,
     limiter,
+    list_page,
     now,
     permission_required,
     public,
     public_limit,
+    render_list,
     translate,
     upload_response,
 )
@@ -135,8 +138,15 @@ def track() -> Any:
 @bp.get("/claims")
 @permission_required(CLAIMS)
 def index() -> Any:
-    found = services.claims_for(session=request_session(), actor=actor())
-    return render_template("claims/index.html", claims=found, **_labels())
+    """A merchant's own claims, or the platform's all; a claim number typed or scanned exactly
+    opens it."""
+    merchants = [] if actor().role == Role.MERCHANT else merchant_choices(request_session())
+    found = list_page(
+        services.claim_list(actor=actor()),
+        opens=lambda row: url_for("claims.detail", number=row[0].number),
+        merchants=merchants,
+    )
+    return render_list("claims/index.html", found, **_labels())
 
 
 @bp.get("/claims/<number>")

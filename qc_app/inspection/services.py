@@ -26,6 +26,8 @@ from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.rules import engine, pieces
 from qc_app.units import cg_to_mass, clean_text, field_label
 
@@ -221,14 +223,25 @@ def decisive_reasons(inspection: Inspection | None) -> list[engine.ReasonRecord]
     return [r for r in inspection.reasons if r["decisive"]]
 
 
-def review_queue(*, session: Session, limit: int = 200) -> list[tuple[Inspection, Item]]:
+def review_list() -> ListFound:
+    """Inspections waiting for a second person, oldest first, with their item and its shop's
+    name; found by item code, narrowed by declared material, shop and the item's day in."""
     query = (
-        select(Inspection, Item)
-        .join(Item, Item.id == Inspection.item_id)  # type: ignore[arg-type]
+        select(Inspection, Item, Merchant.name)
+        .join(Item, col(Item.id) == col(Inspection.item_id))
+        .join(Merchant, col(Merchant.id) == col(Item.merchant_id))
         .where(Inspection.state == InspectionState.SUBMITTED)
-        .order_by(col(Inspection.id))
     )
-    return [(i, it) for i, it in session.exec(query.limit(limit))]
+    spec = ListSpec(
+        key=col(Inspection.id),
+        search=(col(Item.code), col(Merchant.name)),
+        exact=(col(Item.code),),
+        material=col(Item.declared_material),
+        merchant=col(Item.merchant_id),
+        when=col(Item.created_at),
+        newest_first=False,
+    )
+    return spec, query
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
-from qc_app.items.services import get_item, items_in
+from qc_app.items.services import get_item, item_list
 from qc_app.items.workflow import ItemState
+from qc_app.merchants.services import merchant_choices
 from qc_app.rules.engine import load_ruleset
 from qc_app.rules.pieces import articles
 from qc_app.units import cg_to_mass
-from qc_app.web import actor, locale, now, permission_required
+from qc_app.web import actor, list_page, locale, now, permission_required, render_list
 
 bp = Blueprint("inspection", __name__)
 
@@ -26,10 +27,12 @@ def lab() -> Any:
     code = request.args.get("code", "").strip()
     if code:
         return redirect(url_for("inspection.form", code=code))
-    queue = items_in(
-        session=request_session(), states=[ItemState.RECEIVED, ItemState.IN_INSPECTION]
+    found = list_page(
+        item_list([ItemState.RECEIVED, ItemState.IN_INSPECTION]),
+        opens=lambda row: url_for("inspection.form", code=row[0].code),
+        merchants=merchant_choices(request_session()),
     )
-    return render_template("inspection/lab.html", queue=queue)
+    return render_list("inspection/lab.html", found)
 
 
 @bp.get("/lab/<code>")
@@ -83,9 +86,12 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
 @bp.get("/review")
 @permission_required(INSPECTIONS.transitions["approve"])
 def review_queue() -> Any:
-    return render_template(
-        "inspection/review_queue.html", queue=services.review_queue(session=request_session())
+    found = list_page(
+        services.review_list(),
+        opens=lambda row: url_for("inspection.review", inspection_id=row[0].id),
+        merchants=merchant_choices(request_session()),
     )
+    return render_list("inspection/review_queue.html", found)
 
 
 @bp.get("/review/<int:inspection_id>")

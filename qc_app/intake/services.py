@@ -29,6 +29,8 @@ from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.orders.models import Order
 from qc_app.orders.services import item_of
 from qc_app.orders.workflow import OrderState
@@ -188,9 +190,17 @@ def consignment_items(*, session: Session, consignment: Consignment) -> list[Ite
     return list(session.exec(query.order_by(Item.id)))  # type: ignore[arg-type]
 
 
-def merchant_consignments(*, session: Session, actor: User) -> list[Consignment]:
-    query = select(Consignment).where(Consignment.merchant_id == actor.merchant_id)
-    return list(session.exec(query.order_by(Consignment.id.desc())))  # type: ignore[union-attr]
+def consignment_list(*, actor: User) -> ListFound:
+    """A merchant's own consignments, newest first; found by consignment number, narrowed by
+    the day it was made."""
+    query = select(Consignment).where(col(Consignment.merchant_id) == actor.merchant_id)
+    spec = ListSpec(
+        key=col(Consignment.id),
+        search=(col(Consignment.code),),
+        exact=(col(Consignment.code),),
+        when=col(Consignment.created_at),
+    )
+    return spec, query
 
 
 @dataclass(frozen=True)
@@ -566,17 +576,25 @@ def close_consignment(
     return missing
 
 
-def consignments_waiting(*, session: Session, limit: int = 50) -> list[tuple[Consignment, int]]:
-    """Consignments with items still expected at intake, and how many, oldest first."""
+def waiting_list() -> ListFound:
+    """Consignments with items still expected at intake and how many, oldest first, with the
+    shop's name; found by consignment number or shop, narrowed by shop and day made."""
     query = (
-        select(Consignment, func.count(col(Item.id)))
+        select(Consignment, func.count(col(Item.id)), Merchant.name)
         .join(Item, col(Item.consignment_id) == col(Consignment.id))
+        .join(Merchant, col(Merchant.id) == col(Consignment.merchant_id))
         .where(Item.state == ItemState.DECLARED)
-        .group_by(col(Consignment.id))
-        .order_by(col(Consignment.id))
-        .limit(limit)
+        .group_by(col(Consignment.id), col(Merchant.name))
     )
-    return [(c, int(n)) for c, n in session.exec(query)]
+    spec = ListSpec(
+        key=col(Consignment.id),
+        search=(col(Consignment.code), col(Merchant.name)),
+        exact=(col(Consignment.code),),
+        merchant=col(Consignment.merchant_id),
+        when=col(Consignment.created_at),
+        newest_first=False,
+    )
+    return spec, query
 
 
 # -- CSV import (merchant) ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings import consistency
 from qc_app.listings.services import merchant_listings
 from qc_app.merchants.models import Merchant
-from qc_app.merchants.services import current_membership
+from qc_app.merchants.services import current_membership, merchant_choices
 from qc_app.programmes import services as programmes
 from qc_app.programmes.models import Programme
 from qc_app.rules.engine import load_ruleset
@@ -33,9 +33,11 @@ from qc_app.web import (
     back,
     confirm_or_act,
     files,
+    list_page,
     now,
     permission_required,
     refusals_back_to,
+    render_list,
     station,
     translate,
     upload_response,
@@ -59,9 +61,12 @@ def _declared_materials() -> dict[str, Any]:
 @permission_required(MERCHANT_PORTAL)
 def consignments() -> Any:
     db = request_session()
-    return render_template(
+    return render_list(
         "intake/consignments.html",
-        consignments=services.merchant_consignments(session=db, actor=actor()),
+        list_page(
+            services.consignment_list(actor=actor()),
+            opens=lambda row: url_for("intake.consignment", code=row.code),
+        ),
         listings=merchant_listings(session=db, actor=actor()),
         rows=range(NEW_ROWS),
     )
@@ -197,9 +202,12 @@ def index() -> Any:
             flash(translate(exc.message), "error")
             return redirect(url_for("intake.index"))
         return redirect(url_for("intake.receive_form", code=code))
-    return render_template(
-        "intake/index.html", waiting=services.consignments_waiting(session=db, limit=50)
+    found = list_page(
+        services.waiting_list(),
+        opens=lambda row: url_for("intake.consignment_scan", code=row[0].code),
+        merchants=merchant_choices(db),
     )
+    return render_list("intake/index.html", found)
 
 
 @bp.get("/intake/c/<code>")
@@ -351,8 +359,12 @@ def release(code: str) -> Any:
 @bp.get("/returns")
 @permission_required(WAREHOUSE)
 def returns() -> Any:
-    waiting = items.items_in(session=request_session(), states=[ItemState.RETURN_TO_MERCHANT])
-    return render_template("intake/returns.html", items=waiting)
+    found = list_page(
+        items.item_list([ItemState.RETURN_TO_MERCHANT]),
+        opens=lambda row: url_for("intake.item", code=row[0].code),
+        merchants=merchant_choices(request_session()),
+    )
+    return render_list("intake/returns.html", found)
 
 
 @bp.post("/returns/<code>")

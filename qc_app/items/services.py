@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import audit, lifecycle
 from qc_app.auth.models import User
@@ -18,6 +18,8 @@ from qc_app.i18n import Message, msg
 from qc_app.items import guards, proof, workflow
 from qc_app.items.models import Item, Photo
 from qc_app.items.workflow import ItemChange, ItemState
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.outbox.events import emit
 from qc_app.statemachine import NO_FACTS
 from qc_app.uploads import CleanImage
@@ -86,6 +88,30 @@ def get_item(*, session: Session, actor: User, code: str) -> Item:
 def items_in(*, session: Session, states: Sequence[ItemState], limit: int = 200) -> list[Item]:
     query = select(Item).where(Item.state.in_([s.value for s in states]))  # type: ignore[attr-defined]
     return list(session.exec(query.order_by(Item.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def item_list(states: Sequence[ItemState]) -> ListFound:
+    """A work queue of items in `states` (to certify, to inspect, to send back), oldest first,
+    each with its shop's name; found by item code, narrowed by state (when the queue holds
+    more than one), material, shop and the day the item was declared."""
+    query = (
+        select(Item, Merchant.name)
+        .join(Merchant, col(Merchant.id) == col(Item.merchant_id))
+        .where(col(Item.state).in_([s.value for s in states]))
+    )
+    spec = ListSpec(
+        key=col(Item.id),
+        search=(col(Item.code), col(Merchant.name)),
+        exact=(col(Item.code),),
+        state=col(Item.state) if len(states) > 1 else None,
+        states=tuple(states),
+        state_kind="item",
+        material=col(Item.declared_material),
+        merchant=col(Item.merchant_id),
+        when=col(Item.created_at),
+        newest_first=False,
+    )
+    return spec, query
 
 
 def hold(

@@ -6,11 +6,13 @@ from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.authz import MERCHANT_PORTAL, authorize, ensure_visible
+from qc_app.authz import MERCHANT_PORTAL, Role, authorize, ensure_visible
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.listings.models import LabelPeriod, Listing
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.merchants.services import current_membership
 from qc_app.outbox.events import emit
 from qc_app.programmes import services as programmes
@@ -101,6 +103,26 @@ def get_listing(*, session: Session, actor: User, listing_id: int) -> Listing:
 def merchant_listings(*, session: Session, actor: User) -> list[Listing]:
     query = select(Listing).where(Listing.merchant_id == actor.merchant_id)
     return list(session.exec(query.order_by(Listing.id.desc())))  # type: ignore[union-attr]
+
+
+def listing_list(*, actor: User) -> ListFound:
+    """Listings with their shop's name, newest first: a merchant's own only (whatever it asks
+    for), every shop's for the platform; found by title or brand, narrowed by material, shop
+    and the day the listing was made."""
+    query = select(Listing, Merchant.name).join(
+        Merchant, col(Merchant.id) == col(Listing.merchant_id)
+    )
+    shop = actor.role == Role.MERCHANT
+    if shop:
+        query = query.where(col(Listing.merchant_id) == actor.merchant_id)
+    spec = ListSpec(
+        key=col(Listing.id),
+        search=(col(Listing.title), col(Listing.brand), col(Merchant.name)),
+        material=col(Listing.material_code),
+        merchant=None if shop else col(Listing.merchant_id),
+        when=col(Listing.created_at),
+    )
+    return spec, query
 
 
 def _set_labels(

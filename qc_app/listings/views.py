@@ -2,31 +2,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
 
-from qc_app.authz import MERCHANT_PORTAL
+from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
+from qc_app.merchants.services import merchant_choices
 from qc_app.programmes import services as programmes
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
-from qc_app.web import actor, now, permission_required
+from qc_app.web import actor, list_page, now, permission_required, render_list
 
 bp = Blueprint("listings", __name__, url_prefix="/m")
+# The platform's view of every shop's listings (the merchant's portal lives under /m).
+admin_bp = Blueprint("listings_admin", __name__)
+
+
+@admin_bp.get("/admin/listings")
+@permission_required(PLATFORM)
+def admin() -> Any:
+    found = list_page(
+        services.listing_list(actor=actor()), merchants=merchant_choices(request_session())
+    )
+    return render_list("listings/admin.html", found)
 
 
 @bp.get("/listings")
 @permission_required(MERCHANT_PORTAL)
 def index() -> Any:
     db = request_session()
-    listings = services.merchant_listings(session=db, actor=actor())
+    found = list_page(services.listing_list(actor=actor()))
+    if isinstance(found, Response):
+        return found
     rules = load_ruleset()
-    return render_template(
+    return render_list(
         "listings/index.html",
-        listings=listings,
+        found,
         materials=rules.declarations,
-        warnings={x.id: consistency.check_title(x.title, x.material_code, rules) for x in listings},
+        warnings={
+            x.id: consistency.check_title(x.title, x.material_code, rules) for x, _ in found.rows
+        },
         member=merchants.current_membership(db, actor().merchant_id or 0) is not None,
         programmes=programmes.running(db, now()),
         programme_of=programmes.by_id(db),

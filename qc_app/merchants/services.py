@@ -8,7 +8,7 @@ from datetime import datetime
 
 from blinker import Signal
 from sqlalchemy import bindparam, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
@@ -16,6 +16,7 @@ from qc_app.authz import MERCHANT_PORTAL, PLATFORM, authorize
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound, ValidationFailed
 from qc_app.i18n import msg
+from qc_app.lists import ListFound, ListSpec
 from qc_app.merchants import programme
 from qc_app.merchants.models import Membership, Merchant
 from qc_app.outbox.events import emit
@@ -193,9 +194,24 @@ def guarantee_covers(
     return bool(session.connection().execute(_COVERS, params).scalar())
 
 
-def all_merchants(*, session: Session, actor: User) -> list[Merchant]:
-    authorize(actor, PLATFORM)
-    return list(session.exec(select(Merchant).order_by(Merchant.id)))  # type: ignore[arg-type]
+def merchant_list() -> ListFound:
+    """The shops for the platform's standing page, newest first; found by name or licence
+    number (a licence number typed exactly lists that shop alone), narrowed by day joined."""
+    spec = ListSpec(
+        key=col(Merchant.id),
+        search=(col(Merchant.name), col(Merchant.licence_no)),
+        when=col(Merchant.created_at),
+    )
+    return spec, select(Merchant)
+
+
+MAX_CHOICES = 500
+
+
+def merchant_choices(session: Session) -> list[tuple[int, str]]:
+    """The shops a staff list's merchant filter offers, by name (id, name)."""
+    query = select(Merchant.id, Merchant.name).order_by(col(Merchant.name)).limit(MAX_CHOICES)
+    return [(int(i or 0), name) for i, name in session.exec(query)]
 
 
 def set_standing(

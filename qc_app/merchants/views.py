@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
 from qc_app.i18n import msg
 from qc_app.merchants import programme, services
-from qc_app.web import actor, now, permission_required, translate
+from qc_app.web import actor, list_page, now, permission_required, render_list, translate
 
 bp = Blueprint("merchants", __name__)
 
@@ -64,11 +65,13 @@ def leave() -> Any:
 @bp.get("/admin/merchants")
 @permission_required(PLATFORM)
 def admin_merchants() -> Any:
-    merchants = services.all_merchants(session=request_session(), actor=actor())
-    return render_template(
+    found = list_page(services.merchant_list())
+    if isinstance(found, Response):
+        return found
+    return render_list(
         "merchants/admin.html",
-        merchants=merchants,
-        checks={m.id: programme.eligibility(m) for m in merchants},
+        found,
+        checks={m.id: programme.eligibility(m) for m in found.rows},
         categories=programme.ALL_CATEGORIES,
         category_codes=programme.category_codes,
     )

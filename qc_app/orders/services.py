@@ -36,6 +36,8 @@ from qc_app.items.services import apply, get_item, hold, photo_row
 from qc_app.items.workflow import MACHINE as ITEMS
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
+from qc_app.lists import ListFound, ListSpec
+from qc_app.merchants.models import Merchant
 from qc_app.orders import workflow
 from qc_app.orders.models import Order
 from qc_app.orders.workflow import OrderState
@@ -448,6 +450,29 @@ def _packing(
 
 def ship(*, session: Session, actor: User, waybill_no: str, now: datetime) -> Order:
     return _advance(session, actor, waybill_no, now, "ship")
+
+
+def order_list() -> ListFound:
+    """The platform's orders, newest first, each with its listing's title and its shop's name
+    (never their ids); found by order number, waybill or title, narrowed by state, the
+    listing's material, shop and the day the order was placed."""
+    query = (
+        select(Order, Listing.title, Merchant.name)
+        .join(Listing, col(Listing.id) == col(Order.listing_id))
+        .join(Merchant, col(Merchant.id) == col(Order.merchant_id))
+    )
+    spec = ListSpec(
+        key=col(Order.id),
+        search=(col(Order.order_no), col(Order.waybill_no), col(Listing.title)),
+        exact=(col(Order.order_no), col(Order.waybill_no)),
+        state=col(Order.state),
+        states=tuple(OrderState),
+        state_kind="order",
+        material=col(Listing.material_code),
+        merchant=col(Order.merchant_id),
+        when=col(Order.created_at),
+    )
+    return spec, query
 
 
 def recent_orders(*, session: Session, limit: int = 100) -> list[Order]:

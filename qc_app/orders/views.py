@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from qc_app.authz import PLATFORM, WAREHOUSE
 from qc_app.db import request_session
@@ -10,15 +11,19 @@ from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
 from qc_app.items import services as items
 from qc_app.items.proof import VIEW_LABELS
+from qc_app.merchants.services import merchant_choices
 from qc_app.orders import services
 from qc_app.units import cg_to_mass
 from qc_app.warehouse import once
 from qc_app.web import (
+    Listing,
     actor,
     files,
+    list_page,
     now,
     permission_required,
     refusals_back_to,
+    render_list,
     station,
     translate,
 )
@@ -102,11 +107,11 @@ def ship(waybill_no: str) -> Any:
 @bp.get("/admin/orders")
 @permission_required(PLATFORM)
 def admin() -> Any:
-    return render_template(
-        "orders/admin.html",
-        orders=services.recent_orders(session=request_session()),
-        report=None,
-    )
+    return render_list("orders/admin.html", _orders(), report=None)
+
+
+def _orders() -> Listing | Response:
+    return list_page(services.order_list(), merchants=merchant_choices(request_session()))
 
 
 @bp.post("/admin/orders/import")
@@ -118,9 +123,5 @@ def import_csv() -> Any:
     report = services.import_orders_csv(
         session=request_session(), actor=actor(), data=upload.read(), now=now()
     )
-    status = 422 if report.errors else 200
-    return render_template(
-        "orders/admin.html",
-        orders=services.recent_orders(session=request_session()),
-        report=report,
-    ), status
+    page, status = render_list("orders/admin.html", _orders(), report=report)
+    return page, 422 if report.errors else status
