@@ -7,6 +7,7 @@ renders: the web in the request's language, the API and the CLI in Chinese and E
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from qc_app.i18n import Message, msg
 
@@ -63,8 +64,46 @@ class LostRace(Conflict):
 
 
 class ValidationFailed(DomainError):
+    """Input refused. `fields` names what is wrong with each form field (field name → message):
+    a form shows each next to its field, with what was typed kept; the API sends them as
+    `error.fields`. The message says it as a whole."""
+
     status = 422
     code = "validation_failed"
+
+    def __init__(
+        self,
+        message: Message,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, Message] | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.fields: dict[str, Message] = dict(fields or {})
+
+
+class FieldErrors:
+    """Collects every field's problem before refusing, so a form names them all at once:
+    `errors.add("mass_g", msg(...))` while checking, then `errors.check()`."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Message] = {}
+
+    def add(self, field: str, message: Message) -> None:
+        self.fields.setdefault(field, message)
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.fields
+
+    def check(self) -> None:
+        """Raise ValidationFailed naming every field collected; nothing when none was."""
+        if len(self.fields) == 1:
+            (only,) = self.fields.values()
+            raise ValidationFailed(only, fields=self.fields)
+        if self.fields:
+            raise ValidationFailed(
+                msg("有 {n} 处需要更正，见各栏下方的说明。", n=len(self.fields)), fields=self.fields
+            )
 
 
 class Unavailable(DomainError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -40,7 +41,7 @@ from qc_app.claims.models import GROUND_LABELS, REASON_LABELS
 from qc_app.claims.workflow import STATE_LABELS as CLAIM_LABELS
 from qc_app.config import Config
 from qc_app.db import MAX_DB_INT, request_session
-from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable
+from qc_app.errors import DomainError, Forbidden, TooManyAttempts, Unavailable, ValidationFailed
 from qc_app.i18n import Message, msg, verbatim
 from qc_app.inspection.workflow import STATE_LABELS as REVIEW_LABELS
 from qc_app.inspection.workflow import VERDICT_LABELS
@@ -177,6 +178,66 @@ def safe_next(target: str | None) -> str | None:
 
 def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
+
+
+# -- irreversible actions: a confirmation step and a note ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The second step of an irreversible action (a claim decided, a certificate revoked or
+    reissued, a hold released): what will happen, said before it does, and the note it needs.
+    The first POST (no confirm=1) shows this page; only its form, sent with confirm=1 and a
+    note, acts: Enter in a field of the first form never decides anything."""
+
+    title: Message
+    action: str  # where the confirmed form posts (the same route as the first step)
+    button: Message
+    back: str  # the page the user came from (cancel)
+    consequences: list[Message]  # what will happen, one sentence each
+    facts: list[tuple[Message, str]] = field(default_factory=list)  # figures: label, value
+    hidden: dict[str, str] = field(default_factory=dict)  # what the first step sent
+    note_label: Message = field(default_factory=lambda: msg("说明（必填，记入审计记录）"))
+    danger: bool = True
+
+
+NOTE_REQUIRED = msg("请填写说明：不可撤销的操作须说明理由，记入审计记录")
+
+
+def confirmed_note() -> str | None:
+    """None until the user confirmed (confirm=1); then the required note, or a refusal that
+    names the note field (the confirmation page shows it there)."""
+    if request.form.get("confirm") != "1":
+        return None
+    note = (request.form.get("note") or "").strip()
+    if not note:
+        raise ValidationFailed(NOTE_REQUIRED, fields={"note": NOTE_REQUIRED})
+    return note
+
+
+def confirm_page(
+    confirmation: Confirmation, *, errors: Mapping[str, Message] | None = None
+) -> tuple[str, int]:
+    """The confirmation page; with `errors` (a missing note) shown again as refused (422),
+    with what was typed."""
+    page = render_template(
+        "confirm.html",
+        c=confirmation,
+        note=request.form.get("note", ""),
+        errors=dict(errors or {}),
+    )
+    return page, 422 if errors else 200
+
+
+def confirm_or_act(confirmation: Confirmation, act: Callable[[str], Any]) -> Any:
+    """Show the confirmation until it is confirmed with a note; then `act(note)`."""
+    try:
+        note = confirmed_note()
+    except ValidationFailed as exc:
+        return confirm_page(confirmation, errors=exc.fields)
+    if note is None:
+        return confirm_page(confirmation)
+    return act(note)
 
 
 # -- scanner terminals (intake, packing) ----------------------------------------------------------
@@ -365,9 +426,13 @@ def _register_errors(app: Flask) -> None:
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(exc.retry_after)
         if _wants_json():
-            body, status = error_json(
-                exc.code, exc.message.render("en"), exc.status, message_zh=exc.message.render("zh")
-            )
+            extra: dict[str, Any] = {"message_zh": exc.message.render("zh")}
+            if isinstance(exc, ValidationFailed) and exc.fields:
+                extra["fields"] = {
+                    name: {"message": m.render("en"), "message_zh": m.render("zh")}
+                    for name, m in exc.fields.items()
+                }
+            body, status = error_json(exc.code, exc.message.render("en"), exc.status, **extra)
             return body, status, headers
         if request.method == "POST" and exc.status in (409, 422, 400) and request.referrer:
             flash(translate(exc.message), "error")

@@ -174,6 +174,18 @@ def _schemas() -> dict[str, Any]:
                         "code": {"type": "string"},
                         "message": {"type": "string"},
                         "message_zh": {"type": "string"},
+                        "fields": {
+                            "type": "object",
+                            "description": "validation_failed: what is wrong with each input "
+                            "field, by the field's name",
+                            "additionalProperties": {
+                                "type": "object",
+                                "properties": {
+                                    "message": {"type": "string"},
+                                    "message_zh": {"type": "string"},
+                                },
+                            },
+                        },
                     },
                 }
             },
