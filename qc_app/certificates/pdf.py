@@ -11,11 +11,12 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -27,10 +28,12 @@ from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus import Image as ImageFlowable
 
+from qc_app.certificates import wrap
 from qc_app.certificates.fonts import draws_cjk, register_cjk_font
 from qc_app.certificates.layout import Emblem, Layout, Seal
 from qc_app.certificates.properties import PropertyRow
@@ -293,8 +296,9 @@ def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> flo
     canvas.setFillColor(styles.accent)
     canvas.rect(sheet.left, bottom - RULE, sheet.width, RULE, stroke=0, fill=1)
     title_left = sheet.left + PAD + _draw_logo(sheet, layout, bottom, height)
-    _draw_title(sheet, layout, title_left, bottom)
     right = sheet.right - PAD
+    codes = max(stringWidth(text, MONO, 12) for text in (doc.number, _issue_date(doc)))
+    _draw_title(sheet, layout, title_left, bottom, right - codes - PAD - title_left)
     _draw_header_field(sheet, right, bottom + 16 * MM, pmsg("certificate", "证书编号"), doc.number)
     _draw_header_field(
         sheet, right, bottom + 5 * MM, pmsg("certificate", "签发日期"), _issue_date(doc)
@@ -322,8 +326,14 @@ def _draw_logo(sheet: _Sheet, layout: Layout, band_bottom: float, band_height: f
     return width + 4 * MM
 
 
-def _draw_title(sheet: _Sheet, layout: Layout, left: float, band_bottom: float) -> None:
+def _draw_title(
+    sheet: _Sheet, layout: Layout, left: float, band_bottom: float, room: float
+) -> None:
+    """The title and its English line, each made smaller rather than run under the number."""
     canvas, styles = sheet.canvas, sheet.styles
+    english = layout.title.en.upper()
+    size = _fitting(room, 20, lambda size: _spaced_width(layout.title.zh, styles.cjk, size, 2))
+    sub = _fitting(room, 8.5, lambda size: _spaced_width(english, styles.cjk, size, 1.2))
     # Render mode and character spacing persist in the PDF text state: keep them to the title.
     canvas.saveState()
     title = canvas.beginText(left, band_bottom + 12 * MM)
@@ -332,18 +342,29 @@ def _draw_title(sheet: _Sheet, layout: Layout, left: float, band_bottom: float) 
     canvas.setLineWidth(0.35)
     canvas.setStrokeColor(white)
     title.setFillColor(white)
-    title.setFont(styles.cjk, 20)
+    title.setFont(styles.cjk, size)
     title.setCharSpace(2)
     title.textLine(layout.title.zh)
     canvas.drawText(title)
     subtitle = canvas.beginText(left, band_bottom + 5.5 * MM)
     subtitle.setTextRenderMode(0)
     subtitle.setFillColor(_tint(styles.accent, 0.55))
-    subtitle.setFont(styles.cjk, 8.5)
+    subtitle.setFont(styles.cjk, sub)
     subtitle.setCharSpace(1.2)
-    subtitle.textLine(layout.title.en.upper())
+    subtitle.textLine(english)
     canvas.drawText(subtitle)
     canvas.restoreState()
+
+
+def _spaced_width(text: str, font: str, size: float, char_space: float) -> float:
+    return float(stringWidth(text, font, size)) + char_space * len(text)
+
+
+def _fitting(room: float, size: float, width_at: Any) -> float:
+    """`size`, or the largest smaller size (quarter points) at which `width_at(size)` fits."""
+    while size > 3 and width_at(size) > room:
+        size -= 0.25
+    return size
 
 
 def _draw_header_field(
@@ -413,18 +434,19 @@ def _verification_rows(
     number = [
         _label(styles, pmsg("certificate", "证书编号")),
         barcode,
-        Paragraph(escape(doc.number), styles.number),
+        _token(doc.number, styles.number),
     ]
     check_code = [
         _label(styles, pmsg("certificate", "校验码")),
-        Paragraph(escape(doc.check_code), styles.check_code),
+        _token(doc.check_code, styles.check_code),
     ]
     small_print = f"规则版本 Rule version {doc.rule_version}  ·  密钥 Key ID {doc.kid}"
     how_to_verify = [
-        Paragraph(escape(layout.footer.zh), styles.note_zh),
-        Paragraph(escape(layout.footer.en), styles.note_en),
-        Paragraph(escape(doc.verify_url), styles.url),
-        Paragraph(escape(small_print), styles.note_en),
+        _Text(layout.footer.zh, styles.note_zh),
+        _Text(layout.footer.en, styles.note_en),
+        # The address breaks only before its query parameters, each kept whole.
+        _Text(doc.verify_url, styles.url, re.split(r"(?=[?&])", doc.verify_url)),
+        _Text(small_print, styles.note_en),
     ]
     if width < barcode.width + CHECK_CODE_COLUMN:
         return [[qr, [*number, Spacer(0, 2 * MM), *check_code]], [how_to_verify, ""]]
@@ -436,18 +458,22 @@ def _draw_body(
     sheet: _Sheet, doc: CertificateDocument, layout: Layout, *, top: float, bottom: float
 ) -> None:
     """Photo, results, conclusion and laboratory at the top; signatures and the lab's wording
-    at the foot. A body too tall for the page is scaled down as a whole, never overflows."""
+    at the foot. A body too tall for the page is scaled down as a whole about the page's
+    centre line, so it stays centred and aligned with the header and band; it never overflows."""
+    canvas = sheet.canvas
     width, height = sheet.width - 2 * PAD, top - bottom
     opening = _column(_opening(sheet.styles, doc, layout, width), width)
     closing = _column(_closing(sheet.styles, doc, layout, width), width)
-    used = sum(part.wrapOn(sheet.canvas, width, height)[1] for part in (opening, closing))
-    story = [opening, Spacer(0, max(PAD, height - used)), closing]
-    frame = Frame(
-        sheet.left + PAD, bottom, width, height,
-        leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
-    )  # fmt: skip
-    shrunk = KeepInFrame(width, height, story, mode="shrink", hAlign="CENTER", vAlign="TOP")
-    frame.addFromList([shrunk], sheet.canvas)
+    opening_height = opening.wrapOn(canvas, width, height)[1]
+    closing_height = closing.wrapOn(canvas, width, height)[1]
+    needed = opening_height + PAD + closing_height
+    scale = min(1.0, height / needed)
+    canvas.saveState()
+    canvas.translate(sheet.left + PAD + width * (1 - scale) / 2, bottom)
+    canvas.scale(scale, scale)
+    closing.drawOn(canvas, 0, 0)
+    opening.drawOn(canvas, 0, height / scale - opening_height)
+    canvas.restoreState()
 
 
 def _column(story: list[Flowable], width: float) -> Table:
@@ -460,21 +486,30 @@ def _closing(
 ) -> list[Flowable]:
     standards = (
         [
-            Paragraph(escape(layout.standards.zh), styles.note_zh),
-            Paragraph(escape(layout.standards.en), styles.note_en),
+            _Text(layout.standards.zh, styles.note_zh),
+            _Text(layout.standards.en, styles.note_en),
             Spacer(0, 3 * MM),
         ]
         if layout.standards
         else []
     )
-    seal = [_SealMark(layout.seal, doc.testing_body_zh, styles.cjk, width)] if layout.seal else []
-    return [
-        *standards,
-        *seal,
-        _signatures(styles, doc, width),
-        Spacer(0, 3 * MM),
-        *_lab_lines(styles, layout),
-    ]
+    if layout.seal is None:
+        return [
+            *standards,
+            _signatures(styles, doc, width),
+            Spacer(0, 3 * MM),
+            *_lab_lines(styles, layout),
+        ]
+    # The seal has a column of its own beside the signatures: it covers no text.
+    seal = _SealMark(layout.seal, doc.testing_body_zh, styles.cjk)
+    left = width - seal.width
+    signed = [_signatures(styles, doc, left), Spacer(0, 3 * MM), *_lab_lines(styles, layout)]
+    beside = Table(
+        [[signed, seal]],
+        colWidths=[left, seal.width],
+        style=TableStyle([*_TIGHT.getCommands(), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]),
+    )
+    return [*standards, beside]
 
 
 def _opening(
@@ -549,8 +584,8 @@ def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Fl
 def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
     label_width = 30 * MM
     text = [
-        Paragraph(escape(doc.conclusion_zh), styles.conclusion_zh),
-        Paragraph(escape(doc.conclusion_en), styles.value_en),
+        _Text(doc.conclusion_zh, styles.conclusion_zh),
+        _Text(doc.conclusion_en, styles.value_en),
     ]
     return Table(
         [[_bilingual_label(styles, *_both(pmsg("certificate", "检验结论"))), text]],
@@ -589,33 +624,31 @@ def _laboratory(styles: _Styles, doc: CertificateDocument, layout: Layout, width
 
 
 def _laboratory_table(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
-    """Testing body across the top row; CMA and, for an accredited lab, CNAS below it."""
+    """Testing body, CMA and, for an accredited lab, CNAS: one row each, so that a long
+    accreditation number keeps the whole value column (it is never broken)."""
     label_width = 24 * MM
-    value_width = width / 2 - label_width
-    body = [
-        _value(styles, doc.testing_body_zh),
-        _value(styles, doc.testing_body_en, english=True),
-    ]
-    accreditation = (
-        [
-            _bilingual_label(styles, *_both(pmsg("certificate", "实验室认可"))),
-            _value(styles, doc.cnas_no),
-        ]
-        if doc.cnas_no
-        else ["", ""]
-    )
     rows = [
-        [_bilingual_label(styles, *_both(pmsg("certificate", "检测机构"))), body, "", ""],
+        [
+            _bilingual_label(styles, *_both(pmsg("certificate", "检测机构"))),
+            [
+                _value(styles, doc.testing_body_zh),
+                _value(styles, doc.testing_body_en, english=True),
+            ],
+        ],
         [
             _bilingual_label(styles, *_both(pmsg("certificate", "资质认定"))),
-            _value(styles, doc.cma_no),
-            *accreditation,
+            _token(doc.cma_no, styles.value_zh),
         ],
     ]
-    label_cells = [((0, 0), (0, 1)), *([((2, 1), (2, 1))] if doc.cnas_no else [])]
-    style = _ruled(styles, label_cells=label_cells)
-    style.add("SPAN", (1, 0), (3, 0))
-    return Table(rows, colWidths=[label_width, value_width, label_width, value_width], style=style)
+    if doc.cnas_no:
+        rows.append(
+            [
+                _bilingual_label(styles, *_both(pmsg("certificate", "实验室认可"))),
+                _token(doc.cnas_no, styles.value_zh),
+            ]
+        )
+    style = _ruled(styles, label_cells=[((0, 0), (0, -1))])
+    return Table(rows, colWidths=[label_width, width - label_width], style=style)
 
 
 def _ruled(styles: _Styles, *, label_cells: list[tuple[Cell, Cell]]) -> TableStyle:
@@ -670,8 +703,9 @@ def _signatures(styles: _Styles, doc: CertificateDocument, width: float) -> Tabl
 
 def _lab_lines(styles: _Styles, layout: Layout) -> list[Flowable]:
     return [
-        Paragraph(f"{escape(line.zh)}<br/>{escape(line.en)}", styles.note_en)
+        text
         for line in layout.lab_lines
+        for text in (_Text(line.zh, styles.note_en), _Text(line.en, styles.note_en))
     ]
 
 
@@ -684,8 +718,13 @@ def _row(
     return [_bilingual_label(styles, *label), value]
 
 
-def _value(styles: _Styles, text: str, *, english: bool = False) -> Paragraph:
-    return Paragraph(escape(text), styles.value_en if english else styles.value_zh)
+def _value(styles: _Styles, text: str, *, english: bool = False) -> Flowable:
+    return _Text(text, styles.value_en if english else styles.value_zh)
+
+
+def _token(text: str, style: ParagraphStyle) -> Flowable:
+    """A number or code: always on one line, made smaller if the column is too narrow."""
+    return _Text(text, style, [text])
 
 
 def _both(label: Message) -> tuple[str, str]:
@@ -732,6 +771,46 @@ _TIGHT = TableStyle(
         ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
     ]
 )
+
+
+def _measure(font: str, size: float) -> Callable[[str], float]:
+    return lambda text: float(stringWidth(text, font, size))
+
+
+class _Text(Flowable):  # type: ignore[misc]
+    """Plain text (never markup) in a style's font, size, leading and colour, broken into lines
+    only between `pieces` (by default at spaces and CJK characters: `wrap.units`). A piece wider
+    than the line makes the whole text smaller rather than cutting it."""
+
+    def __init__(self, text: str, style: ParagraphStyle, pieces: list[str] | None = None) -> None:
+        super().__init__()
+        self.style = style
+        self.pieces = pieces if pieces is not None else wrap.units(text)
+        self.size, self.lines = float(style.fontSize), [text]
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        font = self.style.fontName
+        size = float(self.style.fontSize)
+        while True:
+            lines = wrap.fit_lines(self.pieces, _measure(font, size), available_width)
+            if lines is not None or size <= 2:
+                break
+            size -= 0.25
+        self.size, self.lines = size, lines or ["".join(self.pieces)]
+        self.leading = self.style.leading * size / self.style.fontSize
+        self.width, self.height = available_width, self.leading * len(self.lines)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.setFont(self.style.fontName, self.size)
+        canvas.setFillColor(self.style.textColor)
+        for index, line in enumerate(self.lines):
+            baseline = self.height - index * self.leading - self.size
+            if self.style.alignment == TA_CENTER:
+                canvas.drawCentredString(self.width / 2, baseline, line)
+            else:
+                canvas.drawString(0, baseline, line)
 
 
 class _QrCode(Flowable):  # type: ignore[misc]
@@ -865,23 +944,34 @@ class _Badges(Flowable):  # type: ignore[misc]
 
 
 class _SealMark(Flowable):  # type: ignore[misc]
-    """The red testing seal, stamped over the date of issue as a paper certificate would be.
-
-    Takes no height of its own: it is drawn upwards from where the signatures begin."""
+    """The red testing seal in a box of its own: the lab's whole name runs round the ring (as
+    the testing body's record spells it), smaller for a longer name, never cut short."""
 
     RADIUS = 17 * MM
+    MAX_SWEEP = 280.0  # degrees of the ring the name may take
 
-    def __init__(self, seal: Seal, body_name: str, cjk: str, width: float) -> None:
+    def __init__(self, seal: Seal, body_name: str, cjk: str) -> None:
         super().__init__()
         self.seal, self.body_name, self.cjk = seal, body_name, cjk
-        self.width, self.height = width, 0
+        self.width = 2 * self.RADIUS + 4 * MM
+        self.height = 2 * self.RADIUS + 2 * MM
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        return self.width, 0
+        return self.width, self.height
+
+    def _name_size(self) -> float:
+        """The largest size (at most 10 pt) at which each character has its own arc."""
+        gaps = max(len(self.body_name) - 1, 1)
+        size = 10.0
+        while size > 2 and (
+            math.radians(self.MAX_SWEEP) * (self.RADIUS - size - 2.2) / gaps < size * 1.08
+        ):
+            size -= 0.25
+        return size
 
     def draw(self) -> None:
         canvas, radius = self.canv, self.RADIUS
-        cx, cy = self.width - radius - 2 * MM, -radius * 0.85
+        cx, cy = self.width / 2, self.height / 2
         colour = HexColor(self.seal.colour)
         canvas.saveState()
         canvas.setFillAlpha(0.82)
@@ -894,11 +984,11 @@ class _SealMark(Flowable):  # type: ignore[misc]
         cjk = self.cjk
         canvas.setFont(cjk, 9.5)
         canvas.drawCentredString(cx, cy - radius * 0.62, self.seal.zh)
-        name = self.body_name[:18]
-        size = 10 if len(name) <= 12 else 8.5
+        name = self.body_name
+        size = self._name_size()
         canvas.setFont(cjk, size)
-        sweep = min(250.0, 19.0 * len(name))
-        step = sweep / max(len(name) - 1, 1)
+        step = min(size * 1.15 * 180 / (math.pi * (radius - size - 2.2)), 19.0)
+        sweep = step * (len(name) - 1)
         for index, char in enumerate(name):
             angle = 90 + sweep / 2 - index * step
             canvas.saveState()

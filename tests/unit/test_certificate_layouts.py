@@ -58,7 +58,7 @@ def test_shipped_layout_renders_with_scannable_codes(
     ("body", "wording"),
     [
         ("default", ["珠宝玉石鉴定证书", "JEWELLERY IDENTIFICATION CERTIFICATE"]),
-        ("GTC", ["GEM IDENTIFICATION REPORT", "广东省珠宝玉石及贵金属检测中心"]),
+        ("GTC", ["GEM IDENTIFICATION REPORT", "华南珠宝玉石检测中心"]),
         ("NGTC", ["检验证书", "TESTING CERTIFICATE", "NGTC"]),
     ],
 )
