@@ -17,7 +17,7 @@ from qc_app.items.models import Item
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.conftest import jpeg_bytes, other_views
-from tests.web.helpers import login, post_form
+from tests.web.helpers import login, post_form, record_by_web
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -58,11 +58,8 @@ def receive_by_web(app: Any, code: str) -> None:
 def inspect_by_web(app: Any, code: str, fineness: str) -> None:
     analyst = fresh(app)
     login(analyst, "analyst1")
-    response = post_form(
-        analyst,
-        f"/lab/{code}",
-        f"/lab/{code}",
-        {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"},
+    response = record_by_web(
+        analyst, code, {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
