@@ -60,7 +60,7 @@ def test_a_preview_shows_the_rules_name_and_verdict_and_stores_nothing(
     assert response.status_code == 200
     assert '<dd class="named">蛇纹石玉</dd>' in page
     assert "检测为蛇纹石玉，与申报的翡翠不符" in page
-    assert re.search(r'class="fail verdict">不合格<', page)
+    assert re.search(r'class="fail outcome">不合格<', page)
     assert "<dt>折射率</dt><dd>1.560</dd>" in page  # what the analyst typed, labelled
     assert preview_form(page) | {"digest": ""} == SERPENTINE | {"csrf_token": ANY, "digest": ""}
     db.rollback()
