@@ -16,7 +16,8 @@ from qc_app.inspection.models import Inspection
 from qc_app.items.models import Item
 from tests.conftest import Flow
 from tests.integration.test_races import events, fresh, race
-from tests.web.helpers import csrf, login, post_form, preview_form, record_by_web
+from tests.web.helpers import csrf, post_form, preview_form, record_by_web
+from tests.web.test_lab_pages import signed_in
 
 # Issue 18's reading: species left blank, RI 1.56, SG 2.60, an aggregate: the rules say 蛇纹石玉.
 SERPENTINE = {"mass_g": "12.41", "ri": "1.56", "sg": "2.60", "optic": "aggregate"}
@@ -31,12 +32,6 @@ class _Any:
 
 
 ANY: Any = _Any()
-
-
-def signed_in(app: Flask, username: str) -> Any:
-    client = app.test_client()
-    login(client, username)
-    return client
 
 
 def received_jade(flow: Flow) -> Item:
@@ -192,39 +187,38 @@ def test_the_analyst_withdraws_their_result_and_measures_again(
     assert f'href="/review/{found.id}"' not in review
 
 
-def test_someone_elses_result_is_not_offered_and_refused_in_words(
-    app: Flask, flow: Flow, db: Session
+@pytest.mark.parametrize(
+    ("analyst", "reviewed", "status", "said", "state"),
+    [
+        ("reviewer2", False, 403, "只有录入该检测结果的检测员可以撤回", "submitted"),
+        ("analyst1", True, 409, "检测结果已审核或已撤回，不能再撤回", "approved"),
+    ],
+    ids=["someone-elses", "reviewed"],
+)
+def test_a_withdraw_not_allowed_is_not_offered_and_refused_in_words(
+    app: Flask,
+    flow: Flow,
+    db: Session,
+    analyst: str,
+    reviewed: bool,
+    status: int,
+    said: str,
+    state: str,
 ) -> None:
-    found = recorded(app, flow, db, analyst="reviewer2")  # a reviewer measured this one
+    found = recorded(app, flow, db, analyst=analyst)
+    if reviewed:
+        flow.approve(found, reviewer="reviewer1")
     item = db.get(Item, found.item_id)
     assert item is not None
     client = signed_in(app, "analyst1")
-    assert f'data-withdraw="{found.id}"' not in client.get(f"/lab/{item.code}").get_data(
-        as_text=True
-    )
+    for page in (f"/lab/{item.code}", "/lab"):
+        assert f'data-withdraw="{found.id}"' not in client.get(page).get_data(as_text=True)
     response = client.post(withdraw_url(found), data={"csrf_token": csrf(client, "/lab")})
-    assert response.status_code == 403
-    assert "只有录入该检测结果的检测员可以撤回" in response.get_data(as_text=True)
+    assert response.status_code == status
+    assert said in response.get_data(as_text=True)
     db.rollback()
     db.refresh(found)
-    assert found.state == "submitted"
-
-
-def test_a_reviewed_result_cannot_be_withdrawn(app: Flask, flow: Flow, db: Session) -> None:
-    found = recorded(app, flow, db)
-    flow.approve(found, reviewer="reviewer1")
-    item = db.get(Item, found.item_id)
-    assert item is not None
-    client = signed_in(app, "analyst1")
-    assert f'data-withdraw="{found.id}"' not in client.get(f"/lab/{item.code}").get_data(
-        as_text=True
-    )
-    response = client.post(withdraw_url(found), data={"csrf_token": csrf(client, "/lab")})
-    assert response.status_code == 409
-    assert "检测结果已审核或已撤回，不能再撤回" in response.get_data(as_text=True)
-    db.rollback()
-    db.refresh(found)
-    assert found.state == "approved"
+    assert found.state == state
 
 
 def test_withdraw_and_approve_at_once_one_wins(app: Flask, flow: Flow, db: Session) -> None:
