@@ -9,12 +9,12 @@ Pure: no Flask, no session.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from qc_app.errors import Forbidden, NotFound
+from qc_app.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg, pmsg
 
 
@@ -120,6 +120,19 @@ def authorize(actor: Viewer, what: Guarded) -> None:
         ),
         code="role_not_allowed",
     )
+
+
+def refusal(check: Callable[[], object]) -> Message | None:
+    """What a page may offer: run the check the action itself runs (`authorize`, a transition's
+    check with its guard) and return its refusal, or None when the button may be shown. Only a
+    form's missing input (ValidationFailed: the note a reviewer will type) does not hide it."""
+    try:
+        check()
+    except ValidationFailed:
+        return None
+    except DomainError as exc:
+        return exc.message
+    return None
 
 
 def ensure_visible(viewer: Viewer, merchant_id: int, missing: Message) -> None:

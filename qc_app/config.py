@@ -284,6 +284,13 @@ class Config:
         return hmac.new(self.CHECK_CODE_SECRET.encode(), label, "sha256").digest()
 
     @property
+    def PREVIEW_KEY(self) -> bytes:
+        """The key of the lab preview's digest (inspection.services.preview_digest): a confirm
+        records only what this app showed. Rotating SECRET_KEY only voids open previews."""
+        label = b"qc lab preview digest key v1"
+        return hmac.new(self.SECRET_KEY.encode(), label, "sha256").digest()
+
+    @property
     def WEBHOOK_SEAL_KEY(self) -> bytes:
         """The key that seals the webhook secrets in the database (qc_app.outbox.signing): kept
         out of the database, in every process, and not rotated with SECRET_KEY."""

@@ -238,6 +238,8 @@ def confirm_or_act(confirmation: Confirmation, act: Callable[[str], Any]) -> Any
     if note is None:
         return confirm_page(confirmation)
     return act(note)
+
+
 # -- list pages ------------------------------------------------------------------------------------
 
 

@@ -81,10 +81,6 @@ def _groups(
     return [(GROUPS[key], fields) for key, fields in grouped.items() if fields]
 
 
-def part_prefix(index: int) -> str:
-    return f"c{index}-"
-
-
 def piece_form(
     rules: RuleSet, declared: Sequence[Mapping[str, str]], lang: str, values: Mapping[str, Any]
 ) -> list[Section]:
@@ -103,7 +99,9 @@ def piece_form(
             name=verbatim(f"{name['name_zh'] if lang != 'en' else name['name_en']} {said}".strip()),
         )
         specs = pieces.part_fields(rules, part["material"])
-        groups = _groups(rules, specs, lang, values, prefix=part_prefix(index), autofocus=False)
+        groups = _groups(
+            rules, specs, lang, values, prefix=pieces.part_prefix(index), autofocus=False
+        )
         sections.append(Section(title, groups))
     return sections
 
@@ -125,7 +123,7 @@ def parse_piece_form(
     per declared component, as `pieces.validate_piece` reads them."""
     raw = _parsed(pieces.piece_fields(rules), form, prefix="")
     raw["components"] = [
-        _parsed(pieces.part_fields(rules, part["material"]), form, prefix=part_prefix(index))
+        _parsed(pieces.part_fields(rules, part["material"]), form, prefix=pieces.part_prefix(index))
         for index, part in enumerate(declared, start=1)
     ]
     return raw

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from qc_app import audit
 from qc_app.auth.models import User
-from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize
+from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize, refusal
 from qc_app.db import write
 from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg
 from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
 from qc_app.inspection.models import Inspection, TestingBody
@@ -24,6 +26,7 @@ from qc_app.inspection.workflow import InspectionState
 from qc_app.items import guards
 from qc_app.items.models import Item
 from qc_app.items.services import apply, get_item
+from qc_app.items.workflow import MACHINE as ITEMS
 from qc_app.items.workflow import ItemState
 from qc_app.listings.models import Listing
 from qc_app.lists import ListFound, ListSpec
@@ -44,9 +47,25 @@ def _body_of(session: Session, actor: User) -> TestingBody:
     return body
 
 
-def record_inspection(
+@dataclass(frozen=True)
+class Preview:
+    """What recording the typed readings would store, judged by the rules and not saved: the
+    name the certificate would carry, the verdict and its reasons (per component for a set
+    piece). The analyst confirms it; `preview_digest` ties the confirmation to exactly this."""
+
+    item: Item
+    body: TestingBody
+    family: str
+    values: engine.Measurements
+    judgement: engine.Judgement
+    lab_result: guards.LabResult
+
+
+def preview_inspection(
     *, session: Session, actor: User, code: str, raw: Mapping[str, Any], now: datetime
-) -> Inspection:
+) -> Preview:
+    """Judge what was typed exactly as recording would, and refuse what recording would refuse;
+    nothing is written (no row, no audit event, the item stays where it is)."""
     item = get_item(session=session, actor=actor, code=code)
     authorize(actor, LAB_TERMINAL)
     body = _body_of(session, actor)
@@ -80,14 +99,79 @@ def record_inspection(
         )
         families = [family]
     outside = [f for f in families if f not in body.scope]
+    lab_result = guards.LabResult(
+        accredited=body.accredited_on(now.date()),
+        in_scope=not outside,
+        family=", ".join(outside or families),
+    )
+    # Refused now rather than after the analyst confirmed: the same checks recording runs.
+    if item.state == ItemState.RECEIVED:
+        ITEMS.check(item, "start_inspection", actor)
+        guards.guard_submit_result(item, actor, lab_result)
+    else:
+        ITEMS.check(item, "submit_result", actor, lab_result)
+    return Preview(item, body, family, values, judgement, lab_result)
+
+
+def preview_digest(preview: Preview, *, actor: User, key: bytes) -> str:
+    """HMAC of what a confirmation records: the item, the analyst, the rule version, the
+    readings and the judgement. A changed reading, declaration or rule version changes it."""
+    judged = preview.judgement
+    canonical = {
+        "item": preview.item.code,
+        "analyst": actor.id,
+        "rule_version": judged.rule_version,
+        "measurements": stored_measurements(preview.values),
+        "material": [judged.material_code, judged.name_zh, judged.name_en],
+        "verdict": judged.verdict,
+        "reasons": [r.as_dict() for r in judged.reasons],
+        "parts": [part.as_dict() for part in judged.parts],
+        "grading": judged.grading,
+    }
+    data = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
+    return hmac.new(key, data.encode("utf-8"), "sha256").hexdigest()
+
+
+def confirm_inspection(
+    *,
+    session: Session,
+    actor: User,
+    code: str,
+    raw: Mapping[str, Any],
+    digest: str,
+    key: bytes,
+    now: datetime,
+) -> Inspection:
+    """Record exactly what the analyst was shown: judged again, and refused if anything that
+    decides the certificate differs from the preview `digest` was made of."""
+    preview = preview_inspection(session=session, actor=actor, code=code, raw=raw, now=now)
+    expected = preview_digest(preview, actor=actor, key=key)
+    if not hmac.compare_digest(expected.encode(), digest.encode()):
+        raise Conflict(
+            msg("预览之后测量值或判定有变化，未记录：请核对新的预览后再确认"),
+            code="preview_changed",
+        )
+    return _record(session, actor, preview, now)
+
+
+def record_inspection(
+    *, session: Session, actor: User, code: str, raw: Mapping[str, Any], now: datetime
+) -> Inspection:
+    """Judge and record in one step (the API: a system that sends readings has no preview)."""
+    preview = preview_inspection(session=session, actor=actor, code=code, raw=raw, now=now)
+    return _record(session, actor, preview, now)
+
+
+def _record(session: Session, actor: User, preview: Preview, now: datetime) -> Inspection:
+    item, judgement, values = preview.item, preview.judgement, preview.values
     with write(session, item):
         if item.state == ItemState.RECEIVED:
-            apply(session, item, "start_inspection", actor, now, testing_body=body.code)
+            apply(session, item, "start_inspection", actor, now, testing_body=preview.body.code)
         inspection = Inspection(
             item_id=item.id or 0,
-            testing_body_id=body.id or 0,
+            testing_body_id=preview.body.id or 0,
             analyst_id=actor.id or 0,
-            family=family,
+            family=preview.family,
             measurements=stored_measurements(values),
             material_code=judgement.material_code,
             material_name_zh=judgement.name_zh,
@@ -108,11 +192,7 @@ def record_inspection(
             "submit_result",
             actor,
             now,
-            guards.LabResult(
-                accredited=body.accredited_on(now.date()),
-                in_scope=not outside,
-                family=", ".join(outside or families),
-            ),
+            preview.lab_result,
             inspection_id=inspection.id,
             material=judgement.material_code,
             verdict=judgement.verdict,
@@ -143,9 +223,9 @@ def approve(*, session: Session, actor: User, inspection_id: int, now: datetime)
     inspection, item = _pending(session, inspection_id, "approve", actor)
     transition = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
     review = _review(session, inspection, actor, now)
-    # The item is read again under the lock: of parallel reviews one moves it, the rest are
-    # refused by its transition.
-    with write(session, item):
+    # Item and result are read again under the lock: of parallel reviews (or a review and the
+    # analyst's withdrawal) one moves them, the rest are refused by the transitions.
+    with write(session, item, inspection):
         workflow.MACHINE.transition(inspection, "approve", actor)
         inspection.reviewer_id = actor.id
         inspection.reviewed_at = now
@@ -194,6 +274,71 @@ def send_back(
     return inspection
 
 
+def withdraw(*, session: Session, actor: User, inspection_id: int, now: datetime) -> Inspection:
+    """The analyst takes back a result not yet reviewed: the row is kept, marked withdrawn (the
+    history shows it), and the item is back in the lab to be measured again. One audit event."""
+    inspection, item = _pending(session, inspection_id, "withdraw", actor)
+    with write(session, item, inspection):
+        workflow.MACHINE.transition(inspection, "withdraw", actor)
+        session.add(inspection)
+        apply(
+            session,
+            item,
+            "withdraw_result",
+            actor,
+            now,
+            guards.Authorship(analyst_id=inspection.analyst_id),
+            inspection_id=inspection.id,
+            verdict=inspection.verdict,
+        )
+    return inspection
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a page may offer on one result: each action's refusal, None where it is allowed."""
+
+    approve: Message | None
+    send_back: Message | None
+    withdraw: Message | None
+
+    @property
+    def may_approve(self) -> bool:
+        return self.approve is None
+
+    @property
+    def may_send_back(self) -> bool:
+        return self.send_back is None
+
+    @property
+    def may_withdraw(self) -> bool:
+        return self.withdraw is None
+
+
+def offers(
+    *, session: Session, actor: User, inspection: Inspection, item: Item, now: datetime
+) -> Offer:
+    """The buttons a page shows for `inspection`: the same checks the actions run (authz via
+    the transition tables, the four-eyes and authorship guards), asked before, changing nothing."""
+    review = _review(session, inspection, actor, now)
+    verdict = "approve_pass" if inspection.verdict == "pass" else "approve_fail"
+
+    def approving() -> None:
+        workflow.MACHINE.check(inspection, "approve", actor)
+        ITEMS.check(item, verdict, actor, review)
+
+    def sending_back() -> None:
+        workflow.MACHINE.check(inspection, "send_back", actor)
+        facts = guards.SendBack(review.analyst_id, review.same_body, review.accredited, None)
+        ITEMS.check(item, "send_back", actor, facts)
+
+    def withdrawing() -> None:
+        workflow.MACHINE.check(inspection, "withdraw", actor)
+        ITEMS.check(item, "withdraw_result", actor, guards.Authorship(inspection.analyst_id))
+
+    return Offer(refusal(approving), refusal(sending_back), refusal(withdrawing))
+
+
 def _review(session: Session, inspection: Inspection, actor: User, now: datetime) -> guards.Review:
     """What the four-eyes guards need: who measured, and the reviewer's own lab."""
     body = session.get(TestingBody, inspection.testing_body_id)
@@ -221,6 +366,19 @@ def decisive_reasons(inspection: Inspection | None) -> list[engine.ReasonRecord]
     if inspection is None:
         return []
     return [r for r in inspection.reasons if r["decisive"]]
+
+
+def awaiting_review_by(
+    *, session: Session, actor: User, limit: int = 200
+) -> list[tuple[Inspection, Item]]:
+    """The actor's own results not yet reviewed: what they may still withdraw."""
+    query = (
+        select(Inspection, Item)
+        .join(Item, Item.id == Inspection.item_id)  # type: ignore[arg-type]
+        .where(Inspection.state == InspectionState.SUBMITTED, Inspection.analyst_id == actor.id)
+        .order_by(col(Inspection.id))
+    )
+    return [(i, it) for i, it in session.exec(query.limit(limit))]
 
 
 def review_list() -> ListFound:
@@ -278,8 +436,16 @@ def history(*, session: Session, item: Item) -> list[HistoryEntry]:
 def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, str]]:
     """(label, value) in the form's order, labelled by the rule version that judged them."""
     rules = engine.load_ruleset(inspection.rule_version)
-    fields = rules.fields(inspection.family)
-    values = inspection.measurements
+    return labelled(rules, rules.fields(inspection.family), inspection.measurements, lang)
+
+
+def labelled(
+    rules: engine.RuleSet,
+    fields: Mapping[str, Mapping[str, Any]],
+    values: Mapping[str, Any],
+    lang: str,
+) -> list[tuple[str, str]]:
+    """Readings as a page lists them: (label, value with its unit or its choice's name)."""
     out = []
     for key, spec in fields.items():
         if key not in values:
@@ -294,6 +460,33 @@ def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, 
             shown = f"{value} {spec['unit']}".strip()
         out.append((label, shown))
     return out
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    """A preview as its page lists it: the piece's readings, then each component's."""
+
+    readings: list[tuple[str, str]]
+    parts: list[tuple[engine.PartResult, list[tuple[str, str]]]]
+
+
+def preview_view(preview: Preview, lang: str) -> PreviewView:
+    rules = engine.load_ruleset(preview.judgement.rule_version)
+    item = preview.item
+    if item.components:
+        fields = pieces.piece_fields(rules)
+        parts = [
+            (
+                part,
+                labelled(
+                    rules, pieces.part_fields(rules, part.declared["material"]), part.measured, lang
+                ),
+            )
+            for part in preview.judgement.parts
+        ]
+    else:
+        fields, parts = rules.fields(preview.family), []
+    return PreviewView(labelled(rules, fields, preview.values, lang), parts)
 
 
 # --- testing bodies (admin) ------------------------------------------------------------------

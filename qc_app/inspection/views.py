@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.authz import LAB_TERMINAL, PLATFORM
 from qc_app.db import request_session
@@ -10,13 +10,23 @@ from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.inspection import forms, services
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
+from qc_app.items.models import Item
 from qc_app.items.services import get_item, item_list
 from qc_app.items.workflow import ItemState
 from qc_app.merchants.services import merchant_choices
 from qc_app.rules.engine import load_ruleset
 from qc_app.rules.pieces import articles
 from qc_app.units import cg_to_mass
-from qc_app.web import actor, list_page, locale, now, permission_required, render_list
+from qc_app.web import (
+    actor,
+    config,
+    list_page,
+    locale,
+    now,
+    permission_required,
+    render_list,
+    translate,
+)
 
 bp = Blueprint("inspection", __name__)
 
@@ -27,12 +37,14 @@ def lab() -> Any:
     code = request.args.get("code", "").strip()
     if code:
         return redirect(url_for("inspection.form", code=code))
+    db = request_session()
     found = list_page(
         item_list([ItemState.RECEIVED, ItemState.IN_INSPECTION]),
         opens=lambda row: url_for("inspection.form", code=row[0].code),
-        merchants=merchant_choices(request_session()),
+        merchants=merchant_choices(db),
     )
-    return render_list("inspection/lab.html", found)
+    mine = services.awaiting_review_by(session=db, actor=actor())
+    return render_list("inspection/lab.html", found, mine=mine)
 
 
 @bp.get("/lab/<code>")
@@ -41,26 +53,66 @@ def form(code: str) -> Any:
     return _render_form(code, {})
 
 
+# The lab form's own buttons and the preview's carried digest: not readings.
+CONTROLS = frozenset({"csrf_token", "action", "digest"})
+
+
 @bp.post("/lab/<code>")
 @permission_required(LAB_TERMINAL)
 def record(code: str) -> Any:
+    """The form's submit previews (nothing saved); the preview's 确认记录 records exactly what
+    it showed; 返回修改 goes back to the form with every value kept."""
     db = request_session()
     item = get_item(session=db, actor=actor(), code=code)
     rules = load_ruleset()
+    typed = {k: v for k, v in request.form.items() if k not in CONTROLS}
     if item.components:
-        raw = forms.parse_piece_form(rules, item.components, request.form)
-        typed: dict[str, Any] = request.form.to_dict()
+        raw = forms.parse_piece_form(rules, item.components, typed)
     else:
-        raw = typed = forms.parse_form(rules, rules.family_of(item.declared_material), request.form)
+        raw = forms.parse_form(rules, rules.family_of(item.declared_material), typed)
+    action = request.form.get("action", "preview")
+    if action == "back":
+        return _render_form(code, typed)
     try:
-        services.record_inspection(session=db, actor=actor(), code=code, raw=raw, now=now())
-    except ValidationFailed as exc:
-        # Keep what the analyst typed: show the form again with the reason, nothing saved.
-        return _render_form(code, typed, error=exc), 422
-    return redirect(url_for("inspection.lab", done=code))
+        if action == "confirm":
+            services.confirm_inspection(
+                session=db,
+                actor=actor(),
+                code=code,
+                raw=raw,
+                digest=request.form.get("digest", ""),
+                key=config().PREVIEW_KEY,
+                now=now(),
+            )
+            return redirect(url_for("inspection.lab", done=code))
+        preview = services.preview_inspection(
+            session=db, actor=actor(), code=code, raw=raw, now=now()
+        )
+    except (ValidationFailed, Conflict) as exc:
+        # Keep what the analyst typed: the form again, each problem by its field, nothing saved.
+        return _render_form(code, typed, error=exc), exc.status
+    return render_template(
+        "inspection/preview.html",
+        item=item,
+        judgement=preview.judgement,
+        shown=services.preview_view(preview, locale()),
+        typed=typed,
+        digest=services.preview_digest(preview, actor=actor(), key=config().PREVIEW_KEY),
+        declared_mass=cg_to_mass(item.declared_mass_cg),
+    )
 
 
-def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | None = None) -> str:
+@bp.post("/lab/results/<int:inspection_id>/withdraw")
+@permission_required(INSPECTIONS.transitions["withdraw"])
+def withdraw(inspection_id: int) -> Any:
+    db = request_session()
+    found = services.withdraw(session=db, actor=actor(), inspection_id=inspection_id, now=now())
+    _, item = services.get_inspection(session=db, inspection_id=found.id or 0)
+    flash(translate(msg("已撤回检测结果 #{id}，请重新检测", id=found.id)), "success")
+    return redirect(url_for("inspection.form", code=item.code))
+
+
+def _render_form(code: str, values: dict[str, Any], error: DomainError | None = None) -> str:
     db = request_session()
     item = get_item(session=db, actor=actor(), code=code)
     rules = load_ruleset()
@@ -71,16 +123,32 @@ def _render_form(code: str, values: dict[str, Any], error: ValidationFailed | No
         sections = [
             forms.Section(msg("测量"), forms.measurement_form(rules, family, locale(), values))
         ]
+    history = services.history(session=db, item=item)
     return render_template(
         "inspection/form.html",
         item=item,
         family=rules.families[family],
         sections=sections,
         article=articles(rules).get(item.article_type or ""),
-        history=services.history(session=db, item=item),
+        history=history,
+        withdrawable=_withdrawable(history, item),
+        measurable=item.state in (ItemState.RECEIVED, ItemState.IN_INSPECTION),
         declared_mass=cg_to_mass(item.declared_mass_cg),
         error=error,
+        errors=error.fields if isinstance(error, ValidationFailed) else {},
     )
+
+
+def _withdrawable(history: list[services.HistoryEntry], item: Item) -> set[int]:
+    """The results in `history` this user may withdraw (their own, not yet reviewed)."""
+    db = request_session()
+    return {
+        h.inspection.id or 0
+        for h in history
+        if services.offers(
+            session=db, actor=actor(), inspection=h.inspection, item=item, now=now()
+        ).may_withdraw
+    }
 
 
 @bp.get("/review")
@@ -101,6 +169,9 @@ def review(inspection_id: int) -> Any:
     inspection, item = services.get_inspection(session=db, inspection_id=inspection_id)
     return render_template(
         "inspection/review.html",
+        offer=services.offers(
+            session=db, actor=actor(), inspection=inspection, item=item, now=now()
+        ),
         inspection=inspection,
         item=item,
         measurements=services.labelled_measurements(inspection, locale()),

@@ -2,9 +2,11 @@
 
     SUBMITTED ─approve─► APPROVED
     SUBMITTED ─send_back─► SENT_BACK        (the item goes back for a retest: a new inspection)
+    SUBMITTED ─withdraw─► WITHDRAWN         (its analyst takes it back before review; kept)
 
 The four-eyes conditions are the item's guards (approve_pass / approve_fail / send_back), which
-run in the same service step. Pure: no Flask, no session, no clock.
+run in the same service step; so is "only the analyst who recorded it" (withdraw_result).
+Pure: no Flask, no session, no clock.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from qc_app.authz import Role
-from qc_app.i18n import Message, pmsg
+from qc_app.authz import LAB, Role
+from qc_app.i18n import Message, msg, pmsg
 from qc_app.statemachine import StateMachine, row
 
 
@@ -22,6 +24,7 @@ class InspectionState(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     SENT_BACK = "sent_back"
+    WITHDRAWN = "withdrawn"
 
 
 # Lower-case in English already, so the state machine's refusal says them as they are.
@@ -29,6 +32,7 @@ STATE_LABELS: Mapping[InspectionState, Message] = {
     InspectionState.SUBMITTED: pmsg("review", "待审核"),
     InspectionState.APPROVED: pmsg("review", "已审核"),
     InspectionState.SENT_BACK: pmsg("review", "退回复检"),
+    InspectionState.WITHDRAWN: pmsg("review", "已撤回"),
 }
 
 # The rules' verdict on a result (Inspection.verdict).
@@ -50,6 +54,14 @@ MACHINE: StateMachine[InspectionState, Any] = StateMachine(
             S.SENT_BACK,
             {Role.REVIEWER},
             pmsg("action", "退回复检"),
+        ),
+        row(
+            "withdraw",
+            {S.SUBMITTED},
+            S.WITHDRAWN,
+            LAB,
+            pmsg("action", "撤回"),
+            refusal=msg("检测结果已审核或已撤回，不能再撤回"),
         ),
     ],
 )

@@ -56,6 +56,13 @@ class SendBack(Review):
 
 
 @dataclass(frozen=True)
+class Authorship:
+    """withdraw_result: who recorded the result being withdrawn."""
+
+    analyst_id: int
+
+
+@dataclass(frozen=True)
 class Verdict:
     """issue_certificate: the verdict of the approved inspection."""
 
@@ -151,6 +158,15 @@ def guard_send_back(item: ItemLike, actor: Actor, facts: SendBack) -> None:
     _four_eyes(item, actor, facts)
     if not _text(facts.note):
         raise ValidationFailed(msg("退回复检需要说明原因"))
+
+
+def guard_withdraw_result(item: ItemLike, actor: Actor, facts: Authorship) -> None:
+    """Only the analyst who recorded a result takes it back (the reviewer sends it back)."""
+    if actor.id is None or actor.id != facts.analyst_id:
+        raise Forbidden(
+            msg("只有录入该检测结果的检测员可以撤回"),
+            code="not_your_result",
+        )
 
 
 def guard_issue_certificate(item: ItemLike, actor: Actor, facts: Verdict) -> None:

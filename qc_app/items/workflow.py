@@ -5,6 +5,7 @@
         SHIPPED ─deliver─► DELIVERED
     REVIEW ─approve_fail─► RETURN_TO_MERCHANT ─return_shipped─► RETURNED
     REVIEW ─send_back─► IN_INSPECTION            (reviewer asks for a retest)
+    REVIEW ─withdraw_result─► IN_INSPECTION      (the analyst takes the result back before review)
     SHIPPED/DELIVERED ─claim_return─► RECEIVED   (a claim's re-inspection at the warehouse)
     any open state ─hold─► ON_HOLD ─release─► the state it was held from
 
@@ -136,6 +137,15 @@ MACHINE: StateMachine[ItemState, Any] = StateMachine(
             pmsg("action", "退回复检"),
             guards.guard_send_back,
             guards.SendBack,
+        ),
+        row(
+            "withdraw_result",
+            {S.REVIEW},
+            S.IN_INSPECTION,
+            LAB,
+            pmsg("action", "撤回检测结果"),
+            guards.guard_withdraw_result,
+            guards.Authorship,
         ),
         row(
             "issue_certificate",

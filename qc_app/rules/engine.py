@@ -25,7 +25,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from qc_app.errors import ValidationFailed
+from qc_app.errors import FieldErrors, ValidationFailed
 from qc_app.i18n import Message, bilingual, msg, verbatim
 from qc_app.rules import grading
 from qc_app.rules.grading import GradingRecord
@@ -243,13 +243,22 @@ def _possible_modifiers(rules: RuleSet, code: str) -> Iterable[frozenset[str]]:
 
 def validate(rules: RuleSet, family: str, raw: Mapping[str, Any]) -> Measurements:
     """Parse a measurement form or JSON body: exact decimals, in range, no unknown keys."""
-    return validate_fields(rules.fields(family), raw)
+    errors = FieldErrors()
+    parsed = validate_fields(rules.fields(family), raw, errors)
+    errors.check()
+    return parsed
 
 
 def validate_fields(
-    fields: Mapping[str, Mapping[str, Any]], raw: Mapping[str, Any]
+    fields: Mapping[str, Mapping[str, Any]],
+    raw: Mapping[str, Any],
+    errors: FieldErrors,
+    *,
+    prefix: str = "",
 ) -> Measurements:
-    """`validate` over any set of field definitions (a family's, a set piece's or a part's)."""
+    """`validate` over any set of field definitions (a family's, a set piece's or a part's):
+    every bad field's problem goes into `errors` under its form name (`prefix` + key), so a
+    form names them all at once; the caller calls `errors.check()`."""
     unknown = sorted(str(key) for key in set(raw) - set(fields))
     if unknown:
         raise ValidationFailed(msg("未知的测量项：{unknown}", unknown=", ".join(unknown)))
@@ -258,12 +267,16 @@ def validate_fields(
         value = raw.get(key)
         if value is None or value == "":
             if spec["required"]:
-                raise ValidationFailed(msg("缺少测量项：{field}", field=_label(spec)))
+                errors.add(prefix + key, msg("缺少测量项：{field}", field=_label(spec)))
             continue
-        parsed[key] = _parse_field(spec, value)
+        try:
+            parsed[key] = _parse_field(spec, value)
+        except ValidationFailed as exc:
+            errors.add(prefix + key, exc.message)
     if "ri_high" in parsed and Decimal(str(parsed["ri_high"])) < Decimal(str(parsed.get("ri", 0))):
-        raise ValidationFailed(
-            msg("{high}不能小于{low}", high=_label(fields["ri_high"]), low=_label(fields["ri"]))
+        errors.add(
+            prefix + "ri_high",
+            msg("{high}不能小于{low}", high=_label(fields["ri_high"]), low=_label(fields["ri"])),
         )
     return parsed
 
@@ -536,6 +549,11 @@ def _stamp_reasons(rules: RuleSet, stamp: str, metal: str, fineness: Decimal) ->
 # gems, jade, organic, imitations
 
 
+def _refused(field: str, message: Message) -> ValidationFailed:
+    """A reading the rules cannot name, told next to the field the analyst should look at."""
+    return ValidationFailed(message, fields={field: message})
+
+
 def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
     growth = str(m.get("growth", "natural"))
     species = _identify(rules, family, m, growth)
@@ -544,7 +562,8 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
     notes: list[Reason] = []
     if growth in SYNTHETIC_GROWTH:
         if "synthetic_name_zh" not in spec:
-            raise ValidationFailed(
+            raise _refused(
+                "growth",
                 msg(
                     "{name_zh}没有合成品定名，请复核成因（growth）",
                     name_zh=spec["name_zh"],
@@ -554,7 +573,8 @@ def _gem_outcome(rules: RuleSet, family: str, m: Measurements) -> Outcome:
         mods.add("synthetic")
     if m.get("reconstructed") is True:
         if not spec.get("reconstructable"):
-            raise ValidationFailed(
+            raise _refused(
+                "reconstructed",
                 msg("「再造」不适用于{name_zh}", name_zh=spec["name_zh"], name_en=spec["name_en"]),
             )
         mods.add("reconstructed")
@@ -605,7 +625,8 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
     given = m.get("species")
     if growth in ("natural", *SYNTHETIC_GROWTH) and family == "diamond":
         if given not in (None, "diamond"):
-            raise ValidationFailed(
+            raise _refused(
+                "species",
                 msg(
                     "成因为 {growth} 时品种只能是钻石；仿钻请选 simulant",
                     growth=growth,
@@ -614,7 +635,7 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
             )
         given = "diamond"
     if given == "diamond" and growth == "simulant":
-        raise ValidationFailed(msg("成因为仿钻（simulant）时品种不能是钻石"))
+        raise _refused("species", msg("成因为仿钻（simulant）时品种不能是钻石"))
     treated = any(
         m.get(key) is True
         for key, field in rules.fields(family).items()
@@ -624,7 +645,8 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
         misfits = _misfits(rules.species[given], m, treated)
         if misfits:
             spec = rules.species[given]
-            raise ValidationFailed(
+            raise _refused(
+                "species",
                 msg(
                     "测量值与{name_zh}不符：{misfits}。请复核读数或鉴定品种",
                     name_zh=spec["name_zh"],
@@ -634,7 +656,8 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
             )
         return given
     if "ri" not in m and "sg" not in m:
-        raise ValidationFailed(
+        raise _refused(
+            "species",
             msg("请选择鉴定品种，或填写折射率 / 相对密度以便定名"),
         )
     pool = [c for c in choices if not (family == "diamond" and c == "diamond")]
@@ -646,12 +669,14 @@ def _identify(rules: RuleSet, family: str, m: Measurements, growth: str) -> str:
     if len(fits) == 1:
         return str(fits[0])
     if not fits:
-        raise ValidationFailed(
+        raise _refused(
+            "species",
             msg("没有符合这些测量值的品种：请复核读数，或选择鉴定品种"),
         )
     names_zh = "、".join(rules.species[c]["name_zh"] for c in fits)
     names_en = ", ".join(rules.species[c]["name_en"] for c in fits)
-    raise ValidationFailed(
+    raise _refused(
+        "species",
         msg(
             "测量值同时符合{names_zh}：请选择鉴定品种（species）",
             names_zh=names_zh,

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from qc_app.errors import ValidationFailed
-from qc_app.i18n import msg
+from qc_app.errors import FieldErrors, ValidationFailed
+from qc_app.i18n import Message, msg
 from qc_app.rules import grading
 from qc_app.rules.engine import (
     Judgement,
@@ -167,30 +167,44 @@ def part_fields(rules: RuleSet, material: str) -> Mapping[str, Mapping[str, Any]
     return fields
 
 
+def part_prefix(index: int) -> str:
+    """A component's fields on the lab form and in `ValidationFailed.fields`: c1-metal, c2-…"""
+    return f"c{index}-"
+
+
 def validate_piece(
     rules: RuleSet, declared: Sequence[Declared], raw: Mapping[str, Any]
 ) -> tuple[Measurements, list[Measurements]]:
     """The lab's body for a set piece: the piece's own fields and `components`, one object per
-    declared component in the declared order."""
+    declared component in the declared order. Every bad field of the piece and of every
+    component is named at once (a component's as `c<index>-<key>`)."""
     given = raw.get("components")
     if not isinstance(given, list) or len(given) != len(declared):
         raise ValidationFailed(
             msg("须为每个申报的组成部分给出一组测量值（components，共 {n} 组）", n=len(declared))
         )
+    errors = FieldErrors()
     piece = validate_fields(
-        piece_fields(rules), {k: v for k, v in raw.items() if k != "components"}
+        piece_fields(rules), {k: v for k, v in raw.items() if k != "components"}, errors
     )
     parts = []
     for index, (part, values) in enumerate(zip(declared, given, strict=True), start=1):
         if not isinstance(values, dict):
             raise ValidationFailed(msg("组成部分 {index} 的测量值须为对象", index=index))
+        found = FieldErrors()
+        specs = part_fields(rules, part["material"])
         try:
-            parts.append(validate_fields(part_fields(rules, part["material"]), values))
-        except ValidationFailed as exc:
-            raise ValidationFailed(
-                msg("组成部分 {index}：{problem}", index=index, problem=exc.message)
-            ) from exc
+            parts.append(validate_fields(specs, values, found, prefix=part_prefix(index)))
+        except ValidationFailed as exc:  # a key no field of the component has (the API's)
+            raise ValidationFailed(_in_part(index, exc.message)) from exc
+        for name, problem in found.fields.items():
+            errors.add(name, _in_part(index, problem))
+    errors.check()
     return piece, parts
+
+
+def _in_part(index: int, problem: Message) -> Message:
+    return msg("组成部分 {index}：{problem}", index=index, problem=problem)
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -235,7 +249,14 @@ def judge_piece(
 
 
 def _judge_part(rules: RuleSet, index: int, part: Declared, m: Measurements) -> PartResult:
-    outcome, reasons = judge_material(rules, part["material"], m)
+    try:
+        outcome, reasons = judge_material(rules, part["material"], m)
+    except ValidationFailed as exc:
+        # The rules could not name the component: said with its number, next to its field.
+        raise ValidationFailed(
+            _in_part(index, exc.message),
+            fields={part_prefix(index) + k: _in_part(index, v) for k, v in exc.fields.items()},
+        ) from exc
     graded = None
     if rules.family_of(part["material"]) == METAL:
         reasons += _stamp_as_declared(part, m)

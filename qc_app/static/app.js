@@ -51,9 +51,9 @@
     });
   });
 
-  // A long measuring form (a set piece's, a section per component): Enter moves to the next
-  // field, filled or not, whatever its kind (a scanner or balance ends its reading with Enter);
-  // only Enter in the last field sends the form.
+  // A measuring form (every lab form; a set piece's has a section per component): Enter moves
+  // to the next field, filled or not, whatever its kind (a scanner or balance ends its reading
+  // with Enter); only Enter in the last field (or on the submit button) sends the form.
   document.querySelectorAll("form[data-enter-next]").forEach(function (form) {
     var fields = Array.prototype.slice.call(
       form.querySelectorAll("input:not([type=hidden]):not([type=file]), select"));
@@ -67,11 +67,13 @@
     });
   });
 
-  // Esc leaves a step and goes back to the scanner page it came from.
-  var escape = document.querySelector("a[data-escape]");
+  // Esc leaves a step: a link goes back to the scanner page it came from; a button (the lab
+  // preview's 返回修改) is pressed, so what it sends (every typed value) goes with it.
+  var escape = document.querySelector("a[data-escape], button[data-escape]");
   if (escape) {
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") { window.location.href = escape.href; }
+      if (event.key !== "Escape") { return; }
+      if (escape.tagName === "A") { window.location.href = escape.href; } else { escape.click(); }
     });
   }
 

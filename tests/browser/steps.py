@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.auth_support import TOTP
 from tests.conftest import PASSWORD
@@ -43,3 +43,24 @@ def posts(page: Page) -> list[str]:
     sent: list[str] = []
     page.on("request", lambda r: sent.append(urlsplit(r.url).path) if r.method == "POST" else None)
     return sent
+
+
+def enter_through(page: Page, typed: dict[str, str]) -> None:
+    """At a lab form, keyboard only: type each reading into its field in page order and press
+    Enter (a balance or scanner ends its reading so): the focus moves on, filled or not; Enter
+    in the last field sends the form. A choice is picked in its focused list."""
+    fields = page.locator("form.measure input:not([type=hidden]), form.measure select")
+    names = [fields.nth(i).get_attribute("name") or "" for i in range(fields.count())]
+    for index, name in enumerate(names):
+        field = page.locator(f'[name="{name}"]')
+        expect(field).to_be_focused()
+        value = typed.get(name)
+        if value:
+            if field.evaluate("f => f.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                page.keyboard.type(value)
+        if index == len(names) - 1:
+            break
+        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")

@@ -11,7 +11,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.items.models import Item
 from qc_app.listings.services import create_listing
 from qc_app.sqltypes import utcnow
-from tests.browser.steps import SHOTS, log_in
+from tests.browser.steps import SHOTS, enter_through, log_in
 from tests.conftest import Flow
 from tests.integration.test_set_piece_path import PIECE, RING_SIZE
 
@@ -53,26 +53,6 @@ def three_component_ring(flow: Flow) -> Item:
     return flow.receive(item, mass_g="3.21", dimensions=RING_SIZE)
 
 
-def enter_through(page: Page, **wrong: str) -> None:
-    """Type each reading into its field in page order and press Enter: the focus moves on,
-    filled or not; Enter in the last field sends the form."""
-    fields = page.locator("form.measure input:not([type=hidden]), form.measure select")
-    names = [fields.nth(i).get_attribute("name") for i in range(fields.count())]
-    for index, name in enumerate(names):
-        field = page.locator(f'[name="{name}"]')
-        expect(field).to_be_focused()
-        value = wrong.get((name or "").replace("-", "_"), TYPED.get(name or ""))
-        if value:
-            if field.evaluate("f => f.tagName") == "SELECT":
-                field.select_option(value)
-            else:
-                page.keyboard.type(value)
-        if index == len(names) - 1:
-            break
-        page.keyboard.press("Enter")
-    page.keyboard.press("Enter")
-
-
 def test_an_analyst_measures_a_three_component_ring_with_the_keyboard_only(
     page: Page, live_server: str, flow: Flow, db: Session
 ) -> None:
@@ -89,9 +69,9 @@ def test_an_analyst_measures_a_three_component_ring_with_the_keyboard_only(
     expect(page.locator("#part-3 h2")).to_contain_text("红宝石")
 
     # A fineness beyond the XRF's range: refused with the component named, what was typed stays.
-    enter_through(page, c1_fineness_permille="7510")
-    expect(page.locator("#form-error")).to_contain_text("组成部分 1")
-    expect(page.locator("#form-error")).to_contain_text("超出范围")
+    enter_through(page, TYPED | {"c1-fineness_permille": "7510"})
+    expect(page.locator("#c1-fineness_permille-error")).to_contain_text("组成部分 1")
+    expect(page.locator("#c1-fineness_permille-error")).to_contain_text("超出范围")
     expect(page.locator('[name="c2-diamond_mass_g"]')).to_have_value("0.0598")
     expect(page.locator('[name="c3-species"]')).to_have_value("ruby")
     db.rollback()
@@ -102,6 +82,10 @@ def test_an_analyst_measures_a_three_component_ring_with_the_keyboard_only(
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab-piece-form.png"), full_page=True)
     page.locator("form.measure select, form.measure input:not([type=hidden])").last.press("Enter")
+    expect(page.locator("dd.named")).to_have_text("18K金钻石、红宝石戒指")
+    expect(page.locator(".card.part")).to_have_count(3)
+    page.screenshot(path=str(SHOTS / "lab-piece-preview.png"), full_page=True)
+    page.keyboard.press("Enter")  # 确认记录 has the focus
     page.wait_for_url("**/lab?done=*")
 
     db.rollback()

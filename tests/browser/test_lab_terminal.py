@@ -23,11 +23,16 @@ def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
     page.wait_for_url(f"**/lab/{item.code}")
     expect(page.locator("#mass_g")).to_be_focused()
 
-    # A reading out of range is refused on the page, and what was typed stays.
+    # Enter moves field to field (a balance ends its reading with Enter); it never submits.
     page.keyboard.type("12.41")
+    page.keyboard.press("Enter")
+    expect(page.locator("#species")).to_be_focused()
     page.locator("#ri").fill("7.2")
     page.locator("#ri").press("Enter")
-    expect(page.locator("#form-error")).to_contain_text("折射率超出范围")
+    expect(page.locator("#sg")).to_be_focused()
+    page.locator("form.measure button[type=submit]").press("Enter")
+    # A reading out of range is refused next to its field, and what was typed stays.
+    expect(page.locator("#ri-error")).to_contain_text("折射率超出范围")
     expect(page.locator("#mass_g")).to_have_value("12.41")
 
     page.locator("#ri").fill("1.66")
@@ -36,7 +41,10 @@ def test_an_analyst_judges_treated_jadeite_with_the_keyboard_only(
     page.locator("#ir_polymer").press("Space")  # tick the screening box from the keyboard
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab-form.png"), full_page=True)
-    page.locator("#sg").press("Enter")
+    page.locator("form.measure input:not([type=hidden]), form.measure select").last.press("Enter")
+    expect(page.locator("dd.named")).to_have_text("翡翠（处理）")
+    expect(page.get_by_role("button", name="确认记录")).to_be_focused()
+    page.keyboard.press("Enter")
     page.wait_for_url("**/lab?done=*")
     expect(page.locator(".flash")).to_contain_text(item.code)
 

@@ -210,7 +210,9 @@ def test_parallel_upholds_and_revocations_revoke_once(app: Flask, flow: Flow, to
         "cannot uphold the claim: the claim is upheld",
         "the certificate is already revoked",
     }
-    assert events(app, "claim_uphold") == 1 and events(app, "certificate_revoked", "certificate") == 1
+    assert (
+        events(app, "claim_uphold") == 1 and events(app, "certificate_revoked", "certificate") == 1
+    )
 
 
 def claim_page_posts(

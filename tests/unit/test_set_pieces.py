@@ -578,3 +578,53 @@ def test_any_set_piece_is_named_from_the_vocabulary_and_any_failed_part_fails_it
         assert judged.verdict == "fail"
     if judged.verdict == "pass":
         assert all(part.verdict == "pass" for part in judged.parts)
+
+
+def ring_judged(metal: dict[str, Any], total: str) -> Any:
+    """An 18K ring with a diamond declared at 3.20 g, weighed whole at `total`."""
+    _article, declared = pieces.parse_declared(RULES, "ring", "AU750; DIAMOND")
+    piece, parts = pieces.validate_piece(
+        RULES, declared, {"mass_g": total, "components": [metal, DIA]}
+    )
+    return pieces.judge_piece(
+        RULES,
+        article_type="ring",
+        declared=declared,
+        declared_mass_g=Decimal("3.20"),
+        piece=piece,
+        parts=parts,
+    )
+
+
+def test_the_total_mass_is_what_is_compared_with_the_declaration() -> None:
+    """Issue 19: a metal mass weighed without the stones is recorded, never compared: the
+    declaration is of the whole piece, so only the total decides."""
+    judged = ring_judged({**GOLD18, "mass_g": "2.10"}, total="3.21")
+    assert judged.verdict == "pass"
+    assert judged.parts[0].measured["mass_g"] == Decimal("2.10")
+    short = ring_judged({**GOLD18, "mass_g": "3.20"}, total="3.10")
+    assert [r.code for r in short.reasons if r.decisive] == ["mass_short"]
+
+
+def test_a_metal_mass_not_weighed_is_never_estimated() -> None:
+    """No metal mass typed: none is derived from the total minus the stones."""
+    judged = ring_judged(GOLD18, total="3.21")
+    assert "mass_g" not in judged.parts[0].measured
+    assert "mass_g" not in judged.parts[0].as_dict()["measured"]
+    assert pieces.part_fields(RULES, "AU750")["mass_g"]["required"] is False
+    assert pieces.piece_fields(RULES)["mass_g"]["required"] is True
+
+
+def test_every_bad_field_of_a_set_piece_is_named_at_once() -> None:
+    _article, declared = pieces.parse_declared(RULES, "ring", "AU750; DIAMOND")
+    with pytest.raises(ValidationFailed) as refused:
+        pieces.validate_piece(
+            RULES,
+            declared,
+            {
+                "mass_g": "",
+                "components": [{"metal": "Au", "fineness_permille": "7510"}, {"growth": "x"}],
+            },
+        )
+    assert set(refused.value.fields) == {"mass_g", "c1-fineness_permille", "c2-growth"}
+    assert refused.value.fields["c1-fineness_permille"].render("zh").startswith("组成部分 1：")

@@ -12,7 +12,7 @@ from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import record_inspection
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, World
-from tests.web.helpers import login, post_form
+from tests.web.helpers import login, post_form, record_by_web
 
 
 def signed_in(app: Any, username: str) -> Any:
@@ -60,7 +60,7 @@ def test_ticked_screening_boxes_become_booleans(app: Any, flow: Flow, db: Sessio
         "sg": "3.10",
         "ir_polymer": "true",
     }
-    response = post_form(client, f"/lab/{code}", f"/lab/{code}", form)
+    response = record_by_web(client, code, form)
     assert response.status_code == 302
     db.rollback()
     found = db.exec(select(Inspection)).one()
@@ -81,7 +81,7 @@ def test_the_review_page_shows_labelled_readings_and_the_history(
         "sg": "3.10",
         "ir_polymer": "true",
     }
-    post_form(analyst, f"/lab/{code}", f"/lab/{code}", first)
+    record_by_web(analyst, code, first)
     db.rollback()
     sent = db.exec(select(Inspection)).one()
     reviewer = signed_in(app, "reviewer1")
@@ -91,7 +91,7 @@ def test_the_review_page_shows_labelled_readings_and_the_history(
         reviewer, f"/review/{sent.id}", f"/review/{sent.id}/send-back", {"note": "请复测相对密度"}
     )
     second = first | {"sg": "3.33", "ir_polymer": ""}
-    post_form(analyst, f"/lab/{code}", f"/lab/{code}", second)
+    record_by_web(analyst, code, second)
     db.rollback()
     retest = db.exec(select(Inspection).order_by(Inspection.id.desc())).first()
     assert retest is not None and retest.verdict == "pass"

@@ -17,7 +17,7 @@ from qc_app.items.models import Item
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from tests.conftest import jpeg_bytes, other_views
-from tests.web.helpers import login, post_form
+from tests.web.helpers import login, post_form, record_by_web
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -58,11 +58,8 @@ def receive_by_web(app: Any, code: str) -> None:
 def inspect_by_web(app: Any, code: str, fineness: str) -> None:
     analyst = fresh(app)
     login(analyst, "analyst1")
-    response = post_form(
-        analyst,
-        f"/lab/{code}",
-        f"/lab/{code}",
-        {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"},
+    response = record_by_web(
+        analyst, code, {"mass_g": "5.03", "fineness_permille": fineness, "metal": "Au"}
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
@@ -116,7 +113,7 @@ def test_pass_path_from_declaration_to_shipping(app, db, world):
     assert "真实有效" in body and "5.03 g" in body and "测试检测中心" in body
     assert (
         consumer.get(
-            re.search(r'src="(/v/[^"]+photo\.jpg[^"]*)"', body).group(1).replace("&amp;", "&")
+            re.search(r'class="photo"[^>]* src="(/v/[^"]+)"', body).group(1).replace("&amp;", "&")
         ).mimetype
         == "image/jpeg"
     )
