@@ -30,6 +30,22 @@ DIMENSIONS = {
 }
 
 
+NO_PHOTO = {
+    "no_photo_reason": {
+        "type": "string",
+        "enum": list(proof.no_photo_reasons()),
+        "description": "without photos only: why none could be taken (issue 18: intake needs "
+        "the complete set, front, back and the stamp for metals or a detail otherwise, unless "
+        "this is given); shown in words on the certificate and the consumer's page",
+    },
+    "no_photo_note": {
+        "type": "string",
+        "maxLength": proof.NOTE_MAX,
+        "description": "the inspector's words with the reason; required for `other`",
+    },
+}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -357,6 +373,11 @@ def _schemas() -> dict[str, Any]:
                     "type": ["object", "null"],
                     "description": "the identifying dimensions measured at intake, exact text",
                     "additionalProperties": {"type": "string"},
+                },
+                "no_photo": {
+                    "type": ["object", "null"],
+                    "description": "received without photos: the recorded reason code and note",
+                    "properties": {"reason": {"type": "string"}, "note": {"type": "string"}},
                 },
             },
         },
@@ -868,7 +889,8 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/items/{code}/receive": {
                 "post": _op(
-                    "Intake: measured mass, dimensions, and no photo or a complete set (multipart)",
+                    "Intake: measured mass, dimensions, and the complete set of photos "
+                    "(multipart), or the reason none could be taken",
                     "inspector",
                     {
                         **_ok("200", _ref("Item"), "received"),
@@ -886,6 +908,7 @@ def document() -> dict[str, Any]:
                                             "oneOf": [{"type": "number"}, {"type": "string"}]
                                         },
                                         "dimensions": DIMENSIONS,
+                                        **NO_PHOTO,
                                     },
                                 }
                             },
@@ -907,6 +930,7 @@ def document() -> dict[str, Any]:
                                             "type": "string",
                                             "description": "JSON text: " + DIMENSIONS_TEXT,
                                         },
+                                        **NO_PHOTO,
                                     },
                                 }
                             },

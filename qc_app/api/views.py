@@ -137,6 +137,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "article_type": item.article_type,
         "components": item.components,
         "dimensions": item.dimensions,
+        "no_photo": item.no_photo,
     }
 
 
@@ -196,7 +197,9 @@ def get_item(code: str) -> Any:
 @token_permission(WAREHOUSE)
 def receive(code: str) -> Any:
     photos: dict[str, bytes | None] = {}
+    data: Mapping[str, Any]
     if request.mimetype == "multipart/form-data":
+        data = request.form
         mass, dimensions = request.form.get("mass_g"), form_json_object(request.form, "dimensions")
         for view, field in proof.photo_fields().items():
             upload = request.files.get(field)
@@ -215,6 +218,8 @@ def receive(code: str) -> Any:
         photo=photos.pop("front", None),
         views=photos,
         dimensions=dimensions,
+        no_photo_reason=data.get("no_photo_reason"),
+        no_photo_note=data.get("no_photo_note"),
         files=files(),
         now=now(),
         once_key=request.headers.get("Idempotency-Key"),

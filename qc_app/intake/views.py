@@ -9,7 +9,7 @@ from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allo
 from qc_app.certificates.lookup import certificate_of
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.errors import NotFound
+from qc_app.errors import NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.inspection.services import history
 from qc_app.intake import results, services
@@ -255,27 +255,37 @@ def close(code: str) -> Any:
     return redirect(url_for("intake.consignment_scan", code=code))
 
 
-@bp.get("/intake/<code>")
-@permission_required(WAREHOUSE)
-def receive_form(code: str) -> Any:
+def _receive_page(code: str, *, typed: Any = None, errors: Any = None) -> str:
     item = items.get_item(session=request_session(), actor=actor(), code=code)
     return render_template(
         "intake/receive.html",
         item=item,
-        consignment_code=request.args.get("c", ""),
+        consignment_code=request.args.get("c", "") or (typed or {}).get("c", ""),
         once=once.new_token(),
         photo_views=[
             (field, translate(proof.VIEW_LABELS[view]))
             for view, field in proof.photo_fields().items()
         ],
         dimensions=services.identifying_dimensions(item),
+        no_photo_reasons=proof.NO_PHOTO_REASONS,
+        typed=typed or {},
+        errors=errors or {},
     )
+
+
+@bp.get("/intake/<code>")
+@permission_required(WAREHOUSE)
+def receive_form(code: str) -> Any:
+    return _receive_page(code)
 
 
 @bp.post("/intake/<code>")
 @permission_required(WAREHOUSE)
 @refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
+    """A refused form comes back with what was typed and each problem by its field (the photos
+    must be chosen again: a browser never refills a file input); a scan's refusal (unknown
+    code, already moved on) goes back to the scanner page as before."""
     photos = {
         view: upload.read() if (upload := request.files.get(field)) and upload.filename else None
         for view, field in proof.photo_fields().items()
@@ -285,20 +295,27 @@ def receive(code: str) -> Any:
         for key in proof.dimension_keys()
         if request.form.get(f"dim_{key}", "").strip()
     }
-    result = services.receive_scan(
-        session=request_session(),
-        actor=actor(),
-        code=code,
-        mass_g=request.form.get("mass_g"),
-        photo=photos.pop("front"),
-        views=photos,
-        dimensions=dimensions,
-        files=files(),
-        now=now(),
-        damage=request.form.get("damage", "")[:150],
-        station=station("intake"),
-        once_key=request.form.get("once"),
-    )
+    try:
+        result = services.receive_scan(
+            session=request_session(),
+            actor=actor(),
+            code=code,
+            mass_g=request.form.get("mass_g"),
+            photo=photos.pop("front"),
+            views=photos,
+            dimensions=dimensions,
+            no_photo_reason=request.form.get("no_photo_reason"),
+            no_photo_note=request.form.get("no_photo_note"),
+            files=files(),
+            now=now(),
+            damage=request.form.get("damage", "")[:150],
+            station=station("intake"),
+            once_key=request.form.get("once"),
+        )
+    except ValidationFailed as exc:
+        if not exc.fields:
+            raise
+        return _receive_page(code, typed=request.form, errors=exc.fields), 422
     show(result)
     back_to = normalize(request.form.get("c", ""))
     if back_to:
