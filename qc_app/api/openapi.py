@@ -248,10 +248,26 @@ def _schemas() -> dict[str, Any]:
                 "programme": _ref("Programme"),
             },
         },
+        "ListingEdit": {
+            "type": "object",
+            "description": "the fields to change (others stay); `version` as last read, to "
+            "refuse an edit made on a listing someone else has changed since (409). The "
+            "declared material cannot change once a certificate was issued under the listing.",
+            "additionalProperties": False,
+            "properties": {
+                "title": {"type": "string", "minLength": 1, "maxLength": 120},
+                "brand": {"type": "string", "maxLength": 60},
+                "style": {"type": "string", "maxLength": 60},
+                "material_code": _ref("MaterialCode"),
+                "price_fen": {"type": "integer", "minimum": 1},
+                "version": {"type": "integer"},
+            },
+        },
         "ListingOut": {
             "type": "object",
             "properties": {
                 "id": {"type": "integer"},
+                "version": {"type": "integer", "description": "send back with an edit"},
                 "title": {"type": "string"},
                 "brand": {"type": "string"},
                 "style": {"type": "string"},
@@ -804,7 +820,18 @@ def document() -> dict[str, Any]:
                     "owner merchant",
                     {**_ok("200", _ref("ListingOut"), "the listing"), **_errors(401, 403, 404)},
                     params=[listing_id],
-                )
+                ),
+                "patch": _op(
+                    "Edit a listing; the answer carries the title check run again "
+                    "(title_warnings). 409 when another edit came first",
+                    "owner merchant",
+                    {
+                        **_ok("200", _ref("ListingOut"), "edited"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(_ref("ListingEdit")),
+                    params=[listing_id],
+                ),
             },
             "/api/v1/listings/{listing_id}/labels": {
                 "post": _op(

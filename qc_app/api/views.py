@@ -487,6 +487,7 @@ def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
 
     return {
         "id": listing.id,
+        "version": listing.version,
         "title": listing.title,
         "brand": listing.brand,
         "style": listing.style,
@@ -521,6 +522,24 @@ def get_listing(listing_id: int) -> Any:
     db = request_session()
     found = listings.get_listing(session=db, actor=caller(), listing_id=listing_id)
     return jsonify(listing_json(found, programmes.by_id(db)))
+
+
+@bp.patch("/listings/<int:listing_id>")
+@token_permission(MERCHANT_PORTAL)
+def edit_listing(listing_id: int) -> Any:
+    data = body()
+    unknown = sorted(set(data) - {*listings.EDITABLE, "version"})
+    if unknown:
+        raise BadRequest(msg("未知的字段：{keys}", keys=", ".join(unknown)))
+    found, _ = listings.edit_listing(
+        session=request_session(),
+        actor=caller(),
+        listing_id=listing_id,
+        changes={k: v for k, v in data.items() if k in listings.EDITABLE},
+        version=data.get("version"),
+        now=now(),
+    )
+    return jsonify(listing_json(found, programmes.by_id(request_session())))
 
 
 @bp.post("/listings/<int:listing_id>/labels")

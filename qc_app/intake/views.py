@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from qc_app.items import services as items
 from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings import consistency
+from qc_app.listings import services as listings
 from qc_app.listings.services import merchant_listings
 from qc_app.merchants.models import Merchant
 from qc_app.merchants.services import current_membership
@@ -131,10 +133,21 @@ def csv_template() -> Any:
 @bp.get("/m/listings/<int:listing_id>")
 @permission_required(MERCHANT_PORTAL)
 def listing(listing_id: int) -> Any:
+    return listing_page(listing_id)
+
+
+def listing_page(
+    listing_id: int, *, typed: Mapping[str, str] | None = None, errors: Any = None
+) -> str:
+    """The merchant's listing page; after a refused edit, with what was typed and each
+    problem under its field."""
     db = request_session()
     view = results.listing_view(session=db, actor=actor(), listing_id=listing_id)
     return render_template(
         "listings/show.html",
+        typed=typed or {},
+        errors=errors or {},
+        materials=load_ruleset().declarations,
         view=view,
         listing=view.listing,
         merchant=db.get(Merchant, view.listing.merchant_id),
@@ -144,6 +157,38 @@ def listing(listing_id: int) -> Any:
         programme=db.get_one(Programme, view.listing.programme_id),
         programmes=programmes.running(db, now()),
     )
+
+
+@bp.post("/m/listings/<int:listing_id>/edit")
+@permission_required(MERCHANT_PORTAL)
+def edit_listing(listing_id: int) -> Any:
+    """Save the edit and come back to the listing, whose page shows the title check again; a
+    refused edit comes back with what was typed and each problem under its field."""
+    form = request.form
+    try:
+        _, warnings = listings.edit_listing(
+            session=request_session(),
+            actor=actor(),
+            listing_id=listing_id,
+            changes={
+                "title": form.get("title"),
+                "brand": form.get("brand"),
+                "style": form.get("style"),
+                "material_code": form.get("material_code"),
+                "price_fen": yuan_to_fen(form.get("price_yuan", "")),
+            },
+            version=form.get("version"),
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return listing_page(listing_id, typed=form, errors=exc.fields), 422
+    said = (
+        msg("已保存；标题仍有 {n} 处超出保障范围的描述", n=len(warnings))
+        if warnings
+        else msg("已保存；标题与申报材质一致")
+    )
+    flash(translate(said), "warning" if warnings else "success")
+    return redirect(url_for("intake.listing", listing_id=listing_id))
 
 
 @bp.get("/m/consignments/<code>")
