@@ -76,12 +76,16 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _connect_hooks() -> None:
     """Reactions across packages (STYLE.md 11): an order follows its item (packed, shipped,
-    delivered, cancelled when the item fails); an upheld claim revokes its certificate; a
+    delivered, cancelled when the item fails); an upheld claim revokes its certificate and
+    marks its order compensated; the item's timeline records claim decisions and its
+    certificate's revocation; a
     merchant leaving the programme takes its listings' labels off; the outbox hears of the
     transitions the platform must act on. Each runs inside the
     transaction of the change that fires it. Connecting twice is a no-op."""
     from qc_app.certificates.hooks import revoke_for_upheld_claim
+    from qc_app.certificates.workflow import MACHINE as CERTIFICATES
     from qc_app.claims.workflow import MACHINE as CLAIMS
+    from qc_app.items import hooks as items
     from qc_app.listings import hooks as listings
     from qc_app.orders import hooks as orders
     from qc_app.platform_events import hooks as platform_events
@@ -90,3 +94,8 @@ def _connect_hooks() -> None:
     platform_events.connect()
     listings.connect()
     CLAIMS.changed.connect(revoke_for_upheld_claim, sender="uphold")
+    CLAIMS.changed.connect(orders.compensate_for_upheld_claim, sender="uphold")
+    for decision in ("uphold", "reject"):
+        CLAIMS.changed.connect(items.claim_decided, sender=decision)
+    for retired in ("revoke", "reissue"):
+        CERTIFICATES.changed.connect(items.certificate_retired, sender=retired)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -177,6 +178,66 @@ def safe_next(target: str | None) -> str | None:
 
 def back(default: str) -> Response:
     return redirect(safe_next(request.form.get("back")) or default)
+
+
+# -- irreversible actions: a confirmation step and a note ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The second step of an irreversible action (a claim decided, a certificate revoked or
+    reissued, a hold released): what will happen, said before it does, and the note it needs.
+    The first POST (no confirm=1) shows this page; only its form, sent with confirm=1 and a
+    note, acts: Enter in a field of the first form never decides anything."""
+
+    title: Message
+    action: str  # where the confirmed form posts (the same route as the first step)
+    button: Message
+    back: str  # the page the user came from (cancel)
+    consequences: list[Message]  # what will happen, one sentence each
+    facts: list[tuple[Message, str]] = field(default_factory=list)  # figures: label, value
+    hidden: dict[str, str] = field(default_factory=dict)  # what the first step sent
+    note_label: Message = field(default_factory=lambda: msg("说明（必填，记入审计记录）"))
+    danger: bool = True
+
+
+NOTE_REQUIRED = msg("请填写说明：不可撤销的操作须说明理由，记入审计记录")
+
+
+def confirmed_note() -> str | None:
+    """None until the user confirmed (confirm=1); then the required note, or a refusal that
+    names the note field (the confirmation page shows it there)."""
+    if request.form.get("confirm") != "1":
+        return None
+    note = (request.form.get("note") or "").strip()
+    if not note:
+        raise ValidationFailed(NOTE_REQUIRED, fields={"note": NOTE_REQUIRED})
+    return note
+
+
+def confirm_page(
+    confirmation: Confirmation, *, errors: Mapping[str, Message] | None = None
+) -> tuple[str, int]:
+    """The confirmation page; with `errors` (a missing note) shown again as refused (422),
+    with what was typed."""
+    page = render_template(
+        "confirm.html",
+        c=confirmation,
+        note=request.form.get("note", ""),
+        errors=dict(errors or {}),
+    )
+    return page, 422 if errors else 200
+
+
+def confirm_or_act(confirmation: Confirmation, act: Callable[[str], Any]) -> Any:
+    """Show the confirmation until it is confirmed with a note; then `act(note)`."""
+    try:
+        note = confirmed_note()
+    except ValidationFailed as exc:
+        return confirm_page(confirmation, errors=exc.fields)
+    if note is None:
+        return confirm_page(confirmation)
+    return act(note)
 
 
 # -- scanner terminals (intake, packing) ----------------------------------------------------------

@@ -3,18 +3,39 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE
+from qc_app.authz import PLATFORM, SIGNED_IN, WAREHOUSE, allows
 from qc_app.certificates import batches, lookup, revocation, tasks
+from qc_app.certificates.models import Certificate
 from qc_app.certificates.pages import pdf_response, request_issue, request_reissue, wait_for
+from qc_app.certificates.workflow import MACHINE
 from qc_app.db import request_session
+from qc_app.i18n import msg
 from qc_app.items.services import items_in
 from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import JobOutcome
 from qc_app.jobs.services import get_job, job_error, reveal
 from qc_app.queue import enqueue
-from qc_app.web import actor, back, config, files, now, permission_required
+from qc_app.web import (
+    Confirmation,
+    actor,
+    config,
+    confirm_or_act,
+    files,
+    now,
+    permission_required,
+    translate,
+)
 
 bp = Blueprint("certificates", __name__)
 
@@ -121,24 +142,67 @@ def admin() -> Any:
     return render_template(
         "certificates/admin.html",
         certificates=lookup.recent(request_session()),
+        may_revoke=allows(actor(), MACHINE.transitions["revoke"]),
+        may_reissue=allows(actor(), MACHINE.transitions["reissue"]),
     )
+
+
+def _retiring(number: str) -> Certificate:
+    """The certificate an admin asked to revoke or reissue (the action itself refuses a
+    certificate no longer valid, with the confirmed note as its reason)."""
+    return lookup.get_certificate(session=request_session(), actor=actor(), number=number)
 
 
 @bp.post("/admin/certificates/<number>/revoke")
 @permission_required(PLATFORM)
 def revoke(number: str) -> Any:
-    revocation.revoke(
-        session=request_session(),
-        actor=actor(),
-        number=number,
-        reason=request.form.get("reason", ""),
-        now=now(),
+    """Two steps: the list's form asks for the confirmation; the confirmation's note is the
+    reason recorded (and shown on the consumer's page)."""
+    certificate = _retiring(number)
+    confirmation = Confirmation(
+        title=msg("确认吊销证书 {number}", number=certificate.number),
+        action=url_for("certificates.revoke", number=certificate.number),
+        button=msg("确认吊销"),
+        back=url_for("certificates.admin"),
+        consequences=[
+            msg(
+                "证书 {number} 将被吊销：扫码验证显示“已吊销”，不再是有效证书。",
+                number=certificate.number,
+            ),
+            msg("吊销不能撤回；如需新证书请选择重新签发。"),
+        ],
+        note_label=msg("吊销原因（必填，显示在验证页并记入审计记录）"),
     )
-    return back("/admin/certificates")
+
+    def act(note: str) -> Any:
+        revocation.revoke(
+            session=request_session(), actor=actor(), number=number, reason=note, now=now()
+        )
+        flash(translate(msg("证书 {number} 已吊销", number=certificate.number)), "success")
+        return redirect(url_for("certificates.admin"))
+
+    return confirm_or_act(confirmation, act)
 
 
 @bp.post("/admin/certificates/<number>/reissue")
 @permission_required(PLATFORM)
 def reissue(number: str) -> Any:
-    job = request_reissue(actor(), number, request.form.get("reason", ""))
-    return redirect(url_for("certificates.job_page", job_id=job.id))
+    certificate = _retiring(number)
+    confirmation = Confirmation(
+        title=msg("确认重新签发证书 {number}", number=certificate.number),
+        action=url_for("certificates.reissue", number=certificate.number),
+        button=msg("确认重新签发"),
+        back=url_for("certificates.admin"),
+        consequences=[
+            msg("证书 {number} 将被吊销，并指向新证书。", number=certificate.number),
+            msg("按同一检测结果签发新证书，需重新打印。"),
+        ],
+        note_label=msg("重新签发原因（必填，记入审计记录）"),
+        danger=False,
+    )
+
+    def act(note: str) -> Any:
+        job = request_reissue(actor(), number, note)
+        return redirect(url_for("certificates.job_page", job_id=job.id))
+
+    return confirm_or_act(confirmation, act)

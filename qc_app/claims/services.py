@@ -101,6 +101,17 @@ def payout(*, price_paid_fen: int, multiplier: int, postage_fen: int) -> Payout:
     return Payout(price_paid_fen, multiplier * price_paid_fen, postage_fen)
 
 
+def payout_of(session: Session, claim: Claim, postage_fen: int) -> Payout:
+    """What upholding `claim` pays with this postage: the decision and its preview both ask."""
+    order = session.get_one(Order, claim.order_id)
+    programme = session.get_one(Programme, claim.programme_id)
+    return payout(
+        price_paid_fen=order.price_paid_fen,
+        multiplier=programme.multiplier,
+        postage_fen=postage_fen,
+    )
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -354,6 +365,26 @@ def reinspect(*, session: Session, actor: User, number: str, note: str, now: dat
     return claim
 
 
+def preview_decision(
+    *,
+    session: Session,
+    actor: User,
+    number: str,
+    uphold: bool,
+    ground: str | None = None,
+    postage_fen: object = None,
+) -> tuple[Claim, Payout | None]:
+    """What `decide` would do, refused as `decide` would refuse it, changing nothing: the
+    confirmation step shows it (the payout from the same `payout_of`) before the admin decides."""
+    claim = get_claim(session=session, actor=actor, number=number)
+    if not uphold:
+        workflow.MACHINE.check(claim, "reject", actor, guards.Ground(ground))
+        return claim, None
+    postage = claim.postage_fen if postage_fen is None else parse_postage(postage_fen)
+    workflow.MACHINE.check(claim, "uphold", actor, guards.Postage(postage))
+    return claim, payout_of(session, claim, postage)
+
+
 def decide(
     *,
     session: Session,
@@ -371,14 +402,8 @@ def decide(
     if uphold:
         postage = claim.postage_fen if postage_fen is None else parse_postage(postage_fen)
         workflow.MACHINE.check(claim, "uphold", actor, guards.Postage(postage))
-        order = session.get(Order, claim.order_id)
-        programme = session.get(Programme, claim.programme_id)
-        assert order is not None and programme is not None
-        money = payout(
-            price_paid_fen=order.price_paid_fen,
-            multiplier=programme.multiplier,
-            postage_fen=postage,
-        )
+        programme = session.get_one(Programme, claim.programme_id)
+        money = payout_of(session, claim, postage)
         # The claim is read again under the lock: of parallel decisions one finds it answered,
         # the others are refused by the transition (and the version column backs that up).
         # The certificate it revokes is locked now too, before the audit chain's lock: taken
@@ -403,6 +428,7 @@ def decide(
                 postage_fen=postage,
                 payout_fen=money.total_fen,
                 multiplier=programme.multiplier,
+                note=claim.decision_note,
             )
         return claim
     workflow.MACHINE.check(claim, "reject", actor, guards.Ground(ground))
@@ -418,5 +444,6 @@ def decide(
             now,
             guards.Ground(ground),
             ground=claim.rejection_ground,
+            note=claim.decision_note,
         )
     return claim

@@ -7,21 +7,23 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM
+from qc_app.authz import CLAIMS, MERCHANT_PORTAL, PLATFORM, allows
 from qc_app.certificates.models import Certificate
-from qc_app.claims import services
-from qc_app.claims.models import ClaimReason, RejectionGround
+from qc_app.claims import casefile, services
+from qc_app.claims.models import GROUND_LABELS, Claim, ClaimReason, RejectionGround
 from qc_app.claims.workflow import MACHINE, ClaimState
 from qc_app.db import request_session
 from qc_app.errors import DomainError, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
-from qc_app.units import yuan_to_fen
+from qc_app.units import format_fen, yuan_to_fen
 from qc_app.verification import services as verification
 from qc_app.verification import throttle
 from qc_app.verification.services import Verdict
 from qc_app.web import (
+    Confirmation,
     actor,
     config,
+    confirm_or_act,
     files,
     limiter,
     now,
@@ -140,15 +142,34 @@ def index() -> Any:
 @bp.get("/claims/<number>")
 @permission_required(CLAIMS)
 def detail(number: str) -> Any:
+    return _detail_page(number)
+
+
+def _detail_page(
+    number: str, *, errors: dict[str, Message] | None = None, status: int = 200
+) -> Any:
+    """The claim; for whoever may decide it (the platform), its whole case file: every fact
+    the decision needs, and the payout before deciding. A merchant sees its own claim and
+    its answer form, not the platform's file."""
     db = request_session()
     claim = services.get_claim(session=db, actor=actor(), number=number)
+    deciding = allows(actor(), MACHINE.transitions["uphold"])
+    case = None
+    if deciding:
+        case = casefile.case_file(session=db, actor=actor(), number=number, now=now())
+    actions = MACHINE.allowed(claim, actor().role)
     return render_template(
         "claims/detail.html",
         claim=claim,
+        case=case,
         evidence=services.evidence_of(db, claim),
-        actions=MACHINE.allowed(claim, actor().role),
+        may_answer="merchant_accept" in actions,
+        may_reinspect="reinspect" in actions,
+        may_decide="uphold" in actions,
+        form=request.form if request.method == "POST" else {},
+        errors=errors or {},
         **_labels(),
-    )
+    ), status
 
 
 def _pressed(number: str, field: str, first: str, second: str, neither: Message) -> bool:
@@ -206,6 +227,8 @@ def reinspect(number: str) -> Any:
 @bp.post("/claims/<number>/decide")
 @permission_required(PLATFORM)
 def decide(number: str) -> Any:
+    """Two steps: the claim page's form asks for the confirmation (what is paid, what is
+    revoked); only the confirmation, sent with confirm=1 and a note, decides."""
     form = request.form
     uphold = _pressed(
         number,
@@ -214,20 +237,76 @@ def decide(number: str) -> Any:
         "reject",
         msg("请选择理赔成立或驳回理赔"),
     )
-    postage = None
-    if uphold and form.get("postage_yuan", "").strip():
-        postage = yuan_to_fen(form["postage_yuan"])
-    services.decide(
-        session=request_session(),
-        actor=actor(),
-        number=number,
-        uphold=uphold,
-        note=form.get("note", ""),
-        ground=form.get("ground") or None,
-        postage_fen=postage,
-        now=now(),
+    postage_yuan = form.get("postage_yuan", "").strip()
+    ground = form.get("ground") or None
+    try:
+        claim, money = services.preview_decision(
+            session=request_session(),
+            actor=actor(),
+            number=number,
+            uphold=uphold,
+            ground=ground,
+            postage_fen=yuan_to_fen(postage_yuan) if uphold and postage_yuan else None,
+        )
+    except ValidationFailed as exc:
+        # The refusal belongs to the one field the decision reads: 邮费, or the ground.
+        field = "postage_yuan" if uphold else "ground"
+        return _detail_page(number, errors={field: exc.message}, status=exc.status)
+    confirmation = _decision_confirmation(claim, uphold, money)
+
+    def act(note: str) -> Any:
+        services.decide(
+            session=request_session(),
+            actor=actor(),
+            number=number,
+            uphold=uphold,
+            note=note,
+            ground=ground,
+            postage_fen=None if money is None else money.postage_fen,
+            now=now(),
+        )
+        return _done(number, msg("已裁定"))
+
+    return confirm_or_act(confirmation, act)
+
+
+def _decision_confirmation(
+    claim: Claim, uphold: bool, money: services.Payout | None
+) -> Confirmation:
+    back = url_for("claims.detail", number=claim.number)
+    action = url_for("claims.decide", number=claim.number)
+    if money is None:
+        ground = str(request.form.get("ground"))
+        return Confirmation(
+            title=msg("确认驳回理赔 {number}", number=claim.number),
+            action=action,
+            button=msg("确认驳回理赔"),
+            back=back,
+            consequences=[
+                msg("理赔 {number} 将被驳回，不予赔付。", number=claim.number),
+                msg("证书保持有效，订单状态不变。"),
+            ],
+            facts=[(msg("驳回理由"), translate(GROUND_LABELS[RejectionGround(ground)]))],
+            hidden={"decision": "reject", "ground": ground},
+        )
+    return Confirmation(
+        title=msg("确认理赔成立 {number}", number=claim.number),
+        action=action,
+        button=msg("确认理赔成立并赔付 {total}", total=format_fen(money.total_fen)),
+        back=back,
+        consequences=[
+            msg("向消费者赔付 {total}。", total=format_fen(money.total_fen)),
+            msg("该物品的证书将被吊销，扫码验证显示“已吊销”。"),
+            msg("订单显示理赔结果，商品合格率将计入这次理赔。"),
+        ],
+        facts=[
+            (msg("退还实付款"), format_fen(money.refund_fen)),
+            (msg("赔偿"), format_fen(money.compensation_fen)),
+            (msg("邮费"), format_fen(money.postage_fen)),
+            (msg("合计"), format_fen(money.total_fen)),
+        ],
+        hidden={"decision": "uphold", "postage_yuan": f"{money.postage_fen / 100:.2f}"},
     )
-    return _done(number, msg("已裁定"))
 
 
 @bp.get("/claims/<number>/evidence/<int:evidence_id>")

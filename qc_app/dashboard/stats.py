@@ -11,8 +11,9 @@ from sqlalchemy import case
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from qc_app.certificates.models import Certificate
+from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.claims.models import Claim
+from qc_app.claims.workflow import ClaimState
 from qc_app.inspection.models import Inspection
 from qc_app.inspection.workflow import InspectionState
 from qc_app.items.models import Item
@@ -160,6 +161,36 @@ def claims_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Claim)).one())
 
 
+@dataclass(frozen=True)
+class ClaimOutcomes:
+    upheld: int
+    rejected: int
+    open: int
+    paid_fen: int  # what the upheld claims paid in all
+    revoked_certificates: int
+
+
+def claim_outcomes(session: Session) -> ClaimOutcomes:
+    """The claims by outcome and what they paid, and the certificates revoked (by an upheld
+    claim or an admin; a reissue's superseded one is not counted): two grouped queries."""
+    by_state = dict(
+        session.exec(select(col(Claim.state), func.count()).group_by(col(Claim.state))).all()
+    )
+    paid = session.exec(select(func.coalesce(func.sum(col(Claim.payout_fen)), 0))).one()
+    revoked = session.exec(
+        select(func.count())
+        .select_from(Certificate)
+        .where(
+            col(Certificate.status) == CertificateStatus.REVOKED,
+            col(Certificate.superseded_by).is_(None),
+        )
+    ).one()
+    upheld = int(by_state.pop(ClaimState.UPHELD.value, 0))
+    rejected = int(by_state.pop(ClaimState.REJECTED.value, 0))
+    still_open = sum(int(n) for n in by_state.values())
+    return ClaimOutcomes(upheld, rejected, still_open, int(paid or 0), int(revoked))
+
+
 def open_alarms(session: Session, limit: int = 50) -> list[tuple[Alarm, str]]:
     query = (
         select(Alarm, Item.code)
@@ -187,6 +218,7 @@ class Overview:
     claims: int
     alarms: list[tuple[Alarm, str]]  # the first open alarms, listed for the supervisor
     alarms_open: int = 0  # how many are open in all
+    outcomes: ClaimOutcomes = ClaimOutcomes(0, 0, 0, 0, 0)
 
 
 def overview(session: Session, *, today: date, days: int = 14) -> Overview:
@@ -199,6 +231,7 @@ def overview(session: Session, *, today: date, days: int = 14) -> Overview:
         claims=claims_count(session),
         alarms=open_alarms(session),
         alarms_open=open_alarm_count(session),
+        outcomes=claim_outcomes(session),
     )
 
 
@@ -231,4 +264,8 @@ def csv_rows(view: Overview) -> list[list[str]]:
     )
     rows.append(["alarms_open", "count", str(view.alarms_open), "", ""])
     rows.append(["claims", "count", str(view.claims), "", ""])
+    o = view.outcomes
+    rows.append(["claims", "upheld/rejected/open", str(o.upheld), str(o.rejected), str(o.open)])
+    rows.append(["claims", "paid_fen", str(o.paid_fen), "", ""])
+    rows.append(["certificates", "revoked", str(o.revoked_certificates), "", ""])
     return rows

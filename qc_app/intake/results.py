@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from qc_app.auth.models import User
-from qc_app.certificates.models import Certificate
+from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.inspection.models import Inspection
 from qc_app.inspection.workflow import InspectionState
 from qc_app.items.models import Item
@@ -27,6 +27,13 @@ class ItemRow:
     certificate: Certificate | None
     verdict: str | None  # the approved inspection's verdict, if any
 
+    @property
+    def revoked(self) -> bool:
+        """Passed, but its certificate was revoked without a replacement (an upheld claim, a
+        revocation): no longer counted as a pass."""
+        c = self.certificate
+        return c is not None and c.status == CertificateStatus.REVOKED and not c.superseded_by
+
 
 @dataclass(frozen=True)
 class ListingView:
@@ -35,11 +42,12 @@ class ListingView:
     items: list[ItemRow]
     passed: int
     failed: int
+    revoked: int = 0  # passed at the lab, certificate revoked since: counted against the rate
 
     @property
     def pass_rate(self) -> str:
         judged = self.passed + self.failed
-        return "—" if not judged else f"{self.passed * 100 // judged}%"
+        return "—" if not judged else f"{(self.passed - self.revoked) * 100 // judged}%"
 
 
 def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingView:
@@ -68,12 +76,14 @@ def listing_view(*, session: Session, actor: User, listing_id: int) -> ListingVi
         )
     }
     rows: list[ItemRow] = []
-    passed = failed = 0
+    passed = failed = revoked = 0
     for item in items:
         inspection = approved.get(item.id or 0)
         verdict = inspection.verdict if inspection else None
         passed += verdict == "pass"
         failed += verdict == "fail"
-        rows.append(ItemRow(item, certificates.get(item.id or 0), verdict))
+        row = ItemRow(item, certificates.get(item.id or 0), verdict)
+        revoked += verdict == "pass" and row.revoked
+        rows.append(row)
     warnings = check_title(listing.title, listing.material_code, load_ruleset())
-    return ListingView(listing, warnings, rows, passed, failed)
+    return ListingView(listing, warnings, rows, passed, failed, revoked)

@@ -30,8 +30,10 @@ from qc_app.rules.pieces import articles
 from qc_app.units import yuan_to_fen
 from qc_app.warehouse import alarms, once
 from qc_app.web import (
+    Confirmation,
     actor,
     back,
+    confirm_or_act,
     files,
     now,
     permission_required,
@@ -384,8 +386,28 @@ def hold(code: str) -> Any:
 @bp.post("/items/<code>/release")
 @permission_required(MACHINE.transitions["release"])
 def release(code: str) -> Any:
-    items.release_item(session=request_session(), actor=actor(), code=code, now=now())
-    return redirect(url_for("intake.item", code=code))
+    """Two steps: the item page's button asks for the confirmation, which takes the note."""
+    found = items.get_item(session=request_session(), actor=actor(), code=code)
+    confirmation = Confirmation(
+        title=msg("确认解除挂起 {code}", code=found.code),
+        action=url_for("intake.release", code=found.code),
+        button=msg("确认解除挂起"),
+        back=url_for("intake.item", code=found.code),
+        consequences=[
+            msg("物品 {code} 将回到挂起前的状态，继续流转。", code=found.code),
+            msg("挂起原因：{reason}", reason=found.hold_reason or "—"),
+        ],
+        note_label=msg("解除说明（必填，记入流转记录）"),
+        danger=False,
+    )
+
+    def act(note: str) -> Any:
+        items.release_item(
+            session=request_session(), actor=actor(), code=code, now=now(), note=note
+        )
+        return redirect(url_for("intake.item", code=code))
+
+    return confirm_or_act(confirmation, act)
 
 
 @bp.get("/returns")

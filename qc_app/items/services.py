@@ -135,7 +135,10 @@ def hold_item(*, session: Session, actor: User, code: str, reason: str, now: dat
     return item
 
 
-def release_item(*, session: Session, actor: User, code: str, now: datetime) -> Item:
+def release_item(
+    *, session: Session, actor: User, code: str, now: datetime, note: str = ""
+) -> Item:
+    """The hold ends; `note` (why it may: the page asks for one) goes into the audit event."""
     item = get_item(session=session, actor=actor, code=code)
     if alarms.open_alarms(session, item_id=item.id or 0):
         # The hold ends when the alarm is cleared with a note, never around it.
@@ -149,7 +152,8 @@ def release_item(*, session: Session, actor: User, code: str, now: datetime) -> 
         )
     with write(session, item):
         item.hold_reason = None
-        apply(session, item, "release", actor, now)
+        details = {"note": note.strip()[:500]} if note.strip() else {}
+        apply(session, item, "release", actor, now, **details)
     return item
 
 

@@ -10,12 +10,19 @@ from typing import Any, Protocol
 
 from qc_app.i18n import Message, pmsg, verbatim
 from qc_app.items.workflow import TRANSITIONS
+from qc_app.units import format_fen
 from qc_app.warehouse.mass import ALARM_LABELS
 
 EXTRA_LABELS: Mapping[str, Message] = {
     "declare": pmsg("action", "申报"),
     "alarm_raised": pmsg("action", "警报"),
     "alarm_cleared": pmsg("action", "警报解除"),
+    # Recorded by items.hooks when a claim on the item's order is decided, or its certificate
+    # is retired.
+    "claim_upheld": pmsg("action", "理赔成立"),
+    "claim_rejected": pmsg("action", "理赔驳回"),
+    "certificate_revoked": pmsg("action", "证书吊销"),
+    "certificate_reissued": pmsg("action", "证书重新签发"),
 }
 # The event's details worth a line of their own, by name.
 NOTES: Mapping[str, Message] = {
@@ -27,6 +34,8 @@ NOTES: Mapping[str, Message] = {
     "seal_no": pmsg("field", "封签号"),
     "waybill_no": pmsg("field", "运单号"),
     "consignment": pmsg("field", "送检单"),
+    "claim": pmsg("field", "理赔"),
+    "payout": pmsg("field", "赔付"),
 }
 
 
@@ -57,6 +66,8 @@ def _label(action: str) -> Message:
 
 
 def _note(key: str, value: object) -> Message:
+    if key == "payout":
+        return verbatim(format_fen(int(str(value))))
     if key == "kind":
         return ALARM_LABELS.get(str(value)) or verbatim(str(value))
     return verbatim(str(value))

@@ -7,7 +7,7 @@ together or not at all.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -70,6 +70,42 @@ def _failure_reason(session: Session, item: Item) -> str:
     reasons = decisive_reasons(latest_approved(session=session, item=item))
     texts = [str(r["zh"]) for r in reasons if r.get("zh")]
     return "检测不合格：" + ("；".join(texts) if texts else "见检测报告")
+
+
+class UpheldClaim(Protocol):
+    """A claim as the order sees it (orders build below claims: no import of claims)."""
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def order_id(self) -> int: ...
+
+    @property
+    def payout_fen(self) -> int | None: ...
+
+
+def compensate_for_upheld_claim(
+    name: str, *, obj: UpheldClaim, actor: User, session: Session, now: datetime, **_: Any
+) -> None:
+    """假一赔十 upheld: the order reads the outcome (理赔成立，已赔付), not 已签收, in the
+    transaction of the decision. Connected by create_app (claims build on orders)."""
+    order = session.get(Order, obj.order_id)
+    if order is None or order.state not in workflow.MACHINE.transitions["compensate"].sources:
+        return
+    lifecycle.apply(
+        session,
+        workflow.MACHINE,
+        order,
+        "compensate",
+        actor=actor,
+        now=now,
+        entity="order",
+        entity_id=order.order_no,
+        action="order_compensated",
+        claim=obj.number,
+        payout_fen=obj.payout_fen,
+    )
 
 
 def connect() -> None:

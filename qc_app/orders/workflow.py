@@ -2,6 +2,7 @@
 
     OPEN ─pack─► PACKED ─ship─► SHIPPED ─deliver─► DELIVERED
     OPEN/PACKED ─cancel─► CANCELLED          (its item failed QC)
+    DELIVERED ─compensate─► COMPENSATED      (a 假一赔十 claim on it was upheld and paid)
 
 An order follows its item: packing, shipping and delivering the item moves the order (hooks on
 the item machine, `orders.hooks`), and so does a failed item. The order keeps its own state
@@ -26,6 +27,7 @@ class OrderState(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    COMPENSATED = "compensated"
 
 
 # A state's name on its own (a badge, a table cell).
@@ -35,6 +37,7 @@ ORDER_STATE_LABELS: Mapping[OrderState, Message] = {
     OrderState.SHIPPED: pmsg("state", "已发货"),
     OrderState.DELIVERED: pmsg("state", "已签收"),
     OrderState.CANCELLED: pmsg("state", "已取消"),
+    OrderState.COMPENSATED: pmsg("state", "理赔成立，已赔付"),
 }
 
 # The same names inside a sentence ("cannot ship: the order is cancelled"): lower-case English.
@@ -44,6 +47,7 @@ STATE_WORDS: Mapping[OrderState, Message] = {
     OrderState.SHIPPED: pmsg("state in a sentence", "已发货"),
     OrderState.DELIVERED: pmsg("state in a sentence", "已签收"),
     OrderState.CANCELLED: pmsg("state in a sentence", "已取消"),
+    OrderState.COMPENSATED: pmsg("state in a sentence", "理赔成立，已赔付"),
 }
 
 S = OrderState
@@ -63,6 +67,14 @@ MACHINE: StateMachine[OrderState, Any] = StateMachine(
             S.CANCELLED,
             {Role.REVIEWER},
             pmsg("action", "因检测不合格取消"),
+        ),
+        # The admin who upholds a claim on the order (claims' uphold) pays it through the hook.
+        row(
+            "compensate",
+            {S.DELIVERED},
+            S.COMPENSATED,
+            {Role.ADMIN},
+            pmsg("action", "理赔成立，赔付"),
         ),
     ],
 )

@@ -91,8 +91,15 @@ class PublicView:
 
     @property
     def photo_url(self) -> str | None:
+        """The page's large photo: the signed front photo; the item's latest photo for a
+        certificate signed before the intake set."""
         r = self.record
-        if r is None or r.photo_sha256 is None or self.no_photo is not None:
+        if r is None or self.no_photo is not None:
+            return None
+        front = next((digest for view, digest in self.signed_photos() if view == "front"), None)
+        if front is not None:
+            return signing.qr_path(r.number, r.kid, r.url_signature, f"/photos/{front}.jpg")
+        if r.photo_sha256 is None:
             return None
         return signing.qr_path(r.number, r.kid, r.url_signature, "/photo.jpg")
 
@@ -279,6 +286,46 @@ def by_qr(*, session: Session, number: str, kid: str, signature: str, now: datet
         if row is None:
             return PublicView(Verdict.NOT_FOUND, number)
     return _view(session, row, now)
+
+
+class QrFile(StrEnum):
+    """A file a QR link leads to, besides the page."""
+
+    PDF = "pdf"  # the signed certificate PDF as issued
+    PHOTO = "photo"  # the item's latest photo (certificates signed before the intake set)
+    PROOF = "proof"  # one photo of the intake set, by its digest
+
+
+_FILE_DIGEST = {
+    QrFile.PDF: "c.pdf_sha256",
+    QrFile.PHOTO: "(SELECT sha256 FROM photos WHERE item_id = c.item_id ORDER BY id DESC LIMIT 1)",
+    QrFile.PROOF: "(SELECT sha256 FROM photos WHERE item_id = c.item_id AND sha256 = :digest"
+    " AND view IS NOT NULL LIMIT 1)",
+}
+_FILE = {
+    kind: text(
+        f"SELECT c.kid, c.url_signature, {digest} AS sha256"  # noqa: S608  # constant fragments
+        " FROM certificates c WHERE c.number = :number"
+    )
+    for kind, digest in _FILE_DIGEST.items()
+}
+
+
+def file_behind_qr(
+    *, session: Session, number: str, kid: str, signature: str, kind: QrFile, digest: str = ""
+) -> str | None:
+    """The stored digest of the one file a QR link asks for, or None. Reads only that: one
+    small query, no page record, no signature check, because the link must carry the very
+    signature stored with the certificate (the one we printed). The bytes are then loaded by
+    their digest (storage.load refuses bytes that are not those). An intake-set photo is one of
+    the certificate's item's intake views: the views its payload signs."""
+    number = normalize(number)
+    if not is_certificate_number(number):
+        return None
+    found = session.connection().execute(_FILE[kind], {"number": number, "digest": digest}).first()
+    if found is None or kid != found.kid or not _same(signature, found.url_signature):
+        return None
+    return found.sha256  # type: ignore[no-any-return]
 
 
 def _same(given: str, stored: str) -> bool:

@@ -98,14 +98,25 @@ def by_qr(number: str) -> Any:
     return _page(view, status, k=request.args.get("k", ""), s=request.args.get("s", ""))
 
 
+def _file(number: str, kind: services.QrFile, digest: str = "") -> str:
+    found = services.file_behind_qr(
+        session=request_session(),
+        number=number,
+        kid=request.args.get("k", ""),
+        signature=request.args.get("s", ""),
+        kind=kind,
+        digest=digest,
+    )
+    if found is None:
+        raise NotFound(msg("未找到证书") if kind == services.QrFile.PDF else msg("未找到照片"))
+    return found
+
+
 @bp.get("/v/<number>/photo.jpg")
 @public
 @limiter.limit(public_limit)
 def photo(number: str) -> Any:
-    view = _qr_view(number)
-    if view.record is None or view.record.photo_sha256 is None:
-        raise NotFound(msg("未找到照片"))
-    data = storage.load(files(), "photos", view.record.photo_sha256, ".jpg")
+    data = storage.load(files(), "photos", _file(number, services.QrFile.PHOTO), ".jpg")
     return upload_response(data, "image/jpeg", cache="private, max-age=3600")
 
 
@@ -115,11 +126,9 @@ def photo(number: str) -> Any:
 def proof_photo(number: str, digest: str) -> Any:
     """One photo of the signed intake set, served only as signed: a replaced or lost one is a
     404 (the page then says the photo could not be checked)."""
-    view = _qr_view(number)
-    if digest not in {signed for _, signed in view.signed_photos()}:
-        raise NotFound(msg("未找到照片"))
+    signed = _file(number, services.QrFile.PROOF, digest)
     try:
-        data = storage.load(files(), "photos", digest, ".jpg")
+        data = storage.load(files(), "photos", signed, ".jpg")
     except storage.StoredFileCorrupt:
         raise NotFound(msg("照片与证书签名不符")) from None
     except storage.StoredFileMissing:
@@ -133,11 +142,8 @@ def proof_photo(number: str, digest: str) -> Any:
 def certificate_pdf(number: str) -> Any:
     """The signed certificate PDF, the very file issued, for the consumer to keep: behind the
     QR's signature like the photo (a forged or unknown code gets nothing)."""
-    view = _qr_view(number)
-    if view.record is None:
-        raise NotFound(msg("未找到证书"))
-    data = storage.load(files(), "certificates", view.record.pdf_sha256, ".pdf")
-    return pdf_response(data, view.number)
+    data = storage.load(files(), "certificates", _file(number, services.QrFile.PDF), ".pdf")
+    return pdf_response(data, number)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -169,6 +175,18 @@ def _code_view(number: str, check_code: str) -> services.PublicView:
         key=config().CHECK_CODE_KEY,
         now=now(),
     )
+
+
+@bp.get("/v/<number>/owner")
+@public
+@limiter.limit(public_limit)
+def owner_form(number: str) -> Any:
+    """The form to register ownership, one tap away from the QR's page: that page, read on
+    every scan, then carries no form token, so a scan writes no session."""
+    view = _qr_view(number)
+    if view.verdict != Verdict.VALID or view.qr_url is None:
+        raise NotFound(msg("未找到证书"))
+    return render_template("verification/owner.html", number=view.number, back=view.qr_url)
 
 
 @bp.post("/v/<number>/owner")

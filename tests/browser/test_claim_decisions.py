@@ -65,14 +65,18 @@ def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
     sent = posts(page)
 
     open_claim(page, live_server, upheld)
-    page.get_by_role("button", name="理赔成立").dblclick()
+    page.get_by_role("button", name="理赔成立…").dblclick()
+    page.fill("#note", "鉴定报告属实")
+    page.locator("#confirm").dblclick()
     expect(page.locator(".flash")).to_have_text("已裁定")
     expect(page.locator("#payout")).to_have_text("¥33,012.00")  # 3,000 + 10 × 3,000 + 12
 
     for number, ground in zip(rejected, RejectionGround, strict=True):
         open_claim(page, live_server, number)
         page.select_option("#ground", ground.value)
-        page.get_by_role("button", name="驳回理赔").dblclick()
+        page.get_by_role("button", name="驳回理赔…").dblclick()
+        page.fill("#note", "理由见案卷")
+        page.locator("#confirm").dblclick()
         expect(page.locator(".flash")).to_have_text("已裁定")
 
     open_claim(page, live_server, reinspected)
@@ -93,6 +97,7 @@ def test_admin_upholds_rejects_on_each_ground_and_orders_a_reinspection(
     assert item.state == "received"
     assert sent == [
         f"/claims/{upheld}/decide",
-        *(f"/claims/{n}/decide" for n in rejected),
+        f"/claims/{upheld}/decide",  # the confirmation, with its note
+        *(f"/claims/{n}/decide" for n in rejected for _ in range(2)),
         f"/claims/{reinspected}/reinspect",
     ]

@@ -204,7 +204,10 @@ def test_an_item_is_put_on_hold_and_released_from_its_page(
 
     expect(page.locator("html")).to_have_attribute("data-ready", "1")
     page.get_by_role("button", name="解除挂起").dblclick()
+    page.fill("#note", "胶带为运输中擦破，物品完好")
+    page.locator("#confirm").dblclick()
     expect(page.get_by_role("button", name="挂起")).to_be_visible()
     db.rollback()
     assert (db.get(Item, item.id).state, count(db, "release", item.code)) == ("received", 1)
-    assert sent == [f"/items/{item.code}/hold", f"/items/{item.code}/release"]
+    release = f"/items/{item.code}/release"
+    assert sent == [f"/items/{item.code}/hold", release, release]  # asked, then confirmed

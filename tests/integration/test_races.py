@@ -448,3 +448,30 @@ def test_migration_0008_names_the_duplicates_races_left_behind(app: Flask, flow:
         upgrade(engine)
     message = str(refused.value)
     assert "more than one open or upheld claim" in message and "FQ-TWIN" in message
+
+
+def test_parallel_confirmed_decisions_on_the_pages_decide_once(app: Flask, flow: Flow) -> None:
+    """Admins' tabs confirming opposite decisions at once (the confirmation page's second
+    POST, with its note): one decision wins, every other tab is told it lost, never a 500."""
+    sold, number = answered_claim(flow)
+    uphold = claim_page_posts(
+        app, "admin1", number, "decide", {"decision": "uphold", "confirm": "1", "note": "属实"}
+    )
+    reject = claim_page_posts(
+        app,
+        "admin1",
+        number,
+        "decide",
+        {"decision": "reject", "ground": "item_swapped", "confirm": "1", "note": "已调换"},
+    )
+    responses = race([uphold[i] if i % 2 else reject[i] for i in range(N)])
+    assert statuses(responses) == {302: 1, 409: N - 1}
+    assert events(app, "claim_uphold") + events(app, "claim_reject") == 1
+    with fresh(app) as db:
+        claim = db.exec(select(Claim)).one()
+        order = db.get(Order, sold.order.id)
+        assert order is not None
+        assert (claim.state, order.state) in {
+            ("upheld", OrderState.COMPENSATED),
+            ("rejected", OrderState.DELIVERED),
+        }

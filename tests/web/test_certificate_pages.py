@@ -77,7 +77,7 @@ def test_admin_reissues_on_the_web_and_the_old_code_shows_superseded(
         client,
         "/admin/certificates",
         f"/admin/certificates/{old.number}/reissue",
-        {"reason": "商品标题错误"},
+        {"confirm": "1", "note": "商品标题错误"},
     )
     assert answer.status_code == 302  # to the job's page: the issuance tier signs
     answer = client.get(answer.headers["Location"])
@@ -110,7 +110,7 @@ def test_admin_page_names_each_status_in_the_readers_language(
         client,
         "/admin/certificates",
         f"/admin/certificates/{gone.certificate.number}/revoke",
-        {"reason": "照片与实物不符"},
+        {"confirm": "1", "note": "照片与实物不符"},
     )
     page = client.get(f"/admin/certificates?lang={lang}").get_data(as_text=True)
     rows = {

@@ -291,12 +291,10 @@ def test_merchant_answers_and_admin_upholds_on_the_pages(app: Flask, db: Any, so
     assert other.get(detail).status_code == 404
     admin = app.test_client()
     login(admin, "admin1")
-    post_form(
-        admin,
-        detail,
-        f"{detail}/decide",
-        {"decision": "uphold", "postage_yuan": "12.50", "note": ""},
-    )
+    asked = {"decision": "uphold", "postage_yuan": "12.50"}
+    confirming = post_form(admin, detail, f"{detail}/decide", asked)
+    assert confirming.status_code == 200 and "¥33,012.50" in confirming.get_data(as_text=True)
+    post_form(admin, detail, f"{detail}/decide", {**asked, "confirm": "1", "note": "鉴定报告属实"})
     db.rollback()  # end the test session's read snapshot: the pages wrote since
     decided = db.exec(select(Claim)).one()
     db.refresh(decided)

@@ -4,6 +4,8 @@ page's one query."""
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 from datetime import timedelta
 from typing import Any
@@ -99,14 +101,8 @@ def test_uncovered_in_english(client: Any, flow: Any) -> None:
     assert "No guarantee applies" in page and "had not joined the guarantee" in page
 
 
-def test_the_page_is_one_query(
-    app: Flask, client: Any, flow: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Everything the page shows, coverage included, comes from one SELECT (the scan tally's
-    write is no SELECT)."""
-    sold = sell(flow)
-    monkeypatch.setattr(services, "KEYS_MAX_AGE_S", 3600.0)  # the keys stay cached meanwhile
-    client.get(qr_path(sold))  # warm: reads the public keys
+def reads(app: Flask, client: Any, path: str) -> tuple[Any, list[str]]:
+    """The response to `path` and the SELECTs it ran (the scan tally's write is no SELECT)."""
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -115,11 +111,64 @@ def test_the_page_is_one_query(
     engine = engine_of(app)
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        assert client.get(qr_path(sold)).status_code == 200
+        response = client.get(path)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 1 and "FROM certificates c" in reads[0], statements
+    return response, [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_the_page_is_one_query(
+    app: Flask, client: Any, flow: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everything the page shows, coverage included, comes from one SELECT."""
+    sold = sell(flow)
+    monkeypatch.setattr(services, "KEYS_MAX_AGE_S", 3600.0)  # the keys stay cached meanwhile
+    client.get(qr_path(sold))  # warm: reads the public keys
+    response, selects = reads(app, client, qr_path(sold))
+    assert response.status_code == 200
+    assert len(selects) == 1 and "FROM certificates c" in selects[0], selects
+
+
+def test_an_anonymous_scan_costs_no_session_and_no_login_lookup(
+    app: Flask, flow: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: a consumer's scan writes no session (the page carries no form token: the
+    owner form is one tap away) and, with the language cookie a consumer keeps, still runs
+    the one query: no login lookup."""
+    sold = sell(flow)
+    monkeypatch.setattr(services, "KEYS_MAX_AGE_S", 3600.0)
+    phone = app.test_client()
+    first = phone.get(qr_path(sold))
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers
+    chose = phone.get(qr_path(sold) + "&lang=en")  # the language is kept in the session
+    assert "Set-Cookie" in chose.headers
+    again, selects = reads(app, phone, qr_path(sold))
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    assert "Owner registration" in again.get_data(as_text=True)  # the kept language
+    assert len(selects) == 1 and "FROM certificates c" in selects[0], selects
+
+
+def test_the_files_behind_a_qr_read_only_what_they_serve(
+    app: Flask, client: Any, flow: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: the PDF and photo routes run one small query each (not the page's, with its
+    scan counts and joins) and verify no signature: the link carries the stored one."""
+    sold = sell(flow)
+    page = client.get(qr_path(sold)).get_data(as_text=True)
+    photo = html.unescape(re.search(r'class="photo"[^>]* src="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    pdf = html.unescape(re.search(r'id="certificate-pdf" href="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+
+    def no_verifying(*_args: Any, **_kw: Any) -> None:
+        raise AssertionError("a file route verified a signature")
+
+    monkeypatch.setattr(services, "_verified", no_verifying)
+    for path in (photo, pdf):
+        response, selects = reads(app, client, path)
+        assert response.status_code == 200, path
+        assert len(selects) == 1 and "scan_hours" not in selects[0], selects
+        assert "JOIN" not in selects[0].upper(), selects
+    forged = pdf.replace("s=", "s=A", 1)
+    assert client.get(forged).status_code == 404
 
 
 # -- ownership registration (check 29) ------------------------------------------------------
@@ -147,7 +196,11 @@ def test_owner_registers_with_the_check_code_once(client: Any, flow: Any, db: Se
 def test_the_qr_page_asks_for_the_code_to_register(client: Any, flow: Any) -> None:
     sold = sell(flow)
     page = client.get(qr_path(sold)).get_data(as_text=True)
-    assert 'id="owner_code"' in page and sold.issued.check_code not in page
+    assert sold.issued.check_code not in page
+    # One tap away, so that the page read on every scan carries no form token (no session).
+    link = re.search(r'id="register-owner-link" href="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = client.get(html.unescape(link)).get_data(as_text=True)
+    assert 'id="owner_code"' in form and sold.issued.check_code not in form
     assert register(client, sold, code="WRONG-CODE").status_code == 404
     assert register(client, sold).status_code == 200
 
