@@ -1,20 +1,19 @@
 """intake photos required unless a reason is recorded; listings edited under a version
 
-Revision ID: 0021
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 
 items.no_photo: why an item was received without photos ({"reason", "note"} as JSON text; NULL
 when photographed and for every item received before). listings.version: the optimistic lock
 that lets one of two concurrent edits win and refuses the other (409); existing rows start at 1.
-The lead chains this after whatever lands between 0018 and it.
 """
 
 import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0021'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
