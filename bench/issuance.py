@@ -99,7 +99,9 @@ class World:
         )  # fmt: skip
         self.files = config.make_storage()
         self.setup = issuance.IssuingSetup.from_config(config, self.files)
-        self.photo = _demo_photo()
+        self.photo = _demo_photo("front")
+        # Intake takes the complete set: a gold piece's front, back and stamp.
+        self.views = {view: _demo_photo(view) for view in ("back", "stamp")}
 
     def approved_items(self, count: int) -> list[str]:
         now = utcnow()
@@ -113,7 +115,7 @@ class World:
         for code in codes:
             receive_item(
                 session=self.db, actor=self.users["inspector1"], code=code, mass_g="5.03",
-                photo=self.photo, files=self.files, now=now,
+                photo=self.photo, views=self.views, files=self.files, now=now,
             )  # fmt: skip
             inspection = record_inspection(
                 session=self.db, actor=self.users["analyst1"], code=code, now=now,

@@ -236,7 +236,8 @@ def _jade_and_pearls(
             actor=users["inspector1"],
             code=item.code,
             mass_g=mass,
-            photo=None,
+            photo=_demo_photo("front"),
+            views={view: _demo_photo(view) for view in ("back", "detail")},
             files=files,
             now=now,
         )

@@ -485,20 +485,23 @@ def jpeg_bytes(
 
 
 def proof_set() -> dict[str, bytes]:
-    """An intake set of photos by view: front, back and a detail, each its own picture."""
+    """An intake set of photos by view: front, back and the stamp (what a metal piece needs,
+    and enough for any other), each its own picture."""
     return {
         "front": jpeg_bytes(colour=(200, 160, 60)),
         "back": jpeg_bytes(colour=(180, 140, 50)),
-        "detail": jpeg_bytes(colour=(220, 190, 90)),
+        "stamp": jpeg_bytes(colour=(220, 190, 90)),
     }
+
+
+# Intake without photos: the reason recorded instead (receive_item's keywords, the API's fields).
+NO_PHOTO = {"no_photo_reason": "camera_fault", "no_photo_note": "镜头损坏"}
 
 
 def other_views() -> dict[str, tuple[io.BytesIO, str]]:
     """The multipart fields that complete an intake set whose front is sent as `photo`."""
     views = proof_set()
-    return {
-        f"photo_{view}": (io.BytesIO(views[view]), f"{view}.jpg") for view in ("back", "detail")
-    }
+    return {f"photo_{view}": (io.BytesIO(views[view]), f"{view}.jpg") for view in ("back", "stamp")}
 
 
 def stored_pdfs(app: Flask) -> set[str]:
@@ -560,9 +563,10 @@ class Flow:
         photo: bool = True,
         dimensions: dict[str, str] | None = None,
     ) -> Item:
-        """Intake with a complete set of photos (front, back, detail), or none."""
+        """Intake with a complete set of photos (front, back, stamp), or none and the reason."""
         views = proof_set() if photo else {}
         return receive_item(
+            **({} if photo else NO_PHOTO),
             session=self.db,
             actor=self.world["inspector1"],
             code=item.code,

@@ -30,6 +30,22 @@ DIMENSIONS = {
 }
 
 
+NO_PHOTO = {
+    "no_photo_reason": {
+        "type": "string",
+        "enum": list(proof.no_photo_reasons()),
+        "description": "without photos only: why none could be taken (issue 18: intake needs "
+        "the complete set, front, back and the stamp for metals or a detail otherwise, unless "
+        "this is given); shown in words on the certificate and the consumer's page",
+    },
+    "no_photo_note": {
+        "type": "string",
+        "maxLength": proof.NOTE_MAX,
+        "description": "the inspector's words with the reason; required for `other`",
+    },
+}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -232,10 +248,26 @@ def _schemas() -> dict[str, Any]:
                 "programme": _ref("Programme"),
             },
         },
+        "ListingEdit": {
+            "type": "object",
+            "description": "the fields to change (others stay); `version` as last read, to "
+            "refuse an edit made on a listing someone else has changed since (409). The "
+            "declared material cannot change once a certificate was issued under the listing.",
+            "additionalProperties": False,
+            "properties": {
+                "title": {"type": "string", "minLength": 1, "maxLength": 120},
+                "brand": {"type": "string", "maxLength": 60},
+                "style": {"type": "string", "maxLength": 60},
+                "material_code": _ref("MaterialCode"),
+                "price_fen": {"type": "integer", "minimum": 1},
+                "version": {"type": "integer"},
+            },
+        },
         "ListingOut": {
             "type": "object",
             "properties": {
                 "id": {"type": "integer"},
+                "version": {"type": "integer", "description": "send back with an edit"},
                 "title": {"type": "string"},
                 "brand": {"type": "string"},
                 "style": {"type": "string"},
@@ -357,6 +389,11 @@ def _schemas() -> dict[str, Any]:
                     "type": ["object", "null"],
                     "description": "the identifying dimensions measured at intake, exact text",
                     "additionalProperties": {"type": "string"},
+                },
+                "no_photo": {
+                    "type": ["object", "null"],
+                    "description": "received without photos: the recorded reason code and note",
+                    "properties": {"reason": {"type": "string"}, "note": {"type": "string"}},
                 },
             },
         },
@@ -783,7 +820,18 @@ def document() -> dict[str, Any]:
                     "owner merchant",
                     {**_ok("200", _ref("ListingOut"), "the listing"), **_errors(401, 403, 404)},
                     params=[listing_id],
-                )
+                ),
+                "patch": _op(
+                    "Edit a listing; the answer carries the title check run again "
+                    "(title_warnings). 409 when another edit came first",
+                    "owner merchant",
+                    {
+                        **_ok("200", _ref("ListingOut"), "edited"),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                    body=_body(_ref("ListingEdit")),
+                    params=[listing_id],
+                ),
             },
             "/api/v1/listings/{listing_id}/labels": {
                 "post": _op(
@@ -868,7 +916,8 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/items/{code}/receive": {
                 "post": _op(
-                    "Intake: measured mass, dimensions, and no photo or a complete set (multipart)",
+                    "Intake: measured mass, dimensions, and the complete set of photos "
+                    "(multipart), or the reason none could be taken",
                     "inspector",
                     {
                         **_ok("200", _ref("Item"), "received"),
@@ -886,6 +935,7 @@ def document() -> dict[str, Any]:
                                             "oneOf": [{"type": "number"}, {"type": "string"}]
                                         },
                                         "dimensions": DIMENSIONS,
+                                        **NO_PHOTO,
                                     },
                                 }
                             },
@@ -907,6 +957,7 @@ def document() -> dict[str, Any]:
                                             "type": "string",
                                             "description": "JSON text: " + DIMENSIONS_TEXT,
                                         },
+                                        **NO_PHOTO,
                                     },
                                 }
                             },

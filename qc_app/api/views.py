@@ -137,6 +137,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "article_type": item.article_type,
         "components": item.components,
         "dimensions": item.dimensions,
+        "no_photo": item.no_photo,
     }
 
 
@@ -196,7 +197,9 @@ def get_item(code: str) -> Any:
 @token_permission(WAREHOUSE)
 def receive(code: str) -> Any:
     photos: dict[str, bytes | None] = {}
+    data: Mapping[str, Any]
     if request.mimetype == "multipart/form-data":
+        data = request.form
         mass, dimensions = request.form.get("mass_g"), form_json_object(request.form, "dimensions")
         for view, field in proof.photo_fields().items():
             upload = request.files.get(field)
@@ -215,6 +218,8 @@ def receive(code: str) -> Any:
         photo=photos.pop("front", None),
         views=photos,
         dimensions=dimensions,
+        no_photo_reason=data.get("no_photo_reason"),
+        no_photo_note=data.get("no_photo_note"),
         files=files(),
         now=now(),
         once_key=request.headers.get("Idempotency-Key"),
@@ -482,6 +487,7 @@ def listing_json(listing: Any, named: dict[int, Programme]) -> dict[str, Any]:
 
     return {
         "id": listing.id,
+        "version": listing.version,
         "title": listing.title,
         "brand": listing.brand,
         "style": listing.style,
@@ -516,6 +522,24 @@ def get_listing(listing_id: int) -> Any:
     db = request_session()
     found = listings.get_listing(session=db, actor=caller(), listing_id=listing_id)
     return jsonify(listing_json(found, programmes.by_id(db)))
+
+
+@bp.patch("/listings/<int:listing_id>")
+@token_permission(MERCHANT_PORTAL)
+def edit_listing(listing_id: int) -> Any:
+    data = body()
+    unknown = sorted(set(data) - {*listings.EDITABLE, "version"})
+    if unknown:
+        raise BadRequest(msg("未知的字段：{keys}", keys=", ".join(unknown)))
+    found, _ = listings.edit_listing(
+        session=request_session(),
+        actor=caller(),
+        listing_id=listing_id,
+        changes={k: v for k, v in data.items() if k in listings.EDITABLE},
+        version=data.get("version"),
+        now=now(),
+    )
+    return jsonify(listing_json(found, programmes.by_id(request_session())))
 
 
 @bp.post("/listings/<int:listing_id>/labels")

@@ -46,6 +46,7 @@ from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import latest_approved
 from qc_app.items import guards, workflow
 from qc_app.items.models import Item
+from qc_app.items.proof import no_photo_words
 from qc_app.items.services import apply, get_item, item_photos, proof_photos
 from qc_app.listings.models import Listing
 from qc_app.merchants.models import Merchant
@@ -161,8 +162,10 @@ def prepare(
     signer, pdf_signer = signers.payload, signers.pdf
     photos = item_photos(session=session, item=item)
     views = proof_photos(photos)
-    # The certificate's picture: the front of the intake set, else the latest photo as before.
-    photo = views.get("front") or (photos[-1] if photos else None)
+    # The certificate's picture: the front of the intake set, else the latest photo as before;
+    # none for an item received without photos (the merchant's own is no proof of the piece):
+    # the certificate says why instead.
+    photo = views.get("front") or (photos[-1] if photos and not item.no_photo else None)
     photo_bytes = storage.load(setup.files, "photos", photo.sha256, ".jpg") if photo else None
     measured = inspection.measurements
     number = new_certificate_number(body.cert_prefix)
@@ -190,7 +193,7 @@ def prepare(
         components=payload.signed_parts(inspection.parts),
         grading=dict(inspection.grading) if inspection.grading else None,
         proof=payload.signed_proof(
-            [(view, p.sha256) for view, p in views.items()], item.dimensions
+            [(view, p.sha256) for view, p in views.items()], item.dimensions, item.no_photo
         ),
     )
     signature = signer.sign(signed)
@@ -225,6 +228,7 @@ def prepare(
         payload_json=signed,
         signature_b64=signature,
         remarks=str(observations) if observations else None,
+        no_photo=no_photo_words(item.no_photo) if item.no_photo else None,
         zone=setup.zone,
     )
     rendered = render_certificate_pdf(

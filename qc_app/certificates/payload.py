@@ -108,16 +108,23 @@ def certificate_payload(
 
 
 def signed_proof(
-    photos: Sequence[tuple[str, str]], dimensions: Mapping[str, str] | None
+    photos: Sequence[tuple[str, str]],
+    dimensions: Mapping[str, str] | None,
+    no_photo: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """The proof of this very piece as signed: the intake photos' SHA-256 by view, in the
-    order taken, and the identifying dimensions as exact text; None when there is neither."""
-    if not photos and not dimensions:
+    order taken, and the identifying dimensions as exact text; for an item received without
+    photos, the recorded reason (`no_photo`: reason code and note, NFC text); None when there
+    is none of them."""
+    if not photos and not dimensions and not no_photo:
         return None
-    return {
+    signed: dict[str, Any] = {
         "photos": [{"view": view, "sha256": digest} for view, digest in photos],
         "dimensions": dict(dimensions or {}),
     }
+    if no_photo:
+        signed["no_photo"] = dict(no_photo)
+    return signed
 
 
 def signed_parts(parts: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -89,6 +90,8 @@ class CertificateDocument:
     payload_json: bytes  # exactly the signed bytes
     signature_b64: str  # base64url Ed25519 signature of payload_json
     remarks: str | None = None  # the analyst's observations, printed as 备注
+    # Received without photos: why none could be taken, printed where the photo would be.
+    no_photo: Message | None = None
     zone: tzinfo = SHANGHAI  # the issue date is printed in this zone (Config.TIMEZONE)
 
 
@@ -518,7 +521,12 @@ def _opening(
     photo_width = width * 0.38
     results_width = width - photo_width - 6 * MM
     main = Table(
-        [[_photo(styles, doc.photo_jpeg, photo_width), _results(styles, doc, results_width)]],
+        [
+            [
+                _photo(styles, doc.photo_jpeg, photo_width, doc.no_photo),
+                _results(styles, doc, results_width),
+            ]
+        ],
         colWidths=[width - results_width, results_width],
         style=_TIGHT,
     )
@@ -532,11 +540,19 @@ def _opening(
     ]
 
 
-def _photo(styles: _Styles, jpeg: bytes | None, width: float) -> list[Flowable]:
+def _photo(
+    styles: _Styles, jpeg: bytes | None, width: float, why: Message | None = None
+) -> list[Flowable]:
     height = width
     if jpeg is None:
-        zh, en = _both(pmsg("certificate", "无照片"))
-        content: Flowable = Paragraph(f"{zh}<br/>{_latin(en, 7, styles.muted)}", styles.caption)
+        zh, en = _both(why or pmsg("certificate", "无照片"))
+        # The inspector's note may be Chinese in the English line too: Helvetica cannot draw it.
+        english = (
+            _latin(escape(en), 7, styles.muted)
+            if en.isascii()
+            else f"<font size='7'>{escape(en)}</font>"
+        )
+        content: Flowable = Paragraph(f"{escape(zh)}<br/>{english}", styles.caption)
     else:
         reader = ImageReader(io.BytesIO(jpeg))
         pixel_width, pixel_height = reader.getSize()

@@ -18,7 +18,7 @@ from qc_app.codes import (
     normalize,
 )
 from qc_app.db import parse_id, write
-from qc_app.errors import LostRace, NotFound, ValidationFailed
+from qc_app.errors import FieldErrors, LostRace, NotFound, ValidationFailed
 from qc_app.i18n import Message, joined, msg
 from qc_app.inspection.models import Inspection
 from qc_app.inspection.services import decisive_reasons
@@ -241,6 +241,8 @@ def receive_item(
     once_key: str | None = None,
     views: Mapping[str, bytes | None] | None = None,
     dimensions: Mapping[str, object] | None = None,
+    no_photo_reason: object = None,
+    no_photo_note: object = None,
 ) -> Item:
     """Intake through the API: a repeated receive is refused (409) unless it repeats an
     Idempotency-Key, which `receive_scan` answers with the first outcome."""
@@ -256,6 +258,8 @@ def receive_item(
         repeat_ok=False,
         views=views,
         dimensions=dimensions,
+        no_photo_reason=no_photo_reason,
+        no_photo_note=no_photo_note,
     )
     return get_item(session=session, actor=actor, code=code)
 
@@ -275,14 +279,17 @@ def receive_scan(
     repeat_ok: bool = True,
     views: Mapping[str, bytes | None] | None = None,
     dimensions: Mapping[str, object] | None = None,
+    no_photo_reason: object = None,
+    no_photo_note: object = None,
 ) -> ScanResult:
-    """Intake: the scanned item is weighed (and photographed) at the warehouse.
+    """Intake: the scanned item is weighed and photographed at the warehouse.
 
     `photo` is the front view; `views` the others (back, stamp, detail) and `dimensions` what
-    identifies the piece: `intake_proof` checks them. A discrepancy (lighter than declared
-    beyond the balance tolerance, or damage noted by the inspector) puts the item on hold with
-    the reason, in the same transaction. A repeated scan of a received item answers "already
-    received" and records nothing.
+    identifies the piece; without photos, `no_photo_reason` (proof.no_photo_reasons) and
+    `no_photo_note` say why none could be taken: `intake_proof` checks them. A discrepancy
+    (lighter than declared beyond the balance tolerance, or damage noted by the inspector)
+    puts the item on hold with the reason, in the same transaction. A repeated scan of a
+    received item answers "already received" and records nothing.
     """
     key = once.clean_key(once_key)
     asked = once.digest(
@@ -292,6 +299,11 @@ def receive_scan(
         damage=damage,
         **{f"photo_{view}": data for view, data in (views or {}).items() if data},
         **({"dimensions": sorted((dimensions or {}).items())} if dimensions else {}),
+        **(
+            {"no_photo": [str(no_photo_reason), str(no_photo_note or "")]}
+            if no_photo_reason
+            else {}
+        ),
     )
     item = get_item(session=session, actor=actor, code=code)
     # Recalled after reading the item: a concurrent submit that received it committed its key
@@ -302,14 +314,31 @@ def receive_scan(
         return ScanResult.replayed(prior)
     if repeat_ok and item.received_at is not None:
         return _already_received(item)
-    mass_cg = mass_to_cg(parse_mass_g(mass_g))
-    images, measured = intake_proof(item, {"front": photo, **(views or {})}, dimensions or {})
+    errors = FieldErrors()
+    mass_cg = 0
+    try:
+        mass_cg = mass_to_cg(parse_mass_g(mass_g))
+    except ValidationFailed as exc:
+        errors.add("mass_g", exc.message)
+    taken = intake_proof(
+        item,
+        {"front": photo, **(views or {})},
+        dimensions or {},
+        no_photo_reason=no_photo_reason,
+        no_photo_note=no_photo_note,
+        errors=errors,
+    )
     # Stored (content-addressed) before the transaction, as at declaration.
-    digests = {view: storage.store(files, "photos", i.jpeg, ".jpg") for view, i in images.items()}
+    digests = {
+        view: storage.store(files, "photos", i.jpeg, ".jpg") for view, i in taken.images.items()
+    }
     try:
         with write(session):
-            item.dimensions = measured or None
-            result = _receive(session, actor, item, mass_cg, images, digests, damage, station, now)
+            item.dimensions = taken.dimensions or None
+            item.no_photo = taken.no_photo
+            result = _receive(
+                session, actor, item, mass_cg, taken.images, digests, damage, station, now
+            )
             once.remember(
                 session,
                 user_id=actor.id,
@@ -332,14 +361,34 @@ def receive_scan(
     return result
 
 
+@dataclass(frozen=True)
+class IntakeProof:
+    """What intake took, checked: the cleaned photos by view, the dimensions as signed, and
+    the recorded reason when no photo could be taken (None when there are photos)."""
+
+    images: dict[str, CleanImage]
+    dimensions: dict[str, str]
+    no_photo: dict[str, str] | None
+
+
 def intake_proof(
-    item: Item, photos: Mapping[str, bytes | None], dimensions: Mapping[str, object]
-) -> tuple[dict[str, CleanImage], dict[str, str]]:
-    """The one rule of what intake must take (issue 19, proof of this very piece): photos are
-    none or a complete set (front, back, and the stamp or a detail), each a clean image; the
-    dimensions that identify the piece's article type (and its main stone's, for a set piece
-    with stones) are given and within range. Returns the cleaned photos by view and the
-    dimensions as they are signed; checks everything before anything is stored."""
+    item: Item,
+    photos: Mapping[str, bytes | None],
+    dimensions: Mapping[str, object],
+    *,
+    no_photo_reason: object = None,
+    no_photo_note: object = None,
+    errors: FieldErrors | None = None,
+) -> IntakeProof:
+    """The one rule of what intake must take (issue 19, proof of this very piece; issue 18,
+    photos required): a complete set of photos (front, back, and the stamp or a detail; the
+    stamp for a piece with precious metal), each a clean image, unless the inspector records
+    why none could be taken; the dimensions that identify the piece's article type (and its
+    main stone's, for a set piece with stones) are given and within range. Every problem is
+    named by its form field (`errors`, shared with the caller's own checks) before anything
+    is stored."""
+    errors = errors or FieldErrors()
+    fields = proof.photo_fields()
     unknown = sorted(v for v, data in photos.items() if data and v not in proof.views())
     if unknown:
         raise ValidationFailed(msg("未知的照片视角：{views}", views=", ".join(unknown)))
@@ -350,16 +399,35 @@ def intake_proof(
         try:
             images[view] = clean_image(data)
         except ValidationFailed as exc:
-            raise ValidationFailed(
-                msg("照片（{view}）：{problem}", view=proof.VIEW_LABELS[view], problem=exc.message)
-            ) from exc
-    missing = proof.missing_views(images)
-    if images and missing:
-        raise ValidationFailed(msg("照片不全，还须拍：{views}", views=tuple(missing)))
-    measured = proof.parse_dimensions(
-        dimensions, article_type=item.article_type, has_stone=_has_stones(item)
-    )
-    return images, measured
+            errors.add(
+                fields[view],
+                msg("照片（{view}）：{problem}", view=proof.VIEW_LABELS[view], problem=exc.message),
+            )
+    no_photo, reason_refused = None, False
+    try:
+        no_photo = proof.parse_no_photo(no_photo_reason, no_photo_note)
+    except ValidationFailed as exc:
+        reason_refused = True
+        for name, said in exc.fields.items():
+            errors.add(name, said)
+    given = {v for v, data in photos.items() if data}
+    metal = _has_metal(item)
+    if given and no_photo is not None:
+        errors.add("no_photo_reason", msg("已拍照片时不填未拍原因"))
+    elif given and (missing := proof.missing_views(given, metal=metal)):
+        errors.add("photos", msg("照片不全，还须拍：{views}", views=tuple(missing)))
+    elif not given and no_photo is None and not reason_refused:
+        wanted = tuple(proof.missing_views((), metal=metal))
+        errors.add("photos", msg("请拍照片（{views}），或选择无法拍照的原因", views=wanted))
+    try:
+        measured = proof.parse_dimensions(
+            dimensions, article_type=item.article_type, has_stone=_has_stones(item)
+        )
+    except ValidationFailed as exc:
+        errors.add("dimensions", exc.message)
+        measured = {}
+    errors.check()
+    return IntakeProof(images, measured, no_photo)
 
 
 def identifying_dimensions(item: Item) -> list[proof.Dimension]:
@@ -370,6 +438,13 @@ def identifying_dimensions(item: Item) -> list[proof.Dimension]:
 def _has_stones(item: Item) -> bool:
     rules = load_ruleset()
     return any(rules.family_of(c["material"]) != pieces.METAL for c in item.components or ())
+
+
+def _has_metal(item: Item) -> bool:
+    """A piece of precious metal, or set in it: its stamp must be photographed."""
+    rules = load_ruleset()
+    materials = [item.declared_material, *(c["material"] for c in item.components or ())]
+    return any(rules.family_of(m) == pieces.METAL for m in materials)
 
 
 def _already_received(item: Item) -> ScanResult:
@@ -409,6 +484,7 @@ def _receive(
         station=station,
         **({"photos": dict(digests)} if len(digests) > 1 else {}),
         **({"dimensions": item.dimensions} if item.dimensions else {}),
+        **({"no_photo": item.no_photo} if item.no_photo else {}),
     )
     for view, image in images.items():
         session.add(photo_row(item, image, digests[view], "intake", actor, now, view=view))

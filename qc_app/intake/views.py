@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from qc_app.authz import MERCHANT_PORTAL, SEE_ALARMS, SIGNED_IN, WAREHOUSE, allo
 from qc_app.certificates.lookup import certificate_of
 from qc_app.codes import normalize
 from qc_app.db import request_session
-from qc_app.errors import NotFound
+from qc_app.errors import NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.inspection.services import history
 from qc_app.intake import results, services
@@ -18,6 +19,7 @@ from qc_app.items import services as items
 from qc_app.items.timeline import custody_rows
 from qc_app.items.workflow import MACHINE, ItemState
 from qc_app.listings import consistency
+from qc_app.listings import services as listings
 from qc_app.listings.services import merchant_listings
 from qc_app.merchants.models import Merchant
 from qc_app.merchants.services import current_membership, merchant_choices
@@ -138,10 +140,21 @@ def csv_template() -> Any:
 @bp.get("/m/listings/<int:listing_id>")
 @permission_required(MERCHANT_PORTAL)
 def listing(listing_id: int) -> Any:
+    return listing_page(listing_id)
+
+
+def listing_page(
+    listing_id: int, *, typed: Mapping[str, str] | None = None, errors: Any = None
+) -> str:
+    """The merchant's listing page; after a refused edit, with what was typed and each
+    problem under its field."""
     db = request_session()
     view = results.listing_view(session=db, actor=actor(), listing_id=listing_id)
     return render_template(
         "listings/show.html",
+        typed=typed or {},
+        errors=errors or {},
+        materials=load_ruleset().declarations,
         view=view,
         listing=view.listing,
         merchant=db.get(Merchant, view.listing.merchant_id),
@@ -151,6 +164,38 @@ def listing(listing_id: int) -> Any:
         programme=db.get_one(Programme, view.listing.programme_id),
         programmes=programmes.running(db, now()),
     )
+
+
+@bp.post("/m/listings/<int:listing_id>/edit")
+@permission_required(MERCHANT_PORTAL)
+def edit_listing(listing_id: int) -> Any:
+    """Save the edit and come back to the listing, whose page shows the title check again; a
+    refused edit comes back with what was typed and each problem under its field."""
+    form = request.form
+    try:
+        _, warnings = listings.edit_listing(
+            session=request_session(),
+            actor=actor(),
+            listing_id=listing_id,
+            changes={
+                "title": form.get("title"),
+                "brand": form.get("brand"),
+                "style": form.get("style"),
+                "material_code": form.get("material_code"),
+                "price_fen": yuan_to_fen(form.get("price_yuan", "")),
+            },
+            version=form.get("version"),
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return listing_page(listing_id, typed=form, errors=exc.fields), 422
+    said = (
+        msg("已保存；标题仍有 {n} 处超出保障范围的描述", n=len(warnings))
+        if warnings
+        else msg("已保存；标题与申报材质一致")
+    )
+    flash(translate(said), "warning" if warnings else "success")
+    return redirect(url_for("intake.listing", listing_id=listing_id))
 
 
 @bp.get("/m/consignments/<code>")
@@ -265,27 +310,37 @@ def close(code: str) -> Any:
     return redirect(url_for("intake.consignment_scan", code=code))
 
 
-@bp.get("/intake/<code>")
-@permission_required(WAREHOUSE)
-def receive_form(code: str) -> Any:
+def _receive_page(code: str, *, typed: Any = None, errors: Any = None) -> str:
     item = items.get_item(session=request_session(), actor=actor(), code=code)
     return render_template(
         "intake/receive.html",
         item=item,
-        consignment_code=request.args.get("c", ""),
+        consignment_code=request.args.get("c", "") or (typed or {}).get("c", ""),
         once=once.new_token(),
         photo_views=[
             (field, translate(proof.VIEW_LABELS[view]))
             for view, field in proof.photo_fields().items()
         ],
         dimensions=services.identifying_dimensions(item),
+        no_photo_reasons=proof.NO_PHOTO_REASONS,
+        typed=typed or {},
+        errors=errors or {},
     )
+
+
+@bp.get("/intake/<code>")
+@permission_required(WAREHOUSE)
+def receive_form(code: str) -> Any:
+    return _receive_page(code)
 
 
 @bp.post("/intake/<code>")
 @permission_required(WAREHOUSE)
 @refusals_back_to(_after_receive)
 def receive(code: str) -> Any:
+    """A refused form comes back with what was typed and each problem by its field (the photos
+    must be chosen again: a browser never refills a file input); a scan's refusal (unknown
+    code, already moved on) goes back to the scanner page as before."""
     photos = {
         view: upload.read() if (upload := request.files.get(field)) and upload.filename else None
         for view, field in proof.photo_fields().items()
@@ -295,20 +350,27 @@ def receive(code: str) -> Any:
         for key in proof.dimension_keys()
         if request.form.get(f"dim_{key}", "").strip()
     }
-    result = services.receive_scan(
-        session=request_session(),
-        actor=actor(),
-        code=code,
-        mass_g=request.form.get("mass_g"),
-        photo=photos.pop("front"),
-        views=photos,
-        dimensions=dimensions,
-        files=files(),
-        now=now(),
-        damage=request.form.get("damage", "")[:150],
-        station=station("intake"),
-        once_key=request.form.get("once"),
-    )
+    try:
+        result = services.receive_scan(
+            session=request_session(),
+            actor=actor(),
+            code=code,
+            mass_g=request.form.get("mass_g"),
+            photo=photos.pop("front"),
+            views=photos,
+            dimensions=dimensions,
+            no_photo_reason=request.form.get("no_photo_reason"),
+            no_photo_note=request.form.get("no_photo_note"),
+            files=files(),
+            now=now(),
+            damage=request.form.get("damage", "")[:150],
+            station=station("intake"),
+            once_key=request.form.get("once"),
+        )
+    except ValidationFailed as exc:
+        if not exc.fields:
+            raise
+        return _receive_page(code, typed=request.form, errors=exc.fields), 422
     show(result)
     back_to = normalize(request.form.get("c", ""))
     if back_to:

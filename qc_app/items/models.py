@@ -40,6 +40,11 @@ class Item(SQLModel, table=True):
     dimensions: dict[str, str] | None = Field(
         default=None, sa_column=Column(JSONText(), nullable=True)
     )
+    # Received without photos: why none could be taken, as the inspector recorded it
+    # ({"reason": proof.no_photo_reasons code, "note": text}); None when photographed.
+    no_photo: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSONText(), nullable=True)
+    )
     state: ItemState = Field(sa_column=Column(String(24), nullable=False, index=True))
     held_from: str | None = Field(default=None, max_length=24)
     hold_reason: str | None = Field(default=None, max_length=200)

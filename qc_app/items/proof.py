@@ -64,14 +64,62 @@ VIEW_LABELS: Mapping[str, Message] = {
 }
 
 
-def missing_views(given: Collection[str]) -> list[Message]:
-    """What a complete set still lacks: every required view, and one of `one_of`."""
+def missing_views(given: Collection[str], *, metal: bool = False) -> list[Message]:
+    """What a complete set still lacks: every required view, and one of `one_of`; a piece
+    with precious metal needs its stamp (the fineness mark), which a detail does not replace."""
     spec = _data()["views"]
     missing = [VIEW_LABELS[v] for v in spec["required"] if v not in given]
-    if not any(v in given for v in spec["one_of"]):
+    if metal:
+        if spec["metal_requires"] not in given:
+            missing.append(VIEW_LABELS[spec["metal_requires"]])
+    elif not any(v in given for v in spec["one_of"]):
         first, *others = (VIEW_LABELS[v] for v in spec["one_of"])
         missing.append(msg("{first}或{others}", first=first, others=tuple(others)))
     return missing
+
+
+# Why an item was received without photos: the inspector's choice, shown in words on the
+# certificate and the consumer's page (codes are data: proof.json "no_photo_reasons").
+NO_PHOTO_REASONS: Mapping[str, Message] = {
+    "camera_fault": pmsg("no photo", "拍照设备故障"),
+    "sealed_package": pmsg("no photo", "密封包装，不得拆封拍照"),
+    "too_small": pmsg("no photo", "物品过小，无法拍出可辨认的照片"),
+    "other": pmsg("no photo", "其他原因"),
+}
+NOTE_MAX = 200
+
+
+def no_photo_reasons() -> tuple[str, ...]:
+    return tuple(_data()["no_photo_reasons"])
+
+
+def parse_no_photo(reason: object, note: object) -> dict[str, str] | None:
+    """The recorded reason no photo could be taken, as stored and signed ({"reason", "note"}),
+    or None when none was given. "other" needs the note to say what it was."""
+    code = str(reason or "").strip()
+    text = " ".join(str(note or "").split())
+    if not code and not text:
+        return None
+    if code not in no_photo_reasons():
+        raise ValidationFailed(
+            msg("请选择未拍照片的原因"), fields={"no_photo_reason": msg("请选择未拍照片的原因")}
+        )
+    if len(text) > NOTE_MAX:
+        said = msg("说明最多 {n} 字", n=NOTE_MAX)
+        raise ValidationFailed(said, fields={"no_photo_note": said})
+    if code == "other" and not text:
+        said = msg("选择“其他原因”时请写明原因")
+        raise ValidationFailed(said, fields={"no_photo_note": said})
+    return {"reason": code, "note": text}
+
+
+def no_photo_words(record: Mapping[str, str]) -> Message:
+    """The recorded reason in words: the chosen reason, and the inspector's note after it."""
+    reason = NO_PHOTO_REASONS.get(record.get("reason", ""), NO_PHOTO_REASONS["other"])
+    note = record.get("note", "")
+    if note:
+        return msg("收货时未拍照片：{reason}（{note}）", reason=reason, note=note)
+    return msg("收货时未拍照片：{reason}", reason=reason)
 
 
 def dimension(key: str) -> Dimension:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Integer
 from sqlmodel import Field, SQLModel
 
 from qc_app.sqltypes import UTCDateTime, fen_column
+
+# Optimistic lock: of two concurrent edits of one listing, the second fails with
+# StaleDataError, which db.write turns into LostRace (409).
+_listing_version = Column("version", Integer, nullable=False, server_default="1")
 
 
 class Listing(SQLModel, table=True):
     """Table: a product listing; its declared material is what QC checks against."""
 
     __tablename__ = "listings"
+    __mapper_args__ = {"version_id_col": _listing_version}
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchants.id", index=True)
     title: str = Field(max_length=120)
@@ -27,6 +32,7 @@ class Listing(SQLModel, table=True):
     # The guarantee programme the label names (programmes.services; default 假一赔十).
     programme_id: int = Field(foreign_key="programmes.id")
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    version: int = Field(default=0, sa_column=_listing_version)
 
 
 class LabelPeriod(SQLModel, table=True):

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, and_, col, or_, select
 
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, Role, authorize, ensure_visible
 from qc_app.db import write
-from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.errors import Conflict, FieldErrors, LostRace, NotFound, ValidationFailed
 from qc_app.i18n import msg
+from qc_app.listings.consistency import TitleWarning, check_title
 from qc_app.listings.models import LabelPeriod, Listing
 from qc_app.lists import ListFound, ListSpec
 from qc_app.merchants.models import Merchant
@@ -65,6 +68,101 @@ def create_listing(
             programme=chosen.code,
         )
     return listing
+
+
+# What a merchant may change on a listing, and how each is read (a form's or JSON's value).
+EDITABLE = ("title", "brand", "style", "material_code", "price_fen")
+
+
+def edit_listing(
+    *,
+    session: Session,
+    actor: User,
+    listing_id: int,
+    changes: Mapping[str, object],
+    version: object = None,
+    now: datetime,
+) -> tuple[Listing, list[TitleWarning]]:
+    """The merchant edits its listing (title, brand, style, declared material, price) and gets
+    the title check's warnings for what it now says (issue 18).
+
+    Every field's problem is named at once (FieldErrors). The declared material cannot change
+    once a certificate was issued under the listing: the certificate, the consumer's page and
+    a 假一赔十 claim all tie the item to this listing's material, and changing it would make a
+    signed certificate contradict the listing it proves (a real platform asks for a new
+    listing then). Items declared before keep their own declared material either way. Title,
+    brand, style and price may change at any time: orders keep the price they were placed at.
+    `version`, when given, is the one the merchant's form was read at: an edit made on a page
+    someone else has since changed is refused (409) rather than silently undoing theirs; two
+    edits at once, one wins (db.write's LostRace) and the other is refused the same way.
+    """
+    authorize(actor, MERCHANT_PORTAL)
+    listing = get_listing(session=session, actor=actor, listing_id=listing_id)
+    rules = load_ruleset()
+    errors = FieldErrors()
+    wanted: dict[str, object] = {}
+    limits = {"title": (True, 120), "brand": (False, 60), "style": (False, 60)}
+    for field, (required, longest) in limits.items():
+        if field in changes:
+            try:
+                wanted[field] = clean_text(
+                    changes[field], field, required=required, max_length=longest
+                )
+            except ValidationFailed as exc:
+                errors.add(field, exc.message)
+    if "material_code" in changes:
+        try:
+            code = clean_text(
+                changes["material_code"], "material_code", required=True, max_length=32
+            )
+            rules.declaration(code)
+            wanted["material_code"] = code
+        except ValidationFailed as exc:
+            errors.add("material_code", exc.message)
+    if "price_fen" in changes:
+        try:
+            wanted["price_fen"] = parse_price_fen(changes["price_fen"])
+        except ValidationFailed as exc:
+            errors.add("price_fen", exc.message)
+    if wanted.get("material_code", listing.material_code) != listing.material_code and _certified(
+        session, listing
+    ):
+        errors.add(
+            "material_code",
+            msg("已有证书按此商品的申报材质签发，不能再改材质；请新建商品"),
+        )
+    errors.check()
+    if version not in (None, "") and str(version) != str(listing.version):
+        raise LostRace(msg("商品已被修改（可能在另一个窗口）：请刷新后再改"))
+    changed = {k: v for k, v in wanted.items() if getattr(listing, k) != v}
+    if changed:
+        with write(session):
+            before = {k: getattr(listing, k) for k in changed}
+            for field, value in changed.items():
+                setattr(listing, field, value)
+            session.add(listing)
+            audit.record(
+                session,
+                actor=actor,
+                action="listing_edited",
+                entity="listing",
+                entity_id=listing.id or 0,
+                at=now,
+                before=before,
+                after=changed,
+            )
+    return listing, check_title(listing.title, listing.material_code, rules)
+
+
+def _certified(session: Session, listing: Listing) -> bool:
+    """Whether any certificate was issued for an item of this listing (revoked ones too: they
+    were signed with its material)."""
+    # Plain SQL: the certificates package depends on listings, not the other way round.
+    query = text(
+        "SELECT 1 FROM certificates c JOIN items i ON i.id = c.item_id "
+        "WHERE i.listing_id = :listing LIMIT 1"
+    )
+    return session.execute(query, {"listing": listing.id}).first() is not None
 
 
 def set_programme(

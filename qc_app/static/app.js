@@ -137,9 +137,11 @@
         live = true;
         box.dataset.live = "1";
         if (status) { status.textContent = box.dataset.onText || status.textContent; }
-        // From now on a submit without a still takes one first.
+        // From now on a submit without a still takes one first, unless the inspector chose
+        // the reason no photo could be taken.
+        var reason = form.querySelector("[name=no_photo_reason]");
         beforeSend.set(form, function (send) {
-          if (!nextEmpty()) { send(); } else { capture(send); }
+          if (!nextEmpty() || (reason && reason.value)) { send(); } else { capture(send); }
         });
       })
       .catch(function () { /* no camera or no permission: the file input remains */ });

@@ -30,7 +30,8 @@ from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.codes import check_code_matches, is_certificate_number, normalize
 from qc_app.db import write
 from qc_app.errors import Conflict, NotFound
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg
+from qc_app.items.proof import no_photo_words
 from qc_app.merchants.services import guarantee_in_force
 from qc_app.programmes.coverage import ACTIVE_STATES_SQL, Coverage, Facts, Terms, decide
 from qc_app.sqltypes import UTCDateTime
@@ -93,7 +94,7 @@ class PublicView:
         """The page's large photo: the signed front photo; the item's latest photo for a
         certificate signed before the intake set."""
         r = self.record
-        if r is None:
+        if r is None or self.no_photo is not None:
             return None
         front = next((digest for view, digest in self.signed_photos() if view == "front"), None)
         if front is not None:
@@ -117,6 +118,13 @@ class PublicView:
             if r is None
             else signing.qr_path(r.number, r.kid, r.url_signature, "/certificate.pdf")
         )
+
+    @property
+    def no_photo(self) -> Message | None:
+        """Why the item was received without photos, in words, when the certificate signs a
+        reason (the merchant's own photo is then not shown as the piece's)."""
+        proof = (self.payload or {}).get("proof") or {}
+        return no_photo_words(proof["no_photo"]) if proof.get("no_photo") else None
 
     def signed_photos(self) -> list[tuple[str, str]]:
         """(view, SHA-256) of the intake set the certificate signs; none for older ones."""

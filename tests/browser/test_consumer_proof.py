@@ -19,7 +19,7 @@ def test_a_replaced_intake_photo_shows_on_the_phone(
 ) -> None:
     _item, issued = flow.certified()
     signed = json.loads(issued.certificate.payload)["proof"]["photos"]
-    assert [p["view"] for p in signed] == ["front", "back", "detail"]
+    assert [p["view"] for p in signed] == ["front", "back", "stamp"]
     open_qr(page, live_server, issued.verify_url)
     figures = page.locator("#intake-proof figure")
     expect(figures).to_have_count(3)

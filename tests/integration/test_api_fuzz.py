@@ -257,7 +257,7 @@ def target(app: Flask, flow: Flow, token: Any, cjk_font_path: Any) -> Target:
                     }
                 ]
             },
-            "/api/v1/items/{code}/receive": {"mass_g": "5.03"},
+            "/api/v1/items/{code}/receive": {"mass_g": "5.03", "no_photo_reason": "camera_fault"},
             "/api/v1/items/{code}/inspections": {
                 "measurements": {"mass_g": "5.03", "fineness_permille": "999.2", "metal": "Au"}
             },

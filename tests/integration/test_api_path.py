@@ -17,7 +17,7 @@ from qc_app.certificates.models import Certificate
 from qc_app.certificates.signing import verifier_from_jwks
 from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
-from tests.conftest import World, jpeg_bytes, other_views, stored_files
+from tests.conftest import NO_PHOTO, World, jpeg_bytes, other_views, stored_files
 
 API = "/api/v1"
 GOLD = {"mass_g": "5.03", "fineness_permille": 999.2, "metal": "Au"}
@@ -68,7 +68,7 @@ class Api:
     def receive(
         self, code: str, mass_g: str = "5.03", dimensions: dict[str, str] | None = None
     ) -> Any:
-        data: dict[str, Any] = {"mass_g": mass_g}
+        data: dict[str, Any] = {"mass_g": mass_g, **NO_PHOTO}  # no photos: the reason instead
         if dimensions:
             data["dimensions"] = dimensions
         answer = self.post("inspector1", f"/items/{code}/receive", data)
@@ -203,7 +203,7 @@ def test_receive_multipart_stores_the_photo(api: Api, db: Session) -> None:
     assert [(p.kind, p.view, p.width) for p in photos] == [
         ("intake", "front", 320),
         ("intake", "back", 320),
-        ("intake", "detail", 320),
+        ("intake", "stamp", 320),
     ]
 
 
@@ -459,7 +459,7 @@ def test_non_integer_or_non_positive_price_is_422(api: Api, price_fen: Any) -> N
 def test_receiving_twice_is_409(api: Api) -> None:
     code = api.consign(api.listing())
     api.receive(code, mass_g="5.03")
-    answer = api.post("inspector1", f"/items/{code}/receive", {"mass_g": "9.99"})
+    answer = api.post("inspector1", f"/items/{code}/receive", {"mass_g": "9.99", **NO_PHOTO})
     assert_error(answer, 409, "illegal_transition")
     assert api.get("admin1", f"/items/{code}").get_json()["received_mass_g"] == "5.03"
 

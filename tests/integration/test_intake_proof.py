@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from qc_app import storage
+from qc_app.audit import AuditEvent
 from qc_app.certificates.payload import certificate_payload, parse
 from qc_app.certificates.pdf import read_embedded_payload
 from qc_app.errors import ValidationFailed
@@ -21,7 +22,7 @@ from qc_app.intake.services import receive_scan
 from qc_app.items import proof
 from qc_app.items.models import Item, Photo
 from qc_app.sqltypes import utcnow
-from tests.conftest import Flow, jpeg_bytes, proof_set, stored_files
+from tests.conftest import NO_PHOTO, Flow, jpeg_bytes, proof_set, stored_files
 from tests.integration.test_api_path import API, Api, assert_error
 from tests.integration.test_set_piece_path import MEASURED, RING_SIZE, api, consign_piece
 
@@ -71,7 +72,7 @@ def test_the_pdf_carries_the_photo_digests_and_the_dimensions(
         "photos": [{"view": p.view, "sha256": p.sha256} for p in rows],
         "dimensions": {"ring_size": "14", "stone_length_mm": "4.3", "stone_width_mm": "4.3"},
     }
-    assert [p["view"] for p in signed["proof"]["photos"]] == ["front", "back", "detail"]
+    assert [p["view"] for p in signed["proof"]["photos"]] == ["front", "back", "stamp"]
     assert {p.original_sha256 for p in rows} == {
         hashlib.sha256(b).hexdigest() for b in sent.values()
     }
@@ -132,27 +133,87 @@ def test_a_certificate_without_proof_keeps_its_old_bytes() -> None:
     assert b"proof" not in certificate_payload(**fields)
 
 
-def test_an_item_received_without_photos_signs_no_proof(flow: Flow, cjk_font_path: Any) -> None:
+def test_an_item_received_without_photos_signs_the_reason(
+    flow: Flow, db: Session, cjk_font_path: Any
+) -> None:
     item = flow.declare()
     flow.receive(item, photo=False)
+    assert db.get_one(Item, item.id).no_photo == {"reason": "camera_fault", "note": "镜头损坏"}
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "receive")).one()
+    assert event.details()["no_photo"] == {"reason": "camera_fault", "note": "镜头损坏"}
     flow.approve(flow.inspect(item))
     issued = flow.certify(item)
-    assert "proof" not in parse(issued.certificate.payload.encode())
+    assert parse(issued.certificate.payload.encode())["proof"] == {
+        "photos": [],
+        "dimensions": {},
+        "no_photo": {"reason": "camera_fault", "note": "镜头损坏"},
+    }
+    pdf = storage.load(
+        stored_files(flow.app), "certificates", issued.certificate.pdf_sha256, ".pdf"
+    )
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "收货时未拍照片：拍照设备故障（镜头损坏）" in text.replace("\n", "")
+    assert "No photo was taken at intake: camera fault (镜头损坏)" in " ".join(text.split())
+
+
+def test_without_photos_and_without_a_reason_nothing_is_received(flow: Flow, db: Session) -> None:
+    item = flow.declare()
+    with pytest.raises(ValidationFailed) as refused:
+        receive_scan(
+            session=db,
+            actor=flow.world["inspector1"],
+            code=item.code,
+            mass_g="5.03",
+            photo=None,
+            files=stored_files(flow.app),
+            now=utcnow(),
+        )
+    assert refused.value.fields["photos"].render("zh") == (
+        "请拍照片（正面；背面；印记），或选择无法拍照的原因"
+    )
+    db.rollback()
+    assert db.get_one(Item, item.id).received_at is None
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "receive")).all() == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "note", "field"),
+    [("broken", "", "no_photo_reason"), ("other", "", "no_photo_note")],
+    ids=["unknown-reason", "other-without-words"],
+)
+def test_a_reason_must_be_one_we_know_and_other_must_say_what(
+    flow: Flow, db: Session, reason: str, note: str, field: str
+) -> None:
+    item = flow.declare()
+    with pytest.raises(ValidationFailed) as refused:
+        receive_scan(
+            session=db,
+            actor=flow.world["inspector1"],
+            code=item.code,
+            mass_g="5.03",
+            photo=None,
+            no_photo_reason=reason,
+            no_photo_note=note,
+            files=stored_files(flow.app),
+            now=utcnow(),
+        )
+    assert set(refused.value.fields) == {field}
 
 
 @pytest.mark.parametrize(
     ("views", "problem"),
     [
-        ({"front"}, "照片不全，还须拍：背面；印记或细节"),
-        ({"front", "back"}, "照片不全，还须拍：印记或细节"),
+        ({"front"}, "照片不全，还须拍：背面；印记"),
+        ({"front", "back"}, "照片不全，还须拍：印记"),
+        ({"front", "back", "detail"}, "照片不全，还须拍：印记"),
         ({"back", "stamp", "detail"}, "照片不全，还须拍：正面"),
     ],
-    ids=["front-only", "no-stamp-nor-detail", "no-front"],
+    ids=["front-only", "no-stamp", "a-detail-is-no-stamp-for-gold", "no-front"],
 )
 def test_an_incomplete_set_is_refused_and_nothing_is_stored(
     flow: Flow, db: Session, views: set[str], problem: str
 ) -> None:
-    item = flow.declare()
+    item = flow.declare()  # gold: its stamp is required
     sent = {v: jpeg_bytes(colour=(i * 40, 90, 90)) for i, v in enumerate(sorted(views))}
     with pytest.raises(ValidationFailed) as refused:
         receive_scan(
@@ -187,7 +248,9 @@ def test_the_dimensions_of_the_article_type_are_required_and_checked(
 ) -> None:
     code = consign_piece(api)
     answer = api.post(
-        "inspector1", f"/items/{code}/receive", {"mass_g": "3.21", **{"dimensions": dimensions}}
+        "inspector1",
+        f"/items/{code}/receive",
+        {"mass_g": "3.21", "dimensions": dimensions, **NO_PHOTO},
     )
     assert assert_error(answer, 422)["message_zh"] == problem
     assert api.state(code) == "declared"
@@ -201,7 +264,7 @@ def test_a_plain_item_needs_no_dimensions_and_may_give_known_ones(flow: Flow) ->
 def test_every_photo_of_the_set_is_stored_under_its_digest(flow: Flow, db: Session) -> None:
     item = flow.receive(flow.declare())
     photos = {p.view: p.sha256 for p in db.exec(select(Photo).where(Photo.item_id == item.id))}
-    assert set(photos) == {"front", "back", "detail"}
+    assert set(photos) == {"front", "back", "stamp"}
     for digest in photos.values():
         stored = storage.load(stored_files(flow.app), "photos", digest, ".jpg")
         assert hashlib.sha256(stored).hexdigest() == digest

@@ -21,7 +21,7 @@ from qc_app.orders import services as orders
 from qc_app.orders.models import Order, OrderState
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import Alarm, OnceToken
-from tests.conftest import Flow, World, jpeg_bytes, proof_set, stored_files
+from tests.conftest import NO_PHOTO, Flow, World, jpeg_bytes, proof_set, stored_files
 
 
 def events(db: Session, code: str, action: str) -> int:
@@ -31,6 +31,9 @@ def events(db: Session, code: str, action: str) -> int:
 
 
 def scan_receive(flow: Flow, item: Item, mass_g: str = "5.03", **kw: Any) -> intake.ScanResult:
+    """Intake without photos (the reason recorded) unless the test sends some."""
+    if "photo" not in kw and "views" not in kw:
+        kw.update(NO_PHOTO)
     return intake.receive_scan(
         session=flow.db,
         actor=flow.world["inspector1"],
@@ -174,6 +177,7 @@ def test_concurrent_double_submit_creates_one_record(app: Any, flow: Flow, world
                 code=item.code,
                 mass_g="5.03",
                 photo=None,
+                **NO_PHOTO,
                 files=stored_files(app),
                 now=utcnow(),
                 once_key="same-form",
@@ -319,7 +323,7 @@ def test_packing_records_mass_seal_and_photo(flow: Flow, cjk_font_path: Any) -> 
     assert kinds == [
         ("intake", "front"),
         ("intake", "back"),
-        ("intake", "detail"),
+        ("intake", "stamp"),
         ("packing", None),
     ]
 

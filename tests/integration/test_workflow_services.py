@@ -23,7 +23,7 @@ from qc_app.items.models import Item
 from qc_app.items.services import hold_item, release_item, return_shipped
 from qc_app.items.workflow import MACHINE, TRANSITIONS, ItemState
 from qc_app.sqltypes import utcnow
-from tests.conftest import Flow, World, stored_files
+from tests.conftest import NO_PHOTO, Flow, World, stored_files
 
 # -- pure: the transition table ---------------------------------------------------------------
 
@@ -306,6 +306,7 @@ def test_concurrent_change_makes_the_stale_transition_fail(
                 code=code,
                 mass_g="5.03",
                 photo=None,
+                **NO_PHOTO,
                 files=stored_files(app),
                 now=utcnow(),
             )

@@ -19,7 +19,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.items.models import Item, Photo
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import OnceToken
-from tests.conftest import Flow, jpeg_bytes, other_views
+from tests.conftest import NO_PHOTO, Flow, jpeg_bytes, other_views
 from tests.web.helpers import login
 from tests.web.test_warehouse_pages import form_tokens
 
@@ -161,7 +161,7 @@ def test_an_idempotency_key_sent_ten_times_at_once_receives_once(
     url = f"/api/v1/items/{item.code}/receive"
 
     def send(mass: str) -> Any:
-        return app.test_client().post(url, json={"mass_g": mass}, headers=headers)
+        return app.test_client().post(url, json={"mass_g": mass, **NO_PHOTO}, headers=headers)
 
     answers = at_once([lambda: send("5.03")] * 10)
     assert {a.status_code for a in answers} == {200}

@@ -57,7 +57,7 @@ def test_three_photos_and_the_dimensions_through_the_page(
     item = declared_ring(flow)
     client = inspector(app)
     url = f"/intake/{item.code}"
-    views = proof_set() | {"stamp": proof_set()["detail"]}
+    views = proof_set()
     answer = client.post(
         url,
         data={
@@ -95,13 +95,16 @@ def test_a_missing_dimension_is_refused_on_the_page_and_nothing_is_received(
             **form_tokens(client, url),
             "mass_g": "3.21",
             "dim_ring_size": "14",
-            **photo_fields(proof_set() | {"stamp": proof_set()["detail"]}),
+            **photo_fields(proof_set()),
         },
         content_type="multipart/form-data",
         headers={"Referer": f"http://localhost{url}"},
     )
-    assert answer.status_code == 302
-    assert "请填写尺寸：主石长" in client.get(url).get_data(as_text=True)
+    # The form comes back: the problem under the dimensions, what was typed still there.
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert 'id="dimensions-error"' in page and "请填写尺寸：主石长" in page
+    assert 'value="14"' in page and 'value="3.21"' in page
     db.rollback()
     assert db.get_one(Item, item.id).received_at is None
     assert db.exec(select(Photo)).all() == []

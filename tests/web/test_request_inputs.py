@@ -127,7 +127,8 @@ def test_nan_and_infinity_are_not_json(
 
 def test_json_decimals_stay_exact(app: Any, client: Any, flow: Flow, token: Any) -> None:
     code = flow.declare(mass_g="5.02").code
-    body = '{"mass_g": 5.030000000000000001}'  # a float would round this to 5.03
+    # A float would round this to 5.03 (no photos: the reason recorded instead).
+    body = '{"mass_g": 5.030000000000000001, "no_photo_reason": "camera_fault"}'
     url = f"/api/v1/items/{code}/receive"
     error = error_of(post_raw(client, url, body, token("inspector1")), 422)
     assert "at most 2 decimals" in error["message"]

@@ -15,7 +15,7 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.orders.services import create_order
 from qc_app.sqltypes import utcnow
 from qc_app.warehouse.models import Alarm
-from tests.conftest import Flow, World, jpeg_bytes, other_views
+from tests.conftest import NO_PHOTO, Flow, World, jpeg_bytes, other_views
 from tests.web.helpers import TOKEN, login
 
 ONCE = re.compile(r'name="once" value="([^"]+)"')
@@ -123,7 +123,7 @@ def test_short_mass_at_intake_is_a_red_panel_and_a_hold(app: Any, db: Any, flow:
     client = inspector(app)
     client.post(
         f"/intake/{item.code}",
-        data={**form_tokens(client, f"/intake/{item.code}"), "mass_g": "4.50"},
+        data={**form_tokens(client, f"/intake/{item.code}"), "mass_g": "4.50", **NO_PHOTO},
     )
     page = client.get("/intake").get_data(as_text=True)
     assert 'class="flash error"' in page and "质量不符" in page
@@ -143,8 +143,10 @@ def test_an_invalid_photo_is_refused_and_nothing_is_received(app: Any, db: Any, 
         content_type="multipart/form-data",
         headers={"Referer": f"http://localhost{url}"},
     )
-    assert response.status_code == 302
-    assert "JPEG" in client.get(url).get_data(as_text=True)
+    # The form comes back with the problem under the photo and the mass as typed.
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="photo-error"' in page and "JPEG" in page and 'value="5.03"' in page
     assert count(db, "receive", item.code) == 0
 
 
@@ -309,13 +311,13 @@ def test_api_receive_with_an_idempotency_key_replays(
     item = flow.declare()
     headers = {**token("inspector1"), "Idempotency-Key": "scanner-app-42"}
     url = f"/api/v1/items/{item.code}/receive"
-    first = client.post(url, json={"mass_g": "5.03"}, headers=headers)
-    second = client.post(url, json={"mass_g": "5.03"}, headers=headers)
+    first = client.post(url, json={"mass_g": "5.03", **NO_PHOTO}, headers=headers)
+    second = client.post(url, json={"mass_g": "5.03", **NO_PHOTO}, headers=headers)
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.get_json() == second.get_json()
     assert count(db, "receive", item.code) == 1
     other = client.post(
-        url, json={"mass_g": "5.03"}, headers={**headers, "Idempotency-Key": "another"}
+        url, json={"mass_g": "5.03", **NO_PHOTO}, headers={**headers, "Idempotency-Key": "another"}
     )
     assert other.status_code == 409
     reused = client.post(
