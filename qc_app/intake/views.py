@@ -103,15 +103,18 @@ def _consignments_page(
     return (page[0], 422) if refused is not None and isinstance(page, tuple) else page
 
 
-def _typed_rows(form: Mapping[str, str], photos: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The form's rows in order, as typed, blank ones left out (also those between filled
-    ones: the rows are numbered again from 1, as the service names them)."""
+def _typed_rows(
+    form: Mapping[str, str], photos: Mapping[str, Any], *, blank: bool = False
+) -> list[dict[str, str]]:
+    """The form's rows in order, as typed. Blank ones are left out unless `blank` (adding a
+    row keeps the form as it was): the rows sent are numbered again from 1, as the service
+    names them."""
     numbers = sorted({int(m.group(1)) for key in form if (m := ROW.match(key))})
     rows = []
     for n in numbers[: services.MAX_ITEMS + 1]:
         row = {field: form.get(f"rows-{n}-{field}", "").strip() for field in TYPED}
         upload = photos.get(f"rows-{n}-photo")
-        if any(row.values()) or (upload and upload.filename):
+        if blank or any(row.values()) or (upload and upload.filename):
             rows.append(row | {"n": str(n)})
     return rows
 
@@ -123,10 +126,11 @@ def create_consignment() -> Any:
     order number and a set piece's components. "Add a row" (without a script) and a refusal
     both come back with every typed value, the refusal with each problem under its field."""
     uploads = request.files
-    rows = _typed_rows(request.form, uploads)
     chosen = any(upload.filename for upload in uploads.values())  # a browser never refills one
     if request.form.get("add_row"):
-        return _consignments_page([*rows, {}], photos_dropped=chosen)
+        every = _typed_rows(request.form, uploads, blank=True)
+        return _consignments_page([*every, {}], photos_dropped=chosen)
+    rows = _typed_rows(request.form, uploads)
     specs = []
     for row in rows:
         spec: dict[str, Any] = {key: row[key] for key in TYPED if row[key]}
