@@ -93,7 +93,8 @@
       row.querySelectorAll("input").forEach(function (el) { el.value = ""; });
       row.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
       row.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
-      row.querySelector("[data-row-number]").textContent = String(n);
+      var legend = row.querySelector("[data-row-number]");
+      legend.textContent = legend.textContent.replace(/\d+/, String(n));
       last.after(row);
       row.querySelector("input, select").focus();
     }
