@@ -50,6 +50,7 @@ from qc_app.inspection.workflow import VERDICT_LABELS
 from qc_app.items.workflow import STATE_LABELS
 from qc_app.orders.workflow import ORDER_STATE_LABELS
 from qc_app.rules.engine import load_ruleset
+from qc_app.rules.grading import CUT_LABELS, FLUORESCENCE_LABELS
 from qc_app.sqltypes import utcnow
 from qc_app.storage import Storage, StorageError
 from qc_app.units import FIELD_LABELS, cg_to_mass, format_fen, local_time
@@ -75,6 +76,8 @@ KEY_LABELS: dict[str, Mapping[Any, Message]] = {
     "alarm": ALARM_LABELS,
     "role": ROLE_LABELS,
     "field": FIELD_LABELS,
+    "cut": CUT_LABELS,
+    "fluorescence": FLUORESCENCE_LABELS,
 }
 
 
