@@ -6,7 +6,6 @@ item that cannot be photographed the reason is recorded instead. What was stored
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +18,12 @@ from qc_app.intake.services import consignment_items, create_consignment
 from qc_app.items.models import Item, Photo
 from qc_app.items.workflow import ItemState
 from qc_app.sqltypes import utcnow
-from tests.browser.steps import SHOTS, log_in
+from tests.browser.steps import log_in, shoot
 from tests.conftest import Flow, jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cjk_font_path")]
-OUT = Path(os.environ.get("QC_SHOTS", SHOTS))
 NO_CAMERA = "navigator.mediaDevices.getUserMedia = () => Promise.reject(new Error('no camera'));"
 VIEWS = {"photo": (200, 160, 60), "photo_back": (120, 90, 40), "photo_stamp": (90, 90, 160)}
-
-
-def shoot(page: Page, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / name), full_page=True)
 
 
 def scan(page: Page, code: str) -> None:

@@ -5,8 +5,6 @@ others; the form fits a 1280-wide terminal and stacks on a phone."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +15,12 @@ from qc_app.items.models import Item
 from qc_app.listings.models import Listing
 from qc_app.listings.services import create_listing
 from qc_app.sqltypes import utcnow
-from tests.browser.steps import PHONE, SHOTS, log_in
+from tests.browser.steps import PHONE, log_in, shoot
 from tests.conftest import Flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cjk_font_path")]
-OUT = Path(os.environ.get("QC_SHOTS", SHOTS))
 ROW = ("listing_id", "declared_material", "mass_g", "price_yuan", "order_no", "description")
 ROW_END = ("article_type", "components")
-
-
-def shoot(page: Page, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / name), full_page=True)
 
 
 def type_row(page: Page, n: int, typed: dict[str, str], *, last: str = "Enter") -> None:
