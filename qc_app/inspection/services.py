@@ -599,7 +599,9 @@ def _body_values(
         errors.add("accredited_from", msg("资质有效期起始晚于截止"))
     families = engine.load_ruleset().families
     scope = sorted(set(fields.get("scope") or []))
-    if not scope or not set(scope) <= set(families):
+    if not scope:
+        errors.add("scope", msg("请至少选择一个资质范围"))
+    elif not set(scope) <= set(families):
         errors.add(
             "scope",
             msg(
