@@ -136,6 +136,28 @@ def _measurement_schema() -> dict[str, Any]:
         key: _field_schema(rules.raw["fields"][key])
         for key in ("count", "bead_diameter_mm", "carat")
     }
+    groups = rules.raw["components"]["bead_groups"]
+    parts["beads_not_as_declared"] = {
+        "type": "array",
+        "maxItems": int(groups["max_groups"]),
+        "description": "bead strings only (declared with bead_diameter_mm): groups of beads "
+        "not as declared, each its count and what the beads were identified as (species and "
+        "the screening results of the component's family); any such bead fails the item, and "
+        "the groups' counts must stay below the string's count. Omit when every bead is as "
+        "declared",
+        "items": {
+            "type": "object",
+            "required": ["count", "species"],
+            "properties": {
+                "count": _field_schema(rules.raw["fields"]["count"]),
+                **{
+                    k: v
+                    for k, v in properties.items()
+                    if k == "species" or v.get("type") == "boolean"
+                },
+            },
+        },
+    }
     properties["components"] = {
         "type": "array",
         "maxItems": 12,

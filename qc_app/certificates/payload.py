@@ -145,6 +145,17 @@ def signed_parts(parts: Sequence[Mapping[str, Any]] | None) -> list[dict[str, An
                 if k != "observations"
             },
             "grading": dict(part["grading"]) if part.get("grading") else None,
+            # A bead string's beads not as declared: only when there are any (shape kept).
+            **(
+                {
+                    "beads_not_as_declared": [
+                        {"count": g["count"], "name_zh": g["name_zh"], "name_en": g["name_en"]}
+                        for g in part["beads_not_as_declared"]
+                    ]
+                }
+                if part.get("beads_not_as_declared")
+                else {}
+            ),
         }
         for part in parts
     ]

@@ -118,6 +118,20 @@ def part_rows(parts: Sequence[Mapping[str, Any]]) -> tuple[PropertyRow, ...]:
                 f"{part['name_en']}{times}: {result.render('en')}",
             )
         )
+        for group in part.get("beads_not_as_declared") or ():
+            beads = pmsg("certificate", "组成部分 {index} 不符的珠子", index=part["index"])
+            said = pmsg(
+                "certificate",
+                "{count} 颗为{name_zh}",
+                count=group["count"],
+                name_zh=group["name_zh"],
+                name_en=group["name_en"],
+            )
+            rows.append(
+                PropertyRow(
+                    beads.render("zh"), beads.render("en"), said.render("zh"), said.render("en")
+                )
+            )
         if part.get("grading"):
             rows += grading_rows(part["grading"])
     return tuple(rows)

@@ -3,7 +3,9 @@ own fields, then one section per declared component), built from the rules data.
 
 Pure: the view passes the rules, the language and what the analyst typed; the template only
 loops over the result. Checkboxes are screening results: unticked means "tested, not found".
-A set piece's component fields are named `c<index>-<key>` (c1-metal, c2-species …).
+A set piece's component fields are named `c<index>-<key>` (c1-metal, c2-species …); a bead
+string's groups of beads not as declared `c<index>-g<n>-<key>`, with `c<index>-groups` saying
+how many groups the form shows (the 添加一组 button adds one, with or without script).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Section:
 
     title: Message
     groups: Groups
+    strung: int | None = None  # a bead string's component index: it may add a group
+    shown: int = 0  # how many groups of beads not as declared the section shows
 
 
 def measurement_form(rules: RuleSet, family: str, lang: str, values: Mapping[str, Any]) -> Groups:
@@ -82,13 +86,20 @@ def _groups(
 
 
 def piece_form(
-    rules: RuleSet, declared: Sequence[Mapping[str, str]], lang: str, values: Mapping[str, Any]
+    rules: RuleSet,
+    declared: Sequence[Mapping[str, str]],
+    lang: str,
+    values: Mapping[str, Any],
+    add_group: int | None = None,
 ) -> list[Section]:
     """A set piece: the whole piece first (the total mass from the balance, brand mark,
     observations), then one section per declared component (its family's fields: a metal's
-    XRF and stamp, a stone's identification, a diamond's grading); `values` is what was typed,
-    by field name."""
-    whole = _groups(rules, pieces.piece_fields(rules), lang, values, prefix="", autofocus=True)
+    XRF and stamp, a stone's identification, a diamond's grading; a bead string's groups of
+    beads not as declared, one more for the component `add_group`); `values` is what was
+    typed, by field name."""
+    whole = _groups(
+        rules, pieces.piece_fields(rules), lang, values, prefix="", autofocus=add_group is None
+    )
     sections = [Section(msg("整件"), whole)]
     for index, part in enumerate(declared, start=1):
         name = rules.declaration(part["material"])
@@ -102,8 +113,28 @@ def piece_form(
         groups = _groups(
             rules, specs, lang, values, prefix=pieces.part_prefix(index), autofocus=False
         )
-        sections.append(Section(title, groups))
+        if not pieces.is_bead_string(part):
+            sections.append(Section(title, groups))
+            continue
+        shown = groups_shown(index, values) + (1 if add_group == index else 0)
+        for n in range(1, shown + 1):
+            fields = _groups(
+                rules,
+                pieces.group_fields(rules, part["material"]),
+                lang,
+                values,
+                prefix=pieces.group_prefix(index, n),
+                autofocus=add_group == index and n == shown,  # the group just added
+            )
+            groups.append((msg("不符的珠子 第 {n} 组", n=n), [f for _, fs in fields for f in fs]))
+        sections.append(Section(title, groups, strung=index, shown=shown))
     return sections
+
+
+def groups_shown(index: int, values: Mapping[str, Any]) -> int:
+    """How many groups of beads not as declared a component's form shows: as it said."""
+    said = str(values.get(f"{pieces.part_prefix(index)}groups", "")).strip()
+    return min(int(said), 20) if said.isdigit() else 0
 
 
 def _declared_text(part: Mapping[str, str]) -> list[str]:
@@ -122,10 +153,21 @@ def parse_piece_form(
     """The set-piece form to the API's body: the piece's fields and `components`, one object
     per declared component, as `pieces.validate_piece` reads them."""
     raw = _parsed(pieces.piece_fields(rules), form, prefix="")
-    raw["components"] = [
-        _parsed(pieces.part_fields(rules, part["material"]), form, prefix=pieces.part_prefix(index))
-        for index, part in enumerate(declared, start=1)
-    ]
+    raw["components"] = []
+    for index, part in enumerate(declared, start=1):
+        values = _parsed(
+            pieces.part_fields(rules, part["material"]), form, prefix=pieces.part_prefix(index)
+        )
+        specs = pieces.group_fields(rules, part["material"])
+        found = [
+            _parsed(specs, form, prefix=pieces.group_prefix(index, n))
+            for n in range(1, groups_shown(index, form) + 1)
+        ]
+        # A group left empty (added, then not needed) is no group.
+        listed = [g for g in found if any(v is not False for v in g.values())]
+        if listed:
+            values[pieces.GROUPS] = listed
+        raw["components"].append(values)
     return raw
 
 

@@ -75,7 +75,7 @@ def preview_inspection(
     declared_brand = listing.brand if listing else ""
     declared_text = " ".join([item.description, listing.title if listing else ""])
     if item.components and item.article_type:
-        values, parts = pieces.validate_piece(rules, item.components, raw)
+        values, parts, groups = pieces.validate_piece(rules, item.components, raw)
         judgement = pieces.judge_piece(
             rules,
             article_type=item.article_type,
@@ -83,6 +83,7 @@ def preview_inspection(
             declared_mass_g=cg_to_mass(item.declared_mass_cg),
             piece=values,
             parts=parts,
+            groups=groups,
             declared_brand=declared_brand,
             declared_text=declared_text,
         )

@@ -55,7 +55,7 @@ def form(code: str) -> Any:
 
 
 # The lab form's own buttons and the preview's carried digest: not readings.
-CONTROLS = frozenset({"csrf_token", "action", "digest"})
+CONTROLS = frozenset({"csrf_token", "action", "digest", "add_group"})
 
 
 @bp.post("/lab/<code>")
@@ -74,6 +74,9 @@ def record(code: str) -> Any:
     action = request.form.get("action", "preview")
     if action == "back":
         return _render_form(code, typed)
+    added = request.form.get("add_group", "")
+    if added.isdigit():  # 添加一组: the form again, one more group of beads not as declared
+        return _render_form(code, typed, add_group=int(added))
     try:
         if action == "confirm":
             services.confirm_inspection(
@@ -113,13 +116,18 @@ def withdraw(inspection_id: int) -> Any:
     return redirect(url_for("inspection.form", code=item.code))
 
 
-def _render_form(code: str, values: dict[str, Any], error: DomainError | None = None) -> str:
+def _render_form(
+    code: str,
+    values: dict[str, Any],
+    error: DomainError | None = None,
+    add_group: int | None = None,
+) -> str:
     db = request_session()
     item = get_item(session=db, actor=actor(), code=code)
     rules = load_ruleset()
     family = rules.family_of(item.declared_material)
     if item.components:
-        sections = forms.piece_form(rules, item.components, locale(), values)
+        sections = forms.piece_form(rules, item.components, locale(), values, add_group)
     else:
         sections = [
             forms.Section(msg("测量"), forms.measurement_form(rules, family, locale(), values))

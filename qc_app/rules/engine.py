@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import cache
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -67,6 +67,16 @@ class Reason:
         return {"code": self.code, "zh": self.zh, "en": self.en, "decisive": self.decisive}
 
 
+class GroupRecord(TypedDict):
+    """Beads of a string not as declared, as stored, signed and printed: how many, what the
+    analyst identified them as (species and treatments found) and the name that gives."""
+
+    count: str
+    measured: dict[str, str | bool]
+    name_zh: str
+    name_en: str
+
+
 class PartRecord(TypedDict):
     """A judged component as stored with its inspection, signed and printed."""
 
@@ -78,6 +88,29 @@ class PartRecord(TypedDict):
     reasons: list[ReasonRecord]
     measured: dict[str, str | bool]
     grading: GradingRecord | None
+    # A bead string's beads not as declared (absent when every bead is as declared).
+    beads_not_as_declared: NotRequired[list[GroupRecord]]
+
+
+def _as_text(m: Measurements) -> dict[str, str | bool]:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in m.items()}
+
+
+@dataclass(frozen=True)
+class BeadGroup:
+    """Some beads of a string identified as something other than the declared material."""
+
+    count: Decimal
+    measured: Measurements  # species and the screening results of these beads
+    outcome: Outcome
+
+    def as_dict(self) -> GroupRecord:
+        return {
+            "count": str(self.count),
+            "measured": _as_text(self.measured),
+            "name_zh": self.outcome.name_zh,
+            "name_en": self.outcome.name_en,
+        }
 
 
 @dataclass(frozen=True)
@@ -90,24 +123,26 @@ class PartResult:
     reasons: tuple[Reason, ...]
     measured: Measurements
     grading: GradingRecord | None = None
+    groups: tuple[BeadGroup, ...] = ()  # a bead string's beads not as declared
 
     @property
     def verdict(self) -> str:
         return verdict_of(self.reasons)
 
     def as_dict(self) -> PartRecord:
-        return {
+        record: PartRecord = {
             "index": self.index,
             "declared": dict(self.declared),
             "name_zh": self.outcome.name_zh,
             "name_en": self.outcome.name_en,
             "verdict": self.verdict,
             "reasons": [r.as_dict() for r in self.reasons],
-            "measured": {
-                k: str(v) if isinstance(v, Decimal) else v for k, v in self.measured.items()
-            },
+            "measured": _as_text(self.measured),
             "grading": self.grading,
         }
+        if self.groups:
+            record["beads_not_as_declared"] = [g.as_dict() for g in self.groups]
+        return record
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 An item may declare its article type (戒指, 吊坠 …) and components: the metal (material code
 and stamp) and each stone or jade part (material code, count; diamonds their carat; bead
 strings the bead diameter). Every component is judged like a whole item of its material; one
-that is not what was declared fails the piece, named in the reasons. The naming of set pieces
-is data (`set_naming`, recalled until checked against GB/T 16552-2017 §5.5). Pure functions.
+that is not what was declared fails the piece, named in the reasons. Every bead of a string is
+as declared unless the analyst records groups of beads that are not (how many, identified as
+what): any such bead fails the piece. The naming of set pieces is data (`set_naming`, recalled
+until checked against GB/T 16552-2017 §5.5). Pure functions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from qc_app.errors import FieldErrors, ValidationFailed
 from qc_app.i18n import Message, msg
 from qc_app.rules import grading
 from qc_app.rules.engine import (
+    BeadGroup,
     Judgement,
     Measurements,
     PartResult,
@@ -32,6 +35,7 @@ from qc_app.rules.engine import (
 from qc_app.units import to_decimal
 
 METAL = "precious_metal"
+GROUPS = "beads_not_as_declared"  # a bead string component's groups, in the lab's body
 Declared = dict[str, str]  # one component as declared: material, stamp / count, carat, bead_…
 PART_KEYS = {
     METAL: ("material", "stamp"),
@@ -172,12 +176,40 @@ def part_prefix(index: int) -> str:
     return f"c{index}-"
 
 
+def is_bead_string(part: Mapping[str, str]) -> bool:
+    """A component declared with its bead diameter is a string of beads."""
+    return "bead_diameter_mm" in part
+
+
+def group_fields(rules: RuleSet, material: str) -> Mapping[str, Mapping[str, Any]]:
+    """What the analyst records of beads not as declared: how many, and what they were
+    identified as, with the component family's own species choices and screening results."""
+    family = rules.fields(rules.family_of(material))
+    spec = rules.raw["components"]["bead_groups"]["fields"]
+    fields: dict[str, Mapping[str, Any]] = {
+        "count": {**rules.raw["fields"]["count"], **spec["count"]},
+        "species": {**family["species"], **spec["species"]},
+    }
+    fields.update({key: f for key, f in family.items() if f["type"] == "bool"})
+    return fields
+
+
+def group_prefix(index: int, group: int) -> str:
+    """A group's fields on the lab form and in `ValidationFailed.fields`: c1-g1-species …"""
+    return f"{part_prefix(index)}g{group}-"
+
+
+Groups = list[Measurements]  # one component's beads not as declared, each group's readings
+
+
 def validate_piece(
     rules: RuleSet, declared: Sequence[Declared], raw: Mapping[str, Any]
-) -> tuple[Measurements, list[Measurements]]:
+) -> tuple[Measurements, list[Measurements], list[Groups]]:
     """The lab's body for a set piece: the piece's own fields and `components`, one object per
-    declared component in the declared order. Every bad field of the piece and of every
-    component is named at once (a component's as `c<index>-<key>`)."""
+    declared component in the declared order; a bead string's object may list its beads not as
+    declared (`beads_not_as_declared`). Every bad field of the piece, of every component and
+    of every group is named at once (a component's as `c<index>-<key>`, a group's as
+    `c<index>-g<n>-<key>`)."""
     given = raw.get("components")
     if not isinstance(given, list) or len(given) != len(declared):
         raise ValidationFailed(
@@ -187,20 +219,68 @@ def validate_piece(
     piece = validate_fields(
         piece_fields(rules), {k: v for k, v in raw.items() if k != "components"}, errors
     )
-    parts = []
+    parts, groups = [], []
     for index, (part, values) in enumerate(zip(declared, given, strict=True), start=1):
         if not isinstance(values, dict):
             raise ValidationFailed(msg("组成部分 {index} 的测量值须为对象", index=index))
         found = FieldErrors()
         specs = part_fields(rules, part["material"])
+        own = {k: v for k, v in values.items() if k != GROUPS}
         try:
-            parts.append(validate_fields(specs, values, found, prefix=part_prefix(index)))
+            parts.append(validate_fields(specs, own, found, prefix=part_prefix(index)))
+            groups.append(_validate_groups(rules, index, part, values.get(GROUPS), found))
         except ValidationFailed as exc:  # a key no field of the component has (the API's)
             raise ValidationFailed(_in_part(index, exc.message)) from exc
         for name, problem in found.fields.items():
             errors.add(name, _in_part(index, problem))
     errors.check()
-    return piece, parts
+    for index, (part, m, listed) in enumerate(zip(declared, parts, groups, strict=True), start=1):
+        _check_group_counts(index, part, m, listed)
+    return piece, parts, groups
+
+
+def _validate_groups(
+    rules: RuleSet, index: int, part: Declared, given: object, errors: FieldErrors
+) -> Groups:
+    if given in (None, []):
+        return []
+    if not is_bead_string(part):
+        raise ValidationFailed(msg("只有申报了珠径的珠串可记录不符的珠子"))
+    limit = int(rules.raw["components"]["bead_groups"]["max_groups"])
+    if not isinstance(given, list) or not all(isinstance(g, dict) for g in given):
+        raise ValidationFailed(msg("beads_not_as_declared 须为对象数组"))
+    if len(given) > limit:
+        raise ValidationFailed(msg("不符的珠子最多记录 {n} 组", n=limit))
+    specs = group_fields(rules, part["material"])
+    return [
+        validate_fields(specs, group, errors, prefix=group_prefix(index, n))
+        for n, group in enumerate(given, start=1)
+    ]
+
+
+def _bead_total(part: Declared, m: Measurements) -> Decimal:
+    """The beads of the string: as counted by the lab, else as declared."""
+    return Decimal(str(m.get("count", part["count"])))
+
+
+def _check_group_counts(index: int, part: Declared, m: Measurements, groups: Groups) -> None:
+    """Beads not as declared are some of the string's beads, never all of them or more."""
+    if not groups:
+        return
+    total, listed = _bead_total(part, m), sum(Decimal(str(g["count"])) for g in groups)
+    if listed >= total:
+        problem = _in_part(
+            index,
+            msg(
+                "不符的珠子共 {listed} 颗，须少于该串的 {total} 颗"
+                "（整串都不是申报材质时，请直接鉴定该组成部分）",
+                listed=listed,
+                total=total,
+            ),
+        )
+        raise ValidationFailed(
+            problem, fields={group_prefix(index, len(groups)) + "count": problem}
+        )
 
 
 def _in_part(index: int, problem: Message) -> Message:
@@ -218,13 +298,16 @@ def judge_piece(
     declared_mass_g: Decimal,
     piece: Measurements,
     parts: Sequence[Measurements],
+    groups: Sequence[Groups] = (),
     declared_brand: str = "",
     declared_text: str = "",
 ) -> Judgement:
-    """Judge every component, then the piece (brand, total mass, recorded claims)."""
+    """Judge every component (a bead string's beads not as declared with it), then the piece
+    (brand, total mass, recorded claims)."""
+    every = list(groups) or [[] for _ in parts]
     results = [
-        _judge_part(rules, index, part, m)
-        for index, (part, m) in enumerate(zip(declared, parts, strict=True), start=1)
+        _judge_part(rules, index, part, m, found)
+        for index, (part, m, found) in enumerate(zip(declared, parts, every, strict=True), start=1)
     ]
     reasons = [_named(rules, result, r) for result in results for r in result.reasons]
     metal = next((d["material"] for d in declared if rules.family_of(d["material"]) == METAL), None)
@@ -248,7 +331,9 @@ def judge_piece(
     )
 
 
-def _judge_part(rules: RuleSet, index: int, part: Declared, m: Measurements) -> PartResult:
+def _judge_part(
+    rules: RuleSet, index: int, part: Declared, m: Measurements, groups: Groups
+) -> PartResult:
     try:
         outcome, reasons = judge_material(rules, part["material"], m)
     except ValidationFailed as exc:
@@ -262,6 +347,8 @@ def _judge_part(rules: RuleSet, index: int, part: Declared, m: Measurements) -> 
         reasons += _stamp_as_declared(part, m)
     else:
         reasons += _count_as_declared(part, m)
+        judged = tuple(_judge_group(rules, index, n, part, g) for n, g in enumerate(groups, 1))
+        reasons += [_group_reason(part, m, group) for group in judged]
         carat = _measured_carat(m)
         reasons += _carat_as_declared(rules, part, carat)
         if grading.requested(m):
@@ -273,7 +360,52 @@ def _judge_part(rules: RuleSet, index: int, part: Declared, m: Measurements) -> 
                 carat=carat,
                 mounted=True,
             )
-    return PartResult(index, part, outcome, tuple(reasons), m, graded)
+    return PartResult(index, part, outcome, tuple(reasons), m, graded, judged if groups else ())
+
+
+def _judge_group(rules: RuleSet, index: int, n: int, part: Declared, g: Measurements) -> BeadGroup:
+    """Some beads identified as something else: named as a stone is, and refused if what the
+    analyst identified is in fact as declared (those beads need no group)."""
+    readings = {k: v for k, v in g.items() if k != "count"}
+    prefix = group_prefix(index, n)
+    try:
+        outcome, reasons = judge_material(rules, part["material"], readings)
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            _in_group(index, n, exc.message),
+            fields={prefix + k: _in_group(index, n, v) for k, v in exc.fields.items()},
+        ) from exc
+    if not any(r.decisive for r in reasons):
+        problem = _in_group(
+            index,
+            n,
+            msg(
+                "{named_zh}与申报相符，不必列为不符的珠子",
+                named_zh=outcome.name_zh,
+                named_en=outcome.name_en,
+            ),
+        )
+        raise ValidationFailed(problem, fields={prefix + "species": problem})
+    return BeadGroup(Decimal(str(g["count"])), readings, outcome)
+
+
+def _in_group(index: int, n: int, problem: Message) -> Message:
+    return msg("组成部分 {index} 第 {n} 组不符的珠子：{problem}", index=index, n=n, problem=problem)
+
+
+def _group_reason(part: Declared, m: Measurements, group: BeadGroup) -> Reason:
+    """假一赔十: a string sold as 和田玉 with glass beads in it is not what was declared."""
+    return Reason.said(
+        "beads_not_as_declared",
+        msg(
+            "{total} 颗中 {count} 颗为{named_zh}",
+            total=_bead_total(part, m),
+            count=group.count,
+            named_zh=group.outcome.name_zh,
+            named_en=group.outcome.name_en,
+        ),
+        True,
+    )
 
 
 def _measured_carat(m: Measurements) -> Decimal | None:
@@ -361,7 +493,9 @@ def piece_name(rules: RuleSet, article_type: str, results: Sequence[PartResult])
     article = articles(rules)[article_type]
     metals = [r for r in results if rules.family_of(r.declared["material"]) == METAL]
     stones = [r for r in results if r not in metals]
-    names = list(dict.fromkeys((r.outcome.name_zh, r.outcome.name_en) for r in stones))
+    # A mixed string is named by every material in it (set_naming.mixed_strings).
+    outcomes = [o for r in stones for o in (r.outcome, *(g.outcome for g in r.groups))]
+    names = list(dict.fromkeys((o.name_zh, o.name_en) for o in outcomes))
     shown = names[: int(naming["max_named_stones"])]
     stones_zh = naming["stone_separator_zh"].join(zh for zh, _ in shown)
     stones_en = naming["stone_separator_en"].join(en.lower() for _, en in shown)
@@ -375,7 +509,7 @@ def piece_name(rules: RuleSet, article_type: str, results: Sequence[PartResult])
     if not stones:
         return metal.name_zh + article["zh"], f"{metal.name_en} {article['en']}"
     joiners = naming["joiner_zh"]
-    modified = any(r.outcome.kind != "plain" for r in stones)
+    modified = any(o.kind != "plain" for o in outcomes)
     families = {rules.family_of(r.declared["material"]) for r in stones}
     joiner = (
         joiners["modified"]

@@ -39,6 +39,7 @@ GLASS = {"species": "glass"}
 GLASS_GEM = {"species": "glass", "growth": "natural"}
 AMBER = {"species": "amber"}
 PEARL = {"species": "pearl_freshwater"}
+STRING = "NEPHRITE count=108 bead_diameter_mm=8.0"  # a 108-bead 和田玉手串
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,59 @@ CASES = [
         [{**AMBER, "count": "108"}],
         "琥珀手串",
         "pass",
+    ),
+    # Mixed strings: every bead is as declared unless the analyst records groups that are not.
+    case(
+        "string-every-bead-as-declared",
+        "bead_bracelet",
+        STRING,
+        [{**NEPHRITE, "count": "108", pieces.GROUPS: []}],
+        "和田玉手串",
+        "pass",
+    ),
+    case(
+        "string-3-glass-of-108",
+        "bead_bracelet",
+        STRING,
+        [{**NEPHRITE, pieces.GROUPS: [{"count": "3", "species": "glass"}]}],
+        "和田玉、玻璃手串",
+        "fail",
+        "beads_not_as_declared",
+    ),
+    case(
+        "string-glass-and-dyed-quartzite",
+        "bead_bracelet",
+        STRING,
+        [
+            {
+                **NEPHRITE,
+                pieces.GROUPS: [
+                    {"count": "3", "species": "glass"},
+                    {"count": "2", "species": "quartzite", "dye": True},
+                ],
+            }
+        ],
+        "和田玉、玻璃等手串",
+        "fail",
+        "beads_not_as_declared",
+    ),
+    case(
+        "jadeite-string-one-b-bead",
+        "necklace",
+        "JADEITE count=60 bead_diameter_mm=6.0",
+        [{**JADEITE, pieces.GROUPS: [{"count": "1", "species": "jadeite", "ir_polymer": True}]}],
+        "翡翠、翡翠（处理）项链",
+        "fail",
+        "beads_not_as_declared",
+    ),
+    case(
+        "gold-bracelet-nephrite-beads-2-glass",
+        "bracelet",
+        "AU750 stamp=18K; NEPHRITE count=20 bead_diameter_mm=6.0",
+        [GOLD18, {**NEPHRITE, pieces.GROUPS: [{"count": "2", "species": "glass"}]}],
+        "18K金镶和田玉、玻璃手链",
+        "fail",
+        "beads_not_as_declared",
     ),
     case("jadeite-bangle-alone", "bangle", "JADEITE", [JADEITE], "翡翠手镯", "pass"),
     case("gold-ring-metal-only", "ring", "AU990 stamp=足金", [GOLD_FULL], "足金戒指", "pass"),
@@ -415,7 +469,7 @@ CASES = [
 def test_set_piece_case(c: Case) -> None:
     article, declared = pieces.parse_declared(RULES, c.article, c.declared)
     raw = {"mass_g": c.measured_mass, "components": c.parts}
-    piece, parts = pieces.validate_piece(RULES, declared, raw)
+    piece, parts, groups = pieces.validate_piece(RULES, declared, raw)
     judgement = pieces.judge_piece(
         RULES,
         article_type=article or "",
@@ -423,6 +477,7 @@ def test_set_piece_case(c: Case) -> None:
         declared_mass_g=Decimal(c.mass),
         piece=piece,
         parts=parts,
+        groups=groups,
     )
     assert (judgement.name_zh, judgement.verdict) == (c.name_zh, c.verdict)
     assert {r.code for r in judgement.reasons if r.decisive} == c.decisive
@@ -439,7 +494,7 @@ def test_at_least_forty_cases() -> None:
 
 def test_english_name_of_a_set_piece() -> None:
     _article, declared = pieces.parse_declared(RULES, "ring", "AU750; DIAMOND")
-    piece, parts = pieces.validate_piece(
+    piece, parts, _groups = pieces.validate_piece(
         RULES, declared, {"mass_g": "3", "components": [GOLD18, DIA]}
     )
     judged = pieces.judge_piece(
@@ -560,7 +615,7 @@ def test_any_set_piece_is_named_from_the_vocabulary_and_any_failed_part_fails_it
 ) -> None:
     article, text, measured = piece
     _article, declared = pieces.parse_declared(RULES, article, text)
-    values, parts = pieces.validate_piece(
+    values, parts, _groups = pieces.validate_piece(
         RULES, declared, {"mass_g": measured_mass, "components": measured}
     )
     judged = pieces.judge_piece(
@@ -583,7 +638,7 @@ def test_any_set_piece_is_named_from_the_vocabulary_and_any_failed_part_fails_it
 def ring_judged(metal: dict[str, Any], total: str) -> Any:
     """An 18K ring with a diamond declared at 3.20 g, weighed whole at `total`."""
     _article, declared = pieces.parse_declared(RULES, "ring", "AU750; DIAMOND")
-    piece, parts = pieces.validate_piece(
+    piece, parts, _groups = pieces.validate_piece(
         RULES, declared, {"mass_g": total, "components": [metal, DIA]}
     )
     return pieces.judge_piece(
@@ -628,3 +683,121 @@ def test_every_bad_field_of_a_set_piece_is_named_at_once() -> None:
         )
     assert set(refused.value.fields) == {"mass_g", "c1-fineness_permille", "c2-growth"}
     assert refused.value.fields["c1-fineness_permille"].render("zh").startswith("组成部分 1：")
+
+
+# -- bead strings: beads not as declared (issue 19) -------------------------------------------
+
+
+def string_judged(groups: list[dict[str, Any]], **measured: Any) -> Any:
+    _article, declared = pieces.parse_declared(RULES, "bead_bracelet", STRING)
+    part = {**NEPHRITE, **measured, pieces.GROUPS: groups}
+    piece, parts, found = pieces.validate_piece(
+        RULES, declared, {"mass_g": "60.0", "components": [part]}
+    )
+    return pieces.judge_piece(
+        RULES,
+        article_type="bead_bracelet",
+        declared=declared,
+        declared_mass_g=Decimal("60.0"),
+        piece=piece,
+        parts=parts,
+        groups=found,
+    )
+
+
+def test_beads_not_as_declared_fail_the_string_with_what_and_how_many() -> None:
+    judged = string_judged([{"count": "3", "species": "glass"}])
+    (reason,) = [r for r in judged.reasons if r.decisive]
+    assert reason.zh == "组成部分 1（和田玉）：108 颗中 3 颗为玻璃"
+    assert reason.en == "Component 1 (Nephrite (Hetian jade)): 3 of 108 beads are Glass"
+    assert judged.name_en == "Nephrite (hetian jade), glass bead bracelet"
+    (group,) = judged.parts[0].as_dict()["beads_not_as_declared"]
+    assert group == {
+        "count": "3",
+        "measured": {"species": "glass"},
+        "name_zh": "玻璃",
+        "name_en": "Glass",
+    }
+
+
+def test_the_lab_count_is_the_string_the_groups_are_counted_in() -> None:
+    judged = string_judged([{"count": "2", "species": "glass"}], count="107")
+    assert [r.zh for r in judged.reasons if r.decisive] == [
+        "组成部分 1（和田玉）：申报 108 粒，实测 107 粒",
+        "组成部分 1（和田玉）：107 颗中 2 颗为玻璃",
+    ]
+
+
+def test_a_string_with_every_bead_as_declared_keeps_no_groups() -> None:
+    judged = string_judged([])
+    assert (judged.name_zh, judged.verdict) == ("和田玉手串", "pass")
+    assert "beads_not_as_declared" not in judged.parts[0].as_dict()
+
+
+@pytest.mark.parametrize(
+    ("groups", "measured", "field", "problem"),
+    [
+        ([{"count": "108", "species": "glass"}], {}, "c1-g1-count", "须少于该串的 108 颗"),
+        (
+            [{"count": "100", "species": "glass"}, {"count": "8", "species": "plastic"}],
+            {},
+            "c1-g2-count",
+            "不符的珠子共 108 颗",
+        ),
+        ([{"count": "60", "species": "glass"}], {"count": "50"}, "c1-g1-count", "50 颗"),
+        ([{"count": "3"}], {}, "c1-g1-species", "缺少测量项"),
+        ([{"count": "0", "species": "glass"}], {}, "c1-g1-count", "超出范围"),
+        ([{"count": "3", "species": "nephrite"}], {}, "c1-g1-species", "与申报相符"),
+    ],
+)
+def test_groups_that_do_not_add_up_are_refused_in_words(
+    groups: list[dict[str, Any]], measured: dict[str, Any], field: str, problem: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        string_judged(groups, **measured)
+    assert problem in refused.value.fields[field].render("zh")
+    assert "组成部分 1" in refused.value.message.render("zh")
+
+
+def test_only_a_bead_string_records_beads_not_as_declared() -> None:
+    _article, declared = pieces.parse_declared(RULES, "ring", "AU750; DIAMOND")
+    with pytest.raises(ValidationFailed) as refused:
+        pieces.validate_piece(
+            RULES,
+            declared,
+            {
+                "mass_g": "3",
+                "components": [GOLD18, {**DIA, pieces.GROUPS: [{"count": "1", "species": "cz"}]}],
+            },
+        )
+    assert "珠串" in refused.value.message.render("zh")
+
+
+def test_the_mixed_string_naming_rule_carries_its_source_and_the_recall_tag() -> None:
+    rule = RULES.raw["set_naming"]["mixed_strings"]
+    assert rule["confidence"] == "R" and "recalled" in rule["tag"] and rule["source"]
+    assert RULES.raw["components"]["bead_groups"]["source"]
+
+
+BEAD_GROUPS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "count": st.integers(1, 20).map(str),
+            "species": st.sampled_from(["glass", "plastic", "quartzite", "serpentine"]),
+        },
+        optional={"dye": st.booleans(), "coating": st.booleans()},
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(BEAD_GROUPS)
+def test_any_group_of_beads_not_as_declared_fails_the_string(groups: list[dict[str, Any]]) -> None:
+    judged = string_judged(groups)
+    vocabulary = RULES.vocabulary()
+    assert all(g.outcome.name_zh in vocabulary for p in judged.parts for g in p.groups)
+    assert judged.verdict == ("fail" if groups else "pass")
+    assert (judged.name_zh == "和田玉手串") == (not groups)
+    decisive = [r for r in judged.reasons if r.decisive]
+    assert len(decisive) == len(groups)
