@@ -158,15 +158,16 @@ def parse_piece_form(
         values = _parsed(
             pieces.part_fields(rules, part["material"]), form, prefix=pieces.part_prefix(index)
         )
-        specs = pieces.group_fields(rules, part["material"])
-        found = [
-            _parsed(specs, form, prefix=pieces.group_prefix(index, n))
-            for n in range(1, groups_shown(index, form) + 1)
-        ]
-        # A group left empty (added, then not needed) is no group.
-        listed = [g for g in found if any(v is not False for v in g.values())]
-        if listed:
-            values[pieces.GROUPS] = listed
+        if pieces.is_bead_string(part):
+            specs = pieces.group_fields(rules, part["material"])
+            found = [
+                _parsed(specs, form, prefix=pieces.group_prefix(index, n))
+                for n in range(1, groups_shown(index, form) + 1)
+            ]
+            # A group left empty (added, then not needed) is no group.
+            listed = [g for g in found if any(v is not False for v in g.values())]
+            if listed:
+                values[pieces.GROUPS] = listed
         raw["components"].append(values)
     return raw
 

@@ -21,7 +21,7 @@ from qc_app.inspection.models import Inspection
 from tests.browser.steps import PHONE, SHOTS, enter_through, log_in, open_qr
 from tests.browser.test_day_lab_review import confirm, scan
 from tests.conftest import Flow, stored_files
-from tests.piece_support import PIECES, Piece, received
+from tests.piece_support import BEADS, PIECES, Piece, received
 
 pytestmark = pytest.mark.usefixtures("cjk_font_path")
 
@@ -82,3 +82,27 @@ def test_a_set_piece_from_the_lab_form_to_the_phone(
     expect(page.locator("#components tr")).to_have_count(len(piece.components) + 1)
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     shot(page, piece, "3-phone")
+
+
+def test_enter_without_script_previews_and_never_adds_a_bead_group(
+    browser: Any, live_server: str, flow: Flow
+) -> None:
+    """The bead string's form has an 添加一组 button before the preview button: the form's
+    default (a hidden first button) still makes Enter preview when scripts are off."""
+    item = received(flow, BEADS)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "analyst1")
+        page.goto(f"{live_server}/lab/{item.code}")
+        for name, value in BEADS.typed.items():
+            field = page.locator(f'[name="{name}"]')
+            if field.evaluate("f => f.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        page.locator('[name="mass_g"]').press("Enter")
+        expect(page.locator("dd.named")).to_be_visible()  # the preview, not the form again
+        expect(page.locator("input[name$='-beads-1-count']")).to_have_count(0)
+    finally:
+        context.close()
