@@ -392,7 +392,7 @@ def review_list() -> ListFound:
     )
     spec = ListSpec(
         key=col(Inspection.id),
-        search=(col(Item.code), col(Merchant.name)),
+        search=(col(Merchant.name),),
         exact=(col(Item.code),),
         material=col(Item.declared_material),
         merchant=col(Item.merchant_id),
