@@ -208,8 +208,16 @@ def _found(query: Selection, spec: ListSpec, q: str) -> ColumnElement[bool]:
     wheres += [_Prefix(c, code) for c in codes for code in _codes(q)]
     if len(q) < TRIGRAM:  # row by row, in page order
         return or_(*wheres)
-    # Each column through its own index; the list keeps the ids found (isolation included).
-    found = union_all(*(query.with_only_columns(spec.key).where(w) for w in wheres))
+    return _any(query, spec, wheres)
+
+
+def _any(query: Selection, spec: ListSpec, wheres: Sequence[Any]) -> ColumnElement[bool]:
+    """The rows of `query` one of `wheres` holds for. Each column through its own index, over
+    the list's tables but not its conditions (they would tempt the database to walk the list
+    instead): the list keeps the ids found among its own rows, isolation included. (An OR of
+    columns of several tables is tested row by row: every row of the list read.)"""
+    tables = query.get_final_froms()
+    found = union_all(*(select(spec.key).select_from(*tables).where(w) for w in wheres))
     return spec.key.in_(found)
 
 
@@ -273,7 +281,8 @@ def sole(session: Session, query: Selection, spec: ListSpec, choices: ListQuery)
     if not choices.q or not spec.exact or choices.refusals or choices.after or choices.before:
         return None
     codes = _codes(choices.q)
-    found = list(session.exec(query.where(or_(*(c.in_(codes) for c in spec.exact))).limit(2)))
+    exact = _any(query, spec, [c.in_(codes) for c in spec.exact])
+    found = list(session.exec(query.where(exact).limit(2)))
     return found[0] if len(found) == 1 else None
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
@@ -655,14 +657,23 @@ def waiting_list() -> ListFound:
     """Consignments with items still expected at intake and how many, oldest first, with the
     shop's name; found by consignment number or shop, narrowed by shop and day made. Only the
     page's consignments are counted (`waiting_counts`), not every one before paging."""
-    waiting = select(col(Item.consignment_id)).where(Item.state == ItemState.DECLARED)
+    # Each consignment once, by its first item still expected: the database walks the
+    # expected items in consignment order (index state, consignment_id) and stops at a page.
+    earlier = aliased(Item)
+    first = ~exists().where(
+        col(earlier.consignment_id) == col(Item.consignment_id),
+        earlier.state == ItemState.DECLARED,
+        col(earlier.id) < col(Item.id),
+    )
     query = (
         select(Consignment, Merchant.name)
+        .select_from(Item)
+        .join(Consignment, col(Consignment.id) == col(Item.consignment_id))
         .join(Merchant, col(Merchant.id) == col(Consignment.merchant_id))
-        .where(col(Consignment.id).in_(waiting))
+        .where(Item.state == ItemState.DECLARED, first)
     )
     spec = ListSpec(
-        key=col(Consignment.id),
+        key=col(Item.consignment_id),
         search=(col(Merchant.name),),
         exact=(col(Consignment.code),),
         merchant=col(Consignment.merchant_id),
