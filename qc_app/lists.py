@@ -218,7 +218,8 @@ def _any(query: Selection, spec: ListSpec, wheres: Sequence[Any]) -> ColumnEleme
     columns of several tables is tested row by row: every row of the list read.)"""
     tables = query.get_final_froms()
     found = union_all(*(select(spec.key).select_from(*tables).where(w) for w in wheres))
-    return spec.key.in_(found)
+    among: ColumnElement[bool] = spec.key.in_(found)
+    return among
 
 
 class _Contains(ColumnElement[bool]):
@@ -255,8 +256,8 @@ def _contains_sqlite(element: _Contains, compiler: SQLCompiler, **kw: Any) -> st
     # A trigram phrase matches where the text holds `q`, case folded.
     phrase = f'{column.name}:"{element.q.replace(chr(34), chr(34) * 2)}"'
     fts = f"{name}_search"
-    ids = select(literal_column("rowid")).select_from(table(fts))
-    ids = ids.where(literal_column(fts).op("MATCH")(bindparam(None, phrase, unique=True)))
+    matched = literal_column(fts).op("MATCH")(bindparam(None, phrase, unique=True))
+    ids: Selection = select(literal_column("rowid")).select_from(table(fts)).where(matched)
     return str(compiler.process(column.table.c.id.in_(ids), **kw))
 
 

@@ -662,7 +662,7 @@ def waiting_list() -> ListFound:
     earlier = aliased(Item)
     first = ~exists().where(
         col(earlier.consignment_id) == col(Item.consignment_id),
-        earlier.state == ItemState.DECLARED,
+        col(earlier.state) == ItemState.DECLARED,
         col(earlier.id) < col(Item.id),
     )
     query = (
