@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, Response
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import create_engine
 
 from qc_app import create_app
 from qc_app.certificates.keys import verifier
@@ -48,6 +49,8 @@ def _essential(app: Flask) -> Flask:
     with app.app_context():
         keys = verifier(request_session())  # the public keys, read once
     engine = make_engine(config.DATABASE_URL)
+    if engine.dialect.name == "postgresql":  # no ping on checkout, no BEGIN/ROLLBACK trips
+        engine = create_engine(engine.url).execution_options(isolation_level="AUTOCOMMIT")
     limits = scans.Thresholds(*config.SCAN_THRESHOLDS)
     jinja = Environment(
         loader=FileSystemLoader(TEMPLATES), extensions=["jinja2.ext.i18n"], autoescape=True

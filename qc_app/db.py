@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import Index, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, create_engine
@@ -76,6 +76,25 @@ def _configure_sqlite(engine: Engine, synchronous: str = "FULL") -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(WRITE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def single_read(session: Session) -> Iterator[Connection]:
+    """A connection for one read statement that needs no transaction around it (a statement
+    is its own snapshot; the consumer's page is one). On PostgreSQL it is in autocommit,
+    which saves the BEGIN and ROLLBACK round trips a transaction costs; SQLite's cost no
+    round trip, and there, or inside a transaction (to see what it wrote), it is the
+    session's own connection."""
+    bind = session.get_bind()
+    if (
+        session.in_transaction()
+        or not isinstance(bind, Engine)
+        or bind.dialect.name != "postgresql"
+    ):
+        yield session.connection()
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def new_session(engine: Engine) -> Session:

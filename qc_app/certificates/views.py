@@ -21,7 +21,8 @@ from qc_app.certificates.pages import pdf_response, request_issue, request_reiss
 from qc_app.certificates.workflow import MACHINE
 from qc_app.db import request_session
 from qc_app.i18n import msg
-from qc_app.items.services import item_list, items_in
+from qc_app.inspection.services import latest_approved
+from qc_app.items.services import get_item, item_list, items_in
 from qc_app.items.workflow import ItemState
 from qc_app.jobs.models import JobOutcome
 from qc_app.jobs.services import get_job, job_error, reveal
@@ -53,10 +54,25 @@ def queue() -> Any:
     """待出证: a scanner's item code + Enter in the search opens that item."""
     found = list_page(
         item_list([ItemState.APPROVED]),
-        opens=lambda row: url_for("intake.item", code=row[0].code),
+        opens=lambda row: url_for("certificates.ready", code=row[0].code),
         merchants=merchant_choices(request_session()),
     )
     return render_list("certificates/queue.html", found)
+
+
+@bp.get("/certify/<code>")
+@permission_required(WAREHOUSE)
+def ready(code: str) -> Any:
+    """A scanned item awaiting its certificate: what will be certified, 签发证书 focused, so the
+    scanner's code and one Enter issue it."""
+    session = request_session()
+    item = get_item(session=session, actor=actor(), code=code)
+    return render_template(
+        "certificates/ready.html",
+        item=item,
+        result=latest_approved(session=session, item=item),
+        approved=item.state == ItemState.APPROVED,
+    )
 
 
 @bp.post("/certify/<code>")

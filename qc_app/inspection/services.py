@@ -433,10 +433,48 @@ def history(*, session: Session, item: Item) -> list[HistoryEntry]:
     return entries
 
 
-def labelled_measurements(inspection: Inspection, lang: str) -> list[tuple[str, str]]:
-    """(label, value) in the form's order, labelled by the rule version that judged them."""
+Readings = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A result as the lab's pages list it (preview and review alike): the whole piece's
+    readings, then each component as judged (a set piece) with its own readings."""
+
+    readings: Readings
+    parts: list[tuple[engine.PartRecord, Readings]]
+
+
+def result_view(inspection: Inspection, lang: str) -> ResultView:
+    """What the reviewer approves, labelled by the rule version that judged it."""
     rules = engine.load_ruleset(inspection.rule_version)
-    return labelled(rules, rules.fields(inspection.family), inspection.measurements, lang)
+    return _view(rules, inspection.family, inspection.measurements, inspection.parts, lang)
+
+
+def _view(
+    rules: engine.RuleSet,
+    family: str,
+    values: Mapping[str, Any],
+    parts: list[engine.PartRecord] | None,
+    lang: str,
+) -> ResultView:
+    if not parts:
+        return ResultView(labelled(rules, rules.fields(family), values, lang), [])
+    return ResultView(
+        labelled(rules, pieces.piece_fields(rules), values, lang),
+        [
+            (
+                part,
+                labelled(
+                    rules,
+                    pieces.part_fields(rules, part["declared"]["material"]),
+                    part["measured"],
+                    lang,
+                ),
+            )
+            for part in parts
+        ],
+    )
 
 
 def labelled(
@@ -462,31 +500,11 @@ def labelled(
     return out
 
 
-@dataclass(frozen=True)
-class PreviewView:
-    """A preview as its page lists it: the piece's readings, then each component's."""
-
-    readings: list[tuple[str, str]]
-    parts: list[tuple[engine.PartResult, list[tuple[str, str]]]]
-
-
-def preview_view(preview: Preview, lang: str) -> PreviewView:
+def preview_view(preview: Preview, lang: str) -> ResultView:
+    """The preview lists what recording would store, as the review page will show it."""
     rules = engine.load_ruleset(preview.judgement.rule_version)
-    item = preview.item
-    if item.components:
-        fields = pieces.piece_fields(rules)
-        parts = [
-            (
-                part,
-                labelled(
-                    rules, pieces.part_fields(rules, part.declared["material"]), part.measured, lang
-                ),
-            )
-            for part in preview.judgement.parts
-        ]
-    else:
-        fields, parts = rules.fields(preview.family), []
-    return PreviewView(labelled(rules, fields, preview.values, lang), parts)
+    parts = [part.as_dict() for part in preview.judgement.parts] or None
+    return _view(rules, preview.family, stored_measurements(preview.values), parts, lang)
 
 
 # --- testing bodies (admin) ------------------------------------------------------------------

@@ -174,7 +174,7 @@ def review(inspection_id: int) -> Any:
         ),
         inspection=inspection,
         item=item,
-        measurements=services.labelled_measurements(inspection, locale()),
+        shown=services.result_view(inspection, locale()),
         reasons=inspection.reasons,
         declared_mass=cg_to_mass(item.declared_mass_cg),
         history=[h for h in services.history(session=db, item=item) if h.id != inspection.id],

@@ -140,7 +140,7 @@ def required_dimensions(article_type: str | None, *, has_stone: bool) -> list[Di
     diameter, a chain its length), and its main stone's size when it has one."""
     data = _data()
     keys = list(data["by_article"].get(article_type or "", []))
-    if has_stone:
+    if has_stone and article_type not in data["no_main_stone"]:
         keys += [k for k in data["with_stone"] if k not in keys]
     return [dimension(k) for k in keys]
 

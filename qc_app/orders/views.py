@@ -100,7 +100,7 @@ def ship(waybill_no: str) -> Any:
     order = services.ship(
         session=request_session(), actor=actor(), waybill_no=waybill_no, now=now()
     )
-    flash((translate(msg("已发货 "))) + order.order_no, "success")
+    flash(translate(msg("已发货 {order_no}", order_no=order.order_no)), "success")
     return redirect(url_for("orders.packing"))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from qc_app.errors import ValidationFailed
-from qc_app.i18n import msg
+from qc_app.i18n import Message, msg
 
 GRADING_KEYS = ("colour_grade", "clarity_grade", "cut_grade")
 CENT = Decimal("0.01")
@@ -32,6 +32,22 @@ class GradingRecord(TypedDict):
     cut: str
     fluorescence: str
     mounted: str  # "yes": set stone, graded in the coarser groups
+
+
+# A grading's cut and fluorescence are stored as the field's choice keys; pages say them so.
+CUT_LABELS: dict[str, Message] = {
+    "excellent": msg("极好 EX"),
+    "very_good": msg("很好 VG"),
+    "good": msg("好 G"),
+    "fair": msg("一般 F"),
+    "poor": msg("差 P"),
+}
+FLUORESCENCE_LABELS: dict[str, Message] = {
+    "none": msg("无荧光"),
+    "weak": msg("弱"),
+    "medium": msg("中"),
+    "strong": msg("强"),
+}
 
 
 def carat_of(grams: Decimal) -> Decimal:

@@ -28,7 +28,7 @@ from qc_app.certificates import signing
 from qc_app.certificates.keys import verifier
 from qc_app.certificates.models import Certificate, CertificateStatus
 from qc_app.codes import check_code_matches, is_certificate_number, normalize
-from qc_app.db import write
+from qc_app.db import single_read, write
 from qc_app.errors import Conflict, NotFound
 from qc_app.i18n import Message, msg
 from qc_app.items.proof import no_photo_words
@@ -269,7 +269,8 @@ def _view(session: Session, row: Any, now: datetime) -> PublicView:
 
 def _find(session: Session, number: str, now: datetime) -> Any:
     params = {"number": number, "hour": scans.hour_of(now)}
-    return session.connection().execute(_RECORD, params).first()  # Core: no ORM on this path
+    with single_read(session) as connection:
+        return connection.execute(_RECORD, params).first()  # Core: no ORM on this path
 
 
 def by_qr(*, session: Session, number: str, kid: str, signature: str, now: datetime) -> PublicView:
@@ -322,7 +323,8 @@ def file_behind_qr(
     number = normalize(number)
     if not is_certificate_number(number):
         return None
-    found = session.connection().execute(_FILE[kind], {"number": number, "digest": digest}).first()
+    with single_read(session) as connection:
+        found = connection.execute(_FILE[kind], {"number": number, "digest": digest}).first()
     if found is None or kid != found.kid or not _same(signature, found.url_signature):
         return None
     return found.sha256  # type: ignore[no-any-return]

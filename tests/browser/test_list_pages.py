@@ -55,7 +55,7 @@ def test_admin_searches_filters_and_pages_certificates(
     shoot(page, "certificates-filtered.png")
 
 
-def test_a_scanned_code_in_the_certify_search_opens_the_item(
+def test_a_scanned_code_in_the_certify_search_opens_its_issue_step(
     page: Page, live_server: str, flow: Flow
 ) -> None:
     _first, second = flow.approved(2)
@@ -65,6 +65,7 @@ def test_a_scanned_code_in_the_certify_search_opens_the_item(
     shoot(page, "certify-queue.png")
     page.keyboard.type(second.code)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/items/{second.code}")
-    expect(page.locator("body")).to_contain_text(second.code)
+    page.wait_for_url(f"**/certify/{second.code}")
+    expect(page.locator("h1")).to_contain_text(second.code)
+    expect(page.get_by_role("button", name="签发证书")).to_be_focused()
     shoot(page, "certify-scanned-item.png")

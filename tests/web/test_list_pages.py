@@ -243,11 +243,13 @@ def test_a_merchant_never_sees_another_shops_rows_whatever_it_asks(
 # -- scanner ----------------------------------------------------------------------------------
 
 
-def test_a_scanned_item_code_in_the_certify_search_opens_the_item(app: Flask, flow: Flow) -> None:
+def test_a_scanned_item_code_in_the_certify_search_opens_its_issue_step(
+    app: Flask, flow: Flow
+) -> None:
     first, _second = flow.approved(2)
     response = signed_in(app, "inspector1").get(f"/certify?q={first.code.lower()}")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/items/{first.code}")
+    assert response.headers["Location"].endswith(f"/certify/{first.code}")
 
 
 def test_a_claim_number_typed_exactly_opens_the_claim(app: Flask, world: World, flow: Flow) -> None:
