@@ -204,8 +204,8 @@ def _found(query: Selection, spec: ListSpec, q: str) -> ColumnElement[bool]:
     """The rows of `query` a search finds: a name or title containing `q`, a code beginning
     with it (as typed, in upper case, as our codes read it) or a scanner's exact code."""
     codes = [*spec.prefix, *(c for c in spec.exact if not any(c is p for p in spec.prefix))]
-    wheres: list[ColumnElement[bool]] = [_Contains(c, q) for c in spec.search]
-    wheres += [_Prefix(c, code) for c in codes for code in _codes(q)]
+    wheres: list[ColumnElement[bool]] = [_Search(c, q) for c in spec.search]
+    wheres += [_Search(c, code, prefix=True) for c in codes for code in _codes(q)]
     if len(q) < TRIGRAM:  # row by row, in page order
         return or_(*wheres)
     return _any(query, spec, wheres)
@@ -222,58 +222,42 @@ def _any(query: Selection, spec: ListSpec, wheres: Sequence[Any]) -> ColumnEleme
     return among
 
 
-class _Contains(ColumnElement[bool]):
-    """`column` contains `q` (case aside): through the trigram index when there is one."""
+class _Search(ColumnElement[bool]):
+    """`column` contains `text` (case aside) or, `prefix`, begins with it (case counts: codes
+    are stored upper case); through the column's index, as each database has one."""
 
     inherit_cache = False
 
-    def __init__(self, column: Any, q: str) -> None:
-        self.column, self.q = column, q
+    def __init__(self, column: Any, text: str, *, prefix: bool = False) -> None:
+        self.column, self.text, self.prefix = column, text, prefix
 
 
-class _Prefix(ColumnElement[bool]):
-    """`column` begins with `code` (case counts: codes are stored upper case)."""
-
-    inherit_cache = False
-
-    def __init__(self, column: Any, code: str) -> None:
-        self.column, self.code = column, code
-
-
-@compiles(_Contains)
-def _contains(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL: ILIKE, which the pg_trgm GIN index answers for 3 characters or more.
-    like = element.column.ilike(f"%{_escaped(element.q)}%", escape="\\")
-    return str(compiler.process(like, **kw))
+@compiles(_Search)
+def _search(element: _Search, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: ILIKE '%…%' through the pg_trgm GIN index (3 characters or more), and
+    # LIKE 'QC12%' through a text_pattern_ops b-tree whatever the collation.
+    column, escaped = element.column, _escaped(element.text)
+    if element.prefix:
+        return str(compiler.process(column.like(f"{escaped}%", escape="\\"), **kw))
+    return str(compiler.process(column.ilike(f"%{escaped}%", escape="\\"), **kw))
 
 
-@compiles(_Contains, "sqlite")
-def _contains_sqlite(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    column = element.column.expression
+@compiles(_Search, "sqlite")
+def _search_sqlite(element: _Search, compiler: SQLCompiler, **kw: Any) -> str:
+    column, text = element.column.expression, element.text
+    if element.prefix:
+        # SQLite's LIKE ignores case and so its b-trees; a range on the (binary) index does not.
+        between = and_(column >= text, column < text + "\U0010ffff")
+        return str(compiler.process(between, **kw))
     name = column.table.name
-    if len(element.q) < TRIGRAM or column.name not in SEARCH_TABLES.get(name, ()):
-        return _contains(element, compiler, **kw)
-    # A trigram phrase matches where the text holds `q`, case folded.
-    phrase = f'{column.name}:"{element.q.replace(chr(34), chr(34) * 2)}"'
+    if len(text) < TRIGRAM or column.name not in SEARCH_TABLES.get(name, ()):
+        return _search(element, compiler, **kw)
+    # A trigram phrase matches where the text holds `text`, case folded.
+    phrase = f'{column.name}:"{text.replace(chr(34), chr(34) * 2)}"'
     fts = f"{name}_search"
     matched = literal_column(fts).op("MATCH")(bindparam(None, phrase, unique=True))
     ids: Selection = select(literal_column("rowid")).select_from(table(fts)).where(matched)
     return str(compiler.process(column.table.c.id.in_(ids), **kw))
-
-
-@compiles(_Prefix)
-def _prefix(element: _Prefix, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL: a text_pattern_ops b-tree answers LIKE 'QC12%' whatever the collation.
-    like = element.column.like(f"{_escaped(element.code)}%", escape="\\")
-    return str(compiler.process(like, **kw))
-
-
-@compiles(_Prefix, "sqlite")
-def _prefix_sqlite(element: _Prefix, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite's LIKE ignores case and so its b-trees; a range on the (binary) index does not.
-    column, code = element.column, element.code
-    between = and_(column >= code, column < code + "\U0010ffff")
-    return str(compiler.process(between, **kw))
 
 
 def sole(session: Session, query: Selection, spec: ListSpec, choices: ListQuery) -> Any:
