@@ -44,6 +44,22 @@ from qc_app.uploads import CleanImage, clean_image, decode_csv
 from qc_app.warehouse import mass, once
 
 MAX_ITEMS = 500
+ROW_FIELD = "rows-{row}-{field}"  # a form's name for a row's field; rows count from 1
+
+
+@dataclass
+class _Declared:
+    """One row of a consignment, every field checked: what an Item is made of."""
+
+    listing: Listing
+    material: str
+    mass_cg: int
+    price_fen: int
+    description: str
+    article: str | None
+    components: list[pieces.Declared]
+    order_no: str
+    image: CleanImage | None
 
 
 def create_consignment(
@@ -54,31 +70,40 @@ def create_consignment(
     now: datetime,
     files: Storage | None = None,
 ) -> Consignment:
-    """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture): every
-    photo is checked before anything is written, and stored under `files`."""
+    """Declare items. A spec may carry "photo" (image bytes, the merchant's own picture).
+
+    Every row is checked before anything is stored (photos included): a refusal names every
+    bad field of every row at once, as `rows-<n>-<field>` (n counts from 1, the spec's keys),
+    so a form shows each problem next to its field."""
     authorize(actor, MERCHANT_PORTAL)
     assert actor.merchant_id is not None  # a merchant of some shop (authorize)
     if not items or len(items) > MAX_ITEMS:
         raise ValidationFailed(msg("送检单须有 1–{max_items} 件物品", max_items=MAX_ITEMS))
-    images = {}
+    rules = load_ruleset()
+    errors = FieldErrors()
+    declared: list[_Declared] = []
     for row, spec in enumerate(items, start=1):
-        if spec.get("photo"):
-            if files is None:
-                raise ValidationFailed(msg("无法保存照片"))
-            try:
-                images[row] = clean_image(spec["photo"])
-            except ValidationFailed as exc:
-                raise ValidationFailed(
-                    msg("第 {row} 件照片：{problem}", row=row, problem=exc.message)
-                ) from exc
+        checked, problems = _check_row(session, actor, rules, spec, files=files)
+        for field, problem in problems.items():
+            errors.add(ROW_FIELD.format(row=row, field=field), problem)
+        if checked is not None:
+            declared.append(checked)
+    _refuse(errors)
     # Stored (content-addressed) before the transaction: no file I/O while holding the lock.
     digests = {
-        row: storage.store(files, "photos", image.jpeg, ".jpg")
-        for row, image in images.items()
-        if files is not None
+        row: storage.store(files, "photos", d.image.jpeg, ".jpg")
+        for row, d in enumerate(declared, start=1)
+        if d.image is not None and files is not None
     }
-    rules = load_ruleset()
     with write(session):
+        # Again under the write lock: an order named in a row may have been taken meanwhile.
+        orders: dict[int, int | None] = {}
+        for row, d in enumerate(declared, start=1):
+            try:
+                orders[row] = _order_for(session, d.listing, d.order_no)
+            except ValidationFailed as exc:
+                errors.add(ROW_FIELD.format(row=row, field="order_no"), exc.message)
+        _refuse(errors)
         consignment = Consignment(
             code=new_consignment_code(),
             merchant_id=actor.merchant_id,
@@ -87,12 +112,12 @@ def create_consignment(
         )
         session.add(consignment)
         session.flush()
-        for row, spec in enumerate(items, start=1):
-            item = _declared_item(session, actor, consignment, rules, spec, row, now)
+        for row, d in enumerate(declared, start=1):
+            item = _item(consignment, d, orders[row], now)
             session.add(item)
-            if row in digests:
+            if d.image is not None and row in digests:
                 session.flush()
-                session.add(photo_row(item, images[row], digests[row], "merchant", actor, now))
+                session.add(photo_row(item, d.image, digests[row], "merchant", actor, now))
             audit.record(
                 session,
                 actor=actor,
@@ -108,40 +133,140 @@ def create_consignment(
     return consignment
 
 
-def _declared_item(
+def _refuse(errors: FieldErrors) -> None:
+    """The rows' problems at once; one problem alone is said with its row (an API caller
+    reads the message)."""
+    if len(errors.fields) == 1:
+        ((field, problem),) = errors.fields.items()
+        row = field.split("-")[1]
+        raise ValidationFailed(
+            msg("第 {row} 件：{problem}", row=row, problem=problem), fields=errors.fields
+        )
+    errors.check()
+
+
+def _check_row(
     session: Session,
     actor: User,
-    consignment: Consignment,
     rules: Any,
     spec: Mapping[str, Any],
-    row: int,
-    now: datetime,
-) -> Item:
-    try:
-        listing = session.get(Listing, parse_id(spec.get("listing_id"), field="listing_id"))
+    *,
+    files: Storage | None,
+) -> tuple[_Declared | None, dict[str, Message]]:
+    """A row's values checked field by field (every field, not only the first that fails):
+    the declaration, or the problem of each bad field (spec key → message)."""
+    problems: dict[str, Message] = {}
+
+    def check(field: str, parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except ValidationFailed as exc:
+            problems.setdefault(field, exc.message)
+            return None
+
+    listing = check("listing_id", _listing_for, session, actor, spec.get("listing_id"))
+    article_type = spec.get("article_type")
+    parsed = check(
+        "article_type" if _article_wrong(rules, article_type, spec) else "components",
+        pieces.parse_declared,
+        rules,
+        article_type,
+        spec.get("components"),
+    )
+    article, components = parsed if parsed is not None else (None, [])
+    material = None
+    if listing is not None or spec.get("declared_material"):
+        material = check("declared_material", _material, rules, spec, listing, components)
+    mass = check("mass_g", parse_mass_g, spec.get("mass_g"))
+    given_price = spec.get("price_fen")
+    price = None
+    if given_price is not None or listing is not None:
+        price = check(
+            "price_fen",
+            parse_price_fen,
+            given_price if given_price is not None else listing.price_fen,
+        )
+    order_no = str(spec.get("order_no") or "").strip()
+    if listing is not None:
+        check("order_no", _order_for, session, listing, order_no)
+    image = None
+    if spec.get("photo"):
+        if files is None:
+            problems.setdefault("photo", msg("无法保存照片"))
+        else:
+            image = check("photo", clean_image, spec["photo"])
+    if problems or listing is None or material is None or mass is None or price is None:
+        return None, problems
+    return _Declared(
+        listing=listing,
+        material=material,
+        mass_cg=mass_to_cg(mass),
+        price_fen=price,
+        description=str(spec.get("description") or "")[:200],
+        article=article,
+        components=list(components),
+        order_no=order_no,
+        image=image,
+    ), problems
+
+
+def _article_wrong(rules: Any, article_type: object, spec: Mapping[str, Any]) -> bool:
+    """Whether a refused set piece is the article type's fault (unknown, or missing while
+    components are declared) rather than a component's."""
+    article = str(article_type).strip() if article_type not in (None, "") else None
+    if article is None:
+        return bool(spec.get("components"))
+    return article not in pieces.articles(rules)
+
+
+def _listing_for(session: Session, actor: User, given: object) -> Listing:
+    """The row's listing, as the merchant gave it: its id (a number, or "#id title" as the
+    form's list offers it), or its exact title when only one of the shop's listings has it."""
+    text = str(given if given is not None else "").strip()
+    if not text:
+        raise ValidationFailed(msg("请选择商品"))
+    number = text.removeprefix("#").split(maxsplit=1)[0] if text[:1] in "#0123456789" else ""
+    if number.isdigit() and (text.startswith("#") or number == text):
+        listing = session.get(Listing, parse_id(number, field="listing_id"))
         if listing is None or listing.merchant_id != actor.merchant_id:
             raise ValidationFailed(msg("商品不存在"))
-        article, components = pieces.parse_declared(
-            rules, spec.get("article_type"), spec.get("components")
+        return listing
+    named = list(
+        session.exec(
+            select(Listing)
+            .where(Listing.merchant_id == actor.merchant_id, Listing.title == text)
+            .limit(2)
         )
-        material = _main_material(spec, listing, components)
-        rules.declaration(material)
-        mass = parse_mass_g(spec.get("mass_g"))
-        price = parse_price_fen(spec.get("price_fen", listing.price_fen))
-        order_id = _order_for(session, listing, spec.get("order_no"))
-    except ValidationFailed as exc:
-        raise ValidationFailed(msg("第 {row} 件：{problem}", row=row, problem=exc.message)) from exc
+    )
+    if not named:
+        raise ValidationFailed(msg("商品不存在"))
+    if len(named) > 1:
+        raise ValidationFailed(msg("有多件商品同名，请从列表中选择（带编号）"))
+    return named[0]
+
+
+def _material(
+    rules: Any, spec: Mapping[str, Any], listing: Listing | None, components: Sequence[Any]
+) -> str:
+    """The row's declared material, known to the rules (the listing's when none is given)."""
+    given = str(spec.get("declared_material") or "").strip()
+    material = _main_material(spec, listing, components) if listing is not None else given
+    rules.declaration(material)
+    return material
+
+
+def _item(consignment: Consignment, d: _Declared, order_id: int | None, now: datetime) -> Item:
     return Item(
         code=new_item_code(),
         consignment_id=consignment.id or 0,
-        merchant_id=listing.merchant_id,
-        listing_id=listing.id or 0,
-        declared_material=material,
-        declared_mass_cg=mass_to_cg(mass),
-        price_fen=price,
-        description=str(spec.get("description") or "")[:200],
-        article_type=article,
-        components=list(components) or None,
+        merchant_id=d.listing.merchant_id,
+        listing_id=d.listing.id or 0,
+        declared_material=d.material,
+        declared_mass_cg=d.mass_cg,
+        price_fen=d.price_fen,
+        description=d.description,
+        article_type=d.article,
+        components=list(d.components) or None,
         state=ItemState.DECLARED,
         order_id=order_id,
         created_at=now,
@@ -792,24 +917,13 @@ def import_consignment_csv(
     if len(rows) > MAX_ITEMS:
         raise CsvRejected([(1, msg("最多 {max_items} 行", max_items=MAX_ITEMS))])
     rules = load_ruleset()
-    probe = Consignment(
-        id=0, code="", merchant_id=actor.merchant_id, created_by_id=0, created_at=now
-    )
     errors: list[tuple[int, Message]] = []
     for line, spec in rows:
         if "_error" in spec:
-            errors.append(
-                (
-                    line,
-                    msg("列数为 {_error}，与表头不符", _error=spec["_error"]),
-                )
-            )
+            errors.append((line, msg("列数为 {_error}，与表头不符", _error=spec["_error"])))
             continue
-        try:
-            _declared_item(session, actor, probe, rules, spec, line, now)
-        except ValidationFailed as exc:
-            reason = exc.__cause__ if isinstance(exc.__cause__, ValidationFailed) else exc
-            errors.append((line, reason.message))
+        _, problems = _check_row(session, actor, rules, spec, files=None)
+        errors.extend((line, problem) for problem in problems.values())
     if errors:
         raise CsvRejected(errors)
     return create_consignment(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,7 +47,19 @@ from qc_app.web import (
 )
 
 bp = Blueprint("intake", __name__)
-NEW_ROWS = 5  # rows on the new-consignment form; create_consignment reads the same rows back
+NEW_ROWS = 3  # blank rows on a new consignment form; the merchant adds more as needed
+ROW = re.compile(r"rows-(\d+)-")
+# A row's typed fields, named rows-<n>-<field> (the service's spec keys, but the price in yuan).
+TYPED = (
+    "listing_id",
+    "declared_material",
+    "mass_g",
+    "price_yuan",
+    "description",
+    "order_no",
+    "article_type",
+    "components",
+)
 
 
 @bp.app_context_processor
@@ -62,51 +75,81 @@ def _declared_materials() -> dict[str, Any]:
 @bp.get("/m/consignments")
 @permission_required(MERCHANT_PORTAL)
 def consignments() -> Any:
+    return _consignments_page([{} for _ in range(NEW_ROWS)])
+
+
+def _consignments_page(
+    rows: list[dict[str, str]],
+    *,
+    errors: Any = None,
+    refused: Any = None,
+    photos_dropped: bool = False,
+) -> Any:
+    """The merchant's consignments and the new-consignment form: its rows as typed (blank
+    ones for a new form), each problem next to its field."""
     db = request_session()
-    return render_list(
+    page = render_list(
         "intake/consignments.html",
         list_page(
             services.consignment_list(actor=actor()),
             opens=lambda row: url_for("intake.consignment", code=row.code),
         ),
         listings=merchant_listings(session=db, actor=actor()),
-        rows=range(NEW_ROWS),
+        rows=rows,
+        errors=errors or {},
+        refused=refused,
+        photos_dropped=photos_dropped,
     )
+    return (page[0], 422) if refused is not None and isinstance(page, tuple) else page
+
+
+def _typed_rows(
+    form: Mapping[str, str], photos: Mapping[str, Any], *, blank: bool = False
+) -> list[dict[str, str]]:
+    """The form's rows in order, as typed. Blank ones are left out unless `blank` (adding a
+    row keeps the form as it was): the rows sent are numbered again from 1, as the service
+    names them."""
+    numbers = sorted({int(m.group(1)) for key in form if (m := ROW.match(key))})
+    rows = []
+    for n in numbers[: services.MAX_ITEMS + 1]:
+        row = {field: form.get(f"rows-{n}-{field}", "").strip() for field in TYPED}
+        upload = photos.get(f"rows-{n}-photo")
+        if blank or any(row.values()) or (upload and upload.filename):
+            rows.append(row | {"n": str(n)})
+    return rows
 
 
 @bp.post("/m/consignments/new")
 @permission_required(MERCHANT_PORTAL)
 def create_consignment() -> Any:
-    """The portal's form: per row a listing, declared material, mass, price, note and photo."""
-    form, uploads = request.form, request.files
-    rows = []
-    for i in range(NEW_ROWS):
-        if not form.get(f"listing_{i}"):
-            continue
-        spec: dict[str, Any] = {
-            "listing_id": form.get(f"listing_{i}"),
-            "mass_g": form.get(f"mass_{i}"),
-            "description": form.get(f"description_{i}", ""),
-            "order_no": form.get(f"order_{i}", "").strip(),
-        }
-        if form.get(f"material_{i}"):
-            spec["declared_material"] = form.get(f"material_{i}")
-        if form.get(f"article_{i}"):
-            spec["article_type"] = form.get(f"article_{i}")
-            spec["components"] = form.get(f"components_{i}", "")
-        if form.get(f"price_{i}", "").strip():
-            spec["price_fen"] = yuan_to_fen(form.get(f"price_{i}", ""))
-        upload = uploads.get(f"photo_{i}")
+    """The portal's form: per row a listing, declared material, mass, price, note, photo,
+    order number and a set piece's components. "Add a row" (without a script) and a refusal
+    both come back with every typed value, the refusal with each problem under its field."""
+    uploads = request.files
+    chosen = any(upload.filename for upload in uploads.values())  # a browser never refills one
+    if request.form.get("add_row"):
+        every = _typed_rows(request.form, uploads, blank=True)
+        return _consignments_page([*every, {}], photos_dropped=chosen)
+    rows = _typed_rows(request.form, uploads)
+    specs = []
+    for row in rows:
+        spec: dict[str, Any] = {key: row[key] for key in TYPED if row[key]}
+        spec["listing_id"] = row["listing_id"]
+        if row["price_yuan"]:
+            spec["price_fen"] = yuan_to_fen(spec.pop("price_yuan"))
+        upload = uploads.get(f"rows-{row['n']}-photo")
         if upload and upload.filename:
             spec["photo"] = upload.read()
-        rows.append(spec)
-    consignment = services.create_consignment(
-        session=request_session(),
-        actor=actor(),
-        items=rows,
-        now=now(),
-        files=files(),
-    )
+        specs.append(spec)
+    try:
+        consignment = services.create_consignment(
+            session=request_session(), actor=actor(), items=specs, now=now(), files=files()
+        )
+    except ValidationFailed as exc:
+        return _consignments_page(
+            rows or [{}], errors=exc.fields, refused=exc.message, photos_dropped=chosen
+        )
+    flash(translate(msg("送检单已提交，共 {n} 件", n=len(specs))), "success")
     return redirect(url_for("intake.consignment", code=consignment.code))
 
 

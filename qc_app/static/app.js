@@ -51,19 +51,59 @@
     });
   });
 
-  // A measuring form (every lab form; a set piece's has a section per component): Enter moves
-  // to the next field, filled or not, whatever its kind (a scanner or balance ends its reading
-  // with Enter); only Enter in the last field (or on the submit button) sends the form.
+  // A measuring form (every lab form; a set piece's has a section per component) and the
+  // consignment form: Enter moves to the next field, filled or not, whatever its kind (a
+  // scanner or balance ends its reading with Enter); only Enter in the last field (or on the
+  // submit button) sends the form. The fields are counted at each Enter: rows may be added.
   document.querySelectorAll("form[data-enter-next]").forEach(function (form) {
-    var fields = Array.prototype.slice.call(
-      form.querySelectorAll("input:not([type=hidden]):not([type=file]), select"));
-    fields.forEach(function (field, index) {
-      field.addEventListener("keydown", function (event) {
-        if (event.key !== "Enter") { return; }
-        event.preventDefault();
-        var next = fields[index + 1];
-        if (next) { next.focus(); } else { form.requestSubmit(); }
+    form.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !event.target.matches("input, select")) { return; }
+      var fields = Array.prototype.slice.call(
+        form.querySelectorAll("input:not([type=hidden]):not([type=file]), select"));
+      var index = fields.indexOf(event.target);
+      if (index < 0) { return; }
+      event.preventDefault();
+      var next = fields[index + 1];
+      if (next) { next.focus(); } else { form.requestSubmit(); }
+    });
+  });
+
+  // A form of rows (the consignment's items): "add a row" (or Alt+N) copies the last row,
+  // empty and numbered next, and puts the cursor in its first field. Without a script the
+  // button sends the form, which comes back with every typed value and one more row.
+  document.querySelectorAll("form[data-rows]").forEach(function (form) {
+    var button = form.querySelector("[data-add-row]");
+    if (!button) { return; }
+    function addRow() {
+      var rows = form.querySelectorAll("[data-row]");
+      var last = rows[rows.length - 1];
+      var n = rows.length + 1;
+      var row = last.cloneNode(true);
+      var renumber = function (value) { return value.replace(/^rows-\d+-/, "rows-" + n + "-"); };
+      row.querySelectorAll("[name], [id], [for]").forEach(function (el) {
+        ["name", "id", "for"].forEach(function (attr) {
+          if (el.hasAttribute(attr)) { el.setAttribute(attr, renumber(el.getAttribute(attr))); }
+        });
       });
+      row.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+      row.querySelectorAll("[aria-invalid]").forEach(function (el) {
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("aria-describedby");
+      });
+      row.querySelectorAll("input").forEach(function (el) { el.value = ""; });
+      row.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
+      row.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
+      var legend = row.querySelector("[data-row-number]");
+      legend.textContent = legend.textContent.replace(/\d+/, String(n));
+      last.after(row);
+      row.querySelector("input, select").focus();
+    }
+    button.addEventListener("click", function (event) { event.preventDefault(); addRow(); });
+    form.addEventListener("keydown", function (event) {
+      if (event.altKey && (event.key === "n" || event.key === "N" || event.code === "KeyN")) {
+        event.preventDefault();
+        addRow();
+      }
     });
   });
 

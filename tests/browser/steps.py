@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +13,13 @@ from tests.conftest import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 TERMINAL = {"width": 1280, "height": 800}
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+SHOTS = Path(os.environ.get("QC_SHOTS", Path(__file__).resolve().parents[2] / "test-results"))
+
+
+def shoot(page: Page, name: str) -> None:
+    """A full-page screenshot into SHOTS (QC_SHOTS when set), to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def log_in(page: Page, live_server: str, username: str) -> None:

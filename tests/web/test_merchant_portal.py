@@ -205,13 +205,13 @@ def test_consignment_form_with_material_price_and_photo(app, db, world):
         "/m/consignments/new",
         data={
             "csrf_token": csrf(web, "/m/consignments"),
-            "listing_0": str(world.listing_gold.id),
-            "material_0": "AU750",
-            "mass_0": "3.21",
-            "price_0": "1999.50",
-            "photo_0": (io.BytesIO(jpeg_bytes(exif_gps=True)), "ring.jpg"),
-            "listing_1": str(world.listing_gold.id),
-            "mass_1": "5.00",
+            "rows-1-listing_id": str(world.listing_gold.id),
+            "rows-1-declared_material": "AU750",
+            "rows-1-mass_g": "3.21",
+            "rows-1-price_yuan": "1999.50",
+            "rows-1-photo": (io.BytesIO(jpeg_bytes(exif_gps=True)), "ring.jpg"),
+            "rows-2-listing_id": str(world.listing_gold.id),
+            "rows-2-mass_g": "5.00",
         },
         content_type="multipart/form-data",
     )
@@ -236,9 +236,9 @@ def post_consignment_with_photo(web, world, photo: bytes, filename: str = "x.jpg
         "/m/consignments/new",
         data={
             "csrf_token": csrf(web, "/m/consignments"),
-            "listing_0": str(world.listing_gold.id),
-            "mass_0": "3.21",
-            "photo_0": (io.BytesIO(photo), filename),
+            "rows-1-listing_id": str(world.listing_gold.id),
+            "rows-1-mass_g": "3.21",
+            "rows-1-photo": (io.BytesIO(photo), filename),
         },
         content_type="multipart/form-data",
         headers={"Referer": "http://localhost/m/consignments"},
@@ -251,8 +251,10 @@ def post_consignment_with_photo(web, world, photo: bytes, filename: str = "x.jpg
 def test_consignment_form_refuses_a_bad_photo_and_saves_nothing(app, db, world, photo):
     web = app.test_client()
     login(web, "merchant1")
-    post_consignment_with_photo(web, world, photo)
-    assert "JPEG" in web.get("/m/consignments").get_data(as_text=True)
+    refused = post_consignment_with_photo(web, world, photo)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="rows-1-photo-error"' in page and "JPEG" in page
     db.rollback()
     assert db.exec(select(Item)).all() == []
     assert stored_files(app).list("photos") == []

@@ -371,9 +371,9 @@ def test_merchant_declares_an_order_driven_item_on_the_page(app: Any, db: Any, f
         "/m/consignments/new",
         data={
             "csrf_token": TOKEN.search(page).group(1),
-            "listing_0": str(flow.world.listing_gold.id),
-            "mass_0": "5.02",
-            "order_0": "DY-SFM",
+            "rows-1-listing_id": str(flow.world.listing_gold.id),
+            "rows-1-mass_g": "5.02",
+            "rows-1-order_no": "DY-SFM",
         },
     )
     assert response.status_code == 302

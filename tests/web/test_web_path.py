@@ -33,7 +33,11 @@ def declare_by_web(app: Any, world: Any, mass: str = "5.02") -> str:
         merchant,
         "/m/consignments",
         "/m/consignments/new",
-        {"listing_0": str(world.listing_gold.id), "mass_0": mass, "description_0": "足金戒指"},
+        {
+            "rows-1-listing_id": str(world.listing_gold.id),
+            "rows-1-mass_g": mass,
+            "rows-1-description": "足金戒指",
+        },
     )
     assert response.status_code == 302
     page = merchant.get(response.headers["Location"]).get_data(as_text=True)
