@@ -17,6 +17,7 @@ shop); --without-consignment-form measures the list alone.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import secrets
@@ -375,6 +376,7 @@ def run(url: str, n: int, runs: int, instance: Path, *, form: bool = True) -> No
 
         views.merchant_listings = lambda **_kw: []  # type: ignore[assignment]
     clients = {role: signed_in(app, url, uid) for role, uid in STAFF.items()}
+    gc.freeze()  # as a gunicorn worker does once the app is loaded (scripts/gunicorn.conf.py)
     print(f"{make_engine(url).dialect.name}, {n:,} rows per list, {runs} runs; p50 / p95 ms")
     if not form:
         print("/m/consignments without the new-consignment form's listings")
