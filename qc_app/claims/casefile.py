@@ -18,7 +18,7 @@ from qc_app.certificates.keys import verifier
 from qc_app.certificates.lookup import certificate_of
 from qc_app.certificates.models import Certificate
 from qc_app.claims import services
-from qc_app.claims.models import Claim, Evidence
+from qc_app.claims.models import Claim, Evidence, Party
 from qc_app.i18n import Message, msg, verbatim
 from qc_app.inspection.models import Inspection
 from qc_app.inspection.services import latest_approved
@@ -66,11 +66,11 @@ class CaseFile:
 
     @property
     def consumer_evidence(self) -> list[Evidence]:
-        return [e for e in self.evidence if e.party == "consumer"]
+        return [e for e in self.evidence if e.party == Party.CONSUMER]
 
     @property
     def merchant_evidence(self) -> list[Evidence]:
-        return [e for e in self.evidence if e.party == "merchant"]
+        return [e for e in self.evidence if e.party == Party.MERCHANT]
 
 
 def _signature_ok(session: Session, certificate: Certificate) -> bool:

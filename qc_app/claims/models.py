@@ -89,13 +89,20 @@ class Claim(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
+class Party(StrEnum):
+    """Who handed in a piece of evidence."""
+
+    CONSUMER = "consumer"
+    MERCHANT = "merchant"
+
+
 class Evidence(SQLModel, table=True):
     """Table: one evidence file (re-encoded image or checked PDF), stored by SHA-256."""
 
     __tablename__ = "claim_evidence"
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="claims.id", index=True)
-    party: str = Field(max_length=12)  # consumer / merchant
+    party: str = Field(max_length=12)  # Party
     kind: str = Field(max_length=8)  # jpg / pdf
     sha256: str = Field(max_length=64)
     original_sha256: str = Field(max_length=64)

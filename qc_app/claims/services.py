@@ -25,6 +25,7 @@ from qc_app.claims.models import (
     Claim,
     ClaimReason,
     Evidence,
+    Party,
     RejectionGround,
 )
 from qc_app.claims.workflow import ClaimChange, ClaimState
@@ -230,7 +231,7 @@ def file_claim(
         )
         session.add(claim)
         session.flush()
-        rows = _evidence_rows(claim, "consumer", checked, files, now)
+        rows = _evidence_rows(claim, Party.CONSUMER, checked, files, now)
         session.add_all(rows)
         audit.record(
             session,
@@ -363,7 +364,7 @@ def merchant_answer(
     checked = evidence.check_files(uploads)
     with write(session, claim):
         claim.merchant_note = note.strip()[:2000] or None
-        rows = _evidence_rows(claim, "merchant", checked, files, now)
+        rows = _evidence_rows(claim, Party.MERCHANT, checked, files, now)
         session.add_all(rows)
         _apply(session, claim, name, actor, now, facts, evidence=[r.sha256 for r in rows])
     return claim
