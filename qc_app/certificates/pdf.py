@@ -964,7 +964,9 @@ class _SealMark(Flowable):  # type: ignore[misc]
     the testing body's record spells it), smaller for a longer name, never cut short."""
 
     RADIUS = 17 * MM
-    MAX_SWEEP = 280.0  # degrees of the ring the name may take
+    # Degrees of the ring the name may take: the rest, at the foot, is the seal's own words'.
+    MAX_SWEEP = 250.0
+    SPACING = 1.15  # arc per character, in font sizes: sizing and drawing use the same
 
     def __init__(self, seal: Seal, body_name: str, cjk: str) -> None:
         super().__init__()
@@ -980,7 +982,7 @@ class _SealMark(Flowable):  # type: ignore[misc]
         gaps = max(len(self.body_name) - 1, 1)
         size = 10.0
         while size > 2 and (
-            math.radians(self.MAX_SWEEP) * (self.RADIUS - size - 2.2) / gaps < size * 1.08
+            math.radians(self.MAX_SWEEP) * (self.RADIUS - size - 2.2) / gaps < size * self.SPACING
         ):
             size -= 0.25
         return size
@@ -998,12 +1000,13 @@ class _SealMark(Flowable):  # type: ignore[misc]
         canvas.circle(cx, cy, radius, stroke=1, fill=0)
         _star(canvas, cx, cy, radius * 0.24)
         cjk = self.cjk
-        canvas.setFont(cjk, 9.5)
-        canvas.drawCentredString(cx, cy - radius * 0.62, self.seal.zh)
+        # Small and low enough that the ends of the name's arc pass beside it, not into it.
+        canvas.setFont(cjk, 8)
+        canvas.drawCentredString(cx, cy - radius * 0.55, self.seal.zh)
         name = self.body_name
         size = self._name_size()
         canvas.setFont(cjk, size)
-        step = min(size * 1.15 * 180 / (math.pi * (radius - size - 2.2)), 19.0)
+        step = min(size * self.SPACING * 180 / (math.pi * (radius - size - 2.2)), 19.0)
         sweep = step * (len(name) - 1)
         for index, char in enumerate(name):
             angle = 90 + sweep / 2 - index * step
