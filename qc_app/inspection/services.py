@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize, refusal
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from qc_app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
 from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
@@ -590,9 +591,22 @@ def _body_values(
                 families_en=", ".join(families),
             ),
         )
+    name_zh = clean_text(fields.get("name_zh"), "name_zh", required=True, max_length=100)
+    if len(name_zh) > SEAL_NAME_MAX_CHARS:
+        # The seal prints the name round its ring: a longer one comes out too small to read.
+        errors = FieldErrors()
+        errors.add(
+            "name_zh",
+            msg(
+                "中文名称最多 {limit} 个字（现有 {count} 个）：印章上的名称会小得看不清",
+                limit=SEAL_NAME_MAX_CHARS,
+                count=len(name_zh),
+            ),
+        )
+        errors.check()
     return {
         "code": code,
-        "name_zh": clean_text(fields.get("name_zh"), "name_zh", required=True, max_length=100),
+        "name_zh": name_zh,
         "name_en": clean_text(fields.get("name_en"), "name_en", required=True, max_length=120),
         # CMA is the legal licence to publish results (检验检测机构资质认定): never optional.
         "cma_no": clean_text(fields.get("cma_no"), "cma_no", required=True, max_length=40),

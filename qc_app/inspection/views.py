@@ -5,6 +5,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.authz import LAB_TERMINAL, PLATFORM
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.i18n import msg
@@ -260,4 +261,6 @@ def _render_body(
         body_id=body_id,
         families=load_ruleset().families,
         error=error,
+        errors=error.fields if isinstance(error, ValidationFailed) else {},
+        name_zh_max=SEAL_NAME_MAX_CHARS,
     )
