@@ -7,9 +7,13 @@ renders: the web in the request's language, the API and the CLI in Chinese and E
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import ParamSpec, TypeVar
 
 from qc_app.i18n import Message, msg
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -94,6 +98,17 @@ class FieldErrors:
 
     def __contains__(self, field: str) -> bool:
         return field in self.fields
+
+    def take(
+        self, field: str, check: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
+        """`check(*args, **kwargs)`'s value, or None with its refusal noted against `field`
+        (the parsers in units.py refuse one value at a time; a form wants them all)."""
+        try:
+            return check(*args, **kwargs)
+        except ValidationFailed as exc:
+            self.add(field, exc.message)
+            return None
 
     def check(self) -> None:
         """Raise ValidationFailed naming every field collected; nothing when none was."""

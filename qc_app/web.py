@@ -252,6 +252,21 @@ def confirm_page(
     return page, 422 if errors else 200
 
 
+# What a refused form never shows again: secrets typed once, and the form's own token.
+NOT_KEPT = frozenset({"csrf_token", "password", "code"})
+
+
+def form_again(template: str, exc: DomainError, **context: Any) -> tuple[str, int, dict[str, str]]:
+    """A refused form shown again (views translate): what was typed kept as `values` (never a
+    password or a one-time code; a view with multi-valued fields passes its own), each field's
+    problem as `errors` next to its field, the refusal as a whole as `error`; the refusal's
+    status (422 for ValidationFailed), and Retry-After when a budget is spent."""
+    context.setdefault("values", {k: v for k, v in request.form.items() if k not in NOT_KEPT})
+    context.setdefault("errors", exc.fields if isinstance(exc, ValidationFailed) else {})
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+    return render_template(template, error=exc, **context), exc.status, headers
+
+
 def confirm_or_act(confirmation: Confirmation, act: Callable[[str], Any]) -> Any:
     """Show the confirmation until it is confirmed with a note; then `act(note)`."""
     try:

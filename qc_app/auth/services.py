@@ -23,10 +23,10 @@ from qc_app import audit
 from qc_app.audit import AuditEvent
 from qc_app.auth import second_factor
 from qc_app.auth.models import ApiToken, RecoveryCode, User, UserSession
-from qc_app.auth.passwords import hash_password, verify_password
+from qc_app.auth.passwords import check_policy, hash_password, verify_password
 from qc_app.authz import LAB, PLATFORM, Role, authorize, second_factor_required
 from qc_app.db import new_session, write
-from qc_app.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from qc_app.errors import Conflict, FieldErrors, NotFound, Unauthorized, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.lists import ListFound, ListSpec
 
@@ -63,11 +63,13 @@ def needs_second_factor(user: User) -> bool:
     return second_factor_required(user) or user.totp_confirmed_at is not None
 
 
-def _check_staff_links(role: Role, merchant_id: int | None, testing_body_id: int | None) -> None:
+def _check_staff_links(
+    role: Role, merchant_id: int | None, testing_body_id: int | None, errors: FieldErrors
+) -> None:
     if role == Role.MERCHANT and merchant_id is None:
-        raise ValidationFailed(msg("商家账号必须关联商家"))
+        errors.add("merchant_id", msg("商家账号必须关联商家"))
     if role in LAB and testing_body_id is None:
-        raise ValidationFailed(msg("检测人员必须属于检测机构"))
+        errors.add("testing_body_id", msg("检测人员必须属于检测机构"))
 
 
 def create_user(
@@ -82,15 +84,22 @@ def create_user(
     merchant_id: int | None = None,
     testing_body_id: int | None = None,
     demo: bool = False,
+    errors: FieldErrors | None = None,
 ) -> User:
     """A new account (`actor` None: the operator at the CLI). `demo` lets the demo data use
-    the demo password, which every other account is refused."""
+    the demo password, which every other account is refused. Every field's problem is named
+    at once, with those the caller found reading the form (`errors`)."""
     if actor is not None:
         authorize(actor, PLATFORM)
     role = Role(role)
-    _check_staff_links(role, merchant_id, testing_body_id)
-    if not 1 <= len(username) <= 64 or not display_name.strip():
-        raise ValidationFailed(msg("请填写用户名（最多 64 个字符）和姓名"))
+    errors = errors or FieldErrors()
+    _check_staff_links(role, merchant_id, testing_body_id, errors)
+    if not 1 <= len(username) <= 64:
+        errors.add("username", msg("请填写用户名（最多 64 个字符）"))
+    if not display_name.strip():
+        errors.add("display_name", msg("请填写姓名"))
+    errors.take("password", check_policy, password, username=username, demo=demo)
+    errors.check()
     with write(session):
         if session.exec(select(User).where(User.username == username)).first():
             raise Conflict(msg("用户名已存在：{username}", username=username))
@@ -141,7 +150,14 @@ def login(
     *, session: Session, username: str, password: str, address: str, now: datetime
 ) -> LoginStep:
     """Check the password and open a server-side session; returns its cookie token and what
-    the login still needs. For staff the session stays pending until the second factor."""
+    the login still needs. For staff the session stays pending until the second factor.
+    A blank field is named as such (422) and is no failed attempt."""
+    errors = FieldErrors()
+    if not username:
+        errors.add("username", msg("请填写用户名"))
+    if not password:
+        errors.add("password", msg("请填写密码"))
+    errors.check()
     user = session.exec(select(User).where(User.username == username)).first()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
@@ -238,6 +254,9 @@ def _open_session(session: Session, pending: UserSession, now: datetime) -> str:
     return token
 
 
+CODE_REQUIRED = msg("请填写验证码")
+
+
 def complete_login(
     *, session: Session, token: str, code: str, address: str, now: datetime
 ) -> tuple[User, str]:
@@ -246,6 +265,8 @@ def complete_login(
     row, user = _pending(session, token, now)
     if user.totp_confirmed_at is None:
         raise Unauthorized(PENDING_GONE)
+    if not code.strip():
+        raise ValidationFailed(CODE_REQUIRED, fields={"code": CODE_REQUIRED})
     with write(session, user):
         used = _take_second_factor(session, user, code, now)
         if used is not None:
@@ -359,17 +380,21 @@ def create_token(
     name: str = "token",
     lifetime: timedelta = TOKEN_LIFETIME,
     code: str = "",
+    errors: FieldErrors | None = None,
 ) -> tuple[ApiToken, str]:
     """A bearer token for USERNAME (the row, and the token shown this once). A user who needs
-    a second factor gives its code: a stolen password alone makes no token."""
+    a second factor gives its code: a stolen password alone makes no token. Every field's
+    problem is named at once, with those the caller found reading the form (`errors`)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active:
         raise ValidationFailed(msg("没有用户 {username}", username=username))
+    errors = errors or FieldErrors()
     name = name.strip()
     if not 1 <= len(name) <= 64:
-        raise ValidationFailed(msg("令牌名称须为 1–64 个字符"))
+        errors.add("name", msg("令牌名称须为 1–64 个字符"))
     if not timedelta(days=1) <= lifetime <= MAX_TOKEN_LIFETIME:
-        raise ValidationFailed(msg("令牌有效期须为 1–365 天"))
+        errors.add("days", msg("令牌有效期须为 1–365 天"))
+    errors.check()
     token = "qct_" + secrets.token_urlsafe(32)
     with write(session, user):
         if needs_second_factor(user) and _take_second_factor(session, user, code, now) is None:
@@ -517,6 +542,9 @@ def reset_password(
     *, session: Session, actor: User | None, user_id: int, password: str, now: datetime
 ) -> User:
     user = get_user(session=session, actor=actor, user_id=user_id)
+    errors = FieldErrors()
+    errors.take("password", check_policy, password, username=user.username)
+    errors.check()
     with write(session, user):
         user.password_hash = hash_password(password, username=user.username)
         _changed(session, actor, user, "password_reset", now)
@@ -532,11 +560,14 @@ def change_role(
     now: datetime,
     testing_body_id: int | None = None,
     merchant_id: int | None = None,
+    errors: FieldErrors | None = None,
 ) -> User:
     """A new role (with its testing body or shop); the user signs in again under it."""
     user = get_user(session=session, actor=actor, user_id=user_id)
     role = Role(role)
-    _check_staff_links(role, merchant_id, testing_body_id)
+    errors = errors or FieldErrors()
+    _check_staff_links(role, merchant_id, testing_body_id, errors)
+    errors.check()
     if role != user.role:
         _not_self(actor, user)
     before = (str(user.role), user.testing_body_id, user.merchant_id)

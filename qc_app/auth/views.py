@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -22,12 +23,13 @@ from qc_app.auth.models import User
 from qc_app.auth.second_factor import qr_svg
 from qc_app.authz import PLATFORM, SIGNED_IN, Role
 from qc_app.db import parse_id, request_session
-from qc_app.errors import DomainError, TooManyAttempts, Unauthorized, ValidationFailed
+from qc_app.errors import DomainError, FieldErrors, TooManyAttempts, Unauthorized, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.units import parse_int
 from qc_app.web import (
     Principal,
     actor,
+    form_again,
     limiter,
     list_page,
     now,
@@ -61,8 +63,11 @@ def home() -> Any:
 
 
 def _refused(template: str, exc: DomainError, **context: Any) -> Any:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
-    return render_template(template, error=translate(exc.message), **context), exc.status, headers
+    """A login step refused: the form again, the user name kept, never the password or code;
+    a wrong code is said by its field."""
+    if isinstance(exc, Unauthorized) and "code" in request.form:
+        context.setdefault("errors", {"code": exc.message})
+    return form_again(template, exc, **context)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,7 +75,7 @@ def _refused(template: str, exc: DomainError, **context: Any) -> Any:
 @limiter.limit(public_limit, methods=["POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("auth/login.html")
+        return render_template("auth/login.html", values={}, errors={})
     username = request.form.get("username", "").strip()
     address = get_remote_address()
     try:
@@ -93,6 +98,8 @@ def login() -> Any:
         return _refused("auth/login.html", exc)
     except Unauthorized as exc:
         throttle.spend(username)
+        return _refused("auth/login.html", exc)
+    except ValidationFailed as exc:
         return _refused("auth/login.html", exc)
     _new_session()
     target = safe_next(request.args.get("next"))
@@ -141,7 +148,7 @@ def second_factor() -> Any:
     except Unauthorized as exc:
         return _refused("auth/login.html", exc)  # the password again, with the reason
     if request.method == "GET":
-        return render_template("auth/second_factor.html")
+        return render_template("auth/second_factor.html", errors={})
     try:
         throttle.ensure_budget(user.username)
         user, token = services.complete_login(
@@ -151,7 +158,7 @@ def second_factor() -> Any:
             address=get_remote_address(),
             now=now(),
         )
-    except (TooManyAttempts, Unauthorized) as exc:
+    except (TooManyAttempts, Unauthorized, ValidationFailed) as exc:
         if isinstance(exc, Unauthorized):
             throttle.spend(user.username)
         return _refused("auth/second_factor.html", exc)
@@ -214,33 +221,33 @@ def tokens() -> Any:
     """A user's own API tokens: made here with a name and a lifetime (staff give their
     authenticator's code), shown once."""
     me = actor()
-    created = error = None
+    context: dict[str, Any] = {"needs_code": services.needs_second_factor(me), "now": now()}
+    created = None
     if request.method == "POST":
         try:
-            days = parse_int(request.form.get("days", "90"), field="days", low=1, high=365)
+            errors = FieldErrors()
+            days = errors.take(
+                "days", parse_int, request.form.get("days", "90"), field="days", low=1, high=365
+            )
             throttle.ensure_budget(me.username)
             _row, created = services.create_token(
                 session=request_session(),
                 username=me.username,
                 name=request.form.get("name", ""),
-                lifetime=timedelta(days=days),
+                lifetime=timedelta(days=days or 90),
                 code=request.form.get("code", ""),
                 now=now(),
+                errors=errors,
             )
         except DomainError as exc:
             if isinstance(exc, Unauthorized):
                 throttle.spend(me.username)
-            error = exc
+            rows = services.own_tokens(session=request_session(), user=me)
+            return _refused("auth/tokens.html", exc, tokens=rows, created=None, **context)
     rows = services.own_tokens(session=request_session(), user=me)
-    page = render_template(
-        "auth/tokens.html",
-        tokens=rows,
-        created=created,
-        error=error,
-        needs_code=services.needs_second_factor(me),
-        now=now(),
+    return render_template(
+        "auth/tokens.html", tokens=rows, created=created, values={}, errors={}, **context
     )
-    return page, (error.status if error else 200)
 
 
 # -- the admin's user pages ----------------------------------------------------------------------
@@ -260,57 +267,65 @@ def users() -> Any:
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @permission_required(PLATFORM)
 def new_user() -> Any:
-    values = request.form.to_dict()
-    if request.method == "POST":
-        try:
-            user = services.create_user(
-                session=request_session(),
-                actor=actor(),
-                username=values.get("username", "").strip(),
-                password=values.get("password", ""),
-                role=_role(values.get("role", "")),
-                display_name=values.get("display_name", ""),
-                testing_body_id=_optional_id(values.get("testing_body_id"), "testing_body_id"),
-                merchant_id=_optional_id(values.get("merchant_id"), "merchant_id"),
-                now=now(),
-            )
-        except DomainError as exc:
-            return _user_form(values, error=exc), exc.status
-        flash(translate(msg("已创建用户 {username}", username=user.username)), "success")
-        return redirect(url_for("auth.user", user_id=user.id))
-    return _user_form(values)
+    if request.method == "GET":
+        return render_template("auth/user_new.html", values={}, errors={}, roles=ROLES)
+    form = request.form
+    try:
+        errors = FieldErrors()
+        user = services.create_user(
+            session=request_session(),
+            actor=actor(),
+            username=form.get("username", "").strip(),
+            password=form.get("password", ""),
+            role=_role(form.get("role", "")),
+            display_name=form.get("display_name", ""),
+            testing_body_id=_optional_id(form, "testing_body_id", errors),
+            merchant_id=_optional_id(form, "merchant_id", errors),
+            now=now(),
+            errors=errors,
+        )
+    except DomainError as exc:
+        return form_again("auth/user_new.html", exc, roles=ROLES)
+    flash(translate(msg("已创建用户 {username}", username=user.username)), "success")
+    return redirect(url_for("auth.user", user_id=user.id))
 
 
 def _role(value: str) -> Role:
     if value not in ROLES:
-        raise ValidationFailed(msg("未知角色：{role}", role=value[:20]))
+        unknown = msg("未知角色：{role}", role=value[:20])
+        raise ValidationFailed(unknown, fields={"role": unknown})
     return Role(value)
 
 
-def _optional_id(value: str | None, field: str) -> int | None:
-    return parse_id(value, field=field) if value else None
-
-
-def _user_form(values: dict[str, str], error: DomainError | None = None) -> str:
-    return render_template(
-        "auth/user_new.html",
-        values=values,
-        error=error,
-        roles=ROLES,
-    )
+def _optional_id(form: Mapping[str, str], field: str, errors: FieldErrors) -> int | None:
+    """An optional id field; a bad one is noted in `errors` (the service names it with the
+    rest) and read as absent."""
+    value = form.get(field)
+    return errors.take(field, parse_id, value, field=field) if value else None
 
 
 @bp.get("/admin/users/<int:user_id>")
 @permission_required(PLATFORM)
 def user(user_id: int) -> Any:
+    return _user_page(user_id)
+
+
+def _user_page(user_id: int, refused: DomainError | None = None) -> Any:
+    """The account page; with `refused`, the role or password form that was refused is shown
+    again with its problem by its field (the role form keeps what was chosen)."""
     db = request_session()
-    return render_template(
-        "auth/user.html",
-        user=services.get_user(session=db, actor=actor(), user_id=user_id),
-        tokens=services.tokens_of(session=db, actor=actor(), user_id=user_id),
-        roles=ROLES,
-        now=now(),
-    )
+    user = services.get_user(session=db, actor=actor(), user_id=user_id)
+    context = {
+        "user": user,
+        # the role form shows what was chosen when it was the one refused, else the account's
+        "role_values": request.form if "role" in request.form else user,
+        "tokens": services.tokens_of(session=db, actor=actor(), user_id=user_id),
+        "roles": ROLES,
+        "now": now(),
+    }
+    if refused is None:
+        return render_template("auth/user.html", errors={}, **context)
+    return form_again("auth/user.html", refused, **context)
 
 
 def _changed(user_id: int) -> Any:
@@ -341,13 +356,16 @@ def activate_user(user_id: int) -> Any:
 @bp.post("/admin/users/<int:user_id>/password")
 @permission_required(PLATFORM)
 def reset_password(user_id: int) -> Any:
-    services.reset_password(
-        session=request_session(),
-        actor=actor(),
-        user_id=user_id,
-        password=request.form.get("password", ""),
-        now=now(),
-    )
+    try:
+        services.reset_password(
+            session=request_session(),
+            actor=actor(),
+            user_id=user_id,
+            password=request.form.get("password", ""),
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return _user_page(user_id, exc)
     return _changed(user_id)
 
 
@@ -355,15 +373,20 @@ def reset_password(user_id: int) -> Any:
 @permission_required(PLATFORM)
 def change_role(user_id: int) -> Any:
     form = request.form
-    services.change_role(
-        session=request_session(),
-        actor=actor(),
-        user_id=user_id,
-        role=_role(form.get("role", "")),
-        testing_body_id=_optional_id(form.get("testing_body_id"), "testing_body_id"),
-        merchant_id=_optional_id(form.get("merchant_id"), "merchant_id"),
-        now=now(),
-    )
+    try:
+        errors = FieldErrors()
+        services.change_role(
+            session=request_session(),
+            actor=actor(),
+            user_id=user_id,
+            role=_role(form.get("role", "")),
+            testing_body_id=_optional_id(form, "testing_body_id", errors),
+            merchant_id=_optional_id(form, "merchant_id", errors),
+            now=now(),
+            errors=errors,
+        )
+    except ValidationFailed as exc:
+        return _user_page(user_id, exc)
     return _changed(user_id)
 
 

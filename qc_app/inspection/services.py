@@ -565,36 +565,55 @@ def save_testing_body(
 def _body_values(
     session: Session, fields: Mapping[str, Any], body_id: int | None
 ) -> dict[str, Any]:
-    code = clean_text(fields.get("code"), "code", required=True, max_length=16).upper()
-    prefix = clean_text(fields.get("cert_prefix"), "cert_prefix", required=True, max_length=6)
-    if not CODE_PATTERN.match(code):
-        raise ValidationFailed(msg("机构代码须为 2–16 位大写字母或数字"))
-    if not PREFIX_PATTERN.match(prefix.upper()):
-        raise ValidationFailed(msg("证书前缀须为 2–6 位大写字母"))
-    for column, value in (("code", code), ("cert_prefix", prefix.upper())):
+    """The form's values checked, every field's problem named at once (FieldErrors)."""
+    errors = FieldErrors()
+
+    def text(field: str, *, required: bool, max_length: int) -> str:
+        found = errors.take(
+            field, clean_text, fields.get(field), field, required=required, max_length=max_length
+        )
+        return found or ""
+
+    code = text("code", required=True, max_length=16).upper()
+    prefix = text("cert_prefix", required=True, max_length=6).upper()
+    if code and not CODE_PATTERN.match(code):
+        errors.add("code", msg("机构代码须为 2–16 位大写字母或数字"))
+    if prefix and not PREFIX_PATTERN.match(prefix):
+        errors.add("cert_prefix", msg("证书前缀须为 2–6 位大写字母"))
+    for column, value in (("code", code), ("cert_prefix", prefix)):
+        if not value:
+            continue
         clash = session.exec(
             select(TestingBody).where(getattr(TestingBody, column) == value)
         ).first()
         if clash is not None and clash.id != body_id:
-            raise Conflict(msg("{column} {value} 已被使用", column=column, value=value))
-    valid_from = _date(fields.get("accredited_from"), "accredited_from", required=False)
-    valid_until = _date(fields.get("accredited_until"), "accredited_until", required=True)
+            errors.add(
+                column, msg("{column} {value} 已被使用", column=field_label(column), value=value)
+            )
+    valid_from = errors.take(
+        "accredited_from", _date, fields.get("accredited_from"), "accredited_from", required=False
+    )
+    valid_until = errors.take(
+        "accredited_until", _date, fields.get("accredited_until"), "accredited_until", required=True
+    )
     if valid_from is not None and valid_until is not None and valid_from > valid_until:
-        raise ValidationFailed(msg("资质有效期起始晚于截止"))
+        errors.add("accredited_from", msg("资质有效期起始晚于截止"))
     families = engine.load_ruleset().families
     scope = sorted(set(fields.get("scope") or []))
-    if not scope or not set(scope) <= set(families):
-        raise ValidationFailed(
+    if not scope:
+        errors.add("scope", msg("请至少选择一个资质范围"))
+    elif not set(scope) <= set(families):
+        errors.add(
+            "scope",
             msg(
                 "资质范围须为以下类别中的一个或多个：{families_zh}",
                 families_zh="、".join(families),
                 families_en=", ".join(families),
             ),
         )
-    name_zh = clean_text(fields.get("name_zh"), "name_zh", required=True, max_length=100)
+    name_zh = text("name_zh", required=True, max_length=100)
     if len(name_zh) > SEAL_NAME_MAX_CHARS:
         # The seal prints the name round its ring: a longer one comes out too small to read.
-        errors = FieldErrors()
         errors.add(
             "name_zh",
             msg(
@@ -603,20 +622,20 @@ def _body_values(
                 count=len(name_zh),
             ),
         )
-        errors.check()
-    return {
+    values = {
         "code": code,
         "name_zh": name_zh,
-        "name_en": clean_text(fields.get("name_en"), "name_en", required=True, max_length=120),
+        "name_en": text("name_en", required=True, max_length=120),
         # CMA is the legal licence to publish results (检验检测机构资质认定): never optional.
-        "cma_no": clean_text(fields.get("cma_no"), "cma_no", required=True, max_length=40),
-        "cnas_no": clean_text(fields.get("cnas_no"), "cnas_no", required=False, max_length=40)
-        or None,
-        "cert_prefix": prefix.upper(),
+        "cma_no": text("cma_no", required=True, max_length=40),
+        "cnas_no": text("cnas_no", required=False, max_length=40) or None,
+        "cert_prefix": prefix,
         "accredited_from": valid_from,
         "accredited_until": valid_until,
         "scope": scope,
     }
+    errors.check()
+    return values
 
 
 def _date(value: object, field: str, *, required: bool) -> date | None:

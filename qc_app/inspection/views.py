@@ -21,6 +21,7 @@ from qc_app.units import cg_to_mass
 from qc_app.web import (
     actor,
     config,
+    form_again,
     list_page,
     locale,
     now,
@@ -236,7 +237,14 @@ def save_body(body_id: int | None = None) -> Any:
             session=request_session(), actor=actor(), fields=fields, now=now(), body_id=body_id
         )
     except (ValidationFailed, Conflict) as exc:
-        return _render_body(fields, body_id, error=exc), exc.status
+        return form_again(
+            "inspection/body_form.html",
+            exc,
+            values=fields,
+            body_id=body_id,
+            families=load_ruleset().families,
+            name_zh_max=SEAL_NAME_MAX_CHARS,
+        )
     return redirect(url_for("inspection.bodies"))
 
 
@@ -252,15 +260,12 @@ BODY_FIELDS = (
 )
 
 
-def _render_body(
-    values: dict[str, Any], body_id: int | None, error: DomainError | None = None
-) -> str:
+def _render_body(values: dict[str, Any], body_id: int | None) -> str:
     return render_template(
         "inspection/body_form.html",
         values=values,
         body_id=body_id,
         families=load_ruleset().families,
-        error=error,
-        errors=error.fields if isinstance(error, ValidationFailed) else {},
+        errors={},
         name_zh_max=SEAL_NAME_MAX_CHARS,
     )

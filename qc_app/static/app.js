@@ -1,8 +1,11 @@
 // Terminal helpers: keyboard and scanner first, no mouse needed.
 (function () {
   "use strict";
-  // Focus the scan field (or the first autofocus field) on every page load.
-  var first = document.querySelector("[autofocus]");
+  // Focus the scan field (or the first autofocus field) on every page load; a refused form
+  // shown again focuses its first invalid field instead (its message, role=alert, is read out).
+  var invalid = document.querySelector("form [aria-invalid=true]");
+  if (invalid && invalid.matches("fieldset")) { invalid = invalid.querySelector("input, select, textarea"); }
+  var first = invalid || document.querySelector("[autofocus]");
   if (first) { first.focus(); if (first.select) { first.select(); } }
 
   // A form submits once: a double click, double scan or double press of Enter never sends it

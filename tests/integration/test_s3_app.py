@@ -89,14 +89,17 @@ def test_an_issued_certificate_pdf_is_read_back_from_s3_and_verifies(
 
 def test_the_consumer_page_serves_the_photo_from_s3(app: Flask, flow: Flow) -> None:
     sold = sell(flow)
+    # The page's large photo is the signed front photo, checked against its digest as S3
+    # returns it; so is every photo of the signed intake set.
     served = app.test_client().get(photo_url(app, sold))
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    *_, latest = flow.db.exec(select(Photo).where(Photo.item_id == sold.item.id)).all()
-    assert served.data == storage.load(stored_files(app), "photos", latest.sha256, ".jpg")
-    # And a photo of the signed intake set, checked against its digest as S3 returns it.
-    front = json.loads(sold.issued.certificate.payload)["proof"]["photos"][0]["sha256"]
-    signed = app.test_client().get(qr_path(sold).replace("?", f"/photos/{front}.jpg?"))
-    assert signed.status_code == 200 and signed.mimetype == "image/jpeg"
+    photos = json.loads(sold.issued.certificate.payload)["proof"]["photos"]
+    front = next(p["sha256"] for p in photos if p["view"] == "front")
+    assert served.data == storage.load(stored_files(app), "photos", front, ".jpg")
+    for photo in photos:
+        path = qr_path(sold).replace("?", f"/photos/{photo['sha256']}.jpg?")
+        signed = app.test_client().get(path)
+        assert signed.status_code == 200 and signed.mimetype == "image/jpeg"
 
 
 def test_claim_evidence_is_stored_in_s3(app: Flask, flow: Flow) -> None:

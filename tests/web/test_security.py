@@ -88,9 +88,11 @@ def test_every_route_declares_its_roles_or_is_public(app):
 
 def test_public_routes_are_exactly_the_consumer_side(app):
     public = sorted(
-        rule.rule
-        for rule in app.url_map.iter_rules()
-        if getattr(app.view_functions[rule.endpoint], "qc_public", False)
+        {
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if getattr(app.view_functions[rule.endpoint], "qc_public", False)
+        }
     )
     assert public == [
         "/",

@@ -1,0 +1,158 @@
+"""Forms keep what was typed and show every error next to its field (issue 18): each form,
+given a bad submission, answers 422 with the form again, every typed value in it (never a
+password), each problem by its field (id="<field>-error", aria-invalid on the input), and
+nothing stored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, func, select
+
+from qc_app.audit import AuditEvent
+from qc_app.auth.models import ApiToken, User
+from qc_app.inspection.models import TestingBody
+from tests.conftest import PASSWORD, World
+from tests.web.helpers import login, post_form
+
+SECRET = "zq7x-Secret"  # a password typed into a refused form: never shown again
+
+
+@dataclass(frozen=True)
+class Case:
+    user: str | None
+    form: str  # the page with the form (its CSRF token), {merchant1} filled in
+    data: dict[str, str]
+    errors: tuple[str, ...]
+    kept: dict[str, str] = field(default_factory=dict)
+    rows: tuple[Any, ...] = (AuditEvent,)
+    action: str | None = None  # where the form posts, when not to its own page
+
+
+CASES = {
+    "login": Case(
+        None,
+        "/login",
+        {"username": "admin1", "password": ""},
+        ("password",),
+        {"username": "admin1"},
+    ),
+    "new user": Case(
+        "admin1",
+        "/admin/users/new",
+        {
+            "username": "newbie7",
+            "display_name": "",
+            "password": SECRET,
+            "role": "merchant",
+            "merchant_id": "abc",
+        },
+        ("display_name", "password", "merchant_id"),
+        {"username": "newbie7", "merchant_id": "abc"},
+        (AuditEvent, User),
+    ),
+    "user role": Case(
+        "admin1",
+        "/admin/users/{merchant1}",
+        {"role": "analyst", "testing_body_id": "", "merchant_id": "77"},
+        ("testing_body_id",),
+        {"merchant_id": "77"},
+        action="/admin/users/{merchant1}/role",
+    ),
+    "user password": Case(
+        "admin1",
+        "/admin/users/{merchant1}",
+        {"password": SECRET},
+        ("password",),
+        action="/admin/users/{merchant1}/password",
+    ),
+    "api token": Case(
+        "merchant1",
+        "/account/tokens",
+        {"name": "", "days": "999"},
+        ("name", "days"),
+        {"days": "999"},
+        (AuditEvent, ApiToken),
+    ),
+    "testing body": Case(
+        "admin1",
+        "/admin/testing-bodies/new",
+        {
+            "code": "gtc",  # GTC is the world's lab
+            "name_zh": "新检测所",
+            "name_en": "",
+            "cma_no": "CMA-NEW-1",
+            "cert_prefix": "1",
+            "accredited_from": "2030-01-01",
+            "accredited_until": "2029-01-01",
+        },
+        ("code", "name_en", "cert_prefix", "accredited_from", "scope"),
+        {
+            "code": "gtc",
+            "name_zh": "新检测所",
+            "cma_no": "CMA-NEW-1",
+            "accredited_until": "2029-01-01",
+        },
+        (AuditEvent, TestingBody),
+    ),
+}
+
+
+def _count(db: Session, model: Any) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_a_refused_form_keeps_what_was_typed_and_names_each_problem_by_its_field(
+    app: Flask, world: World, db: Session, case: Case
+) -> None:
+    client = app.test_client()
+    if case.user:
+        login(client, case.user)
+    ids = {"merchant1": world["merchant1"].id}
+    form = case.form.format(**ids)
+    before = {model: _count(db, model) for model in case.rows}
+
+    response = post_form(client, form, (case.action or case.form).format(**ids), case.data)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:800]
+    for name, value in case.kept.items():
+        assert re.search(
+            rf'<(input|textarea)[^>]*name="{name}"[^>]*value="{re.escape(escape(value))}"', page
+        ), name
+    for name in case.errors:
+        assert f'id="{name}-error"' in page, name
+        assert re.search(
+            rf'id="{name}"[^>]*aria-invalid="true"[^>]*aria-describedby="{name}-error"', page
+        ), name
+    assert SECRET not in page
+    assert {model: _count(db, model) for model in case.rows} == before
+
+
+def test_the_login_form_keeps_the_user_name_after_a_wrong_password(
+    app: Flask, world: World
+) -> None:
+    client = app.test_client()
+    response = post_form(client, "/login", "/login", {"username": "admin1", "password": SECRET})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert re.search(r'name="username" value="admin1"', page)
+    assert SECRET not in page
+
+
+def test_a_blank_second_factor_code_is_named_by_its_field(app: Flask, world: World) -> None:
+    client = app.test_client()
+    first = post_form(client, "/login", "/login", {"username": "admin1", "password": PASSWORD})
+    assert first.headers["Location"].endswith("/login/code")
+    response = post_form(client, "/login/code", "/login/code", {"code": " "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'id="code"[^>]*aria-invalid="true"', page)
+    assert 'id="code-error"' in page
