@@ -9,11 +9,15 @@ return_to_merchant). Each page is then fetched through the app (test client, sig
 role that works there): its first page, a filtered page, a search, and a deep page (the
 cursor near the end of the list); p50 / p95 over R runs, and the machine's load average.
 Target (issue 18): every page under 200 ms at 100,000 rows on SQLite.
+
+/m/consignments carries the new-consignment form (its datalist names every listing of the
+shop); --without-consignment-form measures the list alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import secrets
@@ -364,11 +368,18 @@ def pages(n: int) -> list[tuple[str, str, dict[str, str]]]:
     ]
 
 
-def run(url: str, n: int, runs: int, instance: Path) -> None:
+def run(url: str, n: int, runs: int, instance: Path, *, form: bool = True) -> None:
     config = Config.for_tests(instance, url, RATELIMIT_ENABLED=False)
     app = create_app(config)
+    if not form:  # the list alone: the form offers no listing
+        from qc_app.intake import views
+
+        views.merchant_listings = lambda **_kw: []  # type: ignore[assignment]
     clients = {role: signed_in(app, url, uid) for role, uid in STAFF.items()}
+    gc.freeze()  # as a gunicorn worker does once the app is loaded (scripts/gunicorn.conf.py)
     print(f"{make_engine(url).dialect.name}, {n:,} rows per list, {runs} runs; p50 / p95 ms")
+    if not form:
+        print("/m/consignments without the new-consignment form's listings")
     print(f"{'page':<22}" + "".join(f"{v:>16}" for v in ("first", "filtered", "search", "deep")))
     worst = 0.0
     for role, path, variants in pages(n):
@@ -396,13 +407,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url", help="an empty database (default: throwaway SQLite)")
+    parser.add_argument(
+        "--without-consignment-form",
+        action="store_true",
+        help="measure /m/consignments without the listings its new-consignment form offers",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'lists.db'}"
         start = time.perf_counter()
         seed(url, args.rows)
         print(f"seeded in {time.perf_counter() - start:.0f} s")
-        run(url, args.rows, args.runs, Path(tmp) / "instance")
+        run(
+            url,
+            args.rows,
+            args.runs,
+            Path(tmp) / "instance",
+            form=not args.without_consignment_form,
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,13 @@ isolation included) and `page` runs it. Paging is keyset on the row id (`after` 
 last / first id seen) with one extra row to know whether more follow: no COUNT and no OFFSET,
 so the last page of 100,000 rows costs what the first does, and rows that share a timestamp are
 neither repeated nor skipped from one page to the next.
+
+Search goes through indexes (migration 0021): a code from its first characters (a b-tree
+range), a name or title by any 3 or more of its characters (SQLite: the table's FTS5 trigram
+table; PostgreSQL: a pg_trgm index). Each column is searched on its own and the list keeps the
+ids found, so no search reads every row of a joined list. A search of one or two characters
+is too short for a trigram: it is tested row by row in page order (it stops once a page is
+full, and reads the whole list only when hardly anything matches).
 """
 
 from __future__ import annotations
@@ -16,7 +23,18 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    false,
+    literal_column,
+    or_,
+    table,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, select
 
 from qc_app.codes import normalize
@@ -28,15 +46,24 @@ Selection = Any
 PAGE_SIZE = 50
 MAX_SEARCH = 60  # longer than any code or title a person searches for
 FILTERS = ("q", "state", "material", "merchant", "from", "to")
+TRIGRAM = 3  # the shortest search a trigram index answers
+# SQLite's trigram tables (migration 0021): `<table>_search`, rowid the row's id, its columns.
+SEARCH_TABLES = {
+    "listings": ("title", "brand"),
+    "merchants": ("name",),
+    "users": ("display_name",),
+}
 
 
 @dataclass(frozen=True)
 class ListSpec:
-    """What one list offers, by its columns (None: the list has no such filter). `exact` are
-    the codes a scanner types: one row matching exactly is opened rather than listed."""
+    """What one list offers, by its columns (None: the list has no such filter). `search` are
+    names and titles, found by any part; `prefix` and `exact` are codes, found from their
+    beginning; `exact` are those a scanner types: one row matching exactly opens, not lists."""
 
     key: Any  # the row id column: the order and the paging cursor
     search: Sequence[Any] = ()
+    prefix: Sequence[Any] = ()
     exact: Sequence[Any] = ()
     state: Any = None
     states: Sequence[str] = ()  # the choices, in the order the dropdown shows them
@@ -45,6 +72,9 @@ class ListSpec:
     merchant: Any = None
     when: Any = None  # the timestamp the date range reads
     newest_first: bool = True  # work queues list the oldest first
+    # What a page's rows need besides the list's select (a count per row), read for the
+    # page's rows only: (session, rows) -> the rows as the template reads them.
+    complete: Callable[[Session, list[Any]], list[Any]] | None = None
 
 
 # What a list's service hands the web: the list's spec and its select, isolation included.
@@ -115,7 +145,7 @@ def parse(
     q = " ".join(values["q"].split())
     if len(q) > MAX_SEARCH:
         refusals["q"] = msg("搜索内容过长（最多 {n} 个字）", n=MAX_SEARCH)
-    elif spec.search or spec.exact:
+    elif spec.search or spec.prefix or spec.exact:
         query = replace(query, q=q)
     if values["state"] and spec.state is not None:
         if values["state"] in spec.states:
@@ -156,10 +186,7 @@ def narrowed(query: Selection, spec: ListSpec, choices: ListQuery) -> Selection:
     if choices.refusals:
         return query.where(false())
     if choices.q:
-        pattern = f"%{_escaped(choices.q)}%"
-        wheres: list[ColumnElement[bool]] = [c.ilike(pattern, escape="\\") for c in spec.search]
-        wheres += [c.in_(_codes(choices.q)) for c in spec.exact]
-        query = query.where(or_(*wheres))
+        query = query.where(_found(query, spec, choices.q))
     if choices.state:
         query = query.where(spec.state == choices.state)
     if choices.material:
@@ -173,13 +200,74 @@ def narrowed(query: Selection, spec: ListSpec, choices: ListQuery) -> Selection:
     return query
 
 
+def _found(query: Selection, spec: ListSpec, q: str) -> ColumnElement[bool]:
+    """The rows of `query` a search finds: a name or title containing `q`, a code beginning
+    with it (as typed, in upper case, as our codes read it) or a scanner's exact code."""
+    codes = [*spec.prefix, *(c for c in spec.exact if not any(c is p for p in spec.prefix))]
+    wheres: list[ColumnElement[bool]] = [_Search(c, q) for c in spec.search]
+    wheres += [_Search(c, code, prefix=True) for c in codes for code in _codes(q)]
+    if len(q) < TRIGRAM:  # row by row, in page order
+        return or_(*wheres)
+    return _any(query, spec, wheres)
+
+
+def _any(query: Selection, spec: ListSpec, wheres: Sequence[Any]) -> ColumnElement[bool]:
+    """The rows of `query` one of `wheres` holds for. Each column through its own index, over
+    the list's tables but not its conditions (they would tempt the database to walk the list
+    instead): the list keeps the ids found among its own rows, isolation included. (An OR of
+    columns of several tables is tested row by row: every row of the list read.)"""
+    tables = query.get_final_froms()
+    found = union_all(*(select(spec.key).select_from(*tables).where(w) for w in wheres))
+    among: ColumnElement[bool] = spec.key.in_(found)
+    return among
+
+
+class _Search(ColumnElement[bool]):
+    """`column` contains `text` (case aside) or, `prefix`, begins with it (case counts: codes
+    are stored upper case); through the column's index, as each database has one."""
+
+    inherit_cache = False
+
+    def __init__(self, column: Any, text: str, *, prefix: bool = False) -> None:
+        self.column, self.text, self.prefix = column, text, prefix
+
+
+@compiles(_Search)
+def _search(element: _Search, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: ILIKE '%…%' through the pg_trgm GIN index (3 characters or more), and
+    # LIKE 'QC12%' through a text_pattern_ops b-tree whatever the collation.
+    column, escaped = element.column, _escaped(element.text)
+    if element.prefix:
+        return str(compiler.process(column.like(f"{escaped}%", escape="\\"), **kw))
+    return str(compiler.process(column.ilike(f"%{escaped}%", escape="\\"), **kw))
+
+
+@compiles(_Search, "sqlite")
+def _search_sqlite(element: _Search, compiler: SQLCompiler, **kw: Any) -> str:
+    column, text = element.column.expression, element.text
+    if element.prefix:
+        # SQLite's LIKE ignores case and so its b-trees; a range on the (binary) index does not.
+        between = and_(column >= text, column < text + "\U0010ffff")
+        return str(compiler.process(between, **kw))
+    name = column.table.name
+    if len(text) < TRIGRAM or column.name not in SEARCH_TABLES.get(name, ()):
+        return _search(element, compiler, **kw)
+    # A trigram phrase matches where the text holds `text`, case folded.
+    phrase = f'{column.name}:"{text.replace(chr(34), chr(34) * 2)}"'
+    fts = f"{name}_search"
+    matched = literal_column(fts).op("MATCH")(bindparam(None, phrase, unique=True))
+    ids: Selection = select(literal_column("rowid")).select_from(table(fts)).where(matched)
+    return str(compiler.process(column.table.c.id.in_(ids), **kw))
+
+
 def sole(session: Session, query: Selection, spec: ListSpec, choices: ListQuery) -> Any:
     """The one row whose code is exactly what was searched (a scanner's code + Enter), or None
     when none or several are: then the list shows what matched."""
     if not choices.q or not spec.exact or choices.refusals or choices.after or choices.before:
         return None
     codes = _codes(choices.q)
-    found = list(session.exec(query.where(or_(*(c.in_(codes) for c in spec.exact))).limit(2)))
+    exact = _any(query, spec, [c.in_(codes) for c in spec.exact])
+    found = list(session.exec(query.where(exact).limit(2)))
     return found[0] if len(found) == 1 else None
 
 
@@ -220,8 +308,9 @@ def page(
         )
     if not rows:
         return Page(rows=[], query=choices)
+    shown = spec.complete(session, rows) if spec.complete is not None else rows
     return Page(
-        rows=rows,
+        rows=shown,
         query=choices,
         after=key_of(rows[-1]) if more_after and rows else None,
         before=key_of(rows[0]) if more_before else None,

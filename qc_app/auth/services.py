@@ -455,7 +455,7 @@ def user_list() -> ListFound:
     typed exactly opens the account), narrowed by role and the day it was made."""
     spec = ListSpec(
         key=col(User.id),
-        search=(col(User.username), col(User.display_name)),
+        search=(col(User.display_name),),
         exact=(col(User.username),),
         state=col(User.role),
         states=tuple(Role),

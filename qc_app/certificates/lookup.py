@@ -27,7 +27,7 @@ def admin_list() -> ListFound:
     )
     spec = ListSpec(
         key=col(Certificate.id),
-        search=(col(Certificate.number), col(Item.code), col(Merchant.name)),
+        search=(col(Merchant.name),),
         exact=(col(Certificate.number), col(Item.code)),
         state=col(Certificate.status),
         states=tuple(CertificateStatus),

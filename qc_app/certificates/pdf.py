@@ -59,6 +59,10 @@ BARCODE_HEIGHT = 10 * MM
 CHECK_CODE_COLUMN = 45 * MM
 PAD = 5 * MM
 RULE = 0.8 * MM
+HEADER_HEIGHT = 24 * MM
+# A body shrunk further than this to fit the page is hard to read (the English labels, 6 pt,
+# would print under 4.2 pt, the values under 7 pt): what does not fit goes on another page.
+READABLE_SCALE = 0.7
 Cell = tuple[int, int]
 
 
@@ -110,7 +114,8 @@ class PayloadMissing(ValueError):
 
 @draws_cjk
 def render_certificate_pdf(doc: CertificateDocument, layout: Layout, *, font_path: Path) -> bytes:
-    """One-page certificate PDF with the signed payload and signature attached."""
+    """Certificate PDF with the signed payload and signature attached: one page, or more when
+    the results do not fit one at a readable size (`READABLE_SCALE`)."""
     if doc.issued_at.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
     # Binary streams: reportlab's pure-Python ASCII85 encoding of the photo costs a sixth of
@@ -262,13 +267,26 @@ def _draw_certificate(doc: CertificateDocument, layout: Layout, styles: _Styles)
         right=page_width - margins.right * MM,
         top=page_height - margins.top * MM,
     )
-    header_bottom = _draw_header(sheet, doc, layout)
-    band_top = _draw_verification_band(sheet, doc, layout)
-    if layout.watermark:
-        _draw_watermark(sheet, layout.watermark, header_bottom, band_top)
-    _draw_body(sheet, doc, layout, top=header_bottom - PAD, bottom=band_top + PAD)
-    _draw_frame(sheet)
-    canvas.showPage()
+    header_bottom = sheet.top - HEADER_HEIGHT - RULE
+    band_top = (
+        sheet.bottom
+        + _verification_band(sheet, doc, layout).wrapOn(
+            canvas, sheet.width, sheet.top - sheet.bottom
+        )[1]
+        + RULE
+    )
+    top, bottom = header_bottom - PAD, band_top + PAD
+    pages = _body_pages(styles, doc, layout, sheet.width - 2 * PAD, top - bottom)
+    # Every page carries the number and the QR: a page separated from the others still
+    # says which certificate it belongs to and where to verify it.
+    for number, page in enumerate(pages, start=1):
+        _draw_header(sheet, doc, layout, (number, len(pages)))
+        _draw_verification_band(sheet, doc, layout)
+        if layout.watermark:
+            _draw_watermark(sheet, layout.watermark, header_bottom, band_top)
+        _draw_body(sheet, page, top=top, bottom=bottom)
+        _draw_frame(sheet)
+        canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
@@ -289,10 +307,13 @@ def _draw_frame(sheet: _Sheet) -> None:
     )
 
 
-def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> float:
-    """Coloured band: logo and title on the left, number and issue date on the right."""
+def _draw_header(
+    sheet: _Sheet, doc: CertificateDocument, layout: Layout, page: tuple[int, int]
+) -> None:
+    """Coloured band: logo and title on the left, number and issue date on the right, and
+    which page of how many above the number when there is more than one."""
     canvas, styles = sheet.canvas, sheet.styles
-    height = 24 * MM
+    height = HEADER_HEIGHT
     bottom = sheet.top - height
     canvas.setFillColor(styles.primary)
     canvas.rect(sheet.left, bottom, sheet.width, height, stroke=0, fill=1)
@@ -301,12 +322,21 @@ def _draw_header(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> flo
     title_left = sheet.left + PAD + _draw_logo(sheet, layout, bottom, height)
     right = sheet.right - PAD
     codes = max(stringWidth(text, MONO, 12) for text in (doc.number, _issue_date(doc)))
-    _draw_title(sheet, layout, title_left, bottom, right - codes - PAD - title_left)
-    _draw_header_field(sheet, right, bottom + 16 * MM, pmsg("certificate", "证书编号"), doc.number)
+    label_width = _draw_header_field(
+        sheet, right, bottom + 16 * MM, pmsg("certificate", "证书编号"), doc.number
+    )
     _draw_header_field(
         sheet, right, bottom + 5 * MM, pmsg("certificate", "签发日期"), _issue_date(doc)
     )
-    return bottom - RULE
+    if page[1] > 1:
+        marker = pmsg("certificate", "第 {page}/{pages} 页", page=page[0], pages=page[1])
+        codes = max(
+            codes,
+            label_width
+            + 3 * MM
+            + _draw_page_marker(sheet, right - label_width, bottom + 20 * MM, marker),
+        )
+    _draw_title(sheet, layout, title_left, bottom, right - codes - PAD - title_left)
 
 
 def _issue_date(doc: CertificateDocument) -> str:
@@ -372,26 +402,44 @@ def _fitting(room: float, size: float, width_at: Any) -> float:
 
 def _draw_header_field(
     sheet: _Sheet, right: float, baseline: float, label: Message, value: str
-) -> None:
+) -> float:
+    """The label's two languages over the value, right-aligned; returns the label's width."""
+    label_width = _draw_page_marker(sheet, right, baseline + 4 * MM, label)
+    sheet.canvas.setFillColor(white)
+    sheet.canvas.setFont(MONO, 12)
+    sheet.canvas.drawRightString(right, baseline, value)
+    return label_width
+
+
+def _draw_page_marker(sheet: _Sheet, right: float, baseline: float, label: Message) -> float:
+    """A small bilingual label on the header band ending at `right`; returns its width."""
     canvas, styles = sheet.canvas, sheet.styles
     label_zh, label_en = _both(label)
     canvas.setFillColor(_tint(styles.accent, 0.55))
     canvas.setFont(LATIN, 6.5)
-    canvas.drawRightString(right, baseline + 4 * MM, label_en)
+    canvas.drawRightString(right, baseline, label_en)
     en_width = canvas.stringWidth(label_en, LATIN, 6.5)
     canvas.setFont(styles.cjk, 7.5)
-    canvas.drawRightString(right - en_width - 1.5 * MM, baseline + 4 * MM, label_zh)
-    canvas.setFillColor(white)
-    canvas.setFont(MONO, 12)
-    canvas.drawRightString(right, baseline, value)
+    canvas.drawRightString(right - en_width - 1.5 * MM, baseline, label_zh)
+    return float(en_width + 1.5 * MM + canvas.stringWidth(label_zh, styles.cjk, 7.5))
 
 
-def _draw_verification_band(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> float:
-    """Bottom band: QR, barcode, check code and how to verify. Returns its top edge."""
+def _draw_verification_band(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> None:
+    """Bottom band: QR, barcode, check code and how to verify."""
     canvas, styles = sheet.canvas, sheet.styles
+    band = _verification_band(sheet, doc, layout)
+    height: float = band.wrapOn(canvas, sheet.width, sheet.top - sheet.bottom)[1]
+    canvas.setFillColor(_tint(styles.primary, 0.06))
+    canvas.rect(sheet.left, sheet.bottom, sheet.width, height, stroke=0, fill=1)
+    canvas.setFillColor(styles.accent)
+    canvas.rect(sheet.left, sheet.bottom + height, sheet.width, RULE, stroke=0, fill=1)
+    band.drawOn(canvas, sheet.left, sheet.bottom)
+
+
+def _verification_band(sheet: _Sheet, doc: CertificateDocument, layout: Layout) -> Table:
     qr_column = QR_SIZE + 2 * PAD
-    rows = _verification_rows(styles, doc, layout, sheet.width - qr_column - PAD)
-    band = Table(
+    rows = _verification_rows(sheet.styles, doc, layout, sheet.width - qr_column - PAD)
+    return Table(
         rows,
         colWidths=[qr_column, sheet.width - qr_column],
         style=TableStyle(
@@ -410,13 +458,6 @@ def _draw_verification_band(sheet: _Sheet, doc: CertificateDocument, layout: Lay
             ]
         ),
     )
-    height: float = band.wrapOn(canvas, sheet.width, sheet.top - sheet.bottom)[1]
-    canvas.setFillColor(_tint(styles.primary, 0.06))
-    canvas.rect(sheet.left, sheet.bottom, sheet.width, height, stroke=0, fill=1)
-    canvas.setFillColor(styles.accent)
-    canvas.rect(sheet.left, sheet.bottom + height, sheet.width, RULE, stroke=0, fill=1)
-    band.drawOn(canvas, sheet.left, sheet.bottom)
-    return sheet.bottom + height + RULE
 
 
 def _verification_rows(
@@ -457,25 +498,81 @@ def _verification_rows(
     return [[qr, [codes, Spacer(0, 2.5 * MM), *how_to_verify]]]
 
 
-def _draw_body(
-    sheet: _Sheet, doc: CertificateDocument, layout: Layout, *, top: float, bottom: float
-) -> None:
+@dataclass(frozen=True)
+class _BodyPage:
+    """One page's body: a column drawn from the top, and on the last page the closing (the
+    signatures, the seal) at the foot."""
+
+    opening: Table | None
+    closing: Table | None
+
+
+def _body_pages(
+    styles: _Styles, doc: CertificateDocument, layout: Layout, width: float, height: float
+) -> list[_BodyPage]:
     """Photo, results, conclusion and laboratory at the top; signatures and the lab's wording
-    at the foot. A body too tall for the page is scaled down as a whole about the page's
-    centre line, so it stays centred and aligned with the header and band; it never overflows."""
+    at the foot. What does not fit one page at `READABLE_SCALE` continues on the next: the
+    first page keeps the photo, the first result rows, the conclusion and the laboratory; the
+    result rows left over follow (检验结果（续）) with the closing after the last of them."""
+    rows = _result_rows(styles, doc)
+    closing = _column(_closing(styles, doc, layout, width), width)
+    closing_height = _height(closing, width)
+
+    def opening(count: int) -> Table:
+        return _column(_opening(styles, doc, layout, width, rows[:count]), width)
+
+    whole = opening(len(rows))
+    if _height(whole, width) + PAD + closing_height <= height / READABLE_SCALE:
+        return [_BodyPage(whole, closing)]
+    # Page one with as many rows as fit (the name and the item code at least).
+    room = height / READABLE_SCALE
+    taken = _most_rows(lambda count: _height(opening(count), width) <= room, 2, len(rows))
+    pages = [_BodyPage(opening(taken), None)]
+    rest = rows[taken:]
+    while rest:
+
+        def continued(count: int, left: list[list[object]] = rest) -> Table:
+            return _column(_results(styles, left[:count], width, continued=True), width)
+
+        if _height(continued(len(rest)), width) + PAD + closing_height <= room:
+            return [*pages, _BodyPage(continued(len(rest)), closing)]
+        count = _most_rows(lambda count: _height(continued(count), width) <= room, 1, len(rest))
+        pages.append(_BodyPage(continued(count), None))
+        rest = rest[count:]
+    return [*pages, _BodyPage(None, closing)]
+
+
+def _most_rows(fits: Callable[[int], bool], least: int, most: int) -> int:
+    """The largest count in [least, most] that `fits` (heights grow with the count), or least."""
+    while least < most:
+        middle = (least + most + 1) // 2
+        if fits(middle):
+            least = middle
+        else:
+            most = middle - 1
+    return least
+
+
+def _height(flowable: Flowable, width: float) -> float:
+    return float(flowable.wrap(width, 1e6)[1])
+
+
+def _draw_body(sheet: _Sheet, page: _BodyPage, *, top: float, bottom: float) -> None:
+    """A body too tall for the page is scaled down as a whole about the page's centre line, so
+    it stays centred and aligned with the header and band; it never overflows."""
     canvas = sheet.canvas
     width, height = sheet.width - 2 * PAD, top - bottom
-    opening = _column(_opening(sheet.styles, doc, layout, width), width)
-    closing = _column(_closing(sheet.styles, doc, layout, width), width)
-    opening_height = opening.wrapOn(canvas, width, height)[1]
-    closing_height = closing.wrapOn(canvas, width, height)[1]
-    needed = opening_height + PAD + closing_height
+    opening_height = _height(page.opening, width) if page.opening else 0.0
+    closing_height = _height(page.closing, width) if page.closing else 0.0
+    needed = opening_height + (PAD + closing_height if page.closing else 0.0)
     scale = min(1.0, height / needed)
     canvas.saveState()
     canvas.translate(sheet.left + PAD + width * (1 - scale) / 2, bottom)
     canvas.scale(scale, scale)
-    closing.drawOn(canvas, 0, 0)
-    opening.drawOn(canvas, 0, height / scale - opening_height)
+    if page.closing:
+        page.closing.drawOn(canvas, 0, 0)
+    if page.opening:
+        page.opening.drawOn(canvas, 0, height / scale - opening_height)
     canvas.restoreState()
 
 
@@ -516,7 +613,11 @@ def _closing(
 
 
 def _opening(
-    styles: _Styles, doc: CertificateDocument, layout: Layout, width: float
+    styles: _Styles,
+    doc: CertificateDocument,
+    layout: Layout,
+    width: float,
+    rows: list[list[object]],
 ) -> list[Flowable]:
     photo_width = width * 0.38
     results_width = width - photo_width - 6 * MM
@@ -524,7 +625,7 @@ def _opening(
         [
             [
                 _photo(styles, doc.photo_jpeg, photo_width, doc.no_photo),
-                _results(styles, doc, results_width),
+                _results(styles, rows, results_width),
             ]
         ],
         colWidths=[width - results_width, results_width],
@@ -576,8 +677,8 @@ def _photo(
     return [_heading(styles, pmsg("certificate heading", "样品照片")), frame]
 
 
-def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Flowable]:
-    rows = [
+def _result_rows(styles: _Styles, doc: CertificateDocument) -> list[list[object]]:
+    return [
         _row(styles, _both(pmsg("certificate", "名称")), doc.item_name_zh, doc.item_name_en),
         _row(styles, _both(pmsg("certificate", "样品编号")), doc.item_code),
         *(
@@ -588,13 +689,23 @@ def _results(styles: _Styles, doc: CertificateDocument, width: float) -> list[Fl
         _row(styles, _both(pmsg("certificate", "商家")), doc.merchant_name),
         _row(styles, _both(pmsg("certificate", "商品")), doc.listing_title),
     ]
+
+
+def _results(
+    styles: _Styles, rows: list[list[object]], width: float, *, continued: bool = False
+) -> list[Flowable]:
     label_width = 31 * MM
     table = Table(
         rows,
         colWidths=[label_width, width - label_width],
         style=_ruled(styles, label_cells=[((0, 0), (0, -1))]),
     )
-    return [_heading(styles, pmsg("certificate heading", "检验结果")), table]
+    heading = (
+        pmsg("certificate heading", "检验结果（续）")
+        if continued
+        else pmsg("certificate heading", "检验结果")
+    )
+    return [_heading(styles, heading), table]
 
 
 def _conclusion(styles: _Styles, doc: CertificateDocument, width: float) -> Table:
@@ -964,7 +1075,9 @@ class _SealMark(Flowable):  # type: ignore[misc]
     the testing body's record spells it), smaller for a longer name, never cut short."""
 
     RADIUS = 17 * MM
-    MAX_SWEEP = 280.0  # degrees of the ring the name may take
+    # Degrees of the ring the name may take: the rest, at the foot, is the seal's own words'.
+    MAX_SWEEP = 250.0
+    SPACING = 1.15  # arc per character, in font sizes: sizing and drawing use the same
 
     def __init__(self, seal: Seal, body_name: str, cjk: str) -> None:
         super().__init__()
@@ -980,7 +1093,7 @@ class _SealMark(Flowable):  # type: ignore[misc]
         gaps = max(len(self.body_name) - 1, 1)
         size = 10.0
         while size > 2 and (
-            math.radians(self.MAX_SWEEP) * (self.RADIUS - size - 2.2) / gaps < size * 1.08
+            math.radians(self.MAX_SWEEP) * (self.RADIUS - size - 2.2) / gaps < size * self.SPACING
         ):
             size -= 0.25
         return size
@@ -998,12 +1111,13 @@ class _SealMark(Flowable):  # type: ignore[misc]
         canvas.circle(cx, cy, radius, stroke=1, fill=0)
         _star(canvas, cx, cy, radius * 0.24)
         cjk = self.cjk
-        canvas.setFont(cjk, 9.5)
-        canvas.drawCentredString(cx, cy - radius * 0.62, self.seal.zh)
+        # Small and low enough that the ends of the name's arc pass beside it, not into it.
+        canvas.setFont(cjk, 8)
+        canvas.drawCentredString(cx, cy - radius * 0.55, self.seal.zh)
         name = self.body_name
         size = self._name_size()
         canvas.setFont(cjk, size)
-        step = min(size * 1.15 * 180 / (math.pi * (radius - size - 2.2)), 19.0)
+        step = min(size * self.SPACING * 180 / (math.pi * (radius - size - 2.2)), 19.0)
         sweep = step * (len(name) - 1)
         for index, char in enumerate(name):
             angle = 90 + sweep / 2 - index * step

@@ -296,7 +296,7 @@ def claim_list(*, actor: User) -> ListFound:
         query = query.where(false())
     spec = ListSpec(
         key=col(Claim.id),
-        search=(col(Claim.number), col(Order.order_no), col(Merchant.name)),
+        search=(col(Merchant.name),),
         exact=(col(Claim.number), col(Order.order_no)),
         state=col(Claim.state),
         states=tuple(ClaimState),

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize, refusal
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import write
 from qc_app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
@@ -393,7 +394,7 @@ def review_list() -> ListFound:
     )
     spec = ListSpec(
         key=col(Inspection.id),
-        search=(col(Item.code), col(Merchant.name)),
+        search=(col(Merchant.name),),
         exact=(col(Item.code),),
         material=col(Item.declared_material),
         merchant=col(Item.merchant_id),
@@ -611,9 +612,20 @@ def _body_values(
                 families_en=", ".join(families),
             ),
         )
+    name_zh = text("name_zh", required=True, max_length=100)
+    if len(name_zh) > SEAL_NAME_MAX_CHARS:
+        # The seal prints the name round its ring: a longer one comes out too small to read.
+        errors.add(
+            "name_zh",
+            msg(
+                "中文名称最多 {limit} 个字（现有 {count} 个）：印章上的名称会小得看不清",
+                limit=SEAL_NAME_MAX_CHARS,
+                count=len(name_zh),
+            ),
+        )
     values = {
         "code": code,
-        "name_zh": text("name_zh", required=True, max_length=100),
+        "name_zh": name_zh,
         "name_en": text("name_en", required=True, max_length=120),
         # CMA is the legal licence to publish results (检验检测机构资质认定): never optional.
         "cma_no": text("cma_no", required=True, max_length=40),

@@ -5,6 +5,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.authz import LAB_TERMINAL, PLATFORM
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.i18n import msg
@@ -250,6 +251,7 @@ def save_body(body_id: int | None = None) -> Any:
             values=fields,
             body_id=body_id,
             families=load_ruleset().families,
+            name_zh_max=SEAL_NAME_MAX_CHARS,
         )
     return redirect(url_for("inspection.bodies"))
 
@@ -273,4 +275,5 @@ def _render_body(values: dict[str, Any], body_id: int | None) -> str:
         body_id=body_id,
         families=load_ruleset().families,
         errors={},
+        name_zh_max=SEAL_NAME_MAX_CHARS,
     )

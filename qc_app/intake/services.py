@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from qc_app import audit, storage
@@ -321,7 +323,6 @@ def consignment_list(*, actor: User) -> ListFound:
     query = select(Consignment).where(col(Consignment.merchant_id) == actor.merchant_id)
     spec = ListSpec(
         key=col(Consignment.id),
-        search=(col(Consignment.code),),
         exact=(col(Consignment.code),),
         when=col(Consignment.created_at),
     )
@@ -779,23 +780,47 @@ def close_consignment(
 
 def waiting_list() -> ListFound:
     """Consignments with items still expected at intake and how many, oldest first, with the
-    shop's name; found by consignment number or shop, narrowed by shop and day made."""
+    shop's name; found by consignment number or shop, narrowed by shop and day made. Only the
+    page's consignments are counted (`waiting_counts`), not every one before paging."""
+    # Each consignment once, by its first item still expected: the database walks the
+    # expected items in consignment order (index state, consignment_id) and stops at a page.
+    earlier = aliased(Item)
+    first = ~exists().where(
+        col(earlier.consignment_id) == col(Item.consignment_id),
+        col(earlier.state) == ItemState.DECLARED,
+        col(earlier.id) < col(Item.id),
+    )
     query = (
-        select(Consignment, func.count(col(Item.id)), Merchant.name)
-        .join(Item, col(Item.consignment_id) == col(Consignment.id))
+        select(Consignment, Merchant.name)
+        .select_from(Item)
+        .join(Consignment, col(Consignment.id) == col(Item.consignment_id))
         .join(Merchant, col(Merchant.id) == col(Consignment.merchant_id))
-        .where(Item.state == ItemState.DECLARED)
-        .group_by(col(Consignment.id), col(Merchant.name))
+        .where(Item.state == ItemState.DECLARED, first)
     )
     spec = ListSpec(
-        key=col(Consignment.id),
-        search=(col(Consignment.code), col(Merchant.name)),
+        key=col(Item.consignment_id),
+        search=(col(Merchant.name),),
         exact=(col(Consignment.code),),
         merchant=col(Consignment.merchant_id),
         when=col(Consignment.created_at),
         newest_first=False,
+        complete=waiting_counts,
     )
     return spec, query
+
+
+def waiting_counts(session: Session, rows: Sequence[Any]) -> list[Any]:
+    """(consignment, items still expected, shop name) for a page's (consignment, shop name)
+    rows: one grouped query over the page's ids."""
+    ids = [consignment.id for consignment, _name in rows]
+    counts = dict(
+        session.exec(
+            select(col(Item.consignment_id), func.count())
+            .where(col(Item.consignment_id).in_(ids), Item.state == ItemState.DECLARED)
+            .group_by(col(Item.consignment_id))
+        ).all()
+    )
+    return [(consignment, counts.get(consignment.id, 0), name) for consignment, name in rows]
 
 
 # -- CSV import (merchant) ----------------------------------------------------------------------

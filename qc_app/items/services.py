@@ -101,7 +101,7 @@ def item_list(states: Sequence[ItemState]) -> ListFound:
     )
     spec = ListSpec(
         key=col(Item.id),
-        search=(col(Item.code), col(Merchant.name)),
+        search=(col(Merchant.name),),
         exact=(col(Item.code),),
         state=col(Item.state) if len(states) > 1 else None,
         states=tuple(states),

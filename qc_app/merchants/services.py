@@ -199,7 +199,8 @@ def merchant_list() -> ListFound:
     number (a licence number typed exactly lists that shop alone), narrowed by day joined."""
     spec = ListSpec(
         key=col(Merchant.id),
-        search=(col(Merchant.name), col(Merchant.licence_no)),
+        search=(col(Merchant.name),),
+        prefix=(col(Merchant.licence_no),),
         when=col(Merchant.created_at),
     )
     return spec, select(Merchant)

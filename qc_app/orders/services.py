@@ -463,7 +463,7 @@ def order_list() -> ListFound:
     )
     spec = ListSpec(
         key=col(Order.id),
-        search=(col(Order.order_no), col(Order.waybill_no), col(Listing.title)),
+        search=(col(Listing.title),),
         exact=(col(Order.order_no), col(Order.waybill_no)),
         state=col(Order.state),
         states=tuple(OrderState),

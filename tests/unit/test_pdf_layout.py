@@ -15,8 +15,13 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from qc_app.certificates.layout import Layout, load_layout
-from qc_app.certificates.pdf import MM, CertificateDocument, render_certificate_pdf
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS, Layout, load_layout
+from qc_app.certificates.pdf import (
+    MM,
+    READABLE_SCALE,
+    CertificateDocument,
+    render_certificate_pdf,
+)
 from qc_app.certificates.properties import (
     dimension_rows,
     grading_rows,
@@ -31,7 +36,9 @@ pytestmark = pytest.mark.cjk_font
 RULES = "2026.11-3"
 # The longest values the records allow or the trade uses: a lab's full registered name in both
 # languages, CMA and CNAS numbers with their prefixes, names that fill their columns.
-LAB_ZH = "国家黄金钻石制品质量检验检测中心（深圳）珠宝玉石及贵金属检测实验室"
+# The Chinese name as long as a testing body's record allows (the seal's rule).
+LAB_ZH = "国家黄金钻石制品质量检验检测中心（深圳）珠宝贵金属检测实验室"
+assert len(LAB_ZH) == SEAL_NAME_MAX_CHARS
 LAB_EN = (
     "National Gold & Diamond Products Quality Supervision and Inspection Center (Shenzhen) "
     "Gem and Precious Metal Testing Laboratory"
@@ -229,57 +236,63 @@ def _is_red(colour: object) -> bool:
     return red > 0.55 and green < 0.35 and blue < 0.35
 
 
+def read_pages(pdf: bytes) -> list[ReadBack]:
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return [ReadBack(page) for page in document.pages]
+
+
 class ReadBack:
     """One rendered certificate page as pdfplumber sees it."""
 
-    def __init__(self, pdf: bytes, layout: Layout) -> None:
-        with pdfplumber.open(io.BytesIO(pdf)) as document:
-            self.pages = len(document.pages)
-            page = document.pages[0]
-            self.width, self.height = float(page.width), float(page.height)
-            chars = page.chars
-            # The watermark is meant to lie faintly under the body; the seal is its own box.
-            self.seal_chars = [c for c in chars if _is_red(c.get("non_stroking_color"))]
-            seal_shapes = [_box(c) for c in page.curves if _is_red(c.get("stroking_color"))] + [
-                _box(c) for c in self.seal_chars
-            ]
-            self.seal = _union(seal_shapes) if seal_shapes else None
-            text_chars = [
-                c
-                for c in chars
-                if c not in self.seal_chars
-                and abs(c["matrix"][1]) < 1e-6  # the watermark runs at 30°, under the body
-            ]
-            body = page.filter(lambda obj: obj.get("object_type") != "char" or obj in text_chars)
-            self.words = [
-                (w["text"], _box(w))
-                for w in body.extract_words(keep_blank_chars=False, x_tolerance=1, y_tolerance=1)
-            ]
-            self.lines = [
-                line["text"] for line in body.extract_text_lines(x_tolerance=1, y_tolerance=1)
-            ]
-            self.images = [_box(i) for i in page.images]
-            white_squares = [
-                r
-                for r in page.rects
-                if abs(r["width"] - 30 * MM) < 1
-                and abs(r["height"] - 30 * MM) < 1
-                and r.get("non_stroking_color") in ((1, 1, 1), (1.0, 1.0, 1.0), [1, 1, 1])
-            ]
-            self.qr = _box(white_squares[0]) if white_squares else None
-            # Code128 bars: black filled rects outside the QR, 10 mm tall.
-            bars = [
-                _box(r)
-                for r in page.rects
-                if abs(r["height"] - 10 * MM) < 0.5
-                and r.get("non_stroking_color") in ((0,), (0, 0, 0), [0])
-            ]
-            self.barcode = _union(bars) if bars else None
+    def __init__(self, page: Any) -> None:
+        self.width, self.height = float(page.width), float(page.height)
+        chars = page.chars
+        # The watermark is meant to lie faintly under the body; the seal is its own box.
+        self.seal_chars = [c for c in chars if _is_red(c.get("non_stroking_color"))]
+        seal_shapes = [_box(c) for c in page.curves if _is_red(c.get("stroking_color"))] + [
+            _box(c) for c in self.seal_chars
+        ]
+        self.seal = _union(seal_shapes) if seal_shapes else None
+        text_chars = [
+            c
+            for c in chars
+            if c not in self.seal_chars
+            and abs(c["matrix"][1]) < 1e-6  # the watermark runs at 30°, under the body
+        ]
+        body = page.filter(lambda obj: obj.get("object_type") != "char" or obj in text_chars)
+        self.words = [
+            (w["text"], _box(w))
+            for w in body.extract_words(keep_blank_chars=False, x_tolerance=1, y_tolerance=1)
+        ]
+        # The fixed English labels (Helvetica, 6 pt at the least) show the body's scale.
+        self.smallest_label = min(
+            (c["size"] for c in text_chars if c["fontname"].endswith("Helvetica")),
+            default=0.0,
+        )
+        self.lines = [
+            line["text"] for line in body.extract_text_lines(x_tolerance=1, y_tolerance=1)
+        ]
+        self.images = [_box(i) for i in page.images]
+        white_squares = [
+            r
+            for r in page.rects
+            if abs(r["width"] - 30 * MM) < 1
+            and abs(r["height"] - 30 * MM) < 1
+            and r.get("non_stroking_color") in ((1, 1, 1), (1.0, 1.0, 1.0), [1, 1, 1])
+        ]
+        self.qr = _box(white_squares[0]) if white_squares else None
+        # Code128 bars: black filled rects outside the QR, 10 mm tall.
+        bars = [
+            _box(r)
+            for r in page.rects
+            if abs(r["height"] - 10 * MM) < 0.5
+            and r.get("non_stroking_color") in ((0,), (0, 0, 0), [0])
+        ]
+        self.barcode = _union(bars) if bars else None
 
 
-# Not yet: a 12-part set piece on A5 shrinks (uniformly, centred) to about a third, too small
-# to read; it needs a second page, which the renderer does not draw yet.
-SHEETS = [(c, b) for b in LAYOUTS for c in CASES if (c, b) != ("set_piece_12_parts", "default-A5")]
+SHEETS = [(c, b) for b in LAYOUTS for c in CASES]
+Sheet = tuple[str, str, list[ReadBack]]
 
 
 def render(case: str, body: str, cjk_font_path: Path) -> bytes:
@@ -287,65 +300,96 @@ def render(case: str, body: str, cjk_font_path: Path) -> bytes:
 
 
 @pytest.fixture(scope="module", params=SHEETS, ids="-".join)
-def sheet(request: pytest.FixtureRequest, cjk_font_path: Path) -> tuple[str, str, ReadBack]:
+def sheet(request: pytest.FixtureRequest, cjk_font_path: Path) -> Sheet:
     case, body = request.param
     pdf = render(case, body, cjk_font_path)
     if folder := os.environ.get("QC_PDF_SHOTS"):
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / f"{body}-{case}.pdf").write_bytes(pdf)
-    return case, body, ReadBack(pdf, LAYOUTS[body])
+    return case, body, read_pages(pdf)
 
 
-def test_no_two_words_overlap(sheet: tuple[str, str, ReadBack]) -> None:
-    _, _, page = sheet
-    words = page.words
-    clashes = [
-        (a[0], b[0]) for i, a in enumerate(words) for b in words[i + 1 :] if _overlap(a[1], b[1])
-    ]
-    assert not clashes
+def test_no_two_words_overlap(sheet: Sheet) -> None:
+    for page in sheet[2]:
+        words = page.words
+        clashes = [
+            (a[0], b[0])
+            for i, a in enumerate(words)
+            for b in words[i + 1 :]
+            if _overlap(a[1], b[1])
+        ]
+        assert not clashes
 
 
-def test_no_word_under_the_seal_qr_barcode_or_photo(sheet: tuple[str, str, ReadBack]) -> None:
-    _, _, page = sheet
-    assert page.seal is not None and page.qr is not None and page.barcode is not None
-    marks = {"seal": page.seal, "qr": page.qr, "barcode": page.barcode}
-    marks |= {f"image{i}": image for i, image in enumerate(page.images)}
-    covered = [
-        (name, text)
-        for text, box in page.words
-        for name, mark in marks.items()
-        if _overlap(box, mark)
-    ]
-    assert not covered
+def test_no_word_under_the_seal_qr_barcode_or_photo(sheet: Sheet) -> None:
+    pages = sheet[2]
+    # The seal signs off on the last page; the QR and the barcode are on every page.
+    assert pages[-1].seal is not None
+    for page in pages:
+        assert page.qr is not None and page.barcode is not None
+        marks = {"seal": page.seal, "qr": page.qr, "barcode": page.barcode}
+        marks |= {f"image{i}": image for i, image in enumerate(page.images)}
+        covered = [
+            (name, text)
+            for text, box in page.words
+            for name, mark in marks.items()
+            if mark is not None and _overlap(box, mark)
+        ]
+        assert not covered
 
 
-def test_every_word_inside_the_margins(sheet: tuple[str, str, ReadBack]) -> None:
-    _, body, page = sheet
+def test_every_word_inside_the_margins(sheet: Sheet) -> None:
+    _, body, pages = sheet
     margins = LAYOUTS[body].margins_mm
-    left, top = margins.left * MM, margins.top * MM
-    right, bottom = page.width - margins.right * MM, page.height - margins.bottom * MM
-    outside = [
-        text
-        for text, (x0, y0, x1, y1) in page.words
-        if x0 < left - 0.5 or y0 < top - 0.5 or x1 > right + 0.5 or y1 > bottom + 0.5
-    ]
-    assert not outside
-    assert page.pages == 1
+    for page in pages:
+        left, top = margins.left * MM, margins.top * MM
+        right, bottom = page.width - margins.right * MM, page.height - margins.bottom * MM
+        outside = [
+            text
+            for text, (x0, y0, x1, y1) in page.words
+            if x0 < left - 0.5 or y0 < top - 0.5 or x1 > right + 0.5 or y1 > bottom + 0.5
+        ]
+        assert not outside
 
 
-def test_numbers_and_codes_appear_whole_on_one_line(sheet: tuple[str, str, ReadBack]) -> None:
-    _, _, page = sheet
-    squeezed = ["".join(line.split()) for line in page.lines]
-    for token in (CMA, CNAS, NUMBER, CHECK_CODE, ITEM_CODE, "qc-2026-01-ed25519-k7"):
-        assert any("".join(token.split()) in line for line in squeezed), token
+def test_the_body_is_never_shrunk_below_readable_and_pages_are_numbered(sheet: Sheet) -> None:
+    _, body, pages = sheet
+    # A4 takes every case on two pages at most; A5's body room is a third of A4's, and a
+    # 12-part set piece's rows need four pages there at the readable floor.
+    assert len(pages) <= (2 if LAYOUTS[body].page_size == "A4" else 4)
+    for page in pages:
+        assert page.smallest_label >= 6 * READABLE_SCALE - 0.05
+    if len(pages) > 1:
+        for number, page in enumerate(pages, start=1):
+            marker = f"第{number}/{len(pages)}页"
+            assert any(marker in "".join(line.split()) for line in page.lines), marker
 
 
-def test_the_lab_is_named_one_way(sheet: tuple[str, str, ReadBack]) -> None:
-    _, body, page = sheet
-    # The testing body's record names the lab once on the page; the layout's wording names none.
-    text = " ".join(page.lines).replace("实验室认可", "")
-    for word in ("中心", "实验室", "Center", "Centre", "Laboratory"):
-        assert text.count(word) == LAB_ZH.count(word) + LAB_EN.count(word), word
+def test_numbers_and_codes_appear_whole_on_one_line(sheet: Sheet) -> None:
+    pages = sheet[2]
+
+    def whole(token: str, page: ReadBack) -> bool:
+        return any("".join(token.split()) in "".join(line.split()) for line in page.lines)
+
+    # The number and the verification band's codes on every page, the rest on one of them.
+    for page in pages:
+        for token in (NUMBER, CHECK_CODE, "qc-2026-01-ed25519-k7"):
+            assert whole(token, page), token
+    for token in (CMA, CNAS, ITEM_CODE):
+        assert any(whole(token, page) for page in pages), token
+
+
+def test_the_lab_is_named_one_way(sheet: Sheet) -> None:
+    _, body, pages = sheet
+    page = pages[-1]
+    # The testing body's record names the lab once; the layout's wording names none.
+    text = " ".join(line for p in pages for line in p.lines).replace("实验室认可", "")
+    # A Chinese name may break across lines, its last line beside the next label.
+    squeezed = "".join(text.replace("检测机构", "").split())
+    for word in ("中心", "实验室"):
+        assert squeezed.count(word) == LAB_ZH.count(word), word
+    for word in ("Center", "Centre", "Laboratory"):
+        assert text.count(word) == LAB_EN.count(word), word
     assert "".join(LAB_ZH.split()[:1])[:12] in "".join(text.split())
     # The seal runs the same name round its ring, whole.
     seal = LAYOUTS[body].seal

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.inspection.models import Inspection, TestingBody
 from qc_app.inspection.services import record_inspection
 from qc_app.sqltypes import utcnow
@@ -126,6 +127,35 @@ def test_an_admin_creates_and_edits_a_testing_body(app: Any, world: World, db: S
     db.rollback()
     db.refresh(body)
     assert body.scope == ["jade"] and body.cma_no == "CMA-NDC-1"
+
+
+def test_a_testing_body_name_too_long_for_the_seal_is_refused_at_its_field(
+    app: Any, world: World, db: Session
+) -> None:
+    admin = signed_in(app, "admin1")
+    edit = f"/admin/testing-bodies/{world.lab.id}"
+    longest = "国家黄金钻石制品质量检验检测中心（深圳）珠宝贵金属检测实验室"
+    assert len(longest) == SEAL_NAME_MAX_CHARS
+    form = {
+        "code": world.lab.code,
+        "name_en": "Testing laboratory",
+        "cma_no": world.lab.cma_no,
+        "cert_prefix": world.lab.cert_prefix,
+        "accredited_until": "2030-06-30",
+        "scope": ["jade"],
+    }
+    refused = post_form(admin, edit, edit, form | {"name_zh": longest + "站"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="name_zh-error"' in page and "中文名称最多 30 个字（现有 31 个）" in page
+    assert f'value="{longest}站"' in page
+    db.rollback()
+    db.refresh(world.lab)
+    assert world.lab.name_zh != longest + "站"
+    assert post_form(admin, edit, edit, form | {"name_zh": longest}).status_code == 302
+    db.rollback()
+    db.refresh(world.lab)
+    assert world.lab.name_zh == longest
 
 
 @pytest.mark.parametrize("username", ["analyst1", "reviewer1", "inspector1", "merchant1"])
