@@ -265,10 +265,16 @@ def wrk(
 
 
 def serve(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """gunicorn as production runs it (README): its config file (gc.freeze in each worker) and
+    prometheus-client's multiprocess metrics in a folder of the server's own."""
     gunicorn = Path(sys.executable).parent / "gunicorn"
+    metrics = Path(env["QC_INSTANCE_PATH"]) / "metrics" / str(port)
+    metrics.mkdir(parents=True)
     return subprocess.Popen(
         [
             str(gunicorn),
+            "-c",
+            str(ROOT / "scripts" / "gunicorn.conf.py"),
             "-w",
             str(workers),
             "-k",
@@ -281,7 +287,7 @@ def serve(target: str, port: int, workers: int, env: dict[str, str]) -> subproce
             "warning",
             target,
         ],
-        env=env,
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
         cwd=ROOT,
     )
 

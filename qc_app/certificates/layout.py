@@ -17,9 +17,6 @@ PAGE_SIZES_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 # Office printers cannot print the outer ~4 mm of a sheet, and the certificate's frame is
 # drawn 1.2 mm outside the margin.
 MARGIN_RANGE_MM = (6.0, 30.0)
-# The testing body's Chinese name runs round the seal, each character its own arc: at 30 it is
-# printed at 5.25 pt, the smallest that still reads (4.75 pt at 33, 4 pt at 40: strokes merge).
-SEAL_NAME_MAX_CHARS = 30
 LAYOUT_FILE = "layout.json"
 DEFAULT_FOLDER = "default"
 _BODY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

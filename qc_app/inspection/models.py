@@ -16,6 +16,12 @@ def _every_family() -> list[str]:
     return sorted(load_ruleset().families)
 
 
+# The testing body's Chinese name runs round the certificate's seal, each character its own
+# arc: at 30 it is printed at 5.25 pt, the smallest that still reads (4.75 pt at 33, 4 pt at
+# 40: strokes merge; tests/unit/test_pdf_layout.py renders the longest).
+SEAL_NAME_MAX_CHARS = 30
+
+
 class TestingBody(SQLModel, table=True):
     """Table: an accredited lab (CMA, optional CNAS) with its certificate-number prefix."""
 

@@ -16,13 +16,12 @@ from sqlmodel import Session, col, select
 from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import LAB_TERMINAL, PLATFORM, authorize, refusal
-from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import write
 from qc_app.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
 from qc_app.inspection import workflow
 from qc_app.inspection.forms import choice_label
-from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.models import SEAL_NAME_MAX_CHARS, Inspection, TestingBody
 from qc_app.inspection.workflow import InspectionState
 from qc_app.items import guards
 from qc_app.items.models import Item

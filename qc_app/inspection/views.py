@@ -5,11 +5,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from qc_app.authz import LAB_TERMINAL, PLATFORM
-from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
 from qc_app.db import request_session
 from qc_app.errors import Conflict, DomainError, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.inspection import forms, services
+from qc_app.inspection.models import SEAL_NAME_MAX_CHARS
 from qc_app.inspection.workflow import MACHINE as INSPECTIONS
 from qc_app.items.models import Item
 from qc_app.items.services import get_item, item_list

@@ -85,15 +85,16 @@ def test_a_set_piece_from_the_lab_form_to_the_phone(
 
 
 def test_enter_without_script_previews_and_never_adds_a_bead_group(
-    browser: Any, live_server: str, flow: Flow
+    page: Page, browser: Any, live_server: str, flow: Flow
 ) -> None:
     """The bead string's form has an 添加一组 button before the preview button: the form's
     default (a hidden first button) still makes Enter preview when scripts are off."""
     item = received(flow, BEADS)
+    log_in(page, live_server, "analyst1")  # then the same session, in a browser without script
     context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(page.context.cookies())
     page = context.new_page()
     try:
-        log_in(page, live_server, "analyst1")
         page.goto(f"{live_server}/lab/{item.code}")
         for name, value in BEADS.typed.items():
             field = page.locator(f'[name="{name}"]')

@@ -53,7 +53,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(db, world):
             f"{gold},XYZ,5.02,3280\n"  # 4: unknown material
             f"{gold},,-1,3280\n"  # 5: mass out of range
             "\n"  # 6: blank, skipped
-            f"abc,,5.02,\n"  # 7: not a number
+            f"abc,,5.02,\n"  # 7: no listing has that number or title
             f"{gold},,5.021,\n"  # 8: three decimals
             f"{gold},,5.02\n",  # 9: wrong column count
         )
@@ -61,7 +61,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(db, world):
     assert lines == [3, 4, 5, 7, 8, 9]
     reasons = {line: said.render("en") for line, said in caught.value.rows}
     assert "listing not found" in reasons[3] and "unknown material" in reasons[4]
-    assert "Listing must be a number" in reasons[7]
+    assert "listing not found" in reasons[7]
     assert db.exec(select(Consignment)).all() == [] and db.exec(select(Item)).all() == []
 
 

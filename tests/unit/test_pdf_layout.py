@@ -15,7 +15,7 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS, Layout, load_layout
+from qc_app.certificates.layout import Layout, load_layout
 from qc_app.certificates.pdf import (
     MM,
     READABLE_SCALE,
@@ -28,6 +28,7 @@ from qc_app.certificates.properties import (
     load_vocabulary,
     part_rows,
 )
+from qc_app.inspection.models import SEAL_NAME_MAX_CHARS
 from qc_app.rules.engine import load_ruleset
 from tests.unit.test_certificate_pdf import CERTIFICATES_DIR, jpeg, make_document
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from qc_app.certificates.layout import SEAL_NAME_MAX_CHARS
-from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.models import SEAL_NAME_MAX_CHARS, Inspection, TestingBody
 from qc_app.inspection.services import record_inspection
 from qc_app.sqltypes import utcnow
 from tests.conftest import Flow, World
