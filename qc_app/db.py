@@ -81,19 +81,17 @@ def _configure_sqlite(engine: Engine, synchronous: str = "FULL") -> None:
 @contextmanager
 def single_read(session: Session) -> Iterator[Connection]:
     """A connection for one read statement that needs no transaction around it (a statement
-    is its own snapshot; the consumer's page is one). On PostgreSQL it is in autocommit,
-    which saves the BEGIN and ROLLBACK round trips a transaction costs; SQLite's cost no
-    round trip, and there, or inside a transaction (to see what it wrote), it is the
-    session's own connection."""
+    is its own snapshot; the consumer's page is one), taken from the engine, not through the
+    ORM session's transaction. On PostgreSQL it is in autocommit, which saves the BEGIN and
+    ROLLBACK round trips a transaction costs. Inside a transaction it is the session's own
+    connection, so the read sees what the transaction wrote."""
     bind = session.get_bind()
-    if (
-        session.in_transaction()
-        or not isinstance(bind, Engine)
-        or bind.dialect.name != "postgresql"
-    ):
+    if session.in_transaction() or not isinstance(bind, Engine):
         yield session.connection()
         return
-    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    if bind.dialect.name == "postgresql":
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+    with bind.connect() as connection:
         yield connection
 
 
