@@ -12,16 +12,17 @@ import random
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seed_rows import insert_body_and_key
 from sqlalchemy import select, text
 
 from qc_app.auth.models import User
-from qc_app.certificates.models import Certificate, SigningKey
+from qc_app.certificates.models import Certificate
 from qc_app.dashboard import stats
 from qc_app.db import make_engine, new_session
-from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.models import Inspection
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Item
 from qc_app.listings.models import Listing
@@ -73,33 +74,7 @@ def build(url: str, n: int) -> None:
                 }
             ],
         )
-        c.execute(
-            TestingBody.__table__.insert(),
-            [
-                {
-                    "id": 1,
-                    "code": "GTC",
-                    "name_zh": "x",
-                    "name_en": "x",
-                    "cma_no": "c",
-                    "cnas_no": None,
-                    "cert_prefix": "GTC",
-                    "accredited_until": date(2099, 1, 1),
-                }
-            ],
-        )
-        c.execute(
-            SigningKey.__table__.insert(),
-            [
-                {
-                    "kid": "k1",
-                    "public_key": "p",
-                    "private_key_pem": "x",
-                    "not_before": now,
-                    "not_after": None,
-                }
-            ],
-        )
+        insert_body_and_key(c, now)
         default_programme = c.execute(
             select(Programme.id).where(Programme.code == "JYPS")
         ).scalar_one()

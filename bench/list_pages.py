@@ -25,20 +25,21 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seed_rows import insert_body_and_key
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from qc_app import create_app
 from qc_app.auth.models import User, UserSession
-from qc_app.certificates.models import Certificate, SigningKey
+from qc_app.certificates.models import Certificate
 from qc_app.claims.models import Claim
 from qc_app.config import Config
 from qc_app.db import make_engine
-from qc_app.inspection.models import Inspection, TestingBody
+from qc_app.inspection.models import Inspection
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Item
 from qc_app.listings.models import Listing
@@ -122,33 +123,7 @@ def seed(url: str, n: int) -> None:
                 for u in gen
             ),
         )
-        c.execute(
-            TestingBody.__table__.insert(),
-            [
-                {
-                    "id": 1,
-                    "code": "GTC",
-                    "name_zh": "x",
-                    "name_en": "x",
-                    "cma_no": "c",
-                    "cnas_no": None,
-                    "cert_prefix": "GTC",
-                    "accredited_until": date(2099, 1, 1),
-                }
-            ],
-        )
-        c.execute(
-            SigningKey.__table__.insert(),
-            [
-                {
-                    "kid": "k1",
-                    "public_key": "p",
-                    "private_key_pem": "x",
-                    "not_before": NOW,
-                    "not_after": None,
-                }
-            ],
-        )
+        insert_body_and_key(c, NOW)
         _insert(
             c,
             Listing.__table__,
