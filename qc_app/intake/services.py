@@ -549,8 +549,11 @@ def intake_proof(
         measured = proof.parse_dimensions(
             dimensions, article_type=item.article_type, has_stone=_has_stones(item)
         )
-    except ValidationFailed as exc:
-        errors.add("dimensions", exc.message)
+    except ValidationFailed as exc:  # each dimension's problem by its key, else as a whole
+        for key, problem in exc.fields.items():
+            errors.add(f"dimensions.{key}", problem)
+        if not exc.fields:
+            errors.add("dimensions", exc.message)
         measured = {}
     errors.check()
     return IntakeProof(images, measured, no_photo)

@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from qc_app.errors import ValidationFailed
-from qc_app.i18n import Message, msg, pmsg
+from qc_app.errors import FieldErrors, ValidationFailed
+from qc_app.i18n import Message, bilingual, msg, pmsg
 from qc_app.units import in_range, to_decimal
 
 DATA = Path(__file__).parent / "data" / "proof.json"
@@ -145,6 +145,15 @@ def required_dimensions(article_type: str | None, *, has_stone: bool) -> list[Di
     return [dimension(k) for k in keys]
 
 
+def _exact(dim: Dimension, value: object) -> str:
+    """One dimension as signed: within its range, at most its decimals, as exact text."""
+    label = bilingual(dim.zh, dim.en)
+    number = to_decimal(value, field=label, places=dim.places)
+    unit = f" {dim.unit}" if dim.unit else ""
+    exact = in_range(number, dim.low, dim.high, field=label, unit=unit)
+    return f"{exact.normalize():f}"  # 17.50 -> "17.5", 20.0 -> "20"
+
+
 def parse_dimensions(
     given: Mapping[str, object], *, article_type: str | None, has_stone: bool
 ) -> dict[str, str]:
@@ -155,20 +164,16 @@ def parse_dimensions(
     if unknown:
         raise ValidationFailed(msg("未知的尺寸：{keys}", keys=", ".join(unknown)))
     found: dict[str, str] = {}
+    errors = FieldErrors()
     for key, value in given.items():
         if value in (None, "") or (isinstance(value, str) and not value.strip()):
             continue
-        dim = dimension(key)
-        field = f"{dim.zh}（{key}）"
-        number = to_decimal(value, field=field, places=dim.places)
-        unit = f" {dim.unit}" if dim.unit else ""
-        exact = in_range(number, dim.low, dim.high, field=field, unit=unit)
-        found[key] = f"{exact.normalize():f}"  # 17.50 -> "17.5", 20.0 -> "20"
-    missing = [
-        f"{d.zh}（{d.key}）"
-        for d in required_dimensions(article_type, has_stone=has_stone)
-        if d.key not in found
-    ]
-    if missing:
-        raise ValidationFailed(msg("请填写尺寸：{names}", names=", ".join(missing)))
+        checked = errors.take(key, _exact, dimension(key), value)
+        if checked is not None:
+            found[key] = checked
+    for d in required_dimensions(article_type, has_stone=has_stone):
+        if d.key not in found and d.key not in errors:
+            errors.add(d.key, msg("请填写{field}", field=bilingual(d.zh, d.en)))
+    # Each refusal names the dimension in words; the API's error.fields gives its key.
+    errors.check()
     return found

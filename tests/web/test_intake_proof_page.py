@@ -103,7 +103,8 @@ def test_a_missing_dimension_is_refused_on_the_page_and_nothing_is_received(
     # The form comes back: the problem under the dimensions, what was typed still there.
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422
-    assert 'id="dimensions-error"' in page and "请填写尺寸：主石长" in page
+    assert 'id="dimensions.stone_length_mm-error"' in page and "请填写主石长" in page
+    assert 'id="dimensions.stone_width_mm-error"' in page and "请填写主石宽" in page
     assert 'value="14"' in page and 'value="3.21"' in page
     db.rollback()
     assert db.get_one(Item, item.id).received_at is None
