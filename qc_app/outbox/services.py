@@ -13,7 +13,7 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import EVENTS, WEBHOOKS, Role, authorize
 from qc_app.db import write
-from qc_app.errors import NotFound, ValidationFailed
+from qc_app.errors import FieldErrors, NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.outbox import signing
 from qc_app.outbox.events import EVENT_TYPES, sequence, unsequenced
@@ -54,13 +54,21 @@ def create_subscription(
     key: bytes,
     now: datetime,
 ) -> tuple[Subscription, str]:
-    """A new endpoint with a new secret; the secret is returned here and never again."""
+    """A new endpoint with a new secret; the secret is returned here and never again. Every
+    field's problem is named at once (the form's names: url, description, event_types)."""
     authorize(actor, WEBHOOKS)
+    errors = FieldErrors()
+    checked_url = errors.take("url", _url, url)
+    checked_description = errors.take(
+        "description", clean_text, description, "说明", required=False, max_length=200
+    )
+    checked_types = errors.take("event_types", _event_types, event_types)
+    errors.check()
     secret = signing.new_secret()
     subscription = Subscription(
-        url=_url(url),
-        description=clean_text(description, "说明", required=False, max_length=200),
-        event_types=_event_types(event_types),
+        url=checked_url or "",
+        description=checked_description or "",
+        event_types=checked_types or [],
         secret_sealed=signing.seal(secret, key),
         secret_hint=secret[:10],
         created_by_id=actor.id or 0,

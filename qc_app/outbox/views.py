@@ -14,7 +14,7 @@ from qc_app.i18n import msg
 from qc_app.outbox import services
 from qc_app.outbox.events import EVENT_TYPES
 from qc_app.outbox.models import DeliveryState
-from qc_app.web import actor, config, now, permission_required, translate
+from qc_app.web import actor, config, form_again, now, permission_required, translate
 
 bp = Blueprint("outbox", __name__)
 STATE_LABELS = {
@@ -34,31 +34,42 @@ def _confirmed() -> None:
 @bp.get(PAGE)
 @permission_required(WEBHOOKS)
 def index() -> Any:
+    return render_template("outbox/webhooks.html", **_page())
+
+
+def _page() -> dict[str, Any]:
+    """What the webhook page shows: the subscriptions, the deliveries in the chosen state."""
     session = request_session()
     state = request.args.get("state")
     chosen = DeliveryState(state) if state in set(DeliveryState) else None
-    return render_template(
-        "outbox/webhooks.html",
-        subscriptions=services.subscriptions(session=session, actor=actor()),
-        deliveries=services.deliveries(session=session, actor=actor(), state=chosen),
-        event_types=EVENT_TYPES,
-        state=chosen,
-        state_labels=STATE_LABELS,
-    )
+    return {
+        "subscriptions": services.subscriptions(session=session, actor=actor()),
+        "deliveries": services.deliveries(session=session, actor=actor(), state=chosen),
+        "event_types": EVENT_TYPES,
+        "state": chosen,
+        "state_labels": STATE_LABELS,
+    }
 
 
 @bp.post(PAGE)
 @permission_required(WEBHOOKS)
 def create() -> Any:
-    subscription, secret = services.create_subscription(
-        session=request_session(),
-        actor=actor(),
-        url=request.form.get("url"),
-        event_types=request.form.getlist("event_types"),
-        description=request.form.get("description"),
-        key=config().WEBHOOK_SEAL_KEY,
-        now=now(),
-    )
+    typed = {key: request.form.get(key, "") for key in ("url", "description")}
+    chosen = request.form.getlist("event_types")
+    try:
+        subscription, secret = services.create_subscription(
+            session=request_session(),
+            actor=actor(),
+            url=typed["url"],
+            event_types=chosen,
+            description=typed["description"],
+            key=config().WEBHOOK_SEAL_KEY,
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return form_again(
+            "outbox/webhooks.html", exc, values={**typed, "event_types": chosen}, **_page()
+        )
     # Shown on this one page and never again: the database keeps it sealed.
     return render_template("outbox/created.html", subscription=subscription, secret=secret)
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 from qc_app.audit import AuditEvent
 from qc_app.auth.models import ApiToken, User
 from qc_app.inspection.models import TestingBody
+from qc_app.outbox.models import Subscription
 from tests.conftest import PASSWORD, World
 from tests.web.helpers import login, post_form
 
@@ -99,6 +100,14 @@ CASES = {
             "accredited_until": "2029-01-01",
         },
         (AuditEvent, TestingBody),
+    ),
+    "webhook subscription": Case(
+        "admin1",
+        "/admin/webhooks",
+        {"url": "ftp://platform.example/hook", "description": "平台回调", "event_types": "nope"},
+        ("url", "event_types"),
+        {"url": "ftp://platform.example/hook", "description": "平台回调"},
+        (AuditEvent, Subscription),
     ),
 }
 
