@@ -36,6 +36,7 @@ from qc_app.web import (
     back,
     confirm_or_act,
     files,
+    form_again,
     list_page,
     now,
     permission_required,
@@ -464,24 +465,33 @@ def release(code: str) -> Any:
 @bp.get("/returns")
 @permission_required(WAREHOUSE)
 def returns() -> Any:
-    found = list_page(
+    return render_list("intake/returns.html", _returns())
+
+
+def _returns() -> Any:
+    """The pieces to send back (a Listing), or the one a scanned code opened (a redirect)."""
+    return list_page(
         items.item_list([ItemState.RETURN_TO_MERCHANT]),
         opens=lambda row: url_for("intake.item", code=row[0].code),
         merchants=merchant_choices(request_session()),
     )
-    return render_list("intake/returns.html", found)
 
 
 @bp.post("/returns/<code>")
 @permission_required(WAREHOUSE)
 def return_shipped(code: str) -> Any:
-    items.return_shipped(
-        session=request_session(),
-        actor=actor(),
-        code=code,
-        waybill_no=request.form.get("waybill_no", ""),
-        now=now(),
-    )
+    try:
+        items.return_shipped(
+            session=request_session(),
+            actor=actor(),
+            code=code,
+            waybill_no=request.form.get("waybill_no", ""),
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        # The list again, the refused row's waybill field marked (the list's filter is a GET
+        # query, so a POST's list is the whole list: the refused row is in it).
+        return form_again("intake/returns.html", exc, listing=_returns(), refused_code=code)
     return back(url_for("intake.returns"))
 
 

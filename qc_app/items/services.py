@@ -13,7 +13,7 @@ from qc_app.auth.models import User
 from qc_app.authz import CLEAR_ALARMS, SEE_ALARMS, allows, ensure_visible
 from qc_app.codes import normalize
 from qc_app.db import write
-from qc_app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from qc_app.errors import Conflict, FieldErrors, Forbidden, NotFound
 from qc_app.i18n import Message, msg
 from qc_app.items import guards, proof, workflow
 from qc_app.items.models import Item, Photo
@@ -187,8 +187,10 @@ def return_shipped(
     *, session: Session, actor: User, code: str, waybill_no: str, now: datetime
 ) -> Item:
     item = get_item(session=session, actor=actor, code=code)
+    errors = FieldErrors()
     if not waybill_no.strip():
-        raise ValidationFailed(msg("请填写退货运单号"))
+        errors.add("waybill_no", msg("请填写退货运单号"))
+    errors.check()
     with write(session, item):
         item.return_waybill_no = waybill_no.strip()[:40]
         apply(session, item, "return_shipped", actor, now, waybill_no=item.return_waybill_no)

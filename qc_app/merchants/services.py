@@ -14,7 +14,7 @@ from qc_app import audit
 from qc_app.auth.models import User
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM, authorize
 from qc_app.db import write
-from qc_app.errors import Conflict, NotFound, ValidationFailed
+from qc_app.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from qc_app.i18n import msg
 from qc_app.lists import ListFound, ListSpec
 from qc_app.merchants import programme
@@ -80,8 +80,10 @@ def join_programme(
             msg("未满足开通条件：{failed}", failed=tuple(c.text for c in failed)),
             code="not_eligible",
         )
+    errors = FieldErrors()
     if not accepted:
-        raise ValidationFailed(msg("请阅读并同意服务协议"))
+        errors.add("accept", msg("请阅读并同意服务协议"))
+    errors.check()
     if agreement_sha256 != programme.agreement_sha256():
         raise Conflict(
             msg("协议已更新，请刷新页面阅读新版本后再签署"),

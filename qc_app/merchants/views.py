@@ -9,9 +9,18 @@ from werkzeug.wrappers import Response
 
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
+from qc_app.errors import ValidationFailed
 from qc_app.i18n import msg
 from qc_app.merchants import programme, services
-from qc_app.web import actor, list_page, now, permission_required, render_list, translate
+from qc_app.web import (
+    actor,
+    form_again,
+    list_page,
+    now,
+    permission_required,
+    render_list,
+    translate,
+)
 
 bp = Blueprint("merchants", __name__)
 
@@ -19,29 +28,36 @@ bp = Blueprint("merchants", __name__)
 @bp.get("/m/rights")
 @permission_required(MERCHANT_PORTAL)
 def rights() -> Any:
+    return render_template("merchants/rights.html", **_centre())
+
+
+def _centre() -> dict[str, Any]:
+    """What the rights centre shows: the merchant's standing and the agreement to sign."""
     centre = services.rights_centre(session=request_session(), actor=actor())
-    return render_template(
-        "merchants/rights.html",
-        centre=centre,
-        agreement_zh=programme.AGREEMENT_ZH,
-        agreement_en=programme.AGREEMENT_EN,
-        agreement_version=programme.AGREEMENT_VERSION,
-        agreement_sha256=programme.agreement_sha256(),
-        categories=programme.ALL_CATEGORIES,
-        category_codes=programme.category_codes(centre.merchant.categories),
-    )
+    return {
+        "centre": centre,
+        "agreement_zh": programme.AGREEMENT_ZH,
+        "agreement_en": programme.AGREEMENT_EN,
+        "agreement_version": programme.AGREEMENT_VERSION,
+        "agreement_sha256": programme.agreement_sha256(),
+        "categories": programme.ALL_CATEGORIES,
+        "category_codes": programme.category_codes(centre.merchant.categories),
+    }
 
 
 @bp.post("/m/rights/join")
 @permission_required(MERCHANT_PORTAL)
 def join() -> Any:
-    services.join_programme(
-        session=request_session(),
-        actor=actor(),
-        agreement_sha256=request.form.get("agreement_sha256", ""),
-        accepted=request.form.get("accept") == "yes",
-        now=now(),
-    )
+    try:
+        services.join_programme(
+            session=request_session(),
+            actor=actor(),
+            agreement_sha256=request.form.get("agreement_sha256", ""),
+            accepted=request.form.get("accept") == "yes",
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return form_again("merchants/rights.html", exc, **_centre())
     flash(
         translate(msg("已签署协议，鉴定验真服务已开通")),
         "success",

@@ -19,6 +19,7 @@ from qc_app.web import (
     Listing,
     actor,
     files,
+    form_again,
     list_page,
     now,
     permission_required,
@@ -117,11 +118,18 @@ def _orders() -> Listing | Response:
 @bp.post("/admin/orders/import")
 @permission_required(PLATFORM)
 def import_csv() -> Any:
+    """All rows or none: a wrong row is listed by its line; a refused file (none chosen, not a
+    CSV, a column missing) is said under the file field. Either way the file is chosen again."""
     upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise ValidationFailed(msg("请选择 CSV 文件"))
-    report = services.import_orders_csv(
-        session=request_session(), actor=actor(), data=upload.read(), now=now()
-    )
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed(msg("请选择 CSV 文件"))
+        report = services.import_orders_csv(
+            session=request_session(), actor=actor(), data=upload.read(), now=now()
+        )
+    except ValidationFailed as exc:
+        return form_again(
+            "orders/admin.html", exc, errors=exc.fields or {"file": exc.message}, listing=_orders()
+        )
     page, status = render_list("orders/admin.html", _orders(), report=report)
     return page, 422 if report.errors else status

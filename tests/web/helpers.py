@@ -10,10 +10,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlmodel import Session
 
+from qc_app.db import write
+from qc_app.merchants.models import Merchant
 from tests.auth_support import TOTP
 from tests.claims_support import Sold
 from tests.conftest import PASSWORD, jpeg_bytes
+
+
+def eligible(db: Session, merchant: Merchant) -> None:
+    """The merchant meets every condition of the rights centre (licence, legal rep, category)."""
+    with write(db):
+        merchant.licence_no = "91440300MA5DEM0019"
+        merchant.legal_rep_verified = True
+        merchant.categories = "jewelry"
+        db.add(merchant)
+
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -8,7 +8,6 @@ import pytest
 from sqlmodel import select
 
 from qc_app import storage
-from qc_app.db import write
 from qc_app.intake.models import Consignment
 from qc_app.items.models import Item, Photo
 from qc_app.listings.models import Listing
@@ -16,15 +15,7 @@ from qc_app.merchants.models import Membership
 from qc_app.merchants.programme import agreement_sha256
 from tests.claims_support import pdf_bytes
 from tests.conftest import HTML_PAGE, SVG_IMAGE, jpeg_html_polyglot, stored_files
-from tests.web.helpers import csrf, login, post_form
-
-
-def eligible(db, merchant):
-    with write(db):
-        merchant.licence_no = "91440300MA5DEM0019"
-        merchant.legal_rep_verified = True
-        merchant.categories = "jewelry"
-        db.add(merchant)
+from tests.web.helpers import csrf, eligible, login, post_form
 
 
 def test_rights_centre_join_label_and_leave(app, db, world):
