@@ -59,7 +59,9 @@ def create_listing(
     assert code is not None and chosen is not None and price is not None
     listing = Listing(
         merchant_id=actor.merchant_id,
-        **values,
+        title=values["title"],
+        brand=values["brand"],
+        style=values["style"],
         material_code=code,
         price_fen=price,
         programme_id=chosen.id or 0,
@@ -84,7 +86,8 @@ def create_listing(
 
 
 # What a merchant may change on a listing, and how each is read (a form's or JSON's value).
-TEXT_LIMITS = {"title": (True, 120), "brand": (False, 60), "style": (False, 60)}  # required, longest
+# The free-text fields: (required, longest).
+TEXT_LIMITS = {"title": (True, 120), "brand": (False, 60), "style": (False, 60)}
 EDITABLE = ("title", "brand", "style", "material_code", "price_fen")
 
 

@@ -6,12 +6,12 @@ from flask import Blueprint, redirect, request, url_for
 
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
+from qc_app.errors import ValidationFailed
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
 from qc_app.merchants.services import merchant_choices
 from qc_app.programmes import services as programmes
 from qc_app.rules.engine import load_ruleset
-from qc_app.errors import ValidationFailed
 from qc_app.units import yuan_to_fen
 from qc_app.web import (
     Listing,
