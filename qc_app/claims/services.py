@@ -31,7 +31,7 @@ from qc_app.claims.models import (
 from qc_app.claims.workflow import ClaimChange, ClaimState
 from qc_app.codes import new_claim_number, new_claim_secret, normalize
 from qc_app.db import write
-from qc_app.errors import DomainError, NotFound, ValidationFailed
+from qc_app.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from qc_app.i18n import Message, msg
 from qc_app.items import guards as item_guards
 from qc_app.items.models import Item
@@ -197,23 +197,29 @@ def file_claim(
     now: datetime,
 ) -> Filed:
     """A consumer files a claim from the certificate's page; the order must be the one this
-    certificate's item was packed into (a wrong order number reads as not found)."""
-    why = parse_reason(reason)
+    certificate's item was packed into (a wrong order number reads as not found). Every
+    field's problem is named at once, by the form's input names."""
+    errors = FieldErrors()
+    why = errors.take("reason", parse_reason, reason)
     order = session.exec(select(Order).where(Order.order_no == order_no.strip()[:40])).first()
     item = session.get(Item, certificate.item_id)
     if order is None or item is None or item.order_id != order.id:
         raise NotFound(msg("未找到与该证书对应的订单"))
     programme = programme_of(session, order)
-    if not programme.covers(why):
+    if why is not None and not programme.covers(why):
         raise OutOfScope(OUT_OF_SCOPE.get(why, msg("不在保障范围内")))
     covered = coverage_of(session, certificate=certificate, order=order, now=now)
     if not covered.covered:
         raise covered.refusal()
-    text = clean_text(description, "description", required=True, max_length=2000)
-    postage = parse_postage(postage_fen)
-    checked = evidence.check_files(uploads)
-    if not checked:
-        raise ValidationFailed(msg("请上传至少一份证据（照片或检测报告）"))
+    text = errors.take(
+        "description", clean_text, description, "description", required=True, max_length=2000
+    )
+    postage = errors.take("postage_yuan", parse_postage, postage_fen)
+    checked = errors.take("evidence", evidence.check_files, uploads)
+    if checked == []:
+        errors.add("evidence", msg("请上传至少一份证据（照片或检测报告）"))
+    errors.check()
+    assert why is not None and text is not None and postage is not None and checked
     secret = new_claim_secret()
     with write(session):
         claim = Claim(
@@ -274,6 +280,12 @@ def get_claim(*, session: Session, actor: User, number: str) -> Claim:
 
 def track(*, session: Session, number: str, secret: str) -> Claim:
     """The consumer follows a claim by its number and the secret shown at filing."""
+    errors = FieldErrors()
+    if not number.strip():
+        errors.add("number", msg("请填写理赔编号"))
+    if not secret.strip():
+        errors.add("secret", msg("请填写查询码"))
+    errors.check()
     claim = session.exec(select(Claim).where(Claim.number == normalize(number))).first()
     expected = claim.secret_hash if claim else _digest("no such claim")
     if not hmac.compare_digest(expected, _secret_key(secret)) or claim is None:
@@ -360,8 +372,11 @@ def merchant_answer(
     claim = get_claim(session=session, actor=actor, number=number)
     name = "merchant_accept" if accept else "merchant_dispute"
     facts = guards.Note(note) if not accept else NO_FACTS
-    workflow.MACHINE.check(claim, name, actor, facts)
-    checked = evidence.check_files(uploads)
+    errors = FieldErrors()  # the dispute's reason and the files, named at once
+    errors.take("note", workflow.MACHINE.check, claim, name, actor, facts)
+    checked = errors.take("evidence", evidence.check_files, uploads)
+    errors.check()
+    assert checked is not None
     with write(session, claim):
         claim.merchant_note = note.strip()[:2000] or None
         rows = _evidence_rows(claim, Party.MERCHANT, checked, files, now)

@@ -26,6 +26,7 @@ from qc_app.web import (
     config,
     confirm_or_act,
     files,
+    form_again,
     limiter,
     list_page,
     now,
@@ -86,7 +87,9 @@ def new(number: str) -> Any:
     form = request.form
     proof = {"k": request.values.get("k", ""), "s": request.values.get("s", "")}
     if request.method == "GET":
-        return render_template("claims/new.html", number=number, proof=proof, form={}, **_labels())
+        return render_template(
+            "claims/new.html", number=number, proof=proof, values={}, errors={}, **_labels()
+        )
     try:
         view = _certificate(number)
         if view.record is None or view.verdict != Verdict.VALID:
@@ -109,14 +112,7 @@ def new(number: str) -> Any:
     except DomainError as exc:
         if exc.status == 429:
             raise
-        return render_template(
-            "claims/new.html",
-            number=number,
-            proof=proof,
-            form=form,
-            error=translate(exc.message),
-            **_labels(),
-        ), exc.status
+        return form_again("claims/new.html", exc, number=number, proof=proof, **_labels())
     return render_template("claims/filed.html", claim=filed.claim, secret=filed.secret, **_labels())
 
 
@@ -126,13 +122,20 @@ def new(number: str) -> Any:
 @limiter.limit(_claim_limit, exempt_when=_post_only)
 def track() -> Any:
     if request.method == "GET":
-        return render_template("claims/track.html", claim=None, **_labels())
-    claim = services.track(
-        session=request_session(),
-        number=request.form.get("number", ""),
-        secret=request.form.get("secret", ""),
-    )
-    return render_template("claims/track.html", claim=claim, **_labels())
+        return render_template("claims/track.html", claim=None, values={}, errors={}, **_labels())
+    try:
+        claim = services.track(
+            session=request_session(),
+            number=request.form.get("number", ""),
+            secret=request.form.get("secret", ""),
+        )
+    except (ValidationFailed, NotFound) as exc:
+        # The number is kept; the secret, like a password, is typed again.
+        number = request.form.get("number", "")
+        return form_again(
+            "claims/track.html", exc, claim=None, values={"number": number}, **_labels()
+        )
+    return render_template("claims/track.html", claim=claim, values={}, errors={}, **_labels())
 
 
 @bp.get("/claims")
@@ -208,16 +211,19 @@ def answer(number: str) -> Any:
         "dispute",
         msg("请选择认可理赔或提出异议"),
     )
-    services.merchant_answer(
-        session=request_session(),
-        actor=actor(),
-        number=number,
-        accept=accept,
-        note=request.form.get("note", ""),
-        uploads=[f.read() for f in request.files.getlist("evidence")],
-        files=files(),
-        now=now(),
-    )
+    try:
+        services.merchant_answer(
+            session=request_session(),
+            actor=actor(),
+            number=number,
+            accept=accept,
+            note=request.form.get("note", ""),
+            uploads=[f.read() for f in request.files.getlist("evidence")],
+            files=files(),
+            now=now(),
+        )
+    except ValidationFailed as exc:
+        return _detail_page(number, errors=exc.fields, status=exc.status)
     return _done(number, msg("已提交答复"))
 
 

@@ -35,20 +35,35 @@ def create_listing(
     style: object = "",
     programme: object = "",
     now: datetime,
+    price_field: str = "price_fen",
 ) -> Listing:
-    """`programme`: the code of the guarantee programme its label names (default 假一赔十)."""
+    """`programme`: the code of the guarantee programme its label names (default 假一赔十).
+    Every field's problem is named at once; the price under `price_field` (a form names it
+    by what the merchant types, price_yuan)."""
     authorize(actor, MERCHANT_PORTAL)
     assert actor.merchant_id is not None  # a merchant of some shop (authorize)
-    code = clean_text(material_code, "material_code", required=True, max_length=32)
-    load_ruleset().declaration(code)
-    chosen = programmes.by_code(session, programme, now)
+    errors = FieldErrors()
+    typed = {"title": title, "brand": brand, "style": style}
+    values = {
+        field: errors.take(field, clean_text, typed[field], field, required=r, max_length=m) or ""
+        for field, (r, m) in TEXT_LIMITS.items()
+    }
+    code = errors.take(
+        "material_code", clean_text, material_code, "material_code", required=True, max_length=32
+    )
+    if code:
+        errors.take("material_code", load_ruleset().declaration, code)
+    chosen = errors.take("programme", programmes.by_code, session, programme, now)
+    price = errors.take(price_field, parse_price_fen, price_fen)
+    errors.check()
+    assert code is not None and chosen is not None and price is not None
     listing = Listing(
         merchant_id=actor.merchant_id,
-        title=clean_text(title, "title", required=True, max_length=120),
-        brand=clean_text(brand, "brand", required=False, max_length=60),
-        style=clean_text(style, "style", required=False, max_length=60),
+        title=values["title"],
+        brand=values["brand"],
+        style=values["style"],
         material_code=code,
-        price_fen=parse_price_fen(price_fen),
+        price_fen=price,
         programme_id=chosen.id or 0,
         created_at=now,
     )
@@ -71,6 +86,8 @@ def create_listing(
 
 
 # What a merchant may change on a listing, and how each is read (a form's or JSON's value).
+# The free-text fields: (required, longest).
+TEXT_LIMITS = {"title": (True, 120), "brand": (False, 60), "style": (False, 60)}
 EDITABLE = ("title", "brand", "style", "material_code", "price_fen")
 
 
@@ -101,8 +118,7 @@ def edit_listing(
     rules = load_ruleset()
     errors = FieldErrors()
     wanted: dict[str, object] = {}
-    limits = {"title": (True, 120), "brand": (False, 60), "style": (False, 60)}
-    for field, (required, longest) in limits.items():
+    for field, (required, longest) in TEXT_LIMITS.items():
         if field in changes:
             try:
                 wanted[field] = clean_text(

@@ -3,17 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, request, url_for
-from werkzeug.wrappers import Response
 
 from qc_app.authz import MERCHANT_PORTAL, PLATFORM
 from qc_app.db import request_session
+from qc_app.errors import ValidationFailed
 from qc_app.listings import consistency, services
 from qc_app.merchants import services as merchants
 from qc_app.merchants.services import merchant_choices
 from qc_app.programmes import services as programmes
 from qc_app.rules.engine import load_ruleset
 from qc_app.units import yuan_to_fen
-from qc_app.web import actor, list_page, now, permission_required, render_list
+from qc_app.web import (
+    Listing,
+    actor,
+    form_again,
+    list_page,
+    now,
+    permission_required,
+    render_list,
+)
 
 bp = Blueprint("listings", __name__, url_prefix="/m")
 # The platform's view of every shop's listings (the merchant's portal lives under /m).
@@ -32,39 +40,46 @@ def admin() -> Any:
 @bp.get("/listings")
 @permission_required(MERCHANT_PORTAL)
 def index() -> Any:
+    return render_list("listings/index.html", **_page(), values={}, errors={})
+
+
+def _page() -> dict[str, Any]:
+    """The merchant's listings (no scanner opens one here) and what the new-listing form offers."""
     db = request_session()
     found = list_page(services.listing_list(actor=actor()))
-    if isinstance(found, Response):
-        return found
+    assert isinstance(found, Listing)
     rules = load_ruleset()
-    return render_list(
-        "listings/index.html",
-        found,
-        materials=rules.declarations,
-        warnings={
+    return {
+        "listing": found,
+        "materials": rules.declarations,
+        "warnings": {
             x.id: consistency.check_title(x.title, x.material_code, rules) for x, _ in found.rows
         },
-        member=merchants.current_membership(db, actor().merchant_id or 0) is not None,
-        programmes=programmes.running(db, now()),
-        programme_of=programmes.by_id(db),
-    )
+        "member": merchants.current_membership(db, actor().merchant_id or 0) is not None,
+        "programmes": programmes.running(db, now()),
+        "programme_of": programmes.by_id(db),
+    }
 
 
 @bp.post("/listings")
 @permission_required(MERCHANT_PORTAL)
 def create() -> Any:
     form = request.form
-    listing = services.create_listing(
-        session=request_session(),
-        actor=actor(),
-        title=form.get("title"),
-        brand=form.get("brand"),
-        material_code=form.get("material_code"),
-        price_fen=yuan_to_fen(form.get("price_yuan", "")),
-        style=form.get("style"),
-        programme=form.get("programme"),
-        now=now(),
-    )
+    try:
+        listing = services.create_listing(
+            session=request_session(),
+            actor=actor(),
+            title=form.get("title"),
+            brand=form.get("brand"),
+            material_code=form.get("material_code"),
+            price_fen=yuan_to_fen(form.get("price_yuan", "")),
+            style=form.get("style"),
+            programme=form.get("programme"),
+            now=now(),
+            price_field="price_yuan",
+        )
+    except ValidationFailed as exc:
+        return form_again("listings/index.html", exc, **_page())
     return redirect(url_for("intake.listing", listing_id=listing.id))
 
 

@@ -43,6 +43,8 @@ def _imported_distributions(*folders: str) -> dict[str, set[str]]:
                 for top in tops:
                     if top in sys.stdlib_module_names or top in ("qc_app", "tests"):
                         continue
+                    if (path.parent / f"{top}.py").exists():  # a script's sibling (bench/)
+                        continue
                     for dist in owners.get(top, [f"<unknown module {top}>"]):
                         found.setdefault(_name(dist), set()).add(str(path.relative_to(ROOT)))
     return found

@@ -5,6 +5,7 @@ nothing stored."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,12 +18,15 @@ from sqlmodel import Session, func, select
 
 from qc_app.audit import AuditEvent
 from qc_app.auth.models import ApiToken, User
+from qc_app.claims.models import Claim, Evidence
 from qc_app.inspection.models import TestingBody
+from qc_app.listings.models import Listing
 from qc_app.merchants.models import Membership
 from qc_app.orders.models import Order
 from qc_app.outbox.models import Subscription
+from tests.claims_support import Sold, file, sell
 from tests.conftest import PASSWORD, Flow, World
-from tests.web.helpers import eligible, login, post_form
+from tests.web.helpers import eligible, file_claim, login, post_form
 
 SECRET = "zq7x-Secret"  # a password typed into a refused form: never shown again
 
@@ -153,6 +157,28 @@ CASES = {
         action="/returns/{code}",
         setup=_piece_to_return,
     ),
+    "claim tracking": Case(
+        None,
+        "/claims/track",
+        {"number": "CLM-NOPE-1", "secret": ""},
+        ("secret",),
+        {"number": "CLM-NOPE-1"},
+    ),
+    "new listing": Case(
+        "merchant1",
+        "/m/listings",
+        {
+            "title": "",
+            "brand": "Cartier",
+            "style": "Love",
+            "material_code": "AU750",
+            "price_yuan": "12.345",
+            "programme": "NOPE",
+        },
+        ("title", "price_yuan", "programme"),
+        {"brand": "Cartier", "style": "Love", "price_yuan": "12.345"},
+        (AuditEvent, Listing),
+    ),
 }
 
 
@@ -209,3 +235,46 @@ def test_a_blank_second_factor_code_is_named_by_its_field(app: Flask, world: Wor
     assert response.status_code == 422
     assert re.search(r'id="code"[^>]*aria-invalid="true"', page)
     assert 'id="code-error"' in page
+
+
+def _names_each(page: str, *fields: str) -> None:
+    for name in fields:
+        assert f'id="{name}-error"' in page, name
+        assert re.search(rf'id="{name}"[^>]*aria-invalid="true"', page), name
+
+
+def test_a_refused_claim_keeps_every_typed_field_and_asks_for_the_files_again(
+    app: Flask, db: Session, flow: Any
+) -> None:
+    sold: Sold = sell(flow)
+    typed = {"description": " ", "postage_yuan": "abc", "evidence": (io.BytesIO(b""), "")}
+    response = file_claim(app.test_client(), sold, **typed)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:800]
+    _names_each(page, "description", "postage_yuan", "evidence")
+    assert re.search(rf'name="order_no" value="{sold.order.order_no}"', page)
+    assert re.search(r'name="reason" value="brand" checked', page)
+    assert re.search(r'name="postage_yuan"[^>]*value="abc"', page)
+    assert 'id="evidence-again"' in page  # the browser keeps no file: choose them again
+    assert _count(db, Claim) == 0 and _count(db, Evidence) == 0
+
+
+def test_a_refused_dispute_keeps_its_note_field_and_names_the_missing_reason(
+    app: Flask, db: Session, flow: Any
+) -> None:
+    filed = file(flow, sell(flow))
+    merchant = app.test_client()
+    login(merchant, "merchant1")
+    detail = f"/claims/{filed.claim.number}"
+    before = _count(db, AuditEvent)
+
+    response = post_form(merchant, detail, f"{detail}/answer", {"answer": "dispute", "note": " "})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:800]
+    _names_each(page, "note")
+    assert 'id="evidence-again"' in page
+    assert _count(db, AuditEvent) == before
+    db.refresh(filed.claim)
+    assert filed.claim.merchant_note is None
